@@ -1,0 +1,116 @@
+// DurableFs over Deno's own APIs (Deno.openSync, FsFile.syncSync/syncDataSync, Deno.renameSync),
+// not node:fs. Deno 2 removed Deno.fsyncSync; FsFile.syncSync() is the fsync. FsFile has no
+// positional read/write, so each one seeks first (a handle is used by one caller at a time).
+import type { DurableFs, FileHandle, FileStat } from "../src/fs.ts";
+import { guard } from "./errno.ts";
+
+interface DenoFile {
+  readSync(buf: Uint8Array): number | null;
+  writeSync(buf: Uint8Array): number;
+  seekSync(offset: number, whence: number): number;
+  syncSync(): void;
+  syncDataSync(): void;
+  truncateSync(len?: number): void;
+  statSync(): { size: number };
+  close(): void;
+}
+interface DenoStat { isFile: boolean; isDirectory: boolean; size: number; mtime: Date | null; mode: number | null }
+interface DenoApi {
+  openSync(path: string, o: { read?: boolean; write?: boolean; create?: boolean; createNew?: boolean; truncate?: boolean; mode?: number }): DenoFile;
+  renameSync(from: string, to: string): void;
+  removeSync(path: string): void;
+  readDirSync(path: string): Iterable<{ name: string }>;
+  mkdirSync(path: string, o: { recursive: boolean; mode?: number }): void;
+  statSync(path: string): DenoStat;
+  chmodSync(path: string, mode: number): void;
+  pid: number;
+  hostname(): string;
+}
+
+const SEEK_START = 0;
+
+function deno(): DenoApi {
+  const d = (globalThis as { Deno?: DenoApi }).Deno;
+  if (!d) throw new Error("the Deno adapter needs the Deno runtime");
+  return d;
+}
+
+class DenoHandle implements FileHandle {
+  constructor(readonly path: string, private readonly f: DenoFile) {}
+  async read(buf: Uint8Array, position: number): Promise<number> {
+    return guard("read", this.path, () => {
+      this.f.seekSync(position, SEEK_START);
+      let got = 0;
+      while (got < buf.length) {
+        const n = this.f.readSync(buf.subarray(got));
+        if (n === null || n === 0) break;
+        got += n;
+      }
+      return got;
+    });
+  }
+  async write(data: Uint8Array, position: number): Promise<void> {
+    guard("write", this.path, () => {
+      this.f.seekSync(position, SEEK_START);
+      let off = 0;
+      while (off < data.length) off += this.f.writeSync(data.subarray(off));
+    });
+  }
+  async sync(): Promise<void> { guard("fsync", this.path, () => this.f.syncSync()); }
+  async datasync(): Promise<void> { guard("fdatasync", this.path, () => this.f.syncDataSync()); }
+  async truncate(length: number): Promise<void> { guard("truncate", this.path, () => this.f.truncateSync(length)); }
+  async size(): Promise<number> { return guard("stat", this.path, () => this.f.statSync().size); }
+  async close(): Promise<void> { guard("close", this.path, () => this.f.close()); }
+}
+
+export function denoFs(): DurableFs {
+  const D = deno();
+  const hasProc = (() => {
+    try { return D.statSync("/proc/self").isDirectory; } catch { return false; }
+  })();
+  return {
+    name: "deno",
+    capabilities: { dirSync: true, datasync: true, processAlive: hasProc },
+    async open(path, o = {}) {
+      const f = guard("open", path, () => D.openSync(path, {
+        read: true,
+        write: !!o.write,
+        create: !!o.create && !o.exclusive,
+        createNew: !!o.create && !!o.exclusive,
+        truncate: !!o.truncate,
+        mode: o.create ? (o.mode ?? 0o666) : undefined,
+      }));
+      return new DenoHandle(path, f);
+    },
+    async rename(from, to) { guard("rename", `${from} -> ${to}`, () => D.renameSync(from, to)); },
+    async unlink(path) { guard("unlink", path, () => D.removeSync(path)); },
+    async readdir(path) { return guard("readdir", path, () => Array.from(D.readDirSync(path), (e) => e.name)); },
+    async mkdir(path, mode) { guard("mkdir", path, () => D.mkdirSync(path, { recursive: true, mode })); },
+    async rmdir(path) { guard("rmdir", path, () => D.removeSync(path)); },
+    async syncDir(path) {
+      const f = guard("open", path, () => D.openSync(path, { read: true }));
+      try {
+        guard("fsync-dir", path, () => f.syncSync());
+      } finally {
+        f.close();
+      }
+    },
+    async stat(path): Promise<FileStat | null> {
+      try {
+        const s = D.statSync(path);
+        return { isFile: s.isFile, isDirectory: s.isDirectory, size: s.size, mtimeMs: s.mtime?.getTime() ?? 0, mode: (s.mode ?? 0) & 0o7777 };
+      } catch (err) {
+        if ((err as { name?: string }).name === "NotFound") return null;
+        return guard("stat", path, () => { throw err; });
+      }
+    },
+    async chmod(path, mode) { guard("chmod", path, () => D.chmodSync(path, mode)); },
+    pid: () => D.pid,
+    hostname: () => D.hostname(),
+    processAlive(pid) {
+      // No signal-0 probe in Deno's API; /proc/<pid> is the Linux answer.
+      if (!hasProc) return true;
+      try { D.statSync(`/proc/${pid}`); return true; } catch { return false; }
+    },
+  };
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// The `ckpt` command. Runs unchanged as `node dist/cli.js`, `deno run -A src/cli.ts` and
+// `bun src/cli.ts`; the runtime is detected, never passed.
+import process from "node:process";
+import { main } from "./cli/main.ts";
+
+const g = globalThis as { Deno?: { args: string[]; mainModule: string } };
+const argv = g.Deno ? g.Deno.args : process.argv.slice(2);
+const self = g.Deno
+  ? [process.execPath, "run", "-A", new URL(g.Deno.mainModule).pathname]
+  : [process.execPath, process.argv[1] ?? ""];
+
+process.on("unhandledRejection", (err) => {
+  process.stderr.write(`ckpt: internal error: ${(err as Error)?.message ?? err}\n`);
+  process.exit(1);
+});
+
+const code = await main(argv, {
+  out: (t) => process.stdout.write(`${t}\n`),
+  err: (t) => process.stderr.write(`${t}\n`),
+  stderrIsTTY: !!process.stderr.isTTY,
+  self,
+});
+process.exitCode = code;

@@ -1,0 +1,123 @@
+// Dispatches `ckpt <command> …`: parses flags strictly (unknown flag = usage error, exit 2),
+// maps every error to its exit code with a one-line message, and never lets a stack trace out.
+import { parseArgs } from "node:util";
+import { detectRuntime } from "../../adapters/detect.ts";
+import { defaultFs } from "../../adapters/detect.ts";
+import { CkptError, CorruptionError, FsError, UsageError } from "../errors.ts";
+import type { Command, CommandContext } from "./command.ts";
+import { COMMANDS } from "./commands.ts";
+
+export const EXIT = { OK: 0, FOUND_DAMAGE: 1, USAGE: 2, IO: 3 } as const;
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  stderrIsTTY: boolean;
+  self: string[];
+}
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    "usage: ckpt <command> [options]   (every command takes --json and --help)",
+    "",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+    "exit codes: 0 ok, 1 damage found / nothing valid, 2 usage error, 3 I/O or environment error",
+  ].join("\n");
+}
+
+function commandHelp(c: Command): string {
+  return [`usage: ckpt ${c.usage}`, "", c.summary, ...(c.help ? ["", c.help] : [])].join("\n");
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    (name === undefined ? io.err : io.out)(usage());
+    return name === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  if (name === "--version" || name === "-V") {
+    io.out("ckptkit 0.1.0");
+    return EXIT.OK;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.err(`ckpt: unknown command '${name}'`);
+    io.err(usage());
+    return EXIT.USAGE;
+  }
+  let ctx: CommandContext;
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { ...command.options, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (values.help) {
+      io.out(commandHelp(command));
+      return EXIT.OK;
+    }
+    ctx = {
+      positionals,
+      values: values as CommandContext["values"],
+      json: values.json === true,
+      fs: defaultFs(),
+      out: io.out,
+      err: io.err,
+      stderrIsTTY: io.stderrIsTTY,
+      runtime: detectRuntime(),
+      self: io.self,
+    };
+  } catch (err) {
+    io.err(`ckpt ${name}: ${(err as Error).message.split("\n")[0]}`);
+    io.err(`usage: ckpt ${command.usage}`);
+    return EXIT.USAGE;
+  }
+  try {
+    return await command.run(ctx);
+  } catch (err) {
+    return report(err, command, io);
+  }
+}
+
+function report(err: unknown, command: Command, io: Io): number {
+  const msg = (err as Error)?.message?.split("\n")[0] ?? String(err);
+  if (err instanceof UsageError) {
+    io.err(`ckpt ${command.name}: ${msg}`);
+    io.err(`usage: ckpt ${command.usage}`);
+    return EXIT.USAGE;
+  }
+  if (err instanceof FsError) {
+    io.err(`ckpt ${command.name}: ${msg}`);
+    return EXIT.IO;
+  }
+  if (err instanceof CorruptionError) {
+    io.err(`ckpt ${command.name}: ${msg}`);
+    return EXIT.FOUND_DAMAGE;
+  }
+  if (err instanceof CkptError) {
+    io.err(`ckpt ${command.name}: ${msg} [${err.code}]`);
+    return err.code === "ELOCKED" ? EXIT.IO : EXIT.FOUND_DAMAGE;
+  }
+  io.err(`ckpt ${command.name}: internal error: ${msg}`);
+  return EXIT.FOUND_DAMAGE;
+}
+
+/** Parses a non-negative integer flag, or throws a UsageError naming it. */
+export function intFlag(values: CommandContext["values"], name: string, min = 0): number | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || !/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) < min) {
+    throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${String(v)}'`);
+  }
+  return Number(v);
+}
+
+/** Exactly n positionals, or a UsageError. */
+export function need(ctx: CommandContext, n: number, what: string): string[] {
+  if (ctx.positionals.length < n) throw new UsageError(`missing ${what}`);
+  return ctx.positionals;
+}

@@ -1,0 +1,44 @@
+// Small compositions of DurableFs primitives used across the store, log and CLI.
+import { FsError } from "./errors.ts";
+import type { DurableFs, FileHandle } from "./fs.ts";
+
+/** Reads exactly buf.length bytes at `position`, or fewer only at end of file. */
+export async function readFully(h: FileHandle, buf: Uint8Array, position: number): Promise<number> {
+  let got = 0;
+  while (got < buf.length) {
+    const n = await h.read(buf.subarray(got), position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+/**
+ * Reads a whole file. `limit` bounds the allocation: a file larger than it is refused rather
+ * than read, so a hostile or damaged file cannot make us allocate by its size.
+ */
+export async function readFile(fs: DurableFs, path: string, limit = 256 * 1024 * 1024): Promise<Uint8Array> {
+  const h = await fs.open(path);
+  try {
+    const size = await h.size();
+    if (size > limit) throw new FsError("EFBIG", "read", path, `${size} bytes exceeds the ${limit}-byte limit`);
+    const buf = new Uint8Array(size);
+    const n = await readFully(h, buf, 0);
+    return n === size ? buf : buf.subarray(0, n);
+  } finally {
+    await h.close();
+  }
+}
+
+export async function exists(fs: DurableFs, path: string): Promise<boolean> {
+  return (await fs.stat(path)) !== null;
+}
+
+/** Runs a best-effort cleanup step: its failure must not mask the error being reported. */
+export async function attempt(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch {
+    // best effort by definition: the caller is already failing or the step is optional
+  }
+}

@@ -1,0 +1,81 @@
+// DurableFs: the only way src/ touches storage. Core code never imports node:fs or Deno; the
+// runtime is detected once (adapters/detect.ts) and an implementation handed in. The protocols
+// are written against these primitives so the same steps run in Node, Deno, Bun and the
+// power-loss simulator.
+//
+// Paths are strings with "/" separators. Every failure is an FsError whose `errno` is the
+// system's code (ENOENT, EEXIST, EIO, ENOSPC, EACCES, ...); sync/datasync/syncDir failures are
+// DurabilityErrors. A primitive an adapter cannot do throws UnsupportedError: nothing is
+// silently skipped.
+
+export interface OpenOptions {
+  /** Open for writing (default: read-only). */
+  write?: boolean;
+  /** Create if missing. */
+  create?: boolean;
+  /** With create: fail with EEXIST if the path exists (O_EXCL). */
+  exclusive?: boolean;
+  /** Truncate to zero on open (O_TRUNC). */
+  truncate?: boolean;
+  /** Permission bits for a created file (default 0o666 before umask). */
+  mode?: number;
+}
+
+export interface FileHandle {
+  readonly path: string;
+  /** Reads up to buf.length bytes at `position`; returns how many were read (0 at EOF). */
+  read(buf: Uint8Array, position: number): Promise<number>;
+  /** Writes all of `data` at `position`. */
+  write(data: Uint8Array, position: number): Promise<void>;
+  /** Flushes data and metadata to stable storage (fsync). */
+  sync(): Promise<void>;
+  /** Flushes data (and the size) to stable storage (fdatasync). */
+  datasync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  size(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface FileStat {
+  isFile: boolean;
+  isDirectory: boolean;
+  size: number;
+  /** Modification time, ms since the epoch. */
+  mtimeMs: number;
+  mode: number;
+}
+
+export interface FsCapabilities {
+  /** Can fsync a directory, making creates/renames/unlinks in it durable. */
+  dirSync: boolean;
+  /** Has a real fdatasync (otherwise datasync() does a full fsync). */
+  datasync: boolean;
+  /** Reports the liveness of a process id on this host (for stale-lock takeover). */
+  processAlive: boolean;
+}
+
+export interface DurableFs {
+  /** "node", "deno", "bun", "memory", ... */
+  readonly name: string;
+  readonly capabilities: FsCapabilities;
+  open(path: string, options?: OpenOptions): Promise<FileHandle>;
+  /** Atomically replaces `to` with `from` (rename(2)). Durable only after syncDir of both parents. */
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  /** Names in a directory (not "." or ".."), unsorted. */
+  readdir(path: string): Promise<string[]>;
+  /** mkdir -p. */
+  mkdir(path: string, mode?: number): Promise<void>;
+  /** Removes an empty directory. */
+  rmdir(path: string): Promise<void>;
+  /** fsync of the directory itself: makes its entries durable. */
+  syncDir(path: string): Promise<void>;
+  /** stat, or null if the path does not exist. */
+  stat(path: string): Promise<FileStat | null>;
+  chmod(path: string, mode: number): Promise<void>;
+  /** This process's id and host name, written into lock files. */
+  pid(): number;
+  hostname(): string;
+  /** Whether a process with this id is alive on this host (capabilities.processAlive). */
+  processAlive(pid: number): boolean;
+}
