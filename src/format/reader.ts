@@ -1,0 +1,174 @@
+// The corruption scan of one container file: every byte is checked (header CRC, metadata CRC,
+// each chunk's header CRC and payload CRC, the trailer's SHA-256 over everything before it).
+// Damage is returned as findings, never thrown: I/O errors (FsError) and a file from another
+// format version (FormatVersionError) are the only exceptions. Every length comes from a header
+// the kernel has validated against the real file size before anything is allocated by it.
+import { CorruptionError, FormatVersionError } from "../errors.ts";
+import type { FileHandle } from "../fs.ts";
+import { readFully } from "../fs-util.ts";
+import { Sha256Hasher, crc32 } from "../hash.ts";
+import { kernel } from "../wasm/kernel.ts";
+import {
+  CHUNK_HEADER_SIZE, FORMAT_VERSION, HEADER_SIZE, META_CRC_SIZE, STATUS, STATUS_TEXT, TRAILER_SIZE,
+} from "./constants.ts";
+import { type Metadata, decodeMetadata } from "./metadata.ts";
+
+export type DamageKind = "torn" | "truncated" | "bad-header" | "bad-metadata" | "bad-chunk" | "crc-mismatch" | "sha-mismatch";
+
+export interface Damage {
+  kind: DamageKind;
+  /** Byte range of the damaged structure in the file. */
+  offset: number;
+  length: number;
+  /** Chunk (block) index, for chunk damage. */
+  block?: number;
+  message: string;
+}
+
+export interface ContainerHeader {
+  kind: number;
+  version: number;
+  chunkSize: number;
+  createdAt: number;
+  payloadLength: number;
+  chunkCount: number;
+  totalSize: number;
+  metaLength: number;
+}
+
+export interface ChunkInfo {
+  index: number;
+  offset: number;
+  length: number;
+  type: number;
+  crc: number;
+  ok: boolean;
+}
+
+export interface ScanResult {
+  path: string;
+  fileSize: number;
+  header?: ContainerHeader;
+  meta?: Metadata;
+  /** CRC-32 of each chunk's payload as read (computed, not stored). */
+  blockCrcs: number[];
+  /** SHA-256 of all bytes before the trailer, as read. */
+  fileSha256?: Uint8Array;
+  damage: Damage[];
+}
+
+export interface ScanOptions {
+  /** Called with each chunk's payload (valid until the callback returns) and whether it checked out. */
+  onChunk?: (payload: Uint8Array, info: ChunkInfo) => void | Promise<void>;
+}
+
+function parseHeader(bytes: Uint8Array): ContainerHeader {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, HEADER_SIZE);
+  return {
+    version: dv.getUint16(8, true),
+    kind: dv.getUint8(12),
+    chunkSize: dv.getUint32(16, true),
+    metaLength: dv.getUint32(20, true),
+    createdAt: Number(dv.getBigUint64(24, true)),
+    payloadLength: Number(dv.getBigUint64(32, true)),
+    chunkCount: Number(dv.getBigUint64(40, true)),
+    totalSize: Number(dv.getBigUint64(48, true)),
+  };
+}
+
+export async function scanContainer(h: FileHandle, path: string, options: ScanOptions = {}): Promise<ScanResult> {
+  const k = kernel();
+  const fileSize = await h.size();
+  const result: ScanResult = { path, fileSize, blockCrcs: [], damage: [] };
+  const damage = (d: Damage) => { result.damage.push(d); return result; };
+
+  if (fileSize === 0) return damage({ kind: "torn", offset: 0, length: 0, message: "empty file (a write that never completed)" });
+  const head = new Uint8Array(HEADER_SIZE);
+  const got = await readFully(h, head, 0);
+  const magicPrefix = new TextDecoder().decode(head.subarray(0, Math.min(got, 7)));
+  if (got < HEADER_SIZE) {
+    return "CKPTKIT".startsWith(magicPrefix)
+      ? damage({ kind: "truncated", offset: got, length: HEADER_SIZE - got, message: `file ends inside the header (${got} of ${HEADER_SIZE} bytes)` })
+      : damage({ kind: "bad-header", offset: 0, length: got, message: "not a ckptkit file (bad magic)" });
+  }
+  k.io.set(head);
+  const status = k.exports.checkHeader(k.ioPtr, fileSize);
+  const header = parseHeader(head);
+  if (status === STATUS.BAD_VERSION) throw new FormatVersionError(path, header.version, FORMAT_VERSION);
+  if (status === STATUS.SIZE_MISMATCH) {
+    result.header = header;
+    return fileSize < header.totalSize
+      ? damage({ kind: "truncated", offset: fileSize, length: header.totalSize - fileSize, message: `file is ${fileSize} bytes; its header says ${header.totalSize}` })
+      : damage({ kind: "bad-header", offset: header.totalSize, length: fileSize - header.totalSize, message: `file is ${fileSize} bytes; its header says ${header.totalSize}` });
+  }
+  if (status !== STATUS.OK) return damage({ kind: "bad-header", offset: 0, length: HEADER_SIZE, message: STATUS_TEXT[status] ?? `status ${status}` });
+  result.header = header;
+
+  const sha = new Sha256Hasher();
+  sha.update(head);
+  const metaAndCrc = new Uint8Array(header.metaLength + META_CRC_SIZE);
+  await readFully(h, metaAndCrc, HEADER_SIZE);
+  sha.update(metaAndCrc);
+  const metaBytes = metaAndCrc.subarray(0, header.metaLength);
+  const storedMetaCrc = new DataView(metaAndCrc.buffer).getUint32(header.metaLength, true);
+  if (crc32(metaBytes) !== storedMetaCrc) {
+    damage({ kind: "bad-metadata", offset: HEADER_SIZE, length: metaAndCrc.length, message: "metadata CRC-32 mismatch" });
+  } else {
+    try {
+      result.meta = decodeMetadata(metaBytes, path, HEADER_SIZE);
+    } catch (err) {
+      if (!(err instanceof CorruptionError)) throw err;
+      damage({ kind: "bad-metadata", offset: err.offset, length: metaAndCrc.length, message: err.message });
+    }
+  }
+
+  let pos = HEADER_SIZE + metaAndCrc.length;
+  const buf = new Uint8Array(CHUNK_HEADER_SIZE + Math.min(header.chunkSize, header.payloadLength));
+  let remaining = header.payloadLength;
+  for (let i = 0; i < header.chunkCount; i++) {
+    const len = Math.min(header.chunkSize, remaining);
+    const piece = buf.subarray(0, CHUNK_HEADER_SIZE + len);
+    await readFully(h, piece, pos);
+    let st: number;
+    let crc: number;
+    if (piece.length <= k.io.length) {
+      // Fast path: the whole chunk is scanned and hashed inside the kernel.
+      k.io.set(piece);
+      st = k.exports.scanChunk(k.ioPtr, i, len);
+      crc = k.exports.crc32(0, k.ioPtr + CHUNK_HEADER_SIZE, len) >>> 0;
+      sha.updateInKernel(k.ioPtr, piece.length);
+    } else {
+      k.io.set(piece.subarray(0, CHUNK_HEADER_SIZE));
+      st = k.exports.checkChunkHeader(k.ioPtr, i, len);
+      crc = crc32(piece.subarray(CHUNK_HEADER_SIZE));
+      if (st === STATUS.OK && crc !== new DataView(piece.buffer).getUint32(20, true)) st = STATUS.CHUNK_CRC_MISMATCH;
+      sha.update(piece);
+    }
+    const dv = new DataView(piece.buffer, piece.byteOffset);
+    const info: ChunkInfo = { index: i, offset: pos, length: piece.length, type: dv.getUint16(4, true), crc, ok: st === STATUS.OK };
+    result.blockCrcs.push(crc);
+    if (st !== STATUS.OK) {
+      damage({
+        kind: st === STATUS.CHUNK_CRC_MISMATCH ? "crc-mismatch" : "bad-chunk",
+        offset: pos, length: piece.length, block: i,
+        message: `block ${i} (bytes ${pos}..${pos + piece.length - 1}): ${STATUS_TEXT[st] ?? st}`,
+      });
+    }
+    if (options.onChunk) await options.onChunk(piece.subarray(CHUNK_HEADER_SIZE), info);
+    pos += piece.length;
+    remaining -= len;
+  }
+
+  const trailer = new Uint8Array(TRAILER_SIZE);
+  await readFully(h, trailer, pos);
+  result.fileSha256 = sha.digest();
+  k.io.set(trailer);
+  const shaPtr = k.scratchPtr + 256;
+  k.mem.set(result.fileSha256, shaPtr);
+  // A SHA mismatch with every CRC intact means the damage is in the trailer itself (or a CRC
+  // collision); with CRC damage already reported it adds nothing, so it is reported alone.
+  if (k.exports.checkTrailer(k.ioPtr, header.totalSize, shaPtr) !== STATUS.OK && result.damage.length === 0) {
+    damage({ kind: "sha-mismatch", offset: pos, length: TRAILER_SIZE, message: "trailer damaged or SHA-256 of the file does not match" });
+  }
+  return result;
+}

@@ -1,0 +1,107 @@
+// Streaming encoder of one container: header + metadata, then chunks one at a time, then the
+// trailer. It does no I/O: the caller writes each returned piece in order, so a multi-GiB
+// payload never sits whole in memory. Chunk serialization (header + CRC) runs in the kernel,
+// and the running SHA-256 of the file is fed from kernel memory without another copy.
+import { UsageError } from "../errors.ts";
+import { Sha256Hasher } from "../hash.ts";
+import { kernel } from "../wasm/kernel.ts";
+import {
+  CHUNK_HEADER_SIZE, HEADER_SIZE, MAX_WRITE_CHUNK_SIZE, META_CRC_SIZE, TRAILER_SIZE, chunkCountFor, containerSize,
+} from "./constants.ts";
+import { type Metadata, encodeMetadata } from "./metadata.ts";
+import { crc32 } from "../hash.ts";
+
+export interface ContainerSpec {
+  kind: number;
+  meta: Metadata;
+  payloadLength: number;
+  chunkSize: number;
+  chunkType: number;
+  createdAt?: number;
+}
+
+export class ContainerWriter {
+  readonly totalSize: number;
+  readonly chunkCount: number;
+  /** CRC-32 of each chunk's payload, in order (the manifest's per-block CRCs). */
+  readonly blockCrcs: number[] = [];
+  private readonly sha = new Sha256Hasher();
+  private readonly metaBytes: Uint8Array;
+  private written = 0;
+  private index = 0;
+  private digest?: Uint8Array;
+
+  constructor(private readonly spec: ContainerSpec) {
+    if (!Number.isSafeInteger(spec.chunkSize) || spec.chunkSize < 1 || spec.chunkSize > MAX_WRITE_CHUNK_SIZE) {
+      throw new UsageError(`chunk size must be 1..${MAX_WRITE_CHUNK_SIZE} bytes, got ${spec.chunkSize}`);
+    }
+    this.metaBytes = encodeMetadata(spec.meta);
+    this.chunkCount = chunkCountFor(spec.payloadLength, spec.chunkSize);
+    this.totalSize = containerSize(this.metaBytes.length, spec.payloadLength, this.chunkCount);
+  }
+
+  /** The fixed header, metadata and metadata CRC: the first bytes of the file. */
+  head(): Uint8Array {
+    const k = kernel();
+    const s = this.spec;
+    const out = new Uint8Array(HEADER_SIZE + this.metaBytes.length + META_CRC_SIZE);
+    k.exports.writeHeader(k.ioPtr, s.kind, s.chunkSize, this.metaBytes.length, s.createdAt ?? Date.now(), s.payloadLength, this.chunkCount);
+    out.set(k.io.subarray(0, HEADER_SIZE));
+    out.set(this.metaBytes, HEADER_SIZE);
+    new DataView(out.buffer).setUint32(HEADER_SIZE + this.metaBytes.length, crc32(this.metaBytes), true);
+    this.sha.update(out);
+    return out;
+  }
+
+  /**
+   * Encodes the next chunk. Every chunk but the last carries exactly chunkSize bytes.
+   * Returns a fresh array (the kernel window is reused by the next call).
+   */
+  chunk(payload: Uint8Array): Uint8Array {
+    const s = this.spec;
+    const remaining = s.payloadLength - this.written;
+    const expected = Math.min(s.chunkSize, remaining);
+    if (payload.length !== expected || expected === 0) {
+      throw new UsageError(`chunk ${this.index}: expected ${expected} bytes, got ${payload.length}`);
+    }
+    const k = kernel();
+    k.io.set(payload, CHUNK_HEADER_SIZE);
+    const crc = k.exports.encodeChunk(k.ioPtr, s.chunkType, this.index, payload.length) >>> 0;
+    this.sha.updateInKernel(k.ioPtr, CHUNK_HEADER_SIZE + payload.length);
+    this.blockCrcs.push(crc);
+    this.written += payload.length;
+    this.index++;
+    return k.io.slice(0, CHUNK_HEADER_SIZE + payload.length);
+  }
+
+  /** The trailer; valid only after every chunk. */
+  trailer(): Uint8Array {
+    if (this.written !== this.spec.payloadLength) {
+      throw new UsageError(`payload incomplete: ${this.written} of ${this.spec.payloadLength} bytes`);
+    }
+    const k = kernel();
+    this.digest = this.sha.digest();
+    const shaPtr = k.scratchPtr + 256;
+    k.mem.set(this.digest, shaPtr);
+    k.exports.writeTrailer(k.ioPtr, this.totalSize, shaPtr);
+    return k.io.slice(0, TRAILER_SIZE);
+  }
+
+  /** SHA-256 of every byte before the trailer (available after trailer()). */
+  get fileSha256(): Uint8Array {
+    if (!this.digest) throw new UsageError("fileSha256 is known only after trailer()");
+    return this.digest;
+  }
+}
+
+/** Encodes a whole container held in memory (manifests, small members, tests). */
+export function encodeContainer(spec: Omit<ContainerSpec, "payloadLength">, payload: Uint8Array): { bytes: Uint8Array; writer: ContainerWriter } {
+  const w = new ContainerWriter({ ...spec, payloadLength: payload.length });
+  const out = new Uint8Array(w.totalSize);
+  let p = 0;
+  const put = (b: Uint8Array) => { out.set(b, p); p += b.length; };
+  put(w.head());
+  for (let off = 0; off < payload.length; off += spec.chunkSize) put(w.chunk(payload.subarray(off, Math.min(off + spec.chunkSize, payload.length))));
+  put(w.trailer());
+  return { bytes: out, writer: w };
+}

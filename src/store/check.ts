@@ -1,0 +1,121 @@
+// The integrity guard for one checkpoint: the manifest and every member are scanned byte for
+// byte, and each member is held to what the manifest recorded (size, chunk size, per-block
+// CRC-32, SHA-256). Recovery never trusts presence: a checkpoint is valid only if all of this
+// holds. Findings name the step, file, member, block, byte range and kind.
+import { CorruptionError } from "../errors.ts";
+import type { DurableFs } from "../fs.ts";
+import { KIND_MANIFEST, KIND_MEMBER } from "../format/constants.ts";
+import { type Manifest, type MemberEntry, decodeMemberTable, userMeta } from "../format/manifest.ts";
+import { type ChunkInfo, type Damage, type ScanResult, scanContainer } from "../format/reader.ts";
+import { toHex } from "../hash.ts";
+import { join } from "../path.ts";
+import { manifestName, memberName, parseName } from "./layout.ts";
+
+export type FindingKind = "crc-mismatch" | "sha-mismatch" | "truncated" | "bad-header" | "missing-member" | "torn";
+export type Status = "valid" | "corrupt" | "torn";
+
+export interface Finding {
+  step: number;
+  file: string;
+  member?: string;
+  kind: FindingKind;
+  block?: number;
+  offset: number;
+  length: number;
+  message: string;
+}
+
+export interface CheckpointReport {
+  step: number;
+  status: Status;
+  findings: Finding[];
+  manifest?: Manifest;
+  /** Every file of this step present in the store directory. */
+  files: string[];
+}
+
+export type PayloadSink = (member: MemberEntry, payload: Uint8Array, info: ChunkInfo) => void | Promise<void>;
+
+const KIND_OF: Record<Damage["kind"], FindingKind> = {
+  torn: "torn", truncated: "truncated", "bad-header": "bad-header", "bad-metadata": "bad-header",
+  "bad-chunk": "bad-header", "crc-mismatch": "crc-mismatch", "sha-mismatch": "sha-mismatch",
+};
+
+async function scanFile(fs: DurableFs, path: string, onChunk?: (p: Uint8Array, i: ChunkInfo) => void | Promise<void>): Promise<ScanResult> {
+  const h = await fs.open(path);
+  try {
+    return await scanContainer(h, path, { onChunk });
+  } finally {
+    await h.close();
+  }
+}
+
+function statusOf(findings: Finding[]): Status {
+  if (findings.length === 0) return "valid";
+  return findings.every((f) => f.kind === "torn" || f.kind === "truncated" || f.kind === "missing-member") ? "torn" : "corrupt";
+}
+
+/** Reads and checks a manifest; returns it or the findings that make it unusable. */
+export async function readManifest(fs: DurableFs, dir: string, step: number): Promise<{ manifest?: Manifest; findings: Finding[] }> {
+  const file = manifestName(step);
+  let table: Uint8Array | undefined;
+  let tableOffset = 0;
+  const scan = await scanFile(fs, join(dir, file), (p, info) => {
+    table = p.slice();
+    tableOffset = info.offset + 32;
+  });
+  const findings: Finding[] = scan.damage.map((d) => ({ step, file, kind: KIND_OF[d.kind], block: d.block, offset: d.offset, length: d.length, message: d.message }));
+  if (findings.length > 0) return { findings };
+  const bad = (message: string): { findings: Finding[] } => ({ findings: [{ step, file, kind: "bad-header", offset: 0, length: scan.fileSize, message }] });
+  if (scan.header!.kind !== KIND_MANIFEST || scan.header!.chunkCount !== 1) return bad("not a manifest (wrong kind or chunk count)");
+  if (scan.meta!["ckptkit.step"] !== String(step)) return bad(`manifest records step ${scan.meta!["ckptkit.step"]}, its name says ${step}`);
+  try {
+    const members = decodeMemberTable(table!, file, tableOffset);
+    return { manifest: { step, createdAt: scan.header!.createdAt, meta: userMeta(scan.meta!), members }, findings: [] };
+  } catch (err) {
+    if (err instanceof CorruptionError) return bad(err.message);
+    throw err;
+  }
+}
+
+/** Checks one member file against its manifest entry. */
+export async function checkMember(fs: DurableFs, dir: string, step: number, index: number, m: MemberEntry, sink?: PayloadSink): Promise<Finding[]> {
+  const file = m.file;
+  const at = (kind: FindingKind, message: string, offset = 0, length = 0, block?: number): Finding => ({ step, file, member: m.name, kind, block, offset, length, message });
+  if (file !== memberName(step, index)) return [at("bad-header", `manifest names member file '${file}', expected '${memberName(step, index)}'`)];
+  const path = join(dir, file);
+  if (!(await fs.stat(path))) return [at("missing-member", `member '${m.name}' (${file}) is missing`)];
+  const scan = await scanFile(fs, path, sink ? (p, info) => sink(m, p, info) : undefined);
+  const findings = scan.damage.map((d) => at(KIND_OF[d.kind], d.message, d.offset, d.length, d.block));
+  if (findings.length > 0 || !scan.header) return findings;
+  const h = scan.header;
+  if (h.kind !== KIND_MEMBER || h.payloadLength !== m.payloadSize || h.totalSize !== m.fileSize || h.chunkSize !== m.chunkSize ||
+      scan.meta!["ckptkit.step"] !== String(step) || scan.meta!["ckptkit.member"] !== m.name) {
+    return [at("bad-header", `member header disagrees with the manifest (size ${h.payloadLength} vs ${m.payloadSize}, name ${scan.meta!["ckptkit.member"]} vs ${m.name})`, 0, 64)];
+  }
+  for (let b = 0; b < m.blockCrcs.length; b++) {
+    if (scan.blockCrcs[b] !== m.blockCrcs[b]) findings.push(at("crc-mismatch", `block ${b} CRC-32 differs from the manifest's`, 0, 0, b));
+  }
+  if (findings.length === 0 && toHex(scan.fileSha256!) !== toHex(m.fileSha256)) {
+    findings.push(at("sha-mismatch", `SHA-256 of ${file} differs from the manifest's`, 0, scan.fileSize));
+  }
+  return findings;
+}
+
+/** Full check of one step, given the names of its files present in the directory. */
+export async function checkCheckpoint(fs: DurableFs, dir: string, step: number, files: string[], sink?: PayloadSink): Promise<CheckpointReport> {
+  const hasManifest = files.includes(manifestName(step));
+  if (!hasManifest) {
+    return { step, status: "torn", files, findings: [{ step, file: manifestName(step), kind: "torn", offset: 0, length: 0, message: `no manifest: an interrupted save left ${files.length} member file(s)` }] };
+  }
+  const { manifest, findings } = await readManifest(fs, dir, step);
+  if (!manifest) return { step, status: statusOf(findings), files, findings };
+  for (let i = 0; i < manifest.members.length; i++) {
+    findings.push(...(await checkMember(fs, dir, step, i, manifest.members[i]!, sink)));
+  }
+  const expected = new Set([manifestName(step), ...manifest.members.map((m) => m.file)]);
+  for (const f of files) {
+    if (!expected.has(f) && parseName(f)) findings.push({ step, file: f, kind: "bad-header", offset: 0, length: 0, message: `${f} is not listed in the manifest` });
+  }
+  return { step, status: statusOf(findings), files, findings, manifest };
+}

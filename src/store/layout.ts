@@ -1,0 +1,54 @@
+// Names inside a store directory. A checkpoint of step N is the files
+//   step-<N, 16 digits>.member-<i>   each member, a container (kind MEMBER)
+//   step-<N, 16 digits>.manifest     the member table, a container (kind MANIFEST): the commit point
+// plus, store-wide, `.lock` (the writer lock), `.quarantine/` (what rollback moved aside) and
+// `.tmp-<pid>-<random>-<name>` temp files of in-flight atomic writes.
+import { UsageError } from "../errors.ts";
+
+export const LOCK_NAME = ".lock";
+export const QUARANTINE_DIR = ".quarantine";
+const STEP_DIGITS = 16;
+const NAME_RE = /^step-(\d{16})\.(manifest|member-(\d{1,6}))$/;
+
+export function stepPrefix(step: number): string {
+  return `step-${String(step).padStart(STEP_DIGITS, "0")}`;
+}
+export function manifestName(step: number): string {
+  return `${stepPrefix(step)}.manifest`;
+}
+export function memberName(step: number, index: number): string {
+  return `${stepPrefix(step)}.member-${index}`;
+}
+
+export interface ParsedName {
+  step: number;
+  manifest: boolean;
+  member?: number;
+}
+
+/** Parses a checkpoint file name; undefined for anything else (never touched by the store). */
+export function parseName(name: string): ParsedName | undefined {
+  const m = NAME_RE.exec(name);
+  if (!m) return undefined;
+  return m[2] === "manifest" ? { step: Number(m[1]), manifest: true } : { step: Number(m[1]), manifest: false, member: Number(m[3]) };
+}
+
+export const MAX_STEP = 10 ** STEP_DIGITS - 1;
+
+export function checkStep(step: number): number {
+  if (!Number.isSafeInteger(step) || step < 1 || step > MAX_STEP) throw new UsageError(`step must be an integer from 1 to ${MAX_STEP}, got ${step}`);
+  return step;
+}
+
+/**
+ * Member names are restored as file names inside an output directory, so they must be plain
+ * names: no separators, no "." or "..", no NUL or control characters, at most 255 UTF-8 bytes.
+ */
+export function checkMemberName(name: string): string {
+  const bytes = new TextEncoder().encode(name).length;
+  // deno-lint-ignore no-control-regex
+  if (name.length === 0 || bytes > 255 || name === "." || name === ".." || /[/\\\x00-\x1f\x7f]/.test(name)) {
+    throw new UsageError(`invalid member name ${JSON.stringify(name)}: use a plain file name (no '/', '\\', '..', control characters; ≤ 255 bytes)`);
+  }
+  return name;
+}

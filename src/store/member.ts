@@ -1,0 +1,108 @@
+// Writes one member as a container, streaming: from bytes in memory or from a file read piece by
+// piece, so a multi-GiB member never sits whole in memory. Encoded pieces are coalesced into
+// writes of about 1 MiB (one write syscall for a small member).
+import { FsError, UsageError } from "../errors.ts";
+import type { DurableFs, FileHandle } from "../fs.ts";
+import { attempt, readFully } from "../fs-util.ts";
+import { CHUNK_DATA, KIND_MEMBER } from "../format/constants.ts";
+import type { MemberEntry } from "../format/manifest.ts";
+import { ContainerWriter } from "../format/writer.ts";
+import { basename } from "../path.ts";
+
+export type MemberSource = { name: string; data: Uint8Array } | { name: string; path: string };
+
+const WRITE_BATCH = 1 << 20;
+
+class BatchedWriter {
+  private pieces: Uint8Array[] = [];
+  private pending = 0;
+  private pos = 0;
+  constructor(private readonly h: FileHandle) {}
+  async put(b: Uint8Array): Promise<void> {
+    this.pieces.push(b);
+    this.pending += b.length;
+    if (this.pending >= WRITE_BATCH) await this.flush();
+  }
+  async flush(): Promise<void> {
+    if (this.pending === 0) return;
+    let buf: Uint8Array;
+    if (this.pieces.length === 1) buf = this.pieces[0]!;
+    else {
+      buf = new Uint8Array(this.pending);
+      let o = 0;
+      for (const p of this.pieces) { buf.set(p, o); o += p.length; }
+    }
+    await this.h.write(buf, this.pos);
+    this.pos += buf.length;
+    this.pieces = [];
+    this.pending = 0;
+  }
+}
+
+export interface WriteMemberArgs {
+  fs: DurableFs;
+  /** Full path of the member file to create (must not exist). */
+  path: string;
+  source: MemberSource;
+  step: number;
+  index: number;
+  chunkSize: number;
+  createdAt: number;
+  /** fsync the member before returning (every protocol but unsafe). */
+  sync: boolean;
+}
+
+export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
+  const { fs, source } = a;
+  let src: FileHandle | undefined;
+  let size: number;
+  if ("data" in source) size = source.data.length;
+  else {
+    src = await fs.open(source.path);
+    size = await src.size();
+  }
+  try {
+    const w = new ContainerWriter({
+      kind: KIND_MEMBER,
+      meta: { "ckptkit.step": String(a.step), "ckptkit.member": source.name, "ckptkit.index": String(a.index) },
+      payloadLength: size,
+      chunkSize: a.chunkSize,
+      chunkType: CHUNK_DATA,
+      createdAt: a.createdAt,
+    });
+    const h = await fs.open(a.path, { write: true, create: true, exclusive: true, mode: 0o644 });
+    let closed = false;
+    try {
+      const out = new BatchedWriter(h);
+      await out.put(w.head());
+      const buf = src ? new Uint8Array(Math.min(a.chunkSize, size)) : undefined;
+      for (let off = 0; off < size; off += a.chunkSize) {
+        const len = Math.min(a.chunkSize, size - off);
+        let piece: Uint8Array;
+        if ("data" in source) piece = source.data.subarray(off, off + len);
+        else {
+          piece = buf!.subarray(0, len);
+          const n = await readFully(src!, piece, off);
+          if (n !== len) throw new FsError("EIO", "read", source.path, `file shrank while being saved (${off + n} of ${size} bytes)`);
+        }
+        await out.put(w.chunk(piece));
+      }
+      await out.put(w.trailer());
+      await out.flush();
+      if (a.sync) await h.sync();
+      closed = true;
+      await h.close();
+    } catch (err) {
+      if (!closed) await attempt(() => h.close());
+      throw err;
+    }
+    return { name: source.name, file: basename(a.path), payloadSize: size, fileSize: w.totalSize, chunkSize: a.chunkSize, fileSha256: w.fileSha256, blockCrcs: w.blockCrcs };
+  } finally {
+    if (src) await attempt(() => src!.close());
+  }
+}
+
+export function sourceName(s: MemberSource): string {
+  if (typeof s.name !== "string") throw new UsageError("every member needs a name");
+  return s.name;
+}
