@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `ckpt` command. Runs unchanged as `node dist/cli.js`, `deno run -A src/cli.ts` and
 // `bun src/cli.ts`; the runtime is detected, never passed.
+import { tmpdir } from "node:os";
 import process from "node:process";
 import { main } from "./cli/main.ts";
 
@@ -9,6 +10,13 @@ const argv = g.Deno ? g.Deno.args : process.argv.slice(2);
 const self = g.Deno
   ? [process.execPath, "run", "-A", new URL(g.Deno.mainModule).pathname]
   : [process.execPath, process.argv[1] ?? ""];
+
+// A reader that went away (`ckpt list | head`) is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on?.("error", (err: { code?: string }) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  });
+}
 
 process.on("unhandledRejection", (err) => {
   process.stderr.write(`ckpt: internal error: ${(err as Error)?.message ?? err}\n`);
@@ -20,5 +28,6 @@ const code = await main(argv, {
   err: (t) => process.stderr.write(`${t}\n`),
   stderrIsTTY: !!process.stderr.isTTY,
   self,
+  tmpdir: tmpdir(),
 });
 process.exitCode = code;

@@ -1,5 +1,19 @@
-// Every CLI command, in the order `ckpt --help` lists them. One module per command.
+// Every CLI command, in the order `ckpt --help` lists them.
 import type { Command } from "./command.ts";
+import { demoCommand } from "./demo.ts";
+import { corruptCommand, inspectCommand } from "./file-commands.ts";
 import { hashCommand } from "./hash.ts";
+import { latestCommand, listCommand, restoreCommand, rollbackCommand, saveCommand, verifyCommand } from "./store-commands.ts";
 
-export const COMMANDS: Command[] = [hashCommand];
+export const COMMANDS: Command[] = [
+  saveCommand,
+  listCommand,
+  verifyCommand,
+  latestCommand,
+  restoreCommand,
+  rollbackCommand,
+  inspectCommand,
+  corruptCommand,
+  demoCommand,
+  hashCommand,
+];

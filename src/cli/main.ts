@@ -14,6 +14,7 @@ export interface Io {
   err(text: string): void;
   stderrIsTTY: boolean;
   self: string[];
+  tmpdir: string;
 }
 
 function usage(): string {
@@ -70,6 +71,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       stderrIsTTY: io.stderrIsTTY,
       runtime: detectRuntime(),
       self: io.self,
+      tmpdir: io.tmpdir,
     };
   } catch (err) {
     io.err(`ckpt ${name}: ${(err as Error).message.split("\n")[0]}`);
@@ -79,31 +81,37 @@ export async function main(argv: string[], io: Io): Promise<number> {
   try {
     return await command.run(ctx);
   } catch (err) {
-    return report(err, command, io);
+    return report(err, command, io, ctx.json);
   }
 }
 
-function report(err: unknown, command: Command, io: Io): number {
+/** Maps an error to its exit code with a one-line message (and, with --json, a JSON document). */
+function report(err: unknown, command: Command, io: Io, json: boolean): number {
   const msg = (err as Error)?.message?.split("\n")[0] ?? String(err);
+  const code = exitCodeOf(err);
+  if (json) io.out(JSON.stringify({ error: { code: (err as { code?: string })?.code ?? "EINTERNAL", message: msg, exit: code } }));
+  return emit(err, command, io, msg, code);
+}
+
+function exitCodeOf(err: unknown): number {
+  if (err instanceof UsageError) return EXIT.USAGE;
+  if (err instanceof FsError) return EXIT.IO;
+  if (err instanceof CkptError && err.code === "ELOCKED") return EXIT.IO;
+  return EXIT.FOUND_DAMAGE;
+}
+
+function emit(err: unknown, command: Command, io: Io, msg: string, code: number): number {
   if (err instanceof UsageError) {
     io.err(`ckpt ${command.name}: ${msg}`);
     io.err(`usage: ckpt ${command.usage}`);
-    return EXIT.USAGE;
-  }
-  if (err instanceof FsError) {
+  } else if (err instanceof FsError || err instanceof CorruptionError) {
     io.err(`ckpt ${command.name}: ${msg}`);
-    return EXIT.IO;
-  }
-  if (err instanceof CorruptionError) {
-    io.err(`ckpt ${command.name}: ${msg}`);
-    return EXIT.FOUND_DAMAGE;
-  }
-  if (err instanceof CkptError) {
+  } else if (err instanceof CkptError) {
     io.err(`ckpt ${command.name}: ${msg} [${err.code}]`);
-    return err.code === "ELOCKED" ? EXIT.IO : EXIT.FOUND_DAMAGE;
+  } else {
+    io.err(`ckpt ${command.name}: internal error: ${msg}`);
   }
-  io.err(`ckpt ${command.name}: internal error: ${msg}`);
-  return EXIT.FOUND_DAMAGE;
+  return code;
 }
 
 /** Parses a non-negative integer flag, or throws a UsageError naming it. */

@@ -1,0 +1,175 @@
+// CLI commands over the checkpoint store: save, list, verify, latest, restore, rollback.
+import { FsError, UsageError } from "../errors.ts";
+import { basename } from "../path.ts";
+import { parseProtocol } from "../protocol.ts";
+import type { CheckpointReport } from "../store/check.ts";
+import { type Store, openStore } from "../store/store.ts";
+import type { Command, CommandContext } from "./command.ts";
+import { intFlag, need } from "./main.ts";
+import { progress } from "./progress.ts";
+import { verifyFile } from "./verify-file.ts";
+
+function open(ctx: CommandContext, dir: string, writable: boolean): Promise<Store> {
+  return openStore(dir, { fs: ctx.fs, readOnly: !writable, create: writable, onWarning: (m) => ctx.err(`note: ${m}`) });
+}
+
+async function withStore<T>(ctx: CommandContext, dir: string, writable: boolean, fn: (s: Store) => Promise<T>): Promise<T> {
+  const s = await open(ctx, dir, writable);
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+const time = (ms?: number) => (ms === undefined ? "-" : new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z"));
+
+function parseMeta(values: CommandContext["values"]): Record<string, string> {
+  const meta: Record<string, string> = {};
+  for (const kv of (values.meta as string[] | undefined) ?? []) {
+    const i = kv.indexOf("=");
+    if (i <= 0) throw new UsageError(`--meta wants key=value, got '${kv}'`);
+    meta[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return meta;
+}
+
+export const saveCommand: Command = {
+  name: "save",
+  usage: "save <store> <file>… [--step N] [--protocol P] [--meta k=v]… [--keep N] [--json]",
+  summary: "save files as one checkpoint (all or nothing); prints the step",
+  help: [
+    "The step defaults to one above the highest present. Protocols: unsafe, atomic_nodirsync,",
+    "atomic_dirsync (default: durable once save returns). --keep N prunes to the newest N valid",
+    "checkpoints after the commit is durable. Members are saved under their base names.",
+  ].join("\n"),
+  options: { step: { type: "string" }, protocol: { type: "string" }, meta: { type: "string", multiple: true }, keep: { type: "string" } },
+  async run(ctx) {
+    const [dir, ...files] = need(ctx, 2, "<store> and at least one <file>");
+    const step = intFlag(ctx.values, "step", 1);
+    const keep = intFlag(ctx.values, "keep", 1);
+    const protocol = parseProtocol((ctx.values.protocol as string | undefined) ?? "atomic_dirsync");
+    const meta = parseMeta(ctx.values);
+    for (const f of files) {
+      const st = await ctx.fs.stat(f);
+      if (!st) throw new FsError("ENOENT", "read", f);
+      if (!st.isFile) throw new UsageError(`${f} is not a regular file`);
+    }
+    const r = await withStore(ctx, dir!, true, (s) => s.save(files.map((f) => ({ name: basename(f), path: f })), { step, protocol, meta, keep }));
+    if (ctx.json) ctx.out(JSON.stringify({ step: r.step, files: r.files, bytes: r.bytes, protocol: r.protocol, store: dir }));
+    else ctx.out(`saved step ${r.step} (${r.files.length} file${r.files.length === 1 ? "" : "s"}, ${r.bytes} bytes, ${r.protocol})`);
+    return 0;
+  },
+};
+
+export const listCommand: Command = {
+  name: "list",
+  usage: "list <store> [--verify] [--json]",
+  summary: "list checkpoints, newest first (with --verify: valid, corrupt or torn)",
+  options: { verify: { type: "boolean" } },
+  async run(ctx) {
+    const [dir] = need(ctx, 1, "<store>");
+    const items = await withStore(ctx, dir!, false, (s) => s.list({ verify: ctx.values.verify === true }));
+    if (ctx.json) {
+      ctx.out(JSON.stringify({ store: dir, checkpoints: items }));
+      return 0;
+    }
+    if (items.length === 0) ctx.out(`no checkpoints in ${dir}`);
+    for (const c of items) {
+      ctx.out([`step ${c.step}`.padEnd(12), time(c.createdAt).padEnd(21), `${c.bytes} B`.padStart(12), c.status ? c.status.padEnd(8) : "", c.files.join(", ") || "(manifest unreadable)"].filter(Boolean).join("  "));
+    }
+    return 0;
+  },
+};
+
+function summarize(c: CheckpointReport): string {
+  return c.status === "valid" ? `step ${c.step}: valid` : `step ${c.step}: ${c.status}\n${c.findings.map((f) => `  ${f.kind} in ${f.file}${f.member ? ` (member ${f.member})` : ""}${f.block !== undefined ? ` block ${f.block}` : ""}: ${f.message}`).join("\n")}`;
+}
+
+export const verifyCommand: Command = {
+  name: "verify",
+  usage: "verify <store or checkpoint file> [--json]",
+  summary: "full integrity scan: every byte of every checkpoint (exit 1 if damage is found)",
+  options: {},
+  async run(ctx) {
+    const [path] = need(ctx, 1, "<store or checkpoint file>");
+    const st = await ctx.fs.stat(path!);
+    if (!st) throw new FsError("ENOENT", "verify", path!);
+    if (!st.isDirectory) {
+      const r = await verifyFile(ctx.fs, path!);
+      if (ctx.json) ctx.out(JSON.stringify(r));
+      else ctx.out(r.ok ? `${path}: valid (${r.kind}, ${r.fileSize} bytes)` : `${path}: damaged\n${r.damage.map((d) => `  ${d.kind} at byte ${d.offset}: ${d.message}`).join("\n")}`);
+      return r.ok ? 0 : 1;
+    }
+    const report = await withStore(ctx, path!, false, async (s) => {
+      let bar: ReturnType<typeof progress> | undefined;
+      const r = await s.verify((done, total) => {
+        bar ??= progress(ctx.stderrIsTTY && !ctx.json, "verify", total);
+        bar.tick();
+      });
+      bar?.stop();
+      return r;
+    });
+    if (ctx.json) ctx.out(JSON.stringify({ store: path, ok: report.ok, checkpoints: report.checkpoints.map((c) => ({ step: c.step, status: c.status, findings: c.findings })), findings: report.findings }));
+    else {
+      for (const c of report.checkpoints) ctx.out(summarize(c));
+      const bad = report.checkpoints.filter((c) => c.status !== "valid").length;
+      ctx.out(report.ok ? `all ${report.checkpoints.length} checkpoints valid` : `${bad} of ${report.checkpoints.length} checkpoints damaged`);
+    }
+    return report.ok ? 0 : 1;
+  },
+};
+
+export const latestCommand: Command = {
+  name: "latest",
+  usage: "latest <store> [--json]",
+  summary: "the newest checkpoint that verifies (exit 1 if none is valid)",
+  options: {},
+  async run(ctx) {
+    const [dir] = need(ctx, 1, "<store>");
+    const l = await withStore(ctx, dir!, false, (s) => s.latest());
+    if (ctx.json) ctx.out(JSON.stringify(l ? { step: l.step, files: l.files, bytes: l.bytes, createdAt: l.createdAt, meta: l.meta } : { step: null }));
+    else ctx.out(l ? `step ${l.step}: ${l.files.join(", ")}` : `no valid checkpoint in ${dir}`);
+    return l ? 0 : 1;
+  },
+};
+
+export const restoreCommand: Command = {
+  name: "restore",
+  usage: "restore <store> <out-dir> [--step N] [--json]",
+  summary: "write the members of the newest valid (or given) checkpoint into an empty out-dir",
+  options: { step: { type: "string" } },
+  async run(ctx) {
+    const [dir, out] = need(ctx, 2, "<store> and <out-dir>");
+    const step = intFlag(ctx.values, "step", 1);
+    const r = await withStore(ctx, dir!, false, async (s) => {
+      if (step === undefined && !(await s.latest())) return null;
+      return s.restore(out!, { step });
+    });
+    if (!r) {
+      if (ctx.json) ctx.out(JSON.stringify({ step: null, error: "no valid checkpoint" }));
+      else ctx.err(`ckpt restore: no valid checkpoint in ${dir}`);
+      return 1;
+    }
+    if (ctx.json) ctx.out(JSON.stringify({ step: r.step, files: r.files, bytes: r.bytes, outDir: out }));
+    else ctx.out(`restored step ${r.step} into ${out}: ${r.files.join(", ")} (${r.bytes} bytes)`);
+    return 0;
+  },
+};
+
+export const rollbackCommand: Command = {
+  name: "rollback",
+  usage: "rollback <store> [--json]",
+  summary: "move damaged or torn checkpoints newer than the newest valid one into .quarantine/",
+  options: {},
+  async run(ctx) {
+    const [dir] = need(ctx, 1, "<store>");
+    const r = await withStore(ctx, dir!, true, (s) => s.rollback());
+    if (ctx.json) ctx.out(JSON.stringify(r));
+    else {
+      for (const m of r.moved) ctx.out(`quarantined step ${m.step} (${m.status}): ${m.files.join(", ")}`);
+      ctx.out(r.moved.length === 0 ? "nothing to roll back" : `newest valid checkpoint is now ${r.newestValid ?? "none"}`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,50 @@
+// Verification and inspection of a single file a save wrote (a member or a manifest). Anything
+// else is malformed: reported as damage, never thrown.
+import { CorruptionError } from "../errors.ts";
+import type { DurableFs } from "../fs.ts";
+import { CHUNK_HEADER_SIZE, KIND_MANIFEST, KIND_MEMBER } from "../format/constants.ts";
+import { decodeMemberTable } from "../format/manifest.ts";
+import { type ChunkInfo, type Damage, type ScanResult, scanContainer } from "../format/reader.ts";
+import { toHex } from "../hash.ts";
+
+export interface FileReport {
+  path: string;
+  ok: boolean;
+  kind: "member" | "manifest" | "unknown";
+  fileSize: number;
+  damage: Damage[];
+  scan: ScanResult;
+  chunks: ChunkInfo[];
+  members?: { name: string; file: string; payloadSize: number; fileSize: number; sha256: string; blocks: number }[];
+}
+
+export async function verifyFile(fs: DurableFs, path: string, collectChunks = false): Promise<Omit<FileReport, "scan" | "chunks"> & Partial<FileReport>> {
+  const chunks: ChunkInfo[] = [];
+  let table: Uint8Array | undefined;
+  let tableAt = 0;
+  const h = await fs.open(path);
+  let scan: ScanResult;
+  try {
+    scan = await scanContainer(h, path, {
+      onChunk: (p, info) => {
+        if (collectChunks) chunks.push(info);
+        if (info.type === 2 && info.index === 0) { table = p.slice(); tableAt = info.offset + CHUNK_HEADER_SIZE; }
+      },
+    });
+  } finally {
+    await h.close();
+  }
+  const kind = scan.header?.kind === KIND_MEMBER ? "member" : scan.header?.kind === KIND_MANIFEST ? "manifest" : "unknown";
+  const damage = [...scan.damage];
+  let members: FileReport["members"];
+  if (kind === "manifest" && damage.length === 0 && table) {
+    try {
+      members = decodeMemberTable(table, path, tableAt).map((m) => ({ name: m.name, file: m.file, payloadSize: m.payloadSize, fileSize: m.fileSize, sha256: toHex(m.fileSha256), blocks: m.blockCrcs.length }));
+    } catch (err) {
+      if (!(err instanceof CorruptionError)) throw err;
+      damage.push({ kind: "bad-chunk", offset: err.offset, length: 0, message: err.message });
+    }
+  }
+  const base = { path, ok: damage.length === 0, kind: kind as FileReport["kind"], fileSize: scan.fileSize, damage, members };
+  return collectChunks ? { ...base, scan, chunks } : base;
+}
