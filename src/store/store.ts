@@ -266,6 +266,8 @@ export class Store {
     // a file in both places' durable state at worst, never in neither.
     await this.fs.syncDir(qdir);
     await this.fs.syncDir(this.dir);
+    // Quarantined steps no longer count: the next save takes the step after the newest present.
+    this.highest = (await this.steps())[0]?.step ?? 0;
     return { newestValid, moved };
   }
 
