@@ -1,0 +1,231 @@
+// Store behaviour on the memory adapter: steps, group saves, latest/load, verify findings,
+// rollback and prune safety, member-name checks, the writer lock and dead-temp cleanup.
+import assert from "node:assert/strict";
+import { MemoryFs } from "../adapters/memory.ts";
+import { CorruptionError, FsError, LockedError, UsageError } from "../src/errors.ts";
+import { applyCorruption, planCorruption } from "../src/corrupt.ts";
+import { openStore } from "../src/store/store.ts";
+import { manifestName, memberName } from "../src/store/layout.ts";
+import { test } from "./kit.ts";
+import { equalMembers, freshStoreFs, members, memStore, sources } from "./lib/store-helpers.ts";
+
+const enc = new TextEncoder();
+
+function damage(fs: MemoryFs, path: string, offset: number) {
+  const b = fs.peek(path)!.slice();
+  b[offset]! ^= 0x10;
+  fs.poke(path, b);
+}
+
+test("steps count up from 1; --step must be above the highest present", async () => {
+  const fs = await freshStoreFs();
+  const s = await memStore(fs);
+  assert.equal((await s.save([{ name: "a", data: enc.encode("1") }])).step, 1);
+  assert.equal((await s.save([{ name: "a", data: enc.encode("2") }], { step: 10 })).step, 10);
+  assert.equal((await s.save([{ name: "a", data: enc.encode("3") }])).step, 11);
+  await assert.rejects(s.save([{ name: "a", data: enc.encode("x") }], { step: 11 }), UsageError);
+  await assert.rejects(s.save([{ name: "a", data: enc.encode("x") }], { step: 0 }), UsageError);
+  await s.close();
+});
+
+test("torn debris counts as present: the next step moves past it", async () => {
+  const fs = await freshStoreFs();
+  const h = await fs.open(`/store/${memberName(5, 0)}`, { write: true, create: true });
+  await h.write(enc.encode("partial"), 0);
+  await h.close();
+  const s = await memStore(fs);
+  assert.equal((await s.save([{ name: "a", data: enc.encode("x") }])).step, 6);
+  const v = await s.verify();
+  assert.equal(v.checkpoints.find((c) => c.step === 5)?.status, "torn");
+  assert.equal(v.checkpoints.find((c) => c.step === 6)?.status, "valid");
+  await s.close();
+});
+
+test("group save round-trips every member byte for byte, with metadata", async () => {
+  const fs = await freshStoreFs();
+  const s = await memStore(fs);
+  const m = members(3, ["weights.bin", "optimizer.bin", "rng.json", "empty"], 5000);
+  m.set("empty", new Uint8Array(0));
+  await s.save(sources(m), { meta: { epoch: "7", note: "ünïcødé" } });
+  const l = await s.load();
+  assert.ok(equalMembers(l.members, m));
+  assert.deepEqual(l.meta, { epoch: "7", note: "ünïcødé" });
+  assert.deepEqual((await s.latest())!.files, ["weights.bin", "optimizer.bin", "rng.json", "empty"]);
+  await s.close();
+});
+
+test("verify names step, member, block and kind; latest falls back past the damage", async () => {
+  const fs = await freshStoreFs();
+  const s = await memStore(fs, "atomic_dirsync", 1024);
+  await s.save(sources(members(1, ["a", "b"], 5000)));
+  await s.save(sources(members(2, ["a", "b"], 5000)));
+  const path = `/store/${memberName(2, 1)}`;
+  damage(fs, path, fs.peek(path)!.length - 48 - 100); // inside the last data block
+  const v = await s.verify();
+  assert.equal(v.ok, false);
+  assert.equal(v.findings.length, 1);
+  const f = v.findings[0]!;
+  assert.equal(f.step, 2);
+  assert.equal(f.member, "b");
+  assert.equal(f.kind, "crc-mismatch");
+  assert.equal(f.block, 4);
+  assert.equal((await s.latest())!.step, 1);
+  await assert.rejects(s.load(2), CorruptionError);
+  await s.close();
+});
+
+test("damage to the manifest, any member header or trailer is detected; clean stores report none", async () => {
+  const fs = await freshStoreFs();
+  const s = await memStore(fs);
+  await s.save(sources(members(1, ["a", "b"], 3000)));
+  assert.equal((await s.verify()).ok, true);
+  for (const file of [manifestName(1), memberName(1, 0), memberName(1, 1)]) {
+    const path = `/store/${file}`;
+    const clean = fs.peek(path)!.slice();
+    for (const off of [0, 9, 30, 63, 64, 100, clean.length - 40, clean.length - 1]) {
+      damage(fs, path, off);
+      assert.equal((await s.verify()).ok, false, `${file} byte ${off}`);
+      fs.poke(path, clean);
+    }
+    for (const mode of ["zerorange", "truncate"] as const) {
+      for (let seed = 1; seed <= 20; seed++) {
+        const plan = planCorruption(clean.length, mode, { seed });
+        const bad = applyCorruption(clean, plan);
+        if (bad.length === clean.length && bad.every((b, i) => b === clean[i])) continue;
+        fs.poke(path, bad);
+        assert.equal((await s.verify()).ok, false, `${file} ${mode} seed ${seed}`);
+        fs.poke(path, clean);
+      }
+    }
+  }
+  assert.equal((await s.verify()).ok, true);
+  await s.close();
+});
+
+test("rollback quarantines only damaged checkpoints newer than the newest valid, keeping their bytes", async () => {
+  const fs = await freshStoreFs();
+  const s = await memStore(fs);
+  for (let i = 1; i <= 4; i++) await s.save([{ name: "a", data: enc.encode(`v${i}`) }]);
+  damage(fs, `/store/${memberName(1, 0)}`, 70); // old damage: below the newest valid, untouched
+  damage(fs, `/store/${memberName(4, 0)}`, 70);
+  const before = fs.peek(`/store/${memberName(4, 0)}`)!.slice();
+  const r = await s.rollback();
+  assert.equal(r.newestValid, 3);
+  assert.deepEqual(r.moved.map((m) => m.step), [4]);
+  assert.deepEqual(fs.peek(`/store/.quarantine/${memberName(4, 0)}`), before);
+  assert.equal(fs.peek(`/store/${memberName(1, 0)}`) !== undefined, true);
+  assert.equal((await s.latest())!.step, 3);
+  assert.equal((await s.save([{ name: "a", data: enc.encode("v5") }])).step, 4, "quarantined steps no longer count");
+  await s.close();
+});
+
+test("rollback with no valid checkpoint quarantines all of them, and never deletes", async () => {
+  const fs = await freshStoreFs();
+  const s = await memStore(fs);
+  await s.save([{ name: "a", data: enc.encode("only") }]);
+  damage(fs, `/store/${manifestName(1)}`, 20);
+  const r = await s.rollback();
+  assert.equal(r.newestValid, null);
+  assert.deepEqual(r.moved.map((m) => m.step), [1]);
+  assert.deepEqual((await fs.readdir("/store/.quarantine")).sort(), [manifestName(1), memberName(1, 0)]);
+  // A second damaged step 1 lands beside the first in quarantine, not over it.
+  await s.save([{ name: "a", data: enc.encode("again") }]);
+  damage(fs, `/store/${manifestName(1)}`, 20);
+  await s.rollback();
+  assert.equal((await fs.readdir("/store/.quarantine")).length, 4);
+  await s.close();
+});
+
+test("prune keeps the newest N valid and never the only valid one; damaged ones are left", async () => {
+  const fs = await freshStoreFs();
+  const s = await memStore(fs);
+  for (let i = 1; i <= 5; i++) await s.save([{ name: "a", data: enc.encode(`v${i}`) }]);
+  damage(fs, `/store/${memberName(5, 0)}`, 70);
+  const r = await s.prune(2);
+  assert.deepEqual(r.removed, [2, 1]);
+  assert.deepEqual((await s.list({ verify: true })).map((c) => [c.step, c.status]), [[5, "corrupt"], [4, "valid"], [3, "valid"]]);
+  await assert.rejects(s.prune(0), UsageError);
+  const r2 = await s.save([{ name: "a", data: enc.encode("v6") }], { keep: 1 });
+  assert.equal(r2.step, 6);
+  assert.deepEqual((await s.list({ verify: true })).map((c) => c.step), [6, 5]);
+  await s.close();
+});
+
+test("member names: no separators, dot-dot, empties or duplicates", async () => {
+  const fs = await freshStoreFs();
+  const s = await memStore(fs);
+  for (const bad of ["../x", "a/b", "..", ".", "", "a\\b", "nul\0", "x".repeat(256), "/abs"]) {
+    await assert.rejects(s.save([{ name: bad, data: enc.encode("x") }]), UsageError, JSON.stringify(bad));
+  }
+  await assert.rejects(s.save([{ name: "a", data: enc.encode("1") }, { name: "a", data: enc.encode("2") }]), UsageError);
+  await assert.rejects(s.save([]), UsageError);
+  assert.deepEqual(await s.list(), []);
+  await s.close();
+});
+
+test("a second live writer is refused; a dead writer's lock is taken over", async () => {
+  const fs = await freshStoreFs();
+  const s = await memStore(fs);
+  await assert.rejects(openStore("/store", { fs }), LockedError);
+  await s.close();
+  // A lock left by a dead pid on this host:
+  const h = await fs.open("/store/.lock", { write: true, create: true });
+  await h.write(enc.encode(JSON.stringify({ pid: 999_999, host: fs.hostname(), since: 0 })), 0);
+  await h.close();
+  const notes: string[] = [];
+  const s2 = await openStore("/store", { fs, onWarning: (m) => notes.push(m) });
+  assert.ok(notes.some((n) => n.includes("999999")));
+  await s2.close();
+  // A live pid holds it:
+  fs.livePids.add(777);
+  const h2 = await fs.open("/store/.lock", { write: true, create: true });
+  await h2.write(enc.encode(JSON.stringify({ pid: 777, host: fs.hostname(), since: 0 })), 0);
+  await h2.close();
+  await assert.rejects(openStore("/store", { fs }), (e: unknown) => e instanceof LockedError && /777/.test((e as Error).message));
+  // Readers need no lock.
+  const r = await openStore("/store", { fs, readOnly: true });
+  assert.deepEqual(await r.list(), []);
+});
+
+test("opening for write removes our dead temp files and nothing else", async () => {
+  const fs = await freshStoreFs();
+  for (const name of [".tmp-123-abc-step-0000000000000001.manifest", "user-file.txt", ".tmpnotours"]) {
+    await (await fs.open(`/store/${name}`, { write: true, create: true })).close();
+  }
+  const s = await memStore(fs);
+  assert.deepEqual((await fs.readdir("/store")).sort(), [".lock", ".tmpnotours", "user-file.txt"]);
+  await s.close();
+});
+
+test("a missing store is ENOENT for readers and created for writers; a file is ENOTDIR", async () => {
+  const fs = new MemoryFs();
+  await assert.rejects(openStore("/nope", { fs, readOnly: true }), (e: unknown) => e instanceof FsError && e.errno === "ENOENT");
+  const s = await openStore("/deep/new/store", { fs });
+  await s.close();
+  await (await fs.open("/file", { write: true, create: true })).close();
+  await assert.rejects(openStore("/file", { fs }), (e: unknown) => e instanceof FsError && e.errno === "ENOTDIR");
+});
+
+test("restore writes exactly the members, all or nothing, into an empty directory", async () => {
+  const fs = await freshStoreFs();
+  const s = await memStore(fs);
+  const m = members(4, ["x.bin", "y.bin"], 3000);
+  await s.save(sources(m));
+  await s.save(sources(members(5, ["x.bin", "y.bin"], 3000)));
+  damage(fs, `/store/${memberName(2, 1)}`, 200);
+  const r = await s.restore("/out");
+  assert.equal(r.step, 1);
+  assert.deepEqual((await fs.readdir("/out")).sort(), ["x.bin", "y.bin"]);
+  assert.deepEqual(fs.peek("/out/x.bin"), m.get("x.bin"));
+  await assert.rejects(s.restore("/out"), UsageError, "non-empty output directory");
+  await assert.rejects(s.restore("/out2", { step: 2 }), CorruptionError);
+  assert.deepEqual(await fs.readdir("/out2"), [], "nothing of a damaged checkpoint appears");
+  await s.close();
+});
+
+test("a read-only store refuses to write", async () => {
+  const fs = await freshStoreFs();
+  const r = await openStore("/store", { fs, readOnly: true });
+  await assert.rejects(r.save([{ name: "a", data: enc.encode("x") }]), UsageError);
+  await assert.rejects(r.rollback(), UsageError);
+});
