@@ -9,12 +9,11 @@ import { intFlag, need } from "./main.ts";
 import { progress } from "./progress.ts";
 import { verifyFile } from "./verify-file.ts";
 
-function open(ctx: CommandContext, dir: string, writable: boolean): Promise<Store> {
-  return openStore(dir, { fs: ctx.fs, readOnly: !writable, create: writable, onWarning: (m) => ctx.err(`note: ${m}`) });
-}
+type Access = "read" | "write" | "create";
 
-async function withStore<T>(ctx: CommandContext, dir: string, writable: boolean, fn: (s: Store) => Promise<T>): Promise<T> {
-  const s = await open(ctx, dir, writable);
+/** Only `save` creates a missing store; every other command reports it (exit 3). */
+async function withStore<T>(ctx: CommandContext, dir: string, access: Access, fn: (s: Store) => Promise<T>): Promise<T> {
+  const s = await openStore(dir, { fs: ctx.fs, readOnly: access === "read", create: access === "create", onWarning: (m) => ctx.err(`note: ${m}`) });
   try {
     return await fn(s);
   } finally {
@@ -55,7 +54,7 @@ export const saveCommand: Command = {
       if (!st) throw new FsError("ENOENT", "read", f);
       if (!st.isFile) throw new UsageError(`${f} is not a regular file`);
     }
-    const r = await withStore(ctx, dir!, true, (s) => s.save(files.map((f) => ({ name: basename(f), path: f })), { step, protocol, meta, keep }));
+    const r = await withStore(ctx, dir!, "create", (s) => s.save(files.map((f) => ({ name: basename(f), path: f })), { step, protocol, meta, keep }));
     if (ctx.json) ctx.out(JSON.stringify({ step: r.step, files: r.files, bytes: r.bytes, protocol: r.protocol, store: dir }));
     else ctx.out(`saved step ${r.step} (${r.files.length} file${r.files.length === 1 ? "" : "s"}, ${r.bytes} bytes, ${r.protocol})`);
     return 0;
@@ -69,7 +68,7 @@ export const listCommand: Command = {
   options: { verify: { type: "boolean" } },
   async run(ctx) {
     const [dir] = need(ctx, 1, "<store>");
-    const items = await withStore(ctx, dir!, false, (s) => s.list({ verify: ctx.values.verify === true }));
+    const items = await withStore(ctx, dir!, "read", (s) => s.list({ verify: ctx.values.verify === true }));
     if (ctx.json) {
       ctx.out(JSON.stringify({ store: dir, checkpoints: items }));
       return 0;
@@ -101,7 +100,7 @@ export const verifyCommand: Command = {
       else ctx.out(r.ok ? `${path}: valid (${r.kind}, ${r.fileSize} bytes)` : `${path}: damaged\n${r.damage.map((d) => `  ${d.kind} at byte ${d.offset}: ${d.message}`).join("\n")}`);
       return r.ok ? 0 : 1;
     }
-    const report = await withStore(ctx, path!, false, async (s) => {
+    const report = await withStore(ctx, path!, "read", async (s) => {
       let bar: ReturnType<typeof progress> | undefined;
       const r = await s.verify((done, total) => {
         bar ??= progress(ctx.stderrIsTTY && !ctx.json, "verify", total);
@@ -127,7 +126,7 @@ export const latestCommand: Command = {
   options: {},
   async run(ctx) {
     const [dir] = need(ctx, 1, "<store>");
-    const l = await withStore(ctx, dir!, false, (s) => s.latest());
+    const l = await withStore(ctx, dir!, "read", (s) => s.latest());
     if (ctx.json) ctx.out(JSON.stringify(l ? { step: l.step, files: l.files, bytes: l.bytes, createdAt: l.createdAt, meta: l.meta } : { step: null }));
     else ctx.out(l ? `step ${l.step}: ${l.files.join(", ")}` : `no valid checkpoint in ${dir}`);
     return l ? 0 : 1;
@@ -142,7 +141,7 @@ export const restoreCommand: Command = {
   async run(ctx) {
     const [dir, out] = need(ctx, 2, "<store> and <out-dir>");
     const step = intFlag(ctx.values, "step", 1);
-    const r = await withStore(ctx, dir!, false, async (s) => {
+    const r = await withStore(ctx, dir!, "read", async (s) => {
       if (step === undefined && !(await s.latest())) return null;
       return s.restore(out!, { step });
     });
@@ -164,7 +163,7 @@ export const rollbackCommand: Command = {
   options: {},
   async run(ctx) {
     const [dir] = need(ctx, 1, "<store>");
-    const r = await withStore(ctx, dir!, true, (s) => s.rollback());
+    const r = await withStore(ctx, dir!, "write", (s) => s.rollback());
     if (ctx.json) ctx.out(JSON.stringify(r));
     else {
       for (const m of r.moved) ctx.out(`quarantined step ${m.step} (${m.status}): ${m.files.join(", ")}`);
