@@ -24,9 +24,7 @@ npx --no-install deno test -A --no-check --quiet test/
 step "bun: bun test"
 npx --no-install bun test --timeout 120000 test/
 
-if [ -f scripts/test-extra.sh ]; then
-  step "extra checks"
-  bash scripts/test-extra.sh
-fi
+step "package: npm pack, offline install, npx ckpt and bunx ckpt"
+bash scripts/pack-check.sh
 echo
 echo "all suites passed in node, deno and bun"

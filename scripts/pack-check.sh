@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# As users get it: pack the package, install the tarball into an empty project without network,
+# and run the CLI and the library from there with npx (Node) and bunx (Bun).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+bun="$root/node_modules/.bin/bun"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+tarball="$(cd "$root" && npm pack --silent --pack-destination "$tmp" | tail -n 1)"
+cd "$tmp"
+printf '{"name":"pack-check","version":"1.0.0","private":true,"type":"module"}\n' > package.json
+npm install --offline --no-audit --no-fund --silent "./$tarball"
+
+printf 'payload one\n' > a.txt
+npx --offline ckpt --help | grep -q "save"
+npx --offline ckpt save store a.txt --json | grep -q '"step":1'
+npx --offline ckpt verify store
+node --input-type=module -e '
+  import { crc32, sha256, toHex, openStore } from "ckptkit";
+  if (crc32(new TextEncoder().encode("123456789")) !== 0xcbf43926) throw new Error("crc32");
+  const s = await openStore("store", { readOnly: true });
+  if ((await s.latest()).step !== 1) throw new Error("latest");
+  console.log("node library ok:", toHex(sha256(new Uint8Array(0))).slice(0, 16));
+'
+"$bun" x --bun ckpt --help | grep -q "save"
+"$bun" x --bun ckpt save store a.txt --json | grep -q '"step":2'
+"$bun" x --bun ckpt verify store
+"$bun" -e '
+  const { crc32, openStore } = await import("ckptkit");
+  if (crc32(new TextEncoder().encode("123456789")) !== 0xcbf43926) throw new Error("crc32");
+  const s = await openStore("store", { readOnly: true });
+  if ((await s.latest()).step !== 2) throw new Error("latest");
+  console.log("bun library ok");
+'
+echo "pack check passed: $tarball installs offline; npx ckpt and bunx ckpt save and verify"
