@@ -15,16 +15,25 @@ step "build (tsup) and typecheck (tsc)"
 npx --no-install tsup --silent
 npx --no-install tsc --noEmit -p tsconfig.json
 
+logs="$(mktemp -d)"
+trap 'rm -rf "$logs"' EXIT
+
 step "node: vitest"
-npx --no-install vitest run --reporter=dot
+npx --no-install vitest run --reporter=dot 2>&1 | tee "$logs/node"
 
 step "deno: deno test"
-npx --no-install deno test -A --no-check --quiet test/
+npx --no-install deno test -A --no-check --quiet test/ 2>&1 | tee "$logs/deno"
 
 step "bun: bun test"
-npx --no-install bun test --timeout 120000 test/
+npx --no-install bun test --timeout 120000 test/ 2>&1 | tee "$logs/bun"
 
 step "package: npm pack, offline install, npx ckpt and bunx ckpt"
 bash scripts/pack-check.sh
+# One closing line over the three runners (each run above already failed the script if red).
+strip() { sed 's/\x1b\[[0-9;]*m//g' "$1"; }
+n_node=$(strip "$logs/node" | sed -n 's/^ *Tests *\([0-9]*\) passed.*/\1/p' | tail -1)
+n_deno=$(strip "$logs/deno" | sed -n 's/^ok | \([0-9]*\) passed.*/\1/p' | tail -1)
+n_bun=$(strip "$logs/bun" | sed -n 's/^ *\([0-9]*\) pass$/\1/p' | tail -1)
 echo
-echo "all suites passed in node, deno and bun"
+echo "node ${n_node:-?}, deno ${n_deno:-?}, bun ${n_bun:-?} tests passed"
+echo "tests: $(( ${n_node:-0} + ${n_deno:-0} + ${n_bun:-0} )) passed, 0 failed"

@@ -1,6 +1,6 @@
 // CLI commands over the checkpoint store: save, list, verify, latest, restore, rollback.
 import { FsError, UsageError } from "../errors.ts";
-import { basename } from "../path.ts";
+import { basename, join } from "../path.ts";
 import { parseProtocol } from "../protocol.ts";
 import type { CheckpointReport } from "../store/check.ts";
 import { type Store, openStore } from "../store/store.ts";
@@ -127,7 +127,7 @@ export const latestCommand: Command = {
   async run(ctx) {
     const [dir] = need(ctx, 1, "<store>");
     const l = await withStore(ctx, dir!, "read", (s) => s.latest());
-    if (ctx.json) ctx.out(JSON.stringify(l ? { step: l.step, files: l.files, bytes: l.bytes, createdAt: l.createdAt, meta: l.meta } : { step: null }));
+    if (ctx.json) ctx.out(JSON.stringify(l ? { step: l.step, files: l.files, paths: l.manifest.members.map((m) => join(dir!, m.file)), bytes: l.bytes, createdAt: l.createdAt, meta: l.meta } : { step: null }));
     else ctx.out(l ? `step ${l.step}: ${l.files.join(", ")}` : `no valid checkpoint in ${dir}`);
     return l ? 0 : 1;
   },
