@@ -58,6 +58,11 @@ export interface ScanResult {
 }
 
 export interface ScanOptions {
+  /**
+   * Called once the header has verified, before any chunk is read. Returning a message stops
+   * the scan and records it as header damage (e.g. the header disagrees with a manifest).
+   */
+  onHeader?: (header: ContainerHeader) => string | undefined;
   /** Called with each chunk's payload (valid until the callback returns) and whether it checked out. */
   onChunk?: (payload: Uint8Array, info: ChunkInfo) => void | Promise<void>;
 }
@@ -103,6 +108,8 @@ export async function scanContainer(h: FileHandle, path: string, options: ScanOp
   }
   if (status !== STATUS.OK) return damage({ kind: "bad-header", offset: 0, length: HEADER_SIZE, message: STATUS_TEXT[status] ?? `status ${status}` });
   result.header = header;
+  const veto = options.onHeader?.(header);
+  if (veto !== undefined) return damage({ kind: "bad-header", offset: 0, length: HEADER_SIZE, message: veto });
 
   const sha = new Sha256Hasher();
   sha.update(head);

@@ -6,7 +6,7 @@ import { CorruptionError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
 import { KIND_MANIFEST, KIND_MEMBER } from "../format/constants.ts";
 import { type Manifest, type MemberEntry, decodeMemberTable, userMeta } from "../format/manifest.ts";
-import { type ChunkInfo, type Damage, type ScanResult, scanContainer } from "../format/reader.ts";
+import { type ChunkInfo, type ContainerHeader, type Damage, type ScanOptions, type ScanResult, scanContainer } from "../format/reader.ts";
 import { toHex } from "../hash.ts";
 import { join } from "../path.ts";
 import { manifestName, memberName, parseName } from "./layout.ts";
@@ -41,10 +41,10 @@ const KIND_OF: Record<Damage["kind"], FindingKind> = {
   "bad-chunk": "bad-header", "crc-mismatch": "crc-mismatch", "sha-mismatch": "sha-mismatch",
 };
 
-async function scanFile(fs: DurableFs, path: string, onChunk?: (p: Uint8Array, i: ChunkInfo) => void | Promise<void>): Promise<ScanResult> {
+async function scanFile(fs: DurableFs, path: string, options: ScanOptions = {}): Promise<ScanResult> {
   const h = await fs.open(path);
   try {
-    return await scanContainer(h, path, { onChunk });
+    return await scanContainer(h, path, options);
   } finally {
     await h.close();
   }
@@ -60,9 +60,11 @@ export async function readManifest(fs: DurableFs, dir: string, step: number): Pr
   const file = manifestName(step);
   let table: Uint8Array | undefined;
   let tableOffset = 0;
-  const scan = await scanFile(fs, join(dir, file), (p, info) => {
-    table = p.slice();
-    tableOffset = info.offset + 32;
+  const scan = await scanFile(fs, join(dir, file), {
+    onChunk: (p, info) => {
+      table = p.slice();
+      tableOffset = info.offset + 32;
+    },
   });
   const findings: Finding[] = scan.damage.map((d) => ({ step, file, kind: KIND_OF[d.kind], block: d.block, offset: d.offset, length: d.length, message: d.message }));
   if (findings.length > 0) return { findings };
@@ -85,13 +87,19 @@ export async function checkMember(fs: DurableFs, dir: string, step: number, inde
   if (file !== memberName(step, index)) return [at("bad-header", `manifest names member file '${file}', expected '${memberName(step, index)}'`)];
   const path = join(dir, file);
   if (!(await fs.stat(path))) return [at("missing-member", `member '${m.name}' (${file}) is missing`)];
-  const scan = await scanFile(fs, path, sink ? (p, info) => sink(m, p, info) : undefined);
+  // The member's own header is held to the manifest before any chunk is read, so a sink may
+  // size its buffers by m.payloadSize: it then equals a length the kernel bounded by the file.
+  const scan = await scanFile(fs, path, {
+    onHeader: (h: ContainerHeader) =>
+      h.kind !== KIND_MEMBER || h.payloadLength !== m.payloadSize || h.totalSize !== m.fileSize || h.chunkSize !== m.chunkSize
+        ? `member header disagrees with the manifest (payload ${h.payloadLength} vs ${m.payloadSize} bytes, file ${h.totalSize} vs ${m.fileSize})`
+        : undefined,
+    onChunk: sink ? (p, info) => sink(m, p, info) : undefined,
+  });
   const findings = scan.damage.map((d) => at(KIND_OF[d.kind], d.message, d.offset, d.length, d.block));
   if (findings.length > 0 || !scan.header) return findings;
-  const h = scan.header;
-  if (h.kind !== KIND_MEMBER || h.payloadLength !== m.payloadSize || h.totalSize !== m.fileSize || h.chunkSize !== m.chunkSize ||
-      scan.meta!["ckptkit.step"] !== String(step) || scan.meta!["ckptkit.member"] !== m.name) {
-    return [at("bad-header", `member header disagrees with the manifest (size ${h.payloadLength} vs ${m.payloadSize}, name ${scan.meta!["ckptkit.member"]} vs ${m.name})`, 0, 64)];
+  if (scan.meta!["ckptkit.step"] !== String(step) || scan.meta!["ckptkit.member"] !== m.name) {
+    return [at("bad-header", `member metadata disagrees with the manifest (step ${scan.meta!["ckptkit.step"]}, name ${scan.meta!["ckptkit.member"]})`, 0, 64)];
   }
   for (let b = 0; b < m.blockCrcs.length; b++) {
     if (scan.blockCrcs[b] !== m.blockCrcs[b]) findings.push(at("crc-mismatch", `block ${b} CRC-32 differs from the manifest's`, 0, 0, b));

@@ -217,8 +217,8 @@ export class Store {
     const buffers = new Map<string, { buf: Uint8Array; pos: number }>();
     const report = await this.check(target, (m, payload) => {
       let b = buffers.get(m.name);
-      // payloadSize comes from a manifest whose checksums held, and equals the member header's
-      // size, which the kernel bounded by the real file size: the allocation is justified.
+      // checkMember held the member's header to m.payloadSize before this first chunk, and the
+      // kernel bounded that header by the real file size: the allocation is justified.
       if (!b) buffers.set(m.name, (b = { buf: new Uint8Array(m.payloadSize), pos: 0 }));
       if (b.pos + payload.length <= b.buf.length) b.buf.set(payload, b.pos);
       b.pos += payload.length;
