@@ -143,7 +143,20 @@ export const restoreCommand: Command = {
     const step = intFlag(ctx.values, "step", 1);
     const r = await withStore(ctx, dir!, "read", async (s) => {
       if (step === undefined && !(await s.latest())) return null;
-      return s.restore(out!, { step });
+      let bar: ReturnType<typeof progress> | undefined;
+      let shown = 0;
+      try {
+        return await s.restore(out!, {
+          step,
+          onProgress: (done, total) => {
+            bar ??= progress(ctx.stderrIsTTY && !ctx.json, "restore", total);
+            bar.tick(done - shown);
+            shown = done;
+          },
+        });
+      } finally {
+        bar?.stop();
+      }
     });
     if (!r) {
       if (ctx.json) ctx.out(JSON.stringify({ step: null, error: "no valid checkpoint" }));

@@ -7,11 +7,15 @@ import type { FileHandle } from "../fs.ts";
 import { attempt } from "../fs-util.ts";
 import { dirname, join } from "../path.ts";
 import { tempName } from "../protocol.ts";
+import { readManifest } from "./check.ts";
 import { assertValid, type Store } from "./store.ts";
 
 interface Pending { name: string; tmp: string; h: FileHandle; pos: number; closed: boolean }
 
-export async function restoreCheckpoint(store: Store, step: number, outDir: string): Promise<{ step: number; files: string[]; bytes: number }> {
+/** `onProgress(done, total)` counts payload bytes written so far against the checkpoint's total. */
+export async function restoreCheckpoint(
+  store: Store, step: number, outDir: string, onProgress?: (done: number, total: number) => void,
+): Promise<{ step: number; files: string[]; bytes: number }> {
   const fs = store.fs;
   const st = await fs.stat(outDir);
   let created = false;
@@ -34,11 +38,16 @@ export async function restoreCheckpoint(store: Store, step: number, outDir: stri
     return p;
   };
   let bytes = 0;
+  let written = 0;
+  // Only for the progress total: the check below reads and verifies the manifest again.
+  const total = (await readManifest(fs, store.dir, step)).manifest?.members.reduce((n, m) => n + m.payloadSize, 0) ?? 0;
   try {
     const report = await store.check(step, async (m, payload) => {
       const p = await open(m.name);
       await p.h.write(payload, p.pos);
       p.pos += payload.length;
+      written += payload.length;
+      onProgress?.(written, total);
     });
     assertValid(report);
     const members = report.manifest!.members;

@@ -230,10 +230,12 @@ export class Store {
   }
 
   /** Writes a checkpoint's members into outDir (absent or empty), all or nothing. */
-  async restore(outDir: string, options: { step?: number } = {}): Promise<{ step: number; files: string[]; bytes: number }> {
+  async restore(
+    outDir: string, options: { step?: number; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<{ step: number; files: string[]; bytes: number }> {
     const step = options.step ?? (await this.latest())?.step;
     if (step === undefined) throw new UsageError(`no valid checkpoint in ${this.dir}`);
-    return restoreCheckpoint(this, step, outDir);
+    return restoreCheckpoint(this, step, outDir, options.onProgress);
   }
 
   /**
