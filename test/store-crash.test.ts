@@ -66,10 +66,15 @@ async function explore(protocol: Protocol, memberCount: number, subsetsPerPoint:
   return out;
 }
 
+function report(protocol: string, what: string, o: Outcome): void {
+  console.log(`crash states ${protocol} ${what}: ${o.states} states, old ${o.old}, new ${o.fresh}, none ${o.none}, acked-lost ${o.ackedLost}, mixed ${o.mixed.length}`);
+}
+
 for (const members of [1, 4]) {
   const what = members === 1 ? "save" : "group save of 4";
   test(`atomic_dirsync ${what}: every crash point yields old or new, and an acknowledged save survives`, async () => {
-    const o = await explore("atomic_dirsync", members, 6);
+    const o = await explore("atomic_dirsync", members, 30);
+    report("atomic_dirsync", what, o);
     assert.deepEqual(o.mixed, []);
     assert.equal(o.none, 0, "the old checkpoint must never be lost");
     assert.equal(o.ackedLost, 0, "an acknowledged atomic_dirsync save was lost");
@@ -77,14 +82,16 @@ for (const members of [1, 4]) {
   });
 
   test(`atomic_nodirsync ${what}: never mixed, but an acknowledged save can be lost (found)`, async () => {
-    const o = await explore("atomic_nodirsync", members, 6);
+    const o = await explore("atomic_nodirsync", members, 30);
+    report("atomic_nodirsync", what, o);
     assert.deepEqual(o.mixed, []);
     assert.equal(o.none, 0);
     assert.ok(o.ackedLost > 0, "the explorer must find the lost rename that atomic_nodirsync permits");
   });
 
   test(`unsafe ${what}: never silently wrong, but acknowledged saves are lost (found)`, async () => {
-    const o = await explore("unsafe", members, 6);
+    const o = await explore("unsafe", members, 30);
+    report("unsafe", what, o);
     assert.deepEqual(o.mixed, [], "even unsafe must never return bytes no save wrote: verification catches torn files");
     assert.equal(o.none, 0);
     assert.ok(o.ackedLost > 0, "the explorer must find the loss unsafe permits");
