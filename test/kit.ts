@@ -23,17 +23,8 @@ export const test: TestFn = await pick();
 
 export const runtime: "node" | "deno" | "bun" = g.Deno ? "deno" : g.Bun ? "bun" : "node";
 
-/** Deterministic PRNG (mulberry32), so every failure reproduces from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32, the same one the experiments use), so failures reproduce from a seed. */
+export { rng } from "../src/rng.ts";
 
 export function randomBytes(n: number, next: () => number): Uint8Array {
   const out = new Uint8Array(n);

@@ -27,3 +27,22 @@ export function progress(enabled: boolean, label: string, total: number): Progre
     },
   };
 }
+
+/**
+ * A progress callback for work whose total is learned from the first report:
+ * `update(done, total)` draws (on a terminal only); `stop()` clears the bar.
+ */
+export function progressReporter(enabled: boolean, label: string): { update(done: number, total: number): void; stop(): void } {
+  let bar: Progress | undefined;
+  let shown = 0;
+  return {
+    update(done, total) {
+      bar ??= progress(enabled, label, total);
+      bar.tick(done - shown);
+      shown = done;
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}

@@ -6,7 +6,7 @@ import type { CheckpointReport } from "../store/check.ts";
 import { type Store, openStore } from "../store/store.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { intFlag, need } from "./main.ts";
-import { progress } from "./progress.ts";
+import { progressReporter } from "./progress.ts";
 import { verifyFile } from "./verify-file.ts";
 
 type Access = "read" | "write" | "create";
@@ -101,13 +101,12 @@ export const verifyCommand: Command = {
       return r.ok ? 0 : 1;
     }
     const report = await withStore(ctx, path!, "read", async (s) => {
-      let bar: ReturnType<typeof progress> | undefined;
-      const r = await s.verify((done, total) => {
-        bar ??= progress(ctx.stderrIsTTY && !ctx.json, "verify", total);
-        bar.tick();
-      });
-      bar?.stop();
-      return r;
+      const bar = progressReporter(ctx.stderrIsTTY && !ctx.json, "verify");
+      try {
+        return await s.verify((done, total) => bar.update(done, total));
+      } finally {
+        bar.stop();
+      }
     });
     if (ctx.json) ctx.out(JSON.stringify({ store: path, ok: report.ok, checkpoints: report.checkpoints.map((c) => ({ step: c.step, status: c.status, findings: c.findings })), findings: report.findings }));
     else {
@@ -143,19 +142,11 @@ export const restoreCommand: Command = {
     const step = intFlag(ctx.values, "step", 1);
     const r = await withStore(ctx, dir!, "read", async (s) => {
       if (step === undefined && !(await s.latest())) return null;
-      let bar: ReturnType<typeof progress> | undefined;
-      let shown = 0;
+      const bar = progressReporter(ctx.stderrIsTTY && !ctx.json, "restore");
       try {
-        return await s.restore(out!, {
-          step,
-          onProgress: (done, total) => {
-            bar ??= progress(ctx.stderrIsTTY && !ctx.json, "restore", total);
-            bar.tick(done - shown);
-            shown = done;
-          },
-        });
+        return await s.restore(out!, { step, onProgress: (done, total) => bar.update(done, total) });
       } finally {
-        bar?.stop();
+        bar.stop();
       }
     });
     if (!r) {
