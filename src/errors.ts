@@ -72,6 +72,13 @@ export class LockedError extends CkptError {
   }
 }
 
+/** The requested checkpoint does not exist (or none is valid). */
+export class NoCheckpointError extends CkptError {
+  constructor(message: string) {
+    super("ENOCHECKPOINT", message);
+  }
+}
+
 /** A caller passed an invalid argument (bad member name, step not above the newest, ...). */
 export class UsageError extends CkptError {
   constructor(message: string) {

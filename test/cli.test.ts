@@ -61,6 +61,9 @@ test(`cli (${runtime}): save, list, verify, latest, restore with --json shapes`,
     assert.deepEqual(readdirSync(`${t.dir}/out`).sort(), ["a.bin", "b.txt"]);
     assert.deepEqual(new Uint8Array(readFileSync(`${t.dir}/out/a.bin`)), new Uint8Array(100_000).map((_, i) => i));
     assert.equal(ckpt(["restore", `${t.dir}/store`, `${t.dir}/out`]).code, 2, "non-empty out-dir is a usage error");
+    const missing = ckpt(["restore", `${t.dir}/store`, `${t.dir}/out3`, "--step", "9", "--json"]);
+    assert.equal(missing.code, 1, "a step that does not exist is 'not found', exit 1");
+    assert.equal(missing.json<{ error: { code: string } }>().error.code, "ENOCHECKPOINT");
   } finally { t.done(); }
 });
 

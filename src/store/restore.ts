@@ -40,7 +40,8 @@ export async function restoreCheckpoint(
   let bytes = 0;
   let written = 0;
   // Only for the progress total: the check below reads and verifies the manifest again.
-  const total = (await readManifest(fs, store.dir, step)).manifest?.members.reduce((n, m) => n + m.payloadSize, 0) ?? 0;
+  // A torn step has no manifest: the check below reports it; the total is then simply unknown.
+  const total = (await readManifest(fs, store.dir, step).catch(() => undefined))?.manifest?.members.reduce((n, m) => n + m.payloadSize, 0) ?? 0;
   try {
     const report = await store.check(step, async (m, payload) => {
       const p = await open(m.name);

@@ -2,7 +2,7 @@
 // manifest through the chosen protocol: the manifest is written last and is the commit point,
 // so no valid manifest means no checkpoint. Recovery never trusts presence: `latest` walks steps
 // newest first and returns the first whose manifest and members all verify.
-import { CorruptionError, FsError, UsageError } from "../errors.ts";
+import { CorruptionError, FsError, NoCheckpointError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
 import { attempt } from "../fs-util.ts";
 import { DEFAULT_CHUNK_SIZE, MAX_WRITE_CHUNK_SIZE } from "../format/constants.ts";
@@ -168,7 +168,7 @@ export class Store {
 
   async check(step: number, sink?: PayloadSink): Promise<CheckpointReport> {
     const entry = (await this.steps()).find((s) => s.step === step);
-    if (!entry) throw new UsageError(`no checkpoint with step ${step} in ${this.dir}`);
+    if (!entry) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
     return checkCheckpoint(this.fs, this.dir, step, entry.files, sink);
   }
 
@@ -213,7 +213,7 @@ export class Store {
   /** Loads a checkpoint's members into memory, verifying every byte (newest valid by default). */
   async load(step?: number): Promise<{ step: number; members: Map<string, Uint8Array>; meta: Metadata }> {
     const target = step ?? (await this.latest())?.step;
-    if (target === undefined) throw new UsageError(`no valid checkpoint in ${this.dir}`);
+    if (target === undefined) throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
     const buffers = new Map<string, { buf: Uint8Array; pos: number }>();
     const report = await this.check(target, (m, payload) => {
       let b = buffers.get(m.name);
@@ -234,7 +234,8 @@ export class Store {
     outDir: string, options: { step?: number; onProgress?: (done: number, total: number) => void } = {},
   ): Promise<{ step: number; files: string[]; bytes: number }> {
     const step = options.step ?? (await this.latest())?.step;
-    if (step === undefined) throw new UsageError(`no valid checkpoint in ${this.dir}`);
+    if (step === undefined) throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
+    if (!(await this.steps()).some((s) => s.step === step)) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
     return restoreCheckpoint(this, step, outDir, options.onProgress);
   }
 
