@@ -6,6 +6,7 @@ export type { DurableFs, FileHandle, FileStat, OpenOptions, FsCapabilities } fro
 export { defaultFs, detectRuntime } from "../adapters/detect.ts";
 export type { Runtime } from "../adapters/detect.ts";
 export { openStore, Store, StoreCorruption } from "./store/store.ts";
+export { CheckpointBuilder } from "./store/builder.ts";
 export type { StoreOptions, SaveOptions, SaveResult, CheckpointInfo, VerifyReport, RollbackReport } from "./store/store.ts";
 export type { CheckpointReport, Finding, FindingKind, Status } from "./store/check.ts";
 export type { MemberSource } from "./store/member.ts";

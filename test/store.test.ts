@@ -243,3 +243,18 @@ test("a re-sealed manifest claiming a huge member is refused before any allocati
   assert.equal(await s.latest(), null);
   await s.close();
 });
+
+test("the builder assembles members and metadata into one ordinary save", async () => {
+  const fs = await freshStoreFs();
+  const s = await memStore(fs);
+  await (await fs.open("/cfg.json", { write: true, create: true })).write(enc.encode('{"lr":1}'), 0);
+  const r = await s.builder().step(5).meta("epoch", 3).add("weights.bin", enc.encode("W")).addFile("cfg.json", "/cfg.json").save();
+  assert.equal(r.step, 5);
+  const l = await s.load();
+  assert.deepEqual(l.meta, { epoch: "3" });
+  assert.deepEqual([...l.members.keys()], ["weights.bin", "cfg.json"]);
+  assert.equal(new TextDecoder().decode(l.members.get("cfg.json")), '{"lr":1}');
+  assert.throws(() => s.builder().add("a", enc.encode("1")).add("a", enc.encode("2")), UsageError);
+  assert.throws(() => s.builder().add("../evil", enc.encode("1")), UsageError);
+  await s.close();
+});

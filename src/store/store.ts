@@ -13,6 +13,7 @@ import { type Protocol, tempOwner, writeFileWithProtocol } from "../protocol.ts"
 import { defaultFs } from "../../adapters/detect.ts";
 import { type CheckpointReport, type Finding, type PayloadSink, checkCheckpoint, readManifest } from "./check.ts";
 import { LOCK_NAME, QUARANTINE_DIR, checkMemberName, checkStep, manifestName, memberName, parseName } from "./layout.ts";
+import { CheckpointBuilder } from "./builder.ts";
 import { StoreLock } from "./lock.ts";
 import { type MemberSource, writeMember } from "./member.ts";
 import { restoreCheckpoint } from "./restore.ts";
@@ -291,6 +292,12 @@ export class Store {
     }
     if (removed.length > 0) await this.fs.syncDir(this.dir);
     return { removed };
+  }
+
+  /** Assemble a checkpoint member by member; see CheckpointBuilder. */
+  builder(): CheckpointBuilder {
+    this.writable("builder");
+    return new CheckpointBuilder(this);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,54 @@
+// A fluent way to assemble one checkpoint (after RingKernel's CheckpointBuilder):
+//   await store.builder().meta("epoch", "3").add("weights.bin", bytes).addFile("cfg.json", path).save()
+// Nothing touches disk until save(), which is the store's ordinary all-or-nothing save.
+import { UsageError } from "../errors.ts";
+import type { Metadata } from "../format/metadata.ts";
+import type { Protocol } from "../protocol.ts";
+import { checkMemberName } from "./layout.ts";
+import type { MemberSource } from "./member.ts";
+import type { SaveResult, Store } from "./store.ts";
+
+export class CheckpointBuilder {
+  private readonly members: MemberSource[] = [];
+  private readonly metadata: Metadata = {};
+  private stepNumber?: number;
+  private protocolName?: Protocol;
+
+  constructor(private readonly store: Store) {}
+
+  /** Adds a member from bytes in memory. */
+  add(name: string, data: Uint8Array): this {
+    return this.push({ name, data });
+  }
+
+  /** Adds a member streamed from a file when save() runs. */
+  addFile(name: string, path: string): this {
+    return this.push({ name, path });
+  }
+
+  meta(key: string, value: string | number | boolean): this {
+    this.metadata[key] = String(value);
+    return this;
+  }
+
+  step(step: number): this {
+    this.stepNumber = step;
+    return this;
+  }
+
+  protocol(protocol: Protocol): this {
+    this.protocolName = protocol;
+    return this;
+  }
+
+  save(options: { keep?: number } = {}): Promise<SaveResult> {
+    return this.store.save(this.members, { step: this.stepNumber, meta: this.metadata, protocol: this.protocolName, keep: options.keep });
+  }
+
+  private push(m: MemberSource): this {
+    checkMemberName(m.name);
+    if (this.members.some((x) => x.name === m.name)) throw new UsageError(`member name '${m.name}' appears twice`);
+    this.members.push(m);
+    return this;
+  }
+}
