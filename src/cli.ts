@@ -3,6 +3,7 @@
 // `bun src/cli.ts`; the runtime is detected, never passed.
 import { tmpdir } from "node:os";
 import process from "node:process";
+import { UsageError } from "./errors.ts";
 import { main } from "./cli/main.ts";
 
 const g = globalThis as { Deno?: { args: string[]; mainModule: string } };
@@ -29,5 +30,18 @@ const code = await main(argv, {
   stderrIsTTY: !!process.stderr.isTTY,
   self,
   tmpdir: tmpdir(),
+  async readStdin(limit) {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for await (const chunk of process.stdin) {
+      total += (chunk as Uint8Array).length;
+      if (total > limit) throw new UsageError(`standard input exceeds ${limit} bytes`);
+      parts.push(chunk as Uint8Array);
+    }
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const p of parts) { out.set(p, o); o += p.length; }
+    return out;
+  },
 });
 process.exitCode = code;

@@ -15,3 +15,7 @@ export type { Protocol } from "./protocol.ts";
 export { ContainerWriter, encodeContainer } from "./format/writer.ts";
 export { scanContainer } from "./format/reader.ts";
 export type { ScanResult, Damage, ContainerHeader } from "./format/reader.ts";
+export { openLog, replayLog, Log, LogDamageError } from "./wal/log.ts";
+export type { LogOptions, Durability } from "./wal/log.ts";
+export type { LogRecord, ScanReport as LogReport } from "./wal/scan.ts";
+export { repairLog } from "./wal/repair.ts";

@@ -170,3 +170,46 @@ test(`cli (${runtime}): demo runs and reports the rollback`, () => {
     assert.equal(d.exact, true);
   } finally { t.done(); }
 });
+
+test(`cli (${runtime}): log append, replay, truncate and repair per the contract`, () => {
+  const t = tmp();
+  try {
+    const log = `${t.dir}/wal`;
+    const [a] = files(t.dir, { "rec.bin": "first record" });
+    const first = ckpt(["log", "append", log, a!, "--json"]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.json().sequence, 1);
+    const second = ckpt(["log", "append", log, "-", "--json"], { input: "from stdin" });
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.json().sequence, 2);
+    const r = ckpt(["log", "replay", log, "--json"]);
+    assert.equal(r.code, 0);
+    const rep = r.json<{ recovered: number; discarded: number; lastSequence: number; truncatedBytes: number; damage: unknown }>();
+    assert.deepEqual({ recovered: rep.recovered, discarded: rep.discarded, lastSequence: rep.lastSequence, truncatedBytes: rep.truncatedBytes, damage: rep.damage },
+      { recovered: 2, discarded: 0, lastSequence: 2, truncatedBytes: 0, damage: null });
+    // Mid-log damage: replay reports it (exit 0, log untouched); append refuses and names repair.
+    ckpt(["log", "append", log, a!]);
+    const seg = `${log}/seg-0000000000000001.wal`;
+    const bytes = new Uint8Array(readFileSync(seg));
+    bytes[32 + 25]! ^= 0xff;
+    writeFileSync(seg, bytes);
+    const damaged = ckpt(["log", "replay", log, "--json"]);
+    assert.equal(damaged.code, 0);
+    const d = damaged.json<{ recovered: number; damage: { sequence: number; offset: number; reason: string } }>();
+    assert.equal(d.recovered, 0);
+    assert.equal(d.damage.sequence, 1);
+    assert.equal(d.damage.offset, 32);
+    assert.deepEqual(new Uint8Array(readFileSync(seg)), bytes, "replay never modifies the log");
+    const refused = ckpt(["log", "append", log, a!]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /log repair/);
+    const fixed = ckpt(["log", "repair", log, "--json"]);
+    assert.equal(fixed.code, 0, fixed.stderr);
+    assert.equal(fixed.json<{ sideFiles: string[] }>().sideFiles.length, 1);
+    assert.equal(ckpt(["log", "append", log, a!, "--json"]).json().sequence, 1);
+    assert.equal(ckpt(["log", "truncate", log, "--before", "1", "--json"]).code, 0);
+    assert.equal(ckpt(["log", "truncate", log]).code, 2, "--before is required");
+    assert.equal(ckpt(["log", "replay", `${t.dir}/none`]).code, 3);
+    assert.equal(ckpt(["log", "frob", log]).code, 2);
+  } finally { t.done(); }
+});

@@ -20,6 +20,8 @@ export interface CommandContext {
   stderrIsTTY: boolean;
   /** The runtime running the CLI. */
   runtime: string;
+  /** All of standard input (for `-` arguments), at most `limit` bytes. */
+  readStdin(limit: number): Promise<Uint8Array>;
   /** The system's temp directory. */
   tmpdir: string;
   /** Path of the CLI entry and the argv prefix to re-run it in this runtime (for child processes). */

@@ -3,6 +3,7 @@ import type { Command } from "./command.ts";
 import { demoCommand } from "./demo.ts";
 import { corruptCommand, inspectCommand } from "./file-commands.ts";
 import { hashCommand } from "./hash.ts";
+import { logCommand } from "./log-commands.ts";
 import { latestCommand, listCommand, restoreCommand, rollbackCommand, saveCommand, verifyCommand } from "./store-commands.ts";
 
 export const COMMANDS: Command[] = [
@@ -14,6 +15,7 @@ export const COMMANDS: Command[] = [
   rollbackCommand,
   inspectCommand,
   corruptCommand,
+  logCommand,
   demoCommand,
   hashCommand,
 ];

@@ -15,6 +15,7 @@ export interface Io {
   stderrIsTTY: boolean;
   self: string[];
   tmpdir: string;
+  readStdin(limit: number): Promise<Uint8Array>;
 }
 
 function usage(): string {
@@ -72,6 +73,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       runtime: detectRuntime(),
       self: io.self,
       tmpdir: io.tmpdir,
+      readStdin: io.readStdin,
     };
   } catch (err) {
     io.err(`ckpt ${name}: ${(err as Error).message.split("\n")[0]}`);

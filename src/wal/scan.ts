@@ -1,0 +1,199 @@
+// Reads a log directory and never modifies it. Records are checked in order (masked CRC,
+// bounded length, known type, contiguous sequence numbers). Two kinds of bad bytes:
+// - a torn tail: the last record of the last segment is incomplete or fails its CRC with
+//   nothing but zeros after it: the writer died mid-append. Not an error: it is cut off.
+// - damage anywhere else: reported as {sequence, offset, reason}. Replay stops there unless
+//   salvaging, in which case it resynchronizes on the next record whose CRC holds.
+// Every length comes from the file and is checked against the bytes present before use.
+import type { DurableFs, FileHandle } from "../fs.ts";
+import { readFully } from "../fs-util.ts";
+import { crc32 } from "../hash.ts";
+import { join } from "../path.ts";
+import {
+  MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_MARKER, SEGMENT_HEADER_SIZE,
+  decodeBatch, decodeSegmentHeader, maskCrc, parseSegmentName,
+} from "./format.ts";
+
+export interface LogRecord {
+  sequence: number;
+  type: "data" | "marker";
+  payload: Uint8Array;
+  /** For markers: the store checkpoint step this log position corresponds to. */
+  step?: number;
+}
+
+export interface LogDamage { sequence: number; offset: number; reason: string; segment: string }
+
+export interface SegmentInfo { name: string; firstSeq: number; size: number; goodEnd: number; lastSeq: number }
+
+export interface ScanReport {
+  recovered: number;
+  /** Records found after the first damage and not returned (0 when salvaging). */
+  discarded: number;
+  lastSequence: number;
+  /** Bytes of a torn tail beyond the last good record (what opening for append cuts off). */
+  truncatedBytes: number;
+  damage: LogDamage | null;
+  damagedRanges: { segment: string; offset: number; length: number; reason: string }[];
+  segments: SegmentInfo[];
+  /** The last segment's header itself is torn (a crash while creating it). */
+  tornSegmentHeader: boolean;
+}
+
+export interface ScanOptions {
+  salvage?: boolean;
+  onRecord?: (r: LogRecord) => void | Promise<void>;
+}
+
+const WINDOW = 1 << 20;
+
+/** Sequential reader over one segment with a refillable window. */
+class Window {
+  buf = new Uint8Array(0);
+  start = 0; // file offset of buf[0]
+  constructor(private readonly h: FileHandle, readonly size: number) {}
+  /** Makes bytes [off, off+len) available (len bounded by the file); returns false past EOF. */
+  async ensure(off: number, len: number): Promise<boolean> {
+    if (off + len > this.size) return false;
+    if (off >= this.start && off + len <= this.start + this.buf.length) return true;
+    const want = Math.min(Math.max(len, WINDOW), this.size - off);
+    if (this.buf.length < want) this.buf = new Uint8Array(want);
+    const view = this.buf.subarray(0, want);
+    await readFully(this.h, view, off);
+    this.buf = view;
+    this.start = off;
+    return true;
+  }
+  at(off: number, len: number): Uint8Array {
+    return this.buf.subarray(off - this.start, off - this.start + len);
+  }
+}
+
+type Parsed =
+  | { ok: true; size: number; type: number; seq: number; payload: Uint8Array }
+  /** `checked`: the record's CRC held (a valid record in the wrong place is never torn). */
+  | { ok: false; reason: string; checked: boolean };
+
+/**
+ * Parses the record at `off`. The cheap header checks (length bound, type, reserved bytes) come
+ * before the CRC, so scanning garbage byte by byte never hashes megabytes per offset.
+ */
+async function parseAt(w: Window, off: number): Promise<Parsed> {
+  if (!(await w.ensure(off, RECORD_HEADER_SIZE))) return { ok: false, reason: "record header cut off at end of file", checked: false };
+  const head = w.at(off, RECORD_HEADER_SIZE);
+  const dv = new DataView(head.buffer, head.byteOffset, RECORD_HEADER_SIZE);
+  const len = dv.getUint32(4, true);
+  const type = head[8]!;
+  if (len > MAX_RECORD_PAYLOAD) return { ok: false, reason: `record length ${len} exceeds the ${MAX_RECORD_PAYLOAD}-byte limit`, checked: false };
+  if (type !== RECORD_DATA && type !== RECORD_MARKER && type !== RECORD_BATCH) return { ok: false, reason: `unknown record type ${type}`, checked: false };
+  if (head[9] !== 0 || head[10] !== 0 || head[11] !== 0) return { ok: false, reason: "nonzero reserved bytes in a record header", checked: false };
+  const size = RECORD_HEADER_SIZE + len;
+  if (!(await w.ensure(off, size))) return { ok: false, reason: `record of ${size} bytes runs past the end of the file`, checked: false };
+  const rec = w.at(off, size);
+  if (dv.getUint32(0, true) !== maskCrc(crc32(rec.subarray(4)))) return { ok: false, reason: "record CRC mismatch", checked: false };
+  const seq = Number(dv.getBigUint64(12, true));
+  return { ok: true, size, type, seq, payload: rec.subarray(RECORD_HEADER_SIZE) };
+}
+
+/** Expands one physical record into the logical records it carries; undefined if malformed. */
+function logical(p: Extract<Parsed, { ok: true }>): LogRecord[] | undefined {
+  if (p.type === RECORD_DATA) return [{ sequence: p.seq, type: "data", payload: p.payload }];
+  if (p.type === RECORD_MARKER) {
+    if (p.payload.length !== 8) return undefined;
+    const step = Number(new DataView(p.payload.buffer, p.payload.byteOffset, 8).getBigUint64(0, true));
+    return [{ sequence: p.seq, type: "marker", payload: p.payload, step }];
+  }
+  const parts = decodeBatch(p.payload);
+  if (!parts || parts.length === 0) return undefined;
+  return parts.map((payload, i) => ({ sequence: p.seq + i, type: "data" as const, payload }));
+}
+
+export async function listSegments(fs: DurableFs, dir: string): Promise<{ name: string; firstSeq: number }[]> {
+  const out: { name: string; firstSeq: number }[] = [];
+  for (const name of await fs.readdir(dir)) {
+    const firstSeq = parseSegmentName(name);
+    if (firstSeq !== undefined) out.push({ name, firstSeq });
+  }
+  return out.sort((a, b) => a.firstSeq - b.firstSeq);
+}
+
+export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions = {}): Promise<ScanReport> {
+  const report: ScanReport = { recovered: 0, discarded: 0, lastSequence: 0, truncatedBytes: 0, damage: null, damagedRanges: [], segments: [], tornSegmentHeader: false };
+  const segments = await listSegments(fs, dir);
+  let expected: number | undefined; // next sequence we require
+  let stopped = false; // after unsalvaged damage: count, don't return
+  const damageAt = (segment: string, offset: number, length: number, reason: string) => {
+    report.damagedRanges.push({ segment, offset, length, reason });
+    if (!report.damage) report.damage = { sequence: expected ?? 1, offset, reason, segment };
+    if (!options.salvage) stopped = true;
+  };
+
+  for (let si = 0; si < segments.length; si++) {
+    const { name, firstSeq } = segments[si]!;
+    const last = si === segments.length - 1;
+    const h = await fs.open(join(dir, name));
+    try {
+      const size = await h.size();
+      const info: SegmentInfo = { name, firstSeq, size, goodEnd: 0, lastSeq: firstSeq - 1 };
+      report.segments.push(info);
+      const w = new Window(h, size);
+      const head = new Uint8Array(Math.min(size, SEGMENT_HEADER_SIZE));
+      await readFully(h, head, 0);
+      const hdr = decodeSegmentHeader(head);
+      if ("error" in hdr || hdr.firstSeq !== firstSeq) {
+        if (last && (size < SEGMENT_HEADER_SIZE || head.every((b) => b === 0))) {
+          report.tornSegmentHeader = true;
+          report.truncatedBytes = size;
+          continue;
+        }
+        damageAt(name, 0, size, "error" in hdr ? hdr.error : `segment header says first sequence ${hdr.firstSeq}, its name ${firstSeq}`);
+        continue;
+      }
+      if (expected !== undefined && firstSeq !== expected && !stopped) {
+        damageAt(name, 0, SEGMENT_HEADER_SIZE, `sequence gap: segment starts at ${firstSeq}, expected ${expected}`);
+      }
+      if (!stopped || options.salvage) expected = firstSeq;
+      let off = SEGMENT_HEADER_SIZE;
+      info.goodEnd = off;
+      while (off < size) {
+        const p = await parseAt(w, off);
+        const recs = p.ok ? logical(p) : undefined;
+        if (p.ok && recs && (expected === undefined || p.seq === expected || stopped)) {
+          for (const r of recs) {
+            if (stopped) report.discarded++;
+            else {
+              report.recovered++;
+              report.lastSequence = r.sequence;
+              await options.onRecord?.(r);
+            }
+          }
+          expected = p.seq + recs.length;
+          off += p.size;
+          if (!stopped) { info.goodEnd = off; info.lastSeq = expected - 1; }
+          continue;
+        }
+        const reason = !p.ok ? p.reason : !recs ? "malformed record payload" : `sequence gap: found ${p.seq}, expected ${expected}`;
+        // Resynchronize: the next offset where a whole record checks out.
+        let next = off + 1;
+        let found: Extract<Parsed, { ok: true }> | undefined;
+        for (; next < size; next++) {
+          const q = await parseAt(w, next);
+          if (q.ok && logical(q)) { found = q; break; }
+        }
+        // A torn tail: in the last segment, a bad record with no valid record anywhere after it
+        // (the writer died mid-append). A record whose own CRC held is never torn, and neither is
+        // one followed by good records: a damaged length field must not hide what comes after.
+        if (last && !stopped && !p.ok && !found) {
+          report.truncatedBytes = size - off;
+          break;
+        }
+        if (!stopped) damageAt(name, off, size - off, reason);
+        if (options.salvage && found) expected = found.seq;
+        off = next;
+      }
+    } finally {
+      await h.close();
+    }
+  }
+  return report;
+}
