@@ -294,3 +294,21 @@ test("ASecondWriterIsRefused", async () => {
   await assert.rejects(openLog("/log", { fs }), LockedError);
   await log.close();
 });
+
+test("ReplayAcrossReadWindowBoundaries", async () => {
+  // Records of odd sizes straddle the scanner's 1 MiB read window, and one is larger than it.
+  const fs = await fresh();
+  const log = await openLog("/log", { fs });
+  const sizes: number[] = [];
+  for (let i = 0; i < 3000; i++) sizes.push(100 + ((i * 37) % 900));
+  sizes.splice(2900, 0, 1_500_000); // late, so ordinary straddles happen in the first window first
+  await Promise.all(sizes.map((n, i) => log.append(new Uint8Array(n).fill(i & 255))));
+  await log.close();
+  const { list, report } = await records(fs);
+  assert.equal(report.damage, null);
+  assert.equal(list.length, sizes.length);
+  list.forEach((r, i) => {
+    assert.equal(r.payload.length, sizes[i], `record ${i + 1}`);
+    assert.equal(r.payload[r.payload.length - 1], i & 255);
+  });
+});

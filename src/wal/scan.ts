@@ -89,9 +89,11 @@ async function parseAt(w: Window, off: number): Promise<Parsed> {
   if (head[9] !== 0 || head[10] !== 0 || head[11] !== 0) return { ok: false, reason: "nonzero reserved bytes in a record header", checked: false };
   const size = RECORD_HEADER_SIZE + len;
   if (!(await w.ensure(off, size))) return { ok: false, reason: `record of ${size} bytes runs past the end of the file`, checked: false };
+  // ensure() may have refilled the window in place: `head` is stale from here on.
   const rec = w.at(off, size);
-  if (dv.getUint32(0, true) !== maskCrc(crc32(rec.subarray(4)))) return { ok: false, reason: "record CRC mismatch", checked: false };
-  const seq = Number(dv.getBigUint64(12, true));
+  const rdv = new DataView(rec.buffer, rec.byteOffset, RECORD_HEADER_SIZE);
+  if (rdv.getUint32(0, true) !== maskCrc(crc32(rec.subarray(4)))) return { ok: false, reason: "record CRC mismatch", checked: false };
+  const seq = Number(rdv.getBigUint64(12, true));
   return { ok: true, size, type, seq, payload: rec.subarray(RECORD_HEADER_SIZE) };
 }
 
