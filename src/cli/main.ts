@@ -2,7 +2,7 @@
 // maps every error to its exit code with a one-line message, and never lets a stack trace out.
 import { parseArgs } from "node:util";
 import { detectRuntime } from "../../adapters/detect.ts";
-import { defaultFs } from "../../adapters/detect.ts";
+import { fsForPaths } from "../../adapters/fs-for-path.ts";
 import { CkptError, CorruptionError, FsError, UsageError } from "../errors.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
@@ -66,7 +66,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       positionals,
       values: values as CommandContext["values"],
       json: values.json === true,
-      fs: defaultFs(),
+      fs: fsForPaths(positionals),
       out: io.out,
       err: io.err,
       stderrIsTTY: io.stderrIsTTY,

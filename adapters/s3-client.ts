@@ -1,0 +1,95 @@
+// The S3 client ckptkit uses, configured from the standard AWS environment, plus the two
+// translations every S3 call needs: `s3://bucket/key` paths to (bucket, key), and S3 errors to
+// FsErrors with a system errno, so the store and CLI treat an object store like any other fs.
+import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import { DurabilityError, FsError } from "../src/errors.ts";
+export { type S3Location, isS3Path, parseS3Path } from "./s3-path.ts";
+
+/** Reads an environment variable in Node, Bun and Deno (undefined without permission). */
+export function env(name: string): string | undefined {
+  const g = globalThis as { process?: { env?: Record<string, string | undefined> }; Deno?: { env: { get(n: string): string | undefined } } };
+  try {
+    return g.process?.env?.[name] ?? g.Deno?.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface S3ClientOptions {
+  /** e.g. http://127.0.0.1:19000; default AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, else AWS. */
+  endpoint?: string;
+  /** Default AWS_REGION, then AWS_DEFAULT_REGION, else us-east-1. */
+  region?: string;
+  /** Default: true when an endpoint is set (MinIO, Swift, Ceph want path-style), else false. */
+  forcePathStyle?: boolean;
+  /** Default: the SDK's chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, ...). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+export function makeClient(o: S3ClientOptions = {}): S3Client {
+  // The SDK prints a multi-line deprecation notice for Node 20 on first use; ckptkit supports
+  // Node 20 and its CLI keeps stderr to one-line messages. A user's own setting wins.
+  const g = globalThis as { process?: { env?: Record<string, string | undefined> } };
+  try {
+    if (g.process?.env && g.process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED === undefined) {
+      g.process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+    }
+  } catch {
+    // no env access (Deno without --allow-env): the notice may appear, nothing else changes
+  }
+  const endpoint = o.endpoint ?? env("AWS_ENDPOINT_URL_S3") ?? env("AWS_ENDPOINT_URL");
+  const config: S3ClientConfig = {
+    region: o.region ?? env("AWS_REGION") ?? env("AWS_DEFAULT_REGION") ?? "us-east-1",
+    forcePathStyle: o.forcePathStyle ?? endpoint !== undefined,
+    // Only the checksums S3 requires: by default the SDK streams bodies with aws-chunked
+    // encoding and a CRC32 trailer, which S3-compatible servers (Swift 2.30, older MinIO and
+    // Ceph) refuse with 501. ckptkit's own SHA-256 and per-block CRC-32 cover the bytes.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  };
+  if (endpoint !== undefined) config.endpoint = endpoint;
+  if (o.credentials) config.credentials = o.credentials;
+  return new S3Client(config);
+}
+
+interface SdkError { name?: string; Code?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } }
+
+/** The HTTP status of an SDK error (undefined for network failures). */
+export function statusOf(err: unknown): number | undefined {
+  return (err as SdkError)?.$metadata?.httpStatusCode;
+}
+
+export function errorName(err: unknown): string {
+  const e = err as SdkError;
+  return e?.Code ?? e?.name ?? e?.code ?? "Error";
+}
+
+/** Maps an S3 failure to the errno a file system would have given. */
+export function errnoOf(err: unknown): string {
+  const name = errorName(err);
+  const status = statusOf(err);
+  if (name === "NoSuchKey" || name === "NoSuchBucket" || name === "NotFound" || status === 404) return "ENOENT";
+  if (name === "AccessDenied" || name === "InvalidAccessKeyId" || name === "SignatureDoesNotMatch" || status === 403) return "EACCES";
+  if (name === "PreconditionFailed" || status === 412) return "EEXIST";
+  if (name === "EntityTooLarge") return "EFBIG";
+  if (name === "NotImplemented" || status === 501) return "ENOTSUP";
+  if (name === "QuotaExceeded") return "ENOSPC";
+  return "EIO";
+}
+
+function detail(err: unknown): string {
+  const status = statusOf(err);
+  const msg = ((err as SdkError)?.message ?? String(err)).split("\n")[0];
+  return `${errorName(err)}${status ? ` ${status}` : ""}: ${msg}`;
+}
+
+export function s3Error(err: unknown, op: string, path: string): FsError {
+  if (err instanceof FsError) return err;
+  return new FsError(errnoOf(err), op, path, detail(err), err);
+}
+
+/** An upload that did not complete: the data it carried must be presumed not stored. */
+export function s3DurabilityError(err: unknown, op: string, path: string): DurabilityError {
+  if (err instanceof DurabilityError) return err;
+  return new DurabilityError(err instanceof FsError ? err.errno : errnoOf(err), `${op} (upload: ${detail(err)})`, path, err);
+}
