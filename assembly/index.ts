@@ -1,6 +1,6 @@
 // The kernel's exports. Pointers are byte offsets into the fixed memory described in layout.ts;
 // the host reads ioPtr()/statePtr()/scratchPtr() once and keeps views over them.
-import { CRC_TABLES, IO, IO_SIZE, SCRATCH, SCRATCH_SIZE, STATE, STATE_SIZE } from "./layout";
+import { CRC_TABLES, DIGESTS, DIGESTS_SIZE, IO, SCRATCH, SCRATCH_SIZE, STATE, STATE_SIZE, IO_SIZE } from "./layout";
 import { crc32Init, crc32Update } from "./crc32";
 import { sha256Setup } from "./sha256";
 
@@ -13,11 +13,14 @@ export function statePtr(): usize { return STATE; }
 export function stateSize(): usize { return STATE_SIZE; }
 export function scratchPtr(): usize { return SCRATCH; }
 export function scratchSize(): usize { return SCRATCH_SIZE; }
-export function memoryEnd(): usize { return IO + IO_SIZE + 64; }
+export function digestsPtr(): usize { return DIGESTS; }
+export function digestsSize(): usize { return DIGESTS_SIZE; }
+export function memoryEnd(): usize { return DIGESTS + DIGESTS_SIZE; }
 export function tablesPtr(): usize { return CRC_TABLES; }
 
 export function crc32(seed: u32, ptr: usize, len: usize): u32 { return crc32Update(seed, ptr, len); }
 export { sha256Init, sha256Update, sha256Final, SHA_STATE_SIZE } from "./sha256";
+export { sha256Many } from "./sha256-many";
 export {
   writeHeader, checkHeader, encodeChunk, checkChunkHeader, scanChunk, writeTrailer, checkTrailer,
   containerSize,

@@ -103,3 +103,10 @@ export function sha256Final(st: usize, out: usize): void {
   compress(st, buf, 1);
   for (let i: usize = 0; i < 8; i++) store<u32>(out + (i << 2), bswap<u32>(load<u32>(st + (i << 2))));
 }
+
+/** One-shot SHA-256 of `len` bytes at `p` into `out`, using the state record at `st`. */
+export function sha256Once(st: usize, p: usize, len: usize, out: usize): void {
+  sha256Init(st);
+  sha256Update(st, p, len);
+  sha256Final(st, out);
+}

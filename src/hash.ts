@@ -1,6 +1,8 @@
 // CRC-32 and SHA-256 over the WASM kernel. Inputs of any size stream through the kernel's
-// fixed I/O window; nothing here allocates per call except the 32-byte digests returned.
-import { kernel } from "./wasm/kernel.ts";
+// fixed I/O window. Hot paths allocate nothing per call except the digests they return: inputs
+// that fit the window are copied in whole (no subarray views), and a streaming hasher's state
+// stays in the kernel's state slot between calls, saved out only when another hasher takes it.
+import { kernel, type Kernel } from "./wasm/kernel.ts";
 
 /** Size of a hasher's saved state (must match SHA_STATE_SIZE in assembly/sha256.ts). */
 export const SHA256_STATE_SIZE = 112;
@@ -12,6 +14,10 @@ export const SHA256_STATE_SIZE = 112;
 export function crc32(data: Uint8Array, seed = 0): number {
   const k = kernel();
   const window = k.io.length;
+  if (data.length <= window) {
+    k.io.set(data);
+    return k.exports.crc32(seed, k.ioPtr, data.length) >>> 0;
+  }
   let crc = seed >>> 0;
   for (let off = 0; off < data.length; off += window) {
     const part = data.subarray(off, Math.min(off + window, data.length));
@@ -32,49 +38,77 @@ export interface Sha256 {
   digest(): Uint8Array;
 }
 
+/** Saves the state slot's current owner (if any) so the slot can be reused. */
+function evict(k: Kernel): void {
+  const owner = k.stateOwner as Sha256Hasher | undefined;
+  if (owner) owner.saveFrom(k);
+  k.stateOwner = undefined;
+}
+
+/** Feeds `data` through the I/O window into the hash state at k.statePtr. */
+function feed(k: Kernel, data: Uint8Array): void {
+  const window = k.io.length;
+  if (data.length <= window) {
+    k.io.set(data);
+    k.exports.sha256Update(k.statePtr, k.ioPtr, data.length);
+    return;
+  }
+  for (let off = 0; off < data.length; off += window) {
+    const part = data.subarray(off, Math.min(off + window, data.length));
+    k.io.set(part);
+    k.exports.sha256Update(k.statePtr, k.ioPtr, part.length);
+  }
+}
+
 /**
- * A streaming SHA-256. Its state lives in this object (112 bytes) and is swapped into the
- * kernel for each call, so any number of hashers can interleave.
+ * A streaming SHA-256. Any number of hashers can interleave: the one in use keeps its state in
+ * the kernel's slot; the others hold a saved copy (112 bytes) until they are used again.
  */
 export class Sha256Hasher implements Sha256 {
+  private readonly k: Kernel;
   private readonly state = new Uint8Array(SHA256_STATE_SIZE);
   private done = false;
 
   constructor() {
-    const k = kernel();
-    k.exports.sha256Init(k.statePtr);
+    this.k = kernel();
+    evict(this.k);
+    this.k.exports.sha256Init(this.k.statePtr);
+    this.k.stateOwner = this;
+  }
+
+  /** Called by evict(): copies this hasher's live state out of the kernel's slot. */
+  saveFrom(k: Kernel): void {
     this.state.set(k.mem.subarray(k.statePtr, k.statePtr + SHA256_STATE_SIZE));
   }
 
-  update(data: Uint8Array): this {
+  private claim(): Kernel {
     if (this.done) throw new TypeError("sha256: update() after digest()");
-    const k = kernel();
-    const window = k.io.length;
-    k.mem.set(this.state, k.statePtr);
-    for (let off = 0; off < data.length; off += window) {
-      const part = data.subarray(off, Math.min(off + window, data.length));
-      k.io.set(part);
-      k.exports.sha256Update(k.statePtr, k.ioPtr, part.length);
+    const k = this.k;
+    if (k.stateOwner !== this) {
+      evict(k);
+      k.mem.set(this.state, k.statePtr);
+      k.stateOwner = this;
     }
-    this.state.set(k.mem.subarray(k.statePtr, k.statePtr + SHA256_STATE_SIZE));
+    return k;
+  }
+
+  update(data: Uint8Array): this {
+    feed(this.claim(), data);
     return this;
   }
 
   /** Hashes bytes already in kernel memory (e.g. read straight into the I/O window). */
   updateInKernel(ptr: number, len: number): this {
-    if (this.done) throw new TypeError("sha256: update() after digest()");
-    const k = kernel();
-    k.mem.set(this.state, k.statePtr);
+    const k = this.claim();
     k.exports.sha256Update(k.statePtr, ptr, len);
-    this.state.set(k.mem.subarray(k.statePtr, k.statePtr + SHA256_STATE_SIZE));
     return this;
   }
 
   digest(): Uint8Array {
     if (this.done) throw new TypeError("sha256: digest() called twice");
+    const k = this.claim();
     this.done = true;
-    const k = kernel();
-    k.mem.set(this.state, k.statePtr);
+    k.stateOwner = undefined;
     const out = k.scratchPtr;
     k.exports.sha256Final(k.statePtr, out);
     return k.mem.slice(out, out + 32);
@@ -86,7 +120,45 @@ export function createSha256(): Sha256Hasher {
 }
 
 export function sha256(data: Uint8Array): Uint8Array {
-  return new Sha256Hasher().update(data).digest();
+  return oneShot(kernel(), data);
+}
+
+function oneShot(k: Kernel, data: Uint8Array): Uint8Array {
+  evict(k);
+  k.exports.sha256Init(k.statePtr);
+  feed(k, data);
+  const out = k.scratchPtr;
+  k.exports.sha256Final(k.statePtr, out);
+  return k.mem.slice(out, out + 32);
+}
+
+/**
+ * SHA-256 of each `blockSize`-byte block of `data` (the last may be shorter), concatenated:
+ * block i's digest is bytes [32i, 32i + 32) of the result. On the SIMD kernel four blocks are
+ * hashed at once. `opts.kernel` picks a specific build (benchmarks, tests).
+ */
+export function sha256Many(data: Uint8Array, blockSize: number, opts: { kernel?: Kernel; out?: Uint8Array } = {}): Uint8Array {
+  if (!Number.isInteger(blockSize) || blockSize <= 0) throw new RangeError(`sha256Many: bad block size ${blockSize}`);
+  const k = opts.kernel ?? kernel();
+  const count = Math.ceil(data.length / blockSize);
+  const out = opts.out ?? new Uint8Array(count * 32);
+  if (out.length < count * 32) throw new RangeError(`sha256Many: out holds ${out.length} bytes, needs ${count * 32}`);
+  const whole = Math.floor(data.length / blockSize);
+  if (blockSize <= k.io.length) {
+    // As many whole blocks per call as fit both the I/O window and the digest area.
+    const perCall = Math.max(1, Math.min(Math.floor(k.io.length / blockSize), k.digestsSize >> 5));
+    const digests = k.mem.subarray(k.digestsPtr, k.digestsPtr + k.digestsSize);
+    for (let i = 0; i < whole; i += perCall) {
+      const n = Math.min(perCall, whole - i);
+      k.io.set(data.subarray(i * blockSize, (i + n) * blockSize));
+      k.exports.sha256Many(k.ioPtr, blockSize, n, k.digestsPtr);
+      out.set(digests.subarray(0, n * 32), i * 32);
+    }
+  } else {
+    for (let i = 0; i < whole; i++) out.set(oneShot(k, data.subarray(i * blockSize, (i + 1) * blockSize)), i * 32);
+  }
+  if (whole < count) out.set(oneShot(k, data.subarray(whole * blockSize)), whole * 32);
+  return out;
 }
 
 export function toHex(bytes: Uint8Array): string {

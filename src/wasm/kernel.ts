@@ -1,9 +1,14 @@
 // Loads the embedded kernel synchronously: no fetch, no import.meta.url, no top-level await, so
-// the same code works in Node, Deno, Bun and bundlers. One instance per process, created on
-// first use. Its memory is fixed-size (the module declares max = initial), so the views made
-// here stay valid for the life of the process.
-import { WasmAbortError } from "../errors.ts";
-import { KERNEL_BASE64, KERNEL_SHA256 } from "./kernel-bytes.generated.ts";
+// the same code works in Node, Deno, Bun and bundlers. Two builds of the same sources are
+// embedded: "simd" (WebAssembly SIMD: 4-lane multi-buffer SHA-256) and "scalar" (runs anywhere).
+// The process's kernel is chosen once, on first use: CKPTKIT_KERNEL=scalar|simd|auto or
+// useKernel() beforehand; "auto" takes SIMD when WebAssembly.validate accepts its bytes. Its
+// memory is fixed-size (the module declares max = initial), so the views made here stay valid
+// for the life of the process.
+import { UnsupportedError, UsageError, WasmAbortError } from "../errors.ts";
+import { KERNEL_BASE64, KERNEL_SHA256, KERNEL_SIMD_BASE64, KERNEL_SIMD_SHA256 } from "./kernel-bytes.generated.ts";
+
+export type KernelVariant = "simd" | "scalar";
 
 export interface KernelExports {
   memory: WebAssembly.Memory;
@@ -12,10 +17,14 @@ export interface KernelExports {
   statePtr(): number;
   scratchPtr(): number;
   scratchSize(): number;
+  digestsPtr(): number;
+  digestsSize(): number;
   crc32(seed: number, ptr: number, len: number): number;
   sha256Init(st: number): void;
   sha256Update(st: number, ptr: number, len: number): void;
   sha256Final(st: number, out: number): void;
+  /** SHA-256 of `count` messages of `len` bytes at ptr, ptr+len, …; digests to `out` (32 B each). */
+  sha256Many(ptr: number, len: number, count: number, out: number): void;
   writeHeader(ptr: number, kind: number, chunkSize: number, metaLen: number, createdAt: number, payloadLen: number, chunkCount: number): void;
   checkHeader(ptr: number, fileSize: number): number;
   encodeChunk(ptr: number, type: number, index: number, len: number): number;
@@ -28,6 +37,7 @@ export interface KernelExports {
 
 export interface Kernel {
   readonly exports: KernelExports;
+  readonly variant: KernelVariant;
   /** The whole memory, as bytes. */
   readonly mem: Uint8Array;
   /** The I/O window: inputs are copied (or read) here before a kernel call. */
@@ -35,8 +45,22 @@ export interface Kernel {
   readonly ioPtr: number;
   readonly statePtr: number;
   readonly scratchPtr: number;
+  /** Where sha256Many writes digests, and how many bytes of them fit. */
+  readonly digestsPtr: number;
+  readonly digestsSize: number;
+  /** SHA-256 of the loaded .wasm bytes (stamped at build time). */
   readonly sha256: string;
+  /**
+   * Which streaming hasher's state currently sits at statePtr (src/hash.ts keeps it there
+   * between calls and saves it out only when another hasher needs the slot).
+   */
+  stateOwner: unknown;
 }
+
+const EMBEDDED: Record<KernelVariant, { b64: string; sha: string }> = {
+  simd: { b64: KERNEL_SIMD_BASE64, sha: KERNEL_SIMD_SHA256 },
+  scalar: { b64: KERNEL_BASE64, sha: KERNEL_SHA256 },
+};
 
 function decodeBase64(b64: string): Uint8Array {
   const bin = atob(b64);
@@ -45,11 +69,29 @@ function decodeBase64(b64: string): Uint8Array {
   return out;
 }
 
-let instance: Kernel | undefined;
+function envChoice(): string | undefined {
+  const g = globalThis as { process?: { env?: Record<string, string | undefined> }; Deno?: { env: { get(n: string): string | undefined } } };
+  try {
+    return g.process?.env?.CKPTKIT_KERNEL ?? g.Deno?.env.get("CKPTKIT_KERNEL");
+  } catch {
+    return undefined; // Deno without --allow-env: no override
+  }
+}
 
-export function kernel(): Kernel {
-  if (instance) return instance;
-  const module = new WebAssembly.Module(decodeBase64(KERNEL_BASE64) as BufferSource);
+const instances: Partial<Record<KernelVariant, Kernel | null>> = {};
+
+/**
+ * Instantiates (once) and returns the given build, or undefined when this engine rejects it
+ * (only possible for "simd"). Each build has its own memory; kernel() is the one the library uses.
+ */
+export function loadKernel(variant: KernelVariant): Kernel | undefined {
+  const cached = instances[variant];
+  if (cached !== undefined) return cached ?? undefined;
+  const bytes = decodeBase64(EMBEDDED[variant].b64) as BufferSource;
+  if (!WebAssembly.validate(bytes)) {
+    instances[variant] = null;
+    return undefined;
+  }
   let mem: Uint8Array | undefined;
   const readString = (ptr: number): string => {
     if (!mem || ptr === 0) return "?";
@@ -65,17 +107,53 @@ export function kernel(): Kernel {
       },
     },
   };
-  const exports = new WebAssembly.Instance(module, imports).exports as unknown as KernelExports;
+  const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports).exports as unknown as KernelExports;
   mem = new Uint8Array(exports.memory.buffer);
   const ioPtr = exports.ioPtr();
-  instance = {
+  const k: Kernel = {
     exports,
+    variant,
     mem,
     io: mem.subarray(ioPtr, ioPtr + exports.ioSize()),
     ioPtr,
     statePtr: exports.statePtr(),
     scratchPtr: exports.scratchPtr(),
-    sha256: KERNEL_SHA256,
+    digestsPtr: exports.digestsPtr(),
+    digestsSize: exports.digestsSize(),
+    sha256: EMBEDDED[variant].sha,
+    stateOwner: undefined,
   };
-  return instance;
+  instances[variant] = k;
+  return k;
+}
+
+let choice: "auto" | KernelVariant | undefined;
+let instance: Kernel | undefined;
+
+function parseChoice(v: string, from: string): "auto" | KernelVariant {
+  if (v === "auto" || v === "simd" || v === "scalar") return v;
+  throw new UsageError(`${from}: expected auto, simd or scalar, got ${JSON.stringify(v)}`);
+}
+
+/**
+ * Chooses the build kernel() loads (overrides CKPTKIT_KERNEL). Only before the kernel is first
+ * used: callers hold pointers into its memory, so it never changes under them.
+ */
+export function useKernel(v: "auto" | KernelVariant): void {
+  const c = parseChoice(v, "useKernel");
+  if (instance && c !== "auto" && c !== instance.variant) {
+    throw new UsageError(`useKernel(${c}): the ${instance.variant} kernel is already in use`);
+  }
+  choice = c;
+}
+
+/** The process's kernel, loaded on first use. */
+export function kernel(): Kernel {
+  if (instance) return instance;
+  const env = envChoice();
+  const c = choice ?? (env ? parseChoice(env, "CKPTKIT_KERNEL") : "auto");
+  const k = c === "scalar" ? loadKernel("scalar") : loadKernel("simd") ?? (c === "auto" ? loadKernel("scalar") : undefined);
+  if (!k) throw new UnsupportedError("run the SIMD kernel forced by CKPTKIT_KERNEL/useKernel (no WebAssembly SIMD)", "wasm");
+  instance = k;
+  return k;
 }

@@ -1,0 +1,156 @@
+// Kernel benchmark: ckptkit's WASM CRC-32 and SHA-256 next to anchors measured in the same run
+// (hash-wasm, the runtime's native zlib/crypto, WebCrypto, @chainsafe/as-sha256, Bun's hashers).
+// Every implementation's result is checked equal before it is timed. Only ratios within one
+// run mean anything: the machine is shared. Each rep times every implementation once, in turn,
+// so drift hits all of them alike; the value is the median over reps.
+// Run: npx tsx bench/kernels.ts | npx deno run -A bench/kernels.ts | npx bun bench/kernels.ts [--quick]
+import * as zlib from "node:zlib";
+import { createHash } from "node:crypto";
+import { createCRC32, createSHA256 } from "hash-wasm";
+import { digest as chainsafeDigest } from "@chainsafe/as-sha256";
+import { detectRuntime } from "../adapters/detect.ts";
+import { crc32, sha256, sha256Many, toHex } from "../src/hash.ts";
+import { loadKernel, type KernelVariant } from "../src/wasm/kernel.ts";
+
+export interface Row {
+  suite: "kernels"; case: string; impl: string; runtime: string; size: number;
+  metric: "MB/s"; value: number; unit: "MB/s";
+}
+
+type Result = number | Uint8Array;
+interface Impl { name: string; run(data: Uint8Array): Result | Promise<Result>; async?: boolean }
+interface Case { name: string; impls: Impl[]; native: string; sizes: number[] }
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+/** The multi-buffer case hashes a buffer as independent blocks of this size (one digest each). */
+export const MANY_BLOCK = 4 * KiB;
+
+const hex = (r: Result): string => typeof r === "number" ? (r >>> 0).toString(16).padStart(8, "0") : toHex(r);
+
+interface BunLike {
+  hash: { crc32(d: Uint8Array): number };
+  CryptoHasher: new (alg: string) => { update(d: Uint8Array): unknown; digest(): Uint8Array };
+}
+
+async function cases(sizes: number[]): Promise<Case[]> {
+  const hwCrc = await createCRC32();
+  const hwSha = await createSHA256();
+  const bun = (globalThis as { Bun?: BunLike }).Bun;
+  const zcrc = (zlib as unknown as { crc32?: (d: Uint8Array) => number }).crc32;
+
+  const crcImpls: Impl[] = [
+    { name: "ckptkit-wasm", run: (d) => crc32(d) },
+    { name: "hash-wasm", run: (d) => { hwCrc.init(); hwCrc.update(d); return hwCrc.digest("binary"); } },
+  ];
+  if (typeof zcrc === "function") crcImpls.push({ name: "zlib.crc32", run: (d) => zcrc(d) >>> 0 });
+  if (bun) crcImpls.push({ name: "Bun.hash.crc32", run: (d) => bun.hash.crc32(d) >>> 0 });
+
+  const shaImpls: Impl[] = [
+    { name: "ckptkit-wasm", run: (d) => sha256(d) },
+    { name: "hash-wasm", run: (d) => { hwSha.init(); hwSha.update(d); return hwSha.digest("binary"); } },
+    { name: "node:crypto", run: (d) => createHash("sha256").update(d).digest() },
+    { name: "webcrypto", async: true, run: async (d) => new Uint8Array(await crypto.subtle.digest("SHA-256", d as BufferSource)) },
+    { name: "@chainsafe/as-sha256", run: (d) => chainsafeDigest(d) },
+  ];
+  if (bun) shaImpls.push({ name: "Bun.CryptoHasher", run: (d) => { const h = new bun.CryptoHasher("sha256"); h.update(d); return h.digest(); } });
+
+  // Many independent 4 KiB blocks → one digest each, concatenated. Anchors hash block by block.
+  const perBlock = (one: (b: Uint8Array) => Uint8Array) => (d: Uint8Array): Uint8Array => {
+    const out = new Uint8Array((d.length / MANY_BLOCK) * 32);
+    for (let i = 0, o = 0; i < d.length; i += MANY_BLOCK, o += 32) out.set(one(d.subarray(i, i + MANY_BLOCK)), o);
+    return out;
+  };
+  const manyImpls: Impl[] = [];
+  for (const v of ["simd", "scalar"] as KernelVariant[]) {
+    const k = loadKernel(v);
+    if (k) manyImpls.push({ name: `ckptkit-wasm-${v}`, run: (d) => sha256Many(d, MANY_BLOCK, { kernel: k }) });
+  }
+  manyImpls.push(
+    { name: "hash-wasm", run: perBlock((b) => { hwSha.init(); hwSha.update(b); return hwSha.digest("binary"); }) },
+    { name: "node:crypto", run: perBlock((b) => createHash("sha256").update(b).digest()) },
+  );
+  return [
+    { name: "crc32", impls: crcImpls, native: crcImpls.find((i) => i.name === "zlib.crc32") ? "zlib.crc32" : "Bun.hash.crc32", sizes },
+    { name: "sha256", impls: shaImpls, native: "node:crypto", sizes },
+    { name: "sha256-many-4KiB", impls: manyImpls, native: "node:crypto", sizes: sizes.filter((s) => s >= 64 * KiB) },
+  ];
+}
+
+async function timeOnce(impl: Impl, data: Uint8Array, iters: number): Promise<number> {
+  const t0 = performance.now();
+  if (impl.async) for (let i = 0; i < iters; i++) await impl.run(data);
+  else for (let i = 0; i < iters; i++) impl.run(data);
+  return performance.now() - t0;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export async function runKernelBench(opts: { quick: boolean }): Promise<Row[]> {
+  const runtime = detectRuntime();
+  const sizes = opts.quick ? [4 * KiB, 64 * KiB, MiB] : [4 * KiB, 64 * KiB, MiB, 64 * MiB];
+  const reps = opts.quick ? 5 : 7;
+  const repMs = opts.quick ? 12 : 30;
+  const data = new Uint8Array(sizes[sizes.length - 1]!);
+  for (let i = 0; i < data.length; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
+
+  const rows: Row[] = [];
+  for (const c of await cases(sizes)) {
+    for (const size of c.sizes) {
+      const buf = data.subarray(0, size);
+      // Bit-identical or nothing: every implementation must agree before any is timed.
+      const want = hex(await c.impls[0]!.run(buf));
+      for (const impl of c.impls) {
+        const got = hex(await impl.run(buf));
+        if (got !== want) throw new Error(`${c.name} ${size}: ${impl.name} gave ${got.slice(0, 16)}…, ${c.impls[0]!.name} gave ${want.slice(0, 16)}…`);
+      }
+      // Warm up (JIT tiers) and size each impl's rep to ~repMs.
+      const iters = new Map<Impl, number>();
+      for (const impl of c.impls) {
+        let n = 1;
+        let ms = await timeOnce(impl, buf, n);
+        while (ms < repMs / 4 && n < 1 << 20) { n *= 4; ms = await timeOnce(impl, buf, n); }
+        iters.set(impl, Math.max(1, Math.round((n * repMs) / Math.max(ms, 0.001))));
+      }
+      const samples = new Map<Impl, number[]>(c.impls.map((i) => [i, []]));
+      for (let r = 0; r < reps; r++) {
+        for (const impl of c.impls) {
+          const n = iters.get(impl)!;
+          const ms = await timeOnce(impl, buf, n);
+          samples.get(impl)!.push((size * n) / MiB / (ms / 1000));
+        }
+      }
+      for (const impl of c.impls) {
+        rows.push({ suite: "kernels", case: c.name, impl: impl.name, runtime, size, metric: "MB/s", value: median(samples.get(impl)!), unit: "MB/s" });
+      }
+    }
+  }
+  return rows;
+}
+
+/** A plain-text table with each value's ratio to hash-wasm and to the native anchor of its case. */
+export function formatKernelTable(rows: Row[]): string {
+  const natives: Record<string, string[]> = { crc32: ["zlib.crc32", "Bun.hash.crc32"], sha256: ["node:crypto"], "sha256-many-4KiB": ["node:crypto"] };
+  const find = (r: Row, impl: string) => rows.find((x) => x.case === r.case && x.size === r.size && x.runtime === r.runtime && x.impl === impl);
+  const fmtSize = (n: number) => n >= MiB ? `${n / MiB} MiB` : `${n / KiB} KiB`;
+  const lines = [`${"runtime".padEnd(7)} ${"case".padEnd(17)} ${"size".padStart(7)} ${"impl".padEnd(22)} ${"MB/s".padStart(8)} ${"×hash-wasm".padStart(10)} ${"×native".padStart(8)}`];
+  for (const r of rows) {
+    const hw = find(r, "hash-wasm");
+    const nat = (natives[r.case] ?? []).map((n) => find(r, n)).find((x) => x !== undefined);
+    lines.push(`${r.runtime.padEnd(7)} ${r.case.padEnd(17)} ${fmtSize(r.size).padStart(7)} ${r.impl.padEnd(22)} ${r.value.toFixed(0).padStart(8)} ` +
+      `${(hw ? (r.value / hw.value).toFixed(2) : "-").padStart(10)} ${(nat ? (r.value / nat.value).toFixed(2) : "-").padStart(8)}`);
+  }
+  return lines.join("\n");
+}
+
+const args: string[] = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? (typeof process !== "undefined" ? process.argv.slice(2) : []);
+const isMain = (globalThis as { Deno?: { mainModule: string } }).Deno?.mainModule === import.meta.url ||
+  (typeof process !== "undefined" && process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, "/")));
+if (isMain) {
+  const rows = await runKernelBench({ quick: args.includes("--quick") });
+  console.log(formatKernelTable(rows));
+}
