@@ -1,0 +1,90 @@
+// Helpers for the tests against the real S3 server (scripts/s3-server.sh: Swift + s3api on
+// loopback): where it is, a fresh store prefix per test, raw object access for corrupting or
+// replacing objects behind the store's back, and fault injection at the client.
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { makeClient } from "../../adapters/s3-client.ts";
+import { S3Fs } from "../../adapters/s3.ts";
+import { env } from "../../adapters/s3-client.ts";
+import { runtime } from "../kit.ts";
+
+export const ENDPOINT = env("CKPTKIT_S3_ENDPOINT");
+export const BUCKET = env("CKPTKIT_S3_BUCKET") ?? "ckptkit-test";
+const credentials = { accessKeyId: env("AWS_ACCESS_KEY_ID") ?? "test:tester", secretAccessKey: env("AWS_SECRET_ACCESS_KEY") ?? "testing" };
+
+export const MIB = 1024 * 1024;
+
+export function client(): S3Client {
+  return makeClient({ endpoint: ENDPOINT, credentials });
+}
+
+let bucketReady: Promise<void> | undefined;
+export function ensureBucket(c: S3Client): Promise<void> {
+  bucketReady ??= c.send(new CreateBucketCommand({ Bucket: BUCKET })).then(
+    () => undefined,
+    (err: { name?: string }) => {
+      if (err.name !== "BucketAlreadyOwnedByYou" && err.name !== "BucketAlreadyExists") throw err;
+    },
+  );
+  return bucketReady;
+}
+
+let seq = 0;
+/** A prefix no other test (or runtime, or earlier run) uses. */
+export function freshPrefix(label: string): string {
+  return `${runtime}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}-${seq++}/${label}`;
+}
+
+export type Fault = (command: string, input: { Key?: string; PartNumber?: number }) => boolean;
+
+/**
+ * An S3Fs on its own client; `fault(commandName, input)` returning true makes that request fail
+ * before it is sent (as a dropped connection would), so the server never sees it.
+ */
+export function s3fs(o: { partSize?: number; fault?: Fault } = {}): S3Fs {
+  const c = client();
+  if (o.fault) {
+    const fault = o.fault;
+    c.middlewareStack.add(
+      (next, context) => async (args) => {
+        const name = (context as { commandName?: string }).commandName ?? "";
+        if (fault(name, args.input as { Key?: string })) throw Object.assign(new Error(`injected failure of ${name}`), { name: "InjectedFault" });
+        return next(args);
+      },
+      { step: "initialize", name: "ckptkitFaultInjection" },
+    );
+  }
+  return new S3Fs({ client: c, partSize: o.partSize });
+}
+
+export function url(prefix: string, name = ""): string {
+  return `s3://${BUCKET}/${prefix}${name ? `/${name}` : ""}`;
+}
+
+export async function getObject(c: S3Client, key: string): Promise<Uint8Array> {
+  const r = await c.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  return r.Body!.transformToByteArray();
+}
+
+export async function putObject(c: S3Client, key: string, data: Uint8Array): Promise<void> {
+  await c.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: data }));
+}
+
+export async function keys(c: S3Client, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    const r = await c.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${prefix}/`, ContinuationToken: token }));
+    for (const o of r.Contents ?? []) out.push(o.Key!.slice(prefix.length + 1));
+    token = r.IsTruncated ? r.NextContinuationToken : undefined;
+  } while (token);
+  return out.sort();
+}
+
+/** Best-effort removal of everything a test wrote. */
+export async function cleanup(c: S3Client, prefix: string): Promise<void> {
+  try {
+    for (const k of await keys(c, prefix)) await c.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${k}` }));
+  } catch {
+    // leftovers only cost disk space under the server's data directory
+  }
+}
