@@ -34,11 +34,13 @@ export function freshPrefix(label: string): string {
   return `${runtime}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}-${seq++}/${label}`;
 }
 
-export type Fault = (command: string, input: { Key?: string; PartNumber?: number }) => boolean;
+/** "before": the request fails unsent; "after": the server applies it and the answer is lost. */
+export type Fault = (command: string, input: { Key?: string }) => boolean | "before" | "after";
 
 /**
- * An S3Fs on its own client; `fault(commandName, input)` returning true makes that request fail
- * before it is sent (as a dropped connection would), so the server never sees it.
+ * An S3Fs on its own client. A `fault` that returns true (or "before") for a request makes it fail
+ * before it is sent, as a dropped connection would; "after" lets the server apply it and then
+ * fails it anyway (the ambiguous case: the writer cannot know it happened).
  */
 export function s3fs(o: { partSize?: number; fault?: Fault } = {}): S3Fs {
   const c = client();
@@ -47,8 +49,12 @@ export function s3fs(o: { partSize?: number; fault?: Fault } = {}): S3Fs {
     c.middlewareStack.add(
       (next, context) => async (args) => {
         const name = (context as { commandName?: string }).commandName ?? "";
-        if (fault(name, args.input as { Key?: string })) throw Object.assign(new Error(`injected failure of ${name}`), { name: "InjectedFault" });
-        return next(args);
+        const when = fault(name, args.input as { Key?: string });
+        const injected = () => Object.assign(new Error(`injected failure of ${name}`), { name: "InjectedFault" });
+        if (when === true || when === "before") throw injected();
+        const out = await next(args);
+        if (when === "after") throw injected();
+        return out;
       },
       { step: "initialize", name: "ckptkitFaultInjection" },
     );
