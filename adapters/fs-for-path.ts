@@ -6,6 +6,7 @@
 import { FsError } from "../src/errors.ts";
 import type { DurableFs, FileHandle, FileStat, FsCapabilities, OpenOptions } from "../src/fs.ts";
 import { defaultFs } from "./detect.ts";
+import type { S3FsOptions } from "./s3.ts";
 import { isS3Path } from "./s3-path.ts";
 
 export { isS3Path };
@@ -55,4 +56,14 @@ export function fsForPath(path: string): DurableFs {
 /** The fs for a command's paths: local unless one of them is s3://. */
 export function fsForPaths(paths: readonly string[]): DurableFs {
   return paths.some(isS3Path) ? new RoutingFs() : defaultFs();
+}
+
+/**
+ * A fs for s3:// paths (and local ones) with explicit settings: endpoint, credentials, part size.
+ * `openStore("s3://bucket/prefix", { fs: await s3Storage({ endpoint }) })`.
+ */
+export async function s3Storage(options: S3FsOptions = {}): Promise<DurableFs> {
+  const local = options.local ?? defaultFs();
+  const { s3Fs } = await import("./s3.ts");
+  return new RoutingFs(local, s3Fs({ ...options, local }));
 }

@@ -28,8 +28,9 @@ export interface S3FsOptions extends S3ClientOptions {
   client?: S3Client;
   /** The local fs that answers pid/hostname/processAlive for the writer lock (default: the runtime's). */
   local?: DurableFs;
-  /** Multipart part size in bytes (≥ 5 MiB; default CKPTKIT_S3_PART_SIZE_MB or 8 MiB). Servers cap
-   *  the part count (AWS 10 000, Swift 1 000 by default): the largest member is about 1 000 × this. */
+  /** Multipart part size in bytes (≥ 5 MiB; default CKPTKIT_S3_PART_SIZE_MB or 16 MiB). Servers cap
+   *  the part count (AWS 10 000, Swift 1 000 by default): on Swift the largest member is ~1 000 × this.
+   *  Memory per object being written is about partSize × (queueSize + 1). */
   partSize?: number;
   /** Parts uploaded concurrently (default 4). */
   queueSize?: number;
@@ -47,7 +48,7 @@ export class S3Fs implements DurableFs {
   constructor(o: S3FsOptions = {}) {
     this.client = o.client ?? makeClient(o);
     this.local = o.local ?? defaultFs();
-    const partSize = o.partSize ?? Number(env("CKPTKIT_S3_PART_SIZE_MB") ?? 8) * MIB;
+    const partSize = o.partSize ?? Number(env("CKPTKIT_S3_PART_SIZE_MB") ?? 16) * MIB;
     if (!Number.isFinite(partSize) || partSize < 5 * MIB) throw new FsError("EINVAL", "configure", "s3", `part size must be at least 5 MiB, got ${partSize} bytes`);
     this.ctx = { client: this.client, partSize, queueSize: o.queueSize ?? 4, conditionalPut: undefined };
     // dirSync/datasync: every acknowledged S3 mutation is already durable, so both are honest.

@@ -5,6 +5,7 @@ export * from "./errors.ts";
 export type { DurableFs, FileHandle, FileStat, OpenOptions, FsCapabilities } from "./fs.ts";
 export { defaultFs, detectRuntime } from "../adapters/detect.ts";
 export type { Runtime } from "../adapters/detect.ts";
+export { fsForPath, isS3Path, s3Storage } from "../adapters/fs-for-path.ts";
 export { openStore, Store, StoreCorruption } from "./store/store.ts";
 export { CheckpointBuilder } from "./store/builder.ts";
 export type { StoreOptions, SaveOptions, SaveResult, CheckpointInfo, VerifyReport, RollbackReport } from "./store/store.ts";
