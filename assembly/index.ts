@@ -1,11 +1,14 @@
 // The kernel's exports. Pointers are byte offsets into the fixed memory described in layout.ts;
 // the host reads ioPtr()/statePtr()/scratchPtr() once and keeps views over them.
-import { CRC_TABLES, DIGESTS, DIGESTS_SIZE, IO, SCRATCH, SCRATCH_SIZE, STATE, STATE_SIZE, IO_SIZE } from "./layout";
+import { CRC_TABLES, DIGESTS, DIGESTS_SIZE, IO, SCRATCH, SCRATCH_SIZE, STATE, STATE_SIZE, IO_SIZE, layoutOk } from "./layout";
 import { crc32Init, crc32Update } from "./crc32";
 import { sha256Setup } from "./sha256";
+import { sha256ManySetup } from "./sha256-many";
 
+if (!layoutOk()) unreachable();
 crc32Init();
 sha256Setup();
+sha256ManySetup();
 
 export function ioPtr(): usize { return IO; }
 export function ioSize(): usize { return IO_SIZE; }

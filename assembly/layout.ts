@@ -1,23 +1,30 @@
 // Fixed memory map of the kernel. Memory is exactly 40 pages (2.5 MiB) and never grows, so the
 // host's Uint8Array views over it never detach. Everything lives at fixed offsets above the
 // compiler's static data; there is no allocator and nothing is freed. Both builds (scalar and
-// SIMD) share this map.
+// SIMD) share this map. The offsets are literal constants, not derived from __heap_base: the
+// compiler then folds them into each load's immediate offset (a derived value is a mutable
+// global, re-read on every table lookup: that alone made CRC-32 ~2x slower). layoutOk() checks
+// at start that the static data really ends below BASE.
 //
 //   CRC_TABLES   16 × 256 × u32  = 16 KiB   slicing-by-16 tables, built once at start
 //   SHA_K        64 × u32        = 256 B    SHA-256 round constants
-//   SHA_W        64 × u32        = 256 B    message schedule scratch
+//   SHA_W        64 × u32        = 256 B    message schedule + round constants (W[t] + K[t])
+//   SHA_X        64 × u32        = 256 B    message schedule W[t]
 //   STATE        512 B                      a hasher's state, kept here by the host
 //   SCRATCH      64 KiB                     small results (block CRC tables, header fields)
 //   IO           1 MiB + 64 B              the host copies (or reads) input here
 //   MB_K         64 × v128       = 1 KiB    round constants splatted to 4 lanes (multi-buffer)
-//   MB_W         64 × v128       = 1 KiB    4-lane message schedule (W + K)
-//   MB_STATE     8 × v128 + 4 × 64 B        4-lane chaining values and padded final blocks
+//   MB_W         64 × v128       = 1 KiB    4-lane message schedule W[t]
+//   MB_WK        64 × v128       = 1 KiB    W[t] + K[t], what the rounds read
+//   MB_STATE     8 × v128 + 4 × 128 B       4-lane chaining values; MB_TAIL: padded final blocks
 //   DIGESTS      64 KiB                     sha256Many writes up to 2048 digests here
 
-export const CRC_TABLES: usize = (__heap_base + 63) & ~63;
+export const BASE: usize = 64 * 1024;
+export const CRC_TABLES: usize = BASE;
 export const SHA_K: usize = CRC_TABLES + 16 * 256 * 4;
 export const SHA_W: usize = SHA_K + 64 * 4;
-export const STATE: usize = SHA_W + 64 * 4;
+export const SHA_X: usize = SHA_W + 64 * 4;
+export const STATE: usize = SHA_X + 64 * 4;
 export const STATE_SIZE: usize = 512;
 export const SCRATCH: usize = STATE + STATE_SIZE;
 export const SCRATCH_SIZE: usize = 64 * 1024;
@@ -25,7 +32,13 @@ export const IO: usize = SCRATCH + SCRATCH_SIZE;
 export const IO_SIZE: usize = 1 << 20;
 export const MB_K: usize = IO + IO_SIZE + 64;
 export const MB_W: usize = MB_K + 64 * 16;
-export const MB_STATE: usize = MB_W + 64 * 16;
+export const MB_WK: usize = MB_W + 64 * 16;
+export const MB_STATE: usize = MB_WK + 64 * 16;
 export const MB_TAIL: usize = MB_STATE + 8 * 16;
 export const DIGESTS: usize = MB_TAIL + 4 * 128;
 export const DIGESTS_SIZE: usize = 64 * 1024;
+
+/** True when the compiler's static data ends below BASE and the map fits the memory. */
+export function layoutOk(): bool {
+  return __heap_base <= BASE && DIGESTS + DIGESTS_SIZE <= <usize>memory.size() << 16;
+}

@@ -4,7 +4,7 @@
 //
 //   state layout: h[8] u32 @0 | total byte length u64 @32 | buffered count u32 @40 |
 //                 pad u32 @44 | buffered block 64 B @48        (SHA_STATE_SIZE = 112)
-import { SHA_K, SHA_W } from "./layout";
+import { SHA_K } from "./layout";
 
 export const SHA_STATE_SIZE: usize = 112;
 
@@ -36,29 +36,82 @@ export function sha256Init(st: usize): void {
   store<u32>(st, 0, 40);
 }
 
-/** Compresses `blocks` consecutive 64-byte blocks at `p` into the state at `st`. */
+// @ts-ignore: decorator
+@inline function S0(x: u32): u32 { return rotr<u32>(x, 2) ^ rotr<u32>(x, 13) ^ rotr<u32>(x, 22); }
+// @ts-ignore: decorator
+@inline function S1(x: u32): u32 { return rotr<u32>(x, 6) ^ rotr<u32>(x, 11) ^ rotr<u32>(x, 25); }
+// @ts-ignore: decorator
+@inline function s0(x: u32): u32 { return rotr<u32>(x, 7) ^ rotr<u32>(x, 18) ^ (x >>> 3); }
+// @ts-ignore: decorator
+@inline function s1(x: u32): u32 { return rotr<u32>(x, 17) ^ rotr<u32>(x, 19) ^ (x >>> 10); }
+// @ts-ignore: decorator
+@inline function CH(e: u32, f: u32, g: u32): u32 { return g ^ (e & (f ^ g)); }
+// @ts-ignore: decorator
+@inline function MAJ(a: u32, b: u32, c: u32): u32 { return (a & b) | (c & (a | b)); }
+
+/**
+ * Compresses `blocks` consecutive 64-byte blocks at `p` into the state at `st`. The rounds are
+ * unrolled 16 at a time with the variables' roles rotating (no register shuffling), and the
+ * message schedule is a rolling window of 16 locals updated in place: no memory round trips
+ * except the round constants, whose addresses fold into the loads' immediates.
+ */
 function compress(st: usize, p: usize, blocks: usize): void {
   let h0 = load<u32>(st, 0), h1 = load<u32>(st, 4), h2 = load<u32>(st, 8), h3 = load<u32>(st, 12);
   let h4 = load<u32>(st, 16), h5 = load<u32>(st, 20), h6 = load<u32>(st, 24), h7 = load<u32>(st, 28);
-  for (let blk: usize = 0; blk < blocks; blk++) {
-    const q = p + (blk << 6);
-    for (let i: usize = 0; i < 16; i++) store<u32>(SHA_W + (i << 2), bswap<u32>(load<u32>(q + (i << 2))));
-    for (let i: usize = 16; i < 64; i++) {
-      const w15 = load<u32>(SHA_W + ((i - 15) << 2));
-      const w2 = load<u32>(SHA_W + ((i - 2) << 2));
-      const s0 = rotr<u32>(w15, 7) ^ rotr<u32>(w15, 18) ^ (w15 >>> 3);
-      const s1 = rotr<u32>(w2, 17) ^ rotr<u32>(w2, 19) ^ (w2 >>> 10);
-      store<u32>(SHA_W + (i << 2), load<u32>(SHA_W + ((i - 16) << 2)) + s0 + load<u32>(SHA_W + ((i - 7) << 2)) + s1);
-    }
+  const end = p + (blocks << 6);
+  for (let q = p; q < end; q += 64) {
+    let w0 = bswap<u32>(load<u32>(q, 0));
+    let w1 = bswap<u32>(load<u32>(q, 4));
+    let w2 = bswap<u32>(load<u32>(q, 8));
+    let w3 = bswap<u32>(load<u32>(q, 12));
+    let w4 = bswap<u32>(load<u32>(q, 16));
+    let w5 = bswap<u32>(load<u32>(q, 20));
+    let w6 = bswap<u32>(load<u32>(q, 24));
+    let w7 = bswap<u32>(load<u32>(q, 28));
+    let w8 = bswap<u32>(load<u32>(q, 32));
+    let w9 = bswap<u32>(load<u32>(q, 36));
+    let w10 = bswap<u32>(load<u32>(q, 40));
+    let w11 = bswap<u32>(load<u32>(q, 44));
+    let w12 = bswap<u32>(load<u32>(q, 48));
+    let w13 = bswap<u32>(load<u32>(q, 52));
+    let w14 = bswap<u32>(load<u32>(q, 56));
+    let w15 = bswap<u32>(load<u32>(q, 60));
     let a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7;
-    for (let i: usize = 0; i < 64; i++) {
-      const S1 = rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25);
-      const ch = (e & f) ^ (~e & g);
-      const t1 = h + S1 + ch + load<u32>(SHA_K + (i << 2)) + load<u32>(SHA_W + (i << 2));
-      const S0 = rotr<u32>(a, 2) ^ rotr<u32>(a, 13) ^ rotr<u32>(a, 22);
-      const maj = (a & b) ^ (a & c) ^ (b & c);
-      const t2 = S0 + maj;
-      h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+    let t: u32;
+    for (let k = SHA_K; ; k += 64) {
+      t = h + S1(e) + CH(e, f, g) + load<u32>(k, 0) + w0; d += t; h = t + S0(a) + MAJ(a, b, c);
+      t = g + S1(d) + CH(d, e, f) + load<u32>(k, 4) + w1; c += t; g = t + S0(h) + MAJ(h, a, b);
+      t = f + S1(c) + CH(c, d, e) + load<u32>(k, 8) + w2; b += t; f = t + S0(g) + MAJ(g, h, a);
+      t = e + S1(b) + CH(b, c, d) + load<u32>(k, 12) + w3; a += t; e = t + S0(f) + MAJ(f, g, h);
+      t = d + S1(a) + CH(a, b, c) + load<u32>(k, 16) + w4; h += t; d = t + S0(e) + MAJ(e, f, g);
+      t = c + S1(h) + CH(h, a, b) + load<u32>(k, 20) + w5; g += t; c = t + S0(d) + MAJ(d, e, f);
+      t = b + S1(g) + CH(g, h, a) + load<u32>(k, 24) + w6; f += t; b = t + S0(c) + MAJ(c, d, e);
+      t = a + S1(f) + CH(f, g, h) + load<u32>(k, 28) + w7; e += t; a = t + S0(b) + MAJ(b, c, d);
+      t = h + S1(e) + CH(e, f, g) + load<u32>(k, 32) + w8; d += t; h = t + S0(a) + MAJ(a, b, c);
+      t = g + S1(d) + CH(d, e, f) + load<u32>(k, 36) + w9; c += t; g = t + S0(h) + MAJ(h, a, b);
+      t = f + S1(c) + CH(c, d, e) + load<u32>(k, 40) + w10; b += t; f = t + S0(g) + MAJ(g, h, a);
+      t = e + S1(b) + CH(b, c, d) + load<u32>(k, 44) + w11; a += t; e = t + S0(f) + MAJ(f, g, h);
+      t = d + S1(a) + CH(a, b, c) + load<u32>(k, 48) + w12; h += t; d = t + S0(e) + MAJ(e, f, g);
+      t = c + S1(h) + CH(h, a, b) + load<u32>(k, 52) + w13; g += t; c = t + S0(d) + MAJ(d, e, f);
+      t = b + S1(g) + CH(g, h, a) + load<u32>(k, 56) + w14; f += t; b = t + S0(c) + MAJ(c, d, e);
+      t = a + S1(f) + CH(f, g, h) + load<u32>(k, 60) + w15; e += t; a = t + S0(b) + MAJ(b, c, d);
+      if (k == SHA_K + 192) break;
+      w0 += s1(w14) + w9 + s0(w1);
+      w1 += s1(w15) + w10 + s0(w2);
+      w2 += s1(w0) + w11 + s0(w3);
+      w3 += s1(w1) + w12 + s0(w4);
+      w4 += s1(w2) + w13 + s0(w5);
+      w5 += s1(w3) + w14 + s0(w6);
+      w6 += s1(w4) + w15 + s0(w7);
+      w7 += s1(w5) + w0 + s0(w8);
+      w8 += s1(w6) + w1 + s0(w9);
+      w9 += s1(w7) + w2 + s0(w10);
+      w10 += s1(w8) + w3 + s0(w11);
+      w11 += s1(w9) + w4 + s0(w12);
+      w12 += s1(w10) + w5 + s0(w13);
+      w13 += s1(w11) + w6 + s0(w14);
+      w14 += s1(w12) + w7 + s0(w15);
+      w15 += s1(w13) + w8 + s0(w0);
     }
     h0 += a; h1 += b; h2 += c; h3 += d; h4 += e; h5 += f; h6 += g; h7 += h;
   }
