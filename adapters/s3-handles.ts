@@ -8,9 +8,9 @@
 // a handle closed without sync() uploads on close() too, since nothing can stay "unsynced" on a
 // server. While the object fits in one part it is an in-memory buffer: any write, truncate or
 // read works, and each sync() PUTs it whole. Past one part it becomes a multipart upload fed
-// part by part (memory stays ~ partSize × (queueSize + 1)); bytes already handed to it are
-// immutable, so writes must then append (the store writes sequentially) and a handle whose
-// multipart upload completed takes no more writes.
+// as bytes come (memory stays ~ partSize × (queueSize + 2)); it is append-only from then on
+// (the store writes sequentially), and a handle whose multipart upload completed takes no more
+// writes.
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { FsError, UnsupportedError } from "../src/errors.ts";
 import type { FileHandle } from "../src/fs.ts";
@@ -118,7 +118,7 @@ export interface WriteHandleOptions {
 export class S3WriteHandle implements FileHandle {
   private cur: Uint8Array = new Uint8Array(0);
   private curLen = 0;
-  /** Bytes handed to the multipart upload; [flushed, flushed + curLen) is still in `cur`. */
+  /** Bytes handed to the multipart upload (then `cur` is empty and writes must append). */
   private flushed = 0;
   private upload: StreamingUpload | undefined;
   private loaded: boolean;
@@ -158,7 +158,7 @@ export class S3WriteHandle implements FileHandle {
 
   private reserve(len: number): void {
     if (len <= this.cur.length) return;
-    const next = new Uint8Array(Math.max(len, Math.min(this.cur.length * 2, this.ctx.partSize * 2)));
+    const next = new Uint8Array(Math.max(len, Math.min(this.cur.length * 2, this.ctx.partSize)));
     next.set(this.cur.subarray(0, this.curLen));
     this.cur = next;
   }
@@ -170,25 +170,32 @@ export class S3WriteHandle implements FileHandle {
   async write(data: Uint8Array, position: number): Promise<void> {
     this.check("write");
     await this.ensureLoaded("write");
-    if (position < this.flushed) this.immutable("write", position);
-    const rel = position - this.flushed;
-    this.reserve(rel + data.length);
-    if (rel > this.curLen) this.cur.fill(0, this.curLen, rel); // a hole reads as zeros
-    this.cur.set(data, rel);
-    this.curLen = Math.max(this.curLen, rel + data.length);
     this.dirty = true;
-    // Only once more than a part exists is it certain the object needs a multipart upload.
-    while (this.curLen > this.ctx.partSize) await this.pushPart(this.ctx.partSize);
+    if (this.upload) {
+      // Streaming: bytes go to the uploader as they come (copied: the caller may reuse its buffer).
+      if (position !== this.flushed) this.immutable("write", position);
+      this.flushed += data.length;
+      return this.hand(data.slice());
+    }
+    this.reserve(position + data.length);
+    if (position > this.curLen) this.cur.fill(0, this.curLen, position); // a hole reads as zeros
+    this.cur.set(data, position);
+    this.curLen = Math.max(this.curLen, position + data.length);
+    // Only once more than a part exists is it certain the object needs a multipart upload;
+    // from then on it is append-only and nothing of it stays here.
+    if (this.curLen > this.ctx.partSize) {
+      this.upload = new StreamingUpload(this.ctx.client, this.loc.bucket, this.loc.key, this.ctx.partSize, this.ctx.queueSize);
+      const all = this.cur.subarray(0, this.curLen);
+      this.flushed = this.curLen;
+      this.cur = new Uint8Array(0);
+      this.curLen = 0;
+      await this.hand(all);
+    }
   }
 
-  private async pushPart(len: number): Promise<void> {
-    const part = this.cur.slice(0, len);
-    this.cur.copyWithin(0, len, this.curLen);
-    this.curLen -= len;
-    this.flushed += len;
-    this.upload ??= new StreamingUpload(this.ctx.client, this.loc.bucket, this.loc.key, this.ctx.partSize, this.ctx.queueSize);
+  private async hand(piece: Uint8Array): Promise<void> {
     try {
-      await this.upload.push(part);
+      await this.upload!.push(piece);
     } catch (err) {
       this.failed = err;
       throw s3Error(err, "write", this.path);
@@ -198,7 +205,7 @@ export class S3WriteHandle implements FileHandle {
   async truncate(length: number): Promise<void> {
     this.check("truncate");
     await this.ensureLoaded("truncate");
-    if (length < this.flushed) this.immutable("truncate", length);
+    if (this.upload && length !== this.flushed) this.immutable("truncate", length);
     const rel = length - this.flushed;
     this.reserve(rel);
     if (rel > this.curLen) this.cur.fill(0, this.curLen, rel);
@@ -229,7 +236,6 @@ export class S3WriteHandle implements FileHandle {
     this.check("fsync");
     try {
       if (this.upload) {
-        if (this.curLen > 0) await this.pushPart(this.curLen);
         await this.upload.finish();
         this.sealed = true;
       } else {

@@ -1,6 +1,7 @@
 // A multipart upload fed part by part as a writer produces bytes: the SDK's lib-storage `Upload`
-// reads a web ReadableStream that we push into with backpressure, so at most about
-// partSize × (queueSize + 1) bytes of one object are in memory, however large it is.
+// reads a web ReadableStream that we push into with backpressure, so about partSize ×
+// (queueSize + 2) bytes of one object are in memory (parts in flight, one being assembled),
+// however large it is.
 import type { S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 

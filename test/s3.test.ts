@@ -80,6 +80,21 @@ s3test("adapter: rename is copy + delete and replaces; readdir lists files and d
   assert.deepEqual(await fs.readdir(url(p, "d")), []);
 });
 
+s3test("adapter: past one part an object is a multipart upload: appends only, bytes written stream out, the result reads back", async (p) => {
+  const fs = s3fs({ partSize: 5 * MIB });
+  const data = randomBytes(6 * MIB + 333, rng(7));
+  const h = await fs.open(url(p, "big"), { write: true, create: true, exclusive: true });
+  for (let o = 0; o < data.length; o += MIB) await h.write(data.subarray(o, o + MIB), o);
+  await assert.rejects(h.write(enc.encode("x"), 10), (e: unknown) => (e as { code?: string }).code === "EUNSUPPORTED");
+  assert.equal(await h.size(), data.length);
+  await h.sync();
+  await assert.rejects(h.write(enc.encode("x"), data.length), (e: unknown) => (e as { code?: string }).code === "EUNSUPPORTED");
+  await h.close();
+  const back = await readFile(fs, url(p, "big"));
+  assert.equal(back.length, data.length);
+  assert.ok(back.every((b, i) => b === data[i]));
+});
+
 s3test("store: a single save and a group save come back byte for byte through latest, load, list and verify", async (p) => {
   const fs = s3fs();
   const s = await openStore(url(p, "store"), { fs, chunkSize: 4096 });
