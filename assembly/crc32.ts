@@ -25,7 +25,11 @@ export function crc32Init(): void {
 
 /** Continues a CRC: `seed` is a previous result (0 to start); returns the new result. */
 export function crc32Update(seed: u32, ptr: usize, len: usize): u32 {
-  let crc = ~seed;
+  return ~crc32Raw(~seed, ptr, len);
+}
+
+/** The register-level loop: `crc` and the result are raw (not inverted) registers. */
+export function crc32Raw(crc: u32, ptr: usize, len: usize): u32 {
   let p = ptr;
   const end = ptr + len;
   while (p + 16 <= end) {
@@ -44,5 +48,5 @@ export function crc32Update(seed: u32, ptr: usize, len: usize): u32 {
     crc = T(0, (crc ^ load<u8>(p)) & 0xff) ^ (crc >>> 8);
     p++;
   }
-  return ~crc;
+  return crc;
 }

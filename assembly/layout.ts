@@ -18,6 +18,9 @@
 //   MB_WK        64 × v128       = 1 KiB    W[t] + K[t], what the rounds read
 //   MB_STATE     8 × v128 + 4 × 128 B       4-lane chaining values; MB_TAIL: padded final blocks
 //   DIGESTS      64 KiB                     sha256Many writes up to 2048 digests here
+//   X16_NT       9 × v128 (256 B)           16-stream CRC: nibble tables and the 0x0f mask
+//   X16_SHIFT    4 × 256 × u32   = 4 KiB    16-stream CRC: multiply by x^(8L) mod P
+//   X16_TR       16 KiB                     16-stream CRC: one transposed superblock
 
 export const BASE: usize = 64 * 1024;
 export const CRC_TABLES: usize = BASE;
@@ -37,8 +40,12 @@ export const MB_STATE: usize = MB_WK + 64 * 16;
 export const MB_TAIL: usize = MB_STATE + 8 * 16;
 export const DIGESTS: usize = MB_TAIL + 4 * 128;
 export const DIGESTS_SIZE: usize = 64 * 1024;
+export const X16_NT: usize = DIGESTS + DIGESTS_SIZE;
+export const X16_SHIFT: usize = X16_NT + 256;
+export const X16_TR: usize = X16_SHIFT + 4096;
+export const END: usize = X16_TR + 16 * 1024;
 
 /** True when the compiler's static data ends below BASE and the map fits the memory. */
 export function layoutOk(): bool {
-  return __heap_base <= BASE && DIGESTS + DIGESTS_SIZE <= <usize>memory.size() << 16;
+  return __heap_base <= BASE && END <= <usize>memory.size() << 16;
 }

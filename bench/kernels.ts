@@ -3,14 +3,15 @@
 // Every implementation's result is checked equal before it is timed. Only ratios within one
 // run mean anything: the machine is shared. Each rep times every implementation once, in turn,
 // so drift hits all of them alike; the value is the median over reps.
-// Run: npx tsx bench/kernels.ts | npx deno run -A bench/kernels.ts | npx bun bench/kernels.ts [--quick]
+// Run: npx tsx bench/kernels.ts | npx deno run -A bench/kernels.ts | npx bun bench/kernels.ts
+//      [--quick] [--case=crc32,sha256,sha256-many-4KiB]
 import * as zlib from "node:zlib";
 import { createHash } from "node:crypto";
 import { createCRC32, createSHA256 } from "hash-wasm";
 import { digest as chainsafeDigest } from "@chainsafe/as-sha256";
 import { detectRuntime } from "../adapters/detect.ts";
-import { crc32, sha256, sha256Many, toHex } from "../src/hash.ts";
-import { loadKernel, type KernelVariant } from "../src/wasm/kernel.ts";
+import { crc32, crc32With, sha256, sha256Many, toHex } from "../src/hash.ts";
+import { kernel, loadKernel, type KernelVariant } from "../src/wasm/kernel.ts";
 
 export interface Row {
   suite: "kernels"; case: string; impl: string; runtime: string; size: number;
@@ -18,7 +19,15 @@ export interface Row {
 }
 
 type Result = number | Uint8Array;
-interface Impl { name: string; run(data: Uint8Array): Result | Promise<Result>; async?: boolean }
+interface Impl {
+  name: string;
+  run(data: Uint8Array): Result | Promise<Result>;
+  async?: boolean;
+  /** Runs untimed before each batch (e.g. to place the input in kernel memory). */
+  prepare?(data: Uint8Array): void;
+  /** Largest input it takes (sizes above it skip this implementation). */
+  maxSize?: number;
+}
 interface Case { name: string; impls: Impl[]; native: string; sizes: number[] }
 
 const KiB = 1024;
@@ -39,8 +48,15 @@ async function cases(sizes: number[]): Promise<Case[]> {
   const bun = (globalThis as { Bun?: BunLike }).Bun;
   const zcrc = (zlib as unknown as { crc32?: (d: Uint8Array) => number }).crc32;
 
+  // "in-kernel": the bytes are already in the kernel's window (how the format reader hashes
+  // what it read), so this is the loop alone; the others include copying the input in.
+  const k = kernel();
+  const scalar = loadKernel("scalar")!;
+
   const crcImpls: Impl[] = [
     { name: "ckptkit-wasm", run: (d) => crc32(d) },
+    { name: `ckptkit-wasm-${k.variant === "simd" ? "scalar" : "simd"}`, run: (d) => crc32With(k.variant === "simd" ? scalar : loadKernel("simd") ?? scalar, d) },
+    { name: "ckptkit-in-kernel", run: (d) => k.crc32(0, k.ioPtr, d.length) >>> 0, prepare: (d) => k.io.set(d), maxSize: k.io.length },
     { name: "hash-wasm", run: (d) => { hwCrc.init(); hwCrc.update(d); return hwCrc.digest("binary"); } },
   ];
   if (typeof zcrc === "function") crcImpls.push({ name: "zlib.crc32", run: (d) => zcrc(d) >>> 0 });
@@ -78,6 +94,7 @@ async function cases(sizes: number[]): Promise<Case[]> {
 }
 
 async function timeOnce(impl: Impl, data: Uint8Array, iters: number): Promise<number> {
+  impl.prepare?.(data);
   const t0 = performance.now();
   if (impl.async) for (let i = 0; i < iters; i++) await impl.run(data);
   else for (let i = 0; i < iters; i++) impl.run(data);
@@ -90,7 +107,8 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export async function runKernelBench(opts: { quick: boolean }): Promise<Row[]> {
+/** `cases` limits the run to the named cases (all by default). */
+export async function runKernelBench(opts: { quick: boolean; cases?: string[] }): Promise<Row[]> {
   const runtime = detectRuntime();
   const sizes = opts.quick ? [4 * KiB, 64 * KiB, MiB] : [4 * KiB, 64 * KiB, MiB, 64 * MiB];
   const reps = opts.quick ? 5 : 7;
@@ -100,31 +118,34 @@ export async function runKernelBench(opts: { quick: boolean }): Promise<Row[]> {
 
   const rows: Row[] = [];
   for (const c of await cases(sizes)) {
+    if (opts.cases && !opts.cases.includes(c.name)) continue;
     for (const size of c.sizes) {
       const buf = data.subarray(0, size);
+      const impls = c.impls.filter((i) => size <= (i.maxSize ?? Infinity));
       // Bit-identical or nothing: every implementation must agree before any is timed.
-      const want = hex(await c.impls[0]!.run(buf));
-      for (const impl of c.impls) {
+      const want = hex(await impls[0]!.run(buf));
+      for (const impl of impls) {
+        impl.prepare?.(buf);
         const got = hex(await impl.run(buf));
-        if (got !== want) throw new Error(`${c.name} ${size}: ${impl.name} gave ${got.slice(0, 16)}…, ${c.impls[0]!.name} gave ${want.slice(0, 16)}…`);
+        if (got !== want) throw new Error(`${c.name} ${size}: ${impl.name} gave ${got.slice(0, 16)}…, ${impls[0]!.name} gave ${want.slice(0, 16)}…`);
       }
       // Warm up (JIT tiers) and size each impl's rep to ~repMs.
       const iters = new Map<Impl, number>();
-      for (const impl of c.impls) {
+      for (const impl of impls) {
         let n = 1;
         let ms = await timeOnce(impl, buf, n);
         while (ms < repMs / 4 && n < 1 << 20) { n *= 4; ms = await timeOnce(impl, buf, n); }
         iters.set(impl, Math.max(1, Math.round((n * repMs) / Math.max(ms, 0.001))));
       }
-      const samples = new Map<Impl, number[]>(c.impls.map((i) => [i, []]));
+      const samples = new Map<Impl, number[]>(impls.map((i) => [i, []]));
       for (let r = 0; r < reps; r++) {
-        for (const impl of c.impls) {
+        for (const impl of impls) {
           const n = iters.get(impl)!;
           const ms = await timeOnce(impl, buf, n);
           samples.get(impl)!.push((size * n) / MiB / (ms / 1000));
         }
       }
-      for (const impl of c.impls) {
+      for (const impl of impls) {
         rows.push({ suite: "kernels", case: c.name, impl: impl.name, runtime, size, metric: "MB/s", value: median(samples.get(impl)!), unit: "MB/s" });
       }
     }
@@ -151,6 +172,7 @@ const args: string[] = (globalThis as { Deno?: { args: string[] } }).Deno?.args 
 const isMain = (globalThis as { Deno?: { mainModule: string } }).Deno?.mainModule === import.meta.url ||
   (typeof process !== "undefined" && process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, "/")));
 if (isMain) {
-  const rows = await runKernelBench({ quick: args.includes("--quick") });
+  const only = args.find((a) => a.startsWith("--case="))?.slice(7).split(",");
+  const rows = await runKernelBench({ quick: args.includes("--quick"), cases: only });
   console.log(formatKernelTable(rows));
 }

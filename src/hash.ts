@@ -12,24 +12,28 @@ export const SHA256_STATE_SIZE = 112;
  * crc32(b, crc32(a)) === crc32(a ‖ b).
  */
 export function crc32(data: Uint8Array, seed = 0): number {
-  const k = kernel();
+  return crc32With(kernel(), data, seed);
+}
+
+/** crc32 on a given kernel build (benchmarks and tests compare the builds). */
+export function crc32With(k: Kernel, data: Uint8Array, seed = 0): number {
   const window = k.io.length;
   if (data.length <= window) {
     k.io.set(data);
-    return k.exports.crc32(seed, k.ioPtr, data.length) >>> 0;
+    return k.crc32(seed, k.ioPtr, data.length) >>> 0;
   }
   let crc = seed >>> 0;
   for (let off = 0; off < data.length; off += window) {
     const part = data.subarray(off, Math.min(off + window, data.length));
     k.io.set(part);
-    crc = k.exports.crc32(crc, k.ioPtr, part.length);
+    crc = k.crc32(crc, k.ioPtr, part.length);
   }
   return crc >>> 0;
 }
 
 /** CRC-32 of bytes already in kernel memory at `ptr` (no copy). */
 export function crc32InKernel(ptr: number, len: number, seed = 0): number {
-  return kernel().exports.crc32(seed, ptr, len) >>> 0;
+  return kernel().crc32(seed, ptr, len) >>> 0;
 }
 
 export interface Sha256 {

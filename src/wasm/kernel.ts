@@ -20,6 +20,8 @@ export interface KernelExports {
   digestsPtr(): number;
   digestsSize(): number;
   crc32(seed: number, ptr: number, len: number): number;
+  /** crc32 on the 16-stream SIMD loop for long inputs (the scalar build's is crc32 itself). */
+  crc32Wide(seed: number, ptr: number, len: number): number;
   sha256Init(st: number): void;
   sha256Update(st: number, ptr: number, len: number): void;
   sha256Final(st: number, out: number): void;
@@ -48,6 +50,11 @@ export interface Kernel {
   /** Where sha256Many writes digests, and how many bytes of them fit. */
   readonly digestsPtr: number;
   readonly digestsSize: number;
+  /**
+   * The CRC-32 entry point to use: crc32Wide, except under JavaScriptCore (Bun), whose SIMD
+   * code runs the 16-stream loop slower than the scalar one (measured in bench/kernels.ts).
+   */
+  readonly crc32: (seed: number, ptr: number, len: number) => number;
   /** SHA-256 of the loaded .wasm bytes (stamped at build time). */
   readonly sha256: string;
   /**
@@ -120,6 +127,7 @@ export function loadKernel(variant: KernelVariant): Kernel | undefined {
     scratchPtr: exports.scratchPtr(),
     digestsPtr: exports.digestsPtr(),
     digestsSize: exports.digestsSize(),
+    crc32: typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? exports.crc32 : exports.crc32Wide,
     sha256: EMBEDDED[variant].sha,
     stateOwner: undefined,
   };
