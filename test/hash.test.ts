@@ -1,20 +1,40 @@
-// The kernel's CRC-32 and SHA-256 against independent implementations: known-answer vectors,
-// then node:crypto, zlib.crc32, WebCrypto and hash-wasm on edge sizes and random split points.
+// The kernel's CRC-32 and SHA-256 against independent implementations (node:crypto, zlib.crc32,
+// WebCrypto, hash-wasm), for every variant: the scalar build, the SIMD build, its 16-stream
+// CRC loop, and the 4-lane multi-buffer SHA-256. Edge sizes sit on the boundaries each loop
+// has: the SHA block and padding (55/56/63/64/65), the slicing step (16), the 16-stream
+// superblock (16 KiB), the I/O window (1 MiB), and several MiB.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as zlib from "node:zlib";
 import { crc32 as hwCrc32, sha256 as hwSha256 } from "hash-wasm";
-import { crc32, createSha256, sha256, toHex } from "../src/index.ts";
-import { kernel } from "../src/wasm/kernel.ts";
+import { crc32, crc32With, createSha256, sha256, sha256Many, toHex } from "../src/hash.ts";
+import { kernel, loadKernel, parseKernelChoice, useKernel, type Kernel } from "../src/wasm/kernel.ts";
+import { UsageError } from "../src/errors.ts";
 import { randomBytes, rng, test } from "./kit.ts";
 
 const enc = new TextEncoder();
 const IO = kernel().io.length;
+const SUPER = 16 * 1024; // the 16-stream CRC's superblock (assembly/crc32-x16.ts)
 const EDGE_SIZES = [0, 1, 3, 15, 16, 17, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 511, 512, 513,
-  4095, 4096, 4097, 65535, 65536, 65537, IO - 1, IO, IO + 1, 2 * IO + 7, 5 * 1024 * 1024 + 3];
+  4095, 4096, 4097, SUPER - 1, SUPER, SUPER + 1, 2 * SUPER + 15, 65535, 65536, 65537, IO - 1, IO, IO + 1,
+  2 * IO + 7, 5 * 1024 * 1024 + 3];
 
 const nodeSha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const zlibCrc = (b: Uint8Array) => (zlib as unknown as { crc32(b: Uint8Array, s?: number): number }).crc32(b) >>> 0;
+
+/** Both builds where this engine runs them (SIMD is absent only on engines without WASM SIMD). */
+const builds: Kernel[] = [loadKernel("scalar")!, ...(loadKernel("simd") ? [loadKernel("simd")!] : [])];
+
+/** CRC through one export of one build, bytes copied into its window (seed chained across windows). */
+function crcVia(k: Kernel, fn: "crc32" | "crc32Wide", b: Uint8Array, seed = 0): number {
+  let c = seed;
+  for (let off = 0; off === 0 || off < b.length; off += k.io.length) {
+    const part = b.subarray(off, Math.min(off + k.io.length, b.length));
+    k.io.set(part);
+    c = k.exports[fn](c, k.ioPtr, part.length) >>> 0;
+  }
+  return c;
+}
 
 test("crc32 known answers", () => {
   assert.equal(crc32(enc.encode("123456789")), 0xcbf43926);
@@ -50,6 +70,73 @@ test("crc32 and sha256 match zlib, node:crypto and hash-wasm on edge sizes", asy
   }
 });
 
+test("every build's crc32 and crc32Wide (the 16-stream SIMD loop) equal zlib on edge sizes and seeds", () => {
+  assert.ok(builds.length >= 1);
+  const next = rng(11);
+  for (const k of builds) {
+    for (const n of EDGE_SIZES) {
+      const b = randomBytes(n, next);
+      const want = zlibCrc(b);
+      assert.equal(crcVia(k, "crc32", b), want, `${k.variant} crc32 size ${n}`);
+      assert.equal(crcVia(k, "crc32Wide", b), want, `${k.variant} crc32Wide size ${n}`);
+      assert.equal(crc32With(k, b), want, `${k.variant} crc32With size ${n}`);
+    }
+    // A nonzero seed must enter stream 0 only: chain a prefix's CRC into a superblock-long rest.
+    for (let i = 0; i < 20; i++) {
+      const a = randomBytes((next() * 100) | 0, next);
+      const rest = randomBytes(SUPER * (1 + ((next() * 3) | 0)) + ((next() * 40) | 0), next);
+      const whole = new Uint8Array(a.length + rest.length);
+      whole.set(a);
+      whole.set(rest, a.length);
+      assert.equal(crcVia(k, "crc32Wide", rest, zlibCrc(a)), zlibCrc(whole), `${k.variant} seeded, ${rest.length} B`);
+    }
+  }
+});
+
+test("every build's sha256 (one stream) equals node:crypto on edge sizes", () => {
+  const next = rng(12);
+  for (const k of builds) {
+    for (const n of EDGE_SIZES.filter((s) => s > 0 && s <= k.io.length)) {
+      const b = randomBytes(n, next);
+      assert.equal(toHex(sha256Many(b, n, { kernel: k })), nodeSha(b), `${k.variant} size ${n}`);
+    }
+  }
+});
+
+test("sha256Many: 4-lane SIMD and scalar digests equal node:crypto per block, any count and tail", () => {
+  const next = rng(13);
+  const blockSizes = [1, 31, 32, 55, 56, 63, 64, 65, 119, 120, 128, 1000, 4095, 4096, 4097, 65536];
+  for (const k of builds) {
+    for (const bs of blockSizes) {
+      for (const count of [1, 2, 3, 4, 5, 7, 8, 9, 13]) {
+        const tail = (next() * 3) | 0 ? 0 : 1 + ((next() * (bs - 1)) | 0); // sometimes a short last block
+        const b = randomBytes(bs * count + (tail < bs ? tail : 0), next);
+        const got = sha256Many(b, bs, { kernel: k });
+        const blocks = Math.ceil(b.length / bs);
+        assert.equal(got.length, blocks * 32);
+        for (let i = 0; i < blocks; i++) {
+          assert.equal(toHex(got.subarray(i * 32, i * 32 + 32)), nodeSha(b.subarray(i * bs, (i + 1) * bs)),
+            `${k.variant} block ${i} of ${blocks}, size ${bs}`);
+        }
+      }
+    }
+  }
+});
+
+test("sha256Many across calls: more blocks than one window or the digest area holds", () => {
+  const next = rng(14);
+  for (const k of builds) {
+    for (const [bs, n] of [[64, 2048 + 5], [4096, 300], [IO / 2 + 1, 3], [IO + 5, 2]] as const) {
+      const b = randomBytes(bs * n, next);
+      const got = sha256Many(b, bs, { kernel: k });
+      for (const i of [0, 1, n - 2, n - 1, (n / 2) | 0]) {
+        assert.equal(toHex(got.subarray(i * 32, i * 32 + 32)), nodeSha(b.subarray(i * bs, (i + 1) * bs)), `${k.variant} ${bs} B × ${n}, block ${i}`);
+      }
+    }
+    assert.throws(() => sha256Many(new Uint8Array(10), 0, { kernel: k }), RangeError);
+  }
+});
+
 test("sha256 matches WebCrypto", async () => {
   const next = rng(2);
   for (const n of [0, 1, 55, 56, 64, 1000, 70_000]) {
@@ -62,7 +149,7 @@ test("sha256 matches WebCrypto", async () => {
 test("1,000 random inputs agree with node:crypto and zlib", () => {
   const next = rng(3);
   for (let i = 0; i < 1000; i++) {
-    const b = randomBytes((next() * 9000) | 0, next);
+    const b = randomBytes((next() * 40000) | 0, next);
     assert.equal(crc32(b), zlibCrc(b));
     assert.equal(toHex(sha256(b)), nodeSha(b));
   }
@@ -71,7 +158,7 @@ test("1,000 random inputs agree with node:crypto and zlib", () => {
 test("streaming: random split points equal the one-shot result", () => {
   const next = rng(4);
   for (let i = 0; i < 200; i++) {
-    const n = (next() * (i % 10 === 0 ? 3 * IO : 5000)) | 0;
+    const n = (next() * (i % 10 === 0 ? 3 * IO : 50000)) | 0;
     const b = randomBytes(n, next);
     const cuts = [0, ...Array.from({ length: 1 + ((next() * 5) | 0) }, () => (next() * n) | 0), n].sort((x, y) => x - y);
     let c = 0;
@@ -86,7 +173,7 @@ test("streaming: random split points equal the one-shot result", () => {
   }
 });
 
-test("two hashers interleave without sharing state", () => {
+test("hashers interleave with one-shot calls and sha256Many without sharing state", () => {
   const next = rng(5);
   const a = randomBytes(10_000, next);
   const b = randomBytes(7_777, next);
@@ -94,10 +181,28 @@ test("two hashers interleave without sharing state", () => {
   const hb = createSha256();
   for (let off = 0; off < 10_000; off += 333) {
     ha.update(a.subarray(off, off + 333));
+    sha256(b.subarray(0, off % 500)); // takes the kernel's state slot in between
     if (off < b.length) hb.update(b.subarray(off, Math.min(off + 333, b.length)));
+    sha256Many(a.subarray(0, 4 * 64), 64);
   }
   assert.equal(toHex(ha.digest()), nodeSha(a));
   assert.equal(toHex(hb.digest()), nodeSha(b));
+});
+
+test("updateInKernel hashes bytes placed in the window, interleaved with another hasher", () => {
+  const next = rng(7);
+  const k = kernel();
+  const data = randomBytes(3 * 4096 + 17, next);
+  const h = createSha256();
+  const other = createSha256();
+  for (let off = 0; off < data.length; off += 4096) {
+    const part = data.subarray(off, Math.min(off + 4096, data.length));
+    other.update(part);
+    k.io.set(part);
+    h.updateInKernel(k.ioPtr, part.length);
+  }
+  assert.equal(toHex(h.digest()), nodeSha(data));
+  assert.equal(toHex(other.digest()), nodeSha(data));
 });
 
 test("a finished hasher refuses more input", () => {
@@ -111,10 +216,39 @@ test("crc32 seed chaining: crc32(b, crc32(a)) === crc32(a ‖ b)", () => {
   const next = rng(6);
   for (let i = 0; i < 100; i++) {
     const a = randomBytes((next() * 300) | 0, next);
-    const b = randomBytes((next() * 300) | 0, next);
+    const b = randomBytes((next() * 40000) | 0, next);
     const ab = new Uint8Array(a.length + b.length);
     ab.set(a);
     ab.set(b, a.length);
     assert.equal(crc32(b, crc32(a)), crc32(ab));
   }
+});
+
+test("kernel memory is fixed: hashing MiBs never grows it, so views never detach", () => {
+  const next = rng(8);
+  for (const k of builds) {
+    const before = k.exports.memory.buffer.byteLength;
+    const big = randomBytes(3 * IO + 5, next);
+    crc32With(k, big);
+    sha256Many(big, 4096, { kernel: k });
+    assert.equal(k.exports.memory.buffer.byteLength, before, k.variant);
+    assert.equal(k.mem.buffer, k.exports.memory.buffer, `${k.variant}: the view is still over the live buffer`);
+    assert.ok(k.exports.memoryEnd() <= before, `${k.variant}: the layout fits the memory`);
+  }
+});
+
+test("kernel choice: SIMD by default where valid, CKPTKIT_KERNEL values checked, no switch after load", () => {
+  const k = kernel();
+  const simd = loadKernel("simd");
+  assert.equal(loadKernel("scalar")!.variant, "scalar");
+  if (simd) assert.equal(simd.variant, "simd");
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.CKPTKIT_KERNEL;
+  if (!env || env === "auto") assert.equal(k.variant, simd ? "simd" : "scalar");
+  else assert.equal(k.variant, env);
+  for (const v of ["auto", "simd", "scalar"]) assert.equal(parseKernelChoice(v, "test"), v);
+  assert.throws(() => parseKernelChoice("fast", "CKPTKIT_KERNEL"), UsageError);
+  const other = k.variant === "simd" ? "scalar" : "simd";
+  assert.throws(() => useKernel(other), UsageError);
+  useKernel(k.variant); // choosing what is already loaded is fine
+  assert.equal(kernel(), k);
 });

@@ -19,6 +19,8 @@ export interface KernelExports {
   scratchSize(): number;
   digestsPtr(): number;
   digestsSize(): number;
+  /** First byte past the kernel's memory map (assembly/layout.ts). */
+  memoryEnd(): number;
   crc32(seed: number, ptr: number, len: number): number;
   /** crc32 on the 16-stream SIMD loop for long inputs (the scalar build's is crc32 itself). */
   crc32Wide(seed: number, ptr: number, len: number): number;
@@ -138,7 +140,8 @@ export function loadKernel(variant: KernelVariant): Kernel | undefined {
 let choice: "auto" | KernelVariant | undefined;
 let instance: Kernel | undefined;
 
-function parseChoice(v: string, from: string): "auto" | KernelVariant {
+/** Validates a kernel choice (from useKernel or CKPTKIT_KERNEL); `from` names the source. */
+export function parseKernelChoice(v: string, from: string): "auto" | KernelVariant {
   if (v === "auto" || v === "simd" || v === "scalar") return v;
   throw new UsageError(`${from}: expected auto, simd or scalar, got ${JSON.stringify(v)}`);
 }
@@ -148,7 +151,7 @@ function parseChoice(v: string, from: string): "auto" | KernelVariant {
  * used: callers hold pointers into its memory, so it never changes under them.
  */
 export function useKernel(v: "auto" | KernelVariant): void {
-  const c = parseChoice(v, "useKernel");
+  const c = parseKernelChoice(v, "useKernel");
   if (instance && c !== "auto" && c !== instance.variant) {
     throw new UsageError(`useKernel(${c}): the ${instance.variant} kernel is already in use`);
   }
@@ -159,7 +162,7 @@ export function useKernel(v: "auto" | KernelVariant): void {
 export function kernel(): Kernel {
   if (instance) return instance;
   const env = envChoice();
-  const c = choice ?? (env ? parseChoice(env, "CKPTKIT_KERNEL") : "auto");
+  const c = choice ?? (env ? parseKernelChoice(env, "CKPTKIT_KERNEL") : "auto");
   const k = c === "scalar" ? loadKernel("scalar") : loadKernel("simd") ?? (c === "auto" ? loadKernel("scalar") : undefined);
   if (!k) throw new UnsupportedError("run the SIMD kernel forced by CKPTKIT_KERNEL/useKernel (no WebAssembly SIMD)", "wasm");
   instance = k;
