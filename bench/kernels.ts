@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { createCRC32, createSHA256 } from "hash-wasm";
 import { digest as chainsafeDigest } from "@chainsafe/as-sha256";
 import { detectRuntime } from "../adapters/detect.ts";
-import { crc32, crc32With, sha256, sha256Many, toHex } from "../src/hash.ts";
+import { crc32, crc32With, sha256, sha256Many, sha256With, toHex } from "../src/hash.ts";
 import { kernel, loadKernel, type KernelVariant } from "../src/wasm/kernel.ts";
 
 export interface Row {
@@ -51,11 +51,12 @@ async function cases(sizes: number[]): Promise<Case[]> {
   // "in-kernel": the bytes are already in the kernel's window (how the format reader hashes
   // what it read), so this is the loop alone; the others include copying the input in.
   const k = kernel();
-  const scalar = loadKernel("scalar")!;
+  // The build kernel() did not pick (the scalar one, normally), for comparison.
+  const other = k.variant === "simd" ? loadKernel("scalar")! : loadKernel("simd") ?? k;
 
   const crcImpls: Impl[] = [
     { name: "ckptkit-wasm", run: (d) => crc32(d) },
-    { name: `ckptkit-wasm-${k.variant === "simd" ? "scalar" : "simd"}`, run: (d) => crc32With(k.variant === "simd" ? scalar : loadKernel("simd") ?? scalar, d) },
+    { name: `ckptkit-wasm-${other.variant}`, run: (d) => crc32With(other, d) },
     { name: "ckptkit-in-kernel", run: (d) => k.crc32(0, k.ioPtr, d.length) >>> 0, prepare: (d) => k.io.set(d), maxSize: k.io.length },
     { name: "hash-wasm", run: (d) => { hwCrc.init(); hwCrc.update(d); return hwCrc.digest("binary"); } },
   ];
@@ -64,6 +65,7 @@ async function cases(sizes: number[]): Promise<Case[]> {
 
   const shaImpls: Impl[] = [
     { name: "ckptkit-wasm", run: (d) => sha256(d) },
+    { name: crcImpls[1]!.name, run: (d) => sha256With(other, d) },
     { name: "hash-wasm", run: (d) => { hwSha.init(); hwSha.update(d); return hwSha.digest("binary"); } },
     { name: "node:crypto", run: (d) => createHash("sha256").update(d).digest() },
     { name: "webcrypto", async: true, run: async (d) => new Uint8Array(await crypto.subtle.digest("SHA-256", d as BufferSource)) },

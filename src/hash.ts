@@ -127,6 +127,11 @@ export function sha256(data: Uint8Array): Uint8Array {
   return oneShot(kernel(), data);
 }
 
+/** sha256 on a given kernel build (benchmarks and tests compare the builds). */
+export function sha256With(k: Kernel, data: Uint8Array): Uint8Array {
+  return oneShot(k, data);
+}
+
 function oneShot(k: Kernel, data: Uint8Array): Uint8Array {
   evict(k);
   k.exports.sha256Init(k.statePtr);
