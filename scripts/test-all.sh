@@ -18,6 +18,17 @@ npx --no-install tsc --noEmit -p tsconfig.json
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
 
+step "s3: a local S3-compatible server (Swift + s3api) for the object-store tests"
+if bash scripts/s3-server.sh start; then
+  eval "$(bash scripts/s3-server.sh env)"
+  trap 'rm -rf "$logs"; bash scripts/s3-server.sh stop' EXIT
+elif [ "${CI:-}" = "true" ]; then
+  echo "the S3 server could not be started; CI requires it" >&2
+  exit 1
+else
+  echo "note: no S3 server here; the S3 tests will report NOT RUN (scripts/test-s3.sh runs them)"
+fi
+
 step "node: vitest"
 npx --no-install vitest run --reporter=dot 2>&1 | tee "$logs/node"
 
