@@ -36,10 +36,12 @@ export function sha256Init(st: usize): void {
   store<u32>(st, 0, 40);
 }
 
+// Σ0, Σ1 as nested rotations: one register copy fewer per call on x86 (ror is destructive);
+// +13% under JavaScriptCore (Bun), level in Node, -6% in Deno (still 1.2x hash-wasm), one run each.
 // @ts-ignore: decorator
-@inline function S0(x: u32): u32 { return rotr<u32>(x, 2) ^ rotr<u32>(x, 13) ^ rotr<u32>(x, 22); }
+@inline function S0(x: u32): u32 { return rotr<u32>(rotr<u32>(rotr<u32>(x, 9) ^ x, 11) ^ x, 2); }
 // @ts-ignore: decorator
-@inline function S1(x: u32): u32 { return rotr<u32>(x, 6) ^ rotr<u32>(x, 11) ^ rotr<u32>(x, 25); }
+@inline function S1(x: u32): u32 { return rotr<u32>(rotr<u32>(rotr<u32>(x, 14) ^ x, 5) ^ x, 6); }
 // @ts-ignore: decorator
 @inline function s0(x: u32): u32 { return rotr<u32>(x, 7) ^ rotr<u32>(x, 18) ^ (x >>> 3); }
 // @ts-ignore: decorator
