@@ -133,15 +133,17 @@ export function rollbackWorkload(protocol: Protocol): Workload<true> {
   return {
     name: `rollback/${protocol}`,
     promises: promisesFor(protocol, true), // rollback always fsyncs both directories
-    setup: () => durable(async (fs) => {
-      await withStore(fs, protocol, async (s) => { for (const m of ms) await s.save(sources(m)); });
+    setup: async () => {
+      // Damage goes onto the durable state (poking before would be undone by replayed writes).
+      const fs = await durable((f) => withStore(f, protocol, async (s) => { for (const m of ms) await s.save(sources(m)); }));
       const member = fs.peek(`${DIR}/${memberName(2, 0)}`)!.slice();
       const mid = member.length >> 1;
       member[mid] = member[mid]! ^ 0x10;
       fs.poke(`${DIR}/${memberName(2, 0)}`, member);
       const man = fs.peek(`${DIR}/${manifestName(3)}`)!;
       fs.poke(`${DIR}/${manifestName(3)}`, man.slice(0, man.length - 20));
-    }),
+      return fs;
+    },
     run: (fs, ack) => withStore(fs, protocol, async (s) => { await s.rollback(); ack(true); }),
     check: async (fs, acked) => {
       const v = await judgeStore(fs, expected, 1, 1, false);
