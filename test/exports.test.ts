@@ -28,10 +28,10 @@ test("deno.json exports the TypeScript entry; package.json exports the build and
 
 test("the kernel is loaded from embedded bytes whose SHA-256 is stamped in the module", async () => {
   const { kernel } = await import("../src/wasm/kernel.ts");
-  const { KERNEL_BASE64, KERNEL_SHA256, KERNEL_SIMD_BASE64, KERNEL_SIMD_SHA256 } = await import("../src/wasm/kernel-bytes.generated.ts");
-  for (const [b64, sha] of [[KERNEL_BASE64, KERNEL_SHA256], [KERNEL_SIMD_BASE64, KERNEL_SIMD_SHA256]] as const) {
-    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    assert.equal(api.toHex(api.sha256(bytes)), sha);
+  const { KERNEL_BUILDS } = await import("../src/wasm/kernel-bytes.generated.ts");
+  for (const { base64, sha256 } of Object.values(KERNEL_BUILDS)) {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    assert.equal(api.toHex(api.sha256(bytes)), sha256);
   }
-  assert.equal(kernel().sha256, kernel().variant === "simd" ? KERNEL_SIMD_SHA256 : KERNEL_SHA256);
+  assert.equal(kernel().sha256, KERNEL_BUILDS[kernel().variant].sha256);
 });

@@ -1,6 +1,6 @@
 // The kernel's CRC-32 and SHA-256 against independent implementations (node:crypto, zlib.crc32,
-// WebCrypto, hash-wasm), for every variant: the scalar build, the SIMD build, its 16-stream
-// CRC loop, and the 4-lane multi-buffer SHA-256. Edge sizes sit on the boundaries each loop
+// WebCrypto, hash-wasm), for every variant: the scalar, SIMD and relaxed-SIMD builds, the
+// 16-stream CRC loop, and the 4-lane multi-buffer SHA-256. Edge sizes sit on the boundaries each loop
 // has: the SHA block and padding (55/56/63/64/65), the slicing step (16), the 16-stream
 // superblock (16 KiB), the I/O window (1 MiB), and several MiB.
 import assert from "node:assert/strict";
@@ -22,8 +22,9 @@ const EDGE_SIZES = [0, 1, 3, 15, 16, 17, 55, 56, 57, 63, 64, 65, 119, 120, 127, 
 const nodeSha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const zlibCrc = (b: Uint8Array) => (zlib as unknown as { crc32(b: Uint8Array, s?: number): number }).crc32(b) >>> 0;
 
-/** Both builds where this engine runs them (SIMD is absent only on engines without WASM SIMD). */
-const builds: Kernel[] = [loadKernel("scalar")!, ...(loadKernel("simd") ? [loadKernel("simd")!] : [])];
+/** Every build this engine runs (Node 20 rejects relaxed SIMD; engines without SIMD run scalar only). */
+const VARIANTS = ["scalar", "simd", "relaxed"] as const;
+const builds: Kernel[] = VARIANTS.map((v) => loadKernel(v)).filter((k): k is Kernel => k !== undefined);
 
 /** CRC through one export of one build, bytes copied into its window (seed chained across windows). */
 function crcVia(k: Kernel, fn: "crc32" | "crc32Wide", b: Uint8Array, seed = 0): number {
@@ -237,17 +238,17 @@ test("kernel memory is fixed: hashing MiBs never grows it, so views never detach
   }
 });
 
-test("kernel choice: SIMD by default where valid, CKPTKIT_KERNEL values checked, no switch after load", () => {
+test("kernel choice: the best valid build by default, CKPTKIT_KERNEL values checked, no switch after load", () => {
   const k = kernel();
-  const simd = loadKernel("simd");
+  for (const b of builds) assert.equal(loadKernel(b.variant), b, `${b.variant} is instantiated once`);
   assert.equal(loadKernel("scalar")!.variant, "scalar");
-  if (simd) assert.equal(simd.variant, "simd");
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.CKPTKIT_KERNEL;
-  if (!env || env === "auto") assert.equal(k.variant, simd ? "simd" : "scalar");
+  const best = (["relaxed", "simd", "scalar"] as const).find((v) => loadKernel(v) !== undefined);
+  if (!env || env === "auto") assert.equal(k.variant, best);
   else assert.equal(k.variant, env);
-  for (const v of ["auto", "simd", "scalar"]) assert.equal(parseKernelChoice(v, "test"), v);
+  for (const v of ["auto", "relaxed", "simd", "scalar"]) assert.equal(parseKernelChoice(v, "test"), v);
   assert.throws(() => parseKernelChoice("fast", "CKPTKIT_KERNEL"), UsageError);
-  const other = k.variant === "simd" ? "scalar" : "simd";
+  const other = k.variant === "scalar" ? "simd" : "scalar";
   assert.throws(() => useKernel(other), UsageError);
   useKernel(k.variant); // choosing what is already loaded is fine
   assert.equal(kernel(), k);

@@ -1,14 +1,18 @@
 // Loads the embedded kernel synchronously: no fetch, no import.meta.url, no top-level await, so
-// the same code works in Node, Deno, Bun and bundlers. Two builds of the same sources are
-// embedded: "simd" (WebAssembly SIMD: 4-lane multi-buffer SHA-256) and "scalar" (runs anywhere).
-// The process's kernel is chosen once, on first use: CKPTKIT_KERNEL=scalar|simd|auto or
-// useKernel() beforehand; "auto" takes SIMD when WebAssembly.validate accepts its bytes. Its
-// memory is fixed-size (the module declares max = initial), so the views made here stay valid
-// for the life of the process.
+// the same code works in Node, Deno, Bun and bundlers. Three builds of the same sources are
+// embedded (docs/KERNEL.md): "scalar" (runs anywhere), "simd" (WebAssembly SIMD: 4-lane
+// multi-buffer SHA-256, 16-stream CRC-32) and "relaxed" (the same plus relaxed SIMD, which
+// Node 20 lacks). The process's kernel is chosen once, on first use: CKPTKIT_KERNEL=
+// scalar|simd|relaxed|auto or useKernel() beforehand; "auto" takes the first of relaxed, simd,
+// scalar whose bytes WebAssembly.validate accepts. Its memory is fixed-size (the module
+// declares max = initial), so the views made here stay valid for the life of the process.
 import { UnsupportedError, UsageError, WasmAbortError } from "../errors.ts";
-import { KERNEL_BASE64, KERNEL_SHA256, KERNEL_SIMD_BASE64, KERNEL_SIMD_SHA256 } from "./kernel-bytes.generated.ts";
+import { KERNEL_BUILDS } from "./kernel-bytes.generated.ts";
 
-export type KernelVariant = "simd" | "scalar";
+export type KernelVariant = "scalar" | "simd" | "relaxed";
+
+/** Preference order for "auto". */
+const AUTO_ORDER: KernelVariant[] = ["relaxed", "simd", "scalar"];
 
 export interface KernelExports {
   memory: WebAssembly.Memory;
@@ -53,8 +57,9 @@ export interface Kernel {
   readonly digestsPtr: number;
   readonly digestsSize: number;
   /**
-   * The CRC-32 entry point to use: crc32Wide, except under JavaScriptCore (Bun), whose SIMD
-   * code runs the 16-stream loop slower than the scalar one (measured in bench/kernels.ts).
+   * The CRC-32 entry point to use: crc32Wide, except for the plain SIMD build under
+   * JavaScriptCore (Bun), which runs its 16-stream loop slower than the scalar one (1.8 vs
+   * 2.5 GB/s; the relaxed build's runs at 2.7). Measured in bench/kernels.ts.
    */
   readonly crc32: (seed: number, ptr: number, len: number) => number;
   /** SHA-256 of the loaded .wasm bytes (stamped at build time). */
@@ -65,11 +70,6 @@ export interface Kernel {
    */
   stateOwner: unknown;
 }
-
-const EMBEDDED: Record<KernelVariant, { b64: string; sha: string }> = {
-  simd: { b64: KERNEL_SIMD_BASE64, sha: KERNEL_SIMD_SHA256 },
-  scalar: { b64: KERNEL_BASE64, sha: KERNEL_SHA256 },
-};
 
 function decodeBase64(b64: string): Uint8Array {
   const bin = atob(b64);
@@ -91,12 +91,12 @@ const instances: Partial<Record<KernelVariant, Kernel | null>> = {};
 
 /**
  * Instantiates (once) and returns the given build, or undefined when this engine rejects it
- * (only possible for "simd"). Each build has its own memory; kernel() is the one the library uses.
+ * (possible for "simd" and "relaxed"). Each build has its own memory; kernel() is the one the library uses.
  */
 export function loadKernel(variant: KernelVariant): Kernel | undefined {
   const cached = instances[variant];
   if (cached !== undefined) return cached ?? undefined;
-  const bytes = decodeBase64(EMBEDDED[variant].b64) as BufferSource;
+  const bytes = decodeBase64(KERNEL_BUILDS[variant].base64) as BufferSource;
   if (!WebAssembly.validate(bytes)) {
     instances[variant] = null;
     return undefined;
@@ -129,8 +129,8 @@ export function loadKernel(variant: KernelVariant): Kernel | undefined {
     scratchPtr: exports.scratchPtr(),
     digestsPtr: exports.digestsPtr(),
     digestsSize: exports.digestsSize(),
-    crc32: typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? exports.crc32 : exports.crc32Wide,
-    sha256: EMBEDDED[variant].sha,
+    crc32: variant === "simd" && typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? exports.crc32 : exports.crc32Wide,
+    sha256: KERNEL_BUILDS[variant].sha256,
     stateOwner: undefined,
   };
   instances[variant] = k;
@@ -142,8 +142,8 @@ let instance: Kernel | undefined;
 
 /** Validates a kernel choice (from useKernel or CKPTKIT_KERNEL); `from` names the source. */
 export function parseKernelChoice(v: string, from: string): "auto" | KernelVariant {
-  if (v === "auto" || v === "simd" || v === "scalar") return v;
-  throw new UsageError(`${from}: expected auto, simd or scalar, got ${JSON.stringify(v)}`);
+  if (v === "auto" || v === "scalar" || v === "simd" || v === "relaxed") return v;
+  throw new UsageError(`${from}: expected auto, relaxed, simd or scalar, got ${JSON.stringify(v)}`);
 }
 
 /**
@@ -163,8 +163,9 @@ export function kernel(): Kernel {
   if (instance) return instance;
   const env = envChoice();
   const c = choice ?? (env ? parseKernelChoice(env, "CKPTKIT_KERNEL") : "auto");
-  const k = c === "scalar" ? loadKernel("scalar") : loadKernel("simd") ?? (c === "auto" ? loadKernel("scalar") : undefined);
-  if (!k) throw new UnsupportedError("run the SIMD kernel forced by CKPTKIT_KERNEL/useKernel (no WebAssembly SIMD)", "wasm");
+  let k: Kernel | undefined;
+  for (const v of c === "auto" ? AUTO_ORDER : [c]) if ((k = loadKernel(v))) break;
+  if (!k) throw new UnsupportedError(`run the ${c} kernel forced by CKPTKIT_KERNEL/useKernel (this engine rejects its SIMD instructions)`, "wasm");
   instance = k;
   return k;
 }
