@@ -2,6 +2,7 @@
 import type { Command } from "./command.ts";
 import { demoCommand } from "./demo.ts";
 import { corruptCommand, inspectCommand } from "./file-commands.ts";
+import { crashtestCommand } from "./crashtest.ts";
 import { hashCommand } from "./hash.ts";
 import { logCommand } from "./log-commands.ts";
 import { latestCommand, listCommand, restoreCommand, rollbackCommand, saveCommand, verifyCommand } from "./store-commands.ts";
@@ -18,4 +19,5 @@ export const COMMANDS: Command[] = [
   logCommand,
   demoCommand,
   hashCommand,
+  crashtestCommand,
 ];

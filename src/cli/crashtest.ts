@@ -1,0 +1,165 @@
+// `ckpt crashtest`: the crash and corruption experiments, with a table, CSV and an exit code that
+// says whether every invariant the protocols promise held.
+//   --mode powerloss  the explorer over save, group save, rollback, prune and log append
+//   --mode process    children saving in a loop, SIGKILLed at random moments, in each runtime
+//   --mode corrupt    bitflip/zerorange/truncate injections + clean verifies (guarantee 2)
+// Runtimes other than the one running this command get the whole experiment delegated to a
+// child CLI in that runtime (--json), so every row is measured where its runtime name says.
+import { spawn } from "node:child_process";
+import { CkptError, UsageError } from "../errors.ts";
+import type { DurableFs } from "../fs.ts";
+import { dirname, join } from "../path.ts";
+import { PROTOCOLS, type Protocol, parseProtocol } from "../protocol.ts";
+import { explore } from "../crash/explorer.ts";
+import { corruptionExperiment } from "../crash/corruption.ts";
+import { childLoop, processTrials, type Row } from "../crash/process.ts";
+import { WORKLOADS, workload } from "../crash/workloads.ts";
+import type { Command, CommandContext } from "./command.ts";
+import { intFlag } from "./main.ts";
+import { progress } from "./progress.ts";
+import { csv, removeTree, table } from "../crash/report.ts";
+
+const RUNTIMES = ["node", "deno", "bun"] as const;
+const MODES = ["powerloss", "process", "corrupt"] as const;
+
+/** The repository root (where package.json is), found from this module's location. */
+async function findRoot(fs: DurableFs): Promise<string> {
+  let dir = dirname(new URL(import.meta.url).pathname);
+  for (let i = 0; i < 5; i++, dir = dirname(dir)) if (await fs.stat(join(dir, "package.json"))) return dir;
+  throw new CkptError("ECRASHTEST", "cannot find the ckptkit checkout (package.json) to start child processes from");
+}
+
+/** How to run the CLI in a runtime: this process's own argv for the current one. */
+async function cliFor(ctx: CommandContext, rt: string): Promise<string[]> {
+  if (rt === ctx.runtime) return ctx.self;
+  const root = await findRoot(ctx.fs);
+  if (rt === "node") {
+    if (!(await ctx.fs.stat(join(root, "dist/cli.js")))) throw new CkptError("ECRASHTEST", "dist/cli.js is missing: run `npm run build` first");
+    return ["node", join(root, "dist/cli.js")];
+  }
+  if (rt === "deno") return [join(root, "node_modules/.bin/deno"), "run", "-A", "--quiet", join(root, "src/cli.ts")];
+  return [join(root, "node_modules/.bin/bun"), join(root, "src/cli.ts")];
+}
+
+function delegate(argv: string[], args: string[]): Promise<Row[]> {
+  const [cmd, ...pre] = argv;
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd!, [...pre, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout!.on("data", (d: Uint8Array) => { out += new TextDecoder().decode(d); });
+    child.on("error", reject);
+    child.on("close", () => {
+      try {
+        resolve((JSON.parse(out) as { rows: Row[] }).rows);
+      } catch {
+        reject(new CkptError("ECRASHTEST", `${cmd}: no crashtest report (${out.slice(0, 200)})`));
+      }
+    });
+  });
+}
+
+async function powerloss(protocols: Protocol[], runtime: string, seed: number, tty: boolean): Promise<Row[]> {
+  const rows: Row[] = [];
+  const bar = progress(tty, "powerloss", protocols.length * WORKLOADS.length);
+  for (const p of protocols) {
+    for (const name of WORKLOADS) {
+      const w = workload(name, p);
+      const r = await explore(w, { seed });
+      rows.push({
+        mode: "powerloss", workload: name, protocol: p, runtime, trials: r.states,
+        newestValid: r.outcomes.new, recoverable: r.outcomes.new + r.outcomes.old, torn: r.torn,
+        ackedLost: r.broken["acked-lost"] ?? 0, silent: r.broken["wrong-bytes"] ?? 0, violations: r.violations,
+        note: `${r.crashPoints} crash points, ${r.exhaustivePoints} exhaustive${Object.keys(r.broken).length ? `; broken ${JSON.stringify(r.broken)}` : ""}`,
+      });
+      bar.tick();
+    }
+  }
+  bar.stop();
+  return rows;
+}
+
+async function corrupt(trials: number, runtime: string, seed: number, tty: boolean): Promise<Row[]> {
+  const bar = progress(tty, "corrupt", trials * 2);
+  const out = await corruptionExperiment(trials, trials, seed, () => bar.tick());
+  bar.stop();
+  return out.map((c) => {
+    const clean = c.mode === "clean";
+    const effective = clean ? c.cleanVerifies : c.injections - c.noops;
+    return {
+      mode: "corrupt", workload: c.mode, protocol: "-", runtime, trials: effective, newestValid: 0, recoverable: 0, torn: 0,
+      ackedLost: 0, silent: c.silent, detected: clean ? 0 : c.detected, falsePositives: c.falsePositives, violations: c.silent + c.falsePositives + (clean ? 0 : c.missed),
+      note: clean ? "clean verifies of undamaged checkpoints" : `${c.noops} no-op injections not counted; ${Object.entries(c.regions).map(([k, v]) => `${k} ${v.detected}/${v.n}`).join(", ")}`,
+    };
+  });
+}
+
+async function processMode(ctx: CommandContext, protocols: Protocol[], rt: string, trials: number, seed: number): Promise<Row[]> {
+  const argv = await cliFor(ctx, rt);
+  const base = join(ctx.tmpdir, `ckpt-crashtest-${ctx.fs.pid()}-${Math.floor(Math.random() * 1e9).toString(36)}`);
+  await ctx.fs.mkdir(base);
+  const rows: Row[] = [];
+  const bar = progress(ctx.stderrIsTTY, `process ${rt}`, protocols.length * trials);
+  try {
+    for (const p of protocols) {
+      rows.push(await processTrials({ fs: ctx.fs, dir: join(base, `${rt}-${p}`), argv, runtime: rt, protocol: p, trials, seed, onTrial: () => bar.tick() }));
+    }
+  } finally {
+    bar.stop();
+    await removeTree(ctx.fs, base);
+  }
+  return rows;
+}
+
+export const crashtestCommand: Command = {
+  name: "crashtest",
+  usage: "crashtest [--protocol P] [--mode process|powerloss|corrupt] [--trials N] [--runtimes node,deno,bun] [--seed N] [--json] [--out DIR]",
+  summary: "crash and corruption experiments: power-loss states, real process kills, injected damage",
+  help: [
+    "powerloss (default): every crash state of save, group save, rollback, prune and log append on the simulator.",
+    "process: children save in a loop and are SIGKILLed at random; --trials kills per runtime and protocol (default 30).",
+    "corrupt: --trials injections (default 10000) into random checkpoint files, and as many clean verifies.",
+    "Exit 1 if an invariant the protocol promises broke. CSV goes to --out DIR.",
+  ].join("\n"),
+  options: { protocol: { type: "string" }, mode: { type: "string" }, trials: { type: "string" }, runtimes: { type: "string" }, seed: { type: "string" }, out: { type: "string" } },
+  async run(ctx) {
+    const mode = (ctx.values.mode as string | undefined) ?? "powerloss";
+    const seed = intFlag(ctx.values, "seed", 1) ?? 1;
+    const protocols = ctx.values.protocol === undefined ? [...PROTOCOLS] : [parseProtocol(ctx.values.protocol as string)];
+    if (mode === "child") {
+      // Internal: the process-mode child. Never returns; the parent kills it.
+      await childLoop(ctx.fs, ctx.values.out as string, protocols[0]!, seed, () => ctx.out("ready"));
+    }
+    if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be one of ${MODES.join(", ")}, got '${mode}'`);
+    const runtimes = ((ctx.values.runtimes as string | undefined) ?? ctx.runtime).split(",").filter(Boolean);
+    for (const rt of runtimes) if (!(RUNTIMES as readonly string[]).includes(rt)) throw new UsageError(`unknown runtime '${rt}' (expected ${RUNTIMES.join(", ")})`);
+    const trials = intFlag(ctx.values, "trials", 1) ?? (mode === "corrupt" ? 10_000 : 30);
+    const rows: Row[] = [];
+    for (const rt of runtimes) {
+      if (mode === "process") rows.push(...(await processMode(ctx, protocols, rt, trials, seed)));
+      else if (rt !== ctx.runtime) {
+        const args = ["crashtest", "--mode", mode, "--trials", String(trials), "--seed", String(seed), "--runtimes", rt, "--json"];
+        if (ctx.values.protocol !== undefined) args.push("--protocol", ctx.values.protocol as string);
+        rows.push(...(await delegate(await cliFor(ctx, rt), args)));
+      } else if (mode === "powerloss") rows.push(...(await powerloss(protocols, rt, seed, ctx.stderrIsTTY)));
+      else rows.push(...(await corrupt(trials, rt, seed, ctx.stderrIsTTY)));
+    }
+    const violations = rows.reduce((n, r) => n + r.violations, 0);
+    if (typeof ctx.values.out === "string") {
+      await ctx.fs.mkdir(ctx.values.out);
+      const path = join(ctx.values.out, `crashtest-${mode}.csv`);
+      const h = await ctx.fs.open(path, { write: true, create: true, truncate: true });
+      try {
+        await h.write(new TextEncoder().encode(csv(rows)), 0);
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+    }
+    if (ctx.json) ctx.out(JSON.stringify({ mode, ok: violations === 0, violations, rows }));
+    else {
+      ctx.out(table(rows));
+      ctx.out(violations === 0 ? "every invariant the protocols promise held" : `${violations} violation(s) of a promised invariant`);
+    }
+    return violations === 0 ? 0 : 1;
+  },
+};
