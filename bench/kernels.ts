@@ -7,8 +7,6 @@
 //      [--quick] [--case=crc32,sha256,sha256-many-4KiB]
 import * as zlib from "node:zlib";
 import { createHash } from "node:crypto";
-import { createCRC32, createSHA256 } from "hash-wasm";
-import { digest as chainsafeDigest } from "@chainsafe/as-sha256";
 import { detectRuntime } from "../adapters/detect.ts";
 import { crc32, crc32With, sha256, sha256Many, sha256With, toHex } from "../src/hash.ts";
 import { kernel, loadKernel, type Kernel, type KernelVariant } from "../src/wasm/kernel.ts";
@@ -42,9 +40,22 @@ interface BunLike {
   CryptoHasher: new (alg: string) => { update(d: Uint8Array): unknown; digest(): Uint8Array };
 }
 
+interface HashWasmHasher { init(): unknown; update(d: Uint8Array): unknown; digest(f: "binary"): Uint8Array }
+
+/** The WASM anchors are devDependencies: loaded lazily, skipped where not installed. */
+async function optional<T>(name: string): Promise<T | undefined> {
+  try {
+    return (await import(name)) as T;
+  } catch {
+    return undefined;
+  }
+}
+
 async function cases(sizes: number[]): Promise<Case[]> {
-  const hwCrc = await createCRC32();
-  const hwSha = await createSHA256();
+  const hw = await optional<{ createCRC32(): Promise<HashWasmHasher>; createSHA256(): Promise<HashWasmHasher> }>("hash-wasm");
+  const chainsafe = await optional<{ digest(d: Uint8Array): Uint8Array }>("@chainsafe/as-sha256");
+  const hwCrc = await hw?.createCRC32();
+  const hwSha = await hw?.createSHA256();
   const bun = (globalThis as { Bun?: BunLike }).Bun;
   const zcrc = (zlib as unknown as { crc32?: (d: Uint8Array) => number }).crc32;
 
@@ -58,19 +69,19 @@ async function cases(sizes: number[]): Promise<Case[]> {
     { name: "ckptkit-wasm", run: (d) => crc32(d) },
     ...others.map((o): Impl => ({ name: `ckptkit-wasm-${o.variant}`, run: (d) => crc32With(o, d) })),
     { name: "ckptkit-in-kernel", run: (d) => k.crc32(0, k.ioPtr, d.length) >>> 0, prepare: (d) => k.io.set(d), maxSize: k.io.length },
-    { name: "hash-wasm", run: (d) => { hwCrc.init(); hwCrc.update(d); return hwCrc.digest("binary"); } },
   ];
+  if (hwCrc) crcImpls.push({ name: "hash-wasm", run: (d) => { hwCrc.init(); hwCrc.update(d); return hwCrc.digest("binary"); } });
   if (typeof zcrc === "function") crcImpls.push({ name: "zlib.crc32", run: (d) => zcrc(d) >>> 0 });
   if (bun) crcImpls.push({ name: "Bun.hash.crc32", run: (d) => bun.hash.crc32(d) >>> 0 });
 
   const shaImpls: Impl[] = [
     { name: "ckptkit-wasm", run: (d) => sha256(d) },
     ...others.filter((o) => o.variant === "scalar").map((o): Impl => ({ name: "ckptkit-wasm-scalar", run: (d) => sha256With(o, d) })),
-    { name: "hash-wasm", run: (d) => { hwSha.init(); hwSha.update(d); return hwSha.digest("binary"); } },
     { name: "node:crypto", run: (d) => createHash("sha256").update(d).digest() },
     { name: "webcrypto", async: true, run: async (d) => new Uint8Array(await crypto.subtle.digest("SHA-256", d as BufferSource)) },
-    { name: "@chainsafe/as-sha256", run: (d) => chainsafeDigest(d) },
   ];
+  if (hwSha) shaImpls.splice(shaImpls.length - 2, 0, { name: "hash-wasm", run: (d) => { hwSha.init(); hwSha.update(d); return hwSha.digest("binary"); } });
+  if (chainsafe) shaImpls.push({ name: "@chainsafe/as-sha256", run: (d) => chainsafe.digest(d) });
   if (bun) shaImpls.push({ name: "Bun.CryptoHasher", run: (d) => { const h = new bun.CryptoHasher("sha256"); h.update(d); return h.digest(); } });
 
   // Many independent 4 KiB blocks → one digest each, concatenated. Anchors hash block by block.
@@ -84,10 +95,8 @@ async function cases(sizes: number[]): Promise<Case[]> {
     const k = loadKernel(v);
     if (k) manyImpls.push({ name: `ckptkit-wasm-${v}`, run: (d) => sha256Many(d, MANY_BLOCK, { kernel: k }) });
   }
-  manyImpls.push(
-    { name: "hash-wasm", run: perBlock((b) => { hwSha.init(); hwSha.update(b); return hwSha.digest("binary"); }) },
-    { name: "node:crypto", run: perBlock((b) => createHash("sha256").update(b).digest()) },
-  );
+  if (hwSha) manyImpls.push({ name: "hash-wasm", run: perBlock((b) => { hwSha.init(); hwSha.update(b); return hwSha.digest("binary"); }) });
+  manyImpls.push({ name: "node:crypto", run: perBlock((b) => createHash("sha256").update(b).digest()) });
   return [
     { name: "crc32", impls: crcImpls, native: crcImpls.find((i) => i.name === "zlib.crc32") ? "zlib.crc32" : "Bun.hash.crc32", sizes },
     { name: "sha256", impls: shaImpls, native: "node:crypto", sizes },
