@@ -4,6 +4,9 @@
 // stays in the kernel's state slot between calls, saved out only when another hasher takes it.
 import { kernel, type Kernel } from "./wasm/kernel.ts";
 
+/** Choosing the kernel build (before first use): re-exported for the library entry. */
+export { useKernel, type KernelVariant } from "./wasm/kernel.ts";
+
 /** Size of a hasher's saved state (must match SHA_STATE_SIZE in assembly/sha256.ts). */
 export const SHA256_STATE_SIZE = 112;
 
