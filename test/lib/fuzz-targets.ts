@@ -1,0 +1,115 @@
+// What the fuzzer feeds: the container reader, the manifest (through a full checkpoint check),
+// the log segment scanner, and the CLI's argument handling. File targets run on the in-memory
+// fs, whose reads are watched: no read buffer may exceed what the input's size justifies (a
+// length field must never size an allocation by itself).
+import { MemoryFs } from "../../adapters/memory.ts";
+import type { FileHandle } from "../../src/fs.ts";
+import { scanContainer } from "../../src/format/reader.ts";
+import { checkCheckpoint } from "../../src/store/check.ts";
+import { manifestName, memberName } from "../../src/store/layout.ts";
+import { openStore } from "../../src/store/store.ts";
+import { openLog } from "../../src/wal/log.ts";
+import { scanLog } from "../../src/wal/scan.ts";
+import { segmentName } from "../../src/wal/format.ts";
+import { makeMembers } from "../../src/crash/workloads.ts";
+
+/** Largest read buffer a parser may use on an input of `size` bytes: the input plus one window. */
+export const readBound = (size: number) => size + (1 << 20) + 4096;
+
+export class WatchedFs extends MemoryFs {
+  maxRead = 0;
+  override async open(path: string, o?: Parameters<MemoryFs["open"]>[1]): Promise<FileHandle> {
+    const h = await super.open(path, o);
+    const read = h.read.bind(h);
+    h.read = (buf, pos) => {
+      if (buf.length > this.maxRead) this.maxRead = buf.length;
+      return read(buf, pos);
+    };
+    return h;
+  }
+  /** Throws (untyped, so the fuzzer reports it) when a read exceeded the bound. */
+  checkReads(inputSize: number): void {
+    if (this.maxRead > readBound(inputSize)) throw new Error(`a ${inputSize}-byte input made the parser read into a ${this.maxRead}-byte buffer`);
+    this.maxRead = 0;
+  }
+}
+
+export interface FileTarget { corpus: Uint8Array[]; run(input: Uint8Array): Promise<unknown> }
+
+/** A store with a 2-member and a 1-member checkpoint; the corpus is every file they wrote. */
+async function storeFixture(): Promise<{ fs: WatchedFs; files: Map<string, Uint8Array> }> {
+  const fs = new WatchedFs();
+  const s = await openStore("/s", { fs, chunkSize: 512 });
+  for (const [seed, count] of [[1, 2], [2, 1]] as const) {
+    await s.save([...makeMembers(seed, count, 1500)].map(([name, data]) => ({ name, data })), { meta: { note: "fuzz" } });
+  }
+  await s.close();
+  const files = new Map<string, Uint8Array>();
+  for (const name of await fs.readdir("/s")) if (name.startsWith("step-")) files.set(name, fs.peek(`/s/${name}`)!.slice());
+  return { fs, files };
+}
+
+export async function containerTarget(): Promise<FileTarget> {
+  const { fs, files } = await storeFixture();
+  await (await fs.open("/f", { write: true, create: true })).close();
+  return {
+    corpus: [...files.values()],
+    async run(input) {
+      fs.poke("/f", input);
+      const h = await fs.open("/f");
+      try {
+        let seen = 0;
+        const r = await scanContainer(h, "/f", { onChunk: (p) => { seen += p.length; } });
+        if (seen > input.length) throw new Error(`chunks yielded ${seen} payload bytes from a ${input.length}-byte file`);
+        return r;
+      } finally {
+        await h.close();
+        fs.checkReads(input.length);
+      }
+    },
+  };
+}
+
+/** The manifest of step 1, fuzzed, checked with its real members beside it. */
+export async function manifestTarget(): Promise<FileTarget> {
+  const { fs, files } = await storeFixture();
+  const path = `/s/${manifestName(1)}`;
+  const names = [manifestName(1), memberName(1, 0), memberName(1, 1)];
+  const members = [...files.entries()].filter(([n]) => n.startsWith(memberName(1, 0).slice(0, -1))).map(([, b]) => b);
+  return {
+    corpus: [files.get(manifestName(1))!, files.get(manifestName(2))!],
+    async run(input) {
+      fs.poke(path, input);
+      const r = await checkCheckpoint(fs, "/s", 1, names, async () => {});
+      fs.checkReads(Math.max(input.length, ...members.map((m) => m.length)));
+      return r;
+    },
+  };
+}
+
+/** One log segment with data records, a batch and a marker; fuzzed in place and scanned. */
+export async function logTarget(): Promise<FileTarget> {
+  const fs = new WatchedFs();
+  const log = await openLog("/log", { fs });
+  const enc = new TextEncoder();
+  for (let i = 0; i < 6; i++) await log.append(enc.encode(`record ${i} `.repeat(i * 5 + 1)));
+  await log.appendMany([enc.encode("a"), enc.encode("bb"), new Uint8Array(300)]);
+  await log.mark(1);
+  await log.append(new Uint8Array(0));
+  await log.close();
+  const seg = `/log/${segmentName(1)}`;
+  const good = fs.peek(seg)!.slice();
+  let salvage = false;
+  return {
+    corpus: [good, good.subarray(0, good.length - 7)],
+    async run(input) {
+      fs.poke(seg, input);
+      salvage = !salvage;
+      let payload = 0;
+      const r = await scanLog(fs, "/log", { salvage, onRecord: (x) => { payload += x.payload.length; } });
+      if (payload > input.length * 2) throw new Error(`replay yielded ${payload} payload bytes from a ${input.length}-byte segment`);
+      fs.checkReads(input.length);
+      return r;
+    },
+  };
+}
