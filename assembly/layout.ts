@@ -1,16 +1,14 @@
 // Fixed memory map of the kernel. Memory is exactly 40 pages (2.5 MiB) and never grows, so the
 // host's Uint8Array views over it never detach. Everything lives at fixed offsets above the
-// compiler's static data; there is no allocator and nothing is freed. Both builds (scalar and
-// SIMD) share this map. The offsets are literal constants, not derived from __heap_base: the
+// compiler's static data; there is no allocator and nothing is freed. All builds (scalar, SIMD,
+// relaxed) share this map. The offsets are literal constants, not derived from __heap_base: the
 // compiler then folds them into each load's immediate offset (a derived value is a mutable
-// global, re-read on every table lookup: that alone made CRC-32 ~2x slower). layoutOk() checks
-// at start that the static data really ends below BASE.
+// global, read and added on every table lookup; ~5% of CRC-32 in V8). layoutOk() checks at
+// start that the static data really ends below BASE.
 //
 //   CRC_TABLES   16 × 256 × u32  = 16 KiB   slicing-by-16 tables, built once at start
-//   SHA_K        64 × u32        = 256 B    SHA-256 round constants
-//   SHA_W        64 × u32        = 256 B    message schedule + round constants (W[t] + K[t])
-//   SHA_X        64 × u32        = 256 B    message schedule W[t]
-//   STATE        512 B                      a hasher's state, kept here by the host
+//   SHA_K        64 × u32        = 256 B    SHA-256 round constants (splatted into MB_K at start)
+//   STATE        512 B                      the active hasher's state (host), at +128 sha256Many's
 //   SCRATCH      64 KiB                     small results (block CRC tables, header fields)
 //   IO           1 MiB + 64 B              the host copies (or reads) input here
 //   MB_K         64 × v128       = 1 KiB    round constants splatted to 4 lanes (multi-buffer)
@@ -25,9 +23,7 @@
 export const BASE: usize = 64 * 1024;
 export const CRC_TABLES: usize = BASE;
 export const SHA_K: usize = CRC_TABLES + 16 * 256 * 4;
-export const SHA_W: usize = SHA_K + 64 * 4;
-export const SHA_X: usize = SHA_W + 64 * 4;
-export const STATE: usize = SHA_X + 64 * 4;
+export const STATE: usize = SHA_K + 64 * 4;
 export const STATE_SIZE: usize = 512;
 export const SCRATCH: usize = STATE + STATE_SIZE;
 export const SCRATCH_SIZE: usize = 64 * 1024;
