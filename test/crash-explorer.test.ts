@@ -28,6 +28,7 @@ for (const name of ["save", "group", "rollback", "prune", "log"] as const) {
     assert.equal(r.violations, 0);
     assert.ok(r.crashPoints > 5 && r.states > r.crashPoints, "the workload was actually explored");
     assert.ok(r.outcomes.new > 0 && r.outcomes.old > 0, `both outcomes occur: ${JSON.stringify(r.outcomes)}`);
+    assert.ok(r.afterAck.states > 0 && r.afterAck.kept === r.afterAck.states, `acknowledged effects kept: ${JSON.stringify(r.afterAck)}`);
   });
 }
 
@@ -40,6 +41,7 @@ for (const p of ["unsafe", "atomic_nodirsync"] as const) {
       assert.equal(r.broken["wrong-bytes"], undefined);
       assert.equal(r.broken["old-lost"], undefined);
       assert.ok((r.broken["acked-lost"] ?? 0) > 0, "the explorer must find the acknowledged save a crash loses");
+      assert.ok(r.afterAck.kept < r.afterAck.states);
     });
   }
   test(`crash states of rollback, prune and log under ${p}`, async () => {

@@ -68,8 +68,8 @@ async function powerloss(protocols: Protocol[], runtime: string, seed: number, t
       rows.push({
         mode: "powerloss", workload: name, protocol: p, runtime, trials: r.states,
         newestValid: r.outcomes.new, recoverable: r.outcomes.new + r.outcomes.old, torn: r.torn,
-        ackedLost: r.broken["acked-lost"] ?? 0, silent: r.broken["wrong-bytes"] ?? 0, violations: r.violations,
-        note: `${r.crashPoints} crash points, ${r.exhaustivePoints} exhaustive${Object.keys(r.broken).length ? `; broken ${JSON.stringify(r.broken)}` : ""}`,
+        ackedLost: r.broken["acked-lost"] ?? 0, ackStates: r.afterAck.states, ackKept: r.afterAck.kept, silent: r.broken["wrong-bytes"] ?? 0, violations: r.violations,
+        note: `${r.crashPoints} crash points, ${r.exhaustivePoints} exhaustive; acknowledged effects kept in ${r.afterAck.kept}/${r.afterAck.states} states after an ack${Object.keys(r.broken).length ? `; broken ${JSON.stringify(r.broken)}` : ""}`,
       });
       bar.tick();
     }

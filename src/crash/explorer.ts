@@ -57,6 +57,8 @@ export interface ExploreResult {
   exhaustivePoints: number;
   outcomes: { new: number; old: number; none: number };
   torn: number;
+  /** States reached after the workload acknowledged something, and in how many all of it survived. */
+  afterAck: { states: number; kept: number };
   /** States in which each property broke (promised or not). */
   broken: Record<string, number>;
   /** States that broke a promised property. */
@@ -148,7 +150,7 @@ export async function explore<A>(w: Workload<A>, options: ExploreOptions = {}): 
   const ops = await measure(w);
   const res: ExploreResult = {
     workload: w.name, ops, crashPoints: ops + 1, states: 0, exhaustivePoints: 0,
-    outcomes: { new: 0, old: 0, none: 0 }, torn: 0, broken: {}, violations: 0, first: {},
+    outcomes: { new: 0, old: 0, none: 0 }, torn: 0, afterAck: { states: 0, kept: 0 }, broken: {}, violations: 0, first: {},
   };
   for (let k = 0; k <= ops; k++) {
     const { fs, acked, traceFrom } = await runToCrash(w, k);
@@ -165,6 +167,10 @@ export async function explore<A>(w: Workload<A>, options: ExploreOptions = {}): 
       res.states++;
       res.outcomes[verdict.outcome]++;
       if (verdict.torn) res.torn++;
+      if (acked.length > 0) {
+        res.afterAck.states++;
+        if (!verdict.violations.some((x) => x.property === "acked-lost")) res.afterAck.kept++;
+      }
       let promisedBroken = false;
       for (const { property, message } of verdict.violations) {
         res.broken[property] = (res.broken[property] ?? 0) + 1;

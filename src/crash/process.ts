@@ -33,6 +33,9 @@ export interface Row {
   torn: number;
   ackedLost: number;
   silent: number;
+  /** States/trials in which something had been acknowledged, and in how many recovery had it. */
+  ackStates?: number;
+  ackKept?: number;
   /** Corrupt mode: injections detected, and clean verifies that reported damage. */
   detected?: number;
   falsePositives?: number;
@@ -144,6 +147,10 @@ export async function processTrials(o: ProcessOptions): Promise<Row> {
     if (j.recoverable) row.recoverable++;
     if (j.silent) row.silent++;
     if (j.ackedLost) row.ackedLost++;
+    if (j.maxAck > 0) {
+      row.ackStates = (row.ackStates ?? 0) + 1;
+      if (!j.ackedLost) row.ackKept = (row.ackKept ?? 0) + 1;
+    }
     if (j.ackedLost || j.silent) row.violations++;
     acked = j.acked;
     maxAck = j.maxAck;

@@ -16,8 +16,8 @@ export function table(rows: Row[]): string {
   const crash = rows.filter((r) => r.mode !== "corrupt");
   if (crash.length) {
     parts.push(render(
-      ["workload", "protocol", "runtime", "trials", "newest valid", "recoverable", "torn", "acked-lost", "silent corruption", "violations"],
-      crash.map((r) => [r.workload, r.protocol, r.runtime, String(r.trials), pct(r.newestValid, r.trials), pct(r.recoverable, r.trials), String(r.torn), String(r.ackedLost), String(r.silent), String(r.violations)]),
+      ["workload", "protocol", "runtime", "trials", "newest valid", "recoverable", "acked kept", "torn", "acked-lost", "silent corruption", "violations"],
+      crash.map((r) => [r.workload, r.protocol, r.runtime, String(r.trials), pct(r.newestValid, r.trials), pct(r.recoverable, r.trials), r.ackStates ? `${pct(r.ackKept ?? 0, r.ackStates)} of ${r.ackStates}` : "-", String(r.torn), String(r.ackedLost), String(r.silent), String(r.violations)]),
     ));
   }
   const corrupt = rows.filter((r) => r.mode === "corrupt");
@@ -30,7 +30,7 @@ export function table(rows: Row[]): string {
   return parts.join("\n\n");
 }
 
-const COLUMNS: (keyof Row)[] = ["mode", "workload", "protocol", "runtime", "trials", "newestValid", "recoverable", "torn", "ackedLost", "silent", "detected", "falsePositives", "violations", "note"];
+const COLUMNS: (keyof Row)[] = ["mode", "workload", "protocol", "runtime", "trials", "newestValid", "recoverable", "torn", "ackedLost", "ackStates", "ackKept", "silent", "detected", "falsePositives", "violations", "note"];
 
 export function csv(rows: Row[]): string {
   const cell = (v: unknown) => {
