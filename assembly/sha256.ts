@@ -5,6 +5,7 @@
 //   state layout: h[8] u32 @0 | total byte length u64 @32 | buffered count u32 @40 |
 //                 pad u32 @44 | buffered block 64 B @48        (SHA_STATE_SIZE = 112)
 import { SHA_K } from "./layout";
+import { compressV } from "./sha256-vsched";
 
 export const SHA_STATE_SIZE: usize = 112;
 
@@ -51,48 +52,42 @@ export function sha256Init(st: usize): void {
 // @ts-ignore: decorator
 @inline function MAJ(a: u32, b: u32, c: u32): u32 { return (a & b) | (c & (a | b)); }
 
+/** Compresses `blocks` consecutive 64-byte blocks at `p` into the state at `st`. */
+// @ts-ignore: decorator
+@inline function compress(st: usize, p: usize, blocks: usize): void {
+  if (ASC_FEATURE_SIMD) compressV(st, p, blocks);
+  else compressScalar(st, p, blocks);
+}
+
 /**
- * Compresses `blocks` consecutive 64-byte blocks at `p` into the state at `st`. All 64 rounds
+ * The scalar build's compression (the SIMD build's is compressV in sha256-vsched.ts). All 64 rounds
  * are unrolled with the working variables' roles rotating (no register shuffling) and the
  * round constants as immediates; the message schedule is a rolling window of 16 locals,
  * each word expanded in place just before the round that needs it; Maj reuses the previous
  * round's a ^ b. No memory traffic but the block's 16 loads. (Measured against the looped
  * version with W and K in memory: ~1.4× in V8.)
  */
-function compress(st: usize, p: usize, blocks: usize): void {
+function compressScalar(st: usize, p: usize, blocks: usize): void {
   let h0 = load<u32>(st, 0), h1 = load<u32>(st, 4), h2 = load<u32>(st, 8), h3 = load<u32>(st, 12);
   let h4 = load<u32>(st, 16), h5 = load<u32>(st, 20), h6 = load<u32>(st, 24), h7 = load<u32>(st, 28);
   const end = p + (blocks << 6);
   for (let q = p; q < end; q += 64) {
-    let w0: u32, w1: u32, w2: u32, w3: u32, w4: u32, w5: u32, w6: u32, w7: u32, w8: u32, w9: u32, w10: u32, w11: u32, w12: u32, w13: u32, w14: u32, w15: u32;
-    if (ASC_FEATURE_SIMD) {
-      // One 16-byte load and one byte shuffle per four words instead of four scalar byte swaps.
-      const v0 = i8x16.shuffle(v128.load(q, 0), v128.load(q, 0), 3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
-      w0 = <u32>i32x4.extract_lane(v0, 0); w1 = <u32>i32x4.extract_lane(v0, 1); w2 = <u32>i32x4.extract_lane(v0, 2); w3 = <u32>i32x4.extract_lane(v0, 3);
-      const v1 = i8x16.shuffle(v128.load(q, 16), v128.load(q, 16), 3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
-      w4 = <u32>i32x4.extract_lane(v1, 0); w5 = <u32>i32x4.extract_lane(v1, 1); w6 = <u32>i32x4.extract_lane(v1, 2); w7 = <u32>i32x4.extract_lane(v1, 3);
-      const v2 = i8x16.shuffle(v128.load(q, 32), v128.load(q, 32), 3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
-      w8 = <u32>i32x4.extract_lane(v2, 0); w9 = <u32>i32x4.extract_lane(v2, 1); w10 = <u32>i32x4.extract_lane(v2, 2); w11 = <u32>i32x4.extract_lane(v2, 3);
-      const v3 = i8x16.shuffle(v128.load(q, 48), v128.load(q, 48), 3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
-      w12 = <u32>i32x4.extract_lane(v3, 0); w13 = <u32>i32x4.extract_lane(v3, 1); w14 = <u32>i32x4.extract_lane(v3, 2); w15 = <u32>i32x4.extract_lane(v3, 3);
-    } else {
-      w0 = bswap<u32>(load<u32>(q, 0));
-      w1 = bswap<u32>(load<u32>(q, 4));
-      w2 = bswap<u32>(load<u32>(q, 8));
-      w3 = bswap<u32>(load<u32>(q, 12));
-      w4 = bswap<u32>(load<u32>(q, 16));
-      w5 = bswap<u32>(load<u32>(q, 20));
-      w6 = bswap<u32>(load<u32>(q, 24));
-      w7 = bswap<u32>(load<u32>(q, 28));
-      w8 = bswap<u32>(load<u32>(q, 32));
-      w9 = bswap<u32>(load<u32>(q, 36));
-      w10 = bswap<u32>(load<u32>(q, 40));
-      w11 = bswap<u32>(load<u32>(q, 44));
-      w12 = bswap<u32>(load<u32>(q, 48));
-      w13 = bswap<u32>(load<u32>(q, 52));
-      w14 = bswap<u32>(load<u32>(q, 56));
-      w15 = bswap<u32>(load<u32>(q, 60));
-    }
+    let w0 = bswap<u32>(load<u32>(q, 0));
+    let w1 = bswap<u32>(load<u32>(q, 4));
+    let w2 = bswap<u32>(load<u32>(q, 8));
+    let w3 = bswap<u32>(load<u32>(q, 12));
+    let w4 = bswap<u32>(load<u32>(q, 16));
+    let w5 = bswap<u32>(load<u32>(q, 20));
+    let w6 = bswap<u32>(load<u32>(q, 24));
+    let w7 = bswap<u32>(load<u32>(q, 28));
+    let w8 = bswap<u32>(load<u32>(q, 32));
+    let w9 = bswap<u32>(load<u32>(q, 36));
+    let w10 = bswap<u32>(load<u32>(q, 40));
+    let w11 = bswap<u32>(load<u32>(q, 44));
+    let w12 = bswap<u32>(load<u32>(q, 48));
+    let w13 = bswap<u32>(load<u32>(q, 52));
+    let w14 = bswap<u32>(load<u32>(q, 56));
+    let w15 = bswap<u32>(load<u32>(q, 60));
     let a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7;
     let t: u32, x: u32, y: u32 = b ^ c;
     t = h + S1(e) + CH(e, f, g) + 0x428a2f98 + w0; d += t; x = a ^ b; h = t + S0(a) + (b ^ (x & y));
