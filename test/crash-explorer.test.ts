@@ -70,6 +70,27 @@ test("explorer self-test: an unsafe in-place write is caught tearing the file, a
   assert.deepEqual(safe.broken, {});
 });
 
+test("explorer self-test on the store: with member fsyncs silently dropped, atomic_dirsync's promise breaks and is reported", async () => {
+  const w = workload("save", "atomic_dirsync");
+  const broken = {
+    ...w,
+    setup: async () => {
+      const fs = await w.setup();
+      const open = fs.open.bind(fs);
+      fs.open = async (p, o) => {
+        const h = await open(p, o);
+        if (p.includes(".member-")) h.sync = h.datasync = async () => {};
+        return h;
+      };
+      return fs;
+    },
+  };
+  const r = await explore(broken);
+  assert.ok(r.violations > 0 && r.first["acked-lost"], `expected a lost acknowledged save, got ${JSON.stringify(r.broken)}`);
+  assert.equal(r.broken["wrong-bytes"], undefined, "verification still refuses the empty members");
+  assert.match(formatCounterExample(r.workload, r.first["acked-lost"]!), /fsync-dir \/store/);
+});
+
 test("crash variants: every subset when few ops are pending, prefixes and samples when many, torn writes in both", () => {
   const w = (offset: number, n: number): PendingOp => ({ kind: "write", ino: 2, path: "/f", offset, data: new Uint8Array(n) });
   const few = [w(0, 1500), { kind: "link", dir: 1, name: "f", ino: 2, path: "/f" } as PendingOp, w(1500, 10)];

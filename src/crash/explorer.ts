@@ -32,7 +32,7 @@ export interface Workload<A = unknown> {
 
 export interface ExploreOptions {
   seed?: number;
-  /** Enumerate every subset of the pending ops when there are at most this many (default 8). */
+  /** Enumerate every subset of the pending ops when there are at most this many (default 14). */
   exhaustiveLimit?: number;
   /** Random subsets per crash point when there are more (default 24). */
   samples?: number;
@@ -145,7 +145,7 @@ async function runToCrash<A>(w: Workload<A>, k: number): Promise<{ fs: MemoryFs;
 }
 
 export async function explore<A>(w: Workload<A>, options: ExploreOptions = {}): Promise<ExploreResult> {
-  const o = { exhaustiveLimit: options.exhaustiveLimit ?? 8, samples: options.samples ?? 24, tearsPerWrite: options.tearsPerWrite ?? 3 };
+  const o = { exhaustiveLimit: options.exhaustiveLimit ?? 14, samples: options.samples ?? 24, tearsPerWrite: options.tearsPerWrite ?? 3 };
   const next = rng(options.seed ?? 1);
   const ops = await measure(w);
   const res: ExploreResult = {
