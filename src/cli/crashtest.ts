@@ -115,7 +115,7 @@ export const crashtestCommand: Command = {
   usage: "crashtest [--protocol P] [--mode process|powerloss|corrupt] [--trials N] [--runtimes node,deno,bun] [--seed N] [--json] [--out DIR]",
   summary: "crash and corruption experiments: power-loss states, real process kills, injected damage",
   help: [
-    "powerloss (default): every crash state of save, group save, rollback, prune and log append on the simulator.",
+    "powerloss (default): every crash state of save, group save, rollback, prune and log append on the simulator (--trials does not apply).",
     "process: children save in a loop and are SIGKILLed at random; --trials kills per runtime and protocol (default 30).",
     "corrupt: --trials injections (default 10000) into random checkpoint files, and as many clean verifies.",
     "Exit 1 if an invariant the protocol promises broke. CSV goes to --out DIR.",
