@@ -1,10 +1,14 @@
 // The fault adapter itself: rules fire exactly where asked, errors are typed, counters count,
 // and a failed fsync loses the file's unsynced data (Linux semantics) on the simulator.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { defaultFs } from "../adapters/detect.ts";
 import { FaultyFs, failAfterWrites, failAfterWritesTo, failNth, failOnPaths } from "../adapters/faulty.ts";
 import { MemoryFs } from "../adapters/memory.ts";
 import { DurabilityError, FsError } from "../src/errors.ts";
-import { test } from "./kit.ts";
+import { openStore } from "../src/store/store.ts";
+import { runtime, test } from "./kit.ts";
 
 const bytes = (n: number, v = 7) => new Uint8Array(n).fill(v);
 
@@ -96,4 +100,23 @@ test("counters count every call per operation, failed ones included", async () =
   fs.resetCounts();
   assert.equal(fs.total(), 0);
   assert.throws(() => fs.addRule({ nth: 0 }), RangeError);
+});
+
+test(`wraps the real ${runtime} adapter too: a save into a real directory fails typed at the first member fsync`, async () => {
+  const dir = mkdtempSync(`${tmpdir()}/ckpt-faulty-${runtime}-`);
+  try {
+    const fs = new FaultyFs(defaultFs(), [{ op: "fsync", path: ".member-", nth: 1, errno: "EIO" }]);
+    const s = await openStore(`${dir}/store`, { fs });
+    await rejectsWith(s.save([{ name: "a", data: bytes(1000) }]), "EIO", DurabilityError);
+    await s.close();
+    assert.equal(fs.failures.length, 1);
+    assert.match(fs.failures[0]!.path, /\.member-0$/);
+    assert.ok(fs.counts.write > 0 && fs.counts.open > 0);
+    const again = await openStore(`${dir}/store`, { fs: defaultFs() });
+    assert.equal(await again.latest(), null, "the failed save left no checkpoint");
+    assert.equal((await again.save([{ name: "a", data: bytes(10) }])).step, 2, "its step counts as taken");
+    await again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
