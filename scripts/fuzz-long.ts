@@ -5,7 +5,7 @@
 import process from "node:process";
 import { fuzz } from "../test/lib/fuzz.ts";
 import { fuzzCli } from "../test/lib/fuzz-cli.ts";
-import { containerTarget, logTarget, manifestTarget } from "../test/lib/fuzz-targets.ts";
+import { containerTarget, logTarget, manifestTarget, metadataTarget, sealedLogTarget, sealedManifestTarget } from "../test/lib/fuzz-targets.ts";
 
 const g = globalThis as { Deno?: { args: string[] } };
 const args = g.Deno ? g.Deno.args : process.argv.slice(2);
@@ -14,7 +14,11 @@ const seed = Number(args[1] ?? 1);
 const rt = g.Deno ? "deno" : "Bun" in globalThis ? "bun" : "node";
 
 try {
-  for (const [name, make] of [["container", containerTarget], ["manifest", manifestTarget], ["log segment", logTarget]] as const) {
+  const targets = [
+    ["container", containerTarget], ["manifest", manifestTarget], ["log segment", logTarget],
+    ["sealed member table", sealedManifestTarget], ["sealed log batch", sealedLogTarget], ["metadata", metadataTarget],
+  ] as const;
+  for (const [name, make] of targets) {
     const t = await make();
     const start = Date.now();
     const s = await fuzz(t.corpus, (b) => t.run(b), { iterations: n, seed, label: name });

@@ -1,20 +1,26 @@
 // Hostile input for every parser, in every runtime: 20,000 seeded mutations each of checkpoint
-// containers, manifests (through the full checkpoint check), log segments, and CLI argument
-// vectors. Each must end in success or a typed CkptError — no trap, no untyped throw, no read
+// containers, manifests (through the full checkpoint check), log segments, member tables and
+// log batches sealed with valid checksums (so the decoders behind the CRCs are reached),
+// metadata blocks, and CLI argument vectors. Each must end in success or a typed CkptError — no trap, no untyped throw, no read
 // buffer larger than the input justifies, no exit code outside 0..3, no stack trace printed.
 // A longer run: scripts/fuzz-long.ts.
 import assert from "node:assert/strict";
 import { runtime, test } from "./kit.ts";
 import { fuzz } from "./lib/fuzz.ts";
 import { fuzzCli } from "./lib/fuzz-cli.ts";
-import { containerTarget, logTarget, manifestTarget } from "./lib/fuzz-targets.ts";
+import { containerTarget, logTarget, manifestTarget, metadataTarget, sealedLogTarget, sealedManifestTarget } from "./lib/fuzz-targets.ts";
 
 const N = 20_000;
 
-for (const [name, make] of [["container", containerTarget], ["manifest", manifestTarget], ["log segment", logTarget]] as const) {
+const TARGETS = [
+  ["container", containerTarget], ["manifest", manifestTarget], ["log segment", logTarget],
+  ["sealed member table", sealedManifestTarget], ["sealed log batch", sealedLogTarget], ["metadata", metadataTarget],
+] as const;
+
+for (const [name, make] of TARGETS) {
   test(`fuzz ${name} parser (${runtime}): ${N} mutated inputs end in a result or a typed error`, async () => {
     const t = await make();
-    for (const c of t.corpus) await t.run(c); // the unmutated corpus parses
+    await t.run(t.corpus[0]!); // the first corpus entry is valid and parses
     const s = await fuzz(t.corpus, (b) => t.run(b), { iterations: N, seed: 1, label: name });
     console.log(`fuzz ${name} ${runtime}: ${s.runs} inputs, ${s.ok} returned, ${s.typed} typed errors ${JSON.stringify(s.codes)}`);
     assert.equal(s.runs, N);

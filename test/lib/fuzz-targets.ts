@@ -5,13 +5,17 @@
 import { MemoryFs } from "../../adapters/memory.ts";
 import type { FileHandle } from "../../src/fs.ts";
 import { scanContainer } from "../../src/format/reader.ts";
-import { checkCheckpoint } from "../../src/store/check.ts";
+import { CHUNK_MEMBER_TABLE, KIND_MANIFEST } from "../../src/format/constants.ts";
+import { encodeMemberTable } from "../../src/format/manifest.ts";
+import { decodeMetadata, encodeMetadata } from "../../src/format/metadata.ts";
+import { encodeContainer } from "../../src/format/writer.ts";
+import { checkCheckpoint, readManifest } from "../../src/store/check.ts";
 import { manifestName, memberName } from "../../src/store/layout.ts";
 import { openStore } from "../../src/store/store.ts";
 import { openLog } from "../../src/wal/log.ts";
 import { scanLog } from "../../src/wal/scan.ts";
-import { segmentName } from "../../src/wal/format.ts";
-import { makeMembers } from "../../src/crash/workloads.ts";
+import { RECORD_BATCH, encodeBatch, encodeRecord, segmentName } from "../../src/wal/format.ts";
+import { makeMembers, sameMembers } from "../../src/crash/workloads.ts";
 
 /** Largest read buffer a parser may use on an input of `size` bytes: the input plus one window. */
 export const readBound = (size: number) => size + (1 << 20) + 4096;
@@ -110,6 +114,75 @@ export async function logTarget(): Promise<FileTarget> {
       if (payload > input.length * 2) throw new Error(`replay yielded ${payload} payload bytes from a ${input.length}-byte segment`);
       fs.checkReads(input.length);
       return r;
+    },
+  };
+}
+
+// ---- past the checksums ------------------------------------------------------------------
+// Random damage almost never survives a CRC, so the decoders behind it would go untested. These
+// targets mutate the inner structure and then seal it with valid checksums, as a hostile writer
+// (not a failing disk) would: the member table inside a correctly sealed manifest, loaded with
+// its real members; a batch record with a valid CRC at a log's tail; raw metadata blocks.
+
+/** The step-1 member table, mutated, sealed into a valid manifest container, then load(1). */
+export async function sealedManifestTarget(): Promise<FileTarget> {
+  const { fs } = await storeFixture();
+  const store = await openStore("/s", { fs, readOnly: true });
+  const manifest = (await readManifest(fs, "/s", 1)).manifest!;
+  const table = encodeMemberTable(manifest.members);
+  const other = encodeMemberTable((await readManifest(fs, "/s", 2)).manifest!.members);
+  const path = `/s/${manifestName(1)}`;
+  const want = makeMembers(1, 2, 1500);
+  return {
+    corpus: [table, other],
+    async run(input) {
+      const sealed = encodeContainer({ kind: KIND_MANIFEST, meta: { "ckptkit.step": "1" }, chunkSize: Math.max(1, Math.min(input.length, 1 << 19)), chunkType: CHUNK_MEMBER_TABLE, createdAt: 1 }, input).bytes;
+      fs.poke(path, sealed);
+      try {
+        const got = await store.load(1);
+        // A table that loads must describe exactly the members on disk: no silent other bytes.
+        if (!sameMembers(got.members, want)) throw new Error("a sealed, mutated member table loaded bytes the save did not write");
+        return got;
+      } finally {
+        fs.checkReads(Math.max(sealed.length, 4096));
+      }
+    },
+  };
+}
+
+/** A batch record whose payload is mutated, appended with a valid CRC after good records. */
+export async function sealedLogTarget(): Promise<FileTarget> {
+  const t = await logTarget();
+  const fs = new WatchedFs();
+  const log = await openLog("/log", { fs });
+  await log.append(new Uint8Array([1, 2, 3]));
+  await log.close();
+  const seg = `/log/${segmentName(1)}`;
+  const prefix = fs.peek(seg)!.slice();
+  const batch = encodeBatch([new Uint8Array(5), new Uint8Array(300).fill(7), new Uint8Array(0)]);
+  return {
+    corpus: [batch, encodeBatch([new Uint8Array(1)]), t.corpus[0]!.subarray(32, 300)],
+    async run(input) {
+      const rec = encodeRecord(RECORD_BATCH, 2, input);
+      const file = new Uint8Array(prefix.length + rec.length);
+      file.set(prefix);
+      file.set(rec, prefix.length);
+      fs.poke(seg, file);
+      let payload = 0;
+      const r = await scanLog(fs, "/log", { onRecord: (x) => { payload += x.payload.length; } });
+      if (payload > file.length) throw new Error(`replay yielded ${payload} payload bytes from a ${file.length}-byte segment`);
+      fs.checkReads(file.length);
+      return r;
+    },
+  };
+}
+
+/** Raw metadata blocks (what a container's metadata section holds, its CRC aside). */
+export async function metadataTarget(): Promise<FileTarget> {
+  return {
+    corpus: [encodeMetadata({ "ckptkit.step": "1", "user.note": "fuzz", "": "" }), encodeMetadata({ k: "é".repeat(40) })],
+    async run(input) {
+      return decodeMetadata(input, "/meta", 0);
     },
   };
 }
