@@ -3,7 +3,8 @@
 // - a torn tail: the last record of the last segment is incomplete or fails its CRC with
 //   nothing but zeros after it: the writer died mid-append. Not an error: it is cut off.
 // - damage anywhere else: reported as {sequence, offset, reason}. Replay stops there unless
-//   salvaging, in which case it resynchronizes on the next record whose CRC holds.
+//   salvaging, in which case it resynchronizes on the next record whose CRC holds and whose
+//   sequence is plausible (see resync).
 // Every length comes from the file and is checked against the bytes present before use.
 import type { DurableFs, FileHandle } from "../fs.ts";
 import { readFully } from "../fs-util.ts";
@@ -110,6 +111,46 @@ function logical(p: Extract<Parsed, { ok: true }>): LogRecord[] | undefined {
   return parts.map((payload, i) => ({ sequence: p.seq + i, type: "data" as const, payload }));
 }
 
+/**
+ * Finds the first offset after `off` where a valid record with a plausible sequence starts:
+ * not below `expected` (an older record is stale or embedded in a payload, and salvage must
+ * never return a sequence twice) and at most one per 4 bytes skipped above it (every logical
+ * record occupies at least 4 bytes, even inside a batch). Offsets are filtered synchronously on
+ * the cheap header fields, so a megabyte of garbage is one pass, not a million awaits. The CRCs
+ * of candidates that pass are charged to `budget` (8 bytes per segment byte): crafted inputs
+ * with a plausible-looking header every few bytes would otherwise cost quadratic hashing.
+ */
+async function resync(w: Window, off: number, expected: number, budget: { bytes: number }): Promise<{ found?: Extract<Parsed, { ok: true }>; next: number; gaveUp: boolean }> {
+  const size = w.size;
+  for (let o = off + 1; o + RECORD_HEADER_SIZE <= size;) {
+    await w.ensure(o, RECORD_HEADER_SIZE);
+    const b = w.buf;
+    const base = w.start;
+    const stop = base + b.length - RECORD_HEADER_SIZE;
+    let cand = -1;
+    for (; o <= stop; o++) {
+      const i = o - base;
+      const t = b[i + 8]!;
+      if (t < RECORD_DATA || t > RECORD_BATCH || b[i + 9] !== 0 || b[i + 10] !== 0 || b[i + 11] !== 0) continue;
+      const len = (b[i + 4]! | (b[i + 5]! << 8) | (b[i + 6]! << 16) | (b[i + 7]! << 24)) >>> 0;
+      if (len > MAX_RECORD_PAYLOAD || o + RECORD_HEADER_SIZE + len > size) continue;
+      const seqLo = (b[i + 12]! | (b[i + 13]! << 8) | (b[i + 14]! << 16) | (b[i + 15]! << 24)) >>> 0;
+      const seqHi = (b[i + 16]! | (b[i + 17]! << 8) | (b[i + 18]! << 16) | (b[i + 19]! << 24)) >>> 0;
+      const seq = seqHi * 2 ** 32 + seqLo;
+      if (seq < expected || seq > expected + (o - off) / 4 + 1) continue;
+      budget.bytes -= RECORD_HEADER_SIZE + len;
+      if (budget.bytes < 0) return { next: size, gaveUp: true };
+      cand = o;
+      break;
+    }
+    if (cand < 0) continue;
+    const q = await parseAt(w, cand);
+    if (q.ok && logical(q)) return { found: q, next: cand, gaveUp: false };
+    o = cand + 1;
+  }
+  return { next: size, gaveUp: false };
+}
+
 export async function listSegments(fs: DurableFs, dir: string): Promise<{ name: string; firstSeq: number }[]> {
   const out: { name: string; firstSeq: number }[] = [];
   for (const name of await fs.readdir(dir)) {
@@ -139,6 +180,7 @@ export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions =
       const info: SegmentInfo = { name, firstSeq, size, goodEnd: 0, lastSeq: firstSeq - 1 };
       report.segments.push(info);
       const w = new Window(h, size);
+      const budget = { bytes: 8 * size + (1 << 20) };
       const head = new Uint8Array(Math.min(size, SEGMENT_HEADER_SIZE));
       await readFully(h, head, 0);
       const hdr = decodeSegmentHeader(head);
@@ -175,23 +217,20 @@ export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions =
           continue;
         }
         const reason = !p.ok ? p.reason : !recs ? "malformed record payload" : `sequence gap: found ${p.seq}, expected ${expected}`;
-        // Resynchronize: the next offset where a whole record checks out.
-        let next = off + 1;
-        let found: Extract<Parsed, { ok: true }> | undefined;
-        for (; next < size; next++) {
-          const q = await parseAt(w, next);
-          if (q.ok && logical(q)) { found = q; break; }
-        }
+        // Resynchronize: the next offset where a whole, plausible record checks out.
+        const rs = await resync(w, off, expected!, budget);
+        const found = rs.found;
         // A torn tail: in the last segment, a bad record with no valid record anywhere after it
         // (the writer died mid-append). A record whose own CRC held is never torn, and neither is
         // one followed by good records: a damaged length field must not hide what comes after.
-        if (last && !stopped && !p.ok && !found) {
+        // When the hashing budget ran out nothing is proven, so it counts as damage.
+        if (last && !stopped && !p.ok && !found && !rs.gaveUp) {
           report.truncatedBytes = size - off;
           break;
         }
         if (!stopped) damageAt(name, off, size - off, reason);
         if (options.salvage && found) expected = found.seq;
-        off = next;
+        off = rs.next;
       }
     } finally {
       await h.close();
