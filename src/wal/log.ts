@@ -193,22 +193,41 @@ export class Log {
       let o = 0;
       for (const p of batch) { buf.set(p.bytes, o); o += p.bytes.length; }
     }
-    await t.h.write(buf, t.size);
-    t.size += total;
-    if (this.opts.durability !== "none") {
-      this.syncs++;
-      if (this.opts.durability === "fsync") await t.h.sync();
-      else await t.h.datasync();
+    const before = t.size;
+    try {
+      await t.h.write(buf, before);
+      if (this.opts.durability !== "none") {
+        this.syncs++;
+        if (this.opts.durability === "fsync") await t.h.sync();
+        else await t.h.datasync();
+      }
+    } catch (err) {
+      // After a failed fdatasync Linux forgets the unsynced pages yet reads still return them:
+      // a reopen in this process would take the failed batch for durable records and append
+      // behind a hole that a power loss exposes as mid-log damage. Cutting the batch off makes
+      // what reads return match what can be on disk; the next successful sync commits the cut.
+      await attempt(() => t.h.truncate(before));
+      throw err;
     }
+    t.size += total;
   }
 
   /** Starts segment `seg-<first>.wal`; its header and its name are durable before any record. */
   private async rotate(first: number): Promise<void> {
     const name = segmentName(first);
-    const h = await this.fs.open(join(this.dir, name), { write: true, create: true, exclusive: true, mode: 0o644 });
-    await h.write(encodeSegmentHeader(first), 0);
-    await h.sync();
-    await this.fs.syncDir(this.dir);
+    const path = join(this.dir, name);
+    const h = await this.fs.open(path, { write: true, create: true, exclusive: true, mode: 0o644 });
+    try {
+      await h.write(encodeSegmentHeader(first), 0);
+      await h.sync();
+      await this.fs.syncDir(this.dir);
+    } catch (err) {
+      // A segment whose header or name may not be durable must not become the tail of a reopened
+      // log: records acknowledged into it could vanish with it. Take it away again.
+      await attempt(() => h.close());
+      await attempt(() => this.fs.unlink(path));
+      throw err;
+    }
     if (this.tail) await attempt(() => this.tail!.h.close());
     this.tail = { h, name, size: SEGMENT_HEADER_SIZE };
   }
