@@ -245,10 +245,12 @@ export class Log {
     for (let i = 0; i + 1 < segs.length; i++) {
       const lastSeqOfSegment = segs[i + 1]!.firstSeq - 1;
       if (lastSeqOfSegment >= options.before || segs[i]!.name === this.tail?.name) break;
+      // Oldest first, each unlink durable before the next: a power cut keeps a contiguous suffix
+      // of segments, never a hole that replay would report as a sequence gap.
       await this.fs.unlink(join(this.dir, segs[i]!.name));
+      await this.fs.syncDir(this.dir);
       removed.push(segs[i]!.name);
     }
-    if (removed.length > 0) await this.fs.syncDir(this.dir);
     return { removed };
   }
 
