@@ -19,7 +19,7 @@ function line(r: ExploreResult): string {
   return `${r.workload}: ${r.crashPoints} crash points (${r.exhaustivePoints} exhaustive), ${r.states} states, new ${r.outcomes.new}, old ${r.outcomes.old}, none ${r.outcomes.none}, torn ${r.torn}, broken ${JSON.stringify(r.broken)}, violations ${r.violations}`;
 }
 
-for (const name of ["save", "group", "rollback", "prune", "log"] as const) {
+for (const name of ["save", "group", "save-keep", "rollback", "prune", "log"] as const) {
   test(`crash states of ${name} under atomic_dirsync: every property holds in every state`, async () => {
     const r = await run(name, "atomic_dirsync");
     console.log(line(r));
@@ -44,6 +44,12 @@ for (const p of ["unsafe", "atomic_nodirsync"] as const) {
       assert.ok(r.afterAck.kept < r.afterAck.states);
     });
   }
+  test(`crash states of save with keep under ${p}: the new checkpoint is forced durable before older ones go`, async () => {
+    const r = await run("save-keep", p);
+    console.log(line(r));
+    assert.deepEqual(r.broken, {}, "keep must make even an unsafe save durable before pruning");
+    assert.ok(r.afterAck.states > 0 && r.afterAck.kept === r.afterAck.states);
+  });
   test(`crash states of rollback, prune and log under ${p}`, async () => {
     for (const name of ["rollback", "prune", "log"] as const) {
       const r = await run(name, p);

@@ -1,6 +1,6 @@
-// An I/O error at every call site: for save, group save, rollback, prune and log append, each
-// write, fsync, fdatasync, rename, directory fsync (and open, chmod, unlink, truncate) call is
-// made to fail in turn. The operation must reject with a typed error (or, if the failing call was
+// An I/O error at every call site: for save, group save, save --keep, rollback, prune and log
+// append, each write, fsync, fdatasync, rename, directory fsync (and open, chmod, unlink,
+// truncate) call is made to fail in turn. The operation must reject with a typed error (or, if the failing call was
 // best-effort cleanup, succeed correctly), and what was there before — the previous checkpoint,
 // the acknowledged records — must remain intact and verify, both as the live fs sees it and
 // after a power loss right then (a failed fsync having lost its data, Linux-style).
@@ -91,6 +91,26 @@ for (const count of [1, 4]) {
     assert.ok(r.bySite.write && r.bySite.fsync && r.bySite.rename && r.bySite["fsync-dir"], JSON.stringify(r.bySite));
   });
 }
+
+test("save with keep: an I/O error at every call site (forced durability, pruning) leaves step 2 or the new step 3", async () => {
+  const ms = [1, 2, 3].map((s) => makeMembers(s, 2, 1500));
+  for (const protocol of ["unsafe", "atomic_dirsync"] as const) {
+    const r = await everySite({
+      base: () => durableStore(ms.slice(0, 2)),
+      op: async (fs) => {
+        const s = await openStore("/store", { fs, protocol, chunkSize: 1024 });
+        try { await s.save(sources(ms[2]!), { keep: 1 }); } finally { await s.close().catch(() => {}); }
+      },
+      check: async (fs, resolved) => {
+        if (resolved) return expectLatest(fs, 3, ms[2]!);
+        const got = await recoverStore(fs);
+        assert.ok(got && (got.step === 2 || got.step === 3) && sameMembers(got.members, ms[got.step - 1]!), `found ${got?.step ?? "none"}`);
+      },
+    });
+    console.log(`faults save --keep 1 (${protocol}): ${r.tried} injected, ${r.rejected} rejected, sites ${JSON.stringify(r.bySite)}`);
+    assert.ok(r.bySite.fsync && r.bySite.unlink && r.bySite["fsync-dir"]);
+  }
+});
 
 test("rollback: an I/O error at every call site rejects typed, the valid checkpoint stays, no damaged file vanishes", async () => {
   const ms = [1, 2, 3].map((s) => makeMembers(s, 2, 1500));

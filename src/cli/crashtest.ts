@@ -1,6 +1,6 @@
 // `ckpt crashtest`: the crash and corruption experiments, with a table, CSV and an exit code that
 // says whether every invariant the protocols promise held.
-//   --mode powerloss  the explorer over save, group save, rollback, prune and log append
+//   --mode powerloss  the explorer over save, group save, save with keep, rollback, prune, log append
 //   --mode process    children saving in a loop, SIGKILLed at random moments, in each runtime
 //   --mode corrupt    bitflip/zerorange/truncate injections + clean verifies (guarantee 2)
 // Runtimes other than the one running this command get the whole experiment delegated to a
@@ -115,7 +115,7 @@ export const crashtestCommand: Command = {
   usage: "crashtest [--protocol P] [--mode process|powerloss|corrupt] [--trials N] [--runtimes node,deno,bun] [--seed N] [--json] [--out DIR]",
   summary: "crash and corruption experiments: power-loss states, real process kills, injected damage",
   help: [
-    "powerloss (default): every crash state of save, group save, rollback, prune and log append on the simulator (--trials does not apply).",
+    "powerloss (default): every crash state of save, group save, save --keep, rollback, prune and log append on the simulator (--trials does not apply).",
     "process: children save in a loop and are SIGKILLed at random; --trials kills per runtime and protocol (default 30).",
     "corrupt: --trials injections (default 10000) into random checkpoint files, and as many clean verifies.",
     "Exit 1 if an invariant the protocol promises broke. CSV goes to --out DIR.",

@@ -2,6 +2,7 @@
 //   file       one file replaced through writeFileWithProtocol (the explorer's own self-test)
 //   save       a 1-member checkpoint saved over a durable one
 //   group      a 4-member checkpoint saved over a durable one
+//   save-keep  a save with keep 1 over two durable checkpoints (the new one forced durable first)
 //   rollback   a damaged and a torn checkpoint quarantined above a valid one
 //   prune      three valid checkpoints pruned to the newest
 //   log        appends (concurrent, then sequential) to a log holding durable records
@@ -125,6 +126,23 @@ export function saveWorkload(protocol: Protocol, memberCount = 1, size = 2500): 
   };
 }
 
+/**
+ * Steps 1 and 2 durable, then a save of step 3 with keep 1: under every protocol the new
+ * checkpoint is forced to disk before older ones are deleted, so recovery finds step 2 or 3 —
+ * never less — and once the save returned, step 3.
+ */
+export function saveKeepWorkload(protocol: Protocol): Workload<number> {
+  const ms = [1, 2, 3].map((s) => makeMembers(s, 2, 1500));
+  const expected = new Map(ms.map((m, i) => [i + 1, m]));
+  return {
+    name: `save-keep/${protocol}`,
+    promises: promisesFor(protocol, true),
+    setup: () => durable((fs) => withStore(fs, "atomic_dirsync", async (s) => { for (const m of ms.slice(0, 2)) await s.save(sources(m)); })),
+    run: (fs, ack) => withStore(fs, protocol, async (s) => { ack((await s.save(sources(ms[2]!), { keep: 1 })).step); }),
+    check: (fs, acked) => judgeStore(fs, expected, 2, 3, acked.length > 0),
+  };
+}
+
 /** Step 1 valid, step 2 with a flipped member byte, step 3 with a torn manifest; then rollback. */
 export function rollbackWorkload(protocol: Protocol): Workload<true> {
   const ms = [1, 2, 3].map((s) => makeMembers(s, 2, 1500));
@@ -229,7 +247,7 @@ export function logWorkload(protocol: Protocol): Workload<number> {
   };
 }
 
-export const WORKLOADS = ["save", "group", "rollback", "prune", "log"] as const;
+export const WORKLOADS = ["save", "group", "save-keep", "rollback", "prune", "log"] as const;
 export type WorkloadName = (typeof WORKLOADS)[number] | "file";
 
 export function workload(name: WorkloadName, protocol: Protocol): Workload<unknown> {
@@ -237,6 +255,7 @@ export function workload(name: WorkloadName, protocol: Protocol): Workload<unkno
     case "file": return fileWorkload(protocol) as Workload<unknown>;
     case "save": return saveWorkload(protocol, 1) as Workload<unknown>;
     case "group": return saveWorkload(protocol, 4) as Workload<unknown>;
+    case "save-keep": return saveKeepWorkload(protocol) as Workload<unknown>;
     case "rollback": return rollbackWorkload(protocol) as Workload<unknown>;
     case "prune": return pruneWorkload(protocol) as Workload<unknown>;
     case "log": return logWorkload(protocol) as Workload<unknown>;
