@@ -1,33 +1,99 @@
-// Log benchmark entry for the bench orchestrator: bench/wal.ts's rows (group commit at 1, 8 and
-// 64 concurrent appenders, the hand-written write + fdatasync floor, replay of N 128-byte
-// records) plus the same log with group commit switched off (maxBatchRecords: 1, so every record
-// pays its own fdatasync) at each concurrency: the ratio between the two is what group commit buys.
-// Run: npx tsx bench/log.ts | npx deno run -A bench/log.ts | npx bun bench/log.ts [--quick]
+// Log benchmark: durable appends per second with 1, 8 and 64 concurrent appenders, with group
+// commit and with it switched off (maxBatchRecords: 1: every record pays its own fdatasync), next
+// to a hand-written write + fdatasync loop through the same adapter (the floor); and replay
+// throughput for N 128-byte records (1M, 50k with quick). Group and no-group runs alternate, after
+// a warm-up, and the median of the rounds is reported, so order and JIT warm-up do not favour one.
+// The orchestrator imports runLogBench; directly:
+//   npx tsx bench/log.ts | npx deno run -A bench/log.ts | npx bun bench/log.ts   [--quick]
 import { mkdtempSync, rmSync } from "node:fs";
 import { defaultFs, detectRuntime } from "../adapters/detect.ts";
-import { openLog } from "../src/wal/log.ts";
-import { type Row, runWalBench } from "./wal.ts";
+import type { DurableFs } from "../src/fs.ts";
+import { openLog, replayLog } from "../src/wal/log.ts";
 
-export type { Row };
+export interface Row { suite: "log"; case: string; impl: string; runtime: string; metric: string; value: number; unit: string }
+
+const GROUP = "ckptkit group commit";
+const SINGLE = "ckptkit, one fdatasync per record";
+const FLOOR = "write + fdatasync per record (by hand)";
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+/** One timed run: `writers` appenders share `total` appends; returns appends/s and syncs. */
+async function appendRun(fs: DurableFs, dir: string, writers: number, total: number, groupCommit: boolean): Promise<{ rate: number; syncs: number }> {
+  const log = await openLog(dir, { fs, ...(groupCommit ? {} : { maxBatchRecords: 1 }) });
+  const payload = new Uint8Array(128).fill(7);
+  const per = Math.ceil(total / writers);
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: writers }, async () => { for (let i = 0; i < per; i++) await log.append(payload); }));
+  const rate = (per * writers) / ((performance.now() - t0) / 1000);
+  const syncs = log.syncs;
+  await log.close();
+  return { rate, syncs };
+}
+
+async function floorRun(fs: DurableFs, dir: string, total: number): Promise<number> {
+  await fs.mkdir(dir);
+  const h = await fs.open(`${dir}/raw`, { write: true, create: true });
+  const payload = new Uint8Array(148).fill(7); // a 128-byte record with its 20-byte header
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) { await h.write(payload, i * payload.length); await h.datasync(); }
+  const rate = total / ((performance.now() - t0) / 1000);
+  await h.close();
+  return rate;
+}
 
 export async function runLogBench(opts: { quick: boolean; dir: string }): Promise<Row[]> {
-  const rows = await runWalBench(opts);
   const fs = defaultFs();
   const runtime = detectRuntime();
-  const payload = new Uint8Array(128).fill(7);
-  const total = opts.quick ? 400 : 3000;
+  const rows: Row[] = [];
+  const row = (c: string, impl: string, metric: string, value: number, unit: string) => rows.push({ suite: "log", case: c, impl, runtime, metric, value, unit });
+  const total = opts.quick ? 300 : 2000;
+  const rounds = opts.quick ? 1 : 3;
+  let n = 0;
+  const fresh = () => `${opts.dir}/log-${n++}`;
+
+  await appendRun(fs, fresh(), 8, 200, true); // warm-up: JIT, kernel instantiation, page cache
+  await appendRun(fs, fresh(), 8, 200, false);
   for (const writers of [1, 8, 64]) {
-    const log = await openLog(`${opts.dir}/log-nogroup-${writers}`, { fs, maxBatchRecords: 1 });
-    const per = Math.ceil(total / writers);
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: writers }, async () => { for (let i = 0; i < per; i++) await log.append(payload); }));
-    const secs = (performance.now() - t0) / 1000;
-    const impl = "ckptkit, one fdatasync per record";
-    rows.push({ suite: "log", case: `append x${writers}`, impl, runtime, metric: "appends/s", value: (per * writers) / secs, unit: "1/s" });
-    rows.push({ suite: "log", case: `append x${writers}`, impl, runtime, metric: "syncs", value: log.syncs, unit: "count" });
-    await log.close();
+    const group: { rate: number; syncs: number }[] = [];
+    const single: { rate: number; syncs: number }[] = [];
+    for (let r = 0; r < rounds; r++) {
+      group.push(await appendRun(fs, fresh(), writers, total, true));
+      single.push(await appendRun(fs, fresh(), writers, total, false));
+    }
+    const c = `append x${writers}`;
+    row(c, GROUP, "appends/s", median(group.map((x) => x.rate)), "1/s");
+    row(c, GROUP, "syncs", median(group.map((x) => x.syncs)), "count");
+    row(c, SINGLE, "appends/s", median(single.map((x) => x.rate)), "1/s");
+    row(c, SINGLE, "syncs", median(single.map((x) => x.syncs)), "count");
+    row(c, GROUP, "speedup vs one fdatasync per record", median(group.map((x) => x.rate)) / median(single.map((x) => x.rate)), "x");
   }
-  return rows.map((r) => ({ ...r, suite: "log" }));
+  const floors: number[] = [];
+  for (let r = 0; r < rounds; r++) floors.push(await floorRun(fs, fresh(), total));
+  row("append x1", FLOOR, "appends/s", median(floors), "1/s");
+
+  const count = opts.quick ? 50_000 : 1_000_000;
+  const rdir = fresh();
+  const log = await openLog(rdir, { fs, maxBatchRecords: 1 << 20 });
+  const payload = new Uint8Array(128).fill(7);
+  const burst = Array.from({ length: 10_000 }, () => payload);
+  for (let i = 0; i < count; i += burst.length) await Promise.all(burst.map((p) => log.append(p)));
+  await log.close();
+  const times: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    const rep = await replayLog(rdir, { fs, onRecord: () => {} });
+    times.push((performance.now() - t0) / 1000);
+    if (rep.recovered !== count || rep.damage) throw new Error(`replay returned ${rep.recovered} of ${count} records`);
+  }
+  const secs = median(times);
+  row(`replay ${count} x 128 B`, "ckptkit", "seconds", secs, "s");
+  row(`replay ${count} x 128 B`, "ckptkit", "records/s", count / secs, "1/s");
+  row(`replay ${count} x 128 B`, "ckptkit", "MB/s", (count * 148) / secs / 1e6, "MB/s");
+  return rows;
 }
 
 const g = globalThis as { Deno?: { mainModule: string; args: string[] } };
@@ -38,9 +104,8 @@ if (isMain) {
   const dir = mkdtempSync(`${process.cwd()}/.bench-log-`);
   try {
     const rows = await runLogBench({ quick: args.includes("--quick"), dir });
-    rows.sort((a, b) => a.case.localeCompare(b.case) || a.impl.localeCompare(b.impl) || a.metric.localeCompare(b.metric));
-    console.log(`${"runtime".padEnd(8)}${"case".padEnd(26)}${"impl".padEnd(38)}${"metric".padEnd(11)}value`);
-    for (const r of rows) console.log(`${r.runtime.padEnd(8)}${r.case.padEnd(26)}${r.impl.padEnd(38)}${r.metric.padEnd(11)}${r.value.toFixed(r.value < 100 ? 2 : 0)}`);
+    console.log(`${"runtime".padEnd(8)}${"case".padEnd(26)}${"impl".padEnd(40)}${"metric".padEnd(38)}value`);
+    for (const r of rows) console.log(`${r.runtime.padEnd(8)}${r.case.padEnd(26)}${r.impl.padEnd(40)}${r.metric.padEnd(38)}${r.value.toFixed(r.value < 100 ? 2 : 0)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
