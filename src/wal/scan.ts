@@ -56,7 +56,7 @@ class Window {
   /** Makes bytes [off, off+len) available (len bounded by the file); returns false past EOF. */
   async ensure(off: number, len: number): Promise<boolean> {
     if (off + len > this.size) return false;
-    if (off >= this.start && off + len <= this.start + this.buf.length) return true;
+    if (this.has(off, len)) return true;
     const want = Math.min(Math.max(len, WINDOW), this.size - off);
     if (this.buf.length < want) this.buf = new Uint8Array(want);
     const view = this.buf.subarray(0, want);
@@ -65,8 +65,9 @@ class Window {
     this.start = off;
     return true;
   }
-  at(off: number, len: number): Uint8Array {
-    return this.buf.subarray(off - this.start, off - this.start + len);
+  /** Whether bytes [off, off+len) are in the window now. */
+  has(off: number, len: number): boolean {
+    return off >= this.start && off + len <= this.start + this.buf.length;
   }
 }
 
@@ -75,27 +76,39 @@ type Parsed =
   /** `checked`: the record's CRC held (a valid record in the wrong place is never torn). */
   | { ok: false; reason: string; checked: boolean };
 
+const u32 = (b: Uint8Array, i: number) => (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+
 /**
- * Parses the record at `off`. The cheap header checks (length bound, type, reserved bytes) come
- * before the CRC, so scanning garbage byte by byte never hashes megabytes per offset.
+ * Parses the record at `off` from the bytes already in the window; undefined if they are not all
+ * there yet (parseAt refills and asks again). The cheap header checks (length bound, type,
+ * reserved bytes) come before the CRC, so scanning garbage never hashes megabytes per offset.
+ * Synchronous, so replaying records that sit in the window costs no promise per record.
  */
-async function parseAt(w: Window, off: number): Promise<Parsed> {
-  if (!(await w.ensure(off, RECORD_HEADER_SIZE))) return { ok: false, reason: "record header cut off at end of file", checked: false };
-  const head = w.at(off, RECORD_HEADER_SIZE);
-  const dv = new DataView(head.buffer, head.byteOffset, RECORD_HEADER_SIZE);
-  const len = dv.getUint32(4, true);
-  const type = head[8]!;
+function parseLoaded(w: Window, off: number): Parsed | undefined {
+  if (!w.has(off, RECORD_HEADER_SIZE)) return undefined;
+  const b = w.buf;
+  const i = off - w.start;
+  const len = u32(b, i + 4);
+  const type = b[i + 8]!;
   if (len > MAX_RECORD_PAYLOAD) return { ok: false, reason: `record length ${len} exceeds the ${MAX_RECORD_PAYLOAD}-byte limit`, checked: false };
   if (type !== RECORD_DATA && type !== RECORD_MARKER && type !== RECORD_BATCH) return { ok: false, reason: `unknown record type ${type}`, checked: false };
-  if (head[9] !== 0 || head[10] !== 0 || head[11] !== 0) return { ok: false, reason: "nonzero reserved bytes in a record header", checked: false };
+  if (b[i + 9] !== 0 || b[i + 10] !== 0 || b[i + 11] !== 0) return { ok: false, reason: "nonzero reserved bytes in a record header", checked: false };
   const size = RECORD_HEADER_SIZE + len;
-  if (!(await w.ensure(off, size))) return { ok: false, reason: `record of ${size} bytes runs past the end of the file`, checked: false };
-  // ensure() may have refilled the window in place: `head` is stale from here on.
-  const rec = w.at(off, size);
-  const rdv = new DataView(rec.buffer, rec.byteOffset, RECORD_HEADER_SIZE);
-  if (rdv.getUint32(0, true) !== maskCrc(crc32(rec.subarray(4)))) return { ok: false, reason: "record CRC mismatch", checked: false };
-  const seq = Number(rdv.getBigUint64(12, true));
-  return { ok: true, size, type, seq, payload: rec.subarray(RECORD_HEADER_SIZE) };
+  if (off + size > w.size) return { ok: false, reason: `record of ${size} bytes runs past the end of the file`, checked: false };
+  if (!w.has(off, size)) return undefined;
+  if (u32(b, i) !== maskCrc(crc32(b.subarray(i + 4, i + size)))) return { ok: false, reason: "record CRC mismatch", checked: false };
+  const seq = u32(b, i + 16) * 2 ** 32 + u32(b, i + 12);
+  return { ok: true, size, type, seq, payload: b.subarray(i + RECORD_HEADER_SIZE, i + size) };
+}
+
+/** parseLoaded, refilling the window as needed (at most twice: header, then whole record). */
+async function parseAt(w: Window, off: number): Promise<Parsed> {
+  if (!(await w.ensure(off, RECORD_HEADER_SIZE))) return { ok: false, reason: "record header cut off at end of file", checked: false };
+  const p = parseLoaded(w, off);
+  if (p) return p;
+  // The header is valid and bounded by the file, but the record runs past the window.
+  await w.ensure(off, RECORD_HEADER_SIZE + u32(w.buf, off - w.start + 4));
+  return parseLoaded(w, off)!;
 }
 
 /** Expands one physical record into the logical records it carries; undefined if malformed. */
@@ -200,7 +213,7 @@ export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions =
       let off = SEGMENT_HEADER_SIZE;
       info.goodEnd = off;
       while (off < size) {
-        const p = await parseAt(w, off);
+        const p = parseLoaded(w, off) ?? await parseAt(w, off);
         const recs = p.ok ? logical(p) : undefined;
         if (p.ok && recs && (expected === undefined || p.seq === expected || stopped)) {
           for (const r of recs) {
@@ -208,7 +221,8 @@ export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions =
             else {
               report.recovered++;
               report.lastSequence = r.sequence;
-              await options.onRecord?.(r);
+              const pending = options.onRecord?.(r);
+              if (pending) await pending;
             }
           }
           expected = p.seq + recs.length;
