@@ -1,0 +1,126 @@
+// The `ckpt log` commands as a child process of the runtime under test, beyond the round trip in
+// cli.test.ts: a torn tail that replay reports but leaves alone and append cuts; repair keeping
+// the damaged bytes exactly; truncate on a rotated log; garbage segments; missing directories.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { defaultFs } from "../adapters/detect.ts";
+import { RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, encodeSegmentHeader, segmentName } from "../src/wal/format.ts";
+import { openLog } from "../src/wal/log.ts";
+import { runtime, test } from "./kit.ts";
+import { ckpt, noCrash } from "./lib/cli.ts";
+
+interface Report { recovered: number; discarded: number; lastSequence: number; truncatedBytes: number; damage: { sequence: number; offset: number; reason: string } | null }
+
+function tmp(): { dir: string; done(): void } {
+  const dir = mkdtempSync(`${tmpdir()}/ckpt-logcli-${runtime}-`);
+  return { dir, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function replay(log: string, ...flags: string[]): Report {
+  const r = ckpt(["log", "replay", log, "--json", ...flags]);
+  noCrash(r);
+  assert.equal(r.code, 0, r.stderr);
+  return r.json<Report>();
+}
+
+test(`log cli (${runtime}): a torn tail is reported by replay, left alone, and cut by append`, () => {
+  const t = tmp();
+  try {
+    const log = `${t.dir}/lg`;
+    writeFileSync(`${t.dir}/r`, "0123456789");
+    for (let i = 1; i <= 3; i++) assert.equal(ckpt(["log", "append", log, `${t.dir}/r`, "--json"]).json().sequence, i);
+    const seg = `${log}/${segmentName(1)}`;
+    const whole = readFileSync(seg);
+    const torn = whole.subarray(0, whole.length - 4); // the last record lost its last 4 bytes
+    writeFileSync(seg, torn);
+    const r = replay(log);
+    assert.deepEqual({ recovered: r.recovered, lastSequence: r.lastSequence, truncatedBytes: r.truncatedBytes, damage: r.damage },
+      { recovered: 2, lastSequence: 2, truncatedBytes: RECORD_HEADER_SIZE + 10 - 4, damage: null });
+    assert.deepEqual(readFileSync(seg), torn, "replay never modifies the log");
+    const a = ckpt(["log", "append", log, `${t.dir}/r`, "--json"]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.deepEqual(a.json(), { sequence: 3, bytes: 10, log, truncatedBytes: RECORD_HEADER_SIZE + 10 - 4 });
+    assert.deepEqual(readFileSync(seg), whole, "the cut tail was replaced by the same record, sequence 3");
+  } finally { t.done(); }
+});
+
+test(`log cli (${runtime}): repair keeps every damaged byte in a side file and the log appends again`, () => {
+  const t = tmp();
+  try {
+    const log = `${t.dir}/lg`;
+    for (let i = 1; i <= 5; i++) {
+      writeFileSync(`${t.dir}/r`, `record ${i}`);
+      assert.equal(ckpt(["log", "append", log, `${t.dir}/r`]).code, 0);
+    }
+    const seg = `${log}/${segmentName(1)}`;
+    const bytes = new Uint8Array(readFileSync(seg));
+    const second = SEGMENT_HEADER_SIZE + RECORD_HEADER_SIZE + 8;
+    bytes[second + RECORD_HEADER_SIZE + 3]! ^= 0x20; // payload of record 2
+    writeFileSync(seg, bytes);
+    const r = replay(log);
+    assert.deepEqual({ recovered: r.recovered, discarded: r.discarded, damage: r.damage && { sequence: r.damage.sequence, offset: r.damage.offset } },
+      { recovered: 1, discarded: 3, damage: { sequence: 2, offset: second } });
+    const salvaged = replay(log, "--salvage");
+    assert.equal(salvaged.recovered, 4);
+    assert.equal(salvaged.lastSequence, 5);
+    const refused = ckpt(["log", "append", log, `${t.dir}/r`]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /ckpt log repair/);
+    const fixed = ckpt(["log", "repair", log, "--json"]);
+    assert.equal(fixed.code, 0, fixed.stderr);
+    const side = fixed.json<{ sideFiles: string[] }>().sideFiles;
+    assert.deepEqual(new Uint8Array(readFileSync(`${log}/${side[0]}`)), bytes.subarray(second), "the side file holds the damaged bytes exactly");
+    assert.deepEqual(new Uint8Array(readFileSync(seg)), bytes.subarray(0, second));
+    const after = replay(log);
+    assert.deepEqual({ recovered: after.recovered, damage: after.damage }, { recovered: 1, damage: null });
+    assert.equal(ckpt(["log", "append", log, `${t.dir}/r`, "--json"]).json().sequence, 2);
+  } finally { t.done(); }
+});
+
+test(`log cli (${runtime}): truncate --before removes only whole segments that precede it`, async () => {
+  const t = tmp();
+  try {
+    const log = `${t.dir}/lg`;
+    const l = await openLog(log, { fs: defaultFs(), maxSegmentBytes: 200 });
+    for (let i = 1; i <= 40; i++) await l.append(new TextEncoder().encode(`record ${i} of the rotated log`));
+    await l.close();
+    const before = readdirSync(log).filter((n) => n.startsWith("seg-")).sort();
+    assert.ok(before.length >= 8);
+    const r = ckpt(["log", "truncate", log, "--before", "21", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const removed = r.json<{ removed: string[] }>().removed;
+    assert.ok(removed.length >= 3);
+    assert.deepEqual(readdirSync(log).filter((n) => n.startsWith("seg-")).sort(), before.filter((n) => !removed.includes(n)));
+    const rep = replay(log);
+    assert.equal(rep.damage, null);
+    assert.equal(rep.lastSequence, 40);
+    assert.ok(rep.recovered >= 20 && rep.recovered < 40, `${rep.recovered} records remain`);
+    assert.equal(ckpt(["log", "truncate", log, "--before", "0"]).code, 2);
+    assert.equal(ckpt(["log", "truncate", log, "--before", "x"]).code, 2);
+  } finally { t.done(); }
+});
+
+test(`log cli (${runtime}): garbage segments and missing directories`, () => {
+  const t = tmp();
+  try {
+    const log = `${t.dir}/lg`;
+    assert.equal(ckpt(["log", "append", log, "-"], { input: "creates the log" }).code, 0, "append creates a missing log");
+    // A second segment of 4 MiB pseudo-random garbage after a valid header: no record, no hang.
+    const garbage = new Uint8Array(4 << 20);
+    let x = 12345;
+    for (let i = 0; i < garbage.length; i++) { x = (x * 1103515245 + 12345) >>> 0; garbage[i] = x >>> 24; }
+    garbage.set(encodeSegmentHeader(2), 0);
+    writeFileSync(`${log}/${segmentName(2)}`, garbage);
+    const r = replay(log);
+    assert.equal(r.recovered, 1);
+    assert.equal(r.damage, null, "garbage after the last record of the last segment is a torn tail");
+    assert.equal(r.truncatedBytes, garbage.length - SEGMENT_HEADER_SIZE);
+    for (const sub of [["replay"], ["truncate", "--before", "2"], ["repair"]]) {
+      const m = ckpt(["log", sub[0]!, `${t.dir}/missing`, ...sub.slice(1)]);
+      noCrash(m);
+      assert.equal(m.code, 3, `log ${sub[0]} on a missing log`);
+      assert.match(m.stderr, /missing/);
+    }
+  } finally { t.done(); }
+});
