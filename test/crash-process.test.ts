@@ -6,26 +6,28 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { MemoryFs } from "../adapters/memory.ts";
 import { childMembers, judgeTrial } from "../src/crash/process.ts";
+import { judgeLogTrial, recordFor } from "../src/crash/process-log.ts";
+import { openLog } from "../src/wal/log.ts";
 import { openStore } from "../src/store/store.ts";
 import { runtime, test } from "./kit.ts";
 import { ckpt, noCrash } from "./lib/cli.ts";
 
 interface Report { ok: boolean; violations: number; rows: { protocol: string; runtime: string; trials: number; recoverable: number; ackedLost: number; silent: number; note: string }[] }
 
-test(`crashtest --mode process (${runtime}): children killed mid save loop; every recovery exact, no acknowledged save lost`, () => {
+test(`crashtest --mode process (${runtime}): children killed mid save loop and mid append burst; every recovery exact, nothing acknowledged lost`, () => {
   const r = ckpt(["crashtest", "--mode", "process", "--trials", "3", "--json", "--seed", "5"]);
   noCrash(r);
   assert.equal(r.code, 0, r.stderr);
   const rep = r.json<Report>();
   assert.equal(rep.ok, true);
-  assert.deepEqual(rep.rows.map((x) => x.protocol).sort(), ["atomic_dirsync", "atomic_nodirsync", "unsafe"]);
+  assert.deepEqual(rep.rows.map((x) => `${(x as { workload?: string }).workload}/${x.protocol}`).sort(), ["log-append/fdatasync", "save-loop/atomic_dirsync", "save-loop/atomic_nodirsync", "save-loop/unsafe"]);
   for (const row of rep.rows) {
     console.log(`process kills ${row.runtime}/${row.protocol}: ${JSON.stringify(row)}`);
     assert.equal(row.runtime, runtime);
     assert.equal(row.trials, 3);
     assert.equal(row.recoverable, 3);
     assert.equal(row.ackedLost + row.silent, 0);
-    assert.match(row.note, /^\d+ saves acknowledged/);
+    assert.match(row.note, /^\d+ (saves|appends) acknowledged/);
   }
   // The children really saved between kills (otherwise the kills tested nothing).
   assert.ok(rep.rows.some((x) => Number(/^(\d+)/.exec(x.note)![1]) > 0), "some save was acknowledged");
@@ -62,8 +64,27 @@ test("trial judge: exact recovery passes; a lost acknowledged save and other byt
   assert.equal(wrong.recoverable, false);
 });
 
+test("log trial judge: an exact prefix passes; a lost acknowledged append and a foreign record are both caught", async () => {
+  const make = async (records: Uint8Array[], acks: string) => {
+    const fs = new MemoryFs();
+    await fs.mkdir("/t");
+    const log = await openLog("/t/log", { fs });
+    for (const r of records) await log.append(r);
+    await log.close();
+    const h = await fs.open("/t/acks", { write: true, create: true });
+    await h.write(new TextEncoder().encode(acks), 0);
+    await h.close();
+    return fs;
+  };
+  const good = await judgeLogTrial(await make([recordFor(3, 1), recordFor(3, 2)], "1\n2\n"), "/t", 3);
+  assert.deepEqual({ ...good }, { newest: "valid", recoverable: true, silent: false, ackedLost: false, acked: 2, maxAck: 2 });
+  assert.equal((await judgeLogTrial(await make([recordFor(3, 1)], "1\n2\n"), "/t", 3)).ackedLost, true);
+  const foreign = await judgeLogTrial(await make([recordFor(3, 1), recordFor(4, 2)], "1\n"), "/t", 3);
+  assert.equal(foreign.silent, true);
+});
+
 test(`crashtest usage errors (${runtime})`, () => {
-  for (const args of [["--mode", "nope"], ["--runtimes", "python"], ["--trials", "0"], ["--protocol", "fast"]]) {
+  for (const args of [["--mode", "nope"], ["--runtimes", "python"], ["--trials", "0"], ["--protocol", "fast"], ["--workload", "x"]]) {
     const r = ckpt(["crashtest", ...args]);
     noCrash(r);
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);

@@ -13,6 +13,7 @@ import { PROTOCOLS, type Protocol, parseProtocol } from "../protocol.ts";
 import { explore } from "../crash/explorer.ts";
 import { corruptionExperiment } from "../crash/corruption.ts";
 import { childLoop, processTrials, type Row } from "../crash/process.ts";
+import { childLogLoop } from "../crash/process-log.ts";
 import { WORKLOADS, workload } from "../crash/workloads.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { intFlag } from "./main.ts";
@@ -93,15 +94,21 @@ async function corrupt(trials: number, runtime: string, seed: number, tty: boole
   });
 }
 
-async function processMode(ctx: CommandContext, protocols: Protocol[], rt: string, trials: number, seed: number): Promise<Row[]> {
+async function processMode(ctx: CommandContext, protocols: Protocol[], rt: string, trials: number, seed: number, workloads: string[]): Promise<Row[]> {
   const argv = await cliFor(ctx, rt);
   const base = join(ctx.tmpdir, `ckpt-crashtest-${ctx.fs.pid()}-${Math.floor(Math.random() * 1e9).toString(36)}`);
   await ctx.fs.mkdir(base);
   const rows: Row[] = [];
-  const bar = progress(ctx.stderrIsTTY, `process ${rt}`, protocols.length * trials);
+  const runs = (workloads.includes("save") ? protocols.length : 0) + (workloads.includes("log") ? 1 : 0);
+  const bar = progress(ctx.stderrIsTTY, `process ${rt}`, runs * trials);
   try {
-    for (const p of protocols) {
-      rows.push(await processTrials({ fs: ctx.fs, dir: join(base, `${rt}-${p}`), argv, runtime: rt, protocol: p, trials, seed, onTrial: () => bar.tick() }));
+    if (workloads.includes("save")) {
+      for (const p of protocols) {
+        rows.push(await processTrials({ fs: ctx.fs, dir: join(base, `${rt}-${p}`), argv, runtime: rt, protocol: p, trials, seed, onTrial: () => bar.tick() }));
+      }
+    }
+    if (workloads.includes("log")) {
+      rows.push(await processTrials({ fs: ctx.fs, dir: join(base, `${rt}-log`), argv, runtime: rt, protocol: protocols[0]!, trials, seed, workload: "log", onTrial: () => bar.tick() }));
     }
   } finally {
     bar.stop();
@@ -112,30 +119,36 @@ async function processMode(ctx: CommandContext, protocols: Protocol[], rt: strin
 
 export const crashtestCommand: Command = {
   name: "crashtest",
-  usage: "crashtest [--protocol P] [--mode process|powerloss|corrupt] [--trials N] [--runtimes node,deno,bun] [--seed N] [--json] [--out DIR]",
+  usage: "crashtest [--protocol P] [--mode process|powerloss|corrupt] [--trials N] [--runtimes node,deno,bun] [--workload save|log|all] [--seed N] [--json] [--out DIR]",
   summary: "crash and corruption experiments: power-loss states, real process kills, injected damage",
   help: [
     "powerloss (default): every crash state of save, group save, save --keep, rollback, prune and log append on the simulator (--trials does not apply).",
-    "process: children save in a loop and are SIGKILLed at random; --trials kills per runtime and protocol (default 30).",
+    "process: children save in a loop (and append to a log) and are SIGKILLed at random; --trials kills per runtime and",
+    "  protocol (default 30); --workload save|log|all (default all).",
     "corrupt: --trials injections (default 10000) into random checkpoint files, and as many clean verifies.",
     "Exit 1 if an invariant the protocol promises broke. CSV goes to --out DIR.",
   ].join("\n"),
-  options: { protocol: { type: "string" }, mode: { type: "string" }, trials: { type: "string" }, runtimes: { type: "string" }, seed: { type: "string" }, out: { type: "string" } },
+  options: { protocol: { type: "string" }, mode: { type: "string" }, trials: { type: "string" }, runtimes: { type: "string" }, seed: { type: "string" }, out: { type: "string" }, workload: { type: "string" } },
   async run(ctx) {
     const mode = (ctx.values.mode as string | undefined) ?? "powerloss";
     const seed = intFlag(ctx.values, "seed", 1) ?? 1;
     const protocols = ctx.values.protocol === undefined ? [...PROTOCOLS] : [parseProtocol(ctx.values.protocol as string)];
     if (mode === "child") {
       // Internal: the process-mode child. Never returns; the parent kills it.
-      await childLoop(ctx.fs, ctx.values.out as string, protocols[0]!, seed, () => ctx.out("ready"));
+      const dir = ctx.values.out as string;
+      if (ctx.values.workload === "log") await childLogLoop(ctx.fs, dir, seed, () => ctx.out("ready"));
+      await childLoop(ctx.fs, dir, protocols[0]!, seed, () => ctx.out("ready"));
     }
     if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be one of ${MODES.join(", ")}, got '${mode}'`);
     const runtimes = ((ctx.values.runtimes as string | undefined) ?? ctx.runtime).split(",").filter(Boolean);
     for (const rt of runtimes) if (!(RUNTIMES as readonly string[]).includes(rt)) throw new UsageError(`unknown runtime '${rt}' (expected ${RUNTIMES.join(", ")})`);
     const trials = intFlag(ctx.values, "trials", 1) ?? (mode === "corrupt" ? 10_000 : 30);
+    const workloadFlag = (ctx.values.workload as string | undefined) ?? "all";
+    if (!["save", "log", "all"].includes(workloadFlag)) throw new UsageError(`--workload must be save, log or all, got '${workloadFlag}'`);
+    const workloads = workloadFlag === "all" ? ["save", "log"] : [workloadFlag];
     const rows: Row[] = [];
     for (const rt of runtimes) {
-      if (mode === "process") rows.push(...(await processMode(ctx, protocols, rt, trials, seed)));
+      if (mode === "process") rows.push(...(await processMode(ctx, protocols, rt, trials, seed, workloads)));
       else if (rt !== ctx.runtime) {
         const args = ["crashtest", "--mode", mode, "--trials", String(trials), "--seed", String(seed), "--runtimes", rt, "--json"];
         if (ctx.values.protocol !== undefined) args.push("--protocol", ctx.values.protocol as string);

@@ -7,6 +7,8 @@
 // and no acknowledged save is missing. The next child reopens the same store, taking over the
 // dead writer's lock and removing its temp files, so recovery is exercised on every trial.
 //
+// The same for the log: see process-log.ts.
+//
 // A SIGKILL is not a power loss: what a killed process wrote is in the page cache and survives.
 // So in this mode every protocol must keep every acknowledged save; the protocols differ only
 // under power loss (see the explorer, --mode powerloss).
@@ -18,6 +20,7 @@ import { join } from "../path.ts";
 import type { Protocol } from "../protocol.ts";
 import { randInt, rng } from "../rng.ts";
 import { openStore } from "../store/store.ts";
+import { judgeLogTrial } from "./process-log.ts";
 import { payload, sameBytes } from "./workloads.ts";
 
 export interface Row {
@@ -73,6 +76,8 @@ export async function childLoop(fs: DurableFs, dir: string, protocol: Protocol, 
 
 export interface ProcessOptions {
   fs: DurableFs;
+  /** "save" (a checkpoint save loop, default) or "log" (append bursts). */
+  workload?: "save" | "log";
   /** A fresh directory for this runtime × protocol (created here). */
   dir: string;
   argv: string[];
@@ -131,16 +136,17 @@ export async function judgeTrial(fs: DurableFs, dir: string, seed: number): Prom
 }
 
 export async function processTrials(o: ProcessOptions): Promise<Row> {
-  const row: Row = { mode: "process", workload: "save-loop", protocol: o.protocol, runtime: o.runtime, trials: 0, newestValid: 0, recoverable: 0, torn: 0, ackedLost: 0, silent: 0, violations: 0 };
+  const log = o.workload === "log";
+  const row: Row = { mode: "process", workload: log ? "log-append" : "save-loop", protocol: log ? "fdatasync" : o.protocol, runtime: o.runtime, trials: 0, newestValid: 0, recoverable: 0, torn: 0, ackedLost: 0, silent: 0, violations: 0 };
   const next = rng(o.seed);
   await o.fs.mkdir(o.dir);
   let acked = 0;
   let maxAck = 0;
-  const argv = [...o.argv, "crashtest", "--mode", "child", "--out", o.dir, "--protocol", o.protocol, "--seed", String(o.seed)];
+  const argv = [...o.argv, "crashtest", "--mode", "child", "--out", o.dir, "--protocol", o.protocol, "--seed", String(o.seed), "--workload", log ? "log" : "save"];
   for (let t = 0; t < o.trials; t++) {
     const r = await killAtRandom(argv, randInt(next, 0, o.maxDelayMs ?? 250));
     if (!r.killed) throw new CkptError("ECRASHTEST", `the ${o.runtime} child exited before it was killed: ${r.stderr.trim().split("\n").slice(-3).join(" | ") || "(no output)"}`);
-    const j = await judgeTrial(o.fs, o.dir, o.seed);
+    const j = await (log ? judgeLogTrial : judgeTrial)(o.fs, o.dir, o.seed);
     row.trials++;
     if (j.newest === "valid") row.newestValid++;
     else if (j.newest !== "none") row.torn++;
@@ -154,7 +160,9 @@ export async function processTrials(o: ProcessOptions): Promise<Row> {
     if (j.ackedLost || j.silent) row.violations++;
     acked = j.acked;
     maxAck = j.maxAck;
-    row.note = `${acked} saves acknowledged over the trials, newest acknowledged step ${maxAck}`;
+    row.note = log
+      ? `${acked} appends acknowledged over the trials, newest acknowledged sequence ${maxAck}`
+      : `${acked} saves acknowledged over the trials, newest acknowledged step ${maxAck}`;
     o.onTrial?.();
   }
   return row;

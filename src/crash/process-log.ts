@@ -1,0 +1,59 @@
+// Process kills for the log (guarantee 6): a child appends records in bursts (concurrent appends
+// share a group commit) and, once a burst's appends resolved, writes their sequence numbers to an
+// fsynced acks file. After the SIGKILL the parent replays the log read-only: the records must be
+// a gapless prefix 1..n whose payloads are exactly what was appended (a pure function of seed and
+// sequence), with no damage reported and every acknowledged sequence at or below n. The next
+// child reopens the log, cutting any torn tail and taking over the dead appender's lock.
+import type { DurableFs } from "../fs.ts";
+import { readFile } from "../fs-util.ts";
+import { join } from "../path.ts";
+import { randInt, rng } from "../rng.ts";
+import { openLog, replayLog } from "../wal/log.ts";
+import type { TrialVerdict } from "./process.ts";
+import { payload, sameBytes } from "./workloads.ts";
+
+/** The payload of record `seq` in a run seeded `seed`: 0 B – 8 KiB. */
+export function recordFor(seed: number, seq: number): Uint8Array {
+  const next = rng(seed * 7_777_777 + seq);
+  return payload(seed * 131 + seq, randInt(next, 0, 8 * 1024));
+}
+
+export async function childLogLoop(fs: DurableFs, dir: string, seed: number, ready: () => void): Promise<never> {
+  const log = await openLog(join(dir, "log"), { fs, maxSegmentBytes: 256 * 1024 });
+  const acks = await fs.open(join(dir, "acks"), { write: true, create: true });
+  await acks.sync();
+  await fs.syncDir(dir);
+  let size = await acks.size();
+  const next = rng(seed + log.nextSequence);
+  ready();
+  for (;;) {
+    const burst = randInt(next, 1, 9);
+    const appends: Promise<number>[] = [];
+    for (let i = 0; i < burst; i++) appends.push(log.append(recordFor(seed, log.nextSequence)));
+    const seqs = await Promise.all(appends);
+    const line = new TextEncoder().encode(seqs.map((s) => `${s}\n`).join(""));
+    await acks.write(line, size);
+    await acks.sync();
+    size += line.length;
+  }
+}
+
+export async function judgeLogTrial(fs: DurableFs, dir: string, seed: number): Promise<TrialVerdict> {
+  const ackText = new TextDecoder().decode(await readFile(fs, join(dir, "acks")));
+  const acked = ackText.split("\n").slice(0, -1).map(Number);
+  const maxAck = acked.length ? Math.max(...acked) : 0;
+  let n = 0;
+  let exact = true;
+  const rep = await replayLog(join(dir, "log"), {
+    fs,
+    onRecord: (r) => {
+      n++;
+      if (r.sequence !== n || r.type !== "data" || !sameBytes(r.payload, recordFor(seed, r.sequence))) exact = false;
+    },
+  });
+  const clean = exact && rep.damage === null;
+  return {
+    newest: rep.truncatedBytes > 0 || rep.tornSegmentHeader ? "torn" : "valid",
+    recoverable: clean, silent: !clean, ackedLost: maxAck > n, acked: acked.length, maxAck,
+  };
+}
