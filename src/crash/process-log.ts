@@ -1,9 +1,11 @@
 // Process kills for the log (guarantee 6): a child appends records in bursts (concurrent appends
 // share a group commit) and, once a burst's appends resolved, writes their sequence numbers to an
 // fsynced acks file. After the SIGKILL the parent replays the log read-only: the records must be
-// a gapless prefix 1..n whose payloads are exactly what was appended (a pure function of seed and
-// sequence), with no damage reported and every acknowledged sequence at or below n. The next
-// child reopens the log, cutting any torn tail and taking over the dead appender's lock.
+// gapless run of sequences ending at n whose payloads are exactly what was appended (a pure
+// function of seed and sequence), with no damage reported and every acknowledged sequence at or
+// below n. The next child reopens the log, cutting any torn tail and taking over the dead
+// appender's lock. The child now and then truncates whole old segments (as an application does
+// after a checkpoint), keeping at least its last 500 records, so the run starts above 1.
 import type { DurableFs } from "../fs.ts";
 import { readFile } from "../fs-util.ts";
 import { join } from "../path.ts";
@@ -17,6 +19,9 @@ export function recordFor(seed: number, seq: number): Uint8Array {
   const next = rng(seed * 7_777_777 + seq);
   return payload(seed * 131 + seq, randInt(next, 0, 8 * 1024));
 }
+
+/** Records the child keeps when it truncates (older whole segments go). */
+const KEEP_RECORDS = 500;
 
 export async function childLogLoop(fs: DurableFs, dir: string, seed: number, ready: () => void): Promise<never> {
   const log = await openLog(join(dir, "log"), { fs, maxSegmentBytes: 256 * 1024 });
@@ -35,6 +40,8 @@ export async function childLogLoop(fs: DurableFs, dir: string, seed: number, rea
     await acks.write(line, size);
     await acks.sync();
     size += line.length;
+    // Keep the log short (replay after each kill stays cheap) and put truncate under the kills too.
+    if (next() < 0.05) await log.truncate({ before: Math.max(1, log.nextSequence - KEEP_RECORDS) });
   }
 }
 
@@ -43,14 +50,20 @@ export async function judgeLogTrial(fs: DurableFs, dir: string, seed: number): P
   const acked = ackText.split("\n").slice(0, -1).map(Number);
   const maxAck = acked.length ? Math.max(...acked) : 0;
   let n = 0;
+  let records = 0;
+  let first: number | undefined;
   let exact = true;
   const rep = await replayLog(join(dir, "log"), {
     fs,
     onRecord: (r) => {
-      n++;
-      if (r.sequence !== n || r.type !== "data" || !sameBytes(r.payload, recordFor(seed, r.sequence))) exact = false;
+      first ??= r.sequence;
+      n = r.sequence;
+      if (r.sequence !== first + records++ || r.type !== "data" || !sameBytes(r.payload, recordFor(seed, r.sequence))) exact = false;
     },
   });
+  // Truncation removes whole old segments only: what remains must still reach back far enough
+  // that nothing recent was dropped (the child keeps its last KEEP_RECORDS records).
+  if (first !== undefined && first > 1 && n - first + 1 < Math.min(KEEP_RECORDS, n)) exact = false;
   const clean = exact && rep.damage === null;
   return {
     newest: rep.truncatedBytes > 0 || rep.tornSegmentHeader ? "torn" : "valid",
