@@ -85,3 +85,6 @@ export class UsageError extends CkptError {
     super("EUSAGE", message);
   }
 }
+
+/** What a command needs from its surroundings is not there (a runtime to run children in, a child that failed to start). */
+export class EnvironmentError extends CkptError {}

@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { detectRuntime } from "../../adapters/detect.ts";
 import { fsForPaths } from "../../adapters/fs-for-path.ts";
-import { CkptError, CorruptionError, FsError, UsageError } from "../errors.ts";
+import { CkptError, CorruptionError, EnvironmentError, FsError, UsageError } from "../errors.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
 
@@ -99,6 +99,7 @@ function exitCodeOf(err: unknown): number {
   if (err instanceof UsageError) return EXIT.USAGE;
   if (err instanceof FsError) return EXIT.IO;
   if (err instanceof CkptError && err.code === "ELOCKED") return EXIT.IO;
+  if (err instanceof EnvironmentError) return EXIT.IO;
   return EXIT.FOUND_DAMAGE;
 }
 
