@@ -9,4 +9,7 @@ export default defineConfig({
   clean: true,
   sourcemap: false,
   splitting: true,
+  // The bench's anchors are devDependencies, loaded lazily and skipped when absent: bundling them
+  // would break the CommonJS ones (write-file-atomic) and ship them to every user.
+  external: ["write-file-atomic", "hash-wasm", "@chainsafe/as-sha256"],
 });

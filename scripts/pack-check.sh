@@ -23,6 +23,9 @@ node --input-type=module -e '
   if ((await s.latest()).step !== 1) throw new Error("latest");
   console.log("node library ok:", toHex(sha256(new Uint8Array(0))).slice(0, 16));
 '
+# The bench from the package: charts render from its own dependencies (vega), anchors absent.
+npx --offline ckpt bench --quick --suites verify,timeline --runtimes node --out bench-out > /dev/null
+grep -q "<svg" bench-out/report.html
 "$bun" x --bun ckpt --help | grep -q "save"
 "$bun" x --bun ckpt save store a.txt --json | grep -q '"step":2'
 "$bun" x --bun ckpt verify store

@@ -2,6 +2,7 @@
 import type { Command } from "./command.ts";
 import { demoCommand } from "./demo.ts";
 import { corruptCommand, inspectCommand } from "./file-commands.ts";
+import { benchCommand } from "./bench.ts";
 import { crashtestCommand } from "./crashtest.ts";
 import { hashCommand } from "./hash.ts";
 import { logCommand } from "./log-commands.ts";
@@ -20,4 +21,5 @@ export const COMMANDS: Command[] = [
   demoCommand,
   hashCommand,
   crashtestCommand,
+  benchCommand,
 ];

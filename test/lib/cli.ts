@@ -23,9 +23,9 @@ export function cliArgv(rt: Rt = current): string[] {
 
 export interface CliResult { code: number; stdout: string; stderr: string; json<T = Record<string, unknown>>(): T }
 
-export function ckpt(args: string[], opts: { rt?: Rt; input?: string; cwd?: string } = {}): CliResult {
+export function ckpt(args: string[], opts: { rt?: Rt; input?: string; cwd?: string; timeoutMs?: number } = {}): CliResult {
   const [cmd, ...pre] = cliArgv(opts.rt);
-  const r = spawnSync(cmd!, [...pre, ...args], { encoding: "utf8", input: opts.input, cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: "1" }, timeout: 60_000 });
+  const r = spawnSync(cmd!, [...pre, ...args], { encoding: "utf8", input: opts.input, cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: "1" }, timeout: opts.timeoutMs ?? 60_000 });
   if (r.error) throw r.error;
   const stdout = r.stdout ?? "";
   return {
