@@ -6,8 +6,8 @@
 //   floor (by hand)    the protocol's syscalls in this runtime's own sync API (bench/floor.ts)
 //   write-file-atomic  the npm package (async API, fsync: true), beside atomic_nodirsync only
 // and of a save of 4 members next to a hand floor writing 4 files with one directory fsync.
-// Implementations take turns within each round (the first one rotates) after a warm-up, so the
-// disk's drift hits all of them alike. Every implementation's output is read back once, untimed,
+// After a warm-up, every implementation of every protocol at one size takes one turn per round,
+// in a fresh shuffled order each round, so the disk's drift hits all of them alike. Every implementation's output is read back once, untimed,
 // and compared with its input: a broken write cannot look fast. Every timed write creates a new
 // file (the previous one is unlinked untimed), so none pays for freeing a replaced file's blocks.
 // The orchestrator imports runProtocolBench; directly:
@@ -19,6 +19,7 @@ import { attempt, readFile } from "../src/fs-util.ts";
 import { join } from "../src/path.ts";
 import { PROTOCOLS, type Protocol, writeFileWithProtocol } from "../src/protocol.ts";
 import { manifestName, memberName } from "../src/store/layout.ts";
+import { rng } from "../src/rng.ts";
 import { type Store, openStore } from "../src/store/store.ts";
 import { type Floor, handFloor } from "./floor.ts";
 import type { LatencySeries, Row, SuiteResult } from "./types.ts";
@@ -44,7 +45,11 @@ export function quantile(sorted: number[], q: number): number {
 }
 
 interface Impl {
+  /** The case it belongs to, e.g. "atomic_dirsync 4 KiB". */
+  case: string;
   name: string;
+  /** The directory it writes in. */
+  dir: string;
   /** The timed call. */
   run(): Promise<void>;
   /** Untimed, once: throws unless what run() wrote reads back equal to its input. */
@@ -53,8 +58,8 @@ interface Impl {
   reset(): Promise<void>;
 }
 
-interface Plan {
-  case: string;
+/** One size: every protocol's implementations, measured in the same rounds. */
+interface Block {
   /** Bytes one timed call writes (a group case: all its members together). */
   size: number;
   samples: number;
@@ -84,133 +89,137 @@ function sameBytes(got: Uint8Array, want: Uint8Array, what: string): void {
   }
 }
 
-/** The saves a case timed are removed by hand, untimed: store.prune would verify every byte. */
-async function removeStep(fs: DurableFs, store: Store, step: number, members: number): Promise<void> {
-  await fs.unlink(join(store.dir, manifestName(step)));
-  for (let i = 0; i < members; i++) await fs.unlink(join(store.dir, memberName(step, i)));
-}
+interface Target { protocol: Protocol; dir: string; store: Store }
+interface Context { fs: DurableFs; floor: Floor; wfa?: WriteFileAtomic; data: Uint8Array }
 
-function saveImpl(name: string, fs: DurableFs, store: Store, members: Uint8Array[]): Impl {
+function saveImpl(ctx: Context, t: Target, c: string, name: string, members: Uint8Array[]): Impl {
   let step = 0;
   return {
-    name,
-    async run() { step = (await store.save(members.map((data, i) => ({ name: `m${i}`, data })))).step; },
+    case: c, name, dir: t.dir,
+    async run() { step = (await t.store.save(members.map((data, i) => ({ name: `m${i}`, data })))).step; },
     async verify() {
-      const got = await store.load(step);
-      members.forEach((m, i) => sameBytes(got.members.get(`m${i}`) ?? new Uint8Array(0), m, `${name} member m${i}`));
+      const got = await t.store.load(step);
+      members.forEach((m, i) => sameBytes(got.members.get(`m${i}`) ?? new Uint8Array(0), m, `${c} ${name} member m${i}`));
     },
-    reset: () => removeStep(fs, store, step, members.length),
+    // By hand rather than store.prune, which would verify every byte of what it keeps.
+    async reset() {
+      await ctx.fs.unlink(join(t.dir, manifestName(step)));
+      for (let i = 0; i < members.length; i++) await ctx.fs.unlink(join(t.dir, memberName(step, i)));
+    },
   };
 }
 
-/** An implementation that writes one file, `path`. */
-function fileImpl(name: string, fs: DurableFs, path: string, data: Uint8Array, run: () => Promise<void> | void): Impl {
+/** An implementation that writes the files `files` (their paths and bytes). */
+function filesImpl(ctx: Context, t: Target, c: string, name: string, files: { path: string; data: Uint8Array }[], run: () => Promise<void> | void): Impl {
   return {
-    name,
+    case: c, name, dir: t.dir,
     async run() { await run(); },
-    async verify() { sameBytes(await readFile(fs, path), data, name); },
-    reset: () => attempt(() => fs.unlink(path)),
+    async verify() { for (const f of files) sameBytes(await readFile(ctx.fs, f.path), f.data, `${c} ${name} ${f.path}`); },
+    async reset() { for (const f of files) await attempt(() => ctx.fs.unlink(f.path)); },
   };
 }
 
-interface Context { fs: DurableFs; floor: Floor; wfa?: WriteFileAtomic; data: Uint8Array; quick: boolean }
+function singleImpls(ctx: Context, t: Target, size: number): Impl[] {
+  const { fs, floor, wfa } = ctx;
+  const c = `${t.protocol} ${sizeLabel(size)}`;
+  const bytes = ctx.data.subarray(0, size);
+  const one = (name: string) => [{ path: join(t.dir, name), data: bytes }];
+  const [w, f, a] = [one("write.bin"), one("floor.bin"), one("wfa.bin")];
+  const impls = [
+    saveImpl(ctx, t, c, SAVE, [bytes]),
+    filesImpl(ctx, t, c, WRITE, w, () => writeFileWithProtocol(fs, w[0]!.path, bytes, t.protocol)),
+    filesImpl(ctx, t, c, FLOOR, f, () => floor.write(f[0]!.path, bytes, t.protocol)),
+  ];
+  // It fsyncs the file but never the directory: its guarantee is atomic_nodirsync's, so it is
+  // measured beside that protocol only.
+  if (wfa && t.protocol === "atomic_nodirsync") impls.push(filesImpl(ctx, t, c, WFA, a, () => wfa(a[0]!.path, bytes, { fsync: true })));
+  return impls;
+}
 
-function plans(ctx: Context, dir: string, protocol: Protocol, store: Store): Plan[] {
-  const { fs, floor, wfa, data, quick } = ctx;
-  const sizes = quick ? [4 * KiB, MiB] : [4 * KiB, MiB, 64 * MiB];
-  const samples = (size: number) => size <= 4 * KiB ? (quick ? 25 : 200) : size <= MiB ? (quick ? 8 : 40) : 6;
-  const warmups = (size: number) => size <= 4 * KiB ? (quick ? 3 : 10) : size <= MiB ? (quick ? 1 : 3) : 1;
-  const out: Plan[] = [];
-  for (const size of sizes) {
-    const bytes = data.subarray(0, size);
-    const at = (name: string) => join(dir, name);
-    const impls = [
-      saveImpl(SAVE, fs, store, [bytes]),
-      fileImpl(WRITE, fs, at("write.bin"), bytes, () => writeFileWithProtocol(fs, at("write.bin"), bytes, protocol)),
-      fileImpl(FLOOR, fs, at("floor.bin"), bytes, () => floor.write(at("floor.bin"), bytes, protocol)),
-    ];
-    // It fsyncs the file but never the directory: its guarantee is atomic_nodirsync's, so it is
-    // measured beside that protocol only.
-    if (wfa && protocol === "atomic_nodirsync") impls.push(fileImpl(WFA, fs, at("wfa.bin"), bytes, () => wfa(at("wfa.bin"), bytes, { fsync: true })));
-    out.push({ case: `${protocol} ${sizeLabel(size)}`, size, samples: samples(size), warmups: warmups(size), impls });
-  }
-  for (const size of [4 * KiB, MiB]) {
-    const members = Array.from({ length: GROUP }, (_, i) => data.subarray(i * size, (i + 1) * size));
-    const files = members.map((m, i) => ({ path: join(dir, `group-${i}.bin`), data: m }));
-    const floorImpl: Impl = {
-      name: FLOOR,
-      async run() { floor.writeGroup(dir, files, protocol); },
-      async verify() { for (const f of files) sameBytes(await readFile(fs, f.path), f.data, `${FLOOR} ${f.path}`); },
-      async reset() { for (const f of files) await attempt(() => fs.unlink(f.path)); },
-    };
-    out.push({
-      case: `${protocol} group ${GROUP}x${sizeLabel(size)}`, size: GROUP * size, samples: samples(size), warmups: warmups(size),
-      impls: [saveImpl(GROUP_SAVE, fs, store, members), floorImpl],
-    });
-  }
-  return out;
+function groupImpls(ctx: Context, t: Target, size: number): Impl[] {
+  const c = `${t.protocol} group ${GROUP}x${sizeLabel(size)}`;
+  const files = Array.from({ length: GROUP }, (_, i) => ({ path: join(t.dir, `group-${i}.bin`), data: ctx.data.subarray(i * size, (i + 1) * size) }));
+  return [
+    saveImpl(ctx, t, c, GROUP_SAVE, files.map((f) => f.data)),
+    filesImpl(ctx, t, c, FLOOR, files, () => ctx.floor.writeGroup(t.dir, files, t.protocol)),
+  ];
 }
 
 export async function runProtocolBench(opts: { quick: boolean; dir: string; onProgress?: (done: number, total: number) => void }): Promise<SuiteResult> {
   const fs = defaultFs();
   const runtime = detectRuntime();
-  const maxSize = opts.quick ? MiB : 64 * MiB;
-  const data = new Uint8Array(Math.max(maxSize, GROUP * MiB));
+  const { quick } = opts;
+  const data = new Uint8Array(Math.max(quick ? MiB : 64 * MiB, GROUP * MiB));
   for (let i = 0; i < data.length; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
-  const ctx: Context = { fs, floor: handFloor(runtime), wfa: await loadWriteFileAtomic(), data, quick: opts.quick };
+  const ctx: Context = { fs, floor: handFloor(runtime), wfa: await loadWriteFileAtomic(), data };
+  const samples = (size: number) => size <= 4 * KiB ? (quick ? 25 : 200) : size <= MiB ? (quick ? 8 : 40) : 6;
+  const warmups = (size: number) => size <= 4 * KiB ? (quick ? 3 : 10) : size <= MiB ? (quick ? 1 : 3) : 1;
 
   const rows: Row[] = [];
   const latencies: LatencySeries[] = [];
-  const stores: Store[] = [];
-  const all: Plan[] = [];
+  const targets: Target[] = [];
   try {
     for (const protocol of PROTOCOLS) {
       const dir = join(opts.dir, `protocols-${protocol}`);
       // Opened once per protocol: open takes the writer lock and scans the directory, a cost
       // paid once per process, not per save.
-      const store = await openStore(dir, { fs, protocol });
-      stores.push(store);
-      all.push(...plans(ctx, dir, protocol, store));
+      targets.push({ protocol, dir, store: await openStore(dir, { fs, protocol }) });
     }
-    const total = all.reduce((n, p) => n + p.samples * p.impls.length, 0);
+    const blocks: Block[] = [];
+    for (const size of quick ? [4 * KiB, MiB] : [4 * KiB, MiB, 64 * MiB]) {
+      blocks.push({ size, samples: samples(size), warmups: warmups(size), impls: targets.flatMap((t) => singleImpls(ctx, t, size)) });
+    }
+    for (const size of [4 * KiB, MiB]) {
+      blocks.push({ size: GROUP * size, samples: samples(size), warmups: warmups(size), impls: targets.flatMap((t) => groupImpls(ctx, t, size)) });
+    }
+    const total = blocks.reduce((n, b) => n + b.samples * b.impls.length, 0);
     let done = 0;
-    for (const plan of all) {
-      const ms = new Map<Impl, number[]>(plan.impls.map((i) => [i, []]));
-      for (let r = 0; r < plan.warmups; r++) {
-        for (const impl of plan.impls) {
+    const next = rng(6);
+    for (const b of blocks) {
+      // Each call starts on a quiet journal: the directory fsync makes what the previous call
+      // and its reset left pending durable, untimed, so no call pays for another's metadata.
+      const settle = async (impl: Impl) => { await impl.reset(); await fs.syncDir(impl.dir); };
+      for (let r = 0; r < b.warmups; r++) {
+        for (const impl of b.impls) {
           await impl.run();
           if (r === 0) await impl.verify();
-          await impl.reset();
+          await settle(impl);
         }
       }
-      for (let r = 0; r < plan.samples; r++) {
-        for (let k = 0; k < plan.impls.length; k++) {
-          const impl = plan.impls[(k + r) % plan.impls.length]!;
+      const ms = new Map<Impl, number[]>(b.impls.map((i) => [i, []]));
+      const order = [...b.impls];
+      for (let r = 0; r < b.samples; r++) {
+        // A fresh order every round: no implementation always follows the same one.
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = Math.floor(next() * (i + 1));
+          [order[i], order[j]] = [order[j]!, order[i]!];
+        }
+        for (const impl of order) {
           const t0 = performance.now();
           await impl.run();
           ms.get(impl)!.push(performance.now() - t0);
-          await impl.reset();
+          await settle(impl);
         }
-        done += plan.impls.length;
+        done += order.length;
         opts.onProgress?.(done, total);
       }
-      const p50 = new Map<string, number>();
+      const p50 = new Map<Impl, number>();
       for (const [impl, xs] of ms) {
-        latencies.push({ suite: SUITE, case: plan.case, impl: impl.name, runtime, ms: xs });
-        const sorted = [...xs].sort((a, b) => a - b);
+        latencies.push({ suite: SUITE, case: impl.case, impl: impl.name, runtime, ms: xs });
+        const sorted = [...xs].sort((x, y) => x - y);
         for (const [metric, q] of [["p50", 0.5], ["p90", 0.9], ["p99", 0.99]] as const) {
           const value = quantile(sorted, q);
-          rows.push({ suite: SUITE, case: plan.case, impl: impl.name, runtime, metric, value, unit: "ms", size: plan.size });
-          if (metric === "p50") p50.set(impl.name, value);
+          rows.push({ suite: SUITE, case: impl.case, impl: impl.name, runtime, metric, value, unit: "ms", size: b.size });
+          if (metric === "p50") p50.set(impl, value);
         }
       }
-      for (const name of [SAVE, WRITE, GROUP_SAVE]) {
-        const v = p50.get(name);
-        if (v !== undefined) rows.push({ suite: SUITE, case: plan.case, impl: name, runtime, metric: "overhead vs floor", value: v / p50.get(FLOOR)!, unit: "x", size: plan.size });
+      for (const impl of b.impls.filter((i) => i.name === SAVE || i.name === WRITE || i.name === GROUP_SAVE)) {
+        const floor = b.impls.find((i) => i.case === impl.case && i.name === FLOOR)!;
+        rows.push({ suite: SUITE, case: impl.case, impl: impl.name, runtime, metric: "overhead vs floor", value: p50.get(impl)! / p50.get(floor)!, unit: "x", size: b.size });
       }
     }
   } finally {
-    for (const s of stores) await s.close();
+    for (const t of targets) await t.store.close();
   }
   return { rows, latencies };
 }
