@@ -44,7 +44,7 @@ class Tracer {
     try {
       return await call();
     } catch (err) {
-      ev.error = (err as { errno?: string }).errno ?? String(err);
+      ev.error = (err as { errno?: string } | null | undefined)?.errno ?? String(err);
       throw err;
     } finally {
       ev.durMs = this.clock() - start;
