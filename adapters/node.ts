@@ -16,6 +16,30 @@ function flagsOf(o: OpenOptions): number {
   return f;
 }
 
+/**
+ * mkdir -p, one level at a time. Node 20's own `recursive: true` retries forever when a parent
+ * exists but refuses children with ENOENT (`/proc/x`): a hang on bad input. Here each level is
+ * tried at most twice, so every failure surfaces as the syscall's own errno.
+ */
+function mkdirp(path: string, mode?: number): void {
+  const made = (): boolean => {
+    try {
+      fs.mkdirSync(path, { mode });
+      return true;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === "EEXIST" && fs.statSync(path, { throwIfNoEntry: false })?.isDirectory()) return true;
+      if (code === "ENOENT") return false;
+      throw err;
+    }
+  };
+  if (made()) return;
+  const parent = path.replace(/\/+[^/]*\/*$/, "") || "/";
+  if (parent === path || parent === "/" || parent === ".") throw Object.assign(new Error(`ENOENT: no such file or directory, mkdir '${path}'`), { code: "ENOENT", errno: -2 });
+  mkdirp(parent, mode);
+  if (!made()) throw Object.assign(new Error(`ENOENT: no such file or directory, mkdir '${path}'`), { code: "ENOENT", errno: -2 });
+}
+
 class NodeFile implements FileHandle {
   constructor(readonly path: string, private readonly fd: number) {}
   async read(buf: Uint8Array, position: number): Promise<number> {
@@ -45,7 +69,7 @@ export function nodeFs(name = "node"): DurableFs {
     async rename(from, to) { guard("rename", `${from} -> ${to}`, () => fs.renameSync(from, to)); },
     async unlink(path) { guard("unlink", path, () => fs.unlinkSync(path)); },
     async readdir(path) { return guard("readdir", path, () => fs.readdirSync(path)); },
-    async mkdir(path, mode) { guard("mkdir", path, () => fs.mkdirSync(path, { recursive: true, mode })); },
+    async mkdir(path, mode) { guard("mkdir", path, () => mkdirp(path, mode)); },
     async rmdir(path) { guard("rmdir", path, () => fs.rmdirSync(path)); },
     async syncDir(path) {
       // A directory opened read-only can be fsynced on Linux; that makes its entries durable.

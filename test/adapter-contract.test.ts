@@ -113,6 +113,14 @@ test("real adapter: a dead pid is not alive", () => {
   assert.equal(defaultFs().processAlive(2 ** 22 + 12345), false);
 });
 
+test("real adapter: mkdir -p where a parent refuses children fails at once with the errno (Node's own recursive mkdir loops forever on /proc/x)", async () => {
+  const fs = defaultFs();
+  if (!(await fs.stat("/proc/self"))) return; // Linux only: /proc is where the kernel refuses
+  const t0 = performance.now();
+  await assert.rejects(fs.mkdir("/proc/ckptkit-never/deeper"), (e: unknown) => e instanceof FsError && e.code === "ENOENT" && e.op === "mkdir");
+  assert.ok(performance.now() - t0 < 2000, "no retry loop");
+});
+
 // ---- power-loss semantics of the simulator -------------------------------------------------
 
 async function writeFile(fs: MemoryFs, path: string, text: string, sync: boolean) {
