@@ -31,7 +31,12 @@ test(`cli (${runtime}): --help, no command, unknown command and flag`, () => {
   assert.equal(flag.code, 2);
   assert.match(flag.stderr, /usage: ckpt list/);
   assert.equal(ckpt(["save", "--help"]).code, 0);
-  for (const r of [none, unknown, flag]) noCrash(r);
+  // With --json, even a flag the parser rejects yields one JSON document on stdout.
+  const jsonFlag = ckpt(["list", "/tmp", "--bogus", "--json"]);
+  assert.equal(jsonFlag.code, 2);
+  assert.deepEqual(jsonFlag.json<{ error: { code: string; exit: number } }>().error.code, "EUSAGE");
+  assert.match(jsonFlag.stderr, /usage: ckpt list/);
+  for (const r of [none, unknown, flag, jsonFlag]) noCrash(r);
 });
 
 test(`cli (${runtime}): save, list, verify, latest, restore with --json shapes`, () => {

@@ -76,7 +76,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       readStdin: io.readStdin,
     };
   } catch (err) {
-    io.err(`ckpt ${name}: ${(err as Error).message.split("\n")[0]}`);
+    const msg = (err as Error).message.split("\n")[0]!;
+    // --json promises one document on stdout whatever happens, a bad flag included.
+    if (rest.includes("--json")) io.out(JSON.stringify({ error: { code: "EUSAGE", message: msg, exit: EXIT.USAGE } }));
+    io.err(`ckpt ${name}: ${msg}`);
     io.err(`usage: ckpt ${command.usage}`);
     return EXIT.USAGE;
   }
