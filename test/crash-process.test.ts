@@ -5,7 +5,9 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { MemoryFs } from "../adapters/memory.ts";
-import { childMembers, judgeTrial } from "../src/crash/process.ts";
+import { parseAcks } from "../src/crash/acks.ts";
+import { childError, childMembers, judgeTrial, processTrials } from "../src/crash/process.ts";
+import { CkptError } from "../src/errors.ts";
 import { judgeLogTrial, recordFor } from "../src/crash/process-log.ts";
 import { openLog } from "../src/wal/log.ts";
 import { openStore } from "../src/store/store.ts";
@@ -83,6 +85,43 @@ test("log trial judge: an exact prefix passes; a lost acknowledged append and a 
   assert.equal(foreign.silent, true);
 });
 
+test("acks of a long run: a million lines are counted and their maximum found (a spread into Math.max overflowed the stack)", async () => {
+  assert.deepEqual(parseAcks("1\n5\n3\n4"), { count: 3, max: 5 }, "the unterminated last piece is a cut-short write");
+  assert.deepEqual(parseAcks(""), { count: 0, max: 0 });
+  // 300 trials of the log child leave a few hundred thousand lines; JavaScriptCore's spread limit is ~1M.
+  const lines = 1_100_000;
+  const many = "1\n2\n".repeat(lines / 2);
+  const save = await judgeTrial(await trialDir([1, 2], many), "/t", 9);
+  assert.deepEqual({ ...save }, { newest: "valid", recoverable: true, silent: false, ackedLost: false, acked: lines, maxAck: 2 });
+  const fs = new MemoryFs();
+  await fs.mkdir("/t");
+  const log = await openLog("/t/log", { fs });
+  for (const seq of [1, 2]) await log.append(recordFor(3, seq));
+  await log.close();
+  const h = await fs.open("/t/acks", { write: true, create: true });
+  await h.write(new TextEncoder().encode(many + "3\n"), 0);
+  await h.close();
+  const lost = await judgeLogTrial(fs, "/t", 3);
+  assert.equal(lost.acked, lines + 1);
+  assert.equal(lost.maxAck, 3);
+  assert.equal(lost.ackedLost, true);
+}, 120_000);
+
+test(`a child that dies on its own fails the run naming why (${runtime}): the error line, not just the runtime's banner`, async () => {
+  const fs = new MemoryFs();
+  const dir = mkdtempSync(`${tmpdir()}/ckpt-deadchild-${runtime}-`);
+  try {
+    await assert.rejects(
+      processTrials({ fs, dir: "/p", argv: ["node", `${dir}/no-such-cli.js`], runtime, protocol: "atomic_dirsync", trials: 1, seed: 1 }),
+      (err: Error) => err instanceof CkptError && /trial 1\) exited before it was killed: Error: Cannot find module/.test(err.message),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(childError(""), "(no output)");
+  assert.equal(childError("ckpt crashtest: /s is locked by a live writer (pid 3) [ELOCKED]\n"), "ckpt crashtest: /s is locked by a live writer (pid 3) [ELOCKED]");
+});
+
 test(`crashtest usage errors (${runtime})`, () => {
   for (const args of [["--mode", "nope"], ["--runtimes", "python"], ["--trials", "0"], ["--protocol", "fast"], ["--workload", "x"]]) {
     const r = ckpt(["crashtest", ...args]);
@@ -100,6 +139,9 @@ test(`crashtest --mode corrupt and powerloss through the CLI (${runtime}): exit 
     const rows = c.json<Report>().rows as unknown as { workload: string; trials: number; detected: number; falsePositives: number }[];
     assert.deepEqual(rows.map((x) => x.workload).sort(), ["bitflip", "clean", "truncate", "zerorange"]);
     for (const x of rows) if (x.workload !== "clean") assert.equal(x.detected, x.trials, `${x.workload}: every effective injection detected`);
+    // Manifests and headers are hit, not only member payloads, and the note says so per kind and region.
+    const notes = (rows as unknown as { note: string }[]).map((x) => x.note).join("; ");
+    for (const where of ["manifest header", "manifest body", "member header", "member body", "member trailer"]) assert.match(notes, new RegExp(`${where} \\d+/\\d+`), notes);
     assert.match(readFileSync(`${out}/crashtest-corrupt.csv`, "utf8"), /^mode,workload,protocol,runtime,trials/);
     const p = ckpt(["crashtest", "--protocol", "atomic_dirsync"]);
     noCrash(p);

@@ -6,9 +6,8 @@
 // Runtimes other than the one running this command get the whole experiment delegated to a
 // child CLI in that runtime (--json), so every row is measured where its runtime name says.
 import { spawn } from "node:child_process";
-import { CkptError, UsageError } from "../errors.ts";
-import type { DurableFs } from "../fs.ts";
-import { dirname, join } from "../path.ts";
+import { CkptError, EnvironmentError, UsageError } from "../errors.ts";
+import { join } from "../path.ts";
 import { PROTOCOLS, type Protocol, parseProtocol } from "../protocol.ts";
 import { explore } from "../crash/explorer.ts";
 import { corruptionExperiment } from "../crash/corruption.ts";
@@ -19,27 +18,15 @@ import type { Command, CommandContext } from "./command.ts";
 import { intFlag } from "./main.ts";
 import { progress } from "./progress.ts";
 import { csv, removeTree, table } from "../crash/report.ts";
+import { cliArgvFor, isRuntime, RUNTIMES, type RuntimeName } from "./runtimes.ts";
 
-const RUNTIMES = ["node", "deno", "bun"] as const;
 const MODES = ["powerloss", "process", "corrupt"] as const;
 
-/** The repository root (where package.json is), found from this module's location. */
-async function findRoot(fs: DurableFs): Promise<string> {
-  let dir = dirname(new URL(import.meta.url).pathname);
-  for (let i = 0; i < 5; i++, dir = dirname(dir)) if (await fs.stat(join(dir, "package.json"))) return dir;
-  throw new CkptError("ECRASHTEST", "cannot find the ckptkit checkout (package.json) to start child processes from");
-}
-
-/** How to run the CLI in a runtime: this process's own argv for the current one. */
-async function cliFor(ctx: CommandContext, rt: string): Promise<string[]> {
-  if (rt === ctx.runtime) return ctx.self;
-  const root = await findRoot(ctx.fs);
-  if (rt === "node") {
-    if (!(await ctx.fs.stat(join(root, "dist/cli.js")))) throw new CkptError("ECRASHTEST", "dist/cli.js is missing: run `npm run build` first");
-    return ["node", join(root, "dist/cli.js")];
-  }
-  if (rt === "deno") return [join(root, "node_modules/.bin/deno"), "run", "-A", "--quiet", join(root, "src/cli.ts")];
-  return [join(root, "node_modules/.bin/bun"), join(root, "src/cli.ts")];
+/** How to run the CLI in a runtime (this process's own argv for the current one); exit 3 if it is not there. */
+async function cliFor(ctx: CommandContext, rt: RuntimeName): Promise<string[]> {
+  const argv = await cliArgvFor(ctx, rt);
+  if (!argv) throw new EnvironmentError("ENORUNTIME", `runtime '${rt}' not found (install it with \`npm i -D ${rt}\`, or run \`npm run build\` for dist/cli.js)`);
+  return argv;
 }
 
 function delegate(argv: string[], args: string[]): Promise<Row[]> {
@@ -48,7 +35,7 @@ function delegate(argv: string[], args: string[]): Promise<Row[]> {
     const child = spawn(cmd!, [...pre, ...args], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout!.on("data", (d: Uint8Array) => { out += new TextDecoder().decode(d); });
-    child.on("error", reject);
+    child.on("error", (e) => reject(new EnvironmentError("ENORUNTIME", `cannot start ${cmd}: ${e.message}`)));
     child.on("close", () => {
       try {
         resolve((JSON.parse(out) as { rows: Row[] }).rows);
@@ -89,12 +76,12 @@ async function corrupt(trials: number, runtime: string, seed: number, tty: boole
     return {
       mode: "corrupt", workload: c.mode, protocol: "-", runtime, trials: effective, newestValid: 0, recoverable: 0, torn: 0,
       ackedLost: 0, silent: c.silent, detected: clean ? 0 : c.detected, falsePositives: c.falsePositives, violations: c.silent + c.falsePositives + (clean ? 0 : c.missed),
-      note: clean ? "clean verifies of undamaged checkpoints" : `${c.noops} no-op injections not counted; ${Object.entries(c.regions).map(([k, v]) => `${k} ${v.detected}/${v.n}`).join(", ")}`,
+      note: clean ? "clean verifies of undamaged checkpoints" : `${c.noops} no-op injections not counted; ${Object.entries(c.regions).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v.detected}/${v.n}`).join(", ")}`,
     };
   });
 }
 
-async function processMode(ctx: CommandContext, protocols: Protocol[], rt: string, trials: number, seed: number, workloads: string[]): Promise<Row[]> {
+async function processMode(ctx: CommandContext, protocols: Protocol[], rt: RuntimeName, trials: number, seed: number, workloads: string[]): Promise<Row[]> {
   const argv = await cliFor(ctx, rt);
   const base = join(ctx.tmpdir, `ckpt-crashtest-${ctx.fs.pid()}-${Math.floor(Math.random() * 1e9).toString(36)}`);
   await ctx.fs.mkdir(base);
@@ -140,8 +127,11 @@ export const crashtestCommand: Command = {
       await childLoop(ctx.fs, dir, protocols[0]!, seed, () => ctx.out("ready"));
     }
     if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be one of ${MODES.join(", ")}, got '${mode}'`);
-    const runtimes = ((ctx.values.runtimes as string | undefined) ?? ctx.runtime).split(",").filter(Boolean);
-    for (const rt of runtimes) if (!(RUNTIMES as readonly string[]).includes(rt)) throw new UsageError(`unknown runtime '${rt}' (expected ${RUNTIMES.join(", ")})`);
+    const runtimes: RuntimeName[] = [];
+    for (const rt of ((ctx.values.runtimes as string | undefined) ?? ctx.runtime).split(",").filter(Boolean)) {
+      if (!isRuntime(rt)) throw new UsageError(`unknown runtime '${rt}' (expected ${RUNTIMES.join(", ")})`);
+      runtimes.push(rt);
+    }
     const trials = intFlag(ctx.values, "trials", 1) ?? (mode === "corrupt" ? 10_000 : 30);
     const workloadFlag = (ctx.values.workload as string | undefined) ?? "all";
     if (!["save", "log", "all"].includes(workloadFlag)) throw new UsageError(`--workload must be save, log or all, got '${workloadFlag}'`);

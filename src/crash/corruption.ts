@@ -22,7 +22,11 @@ export interface CorruptionRow {
   silent: number;
   cleanVerifies: number;
   falsePositives: number;
-  /** Injections per region: header (first 64 bytes), trailer (last 48), body. */
+  /**
+   * Injections per file kind and region: "manifest header", "member body", ... (header = the
+   * first 64 bytes, trailer = the last 48, body = the rest), so the table shows manifests and
+   * headers were hit, not only member payloads.
+   */
   regions: Record<string, { n: number; detected: number }>;
 }
 
@@ -64,7 +68,7 @@ export async function corruptionExperiment(injections: number, cleanVerifies: nu
       row.noops++;
     } else {
       const end = mode === "truncate" ? rep.offset + 1 : rep.offset + rep.length; // a cut: where it falls
-      const region = rep.offset < 64 ? "header" : end > original.length - 48 ? "trailer" : "body";
+      const region = `${file.endsWith(".manifest") ? "manifest" : "member"} ${rep.offset < 64 ? "header" : end > original.length - 48 ? "trailer" : "body"}`;
       const reg = (row.regions[region] ??= { n: 0, detected: 0 });
       reg.n++;
       const status = (await store.check(s.step)).status;

@@ -7,7 +7,7 @@
 // appender's lock. The child now and then truncates whole old segments (as an application does
 // after a checkpoint), keeping at least its last 500 records, so the run starts above 1.
 import type { DurableFs } from "../fs.ts";
-import { readFile } from "../fs-util.ts";
+import { readAcks } from "./acks.ts";
 import { join } from "../path.ts";
 import { randInt, rng } from "../rng.ts";
 import { openLog, replayLog } from "../wal/log.ts";
@@ -46,9 +46,7 @@ export async function childLogLoop(fs: DurableFs, dir: string, seed: number, rea
 }
 
 export async function judgeLogTrial(fs: DurableFs, dir: string, seed: number): Promise<TrialVerdict> {
-  const ackText = new TextDecoder().decode(await readFile(fs, join(dir, "acks")));
-  const acked = ackText.split("\n").slice(0, -1).map(Number);
-  const maxAck = acked.length ? Math.max(...acked) : 0;
+  const { count, max: maxAck } = await readAcks(fs, join(dir, "acks"));
   let n = 0;
   let records = 0;
   let first: number | undefined;
@@ -67,6 +65,6 @@ export async function judgeLogTrial(fs: DurableFs, dir: string, seed: number): P
   const clean = exact && rep.damage === null;
   return {
     newest: rep.truncatedBytes > 0 || rep.tornSegmentHeader ? "torn" : "valid",
-    recoverable: clean, silent: !clean, ackedLost: maxAck > n, acked: acked.length, maxAck,
+    recoverable: clean, silent: !clean, ackedLost: maxAck > n, acked: count, maxAck,
   };
 }

@@ -15,11 +15,11 @@
 import { spawn } from "node:child_process";
 import { CkptError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
-import { readFile } from "../fs-util.ts";
 import { join } from "../path.ts";
 import type { Protocol } from "../protocol.ts";
 import { randInt, rng } from "../rng.ts";
 import { openStore } from "../store/store.ts";
+import { readAcks } from "./acks.ts";
 import { judgeLogTrial } from "./process-log.ts";
 import { payload, sameBytes } from "./workloads.ts";
 
@@ -112,13 +112,19 @@ async function killAtRandom(argv: string[], delay: number): Promise<{ stderr: st
   });
 }
 
+/** The lines of a dead child's stderr that say why: the first error line (a runtime's own report ends in its version banner) and the last. */
+export function childError(stderr: string): string {
+  const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+  if (lines.length === 0) return "(no output)";
+  const first = lines.find((l) => /\b\w*Error\b|^error:|\[E[A-Z]+\]$/.test(l));
+  return [...new Set([first, lines[lines.length - 1]!].filter((l): l is string => !!l))].join(" | ");
+}
+
 export interface TrialVerdict { newest: string; recoverable: boolean; silent: boolean; ackedLost: boolean; acked: number; maxAck: number }
 
 /** Recovery after one kill: what a restarted process finds in `dir`/store, against `dir`/acks. */
 export async function judgeTrial(fs: DurableFs, dir: string, seed: number): Promise<TrialVerdict> {
-  const ackText = new TextDecoder().decode(await readFile(fs, join(dir, "acks")));
-  const acked = ackText.split("\n").slice(0, -1).map(Number); // the last piece is incomplete or empty
-  const maxAck = acked.length ? Math.max(...acked) : 0;
+  const { count, max: maxAck } = await readAcks(fs, join(dir, "acks"));
   const store = await openStore(join(dir, "store"), { fs, readOnly: true });
   const steps = await store.steps();
   const newest = steps[0] ? (await store.check(steps[0].step)).status : "none";
@@ -131,7 +137,7 @@ export async function judgeTrial(fs: DurableFs, dir: string, seed: number): Prom
   }
   return {
     newest, recoverable: !!latest && exact, silent: !!latest && !exact,
-    ackedLost: maxAck > 0 && (!latest || latest.step < maxAck), acked: acked.length, maxAck,
+    ackedLost: maxAck > 0 && (!latest || latest.step < maxAck), acked: count, maxAck,
   };
 }
 
@@ -145,7 +151,7 @@ export async function processTrials(o: ProcessOptions): Promise<Row> {
   const argv = [...o.argv, "crashtest", "--mode", "child", "--out", o.dir, "--protocol", o.protocol, "--seed", String(o.seed), "--workload", log ? "log" : "save"];
   for (let t = 0; t < o.trials; t++) {
     const r = await killAtRandom(argv, randInt(next, 0, o.maxDelayMs ?? 250));
-    if (!r.killed) throw new CkptError("ECRASHTEST", `the ${o.runtime} child exited before it was killed: ${r.stderr.trim().split("\n").slice(-3).join(" | ") || "(no output)"}`);
+    if (!r.killed) throw new CkptError("ECRASHTEST", `the ${o.runtime} child (trial ${t + 1}) exited before it was killed: ${childError(r.stderr)}`);
     const j = await (log ? judgeLogTrial : judgeTrial)(o.fs, o.dir, o.seed);
     row.trials++;
     if (j.newest === "valid") row.newestValid++;
