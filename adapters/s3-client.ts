@@ -3,23 +3,19 @@
 // FsErrors with a system errno, so the store and CLI treat an object store like any other fs.
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { DurabilityError, FsError } from "../src/errors.ts";
+import { env } from "./s3-options.ts";
+export { env };
 export { type S3Location, isS3Path, parseS3Path } from "./s3-path.ts";
-
-/** Reads an environment variable in Node, Bun and Deno (undefined without permission). */
-export function env(name: string): string | undefined {
-  const g = globalThis as { process?: { env?: Record<string, string | undefined> }; Deno?: { env: { get(n: string): string | undefined } } };
-  try {
-    return g.process?.env?.[name] ?? g.Deno?.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
 
 export interface S3ClientOptions {
   /** e.g. http://127.0.0.1:19000; default AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, else AWS. */
   endpoint?: string;
-  /** Default AWS_REGION, then AWS_DEFAULT_REGION, else us-east-1. */
+  /** Default AWS_REGION, then AWS_DEFAULT_REGION, then the profile's `region` in ~/.aws/config,
+   *  else us-east-1. */
   region?: string;
+  /** A profile of ~/.aws/credentials and ~/.aws/config (default AWS_PROFILE, else "default").
+   *  When one is named, the SDK takes credentials from it, not from AWS_ACCESS_KEY_ID. */
+  profile?: string;
   /** Default: true when an endpoint is set (MinIO, Swift, Ceph want path-style), else false. */
   forcePathStyle?: boolean;
   /** Default: the SDK's chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, ...). */
@@ -38,8 +34,10 @@ export function makeClient(o: S3ClientOptions = {}): S3Client {
     // no env access (Deno without --allow-env): the notice may appear, nothing else changes
   }
   const endpoint = o.endpoint ?? env("AWS_ENDPOINT_URL_S3") ?? env("AWS_ENDPOINT_URL");
+  const region = o.region ?? env("AWS_REGION") ?? env("AWS_DEFAULT_REGION");
+  let fromProfile: Promise<string> | undefined;
   const config: S3ClientConfig = {
-    region: o.region ?? env("AWS_REGION") ?? env("AWS_DEFAULT_REGION") ?? "us-east-1",
+    region: region ?? (() => (fromProfile ??= profileRegion(o.profile))),
     forcePathStyle: o.forcePathStyle ?? endpoint !== undefined,
     // Only the checksums S3 requires: by default the SDK streams bodies with aws-chunked
     // encoding and a CRC32 trailer, which S3-compatible servers (Swift 2.30, older MinIO and
@@ -49,7 +47,26 @@ export function makeClient(o: S3ClientOptions = {}): S3Client {
   };
   if (endpoint !== undefined) config.endpoint = endpoint;
   if (o.credentials) config.credentials = o.credentials;
+  if (o.profile !== undefined) config.profile = o.profile;
+  // The SDK's default logger is silent already; a silent one of our own also keeps its credential
+  // chain from falling back to console.warn when a profile is named while AWS_ACCESS_KEY_ID is
+  // set too (a multi-line note on stderr; the profile wins, as --profile says it should).
+  config.logger = QUIET;
   return new S3Client(config);
+}
+
+const QUIET = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+/** The `region` of the profile in ~/.aws/config as the SDK reads it, else us-east-1 (no network). */
+async function profileRegion(profile: string | undefined): Promise<string> {
+  const probe = new S3Client({ profile, logger: QUIET });
+  try {
+    return (await probe.config.region()) || "us-east-1";
+  } catch {
+    return "us-east-1";
+  } finally {
+    probe.destroy();
+  }
 }
 
 interface SdkError { name?: string; Code?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } }

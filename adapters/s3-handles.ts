@@ -11,10 +11,11 @@
 // as bytes come (memory stays ~ partSize × (queueSize + 2)); it is append-only from then on
 // (the store writes sequentially), and a handle whose multipart upload completed takes no more
 // writes.
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type PutObjectCommandInput, type S3Client } from "@aws-sdk/client-s3";
 import { FsError, UnsupportedError } from "../src/errors.ts";
 import type { FileHandle } from "../src/fs.ts";
 import { type S3Location, errorName, s3DurabilityError, s3Error, statusOf } from "./s3-client.ts";
+import type { S3ChecksumMode } from "./s3-options.ts";
 import { StreamingUpload } from "./s3-upload.ts";
 
 export interface S3HandleContext {
@@ -23,6 +24,91 @@ export interface S3HandleContext {
   queueSize: number;
   /** Whether the server honours `If-None-Match: *` on PUT; learned on first use. */
   conditionalPut: boolean | undefined;
+  /** Whether uploads carry x-amz-checksum-sha256 (see S3ChecksumMode). */
+  checksum: S3ChecksumMode;
+  /** Whether the server confirmed a checksum it was sent; learned on first use. */
+  checksumConfirmed: boolean | undefined;
+}
+
+/** Whether the next upload should carry x-amz-checksum-sha256. */
+function wantChecksum(ctx: S3HandleContext): boolean {
+  return ctx.checksum === "sha256" || (ctx.checksum === "auto" && ctx.checksumConfirmed !== false);
+}
+
+/** The server refused the request as a whole (so did not apply it) for a header it does not take. */
+function refused(err: unknown, about?: RegExp): boolean {
+  const status = statusOf(err);
+  if (status === 501 || errorName(err) === "NotImplemented") return true;
+  if (status !== 400 || !about) return false;
+  return about.test(`${errorName(err)} ${(err as Error)?.message ?? ""}`);
+}
+
+const CHECKSUM_WORDS = /checksum/i;
+
+function notVerified(path: string, why: string, cause?: unknown): FsError {
+  return new FsError("ENOTSUP", "fsync", path, `checksum mode sha256: ${why}; use --s3-checksum off or auto (CKPTKIT_S3_CHECKSUM)`, cause);
+}
+
+/**
+ * One PUT, with `If-None-Match: *` for an exclusive create and x-amz-checksum-sha256 as the
+ * checksum mode asks, learning what the server supports. A header the server refuses (501, or a
+ * 400 about checksums) means the request was not applied, so it is retried without it: at most
+ * once per header, since what was learned is kept in ctx. Mode `sha256` never drops the checksum:
+ * a refusal, or a server that stores the object without confirming the checksum (it ignored the
+ * header), is ENOTSUP; an object created by this exclusive PUT is then removed again.
+ */
+export async function putObject(ctx: S3HandleContext, input: PutObjectCommandInput, path: string, exclusive: boolean): Promise<void> {
+  let conditional = exclusive && ctx.conditionalPut !== false;
+  let checksum = wantChecksum(ctx);
+  let conditionalDropped = false;
+  for (;;) {
+    let r;
+    try {
+      r = await ctx.client.send(new PutObjectCommand({ ...input, ...(conditional ? { IfNoneMatch: "*" } : {}), ...(checksum ? { ChecksumAlgorithm: "SHA256" } : {}) }));
+    } catch (err) {
+      if (conditional && statusOf(err) === 412) throw new FsError("EEXIST", "open", path, "created by someone else meanwhile", err);
+      if (conditional && checksum && refused(err)) {
+        // Either header may be the one refused: try without the conditional first (Swift 2.30
+        // answers 501 to it), and put it back if the checksum turns out to be the culprit.
+        conditional = false;
+        conditionalDropped = true;
+        continue;
+      }
+      if (checksum && refused(err, CHECKSUM_WORDS)) {
+        if (ctx.checksum === "sha256") throw notVerified(path, "the server refused x-amz-checksum-sha256", err);
+        ctx.checksumConfirmed = false;
+        checksum = false;
+        if (conditionalDropped) conditional = true;
+        conditionalDropped = false;
+        continue;
+      }
+      if (conditional && refused(err)) {
+        // Swift 2.30's s3api answers 501: exclusivity is then only the check made at open.
+        ctx.conditionalPut = false;
+        conditional = false;
+        continue;
+      }
+      throw err;
+    }
+    if (conditional) ctx.conditionalPut = true;
+    if (conditionalDropped) ctx.conditionalPut = false; // the checksum was not the culprit
+    if (!checksum) return;
+    if (r.ChecksumSHA256) {
+      ctx.checksumConfirmed = true;
+      return;
+    }
+    // Stored, but the server did not say it checked the bytes: it ignored the header.
+    ctx.checksumConfirmed = false;
+    if (ctx.checksum !== "sha256") return;
+    if (exclusive) {
+      try {
+        await ctx.client.send(new DeleteObjectCommand({ Bucket: input.Bucket, Key: input.Key }));
+      } catch {
+        // best effort: a lock object left behind names this (exiting) process and is taken over
+      }
+    }
+    throw notVerified(path, "the server stored the object without confirming its x-amz-checksum-sha256 (it does not verify it)");
+  }
 }
 
 const MIN_WINDOW = 1 << 20;
@@ -184,7 +270,10 @@ export class S3WriteHandle implements FileHandle {
     // Only once more than a part exists is it certain the object needs a multipart upload;
     // from then on it is append-only and nothing of it stays here.
     if (this.curLen > this.ctx.partSize) {
-      this.upload = new StreamingUpload(this.ctx.client, this.loc.bucket, this.loc.key, this.ctx.partSize, this.ctx.queueSize);
+      // A multipart upload cannot drop its checksum halfway: in auto mode parts carry one only
+      // once a single PUT showed the server confirms it.
+      const checksum = this.ctx.checksum === "sha256" || (this.ctx.checksum === "auto" && this.ctx.checksumConfirmed === true);
+      this.upload = new StreamingUpload(this.ctx.client, this.loc.bucket, this.loc.key, this.ctx.partSize, this.ctx.queueSize, checksum);
       const all = this.cur.subarray(0, this.curLen);
       this.flushed = this.curLen;
       this.cur = new Uint8Array(0);
@@ -236,15 +325,24 @@ export class S3WriteHandle implements FileHandle {
     this.check("fsync");
     try {
       if (this.upload) {
-        await this.upload.finish();
+        try {
+          await this.upload.finish();
+        } catch (err) {
+          if (this.ctx.checksum === "sha256" && refused(err, CHECKSUM_WORDS)) throw notVerified(this.path, "the server refused x-amz-checksum-sha256 on a multipart upload", err);
+          throw err;
+        }
         this.sealed = true;
+        if (this.ctx.checksum === "sha256" && !this.upload.confirmed) {
+          this.ctx.checksumConfirmed = false;
+          throw notVerified(this.path, "the server completed the multipart upload without confirming its x-amz-checksum-sha256 (it does not verify it)");
+        }
       } else {
         await this.put(this.cur.subarray(0, this.curLen));
       }
       this.dirty = false;
     } catch (err) {
       this.failed = err;
-      if (err instanceof FsError && err.errno === "EEXIST") throw err;
+      if (err instanceof FsError && (err.errno === "EEXIST" || err.errno === "ENOTSUP")) throw err;
       throw s3DurabilityError(err, "fsync", this.path);
     }
   }
@@ -254,21 +352,7 @@ export class S3WriteHandle implements FileHandle {
   }
 
   private async put(data: Uint8Array): Promise<void> {
-    const input = { Bucket: this.loc.bucket, Key: this.loc.key, Body: data, ContentLength: data.length };
-    if (this.exclusive && this.ctx.conditionalPut !== false) {
-      try {
-        await this.ctx.client.send(new PutObjectCommand({ ...input, IfNoneMatch: "*" }));
-        this.ctx.conditionalPut = true;
-        this.exclusive = false;
-        return;
-      } catch (err) {
-        if (statusOf(err) === 412) throw new FsError("EEXIST", "open", this.path, "created by someone else meanwhile", err);
-        // Swift 2.30's s3api answers 501: exclusivity is then only the check made at open.
-        if (statusOf(err) !== 501) throw err;
-        this.ctx.conditionalPut = false;
-      }
-    }
-    await this.ctx.client.send(new PutObjectCommand(input));
+    await putObject(this.ctx, { Bucket: this.loc.bucket, Key: this.loc.key, Body: data, ContentLength: data.length }, this.path, this.exclusive);
     this.exclusive = false;
   }
 

@@ -2,7 +2,7 @@
 // reads a web ReadableStream that we push into with backpressure, so about partSize ×
 // (queueSize + 2) bytes of one object are in memory (parts in flight, one being assembled),
 // however large it is.
-import type { S3Client } from "@aws-sdk/client-s3";
+import type { CompleteMultipartUploadCommandOutput, S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 
 export class StreamingUpload {
@@ -14,8 +14,11 @@ export class StreamingUpload {
   private readonly upload: Upload;
   /** Settles when the multipart upload completes (or fails and is aborted). */
   readonly done: Promise<void>;
+  /** Whether the server confirmed the object's x-amz-checksum-sha256 (set once done). */
+  confirmed = false;
 
-  constructor(client: S3Client, bucket: string, key: string, partSize: number, queueSize: number) {
+  /** `checksum`: every part carries x-amz-checksum-sha256 (the upload is created for it). */
+  constructor(client: S3Client, bucket: string, key: string, partSize: number, queueSize: number, checksum = false) {
     // highWaterMark 1: a part waits in the stream only while the uploader has not taken the
     // previous one; push() blocks until it does (backpressure).
     const body = new ReadableStream<Uint8Array>(
@@ -23,9 +26,13 @@ export class StreamingUpload {
       { highWaterMark: 1 },
     );
     // leavePartsOnError false: a failed upload is aborted, so no parts linger billed and unseen.
-    this.upload = new Upload({ client, params: { Bucket: bucket, Key: key, Body: body }, partSize, queueSize, leavePartsOnError: false });
+    const params = { Bucket: bucket, Key: key, Body: body, ...(checksum ? { ChecksumAlgorithm: "SHA256" as const } : {}) };
+    this.upload = new Upload({ client, params, partSize, queueSize, leavePartsOnError: false });
     this.done = this.upload.done().then(
-      () => undefined,
+      (r) => {
+        // AWS answers CompleteMultipartUpload with the checksum of the checksums ("…-<parts>").
+        this.confirmed = !!(r as CompleteMultipartUploadCommandOutput).ChecksumSHA256;
+      },
       (err: unknown) => {
         this.failed = true;
         this.error = err;

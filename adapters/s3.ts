@@ -19,6 +19,7 @@ import { FsError } from "../src/errors.ts";
 import type { DurableFs, FileHandle, FileStat, FsCapabilities, OpenOptions } from "../src/fs.ts";
 import { defaultFs } from "./detect.ts";
 import { type S3ClientOptions, type S3Location, env, errnoOf, isS3Path, makeClient, parseS3Path, s3Error } from "./s3-client.ts";
+import { type S3ChecksumMode, checksumMode } from "./s3-options.ts";
 import { type S3HandleContext, S3ReadHandle, S3WriteHandle } from "./s3-handles.ts";
 
 export { isS3Path, parseS3Path };
@@ -35,6 +36,9 @@ export interface S3FsOptions extends S3ClientOptions {
   partSize?: number;
   /** Parts uploaded concurrently (default 4). */
   queueSize?: number;
+  /** x-amz-checksum-sha256 on uploads: off, sha256 or auto (default CKPTKIT_S3_CHECKSUM, else
+   *  off). See S3ChecksumMode and docs/S3.md. */
+  checksum?: S3ChecksumMode;
 }
 
 const MIB = 1024 * 1024;
@@ -51,7 +55,7 @@ export class S3Fs implements DurableFs {
     this.local = o.local ?? defaultFs();
     const partSize = o.partSize ?? Number(env("CKPTKIT_S3_PART_SIZE_MB") ?? 16) * MIB;
     if (!Number.isFinite(partSize) || partSize < 5 * MIB) throw new FsError("EINVAL", "configure", "s3", `part size must be at least 5 MiB, got ${partSize} bytes`);
-    this.ctx = { client: this.client, partSize, queueSize: o.queueSize ?? 4, conditionalPut: undefined };
+    this.ctx = { client: this.client, partSize, queueSize: o.queueSize ?? 4, conditionalPut: undefined, checksum: checksumMode(o.checksum), checksumConfirmed: undefined };
     // dirSync/datasync: every acknowledged S3 mutation is already durable, so both are honest.
     this.capabilities = { dirSync: true, datasync: true, processAlive: this.local.capabilities.processAlive };
   }
@@ -59,6 +63,12 @@ export class S3Fs implements DurableFs {
   /** Whether the server refused or honoured conditional PUTs so far (undefined: not tried yet). */
   get conditionalPut(): boolean | undefined {
     return this.ctx.conditionalPut;
+  }
+
+  /** The checksum mode, and whether the server confirmed an x-amz-checksum-sha256 it was sent
+   *  (undefined: none sent yet, or mode off). */
+  get checksum(): { mode: S3ChecksumMode; confirmed: boolean | undefined } {
+    return { mode: this.ctx.checksum, confirmed: this.ctx.checksumConfirmed };
   }
 
   private loc(path: string, op: string): S3Location {
