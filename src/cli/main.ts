@@ -2,7 +2,7 @@
 // maps every error to its exit code with a one-line message, and never lets a stack trace out.
 import { parseArgs } from "node:util";
 import { detectRuntime } from "../../adapters/detect.ts";
-import { fsForPaths } from "../../adapters/fs-for-path.ts";
+import { S3_FLAGS, S3_FLAGS_HELP, fsForCommand } from "../../adapters/fs-for-path.ts";
 import { CkptError, CorruptionError, EnvironmentError, FsError, UsageError } from "../errors.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
@@ -26,11 +26,14 @@ function usage(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
     "exit codes: 0 ok, 1 damage found / nothing valid, 2 usage error, 3 I/O or environment error",
+    "s3://bucket/prefix paths: every command also takes --endpoint, --region, --profile, --s3-checksum",
   ].join("\n");
 }
 
 function commandHelp(c: Command): string {
-  return [`usage: ckpt ${c.usage}`, "", c.summary, ...(c.help ? ["", c.help] : [])].join("\n");
+  // Commands that take paths take the s3:// flags too.
+  const s3 = c.usage.includes("<") ? ["", S3_FLAGS_HELP] : [];
+  return [`usage: ckpt ${c.usage}`, "", c.summary, ...(c.help ? ["", c.help] : []), ...s3].join("\n");
 }
 
 /** Runs the CLI; returns the exit code. */
@@ -54,7 +57,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   try {
     const { values, positionals } = parseArgs({
       args: rest,
-      options: { ...command.options, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      options: { ...S3_FLAGS, ...command.options, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
       allowPositionals: true,
       strict: true,
     });
@@ -66,7 +69,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       positionals,
       values: values as CommandContext["values"],
       json: values.json === true,
-      fs: fsForPaths(positionals),
+      fs: fsForCommand(positionals, values),
       out: io.out,
       err: io.err,
       stderrIsTTY: io.stderrIsTTY,
