@@ -111,10 +111,19 @@ export async function scanContainer(h: FileHandle, path: string, options: ScanOp
   const veto = options.onHeader?.(header);
   if (veto !== undefined) return damage({ kind: "bad-header", offset: 0, length: HEADER_SIZE, message: veto });
 
+  // size() said the file holds header.totalSize bytes; a read that comes back short (the file
+  // shrank, or a handle whose size is wrong) is truncation there, not a reason to go on scanning
+  // a reused buffer for as many bytes as the header claims.
+  const short = (at: number, got: number) => damage({
+    kind: "truncated", offset: at + got, length: header.totalSize - (at + got),
+    message: `file ends at byte ${at + got} while being read; its size and header say ${header.totalSize}`,
+  });
+
   const sha = new Sha256Hasher();
   sha.update(head);
   const metaAndCrc = new Uint8Array(header.metaLength + META_CRC_SIZE);
-  await readFully(h, metaAndCrc, HEADER_SIZE);
+  const gotMeta = await readFully(h, metaAndCrc, HEADER_SIZE);
+  if (gotMeta < metaAndCrc.length) return short(HEADER_SIZE, gotMeta);
   sha.update(metaAndCrc);
   const metaBytes = metaAndCrc.subarray(0, header.metaLength);
   const storedMetaCrc = new DataView(metaAndCrc.buffer).getUint32(header.metaLength, true);
@@ -135,7 +144,8 @@ export async function scanContainer(h: FileHandle, path: string, options: ScanOp
   for (let i = 0; i < header.chunkCount; i++) {
     const len = Math.min(header.chunkSize, remaining);
     const piece = buf.subarray(0, CHUNK_HEADER_SIZE + len);
-    await readFully(h, piece, pos);
+    const gotChunk = await readFully(h, piece, pos);
+    if (gotChunk < piece.length) return short(pos, gotChunk);
     let st: number;
     let crc: number;
     if (piece.length <= k.io.length) {
@@ -168,7 +178,8 @@ export async function scanContainer(h: FileHandle, path: string, options: ScanOp
   }
 
   const trailer = new Uint8Array(TRAILER_SIZE);
-  await readFully(h, trailer, pos);
+  const gotTrailer = await readFully(h, trailer, pos);
+  if (gotTrailer < TRAILER_SIZE) return short(pos, gotTrailer);
   result.fileSha256 = sha.digest();
   k.io.set(trailer);
   const shaPtr = k.scratchPtr + 256;
