@@ -1,8 +1,9 @@
 // Store behaviour on the memory adapter: steps, group saves, latest/load, verify findings,
-// rollback and prune safety, member-name checks, the writer lock and dead-temp cleanup.
+// rollback and prune safety, member-name checks, the writer lock and dead-temp cleanup; every
+// single-byte flip of a saved checkpoint found and attributed; each finding kind produced on purpose.
 import assert from "node:assert/strict";
 import { MemoryFs } from "../adapters/memory.ts";
-import { CorruptionError, FsError, LockedError, UsageError } from "../src/errors.ts";
+import { CorruptionError, FormatVersionError, FsError, LockedError, UsageError } from "../src/errors.ts";
 import { applyCorruption, planCorruption } from "../src/corrupt.ts";
 import { openStore } from "../src/store/store.ts";
 import { manifestName, memberName } from "../src/store/layout.ts";
@@ -256,5 +257,153 @@ test("the builder assembles members and metadata into one ordinary save", async 
   assert.equal(new TextDecoder().decode(l.members.get("cfg.json")), '{"lr":1}');
   assert.throws(() => s.builder().add("a", enc.encode("1")).add("a", enc.encode("2")), UsageError);
   assert.throws(() => s.builder().add("../evil", enc.encode("1")), UsageError);
+  await s.close();
+});
+
+test("every single-byte flip of every file a save wrote is found by verify, naming that file; the checkpoints beside it are never reported", async () => {
+  const fs = await freshStoreFs();
+  const s = await memStore(fs);
+  await s.save(sources(members(21, ["a", "b"], 300)));
+  const before = new Set(await fs.readdir("/store"));
+  const target = await s.save(sources(members(22, ["weights.bin", "opt.bin"], 300)), { meta: { run: "flip" } });
+  const written = (await fs.readdir("/store")).filter((n) => !before.has(n)).sort();
+  assert.deepEqual(written, [manifestName(2), memberName(2, 0), memberName(2, 1)], "the save wrote a manifest and two members (the lock predates it)");
+  await s.save(sources(members(23, ["a", "b"], 300)));
+  assert.equal(target.step, 2);
+  assert.equal((await s.verify()).ok, true);
+
+  let flips = 0;
+  let bytes = 0;
+  for (const file of written) {
+    const path = `/store/${file}`;
+    const clean = fs.peek(path)!.slice();
+    bytes += clean.length;
+    const member = file === manifestName(2) ? undefined : file === memberName(2, 0) ? "weights.bin" : "opt.bin";
+    for (let i = 0; i < clean.length; i++) {
+      for (const mask of [0x01, 0x80]) {
+        const bad = clean.slice();
+        bad[i]! ^= mask;
+        fs.poke(path, bad);
+        const v = await s.verify();
+        const where = `${file} byte ${i}/${clean.length} ^0x${mask.toString(16)}`;
+        const hit = v.checkpoints.find((c) => c.step === 2)!;
+        assert.equal(hit.status, "corrupt", `${where}: ${JSON.stringify(hit.findings)}`);
+        assert.ok(hit.findings.length > 0, where);
+        for (const f of hit.findings) {
+          assert.equal(f.file, file, `${where}: a finding names ${f.file}`);
+          assert.equal(f.member, member, where);
+        }
+        for (const c of v.checkpoints.filter((c) => c.step !== 2)) {
+          assert.deepEqual([c.step, c.status, c.findings], [c.step, "valid", []], `${where}: an undamaged checkpoint was reported`);
+        }
+        assert.ok(v.findings.every((f) => f.step === 2), where);
+        flips++;
+      }
+    }
+    fs.poke(path, clean);
+  }
+  assert.equal(flips, 2 * bytes);
+  assert.ok(bytes > 3 * 300, `${bytes} bytes flipped over`);
+  assert.equal((await s.verify()).ok, true, "every byte was restored: no false positives after the sweep");
+  await s.close();
+});
+
+test("finding kinds sha-mismatch, missing-member and truncated each name the file, the member and the status", async () => {
+  const { readManifest } = await import("../src/store/check.ts");
+  const { encodeManifest } = await import("../src/format/manifest.ts");
+  const fs = await freshStoreFs();
+  const s = await memStore(fs);
+  await s.save(sources(members(31, ["a", "b"], 400)));
+  await s.save(sources(members(32, ["a", "b"], 400)));
+  const m0 = `/store/${memberName(2, 0)}`;
+  const m1 = `/store/${memberName(2, 1)}`;
+  const man = `/store/${manifestName(2)}`;
+  const clean = new Map([m0, m1, man].map((p) => [p, fs.peek(p)!.slice()]));
+  const restore = async () => {
+    for (const [p, b] of clean) {
+      if (!fs.peek(p)) await (await fs.open(p, { write: true, create: true })).close();
+      fs.poke(p, b);
+    }
+  };
+  const only = async () => {
+    const v = await s.verify();
+    assert.deepEqual(v.checkpoints.filter((c) => c.step !== 2).map((c) => c.status), ["valid"]);
+    const c = v.checkpoints.find((x) => x.step === 2)!;
+    assert.equal(c.findings.length, 1, JSON.stringify(c.findings));
+    assert.equal((await s.latest())?.step, 1, "latest falls back past it");
+    return { status: c.status, f: c.findings[0]! };
+  };
+  const pick = (f: { kind: string; file: string; member?: string; offset: number; length: number; step: number }) =>
+    ({ kind: f.kind, file: f.file, member: f.member, offset: f.offset, length: f.length, step: f.step });
+
+  // sha-mismatch (1): the SHA-256 in a member's trailer is damaged; every CRC still holds.
+  const size1 = clean.get(m1)!.length;
+  const shaByte = clean.get(m1)!.slice();
+  shaByte[size1 - 1]! ^= 0x01;
+  fs.poke(m1, shaByte);
+  let r = await only();
+  assert.equal(r.status, "corrupt");
+  assert.deepEqual(pick(r.f), { kind: "sha-mismatch", file: memberName(2, 1), member: "b", offset: size1 - 48, length: 48, step: 2 });
+  await restore();
+
+  // sha-mismatch (2): the member is intact, but the (re-sealed, valid) manifest records another SHA-256.
+  const { manifest } = await readManifest(fs, "/store", 2);
+  manifest!.members[0]!.fileSha256[0]! ^= 0xff;
+  fs.poke(man, encodeManifest(manifest!));
+  r = await only();
+  assert.equal(r.status, "corrupt");
+  assert.deepEqual(pick(r.f), { kind: "sha-mismatch", file: memberName(2, 0), member: "a", offset: 0, length: clean.get(m0)!.length, step: 2 });
+  await restore();
+
+  // missing-member: a member file the manifest lists is gone (a torn state, not corruption).
+  await fs.unlink(m1);
+  r = await only();
+  assert.equal(r.status, "torn");
+  assert.deepEqual(pick(r.f), { kind: "missing-member", file: memberName(2, 1), member: "b", offset: 0, length: 0, step: 2 });
+  await restore();
+
+  // truncated: a member cut short after its header, inside its header, and the manifest cut short.
+  const size0 = clean.get(m0)!.length;
+  for (const keep of [size0 - 10, size0 - 48, 30]) {
+    fs.poke(m0, clean.get(m0)!.slice(0, keep));
+    r = await only();
+    assert.equal(r.status, "torn", `member cut to ${keep}`);
+    const length = keep >= 64 ? size0 - keep : 64 - keep;
+    assert.deepEqual(pick(r.f), { kind: "truncated", file: memberName(2, 0), member: "a", offset: keep, length, step: 2 }, `member cut to ${keep}`);
+    await restore();
+  }
+  const sizeM = clean.get(man)!.length;
+  fs.poke(man, clean.get(man)!.slice(0, sizeM - 1));
+  r = await only();
+  assert.equal(r.status, "torn");
+  assert.deepEqual(pick(r.f), { kind: "truncated", file: manifestName(2), member: undefined, offset: sizeM - 1, length: 1, step: 2 });
+  await restore();
+
+  assert.equal((await s.verify()).ok, true);
+  await s.close();
+});
+
+test("a member stamped with an older (0) or newer (2) format version: verify and rollback refuse with EVERSION and move nothing", async () => {
+  const { crc32 } = await import("../src/hash.ts");
+  const fs = await freshStoreFs();
+  const s = await memStore(fs);
+  await s.save([{ name: "a", data: enc.encode("one") }]);
+  await s.save([{ name: "a", data: enc.encode("two") }]);
+  const path = `/store/${memberName(2, 0)}`;
+  const clean = fs.peek(path)!.slice();
+  for (const version of [0, 2]) {
+    const b = clean.slice();
+    const dv = new DataView(b.buffer);
+    dv.setUint16(8, version, true);
+    dv.setUint32(60, crc32(b.subarray(0, 60)), true);
+    fs.poke(path, b);
+    const isVersion = (e: unknown) => e instanceof FormatVersionError && e.code === "EVERSION" && new RegExp(`version ${version} `).test(e.message);
+    await assert.rejects(s.verify(), isVersion);
+    await assert.rejects(s.rollback(), isVersion);
+    assert.equal(fs.peek("/store/.quarantine"), undefined);
+    assert.deepEqual(fs.peek(path), b, "the file was neither moved nor changed");
+  }
+  fs.poke(path, clean);
+  assert.equal((await s.verify()).ok, true);
   await s.close();
 });
