@@ -1,15 +1,20 @@
 // The store on a real S3-compatible server (Swift + s3api from scripts/s3-server.sh, started by
 // scripts/test-s3.sh, which sets CKPTKIT_S3_ENDPOINT): the adapter's file semantics, the store
-// suite (save, latest, load, verify, rollback, prune, lock), a multipart member, and the CLI.
-// The faults are in s3-faults.test.ts.
+// suite (save, latest, load, verify, rollback, prune, lock), a multipart member, the CLI and its
+// s3 flags, and the checksum modes. Malformed s3:// paths are checked without a server. The
+// faults are in s3-faults.test.ts.
 import assert from "node:assert/strict";
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
-import { FsError, LockedError } from "../src/errors.ts";
+import { Buffer } from "node:buffer";
+import { fsForPath } from "../adapters/fs-for-path.ts";
+import { s3UrlProblem } from "../adapters/s3-path.ts";
+import { FsError, LockedError, UsageError } from "../src/errors.ts";
+import { sha256 } from "../src/hash.ts";
 import { readFile } from "../src/fs-util.ts";
 import { openStore } from "../src/store/store.ts";
 import { randomBytes, rng, test } from "./kit.ts";
 import { equalMembers, members, sources } from "./lib/store-helpers.ts";
-import { BUCKET, ENDPOINT, MIB, cleanup, client, ensureBucket, freshPrefix, getObject, keys, putObject, s3fs, url } from "./lib/s3.ts";
+import { BUCKET, ENDPOINT, MIB, type WireRequest, cleanup, client, ensureBucket, freshPrefix, getObject, keys, putObject, s3fs, url } from "./lib/s3.ts";
 import { requireServer } from "./lib/s3-gate.ts";
 
 const enc = new TextEncoder();
@@ -204,9 +209,33 @@ s3test("store: a 20 MiB member goes up as a multipart upload, loads and verifies
   }
 });
 
+/** Runs the CLI in this process with `vars` set (undefined: unset) in the environment. */
+async function cli(vars: Record<string, string | undefined>, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { main } = await import("../src/cli/main.ts");
+  const { tmpdir } = await import("node:os");
+  const saved = new Map(Object.keys(vars).map((k) => [k, process.env[k]]));
+  for (const [k, v] of Object.entries(vars)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  const out: string[] = [];
+  const err: string[] = [];
+  try {
+    const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), stderrIsTTY: false, self: [], tmpdir: tmpdir(), readStdin: async () => new Uint8Array(0) });
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+/** The standard AWS environment for the local server (what scripts/s3-server.sh env prints). */
+const AWS_ENV = { AWS_ENDPOINT_URL_S3: ENDPOINT, AWS_ENDPOINT_URL: undefined, AWS_ACCESS_KEY_ID: "test:tester", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1", AWS_PROFILE: undefined, CKPTKIT_S3_CHECKSUM: undefined };
+
 if (requireServer("s3: cli")) {
   test("s3: the CLI saves local files into s3://, finds latest, restores to a local directory, and corrupt + verify see damage", async () => {
-    const { main } = await import("../src/cli/main.ts");
     const { mkdtempSync, writeFileSync, readFileSync, rmSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
     const c = client();
@@ -214,14 +243,7 @@ if (requireServer("s3: cli")) {
     const p = freshPrefix("cli");
     const dir = mkdtempSync(`${tmpdir()}/ckpt-s3-`);
     // The CLI takes its endpoint and credentials from the standard AWS environment.
-    const saved = { ...process.env };
-    Object.assign(process.env, { AWS_ENDPOINT_URL_S3: ENDPOINT, AWS_ACCESS_KEY_ID: "test:tester", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
-    const run = async (...argv: string[]) => {
-      const out: string[] = [];
-      const err: string[] = [];
-      const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), stderrIsTTY: false, self: [], tmpdir: tmpdir(), readStdin: async () => new Uint8Array(0) });
-      return { code, out: out.join("\n"), err: err.join("\n") };
-    };
+    const run = (...argv: string[]) => cli(AWS_ENV, ...argv);
     try {
       writeFileSync(`${dir}/a.bin`, "alpha");
       writeFileSync(`${dir}/b.bin`, "beta");
@@ -243,10 +265,227 @@ if (requireServer("s3: cli")) {
       const none = await run("latest", store, "--json");
       assert.deepEqual([none.code, JSON.parse(none.out).step], [1, null]);
     } finally {
-      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-      Object.assign(process.env, saved);
+      rmSync(dir, { recursive: true, force: true });
+      await cleanup(c, p);
+    }
+  });
+
+  test("s3: CLI flags: --endpoint works with no endpoint in the environment and overrides one that is there; --profile and --region override AWS_* variables", async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const c = client();
+    await ensureBucket(c);
+    const p = freshPrefix("flags");
+    const dir = mkdtempSync(`${tmpdir()}/ckpt-s3-flags-`);
+    try {
+      writeFileSync(`${dir}/m.bin`, "model bytes");
+      const store = url(p, "store");
+      const noEndpoint = { ...AWS_ENV, AWS_ENDPOINT_URL_S3: undefined };
+      const s1 = await cli(noEndpoint, "save", store, `${dir}/m.bin`, "--endpoint", ENDPOINT!, "--json");
+      assert.equal(s1.code, 0, s1.err);
+      assert.equal(JSON.parse(s1.out).step, 1);
+      // The flag wins over an environment that points somewhere dead.
+      const dead = { ...AWS_ENV, AWS_ENDPOINT_URL_S3: "http://127.0.0.1:9" };
+      const l = await cli(dead, "latest", store, "--endpoint", ENDPOINT!, "--region", "us-east-1", "--json");
+      assert.equal(l.code, 0, l.err);
+      assert.deepEqual([JSON.parse(l.out).step, JSON.parse(l.out).files], [1, ["m.bin"]]);
+      const viaEnvDead = await cli(dead, "latest", store, "--json");
+      assert.equal(viaEnvDead.code, 3, "without the flag the dead endpoint from the environment is used");
+      // --profile: credentials from a shared credentials file (read locally, no network), over
+      // wrong keys in AWS_ACCESS_KEY_ID; and nothing but one-line messages on stderr.
+      writeFileSync(`${dir}/credentials`, "[ckpt-local]\naws_access_key_id = test:tester\naws_secret_access_key = testing\n");
+      writeFileSync(`${dir}/config`, "[profile ckpt-local]\nregion = us-east-1\n");
+      const wrongKeys = { ...noEndpoint, AWS_ACCESS_KEY_ID: "test:nobody", AWS_SECRET_ACCESS_KEY: "wrong", AWS_REGION: undefined, AWS_SHARED_CREDENTIALS_FILE: `${dir}/credentials`, AWS_CONFIG_FILE: `${dir}/config` };
+      const denied = await cli(wrongKeys, "list", store, "--endpoint", ENDPOINT!);
+      assert.equal(denied.code, 3, "the wrong keys from the environment are refused");
+      const withProfile = await cli(wrongKeys, "list", store, "--endpoint", ENDPOINT!, "--profile", "ckpt-local", "--json");
+      assert.equal(withProfile.code, 0, withProfile.err);
+      assert.equal(withProfile.err, "");
+      const s2 = await cli(wrongKeys, "save", store, `${dir}/m.bin`, "--endpoint", ENDPOINT!, "--profile", "ckpt-local", "--region", "us-east-1", "--json");
+      assert.equal(s2.code, 0, s2.err);
+      assert.equal(JSON.parse(s2.out).step, 2);
+      const missing = await cli(wrongKeys, "list", store, "--endpoint", ENDPOINT!, "--profile", "no-such-profile");
+      assert.equal(missing.code, 3, "a profile that does not exist is an environment error");
+      assert.equal(missing.err.split("\n").length, 1, missing.err);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await cleanup(c, p);
+    }
+  });
+
+  test("s3: CLI --s3-checksum: off saves; sha256 on this server (Swift 2.30 ignores the header) fails with one line, exit 3, and leaves no checkpoint or lock; auto saves", async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const c = client();
+    await ensureBucket(c);
+    const p = freshPrefix("cksum-cli");
+    const dir = mkdtempSync(`${tmpdir()}/ckpt-s3-ck-`);
+    try {
+      writeFileSync(`${dir}/m.bin`, "weights");
+      const store = url(p, "store");
+      const off = await cli(AWS_ENV, "save", store, `${dir}/m.bin`, "--s3-checksum", "off", "--json");
+      assert.equal(off.code, 0, off.err);
+      const strict = await cli(AWS_ENV, "save", store, `${dir}/m.bin`, "--s3-checksum", "sha256", "--json");
+      assert.equal(strict.code, 3, strict.err);
+      assert.equal(JSON.parse(strict.out).error.code, "ENOTSUP");
+      assert.match(strict.err, /^ckpt save: .*x-amz-checksum-sha256.*--s3-checksum off or auto/);
+      assert.equal(strict.err.split("\n").length, 1, strict.err);
+      const fromEnv = await cli({ ...AWS_ENV, CKPTKIT_S3_CHECKSUM: "sha256" }, "save", store, `${dir}/m.bin`);
+      assert.equal(fromEnv.code, 3, "CKPTKIT_S3_CHECKSUM=sha256 does the same");
+      const left = await keys(c, `${p}/store`);
+      assert.deepEqual(left.filter((k) => k !== ""), ["step-0000000000000001.manifest", "step-0000000000000001.member-0"], "no lock and no step 2 left behind");
+      const auto = await cli(AWS_ENV, "save", store, `${dir}/m.bin`, "--s3-checksum", "auto", "--json");
+      assert.equal(auto.code, 0, auto.err);
+      assert.equal(JSON.parse(auto.out).step, 2);
+      const bad = await cli({ ...AWS_ENV, CKPTKIT_S3_CHECKSUM: "md5" }, "list", store);
+      assert.equal(bad.code, 3, "a bad CKPTKIT_S3_CHECKSUM is a configuration error");
+      assert.match(bad.err, /CKPTKIT_S3_CHECKSUM must be off, sha256, auto/);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
       await cleanup(c, p);
     }
   });
 }
+
+// Checksums on the wire: what the client sends is checked here; whether a server verifies it is
+// the server's part (Swift 2.30 does not; checksumServer plays one that does, see lib/s3.ts).
+
+/** base64 SHA-256 of a request body, as x-amz-checksum-sha256 carries it. */
+function b64sha(body: unknown): string {
+  assert.ok(body instanceof Uint8Array, "a checksummed body is bytes, not a stream (no aws-chunked trailer)");
+  return Buffer.from(sha256(body)).toString("base64");
+}
+
+const UPLOADS = new Set(["PutObjectCommand", "UploadPartCommand"]);
+const sums = (wire: WireRequest[]) => wire.filter((r) => UPLOADS.has(r.command)).map((r) => [r.command, r.key?.replace(/^.*\//, ""), r.headers["x-amz-checksum-sha256"] !== undefined] as const);
+
+s3test("checksum off (the default): no checksum header on any upload; the store works", async (p) => {
+  const wire: WireRequest[] = [];
+  const fs = s3fs({ checksum: "off", onWire: (r) => wire.push(r), partSize: 5 * MIB });
+  const s = await openStore(url(p, "store"), { fs });
+  try {
+    const m = members(40, ["a", "b"], 3000);
+    await s.save(sources(m));
+    await s.save([{ name: "big", data: randomBytes(6 * MIB, rng(41)) }]);
+    assert.ok(equalMembers((await s.load(1)).members, m));
+  } finally {
+    await s.close();
+  }
+  assert.ok(wire.some((r) => r.command === "UploadPartCommand"), "a multipart upload happened");
+  assert.deepEqual(wire.filter((r) => Object.keys(r.headers).some((h) => h.startsWith("x-amz-checksum") || h === "x-amz-sdk-checksum-algorithm")).map((r) => r.command), []);
+  assert.equal(fs.checksum.confirmed, undefined);
+});
+
+s3test("checksum sha256 on Swift 2.30: the upload carries the right SHA-256, the server stores without confirming it, the create fails ENOTSUP and its object is removed", async (p) => {
+  const wire: WireRequest[] = [];
+  const fs = s3fs({ checksum: "sha256", onWire: (r) => wire.push(r) });
+  await assert.rejects(openStore(url(p, "store"), { fs }), (e: unknown) => e instanceof FsError && e.errno === "ENOTSUP" && /without confirming its x-amz-checksum-sha256/.test(e.message));
+  const puts = wire.filter((r) => r.command === "PutObjectCommand" && r.headers["x-amz-checksum-sha256"]);
+  assert.ok(puts.length > 0, "the lock PUT carried a checksum");
+  for (const r of puts) assert.equal(r.headers["x-amz-checksum-sha256"], b64sha(r.body));
+  assert.equal(fs.checksum.confirmed, false);
+  assert.deepEqual((await keys(client(), `${p}/store`)).filter((k) => k !== ""), [], "the lock object it created is gone");
+  // Raw handles too: a small object and a multipart one.
+  const big = s3fs({ checksum: "sha256", partSize: 5 * MIB });
+  const h = await big.open(url(p, "mp"), { write: true, create: true, truncate: true });
+  const data = randomBytes(6 * MIB, rng(42));
+  await h.write(data, 0);
+  await assert.rejects(h.sync(), (e: unknown) => e instanceof FsError && e.errno === "ENOTSUP" && /multipart upload without confirming/.test(e.message));
+  await h.close().catch(() => {});
+});
+
+s3test("checksum auto on Swift 2.30: the first upload (the lock) carries one, the server does not confirm it, later uploads carry none; saves and loads work", async (p) => {
+  const wire: WireRequest[] = [];
+  const fs = s3fs({ checksum: "auto", onWire: (r) => wire.push(r), partSize: 5 * MIB });
+  const s = await openStore(url(p, "store"), { fs });
+  try {
+    const m = members(43, ["a"], 4000);
+    await s.save(sources(m));
+    const big = randomBytes(6 * MIB + 7, rng(44));
+    await s.save([{ name: "big", data: big }]);
+    assert.ok(equalMembers((await s.load(1)).members, m));
+    assert.ok(equalMembers((await s.load(2)).members, new Map([["big", big]])));
+  } finally {
+    await s.close();
+  }
+  assert.equal(fs.checksum.confirmed, false);
+  const sent = sums(wire).filter(([, , has]) => has);
+  // The lock's PUT, with If-None-Match (Swift answers 501, and either header could be the one
+  // refused) and again without; every later upload carries none.
+  assert.deepEqual(sent.map(([, key]) => key), [".lock", ".lock"], "only the first upload (the lock) carried a checksum");
+  assert.equal(fs.conditionalPut, false, "If-None-Match was still learned to be unsupported");
+});
+
+s3test("checksum auto and sha256 where the server confirms checksums (played): every PUT and part carries the right SHA-256, the multipart upload too; the store works", async (p) => {
+  for (const mode of ["auto", "sha256"] as const) {
+    const wire: WireRequest[] = [];
+    const fs = s3fs({ checksum: mode, onWire: (r) => wire.push(r), checksumServer: "confirm", partSize: 5 * MIB });
+    const s = await openStore(url(p, `store-${mode}`), { fs });
+    const big = randomBytes(11 * MIB, rng(45));
+    try {
+      await s.save(sources(members(46, ["a", "b"], 2000)));
+      await s.save([{ name: "big", data: big }]);
+      assert.ok(equalMembers((await s.load(2)).members, new Map([["big", big]])));
+    } finally {
+      await s.close();
+    }
+    assert.equal(fs.checksum.confirmed, true, mode);
+    const uploads = wire.filter((r) => UPLOADS.has(r.command) && !r.key?.endsWith("/"));
+    assert.ok(uploads.filter((r) => r.command === "UploadPartCommand").length >= 3, `${mode}: a multipart upload of 3 parts`);
+    for (const r of uploads) assert.equal(r.headers["x-amz-checksum-sha256"], b64sha(r.body), `${mode}: ${r.command} ${r.key}`);
+    assert.ok(wire.some((r) => r.command === "CreateMultipartUploadCommand" && r.headers["x-amz-checksum-algorithm"] === "SHA256"), `${mode}: the multipart upload was created for SHA-256`);
+  }
+});
+
+s3test("checksum where the server refuses the header (played, 501 before it is applied): sha256 fails ENOTSUP storing nothing; auto retries once without and works", async (p) => {
+  const strict = s3fs({ checksum: "sha256", checksumServer: "refuse" });
+  await assert.rejects(openStore(url(p, "strict"), { fs: strict }), (e: unknown) => e instanceof FsError && e.errno === "ENOTSUP" && /refused x-amz-checksum-sha256/.test(e.message));
+  assert.deepEqual((await keys(client(), `${p}/strict`)).filter((k) => k !== ""), []);
+  const wire: WireRequest[] = [];
+  const fs = s3fs({ checksum: "auto", checksumServer: "refuse", onWire: (r) => wire.push(r) });
+  const s = await openStore(url(p, "auto"), { fs });
+  try {
+    const m = members(47, ["a"], 3000);
+    await s.save(sources(m));
+    assert.ok(equalMembers((await s.load()).members, m));
+  } finally {
+    await s.close();
+  }
+  assert.equal(fs.checksum.confirmed, false);
+  // The lock's PUT: refused with If-None-Match and checksum, refused with the checksum alone;
+  // then If-None-Match alone (Swift: 501) and plain. No checksum after that.
+  assert.deepEqual(sums(wire).filter(([, , has]) => has).map(([, key]) => key), [".lock", ".lock"], "two refused attempts, then none");
+  assert.ok(sums(wire).filter(([, , has]) => !has).length >= 3, "the save's uploads went without");
+});
+
+// Malformed s3:// paths are usage errors (exit 2), whatever the server; no server needed.
+test("s3 paths: a missing or impossible bucket is a usage error (exit 2) with a one-line reason, for every command and for fsForPath", async () => {
+  for (const [path, why] of [
+    ["s3://", /names no bucket/],
+    ["s3:/", /names no bucket/],
+    ["s3:///prefix", /names no bucket/],
+    ["s3://my bucket/x", /'my bucket' is not a bucket name/],
+    ["s3://b/x", /'b' is not a bucket name/],
+    ["s3://-bucket/x", /is not a bucket name/],
+    ["s3://bucket?x=1/p", /is not a bucket name/],
+    ["s3://user@bucket/p", /is not a bucket name/],
+    ["S3://bucket/p", /lower case/],
+  ] as const) {
+    for (const argv of [["list", path], ["latest", path, "--json"], ["verify", path], ["save", path, "README.md"], ["restore", path, "/nonexistent-out"], ["rollback", path], ["inspect", path]]) {
+      const r = await cli({}, ...argv);
+      assert.equal(r.code, 2, `${argv.join(" ")}: ${r.err}`);
+      assert.match(r.err, why, argv.join(" "));
+      assert.match(r.err, /^ckpt \w+: .*\nusage: ckpt /, argv.join(" "));
+      if (argv.includes("--json")) assert.equal(JSON.parse(r.out).error.exit, 2);
+    }
+    assert.throws(() => fsForPath(path), (e: unknown) => e instanceof UsageError && why.test(e.message), path);
+  }
+  for (const ok of ["s3://bucket", "s3://my.bucket-1/a/b", "s3://Legacy_Bucket/x", "s3:/bucket/x", "./s3:x", "s3:relative"]) assert.equal(s3UrlProblem(ok), undefined, ok);
+  // s3 flags without an s3:// path, and bad flag values, are usage errors too.
+  for (const argv of [["list", "/tmp", "--endpoint", "http://127.0.0.1:1"], ["list", "/tmp", "--s3-checksum", "off"], ["list", "s3://bucket/p", "--endpoint", "ftp://x"], ["list", "s3://bucket/p", "--endpoint", "not a url"], ["list", "s3://bucket/p", "--s3-checksum", "md5"], ["list", "s3://bucket/p", "--region", "eu west"]]) {
+    const r = await cli({}, ...argv);
+    assert.equal(r.code, 2, `${argv.join(" ")}: ${r.err}`);
+  }
+  const help = await cli({}, "list", "--help");
+  for (const flag of ["--endpoint", "--region", "--profile", "--s3-checksum"]) assert.ok(help.out.includes(flag), flag);
+});

@@ -4,6 +4,7 @@
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { makeClient } from "../../adapters/s3-client.ts";
 import { S3Fs } from "../../adapters/s3.ts";
+import type { S3ChecksumMode } from "../../adapters/s3-options.ts";
 import { env } from "../../adapters/s3-client.ts";
 import { runtime } from "../kit.ts";
 
@@ -37,12 +38,30 @@ export function freshPrefix(label: string): string {
 /** "before": the request fails unsent; "after": the server applies it and the answer is lost. */
 export type Fault = (command: string, input: { Key?: string }) => boolean | "before" | "after";
 
+/** A request as it goes on the wire (after the SDK added checksum headers). */
+export interface WireRequest { command: string; key: string | undefined; headers: Record<string, string>; body: unknown }
+
+export interface S3FsTestOptions {
+  partSize?: number;
+  fault?: Fault;
+  checksum?: S3ChecksumMode;
+  /** Sees every request as sent (headers lower-cased). */
+  onWire?: (r: WireRequest) => void;
+  /**
+   * Plays a server that supports x-amz-checksum-sha256 on top of the real one (Swift 2.30 ignores
+   * the header): "confirm" echoes a checksum it was sent in the answer, as AWS and MinIO do
+   * (for a multipart upload: in CompleteMultipartUpload's answer);
+   * "refuse" answers a request carrying one with 501 NotImplemented before it reaches the server.
+   */
+  checksumServer?: "confirm" | "refuse";
+}
+
 /**
  * An S3Fs on its own client. A `fault` that returns true (or "before") for a request makes it fail
  * before it is sent, as a dropped connection would; "after" lets the server apply it and then
  * fails it anyway (the ambiguous case: the writer cannot know it happened).
  */
-export function s3fs(o: { partSize?: number; fault?: Fault } = {}): S3Fs {
+export function s3fs(o: S3FsTestOptions = {}): S3Fs {
   const c = client();
   if (o.fault) {
     const fault = o.fault;
@@ -59,7 +78,39 @@ export function s3fs(o: { partSize?: number; fault?: Fault } = {}): S3Fs {
       { step: "initialize", name: "ckptkitFaultInjection" },
     );
   }
-  return new S3Fs({ client: c, partSize: o.partSize });
+  if (o.onWire || o.checksumServer) {
+    const { onWire, checksumServer } = o;
+    let partsWithChecksum = 0;
+    c.middlewareStack.add(
+      (next, context) => async (args) => {
+        const command = (context as { commandName?: string }).commandName ?? "";
+        const req = args.request as { headers: Record<string, string>; body: unknown };
+        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), v]));
+        onWire?.({ command, key: (args.input as { Key?: string }).Key, headers, body: req.body });
+        const sum = headers["x-amz-checksum-sha256"];
+        if (sum && checksumServer === "refuse") {
+          throw Object.assign(new Error("A header you provided implies functionality that is not implemented."), { name: "NotImplemented", Code: "NotImplemented", $metadata: { httpStatusCode: 501 } });
+        }
+        const out = await next(args);
+        if (checksumServer === "confirm") {
+          // Parts are not echoed: lib-storage would then list each part's checksum in
+          // CompleteMultipartUpload, as AWS expects, and Swift 2.30 refuses that XML (MalformedXML).
+          const output = out.output as { ChecksumSHA256?: string };
+          if (sum && command === "UploadPartCommand") {
+            partsWithChecksum++;
+          } else if (sum) {
+            output.ChecksumSHA256 = sum;
+          } else if (command === "CompleteMultipartUploadCommand" && partsWithChecksum > 0) {
+            output.ChecksumSHA256 = `composite-${partsWithChecksum}`;
+            partsWithChecksum = 0;
+          }
+        }
+        return out;
+      },
+      { step: "finalizeRequest", name: "ckptkitWire" },
+    );
+  }
+  return new S3Fs({ client: c, partSize: o.partSize, checksum: o.checksum });
 }
 
 export function url(prefix: string, name = ""): string {
