@@ -1,13 +1,14 @@
 // The `ckpt log` commands as a child process of the runtime under test, beyond the round trip in
 // cli.test.ts: a torn tail that replay reports but leaves alone and append cuts; repair keeping
-// the damaged bytes exactly; truncate on a rotated log; garbage segments; missing directories.
+// the damaged bytes exactly; a tail too long to be torn (the torn-tail rule) treated as damage;
+// truncate on a rotated log; garbage segments; missing directories.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { defaultFs } from "../adapters/detect.ts";
-import { RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, encodeSegmentHeader, segmentName } from "../src/wal/format.ts";
+import { MAX_BATCH_BYTES, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, encodeSegmentHeader, segmentName } from "../src/wal/format.ts";
 import { openLog } from "../src/wal/log.ts";
-import { runtime, test } from "./kit.ts";
+import { randomBytes, rng, runtime, test } from "./kit.ts";
 import { ckpt, noCrash } from "./lib/cli.ts";
 
 interface Report { recovered: number; discarded: number; lastSequence: number; truncatedBytes: number; damage: { sequence: number; offset: number; reason: string } | null }
@@ -78,6 +79,59 @@ test(`log cli (${runtime}): repair keeps every damaged byte in a side file and t
   } finally { t.done(); }
 });
 
+test(`log cli (${runtime}): bytes after the last record are cut only up to what one batch could tear; more is damage that repair keeps`, () => {
+  const t = tmp();
+  try {
+    const log = `${t.dir}/lg`;
+    for (let i = 1; i <= 3; i++) assert.equal(ckpt(["log", "append", log, "-", "--json"], { input: `record ${i}` }).json().sequence, i);
+    const seg = `${log}/${segmentName(1)}`;
+    const good = new Uint8Array(readFileSync(seg));
+    const garbage = randomBytes(MAX_BATCH_BYTES + 1, rng(2024));
+    // One batch's worth of random bytes can be a torn group commit: reported as torn, cut by append.
+    writeFileSync(seg, concat(good, garbage.subarray(0, MAX_BATCH_BYTES)));
+    const torn = replay(log);
+    assert.deepEqual({ recovered: torn.recovered, truncatedBytes: torn.truncatedBytes, damage: torn.damage }, { recovered: 3, truncatedBytes: MAX_BATCH_BYTES, damage: null });
+    const cut = ckpt(["log", "append", log, "-", "--json"], { input: "record 4" });
+    assert.equal(cut.code, 0, cut.stderr);
+    assert.deepEqual(cut.json(), { sequence: 4, bytes: 8, log, truncatedBytes: MAX_BATCH_BYTES });
+    const four = new Uint8Array(readFileSync(seg));
+    // One byte more cannot be: damage. Replay reports it and leaves it; append refuses (exit 1).
+    const bad = concat(four, garbage);
+    writeFileSync(seg, bad);
+    const r = replay(log);
+    assert.deepEqual({ recovered: r.recovered, discarded: r.discarded, lastSequence: r.lastSequence, truncatedBytes: r.truncatedBytes },
+      { recovered: 4, discarded: 0, lastSequence: 4, truncatedBytes: 0 });
+    assert.deepEqual({ sequence: r.damage?.sequence, offset: r.damage?.offset }, { sequence: 5, offset: four.length });
+    assert.match(r.damage!.reason, /not a torn write/);
+    assert.deepEqual(new Uint8Array(readFileSync(seg)), bad, "replay never modifies the log");
+    const refused = ckpt(["log", "append", log, "-", "--json"], { input: "record 5" });
+    noCrash(refused);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /ckpt log repair/);
+    assert.deepEqual(new Uint8Array(readFileSync(seg)), bad, "a refused append cuts nothing");
+    // Repair moves the bytes into its side file, exactly; then the log appends again.
+    const fixed = ckpt(["log", "repair", log, "--json"]);
+    assert.equal(fixed.code, 0, fixed.stderr);
+    const rep = fixed.json<{ repaired: boolean; truncatedBytes: number; sideFiles: string[]; lastSequence: number }>();
+    assert.deepEqual({ repaired: rep.repaired, truncatedBytes: rep.truncatedBytes, lastSequence: rep.lastSequence, sides: rep.sideFiles.length },
+      { repaired: true, truncatedBytes: garbage.length, lastSequence: 4, sides: 1 });
+    assert.deepEqual(new Uint8Array(readFileSync(`${log}/${rep.sideFiles[0]}`)), garbage, "the side file holds the bytes exactly");
+    assert.deepEqual(new Uint8Array(readFileSync(seg)), four);
+    const after = replay(log);
+    assert.deepEqual({ recovered: after.recovered, truncatedBytes: after.truncatedBytes, damage: after.damage }, { recovered: 4, truncatedBytes: 0, damage: null });
+    const again = ckpt(["log", "append", log, "-", "--json"], { input: "record 5" });
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(again.json(), { sequence: 5, bytes: 8, log, truncatedBytes: 0 });
+  } finally { t.done(); }
+});
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 test(`log cli (${runtime}): truncate --before removes only whole segments that precede it`, async () => {
   const t = tmp();
   try {
@@ -114,7 +168,7 @@ test(`log cli (${runtime}): garbage segments and missing directories`, () => {
     writeFileSync(`${log}/${segmentName(2)}`, garbage);
     const r = replay(log);
     assert.equal(r.recovered, 1);
-    assert.equal(r.damage, null, "garbage after the last record of the last segment is a torn tail");
+    assert.equal(r.damage, null, "garbage after the last record of the last segment, no longer than a batch, is a torn tail");
     assert.equal(r.truncatedBytes, garbage.length - SEGMENT_HEADER_SIZE);
     for (const sub of [["replay"], ["truncate", "--before", "2"], ["repair"]]) {
       const m = ckpt(["log", sub[0]!, `${t.dir}/missing`, ...sub.slice(1)]);

@@ -16,6 +16,14 @@ export const SEGMENT_HEADER_SIZE = 32;
 export const RECORD_HEADER_SIZE = 20;
 /** A record payload may not exceed this: a larger length field is damage, never an allocation. */
 export const MAX_RECORD_PAYLOAD = 64 << 20;
+/**
+ * The most bytes one group commit writes, unless it is a single record larger than this, which
+ * goes alone (its header says its length). The writer refuses a larger `maxBatchBytes`. The
+ * reader relies on it: bytes after the last good record can be a torn write only if the write
+ * in flight could have been that long (the torn-tail rule, docs/LOG.md). Lowering it would make
+ * tears left by older writers look like damage; raising it weakens what the reader can prove.
+ */
+export const MAX_BATCH_BYTES = 8 << 20;
 
 export const RECORD_DATA = 1;
 /** Ties a log position to a store checkpoint: payload = step u64. */

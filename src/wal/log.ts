@@ -10,7 +10,7 @@ import { dirname, join } from "../path.ts";
 import { StoreLock } from "../store/lock.ts";
 import { defaultFs } from "../../adapters/detect.ts";
 import {
-  MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_MARKER, SEGMENT_HEADER_SIZE,
+  MAX_BATCH_BYTES, MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_MARKER, SEGMENT_HEADER_SIZE,
   encodeBatch, encodeRecordInto, encodeSegmentHeader, segmentName,
 } from "./format.ts";
 import { type LogRecord, type ScanReport, listSegments, scanLog } from "./scan.ts";
@@ -25,7 +25,10 @@ export interface LogOptions {
   maxSegmentBytes?: number;
   /** Most records one group commit takes (default 4096). */
   maxBatchRecords?: number;
-  /** Most bytes one group commit takes (default 8 MiB; a single larger record still goes alone). */
+  /**
+   * Most bytes one group commit writes (default and maximum MAX_BATCH_BYTES, 8 MiB; a single
+   * larger record goes alone). Replay relies on the maximum to tell a torn tail from damage.
+   */
   maxBatchBytes?: number;
   /** Create the directory if missing (default true). */
   create?: boolean;
@@ -67,6 +70,13 @@ export class Log {
 
   static async open(dir: string, options: LogOptions = {}): Promise<Log> {
     const fs = options.fs ?? defaultFs();
+    const maxBatchRecords = options.maxBatchRecords ?? 4096;
+    const maxBatchBytes = options.maxBatchBytes ?? MAX_BATCH_BYTES;
+    if (!Number.isSafeInteger(maxBatchRecords) || maxBatchRecords < 1) throw new UsageError(`maxBatchRecords must be a whole number ≥ 1, got ${maxBatchRecords}`);
+    // The torn-tail rule (docs/LOG.md) trusts that no group commit writes more than this.
+    if (!Number.isSafeInteger(maxBatchBytes) || maxBatchBytes < 1 || maxBatchBytes > MAX_BATCH_BYTES) {
+      throw new UsageError(`maxBatchBytes must be a whole number from 1 to ${MAX_BATCH_BYTES}, got ${maxBatchBytes}`);
+    }
     const st = await fs.stat(dir);
     if (!st) {
       if (options.create === false) throw new FsError("ENOENT", "open log", dir);
@@ -82,8 +92,8 @@ export class Log {
       const opts = {
         durability: options.durability ?? "fdatasync",
         maxSegmentBytes: options.maxSegmentBytes ?? 64 << 20,
-        maxBatchRecords: options.maxBatchRecords ?? 4096,
-        maxBatchBytes: options.maxBatchBytes ?? 8 << 20,
+        maxBatchRecords,
+        maxBatchBytes,
       };
       return new Log(dir, fs, opts, lock, report, tail);
     } catch (err) {
@@ -173,6 +183,11 @@ export class Log {
     }
   }
 
+  /**
+   * The next group commit: at most maxBatchRecords records and maxBatchBytes (≤ MAX_BATCH_BYTES)
+   * bytes, except that a first record larger than that goes alone. Replay's torn-tail rule
+   * depends on exactly this: no write is longer than MAX_BATCH_BYTES unless it is one record.
+   */
   private takeBatch(): Pending[] {
     let bytes = 0;
     let n = 0;

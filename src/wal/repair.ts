@@ -1,7 +1,8 @@
-// `ckpt log repair`: for a log with damage before its tail. The damaged bytes are never thrown
-// away: from the first damaged record to the end of its segment they are copied into a side
-// file `<segment>.damaged-<time>`, later segments are renamed the same way, and the segment is
-// truncated at the last good record. Side files do not match the segment pattern, so scans skip
+// `ckpt log repair`: for a log with damage, before its tail or at it (bytes after the last good
+// record too long to be a torn write, docs/LOG.md "The torn-tail rule"). The damaged bytes are
+// never thrown away: from the first damaged record to the end of its segment they are copied into
+// a side file `<segment>.damaged-<time>`, later segments are renamed the same way, and the segment
+// is truncated at the last good record. Side files do not match the segment pattern, so scans skip
 // them. Everything is fsynced, side files before the truncation.
 import { FsError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";

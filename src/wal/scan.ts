@@ -1,17 +1,18 @@
 // Reads a log directory and never modifies it. Records are checked in order (masked CRC,
 // bounded length, known type, contiguous sequence numbers). Two kinds of bad bytes:
-// - a torn tail: the last record of the last segment is incomplete or fails its CRC with
-//   nothing but zeros after it: the writer died mid-append. Not an error: it is cut off.
-// - damage anywhere else: reported as {sequence, offset, reason}. Replay stops there unless
-//   salvaging, in which case it resynchronizes on the next record whose CRC holds and whose
-//   sequence is plausible (see resync).
+// - a torn tail: bytes after the last good record of the last segment in which no valid record
+//   starts, and which the one write in flight at a crash could have left (the torn-tail rule,
+//   tornTailVerdict): the writer died mid-append. Not an error: opening for append cuts it off.
+// - damage: everything else, including a tail too long to be a torn write. Reported as
+//   {sequence, offset, reason}. Replay stops there unless salvaging, in which case it
+//   resynchronizes on the next record whose CRC holds and whose sequence is plausible (resync).
 // Every length comes from the file and is checked against the bytes present before use.
 import type { DurableFs, FileHandle } from "../fs.ts";
 import { readFully } from "../fs-util.ts";
 import { crc32 } from "../hash.ts";
 import { join } from "../path.ts";
 import {
-  MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_MARKER, SEGMENT_HEADER_SIZE,
+  MAX_BATCH_BYTES, MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_MARKER, SEGMENT_HEADER_SIZE,
   decodeBatch, decodeSegmentHeader, maskCrc, parseSegmentName,
 } from "./format.ts";
 
@@ -164,6 +165,56 @@ async function resync(w: Window, off: number, expected: number, budget: { bytes:
   return { next: size, gaveUp: false };
 }
 
+/** The longest write the log ever issues: one record of the largest payload, alone. */
+export const MAX_WRITE_BYTES = RECORD_HEADER_SIZE + MAX_RECORD_PAYLOAD;
+
+/**
+ * The torn-tail rule (docs/LOG.md). `tail` bytes follow the last good record of the last segment
+ * and no valid record starts among them; `b[i …]` holds their first bytes (all 20 header bytes
+ * whenever tail > MAX_BATCH_BYTES) and `expected` is the sequence a record there carries.
+ * Returns undefined if the one write in flight at a crash can have left them (they may be cut),
+ * or else why not (they are damage, to be kept). A crash tears at most the batch being written:
+ * - up to MAX_BATCH_BYTES, any bytes: a group commit, torn anyhow (a prefix, lost sectors,
+ *   a size that reached the disk before the data);
+ * - longer: the writer only writes more than that as one record alone, so the tail must be that
+ *   record: a header of type data or batch, reserved bytes zero, sequence `expected`, and a
+ *   length whose record is at least `tail` bytes. A lost sector reads back as zeros, and the
+ *   20-byte header spans at most one sector boundary, so either side of one split point may be
+ *   all zeros instead (a wholly zero header is a lost first sector).
+ * Nothing longer than MAX_WRITE_BYTES is ever a torn write.
+ */
+export function tornTailVerdict(tail: number, b: Uint8Array, i: number, expected: number): string | undefined {
+  if (tail <= MAX_BATCH_BYTES) return undefined;
+  if (tail > MAX_WRITE_BYTES) return `${tail} bytes follow the last good record, more than the ${MAX_WRITE_BYTES} bytes of the longest write the log makes: not a torn write`;
+  for (let k = 0; k <= RECORD_HEADER_SIZE; k++) {
+    if ((zeros(b, i, 0, k) && claims(b, i, k, RECORD_HEADER_SIZE, tail, expected))
+      || (claims(b, i, 0, k, tail, expected) && zeros(b, i, k, RECORD_HEADER_SIZE))) return undefined;
+  }
+  return `${tail} bytes follow the last good record, more than one group commit writes (${MAX_BATCH_BYTES}), and no header of a record of sequence ${expected} that long starts there: not a torn write`;
+}
+
+function zeros(b: Uint8Array, i: number, from: number, to: number): boolean {
+  for (let j = from; j < to; j++) if (b[i + j] !== 0) return false;
+  return true;
+}
+
+/** Whether header bytes [from, to) agree with a lone record of sequence `expected` covering `tail` bytes. */
+function claims(b: Uint8Array, i: number, from: number, to: number, tail: number, expected: number): boolean {
+  const lo = expected % 2 ** 32;
+  const hi = Math.floor(expected / 2 ** 32);
+  for (let j = Math.max(from, 8); j < to; j++) {
+    const v = b[i + j]!;
+    if (j === 8) { if (v !== RECORD_DATA && v !== RECORD_BATCH) return false; } // a marker is 28 bytes
+    else if (j < 12) { if (v !== 0) return false; }
+    else if (v !== (((j < 16 ? lo : hi) >>> (8 * (j & 3))) & 255)) return false;
+  }
+  if (from <= 4 && to >= 8) {
+    const len = u32(b, i + 4);
+    if (len > MAX_RECORD_PAYLOAD || RECORD_HEADER_SIZE + len < tail) return false;
+  }
+  return true;
+}
+
 export async function listSegments(fs: DurableFs, dir: string): Promise<{ name: string; firstSeq: number }[]> {
   const out: { name: string; firstSeq: number }[] = [];
   for (const name of await fs.readdir(dir)) {
@@ -198,12 +249,17 @@ export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions =
       await readFully(h, head, 0);
       const hdr = decodeSegmentHeader(head);
       if ("error" in hdr || hdr.firstSeq !== firstSeq) {
-        if (last && (size < SEGMENT_HEADER_SIZE || head.every((b) => b === 0))) {
+        // A crash while creating a segment: its header (written and synced before any record) is
+        // all that can be in flight, so a torn creation holds at most those 32 bytes.
+        const unwritten = size < SEGMENT_HEADER_SIZE || head.every((b) => b === 0);
+        if (last && unwritten && size <= SEGMENT_HEADER_SIZE) {
           report.tornSegmentHeader = true;
           report.truncatedBytes = size;
           continue;
         }
-        damageAt(name, 0, size, "error" in hdr ? hdr.error : `segment header says first sequence ${hdr.firstSeq}, its name ${firstSeq}`);
+        damageAt(name, 0, size, last && unwritten
+          ? `segment header is zeros, yet ${size - SEGMENT_HEADER_SIZE} bytes follow it: a torn segment creation holds only its ${SEGMENT_HEADER_SIZE}-byte header`
+          : "error" in hdr ? hdr.error : `segment header says first sequence ${hdr.firstSeq}, its name ${firstSeq}`);
         continue;
       }
       if (expected !== undefined && firstSeq !== expected && !stopped) {
@@ -230,17 +286,27 @@ export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions =
           if (!stopped) { info.goodEnd = off; info.lastSeq = expected - 1; }
           continue;
         }
-        const reason = !p.ok ? p.reason : !recs ? "malformed record payload" : `sequence gap: found ${p.seq}, expected ${expected}`;
+        let reason = !p.ok ? p.reason : !recs ? "malformed record payload" : `sequence gap: found ${p.seq}, expected ${expected}`;
         // Resynchronize: the next offset where a whole, plausible record checks out.
         const rs = await resync(w, off, expected!, budget);
         const found = rs.found;
         // A torn tail: in the last segment, a bad record with no valid record anywhere after it
         // (the writer died mid-append). A record whose own CRC held is never torn, and neither is
         // one followed by good records: a damaged length field must not hide what comes after.
-        // When the hashing budget ran out nothing is proven, so it counts as damage.
+        // When the hashing budget ran out nothing is proven, so it counts as damage. And the
+        // bytes must fit in the one write a crash can tear (tornTailVerdict), or they are kept.
         if (last && !stopped && !p.ok && !found && !rs.gaveUp) {
-          report.truncatedBytes = size - off;
-          break;
+          const tail = size - off;
+          let why: string | undefined;
+          if (tail > MAX_BATCH_BYTES) {
+            await w.ensure(off, RECORD_HEADER_SIZE);
+            why = tornTailVerdict(tail, w.buf, off - w.start, expected!);
+          }
+          if (why === undefined) {
+            report.truncatedBytes = tail;
+            break;
+          }
+          reason = `${why} (${reason})`;
         }
         if (!stopped) damageAt(name, off, size - off, reason);
         if (options.salvage && found) expected = found.seq;
