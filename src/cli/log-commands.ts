@@ -19,7 +19,7 @@ export const logCommand: Command = {
   summary: "the write-ahead log: durable appends with group commit, replay with a recovery report",
   help: [
     "append    adds one record (a file's bytes, or standard input with -) and prints its sequence",
-    "          once it is durable; opening cuts a torn tail; mid-log damage refuses (exit 1)",
+    "          once it is durable; opening cuts a torn tail; damage (mid-log, or a tail no crash could leave) refuses (exit 1)",
     "replay    reads without modifying: recovered, discarded, lastSequence, truncatedBytes, damage",
     "          (always exit 0); --salvage continues past damage",
     "truncate  removes whole segments whose records all precede SEQ",
@@ -73,7 +73,7 @@ export const logCommand: Command = {
         await mustExist(ctx, dir!);
         const r = await repairLog(dir!, { fs: ctx.fs });
         if (ctx.json) ctx.out(JSON.stringify(r));
-        else ctx.out(r.repaired ? `moved ${r.truncatedBytes} damaged bytes into ${r.sideFiles.join(", ")}; log ends at sequence ${r.lastSequence}` : `no mid-log damage; log ends at sequence ${r.lastSequence}`);
+        else ctx.out(r.repaired ? `moved ${r.truncatedBytes} damaged bytes into ${r.sideFiles.join(", ")}; log ends at sequence ${r.lastSequence}` : `no damage; log ends at sequence ${r.lastSequence}`);
         return 0;
       }
       default:
