@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { MemoryFs } from "../adapters/memory.ts";
 import { parseAcks } from "../src/crash/acks.ts";
+import { corruptionExperiment } from "../src/crash/corruption.ts";
 import { childError, childMembers, judgeTrial, processTrials } from "../src/crash/process.ts";
 import { CkptError } from "../src/errors.ts";
 import { judgeLogTrial, recordFor } from "../src/crash/process-log.ts";
@@ -120,6 +121,18 @@ test(`a child that dies on its own fails the run naming why (${runtime}): the er
   }
   assert.equal(childError(""), "(no output)");
   assert.equal(childError("ckpt crashtest: /s is locked by a live writer (pid 3) [ELOCKED]\n"), "ckpt crashtest: /s is locked by a live writer (pid 3) [ELOCKED]");
+});
+
+test("corruption experiment: N injections are N corruptions (a draw that changes no byte is redrawn), every one detected", async () => {
+  const rows = await corruptionExperiment(2000, 100, 1);
+  const damaging = rows.filter((r) => r.mode !== "clean");
+  const noops = damaging.reduce((n, r) => n + r.noops, 0);
+  assert.ok(noops > 0, "zeros over zeros occurs at this seed, so the redraw is exercised");
+  assert.equal(damaging.reduce((n, r) => n + r.injections - r.noops, 0), 2000);
+  assert.equal(damaging.reduce((n, r) => n + r.detected, 0), 2000);
+  const clean = rows.find((r) => r.mode === "clean")!;
+  assert.equal(clean.cleanVerifies, 100);
+  assert.equal(clean.falsePositives, 0);
 });
 
 test(`crashtest usage errors (${runtime})`, () => {

@@ -76,7 +76,7 @@ async function corrupt(trials: number, runtime: string, seed: number, tty: boole
     return {
       mode: "corrupt", workload: c.mode, protocol: "-", runtime, trials: effective, newestValid: 0, recoverable: 0, torn: 0,
       ackedLost: 0, silent: c.silent, detected: clean ? 0 : c.detected, falsePositives: c.falsePositives, violations: c.silent + c.falsePositives + (clean ? 0 : c.missed),
-      note: clean ? "clean verifies of undamaged checkpoints" : `${c.noops} no-op injections not counted; ${Object.entries(c.regions).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v.detected}/${v.n}`).join(", ")}`,
+      note: clean ? "clean verifies of undamaged checkpoints" : `${c.noops} no-op draws (zeros over zeros) redrawn; ${Object.entries(c.regions).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v.detected}/${v.n}`).join(", ")}`,
     };
   });
 }

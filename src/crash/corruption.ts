@@ -14,7 +14,7 @@ import { makeMembers, sameMembers, type Members } from "./workloads.ts";
 export interface CorruptionRow {
   mode: string;
   injections: number;
-  /** Injections that changed no byte (zeros over zeros): not damage, not counted. */
+  /** Draws that changed no byte (zeros over zeros): not damage, drawn again, included in `injections`. */
   noops: number;
   detected: number;
   missed: number;
@@ -55,7 +55,11 @@ export async function corruptionExperiment(injections: number, cleanVerifies: nu
     return r;
   };
   const next = rng(seed);
-  for (let i = 0; i < injections; i++) {
+  // `injections` counts damage: a draw that changed no byte (zeros over zeros) is counted as a
+  // no-op and drawn again, so N injections are N corruptions.
+  let damaged = 0;
+  for (let i = 0; damaged < injections; i++) {
+    if (i >= 2 * injections + 1000) throw new Error(`corruption experiment: ${i} draws made only ${damaged} damaging injections`);
     const s = steps[randInt(next, 0, steps.length)]!;
     const file = s.files[randInt(next, 0, s.files.length)]!;
     const path = `${DIR}/${file}`;
@@ -67,6 +71,7 @@ export async function corruptionExperiment(injections: number, cleanVerifies: nu
     if (rep.bytesChanged === 0) {
       row.noops++;
     } else {
+      damaged++;
       const end = mode === "truncate" ? rep.offset + 1 : rep.offset + rep.length; // a cut: where it falls
       const region = `${file.endsWith(".manifest") ? "manifest" : "member"} ${rep.offset < 64 ? "header" : end > original.length - 48 ? "trailer" : "body"}`;
       const reg = (row.regions[region] ??= { n: 0, detected: 0 });
@@ -82,7 +87,7 @@ export async function corruptionExperiment(injections: number, cleanVerifies: nu
       }
     }
     fs.poke(path, original);
-    onTick?.();
+    if (rep.bytesChanged > 0) onTick?.();
   }
   const clean = rowFor("clean");
   for (let i = 0; i < cleanVerifies; i++) {

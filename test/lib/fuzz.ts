@@ -97,12 +97,21 @@ export interface FuzzOptions {
   label: string;
 }
 
+/**
+ * The PRNG seed of input `i` of a run seeded `seed`: a hashed per-run base plus `i`, so runs with
+ * different seeds are independent. (It used to be seed × 7919 + i, which made the long run's
+ * seed 2 repeat seed 1 from its input 7919 on: a "new" run mostly replayed the old one.)
+ */
+export function inputSeed(seed: number, i: number): number {
+  return (Math.floor(rng(seed)() * 4294967296) + i) >>> 0;
+}
+
 /** Runs `target` on mutated corpus inputs; throws on the first untyped error. */
 export async function fuzz(corpus: Uint8Array[], target: (input: Uint8Array) => Promise<unknown>, o: FuzzOptions): Promise<FuzzStats> {
   const seed = o.seed ?? 1;
   const stats: FuzzStats = { runs: 0, ok: 0, typed: 0, codes: {} };
   for (let i = o.only ?? 0; i < (o.only !== undefined ? o.only + 1 : o.iterations); i++) {
-    const next = rng(seed * 7_919 + i);
+    const next = rng(inputSeed(seed, i));
     const base = corpus[int(next, 0, corpus.length)]!;
     const [input, steps] = i % 50 === 0 ? [base, ["(unmutated)"]] : mutate(base, next, corpus);
     stats.runs++;
