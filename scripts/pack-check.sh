@@ -9,8 +9,10 @@ trap 'rm -rf "$tmp"' EXIT
 
 tarball="$(cd "$root" && npm pack --silent --pack-destination "$tmp" | tail -n 1)"
 cd "$tmp"
-printf '{"name":"pack-check","version":"1.0.0","private":true,"type":"module"}\n' > package.json
-npm install --offline --no-audit --no-fund --silent "./$tarball"
+# Pinned to the versions our lockfile resolved, so the install needs the npm cache only (npm ci
+# filled it); a plain `npm install --offline` would also need registry metadata nothing cached.
+node "$root/scripts/pack-lock.mjs" "$root" "$tmp" "$tarball"
+npm ci --offline --no-audit --no-fund --silent
 
 printf 'payload one\n' > a.txt
 npx --offline ckpt --help | grep -q "save"
