@@ -29,6 +29,22 @@ for (const [name, make] of TARGETS) {
   }, 300_000);
 }
 
+test("a long fuzz run holds no memory per input: the simulator's call trace starts over with each input", async () => {
+  let checked = 0;
+  for (const [name, make] of TARGETS) {
+    const t = await make();
+    if (name === "metadata") continue; // no fs
+    assert.ok(t.fs, `${name} exposes its fs`);
+    checked++;
+    await t.run(t.corpus[0]!);
+    const one = t.fs.trace.length;
+    await fuzz(t.corpus, (b) => t.run(b), { iterations: 300, seed: 3, label: name });
+    await t.run(t.corpus[0]!);
+    assert.ok(one > 0 && t.fs.trace.length <= 2 * one, `${name}: the trace holds ${t.fs.trace.length} calls after 301 inputs, ${one} after one`);
+  }
+  assert.equal(checked, 5);
+});
+
 test("fuzz seeds give independent runs: seed 2 does not replay seed 1's inputs", async () => {
   const corpus = [Uint8Array.from({ length: 4096 }, (_, i) => (i * 89 + 7) & 255)];
   const inputs = async (seed: number, n: number) => {

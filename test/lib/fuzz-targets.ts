@@ -22,6 +22,17 @@ export const readBound = (size: number) => size + (1 << 20) + 4096;
 
 export class WatchedFs extends MemoryFs {
   maxRead = 0;
+  /**
+   * Every target pokes its input in first: a new input starts here. The simulator's per-call
+   * trace is dropped (kept, it grew by every call of every input: ~1 GB of RSS after a million
+   * inputs, so long runs could not scale), and so is the largest read of an input whose parser
+   * threw before checkReads.
+   */
+  override poke(path: string, data: Uint8Array): void {
+    this.trace.length = 0;
+    this.maxRead = 0;
+    super.poke(path, data);
+  }
   override async open(path: string, o?: Parameters<MemoryFs["open"]>[1]): Promise<FileHandle> {
     const h = await super.open(path, o);
     const read = h.read.bind(h);
@@ -38,7 +49,7 @@ export class WatchedFs extends MemoryFs {
   }
 }
 
-export interface FileTarget { corpus: Uint8Array[]; run(input: Uint8Array): Promise<unknown> }
+export interface FileTarget { corpus: Uint8Array[]; run(input: Uint8Array): Promise<unknown>; fs?: WatchedFs }
 
 /** A store with a 2-member and a 1-member checkpoint; the corpus is every file they wrote. */
 async function storeFixture(): Promise<{ fs: WatchedFs; files: Map<string, Uint8Array> }> {
@@ -57,6 +68,7 @@ export async function containerTarget(): Promise<FileTarget> {
   const { fs, files } = await storeFixture();
   await (await fs.open("/f", { write: true, create: true })).close();
   return {
+    fs,
     corpus: [...files.values()],
     async run(input) {
       fs.poke("/f", input);
@@ -81,6 +93,7 @@ export async function manifestTarget(): Promise<FileTarget> {
   const names = [manifestName(1), memberName(1, 0), memberName(1, 1)];
   const members = [...files.entries()].filter(([n]) => n.startsWith(memberName(1, 0).slice(0, -1))).map(([, b]) => b);
   return {
+    fs,
     corpus: [files.get(manifestName(1))!, files.get(manifestName(2))!],
     async run(input) {
       fs.poke(path, input);
@@ -105,6 +118,7 @@ export async function logTarget(): Promise<FileTarget> {
   const good = fs.peek(seg)!.slice();
   let salvage = false;
   return {
+    fs,
     corpus: [good, good.subarray(0, good.length - 7)],
     async run(input) {
       fs.poke(seg, input);
@@ -134,6 +148,7 @@ export async function sealedManifestTarget(): Promise<FileTarget> {
   const path = `/s/${manifestName(1)}`;
   const want = makeMembers(1, 2, 1500);
   return {
+    fs,
     corpus: [table, other],
     async run(input) {
       const sealed = encodeContainer({ kind: KIND_MANIFEST, meta: { "ckptkit.step": "1" }, chunkSize: Math.max(1, Math.min(input.length, 1 << 19)), chunkType: CHUNK_MEMBER_TABLE, createdAt: 1 }, input).bytes;
@@ -161,6 +176,7 @@ export async function sealedLogTarget(): Promise<FileTarget> {
   const prefix = fs.peek(seg)!.slice();
   const batch = encodeBatch([new Uint8Array(5), new Uint8Array(300).fill(7), new Uint8Array(0)]);
   return {
+    fs,
     corpus: [batch, encodeBatch([new Uint8Array(1)]), t.corpus[0]!.subarray(32, 300)],
     async run(input) {
       const rec = encodeRecord(RECORD_BATCH, 2, input);
