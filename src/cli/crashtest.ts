@@ -25,7 +25,7 @@ const MODES = ["powerloss", "process", "corrupt"] as const;
 /** How to run the CLI in a runtime (this process's own argv for the current one); exit 3 if it is not there. */
 async function cliFor(ctx: CommandContext, rt: RuntimeName): Promise<string[]> {
   const argv = await cliArgvFor(ctx, rt);
-  if (!argv) throw new EnvironmentError("ENORUNTIME", `runtime '${rt}' not found (install it with \`npm i -D ${rt}\`, or run \`npm run build\` for dist/cli.js)`);
+  if (!argv) throw new EnvironmentError("ENORUNTIME", rt === "node" ? "node or dist/cli.js not found (run `npm run build` for dist/cli.js)" : `runtime '${rt}' not found (install it with \`npm i -D ${rt}\`)`);
   return argv;
 }
 
