@@ -54,7 +54,8 @@ interface Pivot { head: string[]; body: string[][] }
 function pivot(rows: Row[], runtimes: string[]): Pivot {
   const keyOf = (r: Row) => {
     const size = r.size !== undefined ? sizeLabel(r.size) : "";
-    const c = size && !r.case.includes(size) ? `${r.case} ${size}` : r.case;
+    // Cases that name their own size ("atomic_dirsync group 4x1 MiB") keep it; others get it appended.
+    const c = size && !/\d\s?[KMG]iB/.test(r.case) ? `${r.case} ${size}` : r.case;
     return [c, r.impl, r.unit && r.unit !== r.metric ? `${r.metric} (${r.unit})` : r.metric];
   };
   const lines = new Map<string, { key: string[]; cells: Map<string, number> }>();
