@@ -5,6 +5,7 @@
 // so drift hits all of them alike; the value is the median over reps.
 // Run: npx tsx bench/kernels.ts | npx deno run -A bench/kernels.ts | npx bun bench/kernels.ts
 //      [--quick] [--case=crc32,sha256,sha256-many-4KiB]
+import { args, isMain } from "./direct.ts";
 import * as zlib from "node:zlib";
 import { createHash } from "node:crypto";
 import { detectRuntime } from "../adapters/detect.ts";
@@ -179,10 +180,7 @@ export function formatKernelTable(rows: Row[]): string {
   return lines.join("\n");
 }
 
-const args: string[] = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? (typeof process !== "undefined" ? process.argv.slice(2) : []);
-const isMain = (globalThis as { Deno?: { mainModule: string } }).Deno?.mainModule === import.meta.url ||
-  (typeof process !== "undefined" && process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, "/")));
-if (isMain) {
+if (isMain(import.meta.url)) {
   const only = args.find((a) => a.startsWith("--case="))?.slice(7).split(",");
   const rows = await runKernelBench({ quick: args.includes("--quick"), cases: only });
   console.log(formatKernelTable(rows));

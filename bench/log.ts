@@ -5,7 +5,7 @@
 // a warm-up, and the median of the rounds is reported, so order and JIT warm-up do not favour one.
 // The orchestrator imports runLogBench; directly:
 //   npx tsx bench/log.ts | npx deno run -A bench/log.ts | npx bun bench/log.ts   [--quick]
-import { mkdtempSync, rmSync } from "node:fs";
+import { args, isMain, withScratch } from "./direct.ts";
 import { defaultFs, detectRuntime } from "../adapters/detect.ts";
 import type { DurableFs } from "../src/fs.ts";
 import { openLog, replayLog } from "../src/wal/log.ts";
@@ -98,17 +98,10 @@ export async function runLogBench(opts: { quick: boolean; dir: string }): Promis
   return rows;
 }
 
-const g = globalThis as { Deno?: { mainModule: string; args: string[] } };
-const isMain = g.Deno ? g.Deno.mainModule === import.meta.url
-  : typeof process !== "undefined" && process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, "/"));
-if (isMain) {
-  const args = g.Deno ? g.Deno.args : process.argv.slice(2);
-  const dir = mkdtempSync(`${process.cwd()}/.bench-log-`);
-  try {
+if (isMain(import.meta.url)) {
+  await withScratch("log", async (dir) => {
     const rows = await runLogBench({ quick: args.includes("--quick"), dir });
     console.log(`${"runtime".padEnd(8)}${"case".padEnd(26)}${"impl".padEnd(40)}${"metric".padEnd(38)}value`);
     for (const r of rows) console.log(`${r.runtime.padEnd(8)}${r.case.padEnd(26)}${r.impl.padEnd(40)}${r.metric.padEnd(38)}${r.value.toFixed(r.value < 100 ? 2 : 0)}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

@@ -12,7 +12,7 @@
 // file (the previous one is unlinked untimed), so none pays for freeing a replaced file's blocks.
 // The orchestrator imports runProtocolBench; directly:
 //   npx tsx bench/protocols.ts | npx deno run -A bench/protocols.ts | npx bun bench/protocols.ts   [--quick]
-import { mkdtempSync, rmSync } from "node:fs";
+import { args, isMain, withScratch } from "./direct.ts";
 import { defaultFs, detectRuntime } from "../adapters/detect.ts";
 import type { DurableFs } from "../src/fs.ts";
 import { attempt, readFile } from "../src/fs-util.ts";
@@ -239,16 +239,9 @@ export function formatProtocolTable(rows: Row[]): string {
   return `p50 latency in ms\n${lines.join("\n")}`;
 }
 
-const g = globalThis as { Deno?: { mainModule: string; args: string[] } };
-const isMain = g.Deno ? g.Deno.mainModule === import.meta.url
-  : typeof process !== "undefined" && process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, "/"));
-if (isMain) {
-  const args = g.Deno ? g.Deno.args : process.argv.slice(2);
-  const dir = mkdtempSync(`${process.cwd()}/.bench-protocols-`);
-  try {
+if (isMain(import.meta.url)) {
+  await withScratch("protocols", async (dir) => {
     const { rows } = await runProtocolBench({ quick: args.includes("--quick"), dir });
     console.log(formatProtocolTable(rows));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

@@ -2,6 +2,7 @@
 // S3-compatible server, next to the raw PUT and GET of the same bytes (the server's floor).
 // Needs a server: scripts/s3-server.sh start; eval "$(scripts/s3-server.sh env)".
 // Run: npx tsx bench/s3.ts | npx deno run -A bench/s3.ts | npx bun bench/s3.ts   [--quick]
+import { args, isMain } from "./direct.ts";
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { detectRuntime } from "../adapters/detect.ts";
 import { env, makeClient } from "../adapters/s3-client.ts";
@@ -114,10 +115,7 @@ export async function runS3Bench(opts: { quick: boolean; endpoint?: string }): P
   return rows;
 }
 
-const args = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? (typeof process !== "undefined" ? process.argv.slice(2) : []);
-const isMain = (globalThis as { Deno?: { mainModule: string } }).Deno?.mainModule === import.meta.url ||
-  (typeof process !== "undefined" && process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, "/")));
-if (isMain) {
+if (isMain(import.meta.url)) {
   const rows = await runS3Bench({ quick: args.includes("--quick") });
   for (const r of rows) {
     const v = r.value.toFixed(r.value < 100 ? 1 : 0);

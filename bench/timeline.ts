@@ -6,7 +6,7 @@
 // quick changes nothing.
 // The orchestrator imports runTimeline; directly:
 //   npx tsx bench/timeline.ts | npx deno run -A bench/timeline.ts | npx bun bench/timeline.ts
-import { mkdtempSync, rmSync } from "node:fs";
+import { args, isMain, withScratch } from "./direct.ts";
 import { defaultFs, detectRuntime } from "../adapters/detect.ts";
 import { type TraceEvent, type TraceOp, tracingFs } from "../adapters/tracing.ts";
 import { join } from "../src/path.ts";
@@ -63,19 +63,12 @@ export async function runTimeline(opts: { quick: boolean; dir: string }): Promis
   return { rows, spans };
 }
 
-const g = globalThis as { Deno?: { mainModule: string; args: string[] } };
-const isMain = g.Deno ? g.Deno.mainModule === import.meta.url
-  : typeof process !== "undefined" && process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, "/"));
-if (isMain) {
-  const args = g.Deno ? g.Deno.args : process.argv.slice(2);
-  const dir = mkdtempSync(`${process.cwd()}/.bench-timeline-`);
-  try {
+if (isMain(import.meta.url)) {
+  await withScratch("timeline", async (dir) => {
     const { rows, spans = [] } = await runTimeline({ quick: args.includes("--quick"), dir });
     console.log(`${"runtime".padEnd(8)}${"case".padEnd(34)}${"metric".padEnd(12)}${"ms".padStart(9)}`);
     for (const r of rows) console.log(`${r.runtime.padEnd(8)}${r.case.padEnd(34)}${r.metric.padEnd(12)}${r.value.toFixed(3).padStart(9)}`);
     console.log(`\n${"case".padEnd(34)}${"op".padEnd(10)}${"start".padStart(9)}${"dur".padStart(9)}  path`);
     for (const s of spans) console.log(`${s.case.padEnd(34)}${s.op.padEnd(10)}${s.startMs.toFixed(3).padStart(9)}${s.durMs.toFixed(3).padStart(9)}  ${s.path}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

@@ -5,7 +5,7 @@
 // The checkpoint is written just before, so its pages are mostly in the page cache: this measures
 // the CPU cost of integrity, not the disk.
 // Run: npx tsx bench/verify.ts | deno run -A bench/verify.ts | bun bench/verify.ts   [--quick]
-import { mkdtempSync, rmSync } from "node:fs";
+import { args, isMain, withScratch } from "./direct.ts";
 import { createHash } from "node:crypto";
 import { defaultFs, detectRuntime } from "../adapters/detect.ts";
 import type { DurableFs } from "../src/fs.ts";
@@ -123,16 +123,9 @@ export async function runVerifyBench(opts: { quick: boolean; dir: string; size?:
   return { rows };
 }
 
-const g = globalThis as { Deno?: { mainModule: string; args: string[] } };
-const isMain = g.Deno ? g.Deno.mainModule === import.meta.url
-  : typeof process !== "undefined" && process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, "/"));
-if (isMain) {
-  const args = g.Deno ? g.Deno.args : process.argv.slice(2);
-  const dir = mkdtempSync(`${process.cwd()}/.bench-verify-`);
-  try {
+if (isMain(import.meta.url)) {
+  await withScratch("verify", async (dir) => {
     const { rows } = await runVerifyBench({ quick: args.includes("--quick"), dir });
     for (const r of rows) console.log(`${r.runtime.padEnd(6)}${r.case.padEnd(16)}${r.impl.padEnd(30)}${r.metric.padEnd(20)}${r.value.toFixed(2)} ${r.unit}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

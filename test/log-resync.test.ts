@@ -7,25 +7,12 @@ import { MemoryFs } from "../adapters/memory.ts";
 import { LogDamageError, openLog, replayLog } from "../src/wal/log.ts";
 import { repairLog } from "../src/wal/repair.ts";
 import type { LogRecord } from "../src/wal/scan.ts";
-import { RECORD_DATA, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, encodeRecord, encodeSegmentHeader, segmentName } from "../src/wal/format.ts";
+import { RECORD_DATA, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, encodeRecord, encodeSegmentHeader } from "../src/wal/format.ts";
 import { test } from "./kit.ts";
+import { SEG, concat, freshLogFs } from "./lib/log-helpers.ts";
 
 const enc = new TextEncoder();
-const SEG = `/log/${segmentName(1)}`;
-
-async function fresh(): Promise<MemoryFs> {
-  const fs = new MemoryFs();
-  await fs.mkdir("/log");
-  await fs.syncDir("/");
-  return fs;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
-}
+const fresh = freshLogFs;
 
 async function scan(fs: MemoryFs, salvage = false): Promise<{ seqs: number[]; report: Awaited<ReturnType<typeof replayLog>> }> {
   const seqs: number[] = [];

@@ -16,23 +16,10 @@ import { LogDamageError, openLog, replayLog } from "../src/wal/log.ts";
 import { repairLog } from "../src/wal/repair.ts";
 import { MAX_WRITE_BYTES, tornTailVerdict } from "../src/wal/scan.ts";
 import { randomBytes, rng, test } from "./kit.ts";
+import { SEG, concat, freshLogFs } from "./lib/log-helpers.ts";
 
 const enc = new TextEncoder();
-const SEG = `/log/${segmentName(1)}`;
-
-async function fresh(): Promise<MemoryFs> {
-  const fs = new MemoryFs();
-  await fs.mkdir("/log");
-  await fs.syncDir("/");
-  return fs;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
-}
+const fresh = freshLogFs;
 
 /** Records the length and bytes of every write into a segment after its header. */
 function recordingWrites(fs: MemoryFs): Uint8Array[] {
