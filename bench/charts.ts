@@ -1,6 +1,7 @@
 // Charts of a bench run: Vega-Lite specifications rendered to SVG headless by Vega (no canvas,
 // no browser), the same in Node, Deno and Bun. Loaded only by `ckpt bench`.
 import type { LatencySeries, Row, Span } from "./types.ts";
+import { sizeLabel } from "./stats.ts";
 
 export interface BenchData {
   rows: Row[];
@@ -17,12 +18,6 @@ export interface Chart {
 
 type Spec = Record<string, unknown>;
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-export function sizeLabel(n: number): string {
-  if (n >= 1024 * MiB) return `${n / 1024 / MiB} GiB`;
-  return n >= MiB ? `${n / MiB} MiB` : `${n / KiB} KiB`;
-}
 
 const RUNTIME_COLORS = { domain: ["node", "deno", "bun"], range: ["#3c873a", "#1f6feb", "#d4a72c"] };
 /** One colour per protocol-bench implementation in every chart, so the bars and the CDFs read alike. */

@@ -11,6 +11,8 @@ import { createHash } from "node:crypto";
 import { detectRuntime } from "../adapters/detect.ts";
 import { crc32, crc32With, sha256, sha256Many, sha256With, toHex } from "../src/hash.ts";
 import { kernel, loadKernel, type Kernel, type KernelVariant } from "../src/wasm/kernel.ts";
+import { KiB, MiB, median, sizeLabel } from "./stats.ts";
+import { NATIVE_ANCHORS } from "./report.ts";
 
 export interface Row {
   suite: "kernels"; case: string; impl: string; runtime: string; size: number;
@@ -27,10 +29,8 @@ interface Impl {
   /** Largest input it takes (sizes above it skip this implementation). */
   maxSize?: number;
 }
-interface Case { name: string; impls: Impl[]; native: string; sizes: number[] }
+interface Case { name: string; impls: Impl[]; sizes: number[] }
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
 /** The multi-buffer case hashes a buffer as independent blocks of this size (one digest each). */
 export const MANY_BLOCK = 4 * KiB;
 
@@ -99,9 +99,9 @@ async function cases(sizes: number[]): Promise<Case[]> {
   if (hwSha) manyImpls.push({ name: "hash-wasm", run: perBlock((b) => { hwSha.init(); hwSha.update(b); return hwSha.digest("binary"); }) });
   manyImpls.push({ name: "node:crypto", run: perBlock((b) => createHash("sha256").update(b).digest()) });
   return [
-    { name: "crc32", impls: crcImpls, native: crcImpls.find((i) => i.name === "zlib.crc32") ? "zlib.crc32" : "Bun.hash.crc32", sizes },
-    { name: "sha256", impls: shaImpls, native: "node:crypto", sizes },
-    { name: "sha256-many-4KiB", impls: manyImpls, native: "node:crypto", sizes: sizes.filter((s) => s >= 64 * KiB) },
+    { name: "crc32", impls: crcImpls, sizes },
+    { name: "sha256", impls: shaImpls, sizes },
+    { name: "sha256-many-4KiB", impls: manyImpls, sizes: sizes.filter((s) => s >= 64 * KiB) },
   ];
 }
 
@@ -111,12 +111,6 @@ async function timeOnce(impl: Impl, data: Uint8Array, iters: number): Promise<nu
   if (impl.async) for (let i = 0; i < iters; i++) await impl.run(data);
   else for (let i = 0; i < iters; i++) impl.run(data);
   return performance.now() - t0;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** `cases` limits the run to the named cases (all by default). */
@@ -167,14 +161,12 @@ export async function runKernelBench(opts: { quick: boolean; cases?: string[] })
 
 /** A plain-text table with each value's ratio to hash-wasm and to the native anchor of its case. */
 export function formatKernelTable(rows: Row[]): string {
-  const natives: Record<string, string[]> = { crc32: ["zlib.crc32", "Bun.hash.crc32"], sha256: ["node:crypto"], "sha256-many-4KiB": ["node:crypto"] };
   const find = (r: Row, impl: string) => rows.find((x) => x.case === r.case && x.size === r.size && x.runtime === r.runtime && x.impl === impl);
-  const fmtSize = (n: number) => n >= MiB ? `${n / MiB} MiB` : `${n / KiB} KiB`;
   const lines = [`${"runtime".padEnd(7)} ${"case".padEnd(17)} ${"size".padStart(7)} ${"impl".padEnd(22)} ${"MB/s".padStart(8)} ${"×hash-wasm".padStart(10)} ${"×native".padStart(8)}`];
   for (const r of rows) {
     const hw = find(r, "hash-wasm");
-    const nat = (natives[r.case] ?? []).map((n) => find(r, n)).find((x) => x !== undefined);
-    lines.push(`${r.runtime.padEnd(7)} ${r.case.padEnd(17)} ${fmtSize(r.size).padStart(7)} ${r.impl.padEnd(22)} ${r.value.toFixed(0).padStart(8)} ` +
+    const nat = (NATIVE_ANCHORS[r.case] ?? []).map((n) => find(r, n)).find((x) => x !== undefined);
+    lines.push(`${r.runtime.padEnd(7)} ${r.case.padEnd(17)} ${sizeLabel(r.size).padStart(7)} ${r.impl.padEnd(22)} ${r.value.toFixed(0).padStart(8)} ` +
       `${(hw ? (r.value / hw.value).toFixed(2) : "-").padStart(10)} ${(nat ? (r.value / nat.value).toFixed(2) : "-").padStart(8)}`);
   }
   return lines.join("\n");

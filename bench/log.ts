@@ -9,17 +9,13 @@ import { args, isMain, withScratch } from "./direct.ts";
 import { defaultFs, detectRuntime } from "../adapters/detect.ts";
 import type { DurableFs } from "../src/fs.ts";
 import { openLog, replayLog } from "../src/wal/log.ts";
+import { median } from "./stats.ts";
 
 export interface Row { suite: "log"; case: string; impl: string; runtime: string; metric: string; value: number; unit: string }
 
 const GROUP = "ckptkit group commit";
 const SINGLE = "ckptkit, one fdatasync per record";
 const FLOOR = "write + fdatasync per record (by hand)";
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
 
 /** One timed run: `writers` appenders share `total` appends; returns appends/s and syncs. */
 async function appendRun(fs: DurableFs, dir: string, writers: number, total: number, groupCommit: boolean): Promise<{ rate: number; syncs: number }> {

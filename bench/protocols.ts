@@ -23,18 +23,15 @@ import { rng } from "../src/rng.ts";
 import { type Store, openStore } from "../src/store/store.ts";
 import { type Floor, handFloor } from "./floor.ts";
 import type { LatencySeries, Row, SuiteResult } from "./types.ts";
+import { KiB, MiB, sizeLabel } from "./stats.ts";
 
 const SUITE = "protocols";
-const KiB = 1024;
-const MiB = 1024 * KiB;
 export const SAVE = "ckptkit save";
 export const WRITE = "ckptkit write";
 export const GROUP_SAVE = "ckptkit group save";
 export const FLOOR = "floor (by hand)";
 export const WFA = "write-file-atomic";
 const GROUP = 4;
-
-export const sizeLabel = (n: number): string => n >= MiB ? `${n / MiB} MiB` : `${n / KiB} KiB`;
 
 /** Linear interpolation between the closest ranks of an ascending array. */
 export function quantile(sorted: number[], q: number): number {

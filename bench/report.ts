@@ -2,7 +2,7 @@
 // self-contained HTML page with the charts inline. Runtimes are columns, side by side, so every
 // comparison a reader makes is within one run.
 import type { BenchData, Chart } from "./charts.ts";
-import { sizeLabel } from "./charts.ts";
+import { sizeLabel } from "./stats.ts";
 import type { MachineInfo } from "./machine.ts";
 import type { Row } from "./types.ts";
 
@@ -22,7 +22,8 @@ const PRINTED: Record<string, (r: Row) => boolean> = {
   log: (r) => r.metric !== "syncs",
 };
 
-const MB_RATIO_ANCHORS: Record<string, string[]> = { crc32: ["zlib.crc32", "Bun.hash.crc32"], sha256: ["node:crypto"], "sha256-many-4KiB": ["node:crypto"] };
+/** Each kernel case's native anchors: the first one a runtime's rows hold is the ratio's denominator. */
+export const NATIVE_ANCHORS: Record<string, string[]> = { crc32: ["zlib.crc32", "Bun.hash.crc32"], sha256: ["node:crypto"], "sha256-many-4KiB": ["node:crypto"] };
 
 /** Ratios the kernel issue is judged by, derived from the kernel rows of each runtime. */
 export function kernelRatios(rows: Row[]): Row[] {
@@ -33,7 +34,7 @@ export function kernelRatios(rows: Row[]): Row[] {
     if (!r.impl.startsWith("ckptkit")) continue;
     const hw = find(r, "hash-wasm");
     if (hw) out.push({ ...r, metric: "x hash-wasm", value: r.value / hw.value, unit: "x" });
-    const native = (MB_RATIO_ANCHORS[r.case] ?? []).map((n) => find(r, n)).find((x) => x !== undefined);
+    const native = (NATIVE_ANCHORS[r.case] ?? []).map((n) => find(r, n)).find((x) => x !== undefined);
     if (native) out.push({ ...r, metric: `x ${native.impl}`, value: r.value / native.value, unit: "x" });
   }
   return out;

@@ -9,14 +9,13 @@ import { env, makeClient } from "../adapters/s3-client.ts";
 import { S3Fs } from "../adapters/s3.ts";
 import type { Protocol } from "../src/protocol.ts";
 import { openStore } from "../src/store/store.ts";
+import { KiB, MiB, sizeLabel } from "./stats.ts";
 
 export interface Row {
   suite: "s3"; case: string; impl: string; runtime: string; size?: number;
   metric: string; value: number; unit: string; p50?: number; p90?: number; p99?: number;
 }
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
 const BUCKET = "ckptkit-bench";
 
 function pct(sorted: number[], q: number): number {
@@ -29,8 +28,6 @@ function fill(n: number, seed: number): Uint8Array {
   for (let i = 0; i < n; i += 4) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; out[i] = x; out[i + 1] = x >>> 8; out[i + 2] = x >>> 16; out[i + 3] = x >>> 24; }
   return out;
 }
-
-const label = (n: number) => (n >= MiB ? `${n / MiB} MiB` : `${n / KiB} KiB`);
 
 async function removePrefix(c: S3Client, prefix: string): Promise<void> {
   let token: string | undefined;
@@ -71,7 +68,7 @@ export async function runS3Bench(opts: { quick: boolean; endpoint?: string }): P
         await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${root}/raw-${size}-${i}`, Body: data }));
         raw.push(performance.now() - t);
       }
-      timed(`save ${label(size)}`, "raw PutObject (floor)", size, raw);
+      timed(`save ${sizeLabel(size)}`, "raw PutObject (floor)", size, raw);
       for (const protocol of ["atomic_dirsync", "unsafe"] as Protocol[]) {
         const store = await openStore(`s3://${BUCKET}/${root}/${protocol}-${size}`, { fs, protocol });
         const ms: number[] = [];
@@ -80,7 +77,7 @@ export async function runS3Bench(opts: { quick: boolean; endpoint?: string }): P
           await store.save([{ name: "m", data }]);
           ms.push(performance.now() - t);
         }
-        timed(`save ${label(size)}`, `ckptkit ${protocol}`, size, ms);
+        timed(`save ${sizeLabel(size)}`, `ckptkit ${protocol}`, size, ms);
         if (protocol === "unsafe") {
           const lat: number[] = [];
           const ver: number[] = [];
@@ -94,8 +91,8 @@ export async function runS3Bench(opts: { quick: boolean; endpoint?: string }): P
             ver.push(performance.now() - t);
             if (r.status !== "valid") throw new Error("verify failed");
           }
-          timed(`latest (newest ${label(size)})`, "ckptkit", size, lat);
-          timed(`verify ${label(size)}`, "ckptkit check (GET + CRC-32 + SHA-256)", size, ver);
+          timed(`latest (newest ${sizeLabel(size)})`, "ckptkit", size, lat);
+          timed(`verify ${sizeLabel(size)}`, "ckptkit check (GET + CRC-32 + SHA-256)", size, ver);
           const get: number[] = [];
           for (let i = 0; i < Math.min(reps, 5); i++) {
             const t = performance.now();
@@ -103,7 +100,7 @@ export async function runS3Bench(opts: { quick: boolean; endpoint?: string }): P
             await r.Body!.transformToByteArray();
             get.push(performance.now() - t);
           }
-          timed(`verify ${label(size)}`, "raw GetObject (floor)", size, get);
+          timed(`verify ${sizeLabel(size)}`, "raw GetObject (floor)", size, get);
         }
         await store.close();
       }

@@ -13,14 +13,9 @@ import { sha256 } from "../src/hash.ts";
 import { join } from "../src/path.ts";
 import { openStore } from "../src/store/store.ts";
 import type { Row, SuiteResult } from "./types.ts";
+import { MiB, median, sizeLabel } from "./stats.ts";
 
-const MiB = 1024 * 1024;
 const PIECE = 64 * MiB;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
 
 /** Writes `size` random bytes to `path` in PIECE-sized writes (one random piece, repeated with a counter). */
 async function writeSource(fs: DurableFs, path: string, size: number): Promise<void> {
@@ -76,8 +71,7 @@ export async function runVerifyBench(opts: { quick: boolean; dir: string; size?:
   const runtime = detectRuntime();
   const size = opts.size ?? (opts.quick ? 64 * MiB : 1024 * MiB);
   const reps = opts.quick ? 1 : 3;
-  const label = size >= 1024 * MiB ? `${size / 1024 / MiB} GiB` : `${size / MiB} MiB`;
-  const c = `verify ${label}`;
+  const c = `verify ${sizeLabel(size)}`;
   const rows: Row[] = [];
   const row = (impl: string, metric: string, value: number, unit: string) => rows.push({ suite: "verify", case: c, impl, runtime, metric, value, unit, size });
 
