@@ -5,13 +5,15 @@ import { spawn } from "node:child_process";
 import process from "node:process";
 import { EnvironmentError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
+import { readFile } from "../fs-util.ts";
 import { join } from "../path.ts";
+import { writeFileWithProtocol } from "../protocol.ts";
 import { removeTree } from "../crash/report.ts";
 import { SUITES, type SuiteName, runSuite, s3Configured } from "../../bench/suites.ts";
 import type { LatencySeries, Row, Span, SuiteResult } from "../../bench/types.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { progress } from "./progress.ts";
-import { RUNTIMES, type RuntimeName, cliArgvFor, isRuntime, runtimeVersion } from "./runtimes.ts";
+import { RUNTIMES, type RuntimeName, cliArgvFor, requireCliArgv, runtimeVersion } from "./runtimes.ts";
 
 /** What a child hands back, through a file (its stdout carries progress lines). */
 interface ChildReport { runtime: string; version: string; result: SuiteResult }
@@ -26,18 +28,9 @@ function list<T extends string>(flag: unknown, all: readonly T[], what: string):
   return names as T[];
 }
 
-async function writeText(fs: DurableFs, path: string, text: string): Promise<void> {
-  const h = await fs.open(path, { write: true, create: true, truncate: true });
-  try {
-    await h.write(new TextEncoder().encode(text), 0);
-  } finally {
-    await h.close();
-  }
-}
-
-async function readText(fs: DurableFs, path: string): Promise<string> {
-  const { readFile } = await import("../fs-util.ts");
-  return new TextDecoder().decode(await readFile(fs, path));
+/** Report files and child results need no durability: written in place, like `unsafe`. */
+function writeText(fs: DurableFs, path: string, text: string): Promise<void> {
+  return writeFileWithProtocol(fs, path, new TextEncoder().encode(text), "unsafe");
 }
 
 /** The child side: one suite in this runtime, result written to `resultPath`. */
@@ -123,10 +116,13 @@ export const benchCommand: Command = {
     const skipped: { runtime: string; suite?: string; reason: string }[] = [];
     const argvs = new Map<RuntimeName, string[]>();
     for (const rt of asked ?? RUNTIMES) {
-      const argv = await cliArgvFor(ctx, rt);
-      if (argv) argvs.set(rt, argv);
-      else if (asked) throw new EnvironmentError("ENORUNTIME", `runtime '${rt}' not found (install it with \`npm i -D ${rt === "node" ? "node" : rt}\`, or run \`npm run build\` for dist/cli.js)`);
-      else skipped.push({ runtime: rt, reason: "not found" });
+      // A runtime asked for by name must be there (exit 3); of the default three, missing ones are reported.
+      if (asked) argvs.set(rt, await requireCliArgv(ctx, rt));
+      else {
+        const argv = await cliArgvFor(ctx, rt);
+        if (argv) argvs.set(rt, argv);
+        else skipped.push({ runtime: rt, reason: "not found" });
+      }
     }
     for (const s of skipped) ctx.err(`ckpt bench: ${s.runtime} ${s.reason}, not measured`);
 
@@ -136,7 +132,6 @@ export const benchCommand: Command = {
     const latencies: LatencySeries[] = [];
     const spans: Span[] = [];
     const versions: Record<string, string> = {};
-    const failures: string[] = [];
     const startedAt = new Date().toISOString();
     try {
       for (const { rt, suite } of steps) {
@@ -151,15 +146,13 @@ export const benchCommand: Command = {
         try {
           await ctx.fs.mkdir(work);
           await runChild([...argvs.get(rt)!, "bench", "--child", suite, "--result", resultPath, "--work", work, ...(quick ? ["--quick"] : [])], advance);
-          const report = JSON.parse(await readText(ctx.fs, resultPath)) as ChildReport;
+          const report = JSON.parse(new TextDecoder().decode(await readFile(ctx.fs, resultPath))) as ChildReport;
           versions[rt] = report.version;
           rows.push(...report.result.rows);
           latencies.push(...(report.result.latencies ?? []));
           spans.push(...(report.result.spans ?? []));
         } catch (err) {
-          const reason = (err as Error).message.split("\n")[0]!;
-          failures.push(`${rt} ${suite}: ${reason}`);
-          skipped.push({ runtime: rt, suite, reason });
+          skipped.push({ runtime: rt, suite, reason: (err as Error).message.split("\n")[0]! });
         } finally {
           await removeTree(ctx.fs, work);
           await removeTree(ctx.fs, resultPath);
@@ -170,6 +163,7 @@ export const benchCommand: Command = {
       bar.stop();
     }
 
+    const failures = skipped.filter((s) => s.suite !== undefined).map((s) => `${s.runtime} ${s.suite}: ${s.reason}`);
     const { kernelRatios, markdownTables, csvFiles, htmlReport } = await import("../../bench/report.ts");
     const { renderCharts } = await import("../../bench/charts.ts");
     rows.push(...kernelRatios(rows));

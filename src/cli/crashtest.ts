@@ -18,16 +18,9 @@ import type { Command, CommandContext } from "./command.ts";
 import { intFlag } from "./main.ts";
 import { progress } from "./progress.ts";
 import { csv, removeTree, table } from "../crash/report.ts";
-import { cliArgvFor, isRuntime, RUNTIMES, type RuntimeName } from "./runtimes.ts";
+import { isRuntime, requireCliArgv, RUNTIMES, type RuntimeName } from "./runtimes.ts";
 
 const MODES = ["powerloss", "process", "corrupt"] as const;
-
-/** How to run the CLI in a runtime (this process's own argv for the current one); exit 3 if it is not there. */
-async function cliFor(ctx: CommandContext, rt: RuntimeName): Promise<string[]> {
-  const argv = await cliArgvFor(ctx, rt);
-  if (!argv) throw new EnvironmentError("ENORUNTIME", rt === "node" ? "node or dist/cli.js not found (run `npm run build` for dist/cli.js)" : `runtime '${rt}' not found (install it with \`npm i -D ${rt}\`)`);
-  return argv;
-}
 
 function delegate(argv: string[], args: string[]): Promise<Row[]> {
   const [cmd, ...pre] = argv;
@@ -82,7 +75,7 @@ async function corrupt(trials: number, runtime: string, seed: number, tty: boole
 }
 
 async function processMode(ctx: CommandContext, protocols: Protocol[], rt: RuntimeName, trials: number, seed: number, workloads: string[]): Promise<Row[]> {
-  const argv = await cliFor(ctx, rt);
+  const argv = await requireCliArgv(ctx, rt);
   const base = join(ctx.tmpdir, `ckpt-crashtest-${ctx.fs.pid()}-${Math.floor(Math.random() * 1e9).toString(36)}`);
   await ctx.fs.mkdir(base);
   const rows: Row[] = [];
@@ -142,7 +135,7 @@ export const crashtestCommand: Command = {
       else if (rt !== ctx.runtime) {
         const args = ["crashtest", "--mode", mode, "--trials", String(trials), "--seed", String(seed), "--runtimes", rt, "--json"];
         if (ctx.values.protocol !== undefined) args.push("--protocol", ctx.values.protocol as string);
-        rows.push(...(await delegate(await cliFor(ctx, rt), args)));
+        rows.push(...(await delegate(await requireCliArgv(ctx, rt), args)));
       } else if (mode === "powerloss") rows.push(...(await powerloss(protocols, rt, seed, ctx.stderrIsTTY)));
       else rows.push(...(await corrupt(trials, rt, seed, ctx.stderrIsTTY)));
     }

@@ -2,6 +2,7 @@
 // processes (`bench`, `crashtest --mode process`). A runtime that cannot be found is reported as
 // such by the caller; it is never silently replaced by another.
 import process from "node:process";
+import { EnvironmentError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
 import { dirname, join } from "../path.ts";
 import type { CommandContext } from "./command.ts";
@@ -51,6 +52,13 @@ export async function cliArgvFor(ctx: CommandContext, rt: RuntimeName): Promise<
   const bin = await findBinary(ctx.fs, rt, root);
   if (!bin) return undefined;
   return rt === "deno" ? [bin, "run", "-A", "--quiet", script] : [bin, script];
+}
+
+/** As cliArgvFor, but a runtime that is not there is an environment error (exit 3). */
+export async function requireCliArgv(ctx: CommandContext, rt: RuntimeName): Promise<string[]> {
+  const argv = await cliArgvFor(ctx, rt);
+  if (!argv) throw new EnvironmentError("ENORUNTIME", rt === "node" ? "node or dist/cli.js not found (run `npm run build` for dist/cli.js)" : `runtime '${rt}' not found (install it with \`npm i -D ${rt}\`)`);
+  return argv;
 }
 
 /** The runtime's version, as the runtime itself reports it. */
