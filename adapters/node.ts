@@ -33,11 +33,13 @@ function mkdirp(path: string, mode?: number): void {
       throw err;
     }
   };
+  const enoent = () => Object.assign(new Error(`ENOENT: no such file or directory, mkdir '${path}'`), { code: "ENOENT", errno: -2 });
   if (made()) return;
   const parent = path.replace(/\/+[^/]*\/*$/, "") || "/";
-  if (parent === path || parent === "/" || parent === ".") throw Object.assign(new Error(`ENOENT: no such file or directory, mkdir '${path}'`), { code: "ENOENT", errno: -2 });
+  // A parent that must already exist (the root, the working directory) cannot be made.
+  if (parent === path || parent === "/" || parent === ".") throw enoent();
   mkdirp(parent, mode);
-  if (!made()) throw Object.assign(new Error(`ENOENT: no such file or directory, mkdir '${path}'`), { code: "ENOENT", errno: -2 });
+  if (!made()) throw enoent();
 }
 
 class NodeFile implements FileHandle {
