@@ -2,13 +2,12 @@
 // the host reads ioPtr()/statePtr()/scratchPtr() once and keeps views over them.
 import { CRC_TABLES, DIGESTS, DIGESTS_SIZE, IO, SCRATCH, SCRATCH_SIZE, STATE, STATE_SIZE, IO_SIZE, END, layoutOk } from "./layout";
 import { crc32Init, crc32Update } from "./crc32";
-import { crc32x16, crc32x16Setup } from "./crc32-x16";
+import { crc32Sparse } from "./crc32-sparse";
 import { sha256Setup } from "./sha256";
 import { sha256ManySetup } from "./sha256-many";
 
 if (!layoutOk()) unreachable();
 crc32Init();
-if (ASC_FEATURE_SIMD) crc32x16Setup();
 sha256Setup();
 sha256ManySetup();
 
@@ -24,9 +23,13 @@ export function memoryEnd(): usize { return END; }
 export function tablesPtr(): usize { return CRC_TABLES; }
 
 export function crc32(seed: u32, ptr: usize, len: usize): u32 { return crc32Update(seed, ptr, len); }
-/** CRC-32 like crc32; the SIMD build runs 16 streams at once (≥ 16 KiB), the scalar build is crc32. */
+/**
+ * CRC-32 like crc32: from 8 KiB on by reduction modulo a sparse multiple of the polynomial
+ * (assembly/crc32-sparse.ts; 16-byte units as v128 in the SIMD build, as i64 pairs in the scalar
+ * one), below that the slicing loop. crc32 is always the slicing loop (tests compare the two).
+ */
 export function crc32Wide(seed: u32, ptr: usize, len: usize): u32 {
-  return ASC_FEATURE_SIMD ? crc32x16(seed, ptr, len) : crc32Update(seed, ptr, len);
+  return crc32Sparse(seed, ptr, len);
 }
 export { sha256Init, sha256Update, sha256Final, SHA_STATE_SIZE } from "./sha256";
 export { sha256Many } from "./sha256-many";

@@ -1,7 +1,7 @@
 // Fixed memory map of the kernel. Memory is exactly 40 pages (2.5 MiB) and never grows, so the
 // host's Uint8Array views over it never detach. Everything lives at fixed offsets above the
-// compiler's static data; there is no allocator and nothing is freed. All builds (scalar, SIMD,
-// relaxed) share this map. The offsets are literal constants, not derived from __heap_base: the
+// compiler's static data; there is no allocator and nothing is freed. Both builds (scalar, SIMD)
+// share this map. The offsets are literal constants, not derived from __heap_base: the
 // compiler then folds them into each load's immediate offset (a derived value is a mutable
 // global, read and added on every table lookup; ~5% of CRC-32 in V8). layoutOk() checks at
 // start that the static data really ends below BASE.
@@ -16,9 +16,8 @@
 //   MB_WK        64 × v128       = 1 KiB    W[t] + K[t], what the rounds read
 //   MB_STATE     8 × v128 + 4 × 128 B       4-lane chaining values; MB_TAIL: padded final blocks
 //   DIGESTS      64 KiB                     sha256Many writes up to 2048 digests here
-//   X16_NT       9 × v128 (256 B)           16-stream CRC: nibble tables and the 0x0f mask
-//   X16_SHIFT    4 × 256 × u32   = 4 KiB    16-stream CRC: multiply by x^(8L) mod P
-//   X16_TR       16 KiB                     16-stream CRC: one transposed superblock
+//   SPARSE_RING  (2048 + 300) × 16 B        sparse-multiple CRC: the removed units U_i
+//   SPARSE_TAIL  300 × 16 B = 4800 B        sparse-multiple CRC: the message mod Q
 
 export const BASE: usize = 64 * 1024;
 export const CRC_TABLES: usize = BASE;
@@ -36,10 +35,10 @@ export const MB_STATE: usize = MB_WK + 64 * 16;
 export const MB_TAIL: usize = MB_STATE + 8 * 16;
 export const DIGESTS: usize = MB_TAIL + 4 * 128;
 export const DIGESTS_SIZE: usize = 64 * 1024;
-export const X16_NT: usize = DIGESTS + DIGESTS_SIZE;
-export const X16_SHIFT: usize = X16_NT + 256;
-export const X16_TR: usize = X16_SHIFT + 4096;
-export const END: usize = X16_TR + 16 * 1024;
+export const SPARSE_RING: usize = DIGESTS + DIGESTS_SIZE;
+export const SPARSE_RING_UNITS: usize = 2048;
+export const SPARSE_TAIL: usize = SPARSE_RING + (SPARSE_RING_UNITS + 300) * 16;
+export const END: usize = SPARSE_TAIL + 300 * 16;
 
 /** True when the compiler's static data ends below BASE and the map fits the memory. */
 export function layoutOk(): bool {

@@ -1,8 +1,9 @@
 // The kernel's CRC-32 and SHA-256 against independent implementations (node:crypto, zlib.crc32,
-// WebCrypto, hash-wasm), for every variant: the scalar, SIMD and relaxed-SIMD builds, the
-// 16-stream CRC loop, and the 4-lane multi-buffer SHA-256. Edge sizes sit on the boundaries each loop
-// has: the SHA block and padding (55/56/63/64/65), the slicing step (16), the 16-stream
-// superblock (16 KiB), the I/O window (1 MiB), and several MiB.
+// WebCrypto, hash-wasm), for every variant: the scalar and SIMD builds, the slicing and the
+// sparse-multiple CRC loops, and the 4-lane multi-buffer SHA-256. Edge sizes sit on the boundaries
+// each loop has: the SHA block and padding (55/56/63/64/65), the slicing step (16), the sparse
+// loop's threshold (8 KiB) and ring wrap (2048 + 300 units of 16 B), the I/O window (1 MiB), and
+// several MiB.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as zlib from "node:zlib";
@@ -14,16 +15,22 @@ import { randomBytes, rng, test } from "./kit.ts";
 
 const enc = new TextEncoder();
 const IO = kernel().io.length;
-const SUPER = 16 * 1024; // the 16-stream CRC's superblock (assembly/crc32-x16.ts)
+// assembly/crc32-sparse.ts: used from SPARSE_MIN bytes; its ring wraps every RING units and the
+// last DEGREE units go to the slicing loop, so m = RING + DEGREE units ends removal on a wrap.
+const SPARSE_MIN = 8 * 1024;
+const DEGREE = 300;
+const RING = 2048;
+const WRAP = 16 * (RING + DEGREE);
 const EDGE_SIZES = [0, 1, 3, 15, 16, 17, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 511, 512, 513,
-  4095, 4096, 4097, SUPER - 1, SUPER, SUPER + 1, 2 * SUPER + 15, 65535, 65536, 65537, IO - 1, IO, IO + 1,
-  2 * IO + 7, 5 * 1024 * 1024 + 3];
+  4095, 4096, 4097, SPARSE_MIN - 1, SPARSE_MIN, SPARSE_MIN + 1, SPARSE_MIN + 15, SPARSE_MIN + 16, 16 * RING - 1,
+  16 * RING, 16 * RING + 16, WRAP - 16, WRAP - 1, WRAP, WRAP + 1, WRAP + 16, 16 * (2 * RING + DEGREE) + 5,
+  65535, 65536, 65537, IO - 1, IO, IO + 1, 2 * IO + 7, 5 * 1024 * 1024 + 3];
 
 const nodeSha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const zlibCrc = (b: Uint8Array) => (zlib as unknown as { crc32(b: Uint8Array, s?: number): number }).crc32(b) >>> 0;
 
-/** Every build this engine runs (Node 20 rejects relaxed SIMD; engines without SIMD run scalar only). */
-const VARIANTS = ["scalar", "simd", "relaxed"] as const;
+/** Every build this engine runs (engines without SIMD run scalar only). */
+const VARIANTS = ["scalar", "simd"] as const;
 const builds: Kernel[] = VARIANTS.map((v) => loadKernel(v)).filter((k): k is Kernel => k !== undefined);
 
 /** CRC through one export of one build, bytes copied into its window (seed chained across windows). */
@@ -71,7 +78,20 @@ test("crc32 and sha256 match zlib, node:crypto and hash-wasm on edge sizes", asy
   }
 });
 
-test("every build's crc32 and crc32Wide (the 16-stream SIMD loop) equal zlib on edge sizes and seeds", () => {
+test("the sparse CRC's Q(z) = z^300 + z^155 + z^117 + z^89 + 1 is a multiple of P for z = x, x^64, x^128", () => {
+  // Plain GF(2) arithmetic, independent of the kernel: x^n mod P by repeated multiplication by x
+  // (P = 0x104C11DB7, normal bit order). A multiple of P is what makes the reduction exact.
+  const mulx = (r: number) => ((r << 1) ^ (r & 0x80000000 ? 0x04c11db7 : 0)) >>> 0;
+  const xpow = (n: number) => { let v = 1; for (let i = 0; i < n; i++) v = mulx(v); return v; };
+  const terms = [300, 155, 117, 89, 0];
+  for (const unitBits of [1, 64, 128]) {
+    assert.equal(terms.reduce((acc, e) => acc ^ xpow(unitBits * e), 0), 0, `z = x^${unitBits}`);
+  }
+  // …and the check can fail: moving one term breaks divisibility.
+  assert.notEqual([300, 155, 117, 88, 0].reduce((acc, e) => acc ^ xpow(128 * e), 0), 0);
+});
+
+test("every build's crc32 (slicing) and crc32Wide (sparse from 8 KiB) equal zlib on edge sizes and seeds", () => {
   assert.ok(builds.length >= 1);
   const next = rng(11);
   for (const k of builds) {
@@ -82,10 +102,11 @@ test("every build's crc32 and crc32Wide (the 16-stream SIMD loop) equal zlib on 
       assert.equal(crcVia(k, "crc32Wide", b), want, `${k.variant} crc32Wide size ${n}`);
       assert.equal(crc32With(k, b), want, `${k.variant} crc32With size ${n}`);
     }
-    // A nonzero seed must enter stream 0 only: chain a prefix's CRC into a superblock-long rest.
+    // A nonzero seed is folded into the first unit: chain a prefix's CRC into a rest long enough
+    // for the sparse loop, over random lengths around and past a ring wrap.
     for (let i = 0; i < 20; i++) {
       const a = randomBytes((next() * 100) | 0, next);
-      const rest = randomBytes(SUPER * (1 + ((next() * 3) | 0)) + ((next() * 40) | 0), next);
+      const rest = randomBytes(SPARSE_MIN + ((next() * 3 * WRAP) | 0), next);
       const whole = new Uint8Array(a.length + rest.length);
       whole.set(a);
       whole.set(rest, a.length);
@@ -243,11 +264,11 @@ test("kernel choice: the best valid build by default, CKPTKIT_KERNEL values chec
   for (const b of builds) assert.equal(loadKernel(b.variant), b, `${b.variant} is instantiated once`);
   assert.equal(loadKernel("scalar")!.variant, "scalar");
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.CKPTKIT_KERNEL;
-  const best = (["relaxed", "simd", "scalar"] as const).find((v) => loadKernel(v) !== undefined);
+  const best = (["simd", "scalar"] as const).find((v) => loadKernel(v) !== undefined);
   if (!env || env === "auto") assert.equal(k.variant, best);
   else assert.equal(k.variant, env);
-  for (const v of ["auto", "relaxed", "simd", "scalar"]) assert.equal(parseKernelChoice(v, "test"), v);
-  assert.throws(() => parseKernelChoice("fast", "CKPTKIT_KERNEL"), UsageError);
+  for (const v of ["auto", "simd", "scalar"]) assert.equal(parseKernelChoice(v, "test"), v);
+  for (const v of ["fast", "relaxed"]) assert.throws(() => parseKernelChoice(v, "CKPTKIT_KERNEL"), UsageError);
   const other = k.variant === "scalar" ? "simd" : "scalar";
   assert.throws(() => useKernel(other), UsageError);
   useKernel(k.variant); // choosing what is already loaded is fine

@@ -1,18 +1,17 @@
 // Loads the embedded kernel synchronously: no fetch, no import.meta.url, no top-level await, so
-// the same code works in Node, Deno, Bun and bundlers. Three builds of the same sources are
-// embedded (docs/KERNEL.md): "scalar" (runs anywhere), "simd" (WebAssembly SIMD: 4-lane
-// multi-buffer SHA-256, 16-stream CRC-32) and "relaxed" (the same plus relaxed SIMD, which
-// Node 20 lacks). The process's kernel is chosen once, on first use: CKPTKIT_KERNEL=
-// scalar|simd|relaxed|auto or useKernel() beforehand; "auto" takes the first of relaxed, simd,
-// scalar whose bytes WebAssembly.validate accepts. Its memory is fixed-size (the module
+// the same code works in Node, Deno, Bun and bundlers. Two builds of the same sources are
+// embedded (docs/KERNEL.md): "scalar" (runs anywhere) and "simd" (WebAssembly SIMD: 4-lane
+// multi-buffer SHA-256, vector message schedule, 16-byte units in the sparse CRC-32). The
+// process's kernel is chosen once, on first use: CKPTKIT_KERNEL=scalar|simd|auto or useKernel()
+// beforehand; "auto" takes simd when WebAssembly.validate accepts its bytes, else scalar. Its memory is fixed-size (the module
 // declares max = initial), so the views made here stay valid for the life of the process.
 import { UnsupportedError, UsageError, WasmAbortError } from "../errors.ts";
 import { KERNEL_BUILDS } from "./kernel-bytes.generated.ts";
 
-export type KernelVariant = "scalar" | "simd" | "relaxed";
+export type KernelVariant = "scalar" | "simd";
 
 /** Preference order for "auto". */
-const AUTO_ORDER: KernelVariant[] = ["relaxed", "simd", "scalar"];
+const AUTO_ORDER: KernelVariant[] = ["simd", "scalar"];
 
 export interface KernelExports {
   memory: WebAssembly.Memory;
@@ -26,7 +25,7 @@ export interface KernelExports {
   /** First byte past the kernel's memory map (assembly/layout.ts). */
   memoryEnd(): number;
   crc32(seed: number, ptr: number, len: number): number;
-  /** crc32 on the 16-stream SIMD loop for long inputs (the scalar build's is crc32 itself). */
+  /** crc32 by the sparse-multiple reduction from 8 KiB on (crc32 is the slicing loop alone). */
   crc32Wide(seed: number, ptr: number, len: number): number;
   sha256Init(st: number): void;
   sha256Update(st: number, ptr: number, len: number): void;
@@ -56,11 +55,7 @@ export interface Kernel {
   /** Where sha256Many writes digests, and how many bytes of them fit. */
   readonly digestsPtr: number;
   readonly digestsSize: number;
-  /**
-   * The CRC-32 entry point to use: crc32Wide, except for the plain SIMD build under
-   * JavaScriptCore (Bun), which runs its 16-stream loop slower than the scalar one (1.8 vs
-   * 2.5 GB/s; the relaxed build's runs at 2.7). Measured in bench/kernels.ts.
-   */
+  /** The CRC-32 entry point the library uses (crc32Wide). */
   readonly crc32: (seed: number, ptr: number, len: number) => number;
   /** SHA-256 of the loaded .wasm bytes (stamped at build time). */
   readonly sha256: string;
@@ -91,7 +86,7 @@ const instances: Partial<Record<KernelVariant, Kernel | null>> = {};
 
 /**
  * Instantiates (once) and returns the given build, or undefined when this engine rejects it
- * (possible for "simd" and "relaxed"). Each build has its own memory; kernel() is the one the library uses.
+ * (possible for "simd"). Each build has its own memory; kernel() is the one the library uses.
  */
 export function loadKernel(variant: KernelVariant): Kernel | undefined {
   const cached = instances[variant];
@@ -129,7 +124,7 @@ export function loadKernel(variant: KernelVariant): Kernel | undefined {
     scratchPtr: exports.scratchPtr(),
     digestsPtr: exports.digestsPtr(),
     digestsSize: exports.digestsSize(),
-    crc32: variant === "simd" && typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? exports.crc32 : exports.crc32Wide,
+    crc32: exports.crc32Wide,
     sha256: KERNEL_BUILDS[variant].sha256,
     stateOwner: undefined,
   };
@@ -142,8 +137,8 @@ let instance: Kernel | undefined;
 
 /** Validates a kernel choice (from useKernel or CKPTKIT_KERNEL); `from` names the source. */
 export function parseKernelChoice(v: string, from: string): "auto" | KernelVariant {
-  if (v === "auto" || v === "scalar" || v === "simd" || v === "relaxed") return v;
-  throw new UsageError(`${from}: expected auto, relaxed, simd or scalar, got ${JSON.stringify(v)}`);
+  if (v === "auto" || v === "scalar" || v === "simd") return v;
+  throw new UsageError(`${from}: expected auto, simd or scalar, got ${JSON.stringify(v)}`);
 }
 
 /**
