@@ -31,7 +31,7 @@ export function crc32(seed: u32, ptr: usize, len: usize): u32 { return crc32Upda
 export function crc32Wide(seed: u32, ptr: usize, len: usize): u32 {
   return crc32Sparse(seed, ptr, len);
 }
-export { sha256Init, sha256Update, sha256Final, SHA_STATE_SIZE } from "./sha256";
+export { sha256Init, sha256Update, sha256Final, sha256ScalarRounds, SHA_STATE_SIZE } from "./sha256";
 export { sha256Many } from "./sha256-many";
 export {
   writeHeader, checkHeader, encodeChunk, checkChunkHeader, scanChunk, writeTrailer, checkTrailer,

@@ -37,12 +37,15 @@ export function sha256Init(st: usize): void {
   store<u32>(st, 0, 40);
 }
 
-// Σ0, Σ1 as nested rotations: one register copy fewer per call on x86 (ror is destructive);
-// +13% under JavaScriptCore (Bun), level in Node, -6% in Deno (still 1.2x hash-wasm), one run each.
+// The round is ordered for the dependency chain, not for instruction count: T1 is summed as
+// ((h + K + W) + Ch(e,f,g)) + Σ1(e), so only the last add waits for Σ1, and Σ1/Σ0 are three
+// independent rotations (latency 3) rather than nested ones (latency 5, one copy fewer). A round
+// then waits ~4 cycles on e instead of ~9: 1.14–1.20× hash-wasm in V8 and JavaScriptCore where the
+// left-to-right sum with nested rotations gave 0.96–1.13 (bench/kernels.ts, idle machine).
 // @ts-ignore: decorator
-@inline function S0(x: u32): u32 { return rotr<u32>(rotr<u32>(rotr<u32>(x, 9) ^ x, 11) ^ x, 2); }
+@inline function S0(x: u32): u32 { return rotr<u32>(x, 2) ^ rotr<u32>(x, 13) ^ rotr<u32>(x, 22); }
 // @ts-ignore: decorator
-@inline function S1(x: u32): u32 { return rotr<u32>(rotr<u32>(rotr<u32>(x, 14) ^ x, 5) ^ x, 6); }
+@inline function S1(x: u32): u32 { return rotr<u32>(x, 6) ^ rotr<u32>(x, 11) ^ rotr<u32>(x, 25); }
 // @ts-ignore: decorator
 @inline function s0(x: u32): u32 { return rotr<u32>(x, 7) ^ rotr<u32>(x, 18) ^ (x >>> 3); }
 // @ts-ignore: decorator
@@ -52,10 +55,22 @@ export function sha256Init(st: usize): void {
 // @ts-ignore: decorator
 @inline function MAJ(a: u32, b: u32, c: u32): u32 { return (a & b) | (c & (a | b)); }
 
+/**
+ * True when the SIMD build should use the scalar rounds for one stream: JavaScriptCore runs
+ * compressScalar ~1.1× faster than compressV (its vector lane extracts cost more than V8's); the
+ * host sets it under Bun (src/wasm/kernel.ts). The scalar build always uses compressScalar.
+ */
+let scalarRounds = false;
+
+/** Chooses the one-stream rounds of the SIMD build (see scalarRounds); no effect in the scalar build. */
+export function sha256ScalarRounds(on: bool): void {
+  scalarRounds = on;
+}
+
 /** Compresses `blocks` consecutive 64-byte blocks at `p` into the state at `st`. */
 // @ts-ignore: decorator
 @inline function compress(st: usize, p: usize, blocks: usize): void {
-  if (ASC_FEATURE_SIMD) compressV(st, p, blocks);
+  if (ASC_FEATURE_SIMD && !scalarRounds) compressV(st, p, blocks);
   else compressScalar(st, p, blocks);
 }
 
@@ -90,118 +105,118 @@ function compressScalar(st: usize, p: usize, blocks: usize): void {
     let w15 = bswap<u32>(load<u32>(q, 60));
     let a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7;
     let t: u32, x: u32, y: u32 = b ^ c;
-    t = h + S1(e) + CH(e, f, g) + 0x428a2f98 + w0; d += t; x = a ^ b; h = t + S0(a) + (b ^ (x & y));
-    t = g + S1(d) + CH(d, e, f) + 0x71374491 + w1; c += t; y = h ^ a; g = t + S0(h) + (a ^ (y & x));
-    t = f + S1(c) + CH(c, d, e) + 0xb5c0fbcf + w2; b += t; x = g ^ h; f = t + S0(g) + (h ^ (x & y));
-    t = e + S1(b) + CH(b, c, d) + 0xe9b5dba5 + w3; a += t; y = f ^ g; e = t + S0(f) + (g ^ (y & x));
-    t = d + S1(a) + CH(a, b, c) + 0x3956c25b + w4; h += t; x = e ^ f; d = t + S0(e) + (f ^ (x & y));
-    t = c + S1(h) + CH(h, a, b) + 0x59f111f1 + w5; g += t; y = d ^ e; c = t + S0(d) + (e ^ (y & x));
-    t = b + S1(g) + CH(g, h, a) + 0x923f82a4 + w6; f += t; x = c ^ d; b = t + S0(c) + (d ^ (x & y));
-    t = a + S1(f) + CH(f, g, h) + 0xab1c5ed5 + w7; e += t; y = b ^ c; a = t + S0(b) + (c ^ (y & x));
-    t = h + S1(e) + CH(e, f, g) + 0xd807aa98 + w8; d += t; x = a ^ b; h = t + S0(a) + (b ^ (x & y));
-    t = g + S1(d) + CH(d, e, f) + 0x12835b01 + w9; c += t; y = h ^ a; g = t + S0(h) + (a ^ (y & x));
-    t = f + S1(c) + CH(c, d, e) + 0x243185be + w10; b += t; x = g ^ h; f = t + S0(g) + (h ^ (x & y));
-    t = e + S1(b) + CH(b, c, d) + 0x550c7dc3 + w11; a += t; y = f ^ g; e = t + S0(f) + (g ^ (y & x));
-    t = d + S1(a) + CH(a, b, c) + 0x72be5d74 + w12; h += t; x = e ^ f; d = t + S0(e) + (f ^ (x & y));
-    t = c + S1(h) + CH(h, a, b) + 0x80deb1fe + w13; g += t; y = d ^ e; c = t + S0(d) + (e ^ (y & x));
-    t = b + S1(g) + CH(g, h, a) + 0x9bdc06a7 + w14; f += t; x = c ^ d; b = t + S0(c) + (d ^ (x & y));
-    t = a + S1(f) + CH(f, g, h) + 0xc19bf174 + w15; e += t; y = b ^ c; a = t + S0(b) + (c ^ (y & x));
+    t = h + (0x428a2f98 + w0) + CH(e, f, g) + S1(e); d += t; x = a ^ b; h = t + (b ^ (x & y)) + S0(a);
+    t = g + (0x71374491 + w1) + CH(d, e, f) + S1(d); c += t; y = h ^ a; g = t + (a ^ (y & x)) + S0(h);
+    t = f + (0xb5c0fbcf + w2) + CH(c, d, e) + S1(c); b += t; x = g ^ h; f = t + (h ^ (x & y)) + S0(g);
+    t = e + (0xe9b5dba5 + w3) + CH(b, c, d) + S1(b); a += t; y = f ^ g; e = t + (g ^ (y & x)) + S0(f);
+    t = d + (0x3956c25b + w4) + CH(a, b, c) + S1(a); h += t; x = e ^ f; d = t + (f ^ (x & y)) + S0(e);
+    t = c + (0x59f111f1 + w5) + CH(h, a, b) + S1(h); g += t; y = d ^ e; c = t + (e ^ (y & x)) + S0(d);
+    t = b + (0x923f82a4 + w6) + CH(g, h, a) + S1(g); f += t; x = c ^ d; b = t + (d ^ (x & y)) + S0(c);
+    t = a + (0xab1c5ed5 + w7) + CH(f, g, h) + S1(f); e += t; y = b ^ c; a = t + (c ^ (y & x)) + S0(b);
+    t = h + (0xd807aa98 + w8) + CH(e, f, g) + S1(e); d += t; x = a ^ b; h = t + (b ^ (x & y)) + S0(a);
+    t = g + (0x12835b01 + w9) + CH(d, e, f) + S1(d); c += t; y = h ^ a; g = t + (a ^ (y & x)) + S0(h);
+    t = f + (0x243185be + w10) + CH(c, d, e) + S1(c); b += t; x = g ^ h; f = t + (h ^ (x & y)) + S0(g);
+    t = e + (0x550c7dc3 + w11) + CH(b, c, d) + S1(b); a += t; y = f ^ g; e = t + (g ^ (y & x)) + S0(f);
+    t = d + (0x72be5d74 + w12) + CH(a, b, c) + S1(a); h += t; x = e ^ f; d = t + (f ^ (x & y)) + S0(e);
+    t = c + (0x80deb1fe + w13) + CH(h, a, b) + S1(h); g += t; y = d ^ e; c = t + (e ^ (y & x)) + S0(d);
+    t = b + (0x9bdc06a7 + w14) + CH(g, h, a) + S1(g); f += t; x = c ^ d; b = t + (d ^ (x & y)) + S0(c);
+    t = a + (0xc19bf174 + w15) + CH(f, g, h) + S1(f); e += t; y = b ^ c; a = t + (c ^ (y & x)) + S0(b);
     w0 += s1(w14) + w9 + s0(w1);
-    t = h + S1(e) + CH(e, f, g) + 0xe49b69c1 + w0; d += t; x = a ^ b; h = t + S0(a) + (b ^ (x & y));
+    t = h + (0xe49b69c1 + w0) + CH(e, f, g) + S1(e); d += t; x = a ^ b; h = t + (b ^ (x & y)) + S0(a);
     w1 += s1(w15) + w10 + s0(w2);
-    t = g + S1(d) + CH(d, e, f) + 0xefbe4786 + w1; c += t; y = h ^ a; g = t + S0(h) + (a ^ (y & x));
+    t = g + (0xefbe4786 + w1) + CH(d, e, f) + S1(d); c += t; y = h ^ a; g = t + (a ^ (y & x)) + S0(h);
     w2 += s1(w0) + w11 + s0(w3);
-    t = f + S1(c) + CH(c, d, e) + 0x0fc19dc6 + w2; b += t; x = g ^ h; f = t + S0(g) + (h ^ (x & y));
+    t = f + (0x0fc19dc6 + w2) + CH(c, d, e) + S1(c); b += t; x = g ^ h; f = t + (h ^ (x & y)) + S0(g);
     w3 += s1(w1) + w12 + s0(w4);
-    t = e + S1(b) + CH(b, c, d) + 0x240ca1cc + w3; a += t; y = f ^ g; e = t + S0(f) + (g ^ (y & x));
+    t = e + (0x240ca1cc + w3) + CH(b, c, d) + S1(b); a += t; y = f ^ g; e = t + (g ^ (y & x)) + S0(f);
     w4 += s1(w2) + w13 + s0(w5);
-    t = d + S1(a) + CH(a, b, c) + 0x2de92c6f + w4; h += t; x = e ^ f; d = t + S0(e) + (f ^ (x & y));
+    t = d + (0x2de92c6f + w4) + CH(a, b, c) + S1(a); h += t; x = e ^ f; d = t + (f ^ (x & y)) + S0(e);
     w5 += s1(w3) + w14 + s0(w6);
-    t = c + S1(h) + CH(h, a, b) + 0x4a7484aa + w5; g += t; y = d ^ e; c = t + S0(d) + (e ^ (y & x));
+    t = c + (0x4a7484aa + w5) + CH(h, a, b) + S1(h); g += t; y = d ^ e; c = t + (e ^ (y & x)) + S0(d);
     w6 += s1(w4) + w15 + s0(w7);
-    t = b + S1(g) + CH(g, h, a) + 0x5cb0a9dc + w6; f += t; x = c ^ d; b = t + S0(c) + (d ^ (x & y));
+    t = b + (0x5cb0a9dc + w6) + CH(g, h, a) + S1(g); f += t; x = c ^ d; b = t + (d ^ (x & y)) + S0(c);
     w7 += s1(w5) + w0 + s0(w8);
-    t = a + S1(f) + CH(f, g, h) + 0x76f988da + w7; e += t; y = b ^ c; a = t + S0(b) + (c ^ (y & x));
+    t = a + (0x76f988da + w7) + CH(f, g, h) + S1(f); e += t; y = b ^ c; a = t + (c ^ (y & x)) + S0(b);
     w8 += s1(w6) + w1 + s0(w9);
-    t = h + S1(e) + CH(e, f, g) + 0x983e5152 + w8; d += t; x = a ^ b; h = t + S0(a) + (b ^ (x & y));
+    t = h + (0x983e5152 + w8) + CH(e, f, g) + S1(e); d += t; x = a ^ b; h = t + (b ^ (x & y)) + S0(a);
     w9 += s1(w7) + w2 + s0(w10);
-    t = g + S1(d) + CH(d, e, f) + 0xa831c66d + w9; c += t; y = h ^ a; g = t + S0(h) + (a ^ (y & x));
+    t = g + (0xa831c66d + w9) + CH(d, e, f) + S1(d); c += t; y = h ^ a; g = t + (a ^ (y & x)) + S0(h);
     w10 += s1(w8) + w3 + s0(w11);
-    t = f + S1(c) + CH(c, d, e) + 0xb00327c8 + w10; b += t; x = g ^ h; f = t + S0(g) + (h ^ (x & y));
+    t = f + (0xb00327c8 + w10) + CH(c, d, e) + S1(c); b += t; x = g ^ h; f = t + (h ^ (x & y)) + S0(g);
     w11 += s1(w9) + w4 + s0(w12);
-    t = e + S1(b) + CH(b, c, d) + 0xbf597fc7 + w11; a += t; y = f ^ g; e = t + S0(f) + (g ^ (y & x));
+    t = e + (0xbf597fc7 + w11) + CH(b, c, d) + S1(b); a += t; y = f ^ g; e = t + (g ^ (y & x)) + S0(f);
     w12 += s1(w10) + w5 + s0(w13);
-    t = d + S1(a) + CH(a, b, c) + 0xc6e00bf3 + w12; h += t; x = e ^ f; d = t + S0(e) + (f ^ (x & y));
+    t = d + (0xc6e00bf3 + w12) + CH(a, b, c) + S1(a); h += t; x = e ^ f; d = t + (f ^ (x & y)) + S0(e);
     w13 += s1(w11) + w6 + s0(w14);
-    t = c + S1(h) + CH(h, a, b) + 0xd5a79147 + w13; g += t; y = d ^ e; c = t + S0(d) + (e ^ (y & x));
+    t = c + (0xd5a79147 + w13) + CH(h, a, b) + S1(h); g += t; y = d ^ e; c = t + (e ^ (y & x)) + S0(d);
     w14 += s1(w12) + w7 + s0(w15);
-    t = b + S1(g) + CH(g, h, a) + 0x06ca6351 + w14; f += t; x = c ^ d; b = t + S0(c) + (d ^ (x & y));
+    t = b + (0x06ca6351 + w14) + CH(g, h, a) + S1(g); f += t; x = c ^ d; b = t + (d ^ (x & y)) + S0(c);
     w15 += s1(w13) + w8 + s0(w0);
-    t = a + S1(f) + CH(f, g, h) + 0x14292967 + w15; e += t; y = b ^ c; a = t + S0(b) + (c ^ (y & x));
+    t = a + (0x14292967 + w15) + CH(f, g, h) + S1(f); e += t; y = b ^ c; a = t + (c ^ (y & x)) + S0(b);
     w0 += s1(w14) + w9 + s0(w1);
-    t = h + S1(e) + CH(e, f, g) + 0x27b70a85 + w0; d += t; x = a ^ b; h = t + S0(a) + (b ^ (x & y));
+    t = h + (0x27b70a85 + w0) + CH(e, f, g) + S1(e); d += t; x = a ^ b; h = t + (b ^ (x & y)) + S0(a);
     w1 += s1(w15) + w10 + s0(w2);
-    t = g + S1(d) + CH(d, e, f) + 0x2e1b2138 + w1; c += t; y = h ^ a; g = t + S0(h) + (a ^ (y & x));
+    t = g + (0x2e1b2138 + w1) + CH(d, e, f) + S1(d); c += t; y = h ^ a; g = t + (a ^ (y & x)) + S0(h);
     w2 += s1(w0) + w11 + s0(w3);
-    t = f + S1(c) + CH(c, d, e) + 0x4d2c6dfc + w2; b += t; x = g ^ h; f = t + S0(g) + (h ^ (x & y));
+    t = f + (0x4d2c6dfc + w2) + CH(c, d, e) + S1(c); b += t; x = g ^ h; f = t + (h ^ (x & y)) + S0(g);
     w3 += s1(w1) + w12 + s0(w4);
-    t = e + S1(b) + CH(b, c, d) + 0x53380d13 + w3; a += t; y = f ^ g; e = t + S0(f) + (g ^ (y & x));
+    t = e + (0x53380d13 + w3) + CH(b, c, d) + S1(b); a += t; y = f ^ g; e = t + (g ^ (y & x)) + S0(f);
     w4 += s1(w2) + w13 + s0(w5);
-    t = d + S1(a) + CH(a, b, c) + 0x650a7354 + w4; h += t; x = e ^ f; d = t + S0(e) + (f ^ (x & y));
+    t = d + (0x650a7354 + w4) + CH(a, b, c) + S1(a); h += t; x = e ^ f; d = t + (f ^ (x & y)) + S0(e);
     w5 += s1(w3) + w14 + s0(w6);
-    t = c + S1(h) + CH(h, a, b) + 0x766a0abb + w5; g += t; y = d ^ e; c = t + S0(d) + (e ^ (y & x));
+    t = c + (0x766a0abb + w5) + CH(h, a, b) + S1(h); g += t; y = d ^ e; c = t + (e ^ (y & x)) + S0(d);
     w6 += s1(w4) + w15 + s0(w7);
-    t = b + S1(g) + CH(g, h, a) + 0x81c2c92e + w6; f += t; x = c ^ d; b = t + S0(c) + (d ^ (x & y));
+    t = b + (0x81c2c92e + w6) + CH(g, h, a) + S1(g); f += t; x = c ^ d; b = t + (d ^ (x & y)) + S0(c);
     w7 += s1(w5) + w0 + s0(w8);
-    t = a + S1(f) + CH(f, g, h) + 0x92722c85 + w7; e += t; y = b ^ c; a = t + S0(b) + (c ^ (y & x));
+    t = a + (0x92722c85 + w7) + CH(f, g, h) + S1(f); e += t; y = b ^ c; a = t + (c ^ (y & x)) + S0(b);
     w8 += s1(w6) + w1 + s0(w9);
-    t = h + S1(e) + CH(e, f, g) + 0xa2bfe8a1 + w8; d += t; x = a ^ b; h = t + S0(a) + (b ^ (x & y));
+    t = h + (0xa2bfe8a1 + w8) + CH(e, f, g) + S1(e); d += t; x = a ^ b; h = t + (b ^ (x & y)) + S0(a);
     w9 += s1(w7) + w2 + s0(w10);
-    t = g + S1(d) + CH(d, e, f) + 0xa81a664b + w9; c += t; y = h ^ a; g = t + S0(h) + (a ^ (y & x));
+    t = g + (0xa81a664b + w9) + CH(d, e, f) + S1(d); c += t; y = h ^ a; g = t + (a ^ (y & x)) + S0(h);
     w10 += s1(w8) + w3 + s0(w11);
-    t = f + S1(c) + CH(c, d, e) + 0xc24b8b70 + w10; b += t; x = g ^ h; f = t + S0(g) + (h ^ (x & y));
+    t = f + (0xc24b8b70 + w10) + CH(c, d, e) + S1(c); b += t; x = g ^ h; f = t + (h ^ (x & y)) + S0(g);
     w11 += s1(w9) + w4 + s0(w12);
-    t = e + S1(b) + CH(b, c, d) + 0xc76c51a3 + w11; a += t; y = f ^ g; e = t + S0(f) + (g ^ (y & x));
+    t = e + (0xc76c51a3 + w11) + CH(b, c, d) + S1(b); a += t; y = f ^ g; e = t + (g ^ (y & x)) + S0(f);
     w12 += s1(w10) + w5 + s0(w13);
-    t = d + S1(a) + CH(a, b, c) + 0xd192e819 + w12; h += t; x = e ^ f; d = t + S0(e) + (f ^ (x & y));
+    t = d + (0xd192e819 + w12) + CH(a, b, c) + S1(a); h += t; x = e ^ f; d = t + (f ^ (x & y)) + S0(e);
     w13 += s1(w11) + w6 + s0(w14);
-    t = c + S1(h) + CH(h, a, b) + 0xd6990624 + w13; g += t; y = d ^ e; c = t + S0(d) + (e ^ (y & x));
+    t = c + (0xd6990624 + w13) + CH(h, a, b) + S1(h); g += t; y = d ^ e; c = t + (e ^ (y & x)) + S0(d);
     w14 += s1(w12) + w7 + s0(w15);
-    t = b + S1(g) + CH(g, h, a) + 0xf40e3585 + w14; f += t; x = c ^ d; b = t + S0(c) + (d ^ (x & y));
+    t = b + (0xf40e3585 + w14) + CH(g, h, a) + S1(g); f += t; x = c ^ d; b = t + (d ^ (x & y)) + S0(c);
     w15 += s1(w13) + w8 + s0(w0);
-    t = a + S1(f) + CH(f, g, h) + 0x106aa070 + w15; e += t; y = b ^ c; a = t + S0(b) + (c ^ (y & x));
+    t = a + (0x106aa070 + w15) + CH(f, g, h) + S1(f); e += t; y = b ^ c; a = t + (c ^ (y & x)) + S0(b);
     w0 += s1(w14) + w9 + s0(w1);
-    t = h + S1(e) + CH(e, f, g) + 0x19a4c116 + w0; d += t; x = a ^ b; h = t + S0(a) + (b ^ (x & y));
+    t = h + (0x19a4c116 + w0) + CH(e, f, g) + S1(e); d += t; x = a ^ b; h = t + (b ^ (x & y)) + S0(a);
     w1 += s1(w15) + w10 + s0(w2);
-    t = g + S1(d) + CH(d, e, f) + 0x1e376c08 + w1; c += t; y = h ^ a; g = t + S0(h) + (a ^ (y & x));
+    t = g + (0x1e376c08 + w1) + CH(d, e, f) + S1(d); c += t; y = h ^ a; g = t + (a ^ (y & x)) + S0(h);
     w2 += s1(w0) + w11 + s0(w3);
-    t = f + S1(c) + CH(c, d, e) + 0x2748774c + w2; b += t; x = g ^ h; f = t + S0(g) + (h ^ (x & y));
+    t = f + (0x2748774c + w2) + CH(c, d, e) + S1(c); b += t; x = g ^ h; f = t + (h ^ (x & y)) + S0(g);
     w3 += s1(w1) + w12 + s0(w4);
-    t = e + S1(b) + CH(b, c, d) + 0x34b0bcb5 + w3; a += t; y = f ^ g; e = t + S0(f) + (g ^ (y & x));
+    t = e + (0x34b0bcb5 + w3) + CH(b, c, d) + S1(b); a += t; y = f ^ g; e = t + (g ^ (y & x)) + S0(f);
     w4 += s1(w2) + w13 + s0(w5);
-    t = d + S1(a) + CH(a, b, c) + 0x391c0cb3 + w4; h += t; x = e ^ f; d = t + S0(e) + (f ^ (x & y));
+    t = d + (0x391c0cb3 + w4) + CH(a, b, c) + S1(a); h += t; x = e ^ f; d = t + (f ^ (x & y)) + S0(e);
     w5 += s1(w3) + w14 + s0(w6);
-    t = c + S1(h) + CH(h, a, b) + 0x4ed8aa4a + w5; g += t; y = d ^ e; c = t + S0(d) + (e ^ (y & x));
+    t = c + (0x4ed8aa4a + w5) + CH(h, a, b) + S1(h); g += t; y = d ^ e; c = t + (e ^ (y & x)) + S0(d);
     w6 += s1(w4) + w15 + s0(w7);
-    t = b + S1(g) + CH(g, h, a) + 0x5b9cca4f + w6; f += t; x = c ^ d; b = t + S0(c) + (d ^ (x & y));
+    t = b + (0x5b9cca4f + w6) + CH(g, h, a) + S1(g); f += t; x = c ^ d; b = t + (d ^ (x & y)) + S0(c);
     w7 += s1(w5) + w0 + s0(w8);
-    t = a + S1(f) + CH(f, g, h) + 0x682e6ff3 + w7; e += t; y = b ^ c; a = t + S0(b) + (c ^ (y & x));
+    t = a + (0x682e6ff3 + w7) + CH(f, g, h) + S1(f); e += t; y = b ^ c; a = t + (c ^ (y & x)) + S0(b);
     w8 += s1(w6) + w1 + s0(w9);
-    t = h + S1(e) + CH(e, f, g) + 0x748f82ee + w8; d += t; x = a ^ b; h = t + S0(a) + (b ^ (x & y));
+    t = h + (0x748f82ee + w8) + CH(e, f, g) + S1(e); d += t; x = a ^ b; h = t + (b ^ (x & y)) + S0(a);
     w9 += s1(w7) + w2 + s0(w10);
-    t = g + S1(d) + CH(d, e, f) + 0x78a5636f + w9; c += t; y = h ^ a; g = t + S0(h) + (a ^ (y & x));
+    t = g + (0x78a5636f + w9) + CH(d, e, f) + S1(d); c += t; y = h ^ a; g = t + (a ^ (y & x)) + S0(h);
     w10 += s1(w8) + w3 + s0(w11);
-    t = f + S1(c) + CH(c, d, e) + 0x84c87814 + w10; b += t; x = g ^ h; f = t + S0(g) + (h ^ (x & y));
+    t = f + (0x84c87814 + w10) + CH(c, d, e) + S1(c); b += t; x = g ^ h; f = t + (h ^ (x & y)) + S0(g);
     w11 += s1(w9) + w4 + s0(w12);
-    t = e + S1(b) + CH(b, c, d) + 0x8cc70208 + w11; a += t; y = f ^ g; e = t + S0(f) + (g ^ (y & x));
+    t = e + (0x8cc70208 + w11) + CH(b, c, d) + S1(b); a += t; y = f ^ g; e = t + (g ^ (y & x)) + S0(f);
     w12 += s1(w10) + w5 + s0(w13);
-    t = d + S1(a) + CH(a, b, c) + 0x90befffa + w12; h += t; x = e ^ f; d = t + S0(e) + (f ^ (x & y));
+    t = d + (0x90befffa + w12) + CH(a, b, c) + S1(a); h += t; x = e ^ f; d = t + (f ^ (x & y)) + S0(e);
     w13 += s1(w11) + w6 + s0(w14);
-    t = c + S1(h) + CH(h, a, b) + 0xa4506ceb + w13; g += t; y = d ^ e; c = t + S0(d) + (e ^ (y & x));
+    t = c + (0xa4506ceb + w13) + CH(h, a, b) + S1(h); g += t; y = d ^ e; c = t + (e ^ (y & x)) + S0(d);
     w14 += s1(w12) + w7 + s0(w15);
-    t = b + S1(g) + CH(g, h, a) + 0xbef9a3f7 + w14; f += t; x = c ^ d; b = t + S0(c) + (d ^ (x & y));
+    t = b + (0xbef9a3f7 + w14) + CH(g, h, a) + S1(g); f += t; x = c ^ d; b = t + (d ^ (x & y)) + S0(c);
     w15 += s1(w13) + w8 + s0(w0);
-    t = a + S1(f) + CH(f, g, h) + 0xc67178f2 + w15; e += t; y = b ^ c; a = t + S0(b) + (c ^ (y & x));
+    t = a + (0xc67178f2 + w15) + CH(f, g, h) + S1(f); e += t; y = b ^ c; a = t + (c ^ (y & x)) + S0(b);
     h0 += a; h1 += b; h2 += c; h3 += d; h4 += e; h5 += f; h6 += g; h7 += h;
   }
   store<u32>(st, h0, 0); store<u32>(st, h1, 4); store<u32>(st, h2, 8); store<u32>(st, h3, 12);

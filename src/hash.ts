@@ -82,8 +82,9 @@ export class Sha256Hasher implements Sha256 {
   private readonly state = new Uint8Array(SHA256_STATE_SIZE);
   private done = false;
 
-  constructor() {
-    this.k = kernel();
+  /** `k` picks a specific kernel build (tests, benchmarks); the library's own by default. */
+  constructor(k: Kernel = kernel()) {
+    this.k = k;
     evict(this.k);
     this.k.exports.sha256Init(this.k.statePtr);
     this.k.stateOwner = this;

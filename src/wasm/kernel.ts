@@ -30,6 +30,8 @@ export interface KernelExports {
   sha256Init(st: number): void;
   sha256Update(st: number, ptr: number, len: number): void;
   sha256Final(st: number, out: number): void;
+  /** SIMD build: one-stream SHA-256 on the scalar rounds (1) or the vector-schedule ones (0). */
+  sha256ScalarRounds(on: number): void;
   /** SHA-256 of `count` messages of `len` bytes at ptr, ptr+len, …; digests to `out` (32 B each). */
   sha256Many(ptr: number, len: number, count: number, out: number): void;
   writeHeader(ptr: number, kind: number, chunkSize: number, metaLen: number, createdAt: number, payloadLen: number, chunkCount: number): void;
@@ -113,6 +115,9 @@ export function loadKernel(variant: KernelVariant): Kernel | undefined {
   };
   const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports).exports as unknown as KernelExports;
   mem = new Uint8Array(exports.memory.buffer);
+  // JavaScriptCore runs the SIMD build's one-stream SHA-256 ~1.1× faster on the scalar rounds
+  // (docs/KERNEL.md); V8 is faster on the vector-schedule ones.
+  if (variant === "simd" && typeof (globalThis as { Bun?: unknown }).Bun !== "undefined") exports.sha256ScalarRounds(1);
   const ioPtr = exports.ioPtr();
   const k: Kernel = {
     exports,
