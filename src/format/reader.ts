@@ -6,7 +6,8 @@
 import { CorruptionError, FormatVersionError } from "../errors.ts";
 import type { FileHandle } from "../fs.ts";
 import { readFully } from "../fs-util.ts";
-import { Sha256Hasher, crc32 } from "../hash.ts";
+import { crc32 } from "../hash.ts";
+import { StreamSha256 } from "../hash-stream.ts";
 import { kernel } from "../wasm/kernel.ts";
 import {
   CHUNK_HEADER_SIZE, FORMAT_VERSION, HEADER_SIZE, META_CRC_SIZE, STATUS, STATUS_TEXT, TRAILER_SIZE,
@@ -119,19 +120,33 @@ export async function scanContainer(h: FileHandle, path: string, options: ScanOp
     message: `file ends at byte ${at + got} while being read; its size and header say ${header.totalSize}`,
   });
 
-  const sha = new Sha256Hasher();
-  sha.update(head);
+  // Large files are hashed on the worker thread while this one reads and checks CRCs.
+  const sha = await StreamSha256.open(header.totalSize);
+  try {
+    return await scanBody(h, header, head, sha, result, damage, short, options);
+  } finally {
+    await sha.release();
+  }
+}
+
+/** Everything after the header: metadata, chunks, trailer; the SHA-256 runs over all of it. */
+async function scanBody(
+  h: FileHandle, header: ContainerHeader, head: Uint8Array, sha: StreamSha256, result: ScanResult,
+  damage: (d: Damage) => ScanResult, short: (at: number, got: number) => ScanResult, options: ScanOptions,
+): Promise<ScanResult> {
+  const k = kernel();
+  await sha.update(head);
   const metaAndCrc = new Uint8Array(header.metaLength + META_CRC_SIZE);
   const gotMeta = await readFully(h, metaAndCrc, HEADER_SIZE);
   if (gotMeta < metaAndCrc.length) return short(HEADER_SIZE, gotMeta);
-  sha.update(metaAndCrc);
+  await sha.update(metaAndCrc);
   const metaBytes = metaAndCrc.subarray(0, header.metaLength);
   const storedMetaCrc = new DataView(metaAndCrc.buffer).getUint32(header.metaLength, true);
   if (crc32(metaBytes) !== storedMetaCrc) {
     damage({ kind: "bad-metadata", offset: HEADER_SIZE, length: metaAndCrc.length, message: "metadata CRC-32 mismatch" });
   } else {
     try {
-      result.meta = decodeMetadata(metaBytes, path, HEADER_SIZE);
+      result.meta = decodeMetadata(metaBytes, result.path, HEADER_SIZE);
     } catch (err) {
       if (!(err instanceof CorruptionError)) throw err;
       damage({ kind: "bad-metadata", offset: err.offset, length: metaAndCrc.length, message: err.message });
@@ -154,13 +169,13 @@ export async function scanContainer(h: FileHandle, path: string, options: ScanOp
       st = k.exports.scanChunk(k.ioPtr, i, len);
       // A passing scan proved the stored CRC equals the payload's: no need to compute it twice.
       crc = st === STATUS.OK ? new DataView(piece.buffer, piece.byteOffset).getUint32(20, true) : k.exports.crc32(0, k.ioPtr + CHUNK_HEADER_SIZE, len) >>> 0;
-      sha.updateInKernel(k.ioPtr, piece.length);
+      await sha.update(piece, k.ioPtr);
     } else {
       k.io.set(piece.subarray(0, CHUNK_HEADER_SIZE));
       st = k.exports.checkChunkHeader(k.ioPtr, i, len);
       crc = crc32(piece.subarray(CHUNK_HEADER_SIZE));
       if (st === STATUS.OK && crc !== new DataView(piece.buffer).getUint32(20, true)) st = STATUS.CHUNK_CRC_MISMATCH;
-      sha.update(piece);
+      await sha.update(piece);
     }
     const dv = new DataView(piece.buffer, piece.byteOffset);
     const info: ChunkInfo = { index: i, offset: pos, length: piece.length, type: dv.getUint16(4, true), crc, ok: st === STATUS.OK };
@@ -180,7 +195,7 @@ export async function scanContainer(h: FileHandle, path: string, options: ScanOp
   const trailer = new Uint8Array(TRAILER_SIZE);
   const gotTrailer = await readFully(h, trailer, pos);
   if (gotTrailer < TRAILER_SIZE) return short(pos, gotTrailer);
-  result.fileSha256 = sha.digest();
+  result.fileSha256 = await sha.digest();
   k.io.set(trailer);
   const shaPtr = k.scratchPtr + 256;
   k.mem.set(result.fileSha256, shaPtr);

@@ -1,7 +1,9 @@
 // Streaming encoder of one container: header + metadata, then chunks one at a time, then the
 // trailer. It does no I/O: the caller writes each returned piece in order, so a multi-GiB
 // payload never sits whole in memory. Chunk serialization (header + CRC) runs in the kernel,
-// and the running SHA-256 of the file is fed from kernel memory without another copy.
+// and the running SHA-256 of the file is fed from kernel memory without another copy, unless
+// the caller hashes the pieces itself (`externalSha256`, e.g. on the hash worker) and hands the
+// digest to trailer().
 import { UsageError } from "../errors.ts";
 import { Sha256Hasher } from "../hash.ts";
 import { kernel } from "../wasm/kernel.ts";
@@ -25,13 +27,14 @@ export class ContainerWriter {
   readonly chunkCount: number;
   /** CRC-32 of each chunk's payload, in order (the manifest's per-block CRCs). */
   readonly blockCrcs: number[] = [];
-  private readonly sha = new Sha256Hasher();
+  private readonly sha: Sha256Hasher | undefined;
   private readonly metaBytes: Uint8Array;
   private written = 0;
   private index = 0;
   private digest?: Uint8Array;
 
-  constructor(private readonly spec: ContainerSpec) {
+  constructor(private readonly spec: ContainerSpec, options: { externalSha256?: boolean } = {}) {
+    this.sha = options.externalSha256 ? undefined : new Sha256Hasher();
     if (!Number.isSafeInteger(spec.chunkSize) || spec.chunkSize < 1 || spec.chunkSize > MAX_WRITE_CHUNK_SIZE) {
       throw new UsageError(`chunk size must be 1..${MAX_WRITE_CHUNK_SIZE} bytes, got ${spec.chunkSize}`);
     }
@@ -49,13 +52,13 @@ export class ContainerWriter {
     out.set(k.io.subarray(0, HEADER_SIZE));
     out.set(this.metaBytes, HEADER_SIZE);
     new DataView(out.buffer).setUint32(HEADER_SIZE + this.metaBytes.length, crc32(this.metaBytes), true);
-    this.sha.update(out);
+    this.sha?.update(out);
     return out;
   }
 
   /**
    * Encodes the next chunk. Every chunk but the last carries exactly chunkSize bytes.
-   * Returns a fresh array (the kernel window is reused by the next call).
+   * Returns a fresh array; the same bytes stay at kernel().ioPtr until the next kernel call.
    */
   chunk(payload: Uint8Array): Uint8Array {
     const s = this.spec;
@@ -67,20 +70,26 @@ export class ContainerWriter {
     const k = kernel();
     k.io.set(payload, CHUNK_HEADER_SIZE);
     const crc = k.exports.encodeChunk(k.ioPtr, s.chunkType, this.index, payload.length) >>> 0;
-    this.sha.updateInKernel(k.ioPtr, CHUNK_HEADER_SIZE + payload.length);
+    this.sha?.updateInKernel(k.ioPtr, CHUNK_HEADER_SIZE + payload.length);
     this.blockCrcs.push(crc);
     this.written += payload.length;
     this.index++;
     return k.io.slice(0, CHUNK_HEADER_SIZE + payload.length);
   }
 
-  /** The trailer; valid only after every chunk. */
-  trailer(): Uint8Array {
+  /**
+   * The trailer; valid only after every chunk. With `externalSha256`, `digest` is the caller's
+   * SHA-256 of every byte head() and chunk() returned, in order.
+   */
+  trailer(digest?: Uint8Array): Uint8Array {
     if (this.written !== this.spec.payloadLength) {
       throw new UsageError(`payload incomplete: ${this.written} of ${this.spec.payloadLength} bytes`);
     }
+    if ((digest === undefined) !== (this.sha !== undefined) || (digest !== undefined && digest.length !== 32)) {
+      throw new UsageError(this.sha ? "trailer(): this writer hashes itself; pass no digest" : "trailer(): pass the 32-byte SHA-256 of head() and every chunk()");
+    }
     const k = kernel();
-    this.digest = this.sha.digest();
+    this.digest = this.sha ? this.sha.digest() : digest!;
     const shaPtr = k.scratchPtr + 256;
     k.mem.set(this.digest, shaPtr);
     k.exports.writeTrailer(k.ioPtr, this.totalSize, shaPtr);

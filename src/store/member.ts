@@ -7,6 +7,8 @@ import { attempt, readFully } from "../fs-util.ts";
 import { CHUNK_DATA, KIND_MEMBER } from "../format/constants.ts";
 import type { MemberEntry } from "../format/manifest.ts";
 import { ContainerWriter } from "../format/writer.ts";
+import { StreamSha256 } from "../hash-stream.ts";
+import { kernel } from "../wasm/kernel.ts";
 import { basename } from "../path.ts";
 
 export type MemberSource = { name: string; data: Uint8Array } | { name: string; path: string };
@@ -69,12 +71,18 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
       chunkSize: a.chunkSize,
       chunkType: CHUNK_DATA,
       createdAt: a.createdAt,
-    });
+    }, { externalSha256: true });
     const h = await fs.open(a.path, { write: true, create: true, exclusive: true, mode: 0o644 });
+    const ioPtr = kernel().ioPtr;
     let closed = false;
+    let sha: StreamSha256 | undefined;
     try {
+      // A large member is hashed on the worker thread while this one reads, encodes and writes.
+      sha = await StreamSha256.open(w.totalSize);
       const out = new BatchedWriter(h);
-      await out.put(w.head());
+      const head = w.head();
+      await sha.update(head);
+      await out.put(head);
       const buf = src ? new Uint8Array(Math.min(a.chunkSize, size)) : undefined;
       for (let off = 0; off < size; off += a.chunkSize) {
         const len = Math.min(a.chunkSize, size - off);
@@ -85,9 +93,11 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
           const n = await readFully(src!, piece, off);
           if (n !== len) throw new FsError("EIO", "read", source.path, `file shrank while being saved (${off + n} of ${size} bytes)`);
         }
-        await out.put(w.chunk(piece));
+        const encoded = w.chunk(piece);
+        await sha.update(encoded, ioPtr); // chunk() leaves the same bytes at the kernel's ioPtr
+        await out.put(encoded);
       }
-      await out.put(w.trailer());
+      await out.put(w.trailer(await sha.digest()));
       await out.flush();
       if (a.sync) await h.sync();
       closed = true;
@@ -95,6 +105,8 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
     } catch (err) {
       if (!closed) await attempt(() => h.close());
       throw err;
+    } finally {
+      await sha?.release();
     }
     return { name: source.name, file: basename(a.path), payloadSize: size, fileSize: w.totalSize, chunkSize: a.chunkSize, fileSha256: w.fileSha256, blockCrcs: w.blockCrcs };
   } finally {

@@ -86,6 +86,11 @@ function envChoice(): string | undefined {
 
 const instances: Partial<Record<KernelVariant, Kernel | null>> = {};
 
+/** The .wasm bytes of a build (a fresh copy: e.g. to instantiate the same build in a worker). */
+export function kernelBytes(variant: KernelVariant): Uint8Array {
+  return decodeBase64(KERNEL_BUILDS[variant].base64);
+}
+
 /**
  * Instantiates (once) and returns the given build, or undefined when this engine rejects it
  * (possible for "simd"). Each build has its own memory; kernel() is the one the library uses.
