@@ -1,6 +1,7 @@
 // ckptkit's public API: the same in Node, Deno and Bun.
 export { crc32, sha256, createSha256, toHex } from "./hash.ts";
 export { sha256Many, useKernel, type KernelVariant } from "./hash.ts";
+export { setHashWorkerPolicy, type HashWorkerPolicy } from "./hash-stream.ts";
 export type { Sha256 } from "./hash.ts";
 export * from "./errors.ts";
 export type { DurableFs, FileHandle, FileStat, OpenOptions, FsCapabilities } from "./fs.ts";
