@@ -2,7 +2,7 @@
 // The host drives I/O; these functions encode headers in place and check bytes it has read,
 // returning a status code (see STATUS_* below, mirrored in src/format/constants.ts).
 // u64 quantities cross the boundary as f64: every size the host handles is below 2^53.
-import { crc32Update } from "./crc32";
+import { crc32Sparse } from "./crc32-sparse";
 
 export const HEADER_SIZE: usize = 64;       // fixed file header
 export const CHUNK_HEADER_SIZE: usize = 32; // per-chunk header
@@ -29,7 +29,7 @@ export const STATUS_BAD_CHUNK_LENGTH: i32 = 9;
 export const STATUS_CHUNK_CRC_MISMATCH: i32 = 10;
 export const STATUS_BAD_TRAILER: i32 = 11;
 
-function crcOf(ptr: usize, len: usize): u32 { return crc32Update(0, ptr, len); }
+function crcOf(ptr: usize, len: usize): u32 { return crc32Sparse(0, ptr, len); }
 
 /** Total file size implied by the header's fields (f64, exact below 2^53). */
 export function containerSize(metaLen: f64, payloadLen: f64, chunkCount: f64): f64 {

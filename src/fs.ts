@@ -25,7 +25,7 @@ export interface FileHandle {
   readonly path: string;
   /** Reads up to buf.length bytes at `position`; returns how many were read (0 at EOF). */
   read(buf: Uint8Array, position: number): Promise<number>;
-  /** Writes all of `data` at `position`. */
+  /** Writes all of `data` at `position`. The caller may reuse `data` once this resolves: no adapter keeps it. */
   write(data: Uint8Array, position: number): Promise<void>;
   /** Flushes data and metadata to stable storage (fsync). */
   sync(): Promise<void>;

@@ -34,6 +34,19 @@ function contract(label: string, make: () => { fs: DurableFs; root: string; done
     } finally { done(); }
   });
 
+  test(`${label}: a written buffer can be reused at once (the writer's batch buffer is)`, async () => {
+    const { fs, root, done } = make();
+    try {
+      const h = await fs.open(`${root}/reuse`, { write: true, create: true });
+      const buf = enc.encode("first");
+      await h.write(buf, 0);
+      buf.set(enc.encode("XXXXX"));
+      await h.sync();
+      await h.close();
+      assert.equal(dec.decode(await readFile(fs, `${root}/reuse`)), "first");
+    } finally { done(); }
+  });
+
   test(`${label}: exclusive create refuses an existing file with EEXIST`, async () => {
     const { fs, root, done } = make();
     try {

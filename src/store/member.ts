@@ -16,6 +16,8 @@ export type MemberSource = { name: string; data: Uint8Array } | { name: string; 
 const WRITE_BATCH = 1 << 20;
 
 class BatchedWriter {
+  /** Allocated on the first flush that joins pieces, then reused (each write is awaited before the next put). */
+  private batch: Uint8Array | undefined;
   private pieces: Uint8Array[] = [];
   private pending = 0;
   private pos = 0;
@@ -30,7 +32,8 @@ class BatchedWriter {
     let buf: Uint8Array;
     if (this.pieces.length === 1) buf = this.pieces[0]!;
     else {
-      buf = new Uint8Array(this.pending);
+      if (!this.batch || this.batch.length < this.pending) this.batch = new Uint8Array(Math.max(this.pending, 2 * WRITE_BATCH));
+      buf = this.batch.subarray(0, this.pending);
       let o = 0;
       for (const p of this.pieces) { buf.set(p, o); o += p.length; }
     }
