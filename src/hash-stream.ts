@@ -1,24 +1,32 @@
 // The SHA-256 of a whole file, as the format reader and the member writer compute it while they
-// do I/O. Large files are hashed on the process's hash worker (src/wasm/hash-worker.ts), so
-// reading, CRC checks and writes on this thread overlap with SHA-256 on the other core; small
-// files, or a busy or unavailable worker, hash on this thread. Both give the same digest.
+// do I/O. A large file hashed while another large one is already being hashed on this thread goes
+// to the process's hash worker (src/wasm/hash-worker.ts): two members checked at once then use
+// both cores. A lone stream stays on this thread: measured, moving it to the worker only trades
+// this thread's reads and CRCs (~15% of a verify) for the copy into the worker's ring, and
+// costs a worker start (12–46 ms) in a one-shot CLI. Both paths give the same digest.
 import { Sha256Hasher } from "./hash.ts";
 import { UsageError } from "./errors.ts";
 import { acquireHashWorker, type WorkerSha256 } from "./wasm/hash-worker.ts";
 
 /**
- * "auto": the worker for files of at least WORKER_MIN_BYTES; "on": for every file (tests);
- * "off": never. CKPTKIT_HASH_WORKER sets it for a process; setHashWorkerPolicy() overrides.
+ * "auto": the worker for a file of at least WORKER_MIN_BYTES while another such file is being
+ * hashed on this thread; "on": the worker for every file while it is free (tests); "off": never.
+ * CKPTKIT_HASH_WORKER sets it for a process; setHashWorkerPolicy() overrides.
  */
 export type HashWorkerPolicy = "auto" | "on" | "off";
 
-/**
- * Below this the worker does not pay: handing a stream over costs ~0.1–0.3 ms and a round trip
- * per piece, while hashing 8 MiB takes ~13 ms on one core.
- */
+/** Below this a second stream is not worth a worker (hashing 8 MiB takes ~13 ms on one core). */
 export const WORKER_MIN_BYTES = 8 * 1024 * 1024;
 
 let policy: HashWorkerPolicy | undefined;
+/** Streams of at least WORKER_MIN_BYTES open on this thread now. */
+let largeLocal = 0;
+let workerStreams = 0;
+
+/** How many streams this process has hashed on the worker so far (tests, benchmarks). */
+export function workerStreamCount(): number {
+  return workerStreams;
+}
 
 function envPolicy(): HashWorkerPolicy {
   const g = globalThis as { process?: { env?: Record<string, string | undefined> }; Deno?: { env: { get(n: string): string | undefined } } };
@@ -44,13 +52,29 @@ export function hashWorkerPolicy(): HashWorkerPolicy {
 }
 
 export class StreamSha256 {
-  private constructor(private readonly worker: WorkerSha256 | undefined, private readonly local: Sha256Hasher | undefined) {}
+  private ended = false;
+
+  private constructor(
+    private readonly worker: WorkerSha256 | undefined,
+    private readonly local: Sha256Hasher | undefined,
+    private readonly large: boolean,
+  ) {
+    if (large) largeLocal++;
+  }
 
   /** A hasher for a file of `totalBytes`, on the worker when the policy says so and it is free. */
   static async open(totalBytes: number): Promise<StreamSha256> {
     const p = hashWorkerPolicy();
-    const worker = p === "on" || (p === "auto" && totalBytes >= WORKER_MIN_BYTES) ? await acquireHashWorker() : undefined;
-    return new StreamSha256(worker, worker ? undefined : new Sha256Hasher());
+    const big = totalBytes >= WORKER_MIN_BYTES;
+    const worker = p === "on" || (p === "auto" && big && largeLocal > 0) ? await acquireHashWorker() : undefined;
+    if (worker) workerStreams++;
+    return worker ? new StreamSha256(worker, undefined, false) : new StreamSha256(undefined, new Sha256Hasher(), big);
+  }
+
+  private finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.large) largeLocal--;
   }
 
   /** True when this stream is hashed on the worker thread. */
@@ -70,11 +94,13 @@ export class StreamSha256 {
   }
 
   digest(): Promise<Uint8Array> {
+    this.finish();
     return this.worker ? this.worker.digest() : Promise.resolve(this.local!.digest());
   }
 
   /** Frees the worker if the stream ends without a digest (an early return or an error). */
   release(): Promise<void> {
+    this.finish();
     return this.worker ? this.worker.abandon() : Promise.resolve();
   }
 }

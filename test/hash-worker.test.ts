@@ -12,7 +12,8 @@ import { CHUNK_DATA, KIND_MEMBER, TRAILER_SIZE } from "../src/format/constants.t
 import { scanContainer, type ScanResult } from "../src/format/reader.ts";
 import { ContainerWriter, encodeContainer } from "../src/format/writer.ts";
 import { UsageError } from "../src/errors.ts";
-import { type HashWorkerPolicy, StreamSha256, hashWorkerPolicy, setHashWorkerPolicy } from "../src/hash-stream.ts";
+import { type HashWorkerPolicy, StreamSha256, WORKER_MIN_BYTES, hashWorkerPolicy, setHashWorkerPolicy, workerStreamCount } from "../src/hash-stream.ts";
+import { openStore } from "../src/store/store.ts";
 import { writeMember } from "../src/store/member.ts";
 import { ckpt } from "./lib/cli.ts";
 import { randomBytes, rng, test } from "./kit.ts";
@@ -128,14 +129,20 @@ test("one worker, two streams: the second hashes in-thread; an abandoned stream 
   });
 });
 
-test("the policy: auto uses the worker from 8 MiB only; off never; bad values are usage errors", async () => {
+test("the policy: auto sends a second large stream to the worker, never a lone one; off never; bad values are usage errors", async () => {
   await withPolicy("auto", async () => {
-    const small = await StreamSha256.open(8 * 1024 * 1024 - 1);
-    assert.equal(small.onWorker, false);
+    const lone = await StreamSha256.open(1 << 30);
+    assert.equal(lone.onWorker, false, "a lone stream hashes in-thread");
+    const small = await StreamSha256.open(WORKER_MIN_BYTES - 1);
+    assert.equal(small.onWorker, false, "a small second stream is not worth the worker");
+    const second = await StreamSha256.open(WORKER_MIN_BYTES);
+    assert.ok(second.onWorker, "a second large stream goes to the worker");
+    await second.release();
     await small.release();
-    const big = await StreamSha256.open(8 * 1024 * 1024);
-    assert.ok(big.onWorker);
-    await big.release();
+    await lone.release();
+    const again = await StreamSha256.open(1 << 30);
+    assert.equal(again.onWorker, false, "released streams no longer count");
+    await again.release();
   });
   await withPolicy("off", async () => {
     const s = await StreamSha256.open(1 << 30);
@@ -146,6 +153,42 @@ test("the policy: auto uses the worker from 8 MiB only; off never; bad values ar
   w.head();
   assert.throws(() => w.trailer(), UsageError, "an external-hash writer needs the digest");
   assert.throws(() => w.trailer(new Uint8Array(31)), UsageError);
+});
+
+test("a checkpoint's large members are checked two at a time (one on the worker): same findings, in member order", async () => {
+  const next = rng(45);
+  const fs = new MemoryFs();
+  const store = await openStore("/s", { fs });
+  const members = [0, 1, 2].map((i) => ({ name: `m${i}`, data: randomBytes(WORKER_MIN_BYTES + 1000 * i, next) }));
+  await withPolicy("off", () => store.save(members, { step: 1 }));
+  const clean: string[] = [];
+  for (const p of ["off", "auto"] as const) {
+    const before = workerStreamCount();
+    const r = await withPolicy(p, () => store.verify());
+    assert.equal(r.ok, true, `policy ${p}`);
+    if (p === "auto") assert.ok(workerStreamCount() > before, "auto: one of the concurrent members went to the worker");
+    else assert.equal(workerStreamCount(), before, "off: never the worker");
+    clean.push(JSON.stringify(r));
+  }
+  assert.equal(clean[1], clean[0]);
+  // Damage members 2 and 0 (not 1): the findings name them, in member order, under both policies.
+  for (const [file, at] of [["step-0000000000000001.member-2", 5_000_000], ["step-0000000000000001.member-0", 123_456]] as const) {
+    const h = await fs.open(`/s/${file}`, { write: true });
+    const b = new Uint8Array(1);
+    await h.read(b, at);
+    b[0]! ^= 0x10;
+    await h.write(b, at);
+    await h.close();
+  }
+  const seen: string[] = [];
+  for (const p of ["off", "auto"] as const) {
+    const r = await withPolicy(p, () => store.verify());
+    const files = r.checkpoints.flatMap((c) => c.findings.map((f) => f.file));
+    assert.deepEqual([...new Set(files)], ["step-0000000000000001.member-0", "step-0000000000000001.member-2"], `policy ${p}`);
+    seen.push(JSON.stringify(r));
+  }
+  assert.equal(seen[1], seen[0]);
+  await store.close();
 });
 
 test("the CLI saves and verifies on the worker (CKPTKIT_HASH_WORKER=on) and exits once done", () => {

@@ -110,6 +110,29 @@ export async function checkMember(fs: DurableFs, dir: string, step: number, inde
   return findings;
 }
 
+/**
+ * Checks members two at a time when nothing consumes their payloads: the first large one to
+ * start is hashed on the hash worker, the other on this thread, so a multi-member checkpoint
+ * uses both cores. Findings come back in member order whatever finishes first. With a sink
+ * (restore), members stream one after another, in order.
+ */
+async function checkMembers(fs: DurableFs, dir: string, step: number, members: MemberEntry[], sink?: PayloadSink): Promise<Finding[][]> {
+  const out: Finding[][] = new Array(members.length);
+  if (sink || members.length < 2) {
+    for (let i = 0; i < members.length; i++) out[i] = await checkMember(fs, dir, step, i, members[i]!, sink);
+    return out;
+  }
+  let next = 0;
+  const lane = async () => {
+    while (next < members.length) {
+      const i = next++;
+      out[i] = await checkMember(fs, dir, step, i, members[i]!);
+    }
+  };
+  await Promise.all([lane(), lane()]);
+  return out;
+}
+
 /** Full check of one step, given the names of its files present in the directory. */
 export async function checkCheckpoint(fs: DurableFs, dir: string, step: number, files: string[], sink?: PayloadSink): Promise<CheckpointReport> {
   const hasManifest = files.includes(manifestName(step));
@@ -118,9 +141,7 @@ export async function checkCheckpoint(fs: DurableFs, dir: string, step: number, 
   }
   const { manifest, findings } = await readManifest(fs, dir, step);
   if (!manifest) return { step, status: statusOf(findings), files, findings };
-  for (let i = 0; i < manifest.members.length; i++) {
-    findings.push(...(await checkMember(fs, dir, step, i, manifest.members[i]!, sink)));
-  }
+  for (const f of await checkMembers(fs, dir, step, manifest.members, sink)) findings.push(...f);
   const expected = new Set([manifestName(step), ...manifest.members.map((m) => m.file)]);
   for (const f of files) {
     if (!expected.has(f) && parseName(f)) findings.push({ step, file: f, kind: "bad-header", offset: 0, length: 0, message: `${f} is not listed in the manifest` });

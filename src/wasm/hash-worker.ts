@@ -1,64 +1,88 @@
 // A second core for SHA-256. One worker thread per process, spawned on first use with its own
 // instance of the same kernel build, hashes one stream at a time while the caller's thread reads,
-// writes and checks CRCs. node:worker_threads is the one worker API all three runtimes share
-// (Deno and Bun implement it), and `eval: true` runs the worker from a source string, so there is
-// no second file to locate in the npm bundle, the Deno sources or a compiled binary.
+// checks CRCs, writes, or hashes another file. node:worker_threads is the one worker API all three
+// runtimes share (Deno and Bun implement it), and `eval: true` runs the worker from a source
+// string, so there is no second file to locate in the npm bundle or the Deno sources.
+//
+// Pieces travel through a ring in a SharedArrayBuffer, not as messages: the producer copies a
+// piece into the next slot and bumps a counter; the worker, blocked in Atomics.wait, hashes it and
+// bumps its own. No event-loop turn is needed on either side, which matters because the caller's
+// thread may be busy for long stretches (hashing another file in-thread, synchronous file I/O):
+// a message-based design starved there, its acknowledgements never being delivered.
 //
 // Invariants:
+// - ctrl[PRODUCED] - ctrl[CONSUMED] is the number of full slots, 0..SLOTS; only the caller
+//   writes PRODUCED and SIGNAL, only the worker writes CONSUMED.
+// - The worker waits on SIGNAL, which the caller bumps after every change the worker must see
+//   (a piece, the end of the stream), so a change between its check and its wait is never lost.
 // - The worker is unref'd whenever no stream is open, so an idle worker never keeps a CLI or a
 //   test process alive; a stream in flight holds a ref until its digest arrives.
-// - At most one stream uses it at a time: acquireHashWorker() returns undefined while another
-//   stream holds it, and the caller hashes on its own thread (same bytes, same digest).
-// - Buffers go to the worker transferred, not copied, and come back the same way: a stream
-//   allocates its DEPTH buffers once.
-// - If the worker cannot start or dies, every pending call rejects and later calls get undefined
-//   (hash in-thread); a digest is never produced from a partial stream.
+// - At most one stream uses it at a time; a second stream, or any stream after the worker failed
+//   to start or died, hashes on the caller's thread (same bytes, same digest).
 import { Worker } from "node:worker_threads";
 import { EnvironmentError } from "../errors.ts";
 import { kernel, kernelBytes } from "./kernel.ts";
 
-/** The worker's program: instantiate the kernel, then init / update / digest on one state. */
+/** Slots in the ring and bytes per slot (a 512 KiB chunk with its 32-byte header fits one). */
+const SLOTS = 8;
+const SLOT_SIZE = 512 * 1024 + 64;
+/** ctrl indices (Int32). STATE: 0 streaming, 1 the caller has ended the stream, 2 worker error. */
+const PRODUCED = 0, CONSUMED = 1, SIGNAL = 2, STATE = 3, LENGTHS = 4;
+const CTRL_INTS = LENGTHS + SLOTS;
+/** A producer waiting this long for a slot with no progress from the worker gives up. */
+const STALL_MS = 10_000;
+
+/** The worker's program: instantiate the kernel, then hash streams out of the ring. */
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
-let ex, mem, io, ioSize, st, out;
+const SLOTS = ${SLOTS}, SLOT_SIZE = ${SLOT_SIZE}, PRODUCED = ${PRODUCED}, CONSUMED = ${CONSUMED}, SIGNAL = ${SIGNAL}, STATE = ${STATE}, LENGTHS = ${LENGTHS};
+let ex, mem, io, st, out, ctrl, ring;
+function stream() {
+  ex.sha256Init(st);
+  for (;;) {
+    const sig = Atomics.load(ctrl, SIGNAL);
+    const consumed = Atomics.load(ctrl, CONSUMED);
+    if (consumed < Atomics.load(ctrl, PRODUCED)) {
+      const slot = consumed % SLOTS;
+      const len = Atomics.load(ctrl, LENGTHS + slot);
+      mem.set(ring.subarray(slot * SLOT_SIZE, slot * SLOT_SIZE + len), io);
+      ex.sha256Update(st, io, len);
+      Atomics.add(ctrl, CONSUMED, 1);
+      Atomics.notify(ctrl, CONSUMED);
+    } else if (Atomics.load(ctrl, STATE) === 1) {
+      ex.sha256Final(st, out);
+      return mem.slice(out, out + 32);
+    } else {
+      Atomics.wait(ctrl, SIGNAL, sig);
+    }
+  }
+}
 parentPort.on("message", (m) => {
   try {
     if (m.op === "init") {
       ex = new WebAssembly.Instance(new WebAssembly.Module(m.wasm), { env: { abort() { throw new Error("kernel abort"); } } }).exports;
       if (m.scalarRounds) ex.sha256ScalarRounds(1);
       mem = new Uint8Array(ex.memory.buffer);
-      io = ex.ioPtr(); ioSize = ex.ioSize(); st = ex.statePtr(); out = ex.scratchPtr();
+      io = ex.ioPtr(); st = ex.statePtr(); out = ex.scratchPtr();
+      ctrl = new Int32Array(m.ctrl); ring = new Uint8Array(m.ring);
       parentPort.postMessage({ op: "ready" });
-    } else if (m.op === "reset") {
-      ex.sha256Init(st);
-    } else if (m.op === "update") {
-      const b = new Uint8Array(m.buf, 0, m.len);
-      for (let o = 0; o < m.len; o += ioSize) {
-        const part = b.subarray(o, Math.min(o + ioSize, m.len));
-        mem.set(part, io);
-        ex.sha256Update(st, io, part.length);
-      }
-      parentPort.postMessage({ op: "ack", buf: m.buf }, [m.buf]);
-    } else if (m.op === "digest") {
-      ex.sha256Final(st, out);
-      parentPort.postMessage({ op: "digest", digest: mem.slice(out, out + 32) });
+    } else if (m.op === "stream") {
+      parentPort.postMessage({ op: "digest", digest: stream() });
     }
   } catch (err) {
+    if (ctrl) { Atomics.store(ctrl, STATE, 2); Atomics.notify(ctrl, CONSUMED); }
     parentPort.postMessage({ op: "error", message: String(err && err.message || err) });
   }
 });
 `;
 
-type Reply = { op: "ready" } | { op: "ack"; buf: ArrayBuffer } | { op: "digest"; digest: Uint8Array } | { op: "error"; message: string };
-
-/** Buffers in flight per stream: enough to keep the worker busy while the caller does I/O. */
-const DEPTH = 4;
-/** Smallest pooled buffer: a default 256 KiB chunk with its 32-byte header fits. */
-const MIN_BUFFER = 256 * 1024 + 64;
+type Reply = { op: "ready" } | { op: "digest"; digest: Uint8Array } | { op: "error"; message: string };
 
 class HashWorker {
   private readonly w: Worker;
-  private ready: Promise<void>;
+  readonly ctrl = new Int32Array(new SharedArrayBuffer(CTRL_INTS * 4));
+  readonly ring = new Uint8Array(new SharedArrayBuffer(SLOTS * SLOT_SIZE));
+  private readonly ready: Promise<unknown>;
   private dead: Error | undefined;
   private busy = false;
   private waiters: Array<{ resolve(r: Reply): void; reject(e: Error): void }> = [];
@@ -75,13 +99,14 @@ class HashWorker {
     });
     const fail = (err: unknown) => {
       this.dead = err instanceof Error ? err : new Error(String(err));
+      Atomics.store(this.ctrl, STATE, 2);
       for (const w of this.waiters.splice(0)) w.reject(new EnvironmentError("EWORKER", `hash worker stopped: ${this.dead.message}`));
     };
     this.w.on("error", fail);
     this.w.on("exit", (code: number) => fail(new Error(`exited with code ${code}`)));
-    this.ready = this.call({ op: "init", wasm: kernelBytes(k.variant), scalarRounds: k.variant === "simd" && typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" }).then(() => undefined);
-    // A failed start is reported to the stream that needed it; keep the rejection handled here.
-    this.ready.catch(() => {});
+    const scalarRounds = k.variant === "simd" && typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+    this.ready = this.call({ op: "init", wasm: kernelBytes(k.variant), scalarRounds, ctrl: this.ctrl.buffer, ring: this.ring.buffer });
+    this.ready.catch(() => {}); // reported to the stream that needed it
   }
 
   get usable(): boolean {
@@ -89,17 +114,12 @@ class HashWorker {
   }
 
   /** Posts a message whose reply is the next one to arrive (the worker answers in order). */
-  call(msg: unknown, transfer: ArrayBuffer[] = []): Promise<Reply> {
+  call(msg: unknown): Promise<Reply> {
     if (this.dead) return Promise.reject(new EnvironmentError("EWORKER", `hash worker stopped: ${this.dead.message}`));
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
-      this.w.postMessage(msg, transfer);
+      this.w.postMessage(msg);
     });
-  }
-
-  /** Fire-and-forget (no reply): "reset". */
-  post(msg: unknown): void {
-    this.w.postMessage(msg);
   }
 
   async open(): Promise<WorkerSha256> {
@@ -111,8 +131,10 @@ class HashWorker {
       this.close();
       throw err;
     }
-    this.post({ op: "reset" });
-    return new WorkerSha256(this);
+    for (const i of [PRODUCED, CONSUMED, STATE]) Atomics.store(this.ctrl, i, 0);
+    const digest = this.call({ op: "stream" });
+    digest.catch(() => {}); // awaited by digest(); an abandoned stream's rejection is not an error
+    return new WorkerSha256(this, digest);
   }
 
   close(): void {
@@ -122,52 +144,65 @@ class HashWorker {
 }
 
 /**
- * SHA-256 of a byte stream, hashed on the worker. update() copies the bytes into one of DEPTH
- * pooled buffers and returns once they are on their way; the caller may reuse its own buffer at
- * once. digest() waits for every update, ends the stream and frees the worker for the next.
+ * SHA-256 of a byte stream, hashed on the worker. update() copies the bytes into the ring
+ * (blocking briefly in Atomics.wait when all slots are full) and returns; the caller may reuse
+ * its buffer at once. digest() ends the stream and frees the worker for the next.
  */
 export class WorkerSha256 {
-  private free: ArrayBuffer[] = [];
-  private allocated = 0;
-  private inFlight: Promise<void>[] = [];
   private done = false;
 
-  constructor(private readonly worker: HashWorker) {}
+  constructor(private readonly worker: HashWorker, private readonly result: Promise<Reply>) {}
 
-  private async buffer(size: number): Promise<ArrayBuffer> {
+  /** Waits (blocking this thread) until a slot is free; the worker needs no event loop turn from us. */
+  private freeSlot(): number {
+    const { ctrl } = this.worker;
+    const produced = Atomics.load(ctrl, PRODUCED);
+    let waitedMs = 0;
     for (;;) {
-      const i = this.free.findIndex((b) => b.byteLength >= size);
-      if (i >= 0) return this.free.splice(i, 1)[0]!;
-      if (this.allocated < DEPTH) {
-        this.allocated++;
-        return new ArrayBuffer(Math.max(size, MIN_BUFFER));
-      }
-      // Every buffer is out: wait for the oldest to come back (replies arrive in order).
-      await this.inFlight.shift();
-      // A returned buffer too small for this piece is replaced by a larger one.
-      if (!this.free.some((b) => b.byteLength >= size) && this.free.length > 0) {
-        this.free.pop();
-        this.allocated--;
+      if (Atomics.load(ctrl, STATE) === 2) throw new EnvironmentError("EWORKER", "hash worker failed while hashing");
+      const consumed = Atomics.load(ctrl, CONSUMED);
+      if (produced - consumed < SLOTS) return produced % SLOTS;
+      if (Atomics.wait(ctrl, CONSUMED, consumed, 100) === "timed-out") {
+        waitedMs += 100;
+        if (waitedMs >= STALL_MS) throw new EnvironmentError("EWORKER", `hash worker made no progress for ${STALL_MS / 1000} s`);
+      } else {
+        waitedMs = 0;
       }
     }
   }
 
-  async update(bytes: Uint8Array): Promise<void> {
-    if (this.done) throw new TypeError("sha256: update() after digest()");
-    const buf = await this.buffer(bytes.length);
-    new Uint8Array(buf, 0, bytes.length).set(bytes);
-    const reply = this.worker.call({ op: "update", buf, len: bytes.length }, [buf]);
-    const back = reply.then((r) => { if (r.op === "ack") this.free.push(r.buf); });
-    back.catch(() => {}); // handled: whoever awaits it next (buffer(), digest(), abandon()) sees the error
-    this.inFlight.push(back);
+  update(bytes: Uint8Array): Promise<void> {
+    if (this.done) return Promise.reject(new TypeError("sha256: update() after digest()"));
+    const { ctrl, ring } = this.worker;
+    try {
+      for (let off = 0; off < bytes.length; off += SLOT_SIZE) {
+        const len = Math.min(SLOT_SIZE, bytes.length - off);
+        const slot = this.freeSlot();
+        ring.set(bytes.subarray(off, off + len), slot * SLOT_SIZE);
+        Atomics.store(ctrl, LENGTHS + slot, len);
+        Atomics.add(ctrl, PRODUCED, 1);
+        Atomics.add(ctrl, SIGNAL, 1);
+        Atomics.notify(ctrl, SIGNAL);
+      }
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return Promise.resolve();
+  }
+
+  private end(): void {
+    const { ctrl } = this.worker;
+    Atomics.store(ctrl, STATE, 1);
+    Atomics.add(ctrl, SIGNAL, 1);
+    Atomics.notify(ctrl, SIGNAL);
   }
 
   async digest(): Promise<Uint8Array> {
     if (this.done) throw new TypeError("sha256: digest() called twice");
     this.done = true;
+    this.end();
     try {
-      await Promise.all(this.inFlight);
-      const r = await this.worker.call({ op: "digest" });
+      const r = await this.result;
       if (r.op !== "digest") throw new EnvironmentError("EWORKER", `hash worker: unexpected reply ${r.op}`);
       return r.digest;
     } finally {
@@ -179,7 +214,8 @@ export class WorkerSha256 {
   async abandon(): Promise<void> {
     if (this.done) return;
     this.done = true;
-    await Promise.allSettled(this.inFlight);
+    this.end();
+    await this.result.catch(() => {});
     this.worker.close();
   }
 }
