@@ -12,6 +12,7 @@ import type { DurableFs } from "../src/fs.ts";
 import { sha256 } from "../src/hash.ts";
 import { join } from "../src/path.ts";
 import { openStore } from "../src/store/store.ts";
+import { hashWorkerPolicy, setHashWorkerPolicy } from "../src/hash-stream.ts";
 import type { Row, SuiteResult } from "./types.ts";
 import { MiB, median, sizeLabel } from "./stats.ts";
 
@@ -114,7 +115,48 @@ export async function runVerifyBench(opts: { quick: boolean; dir: string; size?:
   } finally {
     await store.close();
   }
+  rows.push(...(await storeOfFour(fs, opts.dir, size, reps)));
   return { rows };
+}
+
+/**
+ * The same amount of data as four checkpoints: verify checks two at a time, the second on the
+ * hash worker (src/hash-stream.ts), so both cores hash. Timed with the worker off and on, alternately.
+ */
+async function storeOfFour(fs: DurableFs, dir: string, size: number, reps: number): Promise<Row[]> {
+  const runtime = detectRuntime();
+  const c = `verify 4 × ${sizeLabel(size / 4)}`;
+  const rows: Row[] = [];
+  const row = (impl: string, metric: string, value: number, unit: string) => rows.push({ suite: "verify", case: c, impl, runtime, metric, value, unit, size });
+  const source = join(dir, "quarter.bin");
+  await writeSource(fs, source, size / 4);
+  const store = await openStore(join(dir, "store4"), { fs });
+  const before = hashWorkerPolicy();
+  try {
+    for (let step = 1; step <= 4; step++) await store.save([{ name: "model.bin", path: source }], { step });
+    await fs.unlink(source);
+    const times: Record<"off" | "auto", number[]> = { off: [], auto: [] };
+    setHashWorkerPolicy("auto");
+    await store.verify(); // starts the worker: a one-time cost, not part of the rate
+    for (let r = 0; r < reps; r++) {
+      for (const p of ["off", "auto"] as const) {
+        setHashWorkerPolicy(p);
+        const t0 = performance.now();
+        const report = await store.verify();
+        times[p].push((performance.now() - t0) / 1000);
+        if (!report.ok) throw new Error(`verify found damage in fresh checkpoints: ${report.findings[0]?.message}`);
+      }
+    }
+    const off = size / MiB / median(times.off);
+    const auto = size / MiB / median(times.auto);
+    row("ckptkit verify, one core (hash worker off)", "MB/s", off, "MB/s");
+    row("ckptkit verify, two cores (hash worker)", "MB/s", auto, "MB/s");
+    row("ckptkit verify, two cores (hash worker)", "x one core", auto / off, "x");
+  } finally {
+    setHashWorkerPolicy(before);
+    await store.close();
+  }
+  return rows;
 }
 
 if (isMain(import.meta.url)) {

@@ -102,6 +102,7 @@ test(`bench --quick in ${RUNTIMES.join(", ")}: report, CSV, charts and every anc
       assert.ok(doc.rows.some((x) => x.suite === "protocols" && x.runtime === rt && x.metric.startsWith("overhead")), `overhead ratios in ${rt}`);
       assert.ok(doc.rows.some((x) => x.suite === "log" && x.runtime === rt && /by hand/.test(x.impl)), `log floor in ${rt}`);
       assert.ok(has("verify", "native SHA-256 (in memory)", rt) && has("verify", "ckptkit verify", rt, "x kernel SHA-256"), `verify vs SHA-256 in ${rt}`);
+      assert.ok(has("verify", "ckptkit verify, two cores (hash worker)", rt, "x one core"), `verify of four checkpoints on two cores in ${rt}`);
     }
   } finally {
     rmSync(out, { recursive: true, force: true });

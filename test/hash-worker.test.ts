@@ -14,6 +14,7 @@ import { ContainerWriter, encodeContainer } from "../src/format/writer.ts";
 import { UsageError } from "../src/errors.ts";
 import { type HashWorkerPolicy, StreamSha256, WORKER_MIN_BYTES, hashWorkerPolicy, setHashWorkerPolicy, workerStreamCount } from "../src/hash-stream.ts";
 import { openStore } from "../src/store/store.ts";
+import { inLanes } from "../src/lanes.ts";
 import { writeMember } from "../src/store/member.ts";
 import { ckpt } from "./lib/cli.ts";
 import { randomBytes, rng, test } from "./kit.ts";
@@ -189,6 +190,30 @@ test("a checkpoint's large members are checked two at a time (one on the worker)
   }
   assert.equal(seen[1], seen[0]);
   await store.close();
+});
+
+test("inLanes: results in job order, at most two in flight, and an error waits for the job in flight", async () => {
+  let inFlight = 0;
+  let most = 0;
+  const finished: number[] = [];
+  const job = async (i: number) => {
+    inFlight++;
+    most = Math.max(most, inFlight);
+    await new Promise((r) => setTimeout(r, (5 - i) * 3));
+    inFlight--;
+    finished.push(i);
+    return i * 10;
+  };
+  assert.deepEqual(await inLanes(5, 2, job), [0, 10, 20, 30, 40]);
+  assert.equal(most, 2);
+  finished.length = 0;
+  await assert.rejects(inLanes(4, 2, async (i) => {
+    if (i === 1) throw new Error("boom");
+    await new Promise((r) => setTimeout(r, 20));
+    finished.push(i);
+    return i;
+  }), /boom/);
+  assert.deepEqual(finished, [0], "job 0 (in flight when job 1 failed) finished before the rejection; no job started after it");
 });
 
 test("the CLI saves and verifies on the worker (CKPTKIT_HASH_WORKER=on) and exits once done", () => {

@@ -8,6 +8,7 @@ import { KIND_MANIFEST, KIND_MEMBER } from "../format/constants.ts";
 import { type Manifest, type MemberEntry, decodeMemberTable, userMeta } from "../format/manifest.ts";
 import { type ChunkInfo, type ContainerHeader, type Damage, type ScanOptions, type ScanResult, scanContainer } from "../format/reader.ts";
 import { toHex } from "../hash.ts";
+import { inLanes } from "../lanes.ts";
 import { join } from "../path.ts";
 import { manifestName, memberName, parseName } from "./layout.ts";
 
@@ -116,21 +117,8 @@ export async function checkMember(fs: DurableFs, dir: string, step: number, inde
  * uses both cores. Findings come back in member order whatever finishes first. With a sink
  * (restore), members stream one after another, in order.
  */
-async function checkMembers(fs: DurableFs, dir: string, step: number, members: MemberEntry[], sink?: PayloadSink): Promise<Finding[][]> {
-  const out: Finding[][] = new Array(members.length);
-  if (sink || members.length < 2) {
-    for (let i = 0; i < members.length; i++) out[i] = await checkMember(fs, dir, step, i, members[i]!, sink);
-    return out;
-  }
-  let next = 0;
-  const lane = async () => {
-    while (next < members.length) {
-      const i = next++;
-      out[i] = await checkMember(fs, dir, step, i, members[i]!);
-    }
-  };
-  await Promise.all([lane(), lane()]);
-  return out;
+function checkMembers(fs: DurableFs, dir: string, step: number, members: MemberEntry[], sink?: PayloadSink): Promise<Finding[][]> {
+  return inLanes(members.length, sink ? 1 : 2, (i) => checkMember(fs, dir, step, i, members[i]!, sink));
 }
 
 /** Full check of one step, given the names of its files present in the directory. */

@@ -17,6 +17,7 @@ import { CheckpointBuilder } from "./builder.ts";
 import { StoreLock } from "./lock.ts";
 import { type MemberSource, writeMember } from "./member.ts";
 import { restoreCheckpoint } from "./restore.ts";
+import { inLanes } from "../lanes.ts";
 
 export interface StoreOptions {
   fs?: DurableFs;
@@ -175,11 +176,14 @@ export class Store {
 
   async verify(onProgress?: (done: number, total: number) => void): Promise<VerifyReport> {
     const steps = await this.steps();
-    const checkpoints: CheckpointReport[] = [];
-    for (const s of steps) {
-      checkpoints.push(await checkCheckpoint(this.fs, this.dir, s.step, s.files));
-      onProgress?.(checkpoints.length, steps.length);
-    }
+    // Two checkpoints at a time: with the hash worker, a store of single-member checkpoints
+    // also uses both cores (src/hash-stream.ts); the report keeps step order.
+    let done = 0;
+    const checkpoints = await inLanes(steps.length, 2, async (i) => {
+      const r = await checkCheckpoint(this.fs, this.dir, steps[i]!.step, steps[i]!.files);
+      onProgress?.(++done, steps.length);
+      return r;
+    });
     const findings = checkpoints.flatMap((c) => c.findings);
     return { ok: findings.length === 0, checkpoints, findings };
   }
