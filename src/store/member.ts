@@ -32,7 +32,8 @@ class BatchedWriter {
     let buf: Uint8Array;
     if (this.pieces.length === 1) buf = this.pieces[0]!;
     else {
-      if (!this.batch || this.batch.length < this.pending) this.batch = new Uint8Array(Math.max(this.pending, 2 * WRITE_BATCH));
+      // Sized to what is pending (a small member allocates a few KiB, not a batch's worth).
+      if (!this.batch || this.batch.length < this.pending) this.batch = new Uint8Array(this.pending);
       buf = this.batch.subarray(0, this.pending);
       let o = 0;
       for (const p of this.pieces) { buf.set(p, o); o += p.length; }
