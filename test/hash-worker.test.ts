@@ -156,12 +156,16 @@ test("the policy: auto sends a second large stream to the worker, never a lone o
   assert.throws(() => w.trailer(new Uint8Array(31)), UsageError);
 });
 
-test("a checkpoint's large members are checked two at a time (one on the worker): same findings, in member order", async () => {
+test("a checkpoint's large members are saved and checked two at a time (one on the worker): same digests, same findings, in member order", async () => {
   const next = rng(45);
   const fs = new MemoryFs();
   const store = await openStore("/s", { fs });
   const members = [0, 1, 2].map((i) => ({ name: `m${i}`, data: randomBytes(WORKER_MIN_BYTES + 1000 * i, next) }));
-  await withPolicy("off", () => store.save(members, { step: 1 }));
+  const beforeSave = workerStreamCount();
+  await withPolicy("auto", () => store.save(members, { step: 1 }));
+  assert.ok(workerStreamCount() > beforeSave, "auto: one of the members being written went to the worker");
+  // An independent check of the worker's digests: the manifest's SHA-256s against an in-thread verify.
+  assert.equal((await withPolicy("off", () => store.verify())).ok, true);
   const clean: string[] = [];
   for (const p of ["off", "auto"] as const) {
     const before = workerStreamCount();

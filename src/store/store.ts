@@ -18,6 +18,7 @@ import { StoreLock } from "./lock.ts";
 import { type MemberSource, writeMember } from "./member.ts";
 import { restoreCheckpoint } from "./restore.ts";
 import { inLanes } from "../lanes.ts";
+import { WORKER_MIN_BYTES, hashWorkerPolicy } from "../hash-stream.ts";
 
 export interface StoreOptions {
   fs?: DurableFs;
@@ -138,12 +139,12 @@ export class Store {
     this.highest = step;
     const createdAt = Date.now();
     const chunkSize = this.opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    const entries: MemberEntry[] = [];
-    for (let i = 0; i < members.length; i++) {
-      entries.push(await writeMember({
-        fs: this.fs, path: join(this.dir, memberName(step, i)), source: members[i]!, step, index: i, chunkSize, createdAt, sync: protocol !== "unsafe",
-      }));
-    }
+    // Two large members are written at a time, so that one is hashed on the hash worker while
+    // this thread hashes the other (src/hash-stream.ts); small ones go one by one, in order.
+    const lanes = (await this.largeMembers(members)) >= 2 ? 2 : 1;
+    const entries: MemberEntry[] = await inLanes(members.length, lanes, (i) => writeMember({
+      fs: this.fs, path: join(this.dir, memberName(step, i)), source: members[i]!, step, index: i, chunkSize, createdAt, sync: protocol !== "unsafe",
+    }));
     const manifest: Manifest = { step, createdAt, meta: options.meta ?? {}, members: entries };
     // The commit point: members are durable (except under unsafe) before this write begins.
     await writeFileWithProtocol(this.fs, join(this.dir, manifestName(step)), encodeManifest(manifest), protocol);
@@ -153,6 +154,17 @@ export class Store {
       await this.prune(options.keep);
     }
     return { step, files: entries.map((e) => e.name), bytes, protocol };
+  }
+
+  /** How many members are large enough for the hash worker (0 when it is off). */
+  private async largeMembers(members: MemberSource[]): Promise<number> {
+    if (hashWorkerPolicy() === "off" || members.length < 2) return 0;
+    let n = 0;
+    for (const m of members) {
+      const size = "data" in m ? m.data.length : ((await this.fs.stat(m.path))?.size ?? 0);
+      if (size >= WORKER_MIN_BYTES) n++;
+    }
+    return n;
   }
 
   /** Forces a checkpoint written under a weaker protocol to disk (before pruning older ones). */
