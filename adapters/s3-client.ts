@@ -3,7 +3,7 @@
 // FsErrors with a system errno, so the store and CLI treat an object store like any other fs.
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { DurabilityError, FsError } from "../src/errors.ts";
-import { env } from "./s3-options.ts";
+import { env } from "../src/env.ts";
 export { env };
 export { type S3Location, isS3Path, parseS3Path } from "./s3-path.ts";
 

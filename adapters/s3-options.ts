@@ -1,16 +1,7 @@
 // Settings of the object-store backend that the CLI and fsForPath need before the AWS SDK is
 // loaded: reading the environment in every runtime, and the checksum modes.
 import { FsError } from "../src/errors.ts";
-
-/** Reads an environment variable in Node, Bun and Deno (undefined without permission). */
-export function env(name: string): string | undefined {
-  const g = globalThis as { process?: { env?: Record<string, string | undefined> }; Deno?: { env: { get(n: string): string | undefined } } };
-  try {
-    return g.process?.env?.[name] ?? g.Deno?.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
+import { env } from "../src/env.ts";
 
 /**
  * Whether uploads carry `x-amz-checksum-sha256` so the server verifies the bytes it received:

@@ -6,6 +6,7 @@
 // costs a worker start (12–46 ms) in a one-shot CLI. Both paths give the same digest.
 import { Sha256Hasher } from "./hash.ts";
 import { UsageError } from "./errors.ts";
+import { env } from "./env.ts";
 import { acquireHashWorker, type WorkerSha256 } from "./wasm/hash-worker.ts";
 
 /**
@@ -29,13 +30,7 @@ export function workerStreamCount(): number {
 }
 
 function envPolicy(): HashWorkerPolicy {
-  const g = globalThis as { process?: { env?: Record<string, string | undefined> }; Deno?: { env: { get(n: string): string | undefined } } };
-  let v: string | undefined;
-  try {
-    v = g.process?.env?.CKPTKIT_HASH_WORKER ?? g.Deno?.env.get("CKPTKIT_HASH_WORKER");
-  } catch {
-    v = undefined; // Deno without --allow-env
-  }
+  const v = env("CKPTKIT_HASH_WORKER");
   if (v === undefined || v === "") return "auto";
   if (v === "auto" || v === "on" || v === "off") return v;
   throw new UsageError(`CKPTKIT_HASH_WORKER: expected auto, on or off, got ${JSON.stringify(v)}`);

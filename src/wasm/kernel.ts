@@ -6,6 +6,7 @@
 // beforehand; "auto" takes simd when WebAssembly.validate accepts its bytes, else scalar. Its memory is fixed-size (the module
 // declares max = initial), so the views made here stay valid for the life of the process.
 import { UnsupportedError, UsageError, WasmAbortError } from "../errors.ts";
+import { env } from "../env.ts";
 import { KERNEL_BUILDS } from "./kernel-bytes.generated.ts";
 
 export type KernelVariant = "scalar" | "simd";
@@ -73,15 +74,6 @@ function decodeBase64(b64: string): Uint8Array {
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
-}
-
-function envChoice(): string | undefined {
-  const g = globalThis as { process?: { env?: Record<string, string | undefined> }; Deno?: { env: { get(n: string): string | undefined } } };
-  try {
-    return g.process?.env?.CKPTKIT_KERNEL ?? g.Deno?.env.get("CKPTKIT_KERNEL");
-  } catch {
-    return undefined; // Deno without --allow-env: no override
-  }
 }
 
 const instances: Partial<Record<KernelVariant, Kernel | null>> = {};
@@ -166,8 +158,8 @@ export function useKernel(v: "auto" | KernelVariant): void {
 /** The process's kernel, loaded on first use. */
 export function kernel(): Kernel {
   if (instance) return instance;
-  const env = envChoice();
-  const c = choice ?? (env ? parseKernelChoice(env, "CKPTKIT_KERNEL") : "auto");
+  const fromEnv = env("CKPTKIT_KERNEL");
+  const c = choice ?? (fromEnv ? parseKernelChoice(fromEnv, "CKPTKIT_KERNEL") : "auto");
   let k: Kernel | undefined;
   for (const v of c === "auto" ? AUTO_ORDER : [c]) if ((k = loadKernel(v))) break;
   if (!k) throw new UnsupportedError(`run the ${c} kernel forced by CKPTKIT_KERNEL/useKernel (this engine rejects its SIMD instructions)`, "wasm");
