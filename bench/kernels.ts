@@ -69,7 +69,7 @@ async function cases(sizes: number[]): Promise<Case[]> {
   const crcImpls: Impl[] = [
     { name: "ckptkit-wasm", run: (d) => crc32(d) },
     ...others.map((o): Impl => ({ name: `ckptkit-wasm-${o.variant}`, run: (d) => crc32With(o, d) })),
-    { name: "ckptkit-in-kernel", run: (d) => k.crc32(0, k.ioPtr, d.length) >>> 0, prepare: (d) => k.io.set(d), maxSize: k.io.length },
+    { name: "ckptkit-in-kernel", run: (d) => k.exports.crc32Wide(0, k.ioPtr, d.length) >>> 0, prepare: (d) => k.io.set(d), maxSize: k.io.length },
   ];
   if (hwCrc) crcImpls.push({ name: "hash-wasm", run: (d) => { hwCrc.init(); hwCrc.update(d); return hwCrc.digest("binary"); } });
   if (typeof zcrc === "function") crcImpls.push({ name: "zlib.crc32", run: (d) => zcrc(d) >>> 0 });

@@ -29,20 +29,20 @@ export function crc32With(k: Kernel, data: Uint8Array, seed = 0): number {
   const window = k.io.length;
   if (data.length <= window) {
     k.io.set(data);
-    return k.crc32(seed, k.ioPtr, data.length) >>> 0;
+    return k.exports.crc32Wide(seed, k.ioPtr, data.length) >>> 0;
   }
   let crc = seed >>> 0;
   for (let off = 0; off < data.length; off += PIECE) {
     const part = data.subarray(off, Math.min(off + PIECE, data.length));
     k.io.set(part);
-    crc = k.crc32(crc, k.ioPtr, part.length);
+    crc = k.exports.crc32Wide(crc, k.ioPtr, part.length);
   }
   return crc >>> 0;
 }
 
 /** CRC-32 of bytes already in kernel memory at `ptr` (no copy). */
 export function crc32InKernel(ptr: number, len: number, seed = 0): number {
-  return kernel().crc32(seed, ptr, len) >>> 0;
+  return kernel().exports.crc32Wide(seed, ptr, len) >>> 0;
 }
 
 export interface Sha256 {

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import * as zlib from "node:zlib";
 import { crc32 as hwCrc32, sha256 as hwSha256 } from "hash-wasm";
 import { crc32, crc32With, createSha256, sha256, sha256Many, sha256With, Sha256Hasher, toHex } from "../src/hash.ts";
-import { kernel, loadKernel, parseKernelChoice, useKernel, type Kernel } from "../src/wasm/kernel.ts";
+import { kernel, loadKernel, parseKernelChoice, scalarRoundsHere, useKernel, type Kernel } from "../src/wasm/kernel.ts";
 import { UsageError } from "../src/errors.ts";
 import { randomBytes, rng, test } from "./kit.ts";
 
@@ -129,7 +129,6 @@ test("the SIMD build's two one-stream round loops (vector schedule, scalar round
   const k = builds.find((b) => b.variant === "simd");
   if (!k) return; // an engine without SIMD runs the scalar build only (covered above)
   const next = rng(14);
-  const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
   try {
     for (const scalarRounds of [0, 1]) {
       k.exports.sha256ScalarRounds(scalarRounds);
@@ -143,7 +142,7 @@ test("the SIMD build's two one-stream round loops (vector schedule, scalar round
       }
     }
   } finally {
-    k.exports.sha256ScalarRounds(isBun ? 1 : 0); // what loadKernel chose for this engine
+    k.exports.sha256ScalarRounds(scalarRoundsHere("simd") ? 1 : 0); // what loadKernel chose for this engine
   }
 });
 

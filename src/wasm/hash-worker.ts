@@ -21,7 +21,7 @@
 //   to start or died, hashes on the caller's thread (same bytes, same digest).
 import { Worker } from "node:worker_threads";
 import { EnvironmentError } from "../errors.ts";
-import { kernel, kernelBytes } from "./kernel.ts";
+import { kernel, kernelBytes, scalarRoundsHere } from "./kernel.ts";
 
 /** Slots in the ring and bytes per slot (a 512 KiB chunk with its 32-byte header fits one). */
 const SLOTS = 8;
@@ -104,8 +104,7 @@ class HashWorker {
     };
     this.w.on("error", fail);
     this.w.on("exit", (code: number) => fail(new Error(`exited with code ${code}`)));
-    const scalarRounds = k.variant === "simd" && typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
-    this.ready = this.call({ op: "init", wasm: kernelBytes(k.variant), scalarRounds, ctrl: this.ctrl.buffer, ring: this.ring.buffer });
+    this.ready = this.call({ op: "init", wasm: kernelBytes(k.variant), scalarRounds: scalarRoundsHere(k.variant), ctrl: this.ctrl.buffer, ring: this.ring.buffer });
     this.ready.catch(() => {}); // reported to the stream that needed it
   }
 

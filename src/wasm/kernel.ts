@@ -58,8 +58,6 @@ export interface Kernel {
   /** Where sha256Many writes digests, and how many bytes of them fit. */
   readonly digestsPtr: number;
   readonly digestsSize: number;
-  /** The CRC-32 entry point the library uses (crc32Wide). */
-  readonly crc32: (seed: number, ptr: number, len: number) => number;
   /** SHA-256 of the loaded .wasm bytes (stamped at build time). */
   readonly sha256: string;
   /**
@@ -77,6 +75,16 @@ function decodeBase64(b64: string): Uint8Array {
 }
 
 const instances: Partial<Record<KernelVariant, Kernel | null>> = {};
+
+/**
+ * Whether this engine runs the given build's one-stream SHA-256 on the scalar rounds: under
+ * JavaScriptCore (Bun) the SIMD build's scalar rounds are ~1.1× faster than its vector-schedule
+ * ones, which V8 prefers (docs/KERNEL.md). Every instance of a build (the hash worker's too) is
+ * set up this way.
+ */
+export function scalarRoundsHere(variant: KernelVariant): boolean {
+  return variant === "simd" && typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+}
 
 /** The .wasm bytes of a build (a fresh copy: e.g. to instantiate the same build in a worker). */
 export function kernelBytes(variant: KernelVariant): Uint8Array {
@@ -112,9 +120,7 @@ export function loadKernel(variant: KernelVariant): Kernel | undefined {
   };
   const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports).exports as unknown as KernelExports;
   mem = new Uint8Array(exports.memory.buffer);
-  // JavaScriptCore runs the SIMD build's one-stream SHA-256 ~1.1× faster on the scalar rounds
-  // (docs/KERNEL.md); V8 is faster on the vector-schedule ones.
-  if (variant === "simd" && typeof (globalThis as { Bun?: unknown }).Bun !== "undefined") exports.sha256ScalarRounds(1);
+  if (scalarRoundsHere(variant)) exports.sha256ScalarRounds(1);
   const ioPtr = exports.ioPtr();
   const k: Kernel = {
     exports,
@@ -126,7 +132,6 @@ export function loadKernel(variant: KernelVariant): Kernel | undefined {
     scratchPtr: exports.scratchPtr(),
     digestsPtr: exports.digestsPtr(),
     digestsSize: exports.digestsSize(),
-    crc32: exports.crc32Wide,
     sha256: KERNEL_BUILDS[variant].sha256,
     stateOwner: undefined,
   };
