@@ -5,19 +5,8 @@
 // general registers next to the 8 working variables, more than x86-64 has, so V8 spills
 // about a quarter of its instructions; here only the working variables are in them.
 import { SHA_K } from "./layout";
+import { CH, S0, S1, vs0, vs1 } from "./sha256-ops";
 
-// @ts-ignore: decorator
-@inline function S0(x: u32): u32 { return rotr<u32>(x, 2) ^ rotr<u32>(x, 13) ^ rotr<u32>(x, 22); }
-// @ts-ignore: decorator
-@inline function S1(x: u32): u32 { return rotr<u32>(x, 6) ^ rotr<u32>(x, 11) ^ rotr<u32>(x, 25); }
-// @ts-ignore: decorator
-@inline function CH(e: u32, f: u32, g: u32): u32 { return g ^ (e & (f ^ g)); }
-// @ts-ignore: decorator
-@inline function vrotr(x: v128, n: i32): v128 { return v128.or(i32x4.shr_u(x, n), i32x4.shl(x, 32 - n)); }
-// @ts-ignore: decorator
-@inline function vs0(x: v128): v128 { return v128.xor(v128.xor(vrotr(x, 7), vrotr(x, 18)), i32x4.shr_u(x, 3)); }
-// @ts-ignore: decorator
-@inline function vs1(x: v128): v128 { return v128.xor(v128.xor(vrotr(x, 17), vrotr(x, 19)), i32x4.shr_u(x, 10)); }
 // @ts-ignore: decorator
 @inline function bswap4(v: v128): v128 { return i8x16.shuffle(v, v, 3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12); }
 

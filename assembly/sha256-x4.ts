@@ -5,6 +5,7 @@
 // is the same for all four lanes (equal lengths): their tails are copied into MB_TAIL, padded
 // there and compressed as one more group of blocks.
 import { MB_K, MB_STATE, MB_TAIL, MB_W, MB_WK, SHA_K } from "./layout";
+import { vrotr, vs0, vs1 } from "./sha256-ops";
 
 const H: StaticArray<u32> = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
 
@@ -14,15 +15,9 @@ export function sha256x4Setup(): void {
 }
 
 // @ts-ignore: decorator
-@inline function rotr(x: v128, n: i32): v128 { return v128.or(i32x4.shr_u(x, n), i32x4.shl(x, 32 - n)); }
+@inline function S0(x: v128): v128 { return v128.xor(v128.xor(vrotr(x, 2), vrotr(x, 13)), vrotr(x, 22)); }
 // @ts-ignore: decorator
-@inline function S0(x: v128): v128 { return v128.xor(v128.xor(rotr(x, 2), rotr(x, 13)), rotr(x, 22)); }
-// @ts-ignore: decorator
-@inline function S1(x: v128): v128 { return v128.xor(v128.xor(rotr(x, 6), rotr(x, 11)), rotr(x, 25)); }
-// @ts-ignore: decorator
-@inline function s0(x: v128): v128 { return v128.xor(v128.xor(rotr(x, 7), rotr(x, 18)), i32x4.shr_u(x, 3)); }
-// @ts-ignore: decorator
-@inline function s1(x: v128): v128 { return v128.xor(v128.xor(rotr(x, 17), rotr(x, 19)), i32x4.shr_u(x, 10)); }
+@inline function S1(x: v128): v128 { return v128.xor(v128.xor(vrotr(x, 6), vrotr(x, 11)), vrotr(x, 25)); }
 // @ts-ignore: decorator
 @inline function CH(e: v128, f: v128, g: v128): v128 { return v128.xor(g, v128.and(e, v128.xor(f, g))); }
 // @ts-ignore: decorator
@@ -51,8 +46,8 @@ function compress4(p: usize, stride: usize, blocks: usize): void {
     loadWords(q, stride, 0); loadWords(q, stride, 1); loadWords(q, stride, 2); loadWords(q, stride, 3);
     for (let i: usize = 0; i < 256; i += 16) v128.store(MB_WK + i, i32x4.add(v128.load(MB_W + i), v128.load(MB_K + i)));
     for (let i: usize = 256; i < 1024; i += 16) {
-      const w = i32x4.add(i32x4.add(v128.load(MB_W + i - 256), s1(v128.load(MB_W + i - 32))),
-        i32x4.add(v128.load(MB_W + i - 112), s0(v128.load(MB_W + i - 240))));
+      const w = i32x4.add(i32x4.add(v128.load(MB_W + i - 256), vs1(v128.load(MB_W + i - 32))),
+        i32x4.add(v128.load(MB_W + i - 112), vs0(v128.load(MB_W + i - 240))));
       v128.store(MB_W + i, w);
       v128.store(MB_WK + i, i32x4.add(w, v128.load(MB_K + i)));
     }

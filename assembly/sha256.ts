@@ -6,6 +6,7 @@
 //                 pad u32 @44 | buffered block 64 B @48        (SHA_STATE_SIZE = 112)
 import { SHA_K } from "./layout";
 import { compressV } from "./sha256-vsched";
+import { CH, S0, S1, s0, s1 } from "./sha256-ops";
 
 export const SHA_STATE_SIZE: usize = 112;
 
@@ -41,19 +42,8 @@ export function sha256Init(st: usize): void {
 // ((h + K + W) + Ch(e,f,g)) + Σ1(e), so only the last add waits for Σ1, and Σ1/Σ0 are three
 // independent rotations (latency 3) rather than nested ones (latency 5, one copy fewer). A round
 // then waits ~4 cycles on e instead of ~9: 1.14–1.20× hash-wasm in V8 and JavaScriptCore where the
-// left-to-right sum with nested rotations gave 0.96–1.13 (bench/kernels.ts, idle machine).
-// @ts-ignore: decorator
-@inline function S0(x: u32): u32 { return rotr<u32>(x, 2) ^ rotr<u32>(x, 13) ^ rotr<u32>(x, 22); }
-// @ts-ignore: decorator
-@inline function S1(x: u32): u32 { return rotr<u32>(x, 6) ^ rotr<u32>(x, 11) ^ rotr<u32>(x, 25); }
-// @ts-ignore: decorator
-@inline function s0(x: u32): u32 { return rotr<u32>(x, 7) ^ rotr<u32>(x, 18) ^ (x >>> 3); }
-// @ts-ignore: decorator
-@inline function s1(x: u32): u32 { return rotr<u32>(x, 17) ^ rotr<u32>(x, 19) ^ (x >>> 10); }
-// @ts-ignore: decorator
-@inline function CH(e: u32, f: u32, g: u32): u32 { return g ^ (e & (f ^ g)); }
-// @ts-ignore: decorator
-@inline function MAJ(a: u32, b: u32, c: u32): u32 { return (a & b) | (c & (a | b)); }
+// left-to-right sum with nested rotations gave 0.96–1.13 (bench/kernels.ts, idle machine). Maj is
+// written out in each round as b ^ ((a ^ b) & (b ^ c)), reusing the previous round's a ^ b.
 
 /**
  * True when the SIMD build should use the scalar rounds for one stream: JavaScriptCore runs
