@@ -141,7 +141,7 @@ export class Store {
     const chunkSize = this.opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
     // Two large members are written at a time, so that one is hashed on the hash worker while
     // this thread hashes the other (src/hash-stream.ts); small ones go one by one, in order.
-    const lanes = (await this.largeMembers(members)) >= 2 ? 2 : 1;
+    const lanes = (await this.twoLargeMembers(members)) ? 2 : 1;
     const entries: MemberEntry[] = await inLanes(members.length, lanes, (i) => writeMember({
       fs: this.fs, path: join(this.dir, memberName(step, i)), source: members[i]!, step, index: i, chunkSize, createdAt, sync: protocol !== "unsafe",
     }));
@@ -156,15 +156,15 @@ export class Store {
     return { step, files: entries.map((e) => e.name), bytes, protocol };
   }
 
-  /** How many members are large enough for the hash worker (0 when it is off). */
-  private async largeMembers(members: MemberSource[]): Promise<number> {
-    if (hashWorkerPolicy() === "off" || members.length < 2) return 0;
+  /** Whether at least two members are large enough for the hash worker (never when it is off). */
+  private async twoLargeMembers(members: MemberSource[]): Promise<boolean> {
+    if (hashWorkerPolicy() === "off" || members.length < 2) return false;
     let n = 0;
     for (const m of members) {
       const size = "data" in m ? m.data.length : ((await this.fs.stat(m.path))?.size ?? 0);
-      if (size >= WORKER_MIN_BYTES) n++;
+      if (size >= WORKER_MIN_BYTES && ++n === 2) return true; // no stat beyond the second large one
     }
-    return n;
+    return false;
   }
 
   /** Forces a checkpoint written under a weaker protocol to disk (before pruning older ones). */
