@@ -88,3 +88,30 @@ export function crashStates(pending: PendingOp[], next: () => number, o: StateOp
   }
   return { states, exhaustive };
 }
+
+/**
+ * `b` states drawn without building every one (for a crash point over budget, so the cost is
+ * O(b · pending), not O(pending²)): every op lost first, then everything kept, then seeded draws
+ * of in-order prefixes, torn writes and random subsets.
+ */
+export function sampleStates(pending: PendingOp[], next: () => number, o: StateOptions, b: number): Decisions[] {
+  const n = pending.length;
+  if (n === 0) return [[]];
+  const out: Decisions[] = [pending.map(() => false)];
+  if (b > 1) out.push(pending.map(() => true));
+  const tears: [number, number][] = o.torn === false ? [] : pending.flatMap((op, i) => tearChoices(op, o.tearsPerWrite).map((t): [number, number] => [i, t]));
+  while (out.length < b) {
+    const r = next();
+    if (r < 0.25) {
+      const j = Math.floor(next() * (n + 1));
+      out.push(pending.map((_, i) => i < j));
+    } else if (r < 0.4 && tears.length > 0) {
+      const [at, t] = tears[Math.floor(next() * tears.length)]!;
+      const prefix = next() < 0.5;
+      out.push(pending.map((_, j) => (j === at ? t : prefix ? j < at : true)));
+    } else {
+      out.push(pending.map(() => next() >= 0.5));
+    }
+  }
+  return out.slice(0, b);
+}
