@@ -28,12 +28,18 @@ async function load(path: string): Promise<Pick<ExploreOptions, "workload" | "ch
   return mod as unknown as Pick<ExploreOptions, "workload" | "check" | "setup">;
 }
 
+/** At most `head` + `tail` lines of a long list, saying how many were left out (--json has them all). */
+function shorten(xs: string[], head = 5, tail = 15): string[] {
+  if (xs.length <= head + tail + 1) return xs;
+  return [...xs.slice(0, head), `… ${xs.length - head - tail} more (--json lists them all)`, ...xs.slice(-tail)];
+}
+
 export function formatViolation(v: ExploreViolation, i: number, total: number, ops: number): string[] {
-  const list = (xs: string[], none: string) => (xs.length ? xs.map((x) => `      ${clean(x)}`) : [`      ${none}`]);
+  const list = (xs: string[], none: string) => (xs.length ? shorten(xs).map((x) => `      ${clean(x)}`) : [`      ${none}`]);
   return [
     `violation ${i + 1} of ${total}: ${clean(v.error)}`,
     `  power cut after operation ${v.afterOp} of ${ops} (the same error in ${v.states} crash state${v.states === 1 ? "" : "s"}):`,
-    ...(v.ops.length ? v.ops.map((o, k) => `      ${k + 1}. ${clean(o)}`) : ["      (before the first operation)"]),
+    ...(v.ops.length ? shorten(v.ops.map((o, k) => `${k + 1}. ${o}`)).map((o) => `      ${clean(o)}`) : ["      (before the first operation)"]),
     ...(v.acked.length ? [`  acknowledged before the crash: ${clean(JSON.stringify(v.acked))}`] : []),
     "  unsynced operations lost:",
     ...list(v.lost, "none"),

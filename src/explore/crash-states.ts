@@ -6,7 +6,7 @@
 // boundary, adapters/memory.ts SECTOR). Every subset when few are pending, else every in-order
 // prefix plus seeded random subsets; torn writes in both (the write torn with everything before
 // it kept, and torn with everything else kept).
-import { type KeepDecision, MemoryFs, type PendingOp } from "../../adapters/memory.ts";
+import { type KeepDecision, MemoryFs, type PendingOp, SECTOR } from "../../adapters/memory.ts";
 
 export type Decisions = KeepDecision[];
 
@@ -49,7 +49,14 @@ export function stateCount(pending: PendingOp[], o: StateOptions): { count: numb
   const n = pending.length;
   const exhaustive = n <= o.exhaustiveLimit;
   let tears = 0;
-  if (o.torn !== false) for (const op of pending) tears += tearChoices(op, o.tearsPerWrite).length;
+  if (o.torn !== false) {
+    for (const op of pending) {
+      if (op.kind !== "write") continue;
+      // Sector boundaries strictly inside the write (MemoryFs.tearPoints), counted without a list.
+      const inside = Math.ceil((op.offset + op.data.length) / SECTOR) - Math.floor(op.offset / SECTOR) - 1;
+      tears += Math.min(Math.max(0, inside), o.tearsPerWrite);
+    }
+  }
   return { count: (exhaustive ? 2 ** n : n + 1 + o.samples) + 2 * tears, exhaustive };
 }
 

@@ -10,6 +10,9 @@ import type { MemoryFs } from "../../adapters/memory.ts";
 import { NodeFsError, notSupported, toNodeError } from "./node-errors.ts";
 import { allocBytes, checkEncoding, type Flags, fromBytes, options, parseFlags, position, toBytes } from "./node-data.ts";
 
+/** The encodings the facade decodes (others throw ENOTSUP). */
+type BufferEncoding = "utf8" | "utf-8";
+
 export interface OpHooks {
   /** After a call changed the simulator (a crash point): what it did. */
   after?(description: string): void;
@@ -108,14 +111,16 @@ export class NodeFsFacade {
     return new NodeFileHandle(this, h, p, f);
   }
 
+  readFile(path: unknown, opts: BufferEncoding | { encoding: BufferEncoding; flag?: string; signal?: AbortSignal }): Promise<string>;
+  readFile(path: unknown, opts?: { encoding?: null; flag?: string; signal?: AbortSignal } | null): Promise<Uint8Array>;
   async readFile(path: unknown, opts?: unknown): Promise<Uint8Array | string> {
-    if (path instanceof NodeFileHandle) return path.readFile(opts);
+    if (path instanceof NodeFileHandle) return path.readFile(opts as null);
     const o = options(opts, ["encoding", "flag", "signal"], "readFile");
     const encoding = checkEncoding(o.encoding, "readFile");
     (o.signal as AbortSignal | undefined)?.throwIfAborted();
     const h = await this.open(path, o.flag ?? "r");
     try {
-      return await h.readFile({ encoding });
+      return encoding ? await h.readFile({ encoding }) : await h.readFile();
     } finally {
       await h.close();
     }
@@ -319,6 +324,8 @@ export class NodeFileHandle {
     return { bytesRead: n, buffer };
   }
 
+  readFile(opts: BufferEncoding | { encoding: BufferEncoding; signal?: AbortSignal }): Promise<string>;
+  readFile(opts?: { encoding?: null; signal?: AbortSignal } | null): Promise<Uint8Array>;
   async readFile(opts?: unknown): Promise<Uint8Array | string> {
     const o = options(opts, ["encoding", "signal"], "FileHandle.readFile");
     const encoding = checkEncoding(o.encoding, "readFile");
