@@ -175,3 +175,210 @@ test("explore honours an AbortSignal and reports a workload that fails by itself
   await assert.rejects(explore({ ...m, signal: ac.signal, onProgress: () => ac.abort() }), (e: Error) => e.name === "AbortError");
   await assert.rejects(explore({ workload: async (fs) => { await fs.readFile("/missing"); }, check: () => {} }), (e: { code?: string; message: string }) => e.code === "EEXPLORE" && /ENOENT/.test(e.message));
 });
+
+// ---- the node:fs/promises facade ----------------------------------------------------------
+
+type AnyFs = typeof realFs | NodeFsFacade;
+
+/**
+ * One scenario of node:fs/promises calls; returns what each call gave (values, or error codes
+ * and the path relative to `root`). Run on the real fs and on the facade, the logs must match.
+ */
+async function scenario(fs: AnyFs, root: string): Promise<unknown[]> {
+  const f = fs as NodeFsFacade; // the same calls on both: typed once
+  const log: unknown[] = [];
+  const rel = (p: unknown) => (typeof p === "string" ? p.replace(root, "<root>") : p);
+  const step = async (label: string, fn: () => Promise<unknown>) => {
+    try {
+      const v = await fn();
+      log.push([label, v instanceof Uint8Array ? `bytes:${new TextDecoder().decode(v)}` : rel(v)]);
+    } catch (e) {
+      const err = e as { code?: string; path?: string; syscall?: string };
+      log.push([label, "error", err.code, rel(err.path)]);
+    }
+  };
+  await step("mkdir -p", () => f.mkdir(`${root}/a/b`, { recursive: true }));
+  await step("mkdir -p again", () => f.mkdir(`${root}/a/b`, { recursive: true }));
+  await step("mkdir existing", () => f.mkdir(`${root}/a`));
+  await step("mkdir no parent", () => f.mkdir(`${root}/x/y`));
+  await step("writeFile", () => f.writeFile(`${root}/a/f.txt`, "hello"));
+  await step("readFile utf8", () => f.readFile(`${root}/a/f.txt`, "utf8"));
+  await step("readFile bytes", () => f.readFile(`${root}/a/f.txt`));
+  await step("readFile { encoding }", () => f.readFile(`${root}/a/f.txt`, { encoding: "utf8" }));
+  await step("handle r+", async () => {
+    const h = await f.open(`${root}/a/f.txt`, "r+");
+    const w = await h.write("J", 0);
+    const buf = new Uint8Array(4);
+    const r = await h.read(buf, 0, 4, 1);
+    const st = await h.stat();
+    await h.truncate(3);
+    await h.sync();
+    await h.datasync();
+    await h.close();
+    return [w.bytesWritten, r.bytesRead, new TextDecoder().decode(buf), st.size, st.isFile()];
+  });
+  await step("after truncate", () => f.readFile(`${root}/a/f.txt`, "utf8"));
+  await step("append", async () => {
+    const h = await f.open(`${root}/a/f.txt`, "a");
+    await h.write("XY");
+    await h.write(new TextEncoder().encode("Z"), 0, 1, 0); // O_APPEND: the position is ignored
+    await h.close();
+    return f.readFile(`${root}/a/f.txt`, "utf8");
+  });
+  await step("sequential writes at the file position", async () => {
+    const h = await f.open(`${root}/a/seq`, "w");
+    await h.write("ab");
+    await h.write("cd");
+    await h.write(new TextEncoder().encode("xyz"), 1, 1);
+    await h.close();
+    return f.readFile(`${root}/a/seq`, "utf8");
+  });
+  await step("a+ reads from the start", async () => {
+    const h = await f.open(`${root}/a/seq`, "a+");
+    const { bytesRead, buffer } = await h.read(new Uint8Array(10), 0, 10, null);
+    await h.close();
+    return new TextDecoder().decode(buffer.subarray(0, bytesRead));
+  });
+  await step("wx on existing", () => f.open(`${root}/a/f.txt`, "wx"));
+  await step("wx new", async () => (await f.open(`${root}/a/new`, "wx")).close());
+  await step("r on missing", () => f.open(`${root}/a/missing`, "r"));
+  await step("write on r handle", async () => {
+    const h = await f.open(`${root}/a/f.txt`, "r");
+    try {
+      return await h.write("no");
+    } finally {
+      await h.close();
+    }
+  });
+  await step("handle writeFile/readFile", async () => {
+    const h = await f.open(`${root}/a/hf`, "w+");
+    await h.writeFile("via handle");
+    await h.close();
+    const r = await f.open(`${root}/a/hf`, "r");
+    const text = await r.readFile("utf8");
+    await r.close();
+    return text;
+  });
+  await step("appendFile", async () => {
+    await f.appendFile(`${root}/a/hf`, "!");
+    return f.readFile(`${root}/a/hf`, "utf8");
+  });
+  await step("truncate path", async () => {
+    await f.truncate(`${root}/a/hf`, 3);
+    return f.readFile(`${root}/a/hf`, "utf8");
+  });
+  await step("rename", () => f.rename(`${root}/a/f.txt`, `${root}/a/g.txt`));
+  await step("rename missing", () => f.rename(`${root}/a/f.txt`, `${root}/a/h.txt`));
+  await step("readdir", () => f.readdir(`${root}/a`).then((n) => [...n].sort()));
+  await step("readdir withFileTypes", async () => (await f.readdir(`${root}/a`, { withFileTypes: true })).map((d) => `${d.name}:${d.isDirectory()}`).sort());
+  await step("readdir missing", () => f.readdir(`${root}/nope`));
+  await step("readdir a file", () => f.readdir(`${root}/a/g.txt`));
+  await step("stat file", async () => { const s = await f.stat(`${root}/a/g.txt`); return [s.isFile(), s.isDirectory(), s.size]; });
+  await step("stat dir", async () => { const s = await f.stat(`${root}/a/b`); return [s.isFile(), s.isDirectory()]; });
+  await step("stat missing", () => f.stat(`${root}/a/nope`));
+  await step("directory fsync", async () => { const d = await f.open(`${root}/a`, "r"); await d.sync(); await d.close(); return "ok"; });
+  await step("open a directory for writing", () => f.open(`${root}/a`, "w"));
+  await step("readFile a directory", () => f.readFile(`${root}/a`));
+  await step("unlink", () => f.unlink(`${root}/a/g.txt`));
+  await step("unlink missing", () => f.unlink(`${root}/a/g.txt`));
+  await step("unlink a directory", () => f.unlink(`${root}/a/b`));
+  await step("rename dir onto non-empty dir", async () => { await f.mkdir(`${root}/c/d`, { recursive: true }); return f.rename(`${root}/a/b`, `${root}/c`); });
+  await step("rm missing", () => f.rm(`${root}/a/nope`));
+  await step("rm missing force", () => f.rm(`${root}/a/nope`, { force: true }));
+  await step("rm file", () => f.rm(`${root}/a/seq`));
+  await step("rm -r", () => f.rm(`${root}/a`, { recursive: true }));
+  await step("gone", () => f.readdir(root).then((n) => [...n].sort()));
+  return log;
+}
+
+test("the facade answers node:fs/promises calls as the real node:fs/promises does (values and error codes)", async () => {
+  const root = await realFs.mkdtemp(`${tmpdir()}/ckpt-explore-`);
+  try {
+    const real = await scenario(realFs, root);
+    const mem = new NodeFsFacade(new MemoryFs());
+    await mem.mkdir("/root");
+    const sim = await scenario(mem, "/root");
+    assert.deepEqual(sim, real);
+  } finally {
+    await realFs.rm(root, { recursive: true, force: true });
+  }
+});
+
+test("facade details: relative paths resolve against '/', errors are shaped like Node's, Buffers come back where the runtime has them", async () => {
+  const fs = new NodeFsFacade(new MemoryFs());
+  await fs.writeFile("state.json", '{"v":1}');
+  assert.equal(await fs.readFile("/state.json", "utf8"), '{"v":1}');
+  assert.equal(await fs.readFile("./x/../state.json", "utf8"), '{"v":1}');
+  const bytes = await fs.readFile("/state.json");
+  assert.ok(bytes instanceof Uint8Array);
+  assert.deepEqual(JSON.parse(String(bytes)), { v: 1 }, "a Buffer decodes itself, as code written for Node expects");
+  await assert.rejects(fs.open("/nope/x", "r"), (e: { code: string; errno: number; syscall: string; path: string; message: string }) => {
+    assert.equal(e.code, "ENOENT");
+    assert.equal(e.errno, -2);
+    assert.equal(e.syscall, "open");
+    assert.equal(e.path, "/nope/x");
+    assert.equal(e.message, "ENOENT: no such file or directory, open '/nope/x'");
+    return true;
+  });
+  await assert.rejects(fs.rename("/a", "/b"), (e: { dest?: string; syscall: string }) => e.syscall === "rename" && e.dest === "/b");
+  await fs.writeFile("/flushed", "x", { flush: true });
+  assert.deepEqual(fs.mem.pending.filter((p) => p.path === "/flushed").map((p) => p.kind), ["link"], "flush: true syncs the data; the name stays pending");
+});
+
+test("unsupported node:fs calls and options throw ENOTSUP, never silently succeed", async () => {
+  const typed = new NodeFsFacade(new MemoryFs());
+  await typed.writeFile("/f", "x");
+  // Called the way untyped JavaScript would call it.
+  type Call = (...a: unknown[]) => Promise<unknown>;
+  const fs = typed as unknown as Record<"open" | "writeFile" | "readFile" | "stat" | "readdir" | "rmdir" | "mkdir", Call> & Record<string, Call | undefined>;
+  const isNotSup = (e: { code?: string }) => e.code === "ENOTSUP";
+  for (const call of ["copyFile", "cp", "symlink", "link", "readlink", "utimes", "chown", "access", "opendir", "watch", "statfs"]) {
+    await assert.rejects(Promise.resolve().then(() => fs[call]!("/f", "/g")), isNotSup, call);
+  }
+  const cases: [string, () => Promise<unknown>][] = [
+    ["open rs+ (O_SYNC)", () => fs.open("/f", "rs+")],
+    ["open numeric flags", () => fs.open("/f", 2)],
+    ["writeFile base64", () => fs.writeFile("/f", "eA==", "base64")],
+    ["readFile latin1", () => fs.readFile("/f", "latin1")],
+    ["writeFile from a stream", () => fs.writeFile("/f", { [Symbol.asyncIterator]: () => ({}) })],
+    ["stat bigint", () => fs.stat("/f", { bigint: true })],
+    ["readdir recursive", () => fs.readdir("/", { recursive: true })],
+    ["rmdir recursive", () => fs.rmdir("/", { recursive: true })],
+    ["mkdir unknown option", () => fs.mkdir("/d", { recursive: true, signal: AbortSignal.timeout(1) })],
+    ["an http URL", () => fs.readFile(new URL("http://example.com/f"))],
+    ["a Buffer path", () => fs.readFile(new Uint8Array([47, 102]))],
+    ["handle.readv", async () => ((await typed.open("/f")) as unknown as { readv(b: unknown[]): unknown }).readv([])],
+    ["handle.createReadStream", async () => ((await typed.open("/f")) as unknown as { createReadStream(): unknown }).createReadStream()],
+  ];
+  for (const [label, fn] of cases) await assert.rejects(Promise.resolve().then(fn), isNotSup, label);
+  assert.equal(await typed.readFile("/f", "utf8"), "x", "nothing above changed the file");
+});
+
+// ---- the CLI ------------------------------------------------------------------------------
+
+test("ckpt explore: naive.mjs exits 1 naming the lost operations, full.mjs exits 0, --json parses", () => {
+  const naive = ckpt(["explore", "examples/explore/naive.mjs"]);
+  noCrash(naive);
+  assert.equal(naive.code, 1, naive.stderr);
+  assert.match(naive.stdout, /violation 1 of 2: SyntaxError/);
+  assert.match(naive.stdout, /power cut after operation 1 of 2/);
+  assert.match(naive.stdout, /truncate \/app\/state\.json 0/);
+  const nodir = ckpt(["explore", "examples/explore/rename-nodirsync.mjs", "--json"]);
+  assert.equal(nodir.code, 1);
+  const j = nodir.json<{ crashStates: number; exhaustive: number; sampled: number; violations: { afterOp: number; ops: string[]; lost: string[]; error: string }[] }>();
+  assert.equal(j.violations.length, 1);
+  assert.deepEqual(j.violations[0]!.lost, ["rename /app/state.json.tmp -> /app/state.json"]);
+  assert.equal(j.crashStates, j.exhaustive + j.sampled);
+  const full = ckpt(["explore", `${ROOT}/examples/explore/full.mjs`, "--json", "--seed", "7", "--max-states", "100"]);
+  assert.equal(full.code, 0, full.stderr);
+  assert.deepEqual(full.json<{ violations: unknown[] }>().violations, []);
+  assert.equal(full.stderr, "", "no progress bar off a terminal");
+  const human = ckpt(["explore", "examples/explore/full.mjs"]);
+  assert.equal(human.code, 0);
+  assert.match(human.stdout, /no violations/);
+  const missing = ckpt(["explore", "examples/explore/nope.mjs"]);
+  noCrash(missing);
+  assert.equal(missing.code, 3);
+  const bad = ckpt(["explore", "examples/explore/common.mjs"]);
+  assert.equal(bad.code, 2, "a module without workload() is a usage error");
+});

@@ -200,6 +200,8 @@ export class NodeFsFacade {
     return p;
   }
 
+  readdir(path: unknown, opts: { withFileTypes: true; encoding?: BufferEncoding }): Promise<Dirent[]>;
+  readdir(path: unknown, opts?: BufferEncoding | { withFileTypes?: false; encoding?: BufferEncoding } | null): Promise<string[]>;
   async readdir(path: unknown, opts?: unknown): Promise<string[] | Dirent[]> {
     const o = options(opts, ["encoding", "withFileTypes"], "readdir");
     checkEncoding(o.encoding, "readdir");
