@@ -42,6 +42,18 @@ test("worked examples: naive, temp+rename without fsync, without a directory fsy
   assert.ok(verdicts.full!.crashStates > verdicts.full!.crashPoints, "subsets were explored, not only crash points");
 });
 
+test("write-file-atomic, unmodified, on the simulator: its rename is lost without a directory fsync", async () => {
+  const r = await explore(await load("write-file-atomic"));
+  console.log(`explore write-file-atomic [${runtime}]: ${r.ops} ops, ${r.crashStates} states, ${r.violations.length} violations`);
+  assert.equal(r.violations.length, 1, JSON.stringify(r.violations.map((v) => v.error)));
+  const v = r.violations[0]!;
+  assert.match(v.error, /acknowledged/);
+  assert.equal(v.lost.length, 1);
+  assert.match(v.lost[0]!, /^rename \/app\/state\.json\.\d+ -> \/app\/state\.json$/);
+  assert.ok(v.ops.some((o) => o.startsWith("fsync /app/state.json.")), "it does fsync the temp file");
+  assert.equal(await replayCrash(await load("write-file-atomic"), v), v.error);
+});
+
 /** The full example on an fs whose file (or directory) fsyncs silently do nothing. */
 function withoutSync(m: Module, which: "file" | "dir"): Module {
   const strip = (fs: NodeFsFacade) => {

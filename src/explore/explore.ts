@@ -67,6 +67,8 @@ export interface ExploreViolation {
   error: string;
   /** What the workload had acknowledged (ack) before the crash. */
   acked: unknown[];
+  /** The crash came after the workload returned (for replayCrash). */
+  done: boolean;
   /** Crash states in which this same error occurred. */
   states: number;
   /** Per unsynced op at the crash point: false lost, true kept, n torn after n bytes (for replayCrash). */
@@ -191,7 +193,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreReport> {
         if (seen) seen.states++;
         else if (byError.size < MAX_REPORTED) {
           byError.set(error, {
-            afterOp: ops.length, ops: ops.slice(), error, states: 1, keep: d.slice(), acked: acked.slice(),
+            afterOp: ops.length, ops: ops.slice(), error, states: 1, keep: d.slice(), acked: acked.slice(), done,
             lost: pending.flatMap((op, i) => (d[i] === true ? [] : [typeof d[i] === "number" ? describeDecision(op, d[i]!) : describeOp(op)])),
             kept: pending.flatMap((op, i) => (d[i] === true ? [describeOp(op)] : [])),
             durable: await describeTree(mem.crash({ keep })),
@@ -205,6 +207,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreReport> {
   // Pass 2: the same run, pausing before each call that may change the simulator to check the
   // crash point the previous change made (and at the end, the point after the last one).
   let pendingPoint = true;
+  let ackedWhenChecked = 0;
   const fs: NodeFsFacade = new NodeFsFacade(base.crash(), {
     after: (description) => {
       ops.push(description);
@@ -213,6 +216,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreReport> {
     before: async () => {
       if (!pendingPoint) return;
       pendingPoint = false;
+      ackedWhenChecked = acked.length;
       try {
         if (points.has(ops.length)) await explorePoint(fs.mem, false);
       } catch (err) {
@@ -222,7 +226,10 @@ export async function explore(options: ExploreOptions): Promise<ExploreReport> {
     },
   });
   await runWorkload(fs, workload, acked, "the workload");
-  if (pendingPoint && points.has(ops.length)) await explorePoint(fs.mem, true);
+  // The last point, once the workload returned: checked again if it acknowledged something after
+  // the point was checked (a call that failed without changing anything, such as the unlink of a
+  // temp file already renamed, checks the point early).
+  if ((pendingPoint || acked.length !== ackedWhenChecked) && points.has(ops.length)) await explorePoint(fs.mem, true);
   report.ops = ops.length;
   report.crashPoints = ops.length + 1;
   report.violations = [...byError.values()];
@@ -234,7 +241,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreReport> {
  * or lost per `keep` — and runs `check` on it: the error it throws, or null. A reported
  * violation replays to the same error.
  */
-export async function replayCrash(options: Pick<ExploreOptions, "workload" | "check" | "setup">, at: { afterOp: number; keep: Decisions }): Promise<string | null> {
+export async function replayCrash(options: Pick<ExploreOptions, "workload" | "check" | "setup">, at: { afterOp: number; keep: Decisions; done?: boolean }): Promise<string | null> {
   const base = await durableBase(options.setup);
   const acked: unknown[] = [];
   let done = 0;
@@ -242,7 +249,7 @@ export async function replayCrash(options: Pick<ExploreOptions, "workload" | "ch
   const fs: NodeFsFacade = new NodeFsFacade(base.crash(), {
     after: () => { done++; },
     before: () => {
-      if (done < at.afterOp) return;
+      if (done < at.afterOp || at.done === true) return;
       fs.dead = new SimulatedCrash(done);
       throw fs.dead;
     },
