@@ -180,6 +180,27 @@ test("a 10,000-operation workload finishes within its budget with sampling, and 
   assert.ok(unsynced.violations.length > 0 && unsynced.violations.every((v) => /older than acknowledged/.test(v.error)));
 });
 
+test("calls in flight at once (Promise.all) are explored one crash point at a time, deterministically", async () => {
+  const m: Module = {
+    workload: async (fs, { ack }) => {
+      await Promise.all(["a", "b", "c"].map((n) => fs.writeFile(`/${n}`, n.repeat(3))));
+      const d = await fs.open("/", "r");
+      await d.sync();
+      await d.close();
+      ack("all");
+    },
+    check: async (fs, { acked }) => {
+      if (!acked.length) return;
+      for (const n of ["a", "b", "c"]) if ((await fs.readFile(`/${n}`, "utf8").catch(() => "")) !== n.repeat(3)) throw new Error(`/${n} lost`);
+    },
+  };
+  const a = await explore(m);
+  assert.deepEqual(await explore(m), a);
+  assert.equal(a.ops, 3 * 2 + 1);
+  assert.ok(a.violations.length > 0, "the file data was never fsynced: the directory fsync alone keeps empty files");
+  for (const v of a.violations) assert.equal(await replayCrash(m, v), v.error);
+});
+
 test("explore honours an AbortSignal and reports a workload that fails by itself", async () => {
   const m = await load("full");
   await assert.rejects(explore({ ...m, signal: AbortSignal.abort() }), (e: Error) => e.name === "AbortError");

@@ -208,21 +208,25 @@ export async function explore(options: ExploreOptions): Promise<ExploreReport> {
   // crash point the previous change made (and at the end, the point after the last one).
   let pendingPoint = true;
   let ackedWhenChecked = 0;
+  let checking: Promise<void> | null = null;
   const fs: NodeFsFacade = new NodeFsFacade(base.crash(), {
     after: (description) => {
       ops.push(description);
       pendingPoint = true;
     },
     before: async () => {
+      // Calls in flight at once (Promise.all) wait for a point being checked: the simulator must
+      // not change under it.
+      while (checking) await checking;
       if (!pendingPoint) return;
       pendingPoint = false;
       ackedWhenChecked = acked.length;
-      try {
-        if (points.has(ops.length)) await explorePoint(fs.mem, false);
-      } catch (err) {
-        fs.dead = err as Error; // the workload may catch it; every later call throws it again
+      if (!points.has(ops.length)) return;
+      checking = explorePoint(fs.mem, false).catch((err: Error) => {
+        fs.dead = err; // the workload may catch it; every later call throws it again
         throw err;
-      }
+      }).finally(() => { checking = null; });
+      await checking;
     },
   });
   await runWorkload(fs, workload, acked, "the workload");
