@@ -4,6 +4,7 @@ import { demoCommand } from "./demo.ts";
 import { corruptCommand, inspectCommand } from "./file-commands.ts";
 import { benchCommand } from "./bench.ts";
 import { crashtestCommand } from "./crashtest.ts";
+import { exploreCommand } from "./explore.ts";
 import { hashCommand } from "./hash.ts";
 import { logCommand } from "./log-commands.ts";
 import { latestCommand, listCommand, restoreCommand, rollbackCommand, saveCommand, verifyCommand } from "./store-commands.ts";
@@ -21,5 +22,6 @@ export const COMMANDS: Command[] = [
   demoCommand,
   hashCommand,
   crashtestCommand,
+  exploreCommand,
   benchCommand,
 ];

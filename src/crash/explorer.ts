@@ -5,7 +5,8 @@
 // prefix when there are many — with kept writes torn at 512-byte boundaries. Each state is
 // handed to the workload's recovery check, which names the properties that broke. Counts and the
 // first counter-example per property come back, the latter as a readable operation trace.
-import { type CrashOptions, MemoryFs, type PendingOp, SimulatedCrash } from "../../adapters/memory.ts";
+import { type CrashOptions, type MemoryFs, type PendingOp, SimulatedCrash } from "../../adapters/memory.ts";
+import { crashStates, describeOp } from "../explore/crash-states.ts";
 import { rng } from "../rng.ts";
 
 /** What a recovery check saw in one crash state. */
@@ -69,54 +70,16 @@ export interface ExploreResult {
 type Keep = NonNullable<CrashOptions["keep"]>;
 interface Variant { keep: Keep; label: (ops: PendingOp[]) => string[] }
 
-export function describeOp(op: PendingOp): string {
-  switch (op.kind) {
-    case "write": return `write ${op.path} @${op.offset} +${op.data.length}`;
-    case "truncate": return `truncate ${op.path} ${op.length}`;
-    case "link": return `create ${op.path}`;
-    case "unlink": return `unlink ${op.path}`;
-    case "rename": return `rename ${op.path}`;
-  }
-}
+export { describeOp };
 
-/** The states a reboot at this point could find, as keep-decisions over `pending`. */
+/** The states a reboot at this point could find, as keep-decisions over `pending` (src/explore/crash-states.ts). */
 export function crashVariants(pending: PendingOp[], next: () => number, o: Required<Omit<ExploreOptions, "seed">>): { variants: Variant[]; exhaustive: boolean } {
-  const n = pending.length;
-  const variants: Variant[] = [];
-  const fromDecisions = (d: (boolean | number)[]): Variant => ({
+  const { states, exhaustive } = crashStates(pending, next, o);
+  const variants = states.map((d): Variant => ({
     keep: (_op, i) => d[i] ?? false,
     label: (ops) => ops.flatMap((op, i) => (d[i] === false || d[i] === undefined ? [] : [`${describeOp(op)}${typeof d[i] === "number" ? ` (torn after ${d[i]} bytes)` : ""}`])),
-  });
-  const exhaustive = n <= o.exhaustiveLimit;
-  if (exhaustive) {
-    for (let mask = 0; mask < 1 << n; mask++) variants.push(fromDecisions(pending.map((_, i) => (mask & (1 << i)) !== 0)));
-  } else {
-    for (let j = 0; j <= n; j++) variants.push(fromDecisions(pending.map((_, i) => i < j)));
-    for (let s = 0; s < o.samples; s++) {
-      variants.push(fromDecisions(pending.map((op) => {
-        if (next() < 0.5) return false;
-        const tears = tearChoices(op, o.tearsPerWrite);
-        return tears.length > 0 && next() < 0.25 ? tears[Math.floor(next() * tears.length)]! : true;
-      })));
-    }
-  }
-  // Torn writes: the disk wrote everything before the write in order, then part of it; and the
-  // write torn while everything else (before and after) made it.
-  pending.forEach((op, i) => {
-    for (const t of tearChoices(op, o.tearsPerWrite)) {
-      variants.push(fromDecisions(pending.map((_, j) => (j < i ? true : j === i ? t : false))));
-      variants.push(fromDecisions(pending.map((_, j) => (j === i ? t : true))));
-    }
-  });
+  }));
   return { variants, exhaustive };
-}
-
-function tearChoices(op: PendingOp, max: number): number[] {
-  const all = MemoryFs.tearPoints(op);
-  if (all.length <= max) return all;
-  const picks = new Set<number>();
-  for (let k = 0; k < max; k++) picks.add(all[Math.round((k * (all.length - 1)) / Math.max(1, max - 1))]!);
-  return [...picks];
 }
 
 /** Runs the workload to completion once and returns how many mutating ops it performs. */
