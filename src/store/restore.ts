@@ -58,6 +58,15 @@ async function assertRealDir(fs: DurableFs, path: string): Promise<void> {
   if (!st?.isDirectory) throw new FsError(st?.isSymlink ? "ELOOP" : "ENOTDIR", "restore", path, "not a real directory (a symbolic link?): refusing to write through it");
 }
 
+/** rm -r that never follows a link: a link is unlinked itself, never what it points to. */
+async function removeTree(fs: DurableFs, path: string): Promise<void> {
+  const st = await fs.stat(path, { noFollow: true });
+  if (!st) return;
+  if (!st.isDirectory) return fs.unlink(path);
+  for (const name of await fs.readdir(path)) await removeTree(fs, join(path, name));
+  await fs.rmdir(path);
+}
+
 /** mkdir -p of out-dir's parent; each level it creates is fsynced into its own parent. */
 async function makeParents(fs: DurableFs, dir: string): Promise<string[]> {
   const missing: string[] = [];
@@ -113,11 +122,11 @@ export async function restoreCheckpoint(
     // an existing symlink to a directory, so the lstat is what refuses a planted link.
     for (const d of dirs) {
       const path = join(root, d);
-      if (!(await fs.stat(path, { noFollow: true }))) {
-        await fs.mkdir(path);
-        madeDirs.push(d);
-      }
+      const made = !(await fs.stat(path, { noFollow: true }));
+      if (made) await fs.mkdir(path);
       await assertRealDir(fs, path);
+      if (made) madeDirs.push(d); // only once it is known to be a directory of ours, not a link
+
     }
     const taken = new Set(files.keys());
     for (const [name, segs] of files) {
@@ -181,12 +190,15 @@ export async function restoreCheckpoint(
     return { step, files: members.map((m) => m.name), bytes };
   } finally {
     if (!done) {
-      for (const t of targets.values()) {
-        if (t.open) await attempt(() => t.h!.close());
-        if (t.h) await attempt(() => fs.unlink(join(root, t.written)));
+      for (const t of targets.values()) if (t.open) await attempt(() => t.h!.close());
+      if (rootOurs) {
+        // The staging directory is private: all of it goes, whatever appeared in it.
+        await attempt(() => removeTree(fs, root));
+      } else {
+        // In a user's out-dir only what this call created goes.
+        for (const t of targets.values()) if (t.h) await attempt(() => fs.unlink(join(root, t.written)));
+        for (const d of [...madeDirs].reverse()) await attempt(() => fs.rmdir(join(root, d)));
       }
-      for (const d of [...madeDirs].reverse()) await attempt(() => fs.rmdir(join(root, d)));
-      if (rootOurs) await attempt(() => fs.rmdir(root));
       for (const d of [...madeParents].reverse()) await attempt(() => fs.rmdir(d));
     }
   }
