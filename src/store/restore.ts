@@ -17,7 +17,7 @@
 // Residual race: a local process that swaps a directory we just checked for a symlink between the
 // lstat and the next open could redirect one O_EXCL create; closing that needs openat(2)-style
 // calls no runtime adapter offers. It is not reachable from the store's contents.
-import { CorruptionError, FsError, UsageError } from "../errors.ts";
+import { CorruptionError, DurabilityError, FsError, UsageError } from "../errors.ts";
 import type { DurableFs, FileHandle } from "../fs.ts";
 import { attempt } from "../fs-util.ts";
 import type { MemberEntry } from "../format/manifest.ts";
@@ -114,7 +114,13 @@ export async function restoreCheckpoint(
     if (staged) {
       root = join(parent, `.ckpt-restore-${fs.pid()}-${rand()}`);
       if (await fs.stat(root, { noFollow: true })) throw new FsError("EEXIST", "restore", root, "staging directory name taken");
-      await fs.mkdir(root);
+      try {
+        await fs.mkdir(root);
+      } catch (err) {
+        // The user asked for out-dir: a parent that refuses entries is reported under its name.
+        if (err instanceof FsError && !(err instanceof DurabilityError)) throw new FsError(err.errno, "mkdir", outDir, undefined, err);
+        throw err;
+      }
       rootOurs = true;
       await assertRealDir(fs, root);
     }
