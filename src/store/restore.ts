@@ -14,6 +14,8 @@
 //   final directory and is renamed to its name only when every byte of the checkpoint verified;
 // - on any failure everything this call created is removed (temps, files, directories, the
 //   staging directory, the parents it made for out-dir).
+// Out-dir itself (and its parents) is the caller's own path and is resolved like any path the
+// caller names; the rule is about what the store's contents can reach.
 // Residual race: a local process that swaps a directory we just checked for a symlink between the
 // lstat and the next open could redirect one O_EXCL create; closing that needs openat(2)-style
 // calls no runtime adapter offers. It is not reachable from the store's contents.
