@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import process from "node:process";
 import { defaultFs } from "../adapters/detect.ts";
 import { MemoryFs, SimulatedCrash } from "../adapters/memory.ts";
+import { tracingFs } from "../adapters/tracing.ts";
 import { CorruptionError, FsError, UsageError } from "../src/errors.ts";
 import type { DurableFs } from "../src/fs.ts";
 import { memberNameProblem, memberNamesProblem } from "../src/format/member-name.ts";
@@ -368,4 +369,24 @@ test("memory: restore into a new nested out-dir, crashed after every operation (
     }
   }
   assert.ok(absent > 0 && complete > 0, `both outcomes reached (absent ${absent}, complete ${complete}, ${total + 1} crash points)`);
+});
+
+test("memory: restore holds one member file open at a time (a 100,000-member checkpoint must not need 100,000 descriptors)", async () => {
+  const mem = new MemoryFs();
+  const names = Array.from({ length: 300 }, (_, i) => `d${i % 7}/m${i}.bin`);
+  const s = await openStore("/store", { fs: mem, chunkSize: 64 });
+  await s.save(names.map((name, i) => ({ name, data: new Uint8Array(i % 5 === 0 ? 0 : 100 + i).fill(i & 0xff) })));
+  await s.close();
+  const fs = tracingFs(mem);
+  await (await openStore("/store", { fs, readOnly: true })).restore("/out");
+  let open = 0;
+  let most = 0;
+  for (const e of fs.events) {
+    if (!/^m\d+\.bin$/.test(e.path)) continue;
+    if (e.op === "open") most = Math.max(most, ++open);
+    else if (e.op === "close") open--;
+  }
+  assert.equal(open, 0, "every member file closed");
+  assert.ok(most <= 1, `at most one member file open at once, saw ${most}`);
+  assert.equal((await files(mem, "/out")).size, 300);
 });

@@ -153,8 +153,15 @@ export async function restoreCheckpoint(
       }
       return t;
     };
+    const finish = async (t: Target): Promise<void> => {
+      await t.h!.sync();
+      t.open = false; // a failed close is not retried: the fd number may be reused
+      await t.h!.close();
+    };
 
-    // 3. Stream every member in while the store verifies it.
+    // 3. Stream every member in while the store verifies it. Members arrive one after another,
+    //    so each file is fsynced and closed once its last byte is in: a checkpoint of 100,000
+    //    members holds one descriptor at a time, not 100,000.
     let written = 0;
     const report = await store.check(step, async (m, payload) => {
       const t = targets.get(m.name);
@@ -163,6 +170,7 @@ export async function restoreCheckpoint(
       await create(t);
       await t.h!.write(payload, t.pos);
       t.pos += payload.length;
+      if (t.pos === m.payloadSize) await finish(t);
       written += payload.length;
       onProgress?.(written, total);
     });
@@ -176,9 +184,7 @@ export async function restoreCheckpoint(
     let bytes = 0;
     for (const m of members) {
       const t = await create(targets.get(m.name)!); // an empty member never reached the sink
-      await t.h!.sync();
-      t.open = false; // a failed close is not retried: the fd number may be reused
-      await t.h!.close();
+      if (t.open) await finish(t);
       bytes += t.pos;
     }
     if (!staged) {
