@@ -30,7 +30,7 @@ import { manifestName } from "./layout.ts";
 import { assertValid, type Store } from "./store.ts";
 
 /** Where one member goes, relative to the root being filled (staging dir or out-dir). */
-interface Target { rel: string; dir: string; written: string; h?: FileHandle; pos: number; open: boolean }
+interface Target { rel: string; written: string; h?: FileHandle; pos: number; open: boolean }
 
 /** The members' relative paths and the directories they need, parents before children. */
 function plan(members: MemberEntry[], manifestPath: string): { files: Map<string, string[]>; dirs: string[] } {
@@ -69,17 +69,17 @@ async function removeTree(fs: DurableFs, path: string): Promise<void> {
   await fs.rmdir(path);
 }
 
-/** mkdir -p of out-dir's parent; each level it creates is fsynced into its own parent. */
-async function makeParents(fs: DurableFs, dir: string): Promise<string[]> {
+/** mkdir -p of out-dir's parent, recording the levels it creates (top first) in `made`; each is fsynced into its own parent. */
+async function makeParents(fs: DurableFs, dir: string, made: string[]): Promise<void> {
   const missing: string[] = [];
   for (let d = dir; !(await fs.stat(d)); d = dirname(d)) {
     missing.unshift(d);
     if (dirname(d) === d) break;
   }
-  if (missing.length === 0) return [];
+  if (missing.length === 0) return;
+  made.push(...missing);
   await fs.mkdir(dir);
   for (const d of missing) await fs.syncDir(dirname(d));
-  return missing;
 }
 
 /** `onProgress(done, total)` counts payload bytes written so far against the checkpoint's total. */
@@ -106,7 +106,7 @@ export async function restoreCheckpoint(
   }
   const staged = !st;
   const parent = dirname(outDir);
-  const madeParents: string[] = staged ? await makeParents(fs, parent) : [];
+  const madeParents: string[] = [];
   let root = outDir;
   const madeDirs: string[] = []; // relative to root, parents first
   const targets = new Map<string, Target>();
@@ -114,6 +114,7 @@ export async function restoreCheckpoint(
   let rootOurs = false;
   try {
     if (staged) {
+      await makeParents(fs, parent, madeParents);
       root = join(parent, `.ckpt-restore-${fs.pid()}-${rand()}`);
       if (await fs.stat(root, { noFollow: true })) throw new FsError("EEXIST", "restore", root, "staging directory name taken");
       try {
@@ -134,7 +135,6 @@ export async function restoreCheckpoint(
       if (made) await fs.mkdir(path);
       await assertRealDir(fs, path);
       if (made) madeDirs.push(d); // only once it is known to be a directory of ours, not a link
-
     }
     const taken = new Set(files.keys());
     for (const [name, segs] of files) {
@@ -144,7 +144,7 @@ export async function restoreCheckpoint(
         do written = join(dir, `.ckpt-tmp-${fs.pid()}-${rand()}`); while (taken.has(written));
         taken.add(written);
       }
-      targets.set(name, { rel: name, dir, written, pos: 0, open: false });
+      targets.set(name, { rel: name, written, pos: 0, open: false });
     }
     const create = async (t: Target): Promise<Target> => {
       if (!t.h) {
