@@ -6,7 +6,7 @@
 // nested names' directories inside out-dir, and into a new out-dir is all or nothing, also across
 // a power loss on the simulator.
 import assert from "node:assert/strict";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { defaultFs } from "../adapters/detect.ts";
@@ -271,6 +271,32 @@ test(`${runtime}: nested names round-trip byte for byte into a new nested out-di
       assert.deepEqual(tree(out).filter((l) => l.includes(".ckpt-")), [], "no temp or staging names left");
     }
     assert.deepEqual(readdirSync(`${base}/new/nested`), ["out"], "nothing staged left beside it");
+    await s.close();
+  } finally {
+    if (oldMask !== undefined) process.umask(oldMask);
+    done();
+  }
+});
+
+test(`${runtime}: a saved file keeps its permission bits through restore (low 9 bits, the umask applied); in-memory data gets 0o666 minus the umask`, async () => {
+  const { base, done } = tempBase();
+  let oldMask: number | undefined;
+  try {
+    try { oldMask = process.umask(0o027); } catch { /* a worker thread cannot set it */ }
+    const umask = process.umask();
+    writeFileSync(`${base}/script.sh`, "#!/bin/sh\n");
+    chmodSync(`${base}/script.sh`, 0o750);
+    writeFileSync(`${base}/secret.key`, "k");
+    chmodSync(`${base}/secret.key`, 0o600);
+    const s = await openStore(`${base}/store`);
+    await s.save([{ name: "bin/script.sh", path: `${base}/script.sh` }, { name: "secret.key", path: `${base}/secret.key` }, { name: "data", data: enc.encode("d") }]);
+    mkdirSync(`${base}/empty`);
+    for (const out of [`${base}/new`, `${base}/empty`]) {
+      await s.restore(out);
+      assert.equal(lstatSync(`${out}/bin/script.sh`).mode & 0o777, 0o750 & ~umask, "script mode");
+      assert.equal(lstatSync(`${out}/secret.key`).mode & 0o777, 0o600 & ~umask, "secret mode: never wider than the source");
+      assert.equal(lstatSync(`${out}/data`).mode & 0o777, 0o666 & ~umask, "data mode");
+    }
     await s.close();
   } finally {
     if (oldMask !== undefined) process.umask(oldMask);

@@ -5,7 +5,8 @@
 // - a path is built only as root + validated segments, so it can never leave the output
 //   directory; nested names get their subdirectories, each created one level at a time and
 //   checked with lstat to be a real directory (a planted symlink is refused, never written
-//   through); every file is created O_EXCL | O_NOFOLLOW with mode 0o666 (the umask applies);
+//   through); every file is created O_EXCL | O_NOFOLLOW with the source file's recorded
+//   permission bits, or 0o666 for in-memory data (the umask applies either way, as tar without -p);
 // - out-dir absent: everything is staged in a fresh directory BESIDE it (same parent, fixed-length
 //   name `.ckpt-restore-<pid>-<random>`), files and directories fsynced, then the staging
 //   directory is renamed onto out-dir once and the parent fsynced: all or nothing, even across
@@ -23,27 +24,31 @@ import { CorruptionError, DurabilityError, FsError, UsageError } from "../errors
 import type { DurableFs, FileHandle } from "../fs.ts";
 import { attempt } from "../fs-util.ts";
 import type { MemberEntry } from "../format/manifest.ts";
+import { readContainerMetadata } from "../format/container-meta.ts";
 import { memberNamesProblem } from "../format/member-name.ts";
 import { dirname, join } from "../path.ts";
 import { readManifest } from "./check.ts";
-import { manifestName } from "./layout.ts";
+import { manifestName, memberName } from "./layout.ts";
+import { restoredMode } from "./member.ts";
 import { assertValid, type Store } from "./store.ts";
 
 /** Where one member goes, relative to the root being filled (staging dir or out-dir). */
-interface Target { rel: string; written: string; h?: FileHandle; pos: number; open: boolean }
+interface Target { rel: string; written: string; file: string; h?: FileHandle; pos: number; open: boolean }
 
 /** The members' relative paths and the directories they need, parents before children. */
-function plan(members: MemberEntry[], manifestPath: string): { files: Map<string, string[]>; dirs: string[] } {
+function plan(members: MemberEntry[], step: number, manifestPath: string): { files: Map<string, { segs: string[]; file: string }>; dirs: string[] } {
   // readManifest already refused bad names; checked again here because restore is the code that
   // turns names into paths, and must hold that invariant by itself.
   const bad = memberNamesProblem(members.map((m) => m.name));
   if (bad) throw new CorruptionError(manifestPath, 0, "bad-name", `member ${bad.index} has a bad name ${JSON.stringify(bad.name)}: ${bad.problem}`);
-  const files = new Map<string, string[]>();
+  const files = new Map<string, { segs: string[]; file: string }>();
   const dirs: string[] = [];
   const seen = new Set<string>();
-  for (const m of members) {
+  for (const [i, m] of members.entries()) {
     const segs = m.name.split("/");
-    files.set(m.name, segs);
+    // The store file is the one the layout names, never the manifest's `file` string (the
+    // check refuses a manifest whose file names differ; until then it is untrusted too).
+    files.set(m.name, { segs, file: memberName(step, i) });
     for (let i = 1; i < segs.length; i++) {
       const d = segs.slice(0, i).join("/");
       if (!seen.has(d)) { seen.add(d); dirs.push(d); }
@@ -58,6 +63,21 @@ const rand = () => Math.floor(Math.random() * 36 ** 8).toString(36).padStart(8, 
 async function assertRealDir(fs: DurableFs, path: string): Promise<void> {
   const st = await fs.stat(path, { noFollow: true });
   if (!st?.isDirectory) throw new FsError(st?.isSymlink ? "ELOOP" : "ENOTDIR", "restore", path, "not a real directory (a symbolic link?): refusing to write through it");
+}
+
+/**
+ * The mode a member's file is created with: the source file's permission bits recorded at save
+ * (0o666 for in-memory data), the umask applied by the OS as for any new file. Read from the
+ * member's metadata ahead of its scan; the scan then verifies those bytes, and a value that
+ * changed in between could only be other low-9 permission bits.
+ */
+async function recordedMode(fs: DurableFs, path: string): Promise<number> {
+  const h = await fs.open(path);
+  try {
+    return restoredMode(await readContainerMetadata(h, path));
+  } finally {
+    await attempt(() => h.close());
+  }
 }
 
 /** rm -r that never follows a link: a link is unlinked itself, never what it points to. */
@@ -95,7 +115,7 @@ export async function restoreCheckpoint(
     assertValid(await store.check(step));
     throw new CorruptionError(manifestPath, 0, "bad-manifest", `checkpoint ${step}: manifest unreadable`);
   }
-  const { files, dirs } = plan(first.manifest.members, manifestPath);
+  const { files, dirs } = plan(first.manifest.members, step, manifestPath);
   const total = first.manifest.members.reduce((n, m) => n + m.payloadSize, 0);
 
   // 2. Where to write: a fresh staging directory beside out-dir, or the empty out-dir itself.
@@ -137,18 +157,19 @@ export async function restoreCheckpoint(
       if (made) madeDirs.push(d); // only once it is known to be a directory of ours, not a link
     }
     const taken = new Set(files.keys());
-    for (const [name, segs] of files) {
+    for (const [name, { segs, file }] of files) {
       const dir = segs.slice(0, -1).join("/");
       let written = name; // staging is private: files go straight to their names
       if (!staged) {
         do written = join(dir, `.ckpt-tmp-${fs.pid()}-${rand()}`); while (taken.has(written));
         taken.add(written);
       }
-      targets.set(name, { rel: name, written, pos: 0, open: false });
+      targets.set(name, { rel: name, written, file, pos: 0, open: false });
     }
     const create = async (t: Target): Promise<Target> => {
       if (!t.h) {
-        t.h = await fs.open(join(root, t.written), { write: true, create: true, exclusive: true, noFollow: true, mode: 0o666 });
+        const mode = await recordedMode(fs, join(store.dir, t.file));
+        t.h = await fs.open(join(root, t.written), { write: true, create: true, exclusive: true, noFollow: true, mode });
         t.open = true;
       }
       return t;
