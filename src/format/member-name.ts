@@ -65,11 +65,6 @@ export function memberNamesProblem(names: readonly unknown[]): { index: number; 
   return undefined;
 }
 
-/** The name as restore uses it: its validated segments. Throws UsageError for a bad name. */
-export function memberNameSegments(name: string): string[] {
-  return checkMemberName(name).split("/");
-}
-
 /** For callers (save): the name, or a UsageError saying what is wrong with it. */
 export function checkMemberName(name: string): string {
   const problem = memberNameProblem(name);
