@@ -41,7 +41,7 @@ export async function verifyFile(fs: DurableFs, path: string, collectChunks = fa
   if (kind === "manifest" && damage.length === 0 && table) {
     try {
       const decoded = decodeMemberTable(table, path, tableAt);
-      // The names are shown (callers escape them) but a bad one makes the file malformed.
+      // The names are reported as data (never used as paths); a bad one makes the file malformed.
       const named = memberNamesProblem(decoded.map((m) => m.name));
       if (named) damage.push({ kind: "bad-chunk", offset: tableAt, length: table.length, message: `bad-name: member ${named.index} has a bad name ${JSON.stringify(named.name)}: ${named.problem}` });
       members = decoded.map((m) => ({ name: m.name, file: m.file, payloadSize: m.payloadSize, fileSize: m.fileSize, sha256: toHex(m.fileSha256), blocks: m.blockCrcs.length }));
