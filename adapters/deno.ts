@@ -1,7 +1,10 @@
 // DurableFs over Deno's own APIs (Deno.openSync, FsFile.syncSync/syncDataSync, Deno.renameSync),
 // not node:fs. Deno 2 removed Deno.fsyncSync; FsFile.syncSync() is the fsync. FsFile has no
 // positional read/write, so each one seeks first (a handle is used by one caller at a time).
-import type { DurableFs, FileHandle, FileStat } from "../src/fs.ts";
+// Deno.openSync has no O_NOFOLLOW: `noFollow` is an lstat before the open and, after it, a check
+// that the name is still no link and names the inode that was opened (see openNoFollow).
+import { FsError } from "../src/errors.ts";
+import type { DurableFs, FileHandle, FileStat, OpenOptions } from "../src/fs.ts";
 import { guard } from "./errno.ts";
 
 interface DenoFile {
@@ -11,10 +14,10 @@ interface DenoFile {
   syncSync(): void;
   syncDataSync(): void;
   truncateSync(len?: number): void;
-  statSync(): { size: number };
+  statSync(): { size: number; ino: number | null; dev: number };
   close(): void;
 }
-interface DenoStat { isFile: boolean; isDirectory: boolean; size: number; mtime: Date | null; mode: number | null }
+interface DenoStat { isFile: boolean; isDirectory: boolean; isSymlink: boolean; size: number; mtime: Date | null; mode: number | null; ino: number | null; dev: number }
 interface DenoApi {
   openSync(path: string, o: { read?: boolean; write?: boolean; create?: boolean; createNew?: boolean; truncate?: boolean; mode?: number }): DenoFile;
   renameSync(from: string, to: string): void;
@@ -22,6 +25,7 @@ interface DenoApi {
   readDirSync(path: string): Iterable<{ name: string }>;
   mkdirSync(path: string, o: { recursive: boolean; mode?: number }): void;
   statSync(path: string): DenoStat;
+  lstatSync(path: string): DenoStat;
   chmodSync(path: string, mode: number): void;
   pid: number;
   hostname(): string;
@@ -63,6 +67,50 @@ class DenoHandle implements FileHandle {
   async close(): Promise<void> { guard("close", this.path, () => this.f.close()); }
 }
 
+function openOptions(o: OpenOptions) {
+  return {
+    read: true,
+    write: !!o.write,
+    create: !!o.create && !o.exclusive,
+    createNew: !!o.create && !!o.exclusive,
+    truncate: !!o.truncate,
+    mode: o.create ? (o.mode ?? 0o666) : undefined,
+  };
+}
+
+function lstatOrNull(D: DenoApi, path: string): DenoStat | null {
+  try {
+    return D.lstatSync(path);
+  } catch (err) {
+    if ((err as { name?: string }).name === "NotFound") return null;
+    return guard("lstat", path, () => { throw err; });
+  }
+}
+
+/**
+ * O_NOFOLLOW without the flag. Refused (ELOOP) when the name is a link before the open, or when
+ * after it the name is a link or names another inode than the one opened. Residual race, which
+ * only O_NOFOLLOW closes: a link swapped in between the lstat and the open and swapped out again
+ * before the check is followed by the open itself; with `truncate` or a non-exclusive `create`
+ * that open may already have truncated or created the link's target (its contents are never
+ * written: the handle is closed unused). An exclusive create is safe: O_EXCL never follows.
+ */
+function openNoFollow(D: DenoApi, path: string, o: OpenOptions): DenoHandle {
+  const loop = () => new FsError("ELOOP", "open", path, "a symbolic link (noFollow)");
+  if (lstatOrNull(D, path)?.isSymlink) throw loop();
+  const f = guard("open", path, () => D.openSync(path, openOptions(o)));
+  let ok = false;
+  try {
+    const now = lstatOrNull(D, path);
+    const opened = guard("stat", path, () => f.statSync());
+    ok = !!now && !now.isSymlink && now.ino === opened.ino && now.dev === opened.dev;
+  } finally {
+    if (!ok) f.close();
+  }
+  if (!ok) throw loop();
+  return new DenoHandle(path, f);
+}
+
 export function denoFs(): DurableFs {
   const D = deno();
   const hasProc = (() => {
@@ -72,14 +120,8 @@ export function denoFs(): DurableFs {
     name: "deno",
     capabilities: { dirSync: true, datasync: true, processAlive: hasProc },
     async open(path, o = {}) {
-      const f = guard("open", path, () => D.openSync(path, {
-        read: true,
-        write: !!o.write,
-        create: !!o.create && !o.exclusive,
-        createNew: !!o.create && !!o.exclusive,
-        truncate: !!o.truncate,
-        mode: o.create ? (o.mode ?? 0o666) : undefined,
-      }));
+      if (o.noFollow) return openNoFollow(D, path, o);
+      const f = guard("open", path, () => D.openSync(path, openOptions(o)));
       return new DenoHandle(path, f);
     },
     async rename(from, to) { guard("rename", `${from} -> ${to}`, () => D.renameSync(from, to)); },
@@ -95,10 +137,10 @@ export function denoFs(): DurableFs {
         f.close();
       }
     },
-    async stat(path): Promise<FileStat | null> {
+    async stat(path, o = {}): Promise<FileStat | null> {
       try {
-        const s = D.statSync(path);
-        return { isFile: s.isFile, isDirectory: s.isDirectory, size: s.size, mtimeMs: s.mtime?.getTime() ?? 0, mode: (s.mode ?? 0) & 0o7777 };
+        const s = o.noFollow ? D.lstatSync(path) : D.statSync(path);
+        return { isFile: s.isFile, isDirectory: s.isDirectory, size: s.size, mtimeMs: s.mtime?.getTime() ?? 0, mode: (s.mode ?? 0) & 0o7777, isSymlink: s.isSymlink };
       } catch (err) {
         if ((err as { name?: string }).name === "NotFound") return null;
         return guard("stat", path, () => { throw err; });

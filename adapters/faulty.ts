@@ -21,7 +21,7 @@
 // are dropped from its pending list (its volatile contents stay as they were), so a crash can
 // never keep them and no later sync makes them durable.
 import { DurabilityError, FsError } from "../src/errors.ts";
-import type { DurableFs, FileHandle, FileStat, OpenOptions } from "../src/fs.ts";
+import type { DurableFs, FileHandle, FileStat, OpenOptions, StatOptions } from "../src/fs.ts";
 import { MemoryFs } from "./memory.ts";
 
 export const FAULT_OPS = [
@@ -146,7 +146,7 @@ export class FaultyFs implements DurableFs {
   mkdir(path: string, mode?: number): Promise<void> { return this.call("mkdir", [path], () => this.inner.mkdir(path, mode)); }
   rmdir(path: string): Promise<void> { return this.call("rmdir", [path], () => this.inner.rmdir(path)); }
   syncDir(path: string): Promise<void> { return this.call("fsync-dir", [path], () => this.inner.syncDir(path)); }
-  stat(path: string): Promise<FileStat | null> { return this.call("stat", [path], () => this.inner.stat(path)); }
+  stat(path: string, options?: StatOptions): Promise<FileStat | null> { return this.call("stat", [path], () => this.inner.stat(path, options)); }
   chmod(path: string, mode: number): Promise<void> { return this.call("chmod", [path], () => this.inner.chmod(path, mode)); }
   pid(): number { return this.inner.pid(); }
   hostname(): string { return this.inner.hostname(); }

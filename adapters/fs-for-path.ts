@@ -4,7 +4,7 @@
 // CLI gets a fs that routes each call by its path. The AWS SDK is loaded only when an s3:// path
 // is first used, so local-only commands never pay for it.
 import { FsError, UsageError } from "../src/errors.ts";
-import type { DurableFs, FileHandle, FileStat, FsCapabilities, OpenOptions } from "../src/fs.ts";
+import type { DurableFs, FileHandle, FileStat, FsCapabilities, OpenOptions, StatOptions } from "../src/fs.ts";
 import { defaultFs } from "./detect.ts";
 import type { S3FsOptions } from "./s3.ts";
 import { S3_CHECKSUM_MODES, isChecksumMode } from "./s3-options.ts";
@@ -49,7 +49,7 @@ export class RoutingFs implements DurableFs {
   async mkdir(path: string, mode?: number): Promise<void> { return (await this.on(path)).mkdir(path, mode); }
   async rmdir(path: string): Promise<void> { return (await this.on(path)).rmdir(path); }
   async syncDir(path: string): Promise<void> { return (await this.on(path)).syncDir(path); }
-  async stat(path: string): Promise<FileStat | null> { return (await this.on(path)).stat(path); }
+  async stat(path: string, o?: StatOptions): Promise<FileStat | null> { return (await this.on(path)).stat(path, o); }
   async chmod(path: string, mode: number): Promise<void> { return (await this.on(path)).chmod(path, mode); }
   pid(): number { return this.local.pid(); }
   hostname(): string { return this.local.hostname(); }

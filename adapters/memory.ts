@@ -242,6 +242,7 @@ export class MemoryFs implements DurableFs {
 
   // ---- DurableFs ----------------------------------------------------------------------------
 
+  // The simulator has no symbolic links: OpenOptions.noFollow and stat's noFollow change nothing.
   async open(path: string, o: OpenOptions = {}): Promise<FileHandle> {
     let node = this.lookup(path);
     if (node && o.create && o.exclusive) throw new FsError("EEXIST", "open", path);

@@ -13,6 +13,7 @@ function flagsOf(o: OpenOptions): number {
   if (o.create) f |= C.O_CREAT;
   if (o.exclusive) f |= C.O_EXCL;
   if (o.truncate) f |= C.O_TRUNC;
+  if (o.noFollow) f |= C.O_NOFOLLOW; // ELOOP when the last component is a symlink
   return f;
 }
 
@@ -82,10 +83,10 @@ export function nodeFs(name = "node"): DurableFs {
         fs.closeSync(fd);
       }
     },
-    async stat(path): Promise<FileStat | null> {
-      const s = guard("stat", path, () => fs.statSync(path, { throwIfNoEntry: false }));
+    async stat(path, o = {}): Promise<FileStat | null> {
+      const s = guard("stat", path, () => (o.noFollow ? fs.lstatSync : fs.statSync)(path, { throwIfNoEntry: false }));
       if (!s) return null;
-      return { isFile: s.isFile(), isDirectory: s.isDirectory(), size: s.size, mtimeMs: s.mtimeMs, mode: s.mode & 0o7777 };
+      return { isFile: s.isFile(), isDirectory: s.isDirectory(), size: s.size, mtimeMs: s.mtimeMs, mode: s.mode & 0o7777, isSymlink: s.isSymbolicLink() };
     },
     async chmod(path, mode) { guard("chmod", path, () => fs.chmodSync(path, mode)); },
     pid: () => process.pid,

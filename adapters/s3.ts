@@ -106,6 +106,7 @@ export class S3Fs implements DurableFs {
     return l.key === "" ? "" : `${l.key}/`;
   }
 
+  // An object store has no symbolic links: OpenOptions.noFollow and stat's noFollow change nothing.
   async open(path: string, o: OpenOptions = {}): Promise<FileHandle> {
     const l = this.loc(path, "open");
     if (l.key === "") throw new FsError("EISDIR", "open", path);

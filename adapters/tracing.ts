@@ -2,7 +2,7 @@
 // basename of the path, start and duration in ms), so a benchmark can show where the time of a
 // save goes. Results and errors are the inner fs's own, unchanged; a failed call is recorded
 // too, with its errno. The clock is injectable so tests need not depend on real time.
-import type { DurableFs, FileHandle, FileStat, OpenOptions } from "../src/fs.ts";
+import type { DurableFs, FileHandle, FileStat, OpenOptions, StatOptions } from "../src/fs.ts";
 import { basename } from "../src/path.ts";
 
 export type TraceOp =
@@ -84,7 +84,7 @@ export function tracingFs(inner: DurableFs, clock: Clock = () => performance.now
     mkdir: (path, mode) => t.run("mkdir", b(path), () => inner.mkdir(path, mode)),
     rmdir: (path) => t.run("rmdir", b(path), () => inner.rmdir(path)),
     syncDir: (path) => t.run("syncDir", b(path), () => inner.syncDir(path)),
-    stat: (path): Promise<FileStat | null> => t.run("stat", b(path), () => inner.stat(path)),
+    stat: (path, options?: StatOptions): Promise<FileStat | null> => t.run("stat", b(path), () => inner.stat(path, options)),
     chmod: (path, mode) => t.run("chmod", b(path), () => inner.chmod(path, mode)),
     pid: () => inner.pid(),
     hostname: () => inner.hostname(),

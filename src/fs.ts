@@ -19,6 +19,16 @@ export interface OpenOptions {
   truncate?: boolean;
   /** Permission bits for a created file (default 0o666 before umask). */
   mode?: number;
+  /**
+   * Fail with ELOOP if the last path component is a symbolic link (O_NOFOLLOW), instead of
+   * opening what it points to. Adapters without symlinks (memory, s3) have nothing to do.
+   */
+  noFollow?: boolean;
+}
+
+export interface StatOptions {
+  /** Describe a symbolic link itself (lstat): a link is then neither a file nor a directory. */
+  noFollow?: boolean;
 }
 
 export interface FileHandle {
@@ -43,6 +53,8 @@ export interface FileStat {
   /** Modification time, ms since the epoch. */
   mtimeMs: number;
   mode: number;
+  /** Only from stat(path, { noFollow: true }): the path is a symbolic link. */
+  isSymlink?: boolean;
 }
 
 export interface FsCapabilities {
@@ -70,8 +82,8 @@ export interface DurableFs {
   rmdir(path: string): Promise<void>;
   /** fsync of the directory itself: makes its entries durable. */
   syncDir(path: string): Promise<void>;
-  /** stat, or null if the path does not exist. */
-  stat(path: string): Promise<FileStat | null>;
+  /** stat (lstat with noFollow), or null if the path does not exist. */
+  stat(path: string, options?: StatOptions): Promise<FileStat | null>;
   chmod(path: string, mode: number): Promise<void>;
   /** This process's id and host name, written into lock files. */
   pid(): number;

@@ -1,7 +1,7 @@
 // One contract suite for every DurableFs: the real adapter of the runtime running the test (on a
 // temp dir) and the in-memory simulator. Then the simulator's power-loss semantics.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { defaultFs, detectRuntime } from "../adapters/detect.ts";
 import { MemoryFs, SimulatedCrash } from "../adapters/memory.ts";
@@ -101,6 +101,26 @@ function contract(label: string, make: () => { fs: DurableFs; root: string; done
     } finally { done(); }
   });
 
+  test(`${label}: noFollow changes nothing for ordinary files and directories`, async () => {
+    const { fs, root, done } = make();
+    try {
+      const h = await fs.open(`${root}/plain`, { write: true, create: true, exclusive: true, noFollow: true });
+      await h.write(enc.encode("abc"), 0);
+      await h.close();
+      const r = await fs.open(`${root}/plain`, { noFollow: true });
+      assert.equal(await r.size(), 3);
+      await r.close();
+      await fs.mkdir(`${root}/d`);
+      const f = await fs.stat(`${root}/plain`, { noFollow: true });
+      const d = await fs.stat(`${root}/d`, { noFollow: true });
+      assert.equal(f?.isFile, true);
+      assert.equal(f?.size, 3);
+      assert.equal(d?.isDirectory, true);
+      assert.equal(!!d?.isSymlink, false);
+      assert.equal(await fs.stat(`${root}/missing`, { noFollow: true }), null);
+    } finally { done(); }
+  });
+
   test(`${label}: capabilities are reported and processAlive knows this process`, async () => {
     const { fs, done } = make();
     try {
@@ -120,6 +140,33 @@ contract("memory adapter", () => ({ fs: new MemoryFs(), root: "", done: () => {}
 test("the detected runtime picks its own adapter", () => {
   assert.equal(detectRuntime(), runtime);
   assert.equal(defaultFs().name, runtime);
+});
+
+test("real adapter: noFollow refuses a symbolic link (ELOOP) and stat with noFollow describes the link itself", async () => {
+  const root = mkdtempSync(`${tmpdir()}/ckpt-adapter-`);
+  try {
+    const fs = defaultFs();
+    mkdirSync(`${root}/target-dir`);
+    writeFileSync(`${root}/target-file`, "secret");
+    symlinkSync(`${root}/target-dir`, `${root}/link-dir`);
+    symlinkSync(`${root}/target-file`, `${root}/link-file`);
+    symlinkSync(`${root}/absent`, `${root}/dangling`);
+    const loop = (e: unknown) => e instanceof FsError && e.errno === "ELOOP";
+    await assert.rejects(fs.open(`${root}/link-file`, { noFollow: true }), loop);
+    await assert.rejects(fs.open(`${root}/link-file`, { write: true, noFollow: true }), loop);
+    await assert.rejects(fs.open(`${root}/dangling`, { write: true, create: true, noFollow: true }), loop);
+    assert.equal(existsSync(`${root}/absent`), false, "a dangling link's target is never created");
+    assert.equal(readFileSync(`${root}/target-file`, "utf8"), "secret");
+    const followed = await fs.stat(`${root}/link-dir`);
+    const link = await fs.stat(`${root}/link-dir`, { noFollow: true });
+    assert.equal(followed?.isDirectory, true);
+    assert.equal(link?.isDirectory, false);
+    assert.equal(link?.isSymlink, true);
+    const h = await fs.open(`${root}/link-file`); // without noFollow, links are followed as before
+    await h.close();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test("real adapter: a dead pid is not alive", () => {

@@ -152,13 +152,14 @@ test("prune keeps the newest N valid and never the only valid one; damaged ones 
   await s.close();
 });
 
-test("member names: no separators, dot-dot, empties or duplicates", async () => {
+test("member names: relative paths only, no dot-dot, empties, duplicates or file/directory clashes", async () => {
   const fs = await freshStoreFs();
   const s = await memStore(fs);
-  for (const bad of ["../x", "a/b", "..", ".", "", "a\\b", "nul\0", "x".repeat(256), "/abs"]) {
+  for (const bad of ["../x", "a/../b", "a//b", "a/", "./a", "..", ".", "", "a\\b", "nul\0", "del\x7f", "x".repeat(256), `${"x/".repeat(512)}x`, "/abs"]) {
     await assert.rejects(s.save([{ name: bad, data: enc.encode("x") }]), UsageError, JSON.stringify(bad));
   }
   await assert.rejects(s.save([{ name: "a", data: enc.encode("1") }, { name: "a", data: enc.encode("2") }]), UsageError);
+  await assert.rejects(s.save([{ name: "a", data: enc.encode("1") }, { name: "a/b", data: enc.encode("2") }]), UsageError, "a file cannot be a directory");
   await assert.rejects(s.save([]), UsageError);
   assert.deepEqual(await s.list(), []);
   await s.close();
@@ -220,7 +221,8 @@ test("restore writes exactly the members, all or nothing, into an empty director
   assert.deepEqual(fs.peek("/out/x.bin"), m.get("x.bin"));
   await assert.rejects(s.restore("/out"), UsageError, "non-empty output directory");
   await assert.rejects(s.restore("/out2", { step: 2 }), CorruptionError);
-  assert.deepEqual(await fs.readdir("/out2"), [], "nothing of a damaged checkpoint appears");
+  assert.equal(await fs.stat("/out2"), null, "nothing of a damaged checkpoint appears: out-dir did not exist and still does not");
+  assert.deepEqual((await fs.readdir("/")).sort(), ["out", "store"], "no staging directory left beside it");
   await s.close();
 });
 

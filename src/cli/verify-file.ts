@@ -4,6 +4,7 @@ import { CorruptionError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
 import { CHUNK_HEADER_SIZE, KIND_MANIFEST, KIND_MEMBER } from "../format/constants.ts";
 import { decodeMemberTable } from "../format/manifest.ts";
+import { memberNamesProblem } from "../format/member-name.ts";
 import { type ChunkInfo, type Damage, type ScanResult, scanContainer } from "../format/reader.ts";
 import { toHex } from "../hash.ts";
 
@@ -39,7 +40,11 @@ export async function verifyFile(fs: DurableFs, path: string, collectChunks = fa
   let members: FileReport["members"];
   if (kind === "manifest" && damage.length === 0 && table) {
     try {
-      members = decodeMemberTable(table, path, tableAt).map((m) => ({ name: m.name, file: m.file, payloadSize: m.payloadSize, fileSize: m.fileSize, sha256: toHex(m.fileSha256), blocks: m.blockCrcs.length }));
+      const decoded = decodeMemberTable(table, path, tableAt);
+      // The names are reported as data (never used as paths); a bad one makes the file malformed.
+      const named = memberNamesProblem(decoded.map((m) => m.name));
+      if (named) damage.push({ kind: "bad-chunk", offset: tableAt, length: table.length, message: `bad-name: member ${named.index} has a bad name ${JSON.stringify(named.name)}: ${named.problem}` });
+      members = decoded.map((m) => ({ name: m.name, file: m.file, payloadSize: m.payloadSize, fileSize: m.fileSize, sha256: toHex(m.fileSha256), blocks: m.blockCrcs.length }));
     } catch (err) {
       if (!(err instanceof CorruptionError)) throw err;
       damage.push({ kind: "bad-chunk", offset: err.offset, length: 0, message: err.message });

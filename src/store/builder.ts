@@ -4,12 +4,13 @@
 import { UsageError } from "../errors.ts";
 import type { Metadata } from "../format/metadata.ts";
 import type { Protocol } from "../protocol.ts";
-import { checkMemberName } from "./layout.ts";
+import { checkMemberName } from "../format/member-name.ts";
 import type { MemberSource } from "./member.ts";
 import type { SaveResult, Store } from "./store.ts";
 
 export class CheckpointBuilder {
   private readonly members: MemberSource[] = [];
+  private readonly names = new Set<string>();
   private readonly metadata: Metadata = {};
   private stepNumber?: number;
   private protocolName?: Protocol;
@@ -46,8 +47,11 @@ export class CheckpointBuilder {
   }
 
   private push(m: MemberSource): this {
+    // Each name early, for a message at the call that added it; save() checks the whole set
+    // (uniqueness and file/directory clashes) again before writing.
     checkMemberName(m.name);
-    if (this.members.some((x) => x.name === m.name)) throw new UsageError(`member name '${m.name}' appears twice`);
+    if (this.names.has(m.name)) throw new UsageError(`member name '${m.name}' appears twice`);
+    this.names.add(m.name);
     this.members.push(m);
     return this;
   }

@@ -6,13 +6,14 @@ import { CorruptionError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
 import { KIND_MANIFEST, KIND_MEMBER } from "../format/constants.ts";
 import { type Manifest, type MemberEntry, decodeMemberTable, userMeta } from "../format/manifest.ts";
+import { memberNamesProblem } from "../format/member-name.ts";
 import { type ChunkInfo, type ContainerHeader, type Damage, type ScanOptions, type ScanResult, scanContainer } from "../format/reader.ts";
 import { toHex } from "../hash.ts";
 import { inLanes } from "../lanes.ts";
 import { join } from "../path.ts";
 import { manifestName, memberName, parseName } from "./layout.ts";
 
-export type FindingKind = "crc-mismatch" | "sha-mismatch" | "truncated" | "bad-header" | "missing-member" | "torn";
+export type FindingKind = "crc-mismatch" | "sha-mismatch" | "truncated" | "bad-header" | "missing-member" | "torn" | "bad-name";
 export type Status = "valid" | "corrupt" | "torn";
 
 export interface Finding {
@@ -74,6 +75,13 @@ export async function readManifest(fs: DurableFs, dir: string, step: number): Pr
   if (scan.meta!["ckptkit.step"] !== String(step)) return bad(`manifest records step ${scan.meta!["ckptkit.step"]}, its name says ${step}`);
   try {
     const members = decodeMemberTable(table!, file, tableOffset);
+    // Integrity is not authenticity: a manifest whose CRCs and SHA-256 hold may still name a
+    // member "../../x". Such a manifest is returned as findings only, never as a Manifest, so
+    // no caller can use its names as paths.
+    const named = memberNamesProblem(members.map((m) => m.name));
+    if (named) {
+      return { findings: [{ step, file, kind: "bad-name", offset: tableOffset, length: table!.length, message: `member ${named.index} has a bad name ${JSON.stringify(named.name)}: ${named.problem}` }] };
+    }
     return { manifest: { step, createdAt: scan.header!.createdAt, meta: userMeta(scan.meta!), members }, findings: [] };
   } catch (err) {
     if (err instanceof CorruptionError) return bad(err.message);

@@ -40,15 +40,6 @@ export function checkStep(step: number): number {
   return step;
 }
 
-/**
- * Member names are restored as file names inside an output directory, so they must be plain
- * names: no separators, no "." or "..", no NUL or control characters, at most 255 UTF-8 bytes.
- */
-export function checkMemberName(name: string): string {
-  const bytes = new TextEncoder().encode(name).length;
-  // deno-lint-ignore no-control-regex
-  if (name.length === 0 || bytes > 255 || name === "." || name === ".." || /[/\\\x00-\x1f\x7f]/.test(name)) {
-    throw new UsageError(`invalid member name ${JSON.stringify(name)}: use a plain file name (no '/', '\\', '..', control characters; ≤ 255 bytes)`);
-  }
-  return name;
-}
+// The member-name rules live in one place (src/format/member-name.ts), shared by save and every
+// read path; re-exported here for the callers that always found them beside the file names.
+export { checkMemberName } from "../format/member-name.ts";

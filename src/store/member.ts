@@ -15,6 +15,15 @@ export type MemberSource = { name: string; data: Uint8Array } | { name: string; 
 
 const WRITE_BATCH = 1 << 20;
 
+/** Member metadata: the source file's permission bits, octal (absent for in-memory data). */
+export const MODE_KEY = "ckptkit.mode";
+
+/** The permission bits to create a restored member with: its recorded mode, else 0o666 (both before the umask). */
+export function restoredMode(meta: Record<string, string> | undefined): number {
+  const v = meta?.[MODE_KEY];
+  return v !== undefined && /^[0-7]{1,3}$/.test(v) ? Number.parseInt(v, 8) : 0o666;
+}
+
 class BatchedWriter {
   /** Allocated on the first flush that joins pieces, then reused (each write is awaited before the next put). */
   private batch: Uint8Array | undefined;
@@ -62,15 +71,19 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
   const { fs, source } = a;
   let src: FileHandle | undefined;
   let size: number;
+  // A file keeps its permission bits (low 9 only: never setuid/setgid/sticky) for restore.
+  const meta: Record<string, string> = {};
   if ("data" in source) size = source.data.length;
   else {
     src = await fs.open(source.path);
     size = await src.size();
+    const mode = ((await fs.stat(source.path))?.mode ?? 0) & 0o777;
+    if (mode !== 0) meta[MODE_KEY] = mode.toString(8);
   }
   try {
     const w = new ContainerWriter({
       kind: KIND_MEMBER,
-      meta: { "ckptkit.step": String(a.step), "ckptkit.member": source.name, "ckptkit.index": String(a.index) },
+      meta: { "ckptkit.step": String(a.step), "ckptkit.member": source.name, "ckptkit.index": String(a.index), ...meta },
       payloadLength: size,
       chunkSize: a.chunkSize,
       chunkType: CHUNK_DATA,

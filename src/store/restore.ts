@@ -1,77 +1,240 @@
-// Restores a checkpoint into a directory, verifying while reading. Crash-safe and all or
-// nothing: members stream into private temp files; only when every byte has verified are they
-// fsynced and renamed to their saved names, then the directory is fsynced. On damage the temps
-// are removed and nothing appears under a member's name.
-import { FsError, UsageError } from "../errors.ts";
-import type { FileHandle } from "../fs.ts";
+// Restores a checkpoint into a directory, verifying while reading. The store may be untrusted
+// (CONTRACT guarantee 7), so a member name is data until it has passed the name rule:
+// - the member table is read and every name checked (src/format/member-name.ts) before anything
+//   is created; a bad or duplicate name makes the checkpoint corrupt (bad-name), nothing written;
+// - a path is built only as root + validated segments, so it can never leave the output
+//   directory; nested names get their subdirectories, each created one level at a time and
+//   checked with lstat to be a real directory (a planted symlink is refused, never written
+//   through); every file is created O_EXCL | O_NOFOLLOW with the source file's recorded
+//   permission bits, or 0o666 for in-memory data (the umask applies either way, as tar without -p);
+// - out-dir absent: everything is staged in a fresh directory BESIDE it (same parent, fixed-length
+//   name `.ckpt-restore-<pid>-<random>`), files and directories fsynced, then the staging
+//   directory is renamed onto out-dir once and the parent fsynced: all or nothing, even across
+//   a power loss (a crash may leave the staging directory behind, never a partial out-dir);
+// - out-dir exists and is empty: each member streams into a short fixed-length temp file in its
+//   final directory and is renamed to its name only when every byte of the checkpoint verified;
+// - on any failure everything this call created is removed (temps, files, directories, the
+//   staging directory, the parents it made for out-dir).
+// Out-dir itself (and its parents) is the caller's own path and is resolved like any path the
+// caller names; the rule is about what the store's contents can reach.
+// Residual race: a local process that swaps a directory we just checked for a symlink between the
+// lstat and the next open could redirect one O_EXCL create; closing that needs openat(2)-style
+// calls no runtime adapter offers. It is not reachable from the store's contents.
+import { CorruptionError, DurabilityError, FsError, UsageError } from "../errors.ts";
+import type { DurableFs, FileHandle } from "../fs.ts";
 import { attempt } from "../fs-util.ts";
+import type { MemberEntry } from "../format/manifest.ts";
+import { readContainerMetadata } from "../format/container-meta.ts";
+import { memberNamesProblem } from "../format/member-name.ts";
 import { dirname, join } from "../path.ts";
-import { tempName } from "../protocol.ts";
 import { readManifest } from "./check.ts";
+import { manifestName, memberName } from "./layout.ts";
+import { restoredMode } from "./member.ts";
 import { assertValid, type Store } from "./store.ts";
 
-interface Pending { name: string; tmp: string; h: FileHandle; pos: number; closed: boolean }
+/** Where one member goes, relative to the root being filled (staging dir or out-dir). */
+interface Target { rel: string; written: string; file: string; h?: FileHandle; pos: number; open: boolean }
+
+/** The members' relative paths and the directories they need, parents before children. */
+function plan(members: MemberEntry[], step: number, manifestPath: string): { files: Map<string, { segs: string[]; file: string }>; dirs: string[] } {
+  // readManifest already refused bad names; checked again here because restore is the code that
+  // turns names into paths, and must hold that invariant by itself.
+  const bad = memberNamesProblem(members.map((m) => m.name));
+  if (bad) throw new CorruptionError(manifestPath, 0, "bad-name", `member ${bad.index} has a bad name ${JSON.stringify(bad.name)}: ${bad.problem}`);
+  const files = new Map<string, { segs: string[]; file: string }>();
+  const dirs: string[] = [];
+  const seen = new Set<string>();
+  for (const [i, m] of members.entries()) {
+    const segs = m.name.split("/");
+    // The store file is the one the layout names, never the manifest's `file` string (the
+    // check refuses a manifest whose file names differ; until then it is untrusted too).
+    files.set(m.name, { segs, file: memberName(step, i) });
+    for (let i = 1; i < segs.length; i++) {
+      const d = segs.slice(0, i).join("/");
+      if (!seen.has(d)) { seen.add(d); dirs.push(d); }
+    }
+  }
+  return { files, dirs };
+}
+
+const rand = () => Math.floor(Math.random() * 36 ** 8).toString(36).padStart(8, "0");
+
+/** Insists that `path` is a real directory, not a symbolic link to one (lstat). */
+async function assertRealDir(fs: DurableFs, path: string): Promise<void> {
+  const st = await fs.stat(path, { noFollow: true });
+  if (!st?.isDirectory) throw new FsError(st?.isSymlink ? "ELOOP" : "ENOTDIR", "restore", path, "not a real directory (a symbolic link?): refusing to write through it");
+}
+
+/**
+ * The mode a member's file is created with: the source file's permission bits recorded at save
+ * (0o666 for in-memory data), the umask applied by the OS as for any new file. Read from the
+ * member's metadata ahead of its scan; the scan then verifies those bytes, and a value that
+ * changed in between could only be other low-9 permission bits.
+ */
+async function recordedMode(fs: DurableFs, path: string): Promise<number> {
+  const h = await fs.open(path);
+  try {
+    return restoredMode(await readContainerMetadata(h, path));
+  } finally {
+    await attempt(() => h.close());
+  }
+}
+
+/** rm -r that never follows a link: a link is unlinked itself, never what it points to. */
+async function removeTree(fs: DurableFs, path: string): Promise<void> {
+  const st = await fs.stat(path, { noFollow: true });
+  if (!st) return;
+  if (!st.isDirectory) return fs.unlink(path);
+  for (const name of await fs.readdir(path)) await removeTree(fs, join(path, name));
+  await fs.rmdir(path);
+}
+
+/** mkdir -p of out-dir's parent, recording the levels it creates (top first) in `made`; each is fsynced into its own parent. */
+async function makeParents(fs: DurableFs, dir: string, made: string[]): Promise<void> {
+  const missing: string[] = [];
+  for (let d = dir; !(await fs.stat(d)); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  if (missing.length === 0) return;
+  made.push(...missing);
+  await fs.mkdir(dir);
+  for (const d of missing) await fs.syncDir(dirname(d));
+}
 
 /** `onProgress(done, total)` counts payload bytes written so far against the checkpoint's total. */
 export async function restoreCheckpoint(
   store: Store, step: number, outDir: string, onProgress?: (done: number, total: number) => void,
 ): Promise<{ step: number; files: string[]; bytes: number }> {
   const fs = store.fs;
+  const manifestPath = join(store.dir, manifestName(step));
+  // 1. The member table, names checked, before anything is created. Unreadable or a bad name:
+  //    the full check says why (CorruptionError, exit 1).
+  const first = await readManifest(fs, store.dir, step).catch(() => undefined);
+  if (!first?.manifest) {
+    assertValid(await store.check(step));
+    throw new CorruptionError(manifestPath, 0, "bad-manifest", `checkpoint ${step}: manifest unreadable`);
+  }
+  const { files, dirs } = plan(first.manifest.members, step, manifestPath);
+  const total = first.manifest.members.reduce((n, m) => n + m.payloadSize, 0);
+
+  // 2. Where to write: a fresh staging directory beside out-dir, or the empty out-dir itself.
   const st = await fs.stat(outDir);
-  let created = false;
   if (st) {
     if (!st.isDirectory) throw new FsError("ENOTDIR", "restore", outDir);
     if ((await fs.readdir(outDir)).length > 0) throw new UsageError(`output directory ${outDir} is not empty`);
-  } else {
-    await fs.mkdir(outDir);
-    created = true;
   }
-  const pending = new Map<string, Pending>();
-  const open = async (name: string): Promise<Pending> => {
-    let p = pending.get(name);
-    if (!p) {
-      const tmp = tempName(fs, join(outDir, name));
-      const h = await fs.open(tmp, { write: true, create: true, exclusive: true, mode: 0o600 });
-      p = { name, tmp, h, pos: 0, closed: false };
-      pending.set(name, p);
-    }
-    return p;
-  };
-  let bytes = 0;
-  let written = 0;
-  // Only for the progress total: the check below reads and verifies the manifest again.
-  // A torn step has no manifest: the check below reports it; the total is then simply unknown.
-  const total = (await readManifest(fs, store.dir, step).catch(() => undefined))?.manifest?.members.reduce((n, m) => n + m.payloadSize, 0) ?? 0;
+  const staged = !st;
+  const parent = dirname(outDir);
+  const madeParents: string[] = [];
+  let root = outDir;
+  const madeDirs: string[] = []; // relative to root, parents first
+  const targets = new Map<string, Target>();
+  let done = false;
+  let rootOurs = false;
   try {
+    if (staged) {
+      await makeParents(fs, parent, madeParents);
+      root = join(parent, `.ckpt-restore-${fs.pid()}-${rand()}`);
+      if (await fs.stat(root, { noFollow: true })) throw new FsError("EEXIST", "restore", root, "staging directory name taken");
+      try {
+        await fs.mkdir(root);
+      } catch (err) {
+        // The user asked for out-dir: a parent that refuses entries is reported under its name.
+        if (err instanceof FsError && !(err instanceof DurabilityError)) throw new FsError(err.errno, "mkdir", outDir, undefined, err);
+        throw err;
+      }
+      rootOurs = true;
+      await assertRealDir(fs, root);
+    }
+    // One level at a time, parents first, each checked after its mkdir: mkdir -p succeeds on
+    // an existing symlink to a directory, so the lstat is what refuses a planted link.
+    for (const d of dirs) {
+      const path = join(root, d);
+      const made = !(await fs.stat(path, { noFollow: true }));
+      if (made) await fs.mkdir(path);
+      await assertRealDir(fs, path);
+      if (made) madeDirs.push(d); // only once it is known to be a directory of ours, not a link
+    }
+    const taken = new Set(files.keys());
+    for (const [name, { segs, file }] of files) {
+      const dir = segs.slice(0, -1).join("/");
+      let written = name; // staging is private: files go straight to their names
+      if (!staged) {
+        do written = join(dir, `.ckpt-tmp-${fs.pid()}-${rand()}`); while (taken.has(written));
+        taken.add(written);
+      }
+      targets.set(name, { rel: name, written, file, pos: 0, open: false });
+    }
+    const create = async (t: Target): Promise<Target> => {
+      if (!t.h) {
+        const mode = await recordedMode(fs, join(store.dir, t.file));
+        t.h = await fs.open(join(root, t.written), { write: true, create: true, exclusive: true, noFollow: true, mode });
+        t.open = true;
+      }
+      return t;
+    };
+    const finish = async (t: Target): Promise<void> => {
+      await t.h!.sync();
+      t.open = false; // a failed close is not retried: the fd number may be reused
+      await t.h!.close();
+    };
+
+    // 3. Stream every member in while the store verifies it. Members arrive one after another,
+    //    so each file is fsynced and closed once its last byte is in: a checkpoint of 100,000
+    //    members holds one descriptor at a time, not 100,000.
+    let written = 0;
     const report = await store.check(step, async (m, payload) => {
-      const p = await open(m.name);
-      await p.h.write(payload, p.pos);
-      p.pos += payload.length;
+      const t = targets.get(m.name);
+      // The check re-reads the manifest: if it changed under us, only planned paths are used.
+      if (!t) throw new CorruptionError(manifestPath, 0, "bad-name", `member ${JSON.stringify(m.name)} was not in the manifest read first (changed during restore)`);
+      await create(t);
+      await t.h!.write(payload, t.pos);
+      t.pos += payload.length;
+      if (t.pos === m.payloadSize) await finish(t);
       written += payload.length;
       onProgress?.(written, total);
     });
     assertValid(report);
     const members = report.manifest!.members;
-    for (const m of members) {
-      const p = await open(m.name);
-      await p.h.sync();
-      p.closed = true;
-      await p.h.close();
-      await fs.chmod(p.tmp, 0o644);
-      bytes += p.pos;
+    if (members.length !== files.size || members.some((m) => !files.has(m.name))) {
+      throw new CorruptionError(manifestPath, 0, "bad-manifest", `checkpoint ${step}: the manifest changed during restore`);
     }
+
+    // 4. Durable, then visible.
+    let bytes = 0;
     for (const m of members) {
-      const p = pending.get(m.name)!;
-      await fs.rename(p.tmp, join(outDir, m.name));
-      pending.delete(m.name);
+      const t = await create(targets.get(m.name)!); // an empty member never reached the sink
+      if (t.open) await finish(t);
+      bytes += t.pos;
     }
-    await fs.syncDir(outDir);
-    if (created) await fs.syncDir(dirname(outDir));
+    if (!staged) {
+      for (const t of targets.values()) {
+        await fs.rename(join(root, t.written), join(root, t.rel));
+        t.written = t.rel;
+      }
+    }
+    for (const d of [...dirs].reverse()) await fs.syncDir(join(root, d));
+    await fs.syncDir(root);
+    if (staged) {
+      await fs.rename(root, outDir);
+      root = outDir;
+      await fs.syncDir(parent);
+    }
+    done = true;
     return { step, files: members.map((m) => m.name), bytes };
   } finally {
-    for (const p of pending.values()) {
-      if (!p.closed) await attempt(() => p.h.close());
-      await attempt(() => fs.unlink(p.tmp));
+    if (!done) {
+      for (const t of targets.values()) if (t.open) await attempt(() => t.h!.close());
+      if (rootOurs) {
+        // The staging directory is private: all of it goes, whatever appeared in it.
+        await attempt(() => removeTree(fs, root));
+      } else {
+        // In a user's out-dir only what this call created goes.
+        for (const t of targets.values()) if (t.h) await attempt(() => fs.unlink(join(root, t.written)));
+        for (const d of [...madeDirs].reverse()) await attempt(() => fs.rmdir(join(root, d)));
+      }
+      for (const d of [...madeParents].reverse()) await attempt(() => fs.rmdir(d));
     }
   }
 }

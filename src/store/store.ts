@@ -8,11 +8,12 @@ import { attempt } from "../fs-util.ts";
 import { DEFAULT_CHUNK_SIZE, MAX_WRITE_CHUNK_SIZE } from "../format/constants.ts";
 import { type Manifest, type MemberEntry, encodeManifest } from "../format/manifest.ts";
 import type { Metadata } from "../format/metadata.ts";
+import { checkMemberNames } from "../format/member-name.ts";
 import { dirname, join } from "../path.ts";
 import { type Protocol, tempOwner, writeFileWithProtocol } from "../protocol.ts";
 import { defaultFs } from "../../adapters/detect.ts";
 import { type CheckpointReport, type Finding, type PayloadSink, checkCheckpoint, readManifest } from "./check.ts";
-import { LOCK_NAME, QUARANTINE_DIR, checkMemberName, checkStep, manifestName, memberName, parseName } from "./layout.ts";
+import { LOCK_NAME, QUARANTINE_DIR, checkStep, manifestName, memberName, parseName } from "./layout.ts";
 import { CheckpointBuilder } from "./builder.ts";
 import { StoreLock } from "./lock.ts";
 import { type MemberSource, writeMember } from "./member.ts";
@@ -122,11 +123,8 @@ export class Store {
   async save(members: MemberSource[], options: SaveOptions = {}): Promise<SaveResult> {
     this.writable("save");
     if (members.length === 0) throw new UsageError("a checkpoint needs at least one member");
-    const names = new Set<string>();
-    for (const m of members) {
-      if (names.has(checkMemberName(m.name))) throw new UsageError(`member name '${m.name}' appears twice`);
-      names.add(m.name);
-    }
+    // Every name, uniqueness and file/directory clashes: refused before the first byte is written.
+    checkMemberNames(members.map((m) => m.name));
     const protocol = options.protocol ?? this.opts.protocol ?? "atomic_dirsync";
     let step = this.highest + 1;
     if (options.step !== undefined) {
