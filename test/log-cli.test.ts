@@ -50,6 +50,31 @@ test(`log cli (${runtime}): a torn tail is reported by replay, left alone, and c
   } finally { t.done(); }
 });
 
+test(`log cli (${runtime}): a bit flipped at the end of the last acknowledged record is damage: append exits 1, repair keeps it, its sequence is not reused`, () => {
+  const t = tmp();
+  try {
+    const log = `${t.dir}/lg`;
+    for (let i = 1; i <= 3; i++) assert.equal(ckpt(["log", "append", log, "-", "--json"], { input: `record ${i}` }).json().sequence, i);
+    const seg = `${log}/${segmentName(1)}`;
+    const bytes = new Uint8Array(readFileSync(seg));
+    const lastAt = bytes.length - RECORD_HEADER_SIZE - 8;
+    bytes[bytes.length - 1]! ^= 1;
+    writeFileSync(seg, bytes);
+    const r = replay(log);
+    assert.deepEqual({ recovered: r.recovered, truncatedBytes: r.truncatedBytes, damage: r.damage && { sequence: r.damage.sequence, offset: r.damage.offset } },
+      { recovered: 2, truncatedBytes: 0, damage: { sequence: 3, offset: lastAt } });
+    const refused = ckpt(["log", "append", log, "-"], { input: "other content" });
+    noCrash(refused);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /ckpt log repair/);
+    const fixed = ckpt(["log", "repair", log, "--json"]);
+    assert.equal(fixed.code, 0, fixed.stderr);
+    const rep = fixed.json<{ sideFile: string; cutBytes: number; nextSequence: number }>();
+    assert.deepEqual(new Uint8Array(readFileSync(`${log}/${rep.sideFile}`)), bytes.subarray(lastAt));
+    assert.equal(ckpt(["log", "append", log, "-", "--json"], { input: "other content" }).json().sequence, 4, "sequence 3 is never handed out again");
+  } finally { t.done(); }
+});
+
 test(`log cli (${runtime}): repair keeps every damaged byte in a side file and the log appends again`, () => {
   const t = tmp();
   try {
