@@ -1,12 +1,12 @@
 // The `ckpt log` commands as a child process of the runtime under test, beyond the round trip in
-// cli.test.ts: a torn tail that replay reports but leaves alone and append cuts; repair keeping
-// the damaged bytes exactly; a tail too long to be torn (the torn-tail rule) treated as damage;
-// truncate on a rotated log; garbage segments; missing directories.
+// cli.test.ts: a torn tail that replay reports but leaves alone and append moves into a side
+// file; repair keeping the damaged bytes exactly; bytes no crash could leave (the torn-tail rule)
+// treated as damage; truncate on a rotated log; garbage segments; missing directories; s3://.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { defaultFs } from "../adapters/detect.ts";
-import { MAX_BATCH_BYTES, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, encodeSegmentHeader, segmentName } from "../src/wal/format.ts";
+import { RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, SKIP_RECORD_SIZE, encodeSegmentHeader, segmentName } from "../src/wal/format.ts";
 import { openLog } from "../src/wal/log.ts";
 import { randomBytes, rng, runtime, test } from "./kit.ts";
 import { ckpt, noCrash } from "./lib/cli.ts";
@@ -41,8 +41,37 @@ test(`log cli (${runtime}): a torn tail is reported by replay, left alone, and c
     assert.deepEqual(readFileSync(seg), torn, "replay never modifies the log");
     const a = ckpt(["log", "append", log, `${t.dir}/r`, "--json"]);
     assert.equal(a.code, 0, a.stderr);
-    assert.deepEqual(a.json(), { sequence: 3, bytes: 10, log, truncatedBytes: RECORD_HEADER_SIZE + 10 - 4 });
-    assert.deepEqual(readFileSync(seg), whole, "the cut tail was replaced by the same record, sequence 3");
+    const out = a.json<{ sequence: number; truncatedBytes: number; cutBytes: number; sideFile: string }>();
+    assert.deepEqual({ sequence: out.sequence, truncatedBytes: out.truncatedBytes, cutBytes: out.cutBytes }, { sequence: 4, truncatedBytes: RECORD_HEADER_SIZE + 10 - 4, cutBytes: RECORD_HEADER_SIZE + 10 - 4 },
+      "the torn record's sequence 3 is skipped: it may not be handed out again");
+    assert.deepEqual(readFileSync(`${log}/${out.sideFile}`), torn.subarray(whole.length - RECORD_HEADER_SIZE - 10), "the side file holds the cut bytes");
+    assert.deepEqual(readFileSync(seg).subarray(0, whole.length - RECORD_HEADER_SIZE - 10), whole.subarray(0, whole.length - RECORD_HEADER_SIZE - 10));
+    assert.equal(readFileSync(seg).length, whole.length + SKIP_RECORD_SIZE, "a skip record, then record 4");
+  } finally { t.done(); }
+});
+
+test(`log cli (${runtime}): a bit flipped at the end of the last acknowledged record is damage: append exits 1, repair keeps it, its sequence is not reused`, () => {
+  const t = tmp();
+  try {
+    const log = `${t.dir}/lg`;
+    for (let i = 1; i <= 3; i++) assert.equal(ckpt(["log", "append", log, "-", "--json"], { input: `record ${i}` }).json().sequence, i);
+    const seg = `${log}/${segmentName(1)}`;
+    const bytes = new Uint8Array(readFileSync(seg));
+    const lastAt = bytes.length - RECORD_HEADER_SIZE - 8;
+    bytes[bytes.length - 1]! ^= 1;
+    writeFileSync(seg, bytes);
+    const r = replay(log);
+    assert.deepEqual({ recovered: r.recovered, truncatedBytes: r.truncatedBytes, damage: r.damage && { sequence: r.damage.sequence, offset: r.damage.offset } },
+      { recovered: 2, truncatedBytes: 0, damage: { sequence: 3, offset: lastAt } });
+    const refused = ckpt(["log", "append", log, "-"], { input: "other content" });
+    noCrash(refused);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /ckpt log repair/);
+    const fixed = ckpt(["log", "repair", log, "--json"]);
+    assert.equal(fixed.code, 0, fixed.stderr);
+    const rep = fixed.json<{ sideFile: string; cutBytes: number; nextSequence: number }>();
+    assert.deepEqual(new Uint8Array(readFileSync(`${log}/${rep.sideFile}`)), bytes.subarray(lastAt));
+    assert.equal(ckpt(["log", "append", log, "-", "--json"], { input: "other content" }).json().sequence, 4, "sequence 3 is never handed out again");
   } finally { t.done(); }
 });
 
@@ -72,36 +101,39 @@ test(`log cli (${runtime}): repair keeps every damaged byte in a side file and t
     assert.equal(fixed.code, 0, fixed.stderr);
     const side = fixed.json<{ sideFiles: string[] }>().sideFiles;
     assert.deepEqual(new Uint8Array(readFileSync(`${log}/${side[0]}`)), bytes.subarray(second), "the side file holds the damaged bytes exactly");
-    assert.deepEqual(new Uint8Array(readFileSync(seg)), bytes.subarray(0, second));
+    assert.deepEqual(new Uint8Array(readFileSync(seg)).subarray(0, second), bytes.subarray(0, second));
     const after = replay(log);
     assert.deepEqual({ recovered: after.recovered, damage: after.damage }, { recovered: 1, damage: null });
-    assert.equal(ckpt(["log", "append", log, `${t.dir}/r`, "--json"]).json().sequence, 2);
+    assert.equal(ckpt(["log", "append", log, `${t.dir}/r`, "--json"]).json().sequence, 6, "above the moved records 2..5");
   } finally { t.done(); }
 });
 
-test(`log cli (${runtime}): bytes after the last record are cut only up to what one batch could tear; more is damage that repair keeps`, () => {
+test(`log cli (${runtime}): lost sectors after the last record are cut into a side file; other bytes are damage that repair keeps`, () => {
   const t = tmp();
   try {
     const log = `${t.dir}/lg`;
     for (let i = 1; i <= 3; i++) assert.equal(ckpt(["log", "append", log, "-", "--json"], { input: `record ${i}` }).json().sequence, i);
     const seg = `${log}/${segmentName(1)}`;
     const good = new Uint8Array(readFileSync(seg));
-    const garbage = randomBytes(MAX_BATCH_BYTES + 1, rng(2024));
-    // One batch's worth of random bytes can be a torn group commit: reported as torn, cut by append.
-    writeFileSync(seg, concat(good, garbage.subarray(0, MAX_BATCH_BYTES)));
+    // Zeros (sectors of an in-flight write that never landed, the size durable): a tear.
+    writeFileSync(seg, concat(good, new Uint8Array(3000)));
     const torn = replay(log);
-    assert.deepEqual({ recovered: torn.recovered, truncatedBytes: torn.truncatedBytes, damage: torn.damage }, { recovered: 3, truncatedBytes: MAX_BATCH_BYTES, damage: null });
+    assert.deepEqual({ recovered: torn.recovered, truncatedBytes: torn.truncatedBytes, damage: torn.damage }, { recovered: 3, truncatedBytes: 3000, damage: null });
     const cut = ckpt(["log", "append", log, "-", "--json"], { input: "record 4" });
     assert.equal(cut.code, 0, cut.stderr);
-    assert.deepEqual(cut.json(), { sequence: 4, bytes: 8, log, truncatedBytes: MAX_BATCH_BYTES });
+    const c = cut.json<{ sequence: number; cutBytes: number; sideFile: string }>();
+    assert.equal(c.cutBytes, 3000);
+    assert.ok(c.sequence > 4);
+    assert.deepEqual(new Uint8Array(readFileSync(`${log}/${c.sideFile}`)), new Uint8Array(3000));
     const four = new Uint8Array(readFileSync(seg));
-    // One byte more cannot be: damage. Replay reports it and leaves it; append refuses (exit 1).
+    // Random bytes: no crash writes a header that is neither the writer's nor zeros. Damage.
+    const garbage = randomBytes(1 << 20, rng(2024));
     const bad = concat(four, garbage);
     writeFileSync(seg, bad);
     const r = replay(log);
     assert.deepEqual({ recovered: r.recovered, discarded: r.discarded, lastSequence: r.lastSequence, truncatedBytes: r.truncatedBytes },
-      { recovered: 4, discarded: 0, lastSequence: 4, truncatedBytes: 0 });
-    assert.deepEqual({ sequence: r.damage?.sequence, offset: r.damage?.offset }, { sequence: 5, offset: four.length });
+      { recovered: 4, discarded: 0, lastSequence: c.sequence, truncatedBytes: 0 });
+    assert.deepEqual({ sequence: r.damage?.sequence, offset: r.damage?.offset }, { sequence: c.sequence + 1, offset: four.length });
     assert.match(r.damage!.reason, /not a torn write/);
     assert.deepEqual(new Uint8Array(readFileSync(seg)), bad, "replay never modifies the log");
     const refused = ckpt(["log", "append", log, "-", "--json"], { input: "record 5" });
@@ -109,19 +141,21 @@ test(`log cli (${runtime}): bytes after the last record are cut only up to what 
     assert.equal(refused.code, 1, refused.stderr);
     assert.match(refused.stderr, /ckpt log repair/);
     assert.deepEqual(new Uint8Array(readFileSync(seg)), bad, "a refused append cuts nothing");
-    // Repair moves the bytes into its side file, exactly; then the log appends again.
+    // Repair moves the bytes into its side file, exactly; then the log appends again, above them.
     const fixed = ckpt(["log", "repair", log, "--json"]);
     assert.equal(fixed.code, 0, fixed.stderr);
-    const rep = fixed.json<{ repaired: boolean; truncatedBytes: number; sideFiles: string[]; lastSequence: number }>();
-    assert.deepEqual({ repaired: rep.repaired, truncatedBytes: rep.truncatedBytes, lastSequence: rep.lastSequence, sides: rep.sideFiles.length },
-      { repaired: true, truncatedBytes: garbage.length, lastSequence: 4, sides: 1 });
-    assert.deepEqual(new Uint8Array(readFileSync(`${log}/${rep.sideFiles[0]}`)), garbage, "the side file holds the bytes exactly");
-    assert.deepEqual(new Uint8Array(readFileSync(seg)), four);
+    const rep = fixed.json<{ repaired: boolean; truncatedBytes: number; cutBytes: number; sideFile: string; sideFiles: string[]; lastSequence: number; nextSequence: number }>();
+    assert.deepEqual({ repaired: rep.repaired, truncatedBytes: rep.truncatedBytes, cutBytes: rep.cutBytes, lastSequence: rep.lastSequence, sides: rep.sideFiles.length },
+      { repaired: true, truncatedBytes: garbage.length, cutBytes: garbage.length, lastSequence: c.sequence, sides: 1 });
+    assert.equal(rep.sideFile, rep.sideFiles[0]);
+    assert.deepEqual(new Uint8Array(readFileSync(`${log}/${rep.sideFile}`)), garbage, "the side file holds the bytes exactly");
+    assert.deepEqual(new Uint8Array(readFileSync(seg)).subarray(0, four.length), four);
     const after = replay(log);
     assert.deepEqual({ recovered: after.recovered, truncatedBytes: after.truncatedBytes, damage: after.damage }, { recovered: 4, truncatedBytes: 0, damage: null });
     const again = ckpt(["log", "append", log, "-", "--json"], { input: "record 5" });
     assert.equal(again.code, 0, again.stderr);
-    assert.deepEqual(again.json(), { sequence: 5, bytes: 8, log, truncatedBytes: 0 });
+    assert.equal(again.json<{ sequence: number }>().sequence, rep.nextSequence);
+    assert.ok(rep.nextSequence > c.sequence + 1);
   } finally { t.done(); }
 });
 
@@ -168,8 +202,15 @@ test(`log cli (${runtime}): garbage segments and missing directories`, () => {
     writeFileSync(`${log}/${segmentName(2)}`, garbage);
     const r = replay(log);
     assert.equal(r.recovered, 1);
-    assert.equal(r.damage, null, "garbage after the last record of the last segment, no longer than a batch, is a torn tail");
-    assert.equal(r.truncatedBytes, garbage.length - SEGMENT_HEADER_SIZE);
+    assert.equal(r.damage?.sequence, 2, "garbage after the last record is damage, never a torn tail");
+    assert.equal(r.truncatedBytes, 0);
+    // The log needs a local file system: s3:// is a usage error (exit 2), whatever the subcommand.
+    for (const args of [["append", "s3://bucket/lg", "-"], ["replay", "s3://bucket/lg"], ["repair", "s3://bucket/lg"], ["truncate", "s3://bucket/lg", "--before", "2"]]) {
+      const s3 = ckpt(["log", ...args], { input: "x" });
+      noCrash(s3);
+      assert.equal(s3.code, 2, `log ${args[0]} s3://: ${s3.stderr}`);
+      assert.match(s3.stderr, /local directory only, not an s3:\/\/ path/);
+    }
     for (const sub of [["replay"], ["truncate", "--before", "2"], ["repair"]]) {
       const m = ckpt(["log", sub[0]!, `${t.dir}/missing`, ...sub.slice(1)]);
       noCrash(m);

@@ -10,7 +10,7 @@ import { UsageError } from "../src/errors.ts";
 import type { FileHandle } from "../src/fs.ts";
 import {
   MAX_BATCH_BYTES, MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_MARKER, SEGMENT_HEADER_SIZE,
-  segmentName,
+  SKIP_RECORD_SIZE, segmentName,
 } from "../src/wal/format.ts";
 import { LogDamageError, openLog, replayLog } from "../src/wal/log.ts";
 import { repairLog } from "../src/wal/repair.ts";
@@ -136,8 +136,11 @@ test("AMaximalGroupCommitTornAtEveryOffsetIsATear", async () => {
     assert.equal(report.truncatedBytes, c % RECLEN, `cut ${c}`);
     assert.equal(seqs.length, 1 + Math.floor(c / RECLEN), `cut ${c}`);
   }
-  // The whole batch lost, its size durable: MAX_BATCH_BYTES of zeros, still a tear; then half.
-  for (const lostFrom of [MAX_BATCH_BYTES / 2 + 5, 0]) {
+  // The whole batch lost, its size durable: MAX_BATCH_BYTES of zeros, still a tear; then from a
+  // sector boundary in the middle (a disk loses whole sectors).
+  // (Record 2048's payload is zeros, so losing it changes nothing: start in record 2049.)
+  const mid = Math.ceil((base + MAX_BATCH_BYTES / 2 + RECLEN + 5) / 512) * 512 - base;
+  for (const lostFrom of [mid, 0]) {
     const zeroed = full.slice();
     zeroed.fill(0, base + lostFrom);
     fs.poke(SEG, zeroed);
@@ -147,10 +150,12 @@ test("AMaximalGroupCommitTornAtEveryOffsetIsATear", async () => {
     assert.equal(report.truncatedBytes, MAX_BATCH_BYTES - start);
     assert.equal(seqs.length, 1 + start / RECLEN);
   }
-  // Opening for append cuts it, as before.
+  // Opening for append cuts it, as before, into a side file; the next sequence is above every one
+  // the cut bytes may have held (zeros say nothing, so a bound by their length: guarantee 11).
   const again = await openLog("/log", { fs });
   assert.equal(again.recovery.truncatedBytes, MAX_BATCH_BYTES);
-  assert.equal(await again.append(enc.encode("after the tear")), 2);
+  assert.equal(fs.peek(`/log/${again.recovery.sideFile}`)!.length, MAX_BATCH_BYTES);
+  assert.ok(await again.append(enc.encode("after the tear")) > 4097);
   await again.close();
 });
 
@@ -244,7 +249,9 @@ test("ARecordLargerThanABatchTornOrWithItsHeaderSectorLostIsATear", async () => 
     assert.equal(report.truncatedBytes, t);
   }
   // Sector-granular loss: the header's sector (and, straddling, the next) reads back as zeros.
-  for (const lose of [[0, 512], [0, 7], [12, 20], [5, 20], [0, L]]) {
+  // The header is moved so a sector boundary splits it at k, for several k.
+  const sector = (at: number) => Math.ceil(at / 512) * 512;
+  for (const lose of [[0, sector(base) - base], [0, sector(base) - base + 512], [sector(base) - base, sector(base) - base + 512], [0, L]]) {
     const b = full.slice();
     b.fill(0, base + lose[0]!, base + lose[1]!);
     fs.poke(SEG, b);
@@ -252,14 +259,23 @@ test("ARecordLargerThanABatchTornOrWithItsHeaderSectorLostIsATear", async () => 
     assert.equal(report.damage, null, `bytes ${lose} of the record lost: ${JSON.stringify(report.damage)}`);
     assert.equal(report.truncatedBytes, size);
   }
-  // A bit flip inside the complete record (its CRC fails): the record in flight, still a tear.
+  // A bit flip inside the complete record (its CRC fails, no sector of zeros): it may have been
+  // acknowledged, so it is damage (guarantee 11), not a tear.
   const flipped = full.slice();
   flipped[base + RECORD_HEADER_SIZE + 5_000_000]! ^= 4;
   fs.poke(SEG, flipped);
-  assert.equal((await scan(fs)).report.truncatedBytes, size);
+  const r = (await scan(fs)).report;
+  assert.equal(r.truncatedBytes, 0);
+  assert.equal(r.damage?.sequence, 4);
+  await assert.rejects(openLog("/log", { fs }), LogDamageError);
+  // Lost sectors (the size durable): a tear, cut into a side file; the log goes on above 4.
+  const lost = full.slice();
+  lost.fill(0, sector(base) + 4096, sector(base) + 8192);
+  fs.poke(SEG, lost);
   const reopened = await openLog("/log", { fs });
   assert.equal(reopened.recovery.truncatedBytes, size);
-  assert.equal(await reopened.append(enc.encode("again")), 4);
+  assert.deepEqual(fs.peek(`/log/${reopened.recovery.sideFile}`), lost.subarray(base));
+  assert.ok(await reopened.append(enc.encode("again")) > 4);
   await reopened.close();
 });
 
@@ -288,13 +304,16 @@ test("BytesBeyondTheRecordTheHeaderClaimsAreDamageAndRepairKeepsThem", async () 
   const fixed = await repairLog("/log", { fs });
   assert.equal(fixed.repaired, true);
   assert.deepEqual(fs.peek(`/log/${fixed.sideFiles[0]}`), bad.subarray(second), "the side file holds every byte from the damage on");
-  assert.deepEqual(fs.peek(SEG), bad.subarray(0, second));
+  assert.deepEqual(fs.peek(SEG)!.subarray(0, second), bad.subarray(0, second));
+  assert.equal(fs.peek(SEG)!.length, second + SKIP_RECORD_SIZE, "then a skip record past the moved sequence");
+  assert.ok(fixed.nextSequence > 2, "above the damaged record's sequence (bounded by the moved bytes' length)");
 });
 
-test("GarbageLongerThanAnyInFlightBatchAfterTheLastRecordIsDamageNotCut", async () => {
-  // The audit's case: the last valid record followed by random bytes. Up to MAX_BATCH_BYTES they
-  // can be a torn group commit and are cut; one byte more is damage: replay reports it, opening
-  // for append refuses and names repair, and repair moves the bytes into its side file.
+test("GarbageAfterTheLastRecordIsDamageNotCut", async () => {
+  // The audit's case: the last valid record followed by random bytes. No crash writes a header
+  // that is neither the writer's nor zeros, so at any length they are damage: replay reports
+  // it, opening for append refuses and names repair, and repair moves the bytes into its side
+  // file. Beyond MAX_BATCH_BYTES the length rule alone already says so.
   const fs = await fresh();
   const log = await openLog("/log", { fs });
   for (let i = 1; i <= 3; i++) await log.append(enc.encode(`record ${i}`));
@@ -303,8 +322,9 @@ test("GarbageLongerThanAnyInFlightBatchAfterTheLastRecordIsDamageNotCut", async 
   const garbage = randomBytes(MAX_BATCH_BYTES + 1, rng(99));
   fs.poke(SEG, concat([good, garbage.subarray(0, MAX_BATCH_BYTES)]));
   let r = await scan(fs);
-  assert.equal(r.report.damage, null, "a batch's worth of garbage may be a torn group commit");
-  assert.equal(r.report.truncatedBytes, MAX_BATCH_BYTES);
+  assert.equal(r.report.damage?.sequence, 4, "a batch's worth of garbage is not a torn group commit");
+  assert.match(r.report.damage!.reason, /neither zeros nor the header of record 4|not the header of record 4/);
+  assert.equal(r.report.truncatedBytes, 0);
 
   const bad = concat([good, garbage]);
   fs.poke(SEG, bad);
@@ -325,13 +345,14 @@ test("GarbageLongerThanAnyInFlightBatchAfterTheLastRecordIsDamageNotCut", async 
   assert.deepEqual({ repaired: fixed.repaired, truncatedBytes: fixed.truncatedBytes, lastSequence: fixed.lastSequence, sides: fixed.sideFiles.length },
     { repaired: true, truncatedBytes: garbage.length, lastSequence: 3, sides: 1 });
   assert.deepEqual(fs.peek(`/log/${fixed.sideFiles[0]}`), garbage, "the side file holds the garbage exactly");
-  assert.deepEqual(fs.peek(SEG), good);
+  assert.deepEqual(fs.peek(SEG)!.subarray(0, good.length), good);
   const after = await repairLog("/log", { fs: fs.crash() });
   assert.equal(after.repaired, false, "the repair was durable");
   const again = await openLog("/log", { fs });
-  assert.equal(await again.append(enc.encode("record 4")), 4);
+  const seq = await again.append(enc.encode("record 4"));
+  assert.ok(seq > 4, "above anything the garbage could have held");
   await again.close();
-  assert.deepEqual((await scan(fs)).seqs, [1, 2, 3, 4]);
+  assert.deepEqual((await scan(fs)).seqs, [1, 2, 3, seq]);
 });
 
 test("ZerosLongerThanTheLongestWriteAreDamage", async () => {

@@ -19,15 +19,21 @@ export const logCommand: Command = {
   summary: "the write-ahead log: durable appends with group commit, replay with a recovery report",
   help: [
     "append    adds one record (a file's bytes, or standard input with -) and prints its sequence",
-    "          once it is durable; opening cuts a torn tail; damage (mid-log, or a tail no crash could leave) refuses (exit 1)",
+    "          once it is durable; opening moves a torn tail into a side file; damage (mid-log, or a",
+    "          complete last record whose CRC fails) refuses (exit 1) and names `log repair`",
     "replay    reads without modifying: recovered, discarded, lastSequence, truncatedBytes, damage",
     "          (always exit 0); --salvage continues past damage",
     "truncate  removes whole segments whose records all precede SEQ",
-    "repair    keeps damaged bytes in a side file and truncates at the last good record",
+    "repair    keeps damaged bytes in a side file, truncates at the last good record, and continues",
+    "          above every sequence they may hold",
+    "<log> is a local directory (not s3://)",
   ].join("\n"),
   options: { salvage: { type: "boolean" }, before: { type: "string" } },
   async run(ctx) {
     const [sub, dir, arg] = need(ctx, 2, "a subcommand (append, replay, truncate, repair) and <log>");
+    // The log appends in place and fsyncs; an object store can do neither.
+    const remote = ctx.positionals.slice(1).find((p) => /^s3:\/\//i.test(p));
+    if (remote !== undefined) throw new UsageError(`log ${sub} works on a local directory only, not an s3:// path (${remote}): keep the log on a local disk and save checkpoints to S3`);
     switch (sub) {
       case "append": {
         if (arg === undefined) throw new UsageError("log append needs <data-file or ->");
@@ -36,8 +42,8 @@ export const logCommand: Command = {
         try {
           const sequence = await log.append(data);
           const r = log.recovery;
-          if (ctx.json) ctx.out(JSON.stringify({ sequence, bytes: data.length, log: dir, truncatedBytes: r.truncatedBytes }));
-          else ctx.out(`appended record ${sequence} (${data.length} bytes)${r.truncatedBytes ? `; cut a torn tail of ${r.truncatedBytes} bytes first` : ""}`);
+          if (ctx.json) ctx.out(JSON.stringify({ sequence, bytes: data.length, log: dir, truncatedBytes: r.truncatedBytes, cutBytes: r.cutBytes, sideFile: r.sideFile }));
+          else ctx.out(`appended record ${sequence} (${data.length} bytes)${r.sideFile ? `; first moved a torn tail of ${r.cutBytes} bytes into ${r.sideFile}` : ""}`);
         } finally {
           await log.close();
         }
@@ -48,7 +54,7 @@ export const logCommand: Command = {
         const r = await replayLog(dir!, { fs: ctx.fs, salvage: ctx.values.salvage === true });
         const damage = r.damage ? { sequence: r.damage.sequence, offset: r.damage.offset, reason: r.damage.reason, segment: r.damage.segment } : null;
         if (ctx.json) {
-          ctx.out(JSON.stringify({ recovered: r.recovered, discarded: r.discarded, lastSequence: r.lastSequence, truncatedBytes: r.truncatedBytes, damage, damagedRanges: r.damagedRanges, segments: r.segments.length }));
+          ctx.out(JSON.stringify({ recovered: r.recovered, discarded: r.discarded, lastSequence: r.lastSequence, nextSequence: r.nextSequence, truncatedBytes: r.truncatedBytes, damage, damagedRanges: r.damagedRanges, segments: r.segments.length }));
         } else {
           ctx.out(`recovered ${r.recovered} records (last sequence ${r.lastSequence}), discarded ${r.discarded}, torn tail ${r.truncatedBytes} bytes`);
           if (damage) ctx.out(`damage at ${damage.segment} byte ${damage.offset}, sequence ${damage.sequence}: ${damage.reason}`);
@@ -73,7 +79,8 @@ export const logCommand: Command = {
         await mustExist(ctx, dir!);
         const r = await repairLog(dir!, { fs: ctx.fs });
         if (ctx.json) ctx.out(JSON.stringify(r));
-        else ctx.out(r.repaired ? `moved ${r.truncatedBytes} damaged bytes into ${r.sideFiles.join(", ")}; log ends at sequence ${r.lastSequence}` : `no damage; log ends at sequence ${r.lastSequence}`);
+        else if (r.repaired) ctx.out(`moved ${r.cutBytes} damaged bytes into ${r.sideFiles.join(", ")}; log ends at sequence ${r.lastSequence}, the next append takes ${r.nextSequence}`);
+        else ctx.out(`no damage${r.sideFile ? `; moved a torn tail of ${r.cutBytes} bytes into ${r.sideFile}` : ""}; log ends at sequence ${r.lastSequence}`);
         return 0;
       }
       default:

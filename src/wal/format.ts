@@ -30,6 +30,15 @@ export const RECORD_DATA = 1;
 export const RECORD_MARKER = 2;
 /** appendMany: count u32, then (length u32, payload)×count; sequences seq .. seq+count-1. */
 export const RECORD_BATCH = 3;
+/**
+ * A sequence floor: payload = next sequence u64 (> the record's own sequence). Sequences from the
+ * record's own up to next-1 are never handed out: written after bytes that may have held records
+ * were cut (docs/LOG.md "Sequence floor"). Carries no record for replay.
+ */
+export const RECORD_SKIP = 4;
+export const SKIP_RECORD_SIZE = RECORD_HEADER_SIZE + 8;
+/** The torn-tail rule looks at the file in 512-byte sectors, the smallest a disk writes atomically. */
+export const SECTOR_SIZE = 512;
 
 const enc = new TextEncoder();
 const MAGIC = enc.encode(SEGMENT_MAGIC);
@@ -79,6 +88,12 @@ export function encodeRecord(type: number, seq: number, payload: Uint8Array): Ui
   const out = new Uint8Array(RECORD_HEADER_SIZE + payload.length);
   encodeRecordInto(out, 0, type, seq, payload);
   return out;
+}
+
+export function encodeSkip(seq: number, next: number): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt(next), true);
+  return encodeRecord(RECORD_SKIP, seq, b);
 }
 
 export function encodeBatch(payloads: Uint8Array[]): Uint8Array {

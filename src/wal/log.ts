@@ -11,9 +11,11 @@ import { StoreLock } from "../store/lock.ts";
 import { defaultFs } from "../../adapters/detect.ts";
 import {
   MAX_BATCH_BYTES, MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_MARKER, SEGMENT_HEADER_SIZE,
-  encodeBatch, encodeRecordInto, encodeSegmentHeader, segmentName,
+  encodeBatch, encodeRecordInto, encodeSegmentHeader, encodeSkip, segmentName,
 } from "./format.ts";
 import { type LogRecord, type ScanReport, listSegments, scanLog } from "./scan.ts";
+import { sequenceCeiling } from "./sequence-floor.ts";
+import { copyToSideFile, moveToSideFile, sideFileFloor } from "./side-file.ts";
 
 export type Durability = "fsync" | "fdatasync" | "none";
 
@@ -43,11 +45,21 @@ export class LogDamageError extends CkptError {
   }
 }
 
+/** What opening found and did: the scan, plus what was cut into a side file and where sequences go on. */
+export interface LogRecovery extends ScanReport {
+  /** The side file holding the torn tail that opening cut, or null if nothing was cut. */
+  sideFile: string | null;
+  /** Bytes moved out of the log into `sideFile`. */
+  cutBytes: number;
+  /** The sequence the next append takes (above everything the cut bytes may have held). */
+  nextSequence: number;
+}
+
 interface Pending { bytes: Uint8Array; first: number; count: number; resolve: (seq: number) => void; reject: (e: unknown) => void }
 
 export class Log {
   /** What opening found and did: the recovery report. */
-  readonly recovery: ScanReport;
+  readonly recovery: LogRecovery;
   private nextSeq: number;
   private queue: Pending[] = [];
   private flushing = false;
@@ -61,14 +73,15 @@ export class Log {
     readonly fs: DurableFs,
     private readonly opts: Required<Omit<LogOptions, "fs" | "onWarning" | "create">>,
     private readonly lock: StoreLock,
-    recovery: ScanReport,
+    recovery: LogRecovery,
     private tail: { h: FileHandle; name: string; size: number } | undefined,
   ) {
     this.recovery = recovery;
-    this.nextSeq = recovery.lastSequence + 1;
+    this.nextSeq = recovery.nextSequence;
   }
 
   static async open(dir: string, options: LogOptions = {}): Promise<Log> {
+    checkOpenArgs(dir, options);
     const fs = options.fs ?? defaultFs();
     const maxBatchRecords = options.maxBatchRecords ?? 4096;
     const maxBatchBytes = options.maxBatchBytes ?? MAX_BATCH_BYTES;
@@ -88,51 +101,89 @@ export class Log {
     try {
       const report = await scanLog(fs, dir);
       if (report.damage) throw new LogDamageError(report, dir);
-      const tail = await Log.cutTornTail(fs, dir, report);
+      const { tail, recovery } = await Log.recover(fs, dir, report);
       const opts = {
         durability: options.durability ?? "fdatasync",
         maxSegmentBytes: options.maxSegmentBytes ?? 64 << 20,
         maxBatchRecords,
         maxBatchBytes,
       };
-      return new Log(dir, fs, opts, lock, report, tail);
+      return new Log(dir, fs, opts, lock, recovery, tail);
     } catch (err) {
       await lock.release();
       throw err;
     }
   }
 
-  /** Opening for append cuts a torn tail off (durably) and reopens the last segment. */
-  private static async cutTornTail(fs: DurableFs, dir: string, r: ScanReport): Promise<Log["tail"]> {
-    const last = r.segments[r.segments.length - 1];
-    if (!last) return undefined;
-    if (r.tornSegmentHeader) {
-      // A segment whose header never reached the disk holds no records: it is ours and dead.
-      await fs.unlink(join(dir, last.name));
+  /**
+   * Opening for append: moves a torn tail into a side file (durably, before cutting it), then makes
+   * sure the log continues above every sequence that may have been handed out — the ceiling of
+   * the cut bytes, and any floor a side file names (a cut whose skip record a crash prevented) —
+   * by appending a skip record, synced before any append is taken.
+   */
+  private static async recover(fs: DurableFs, dir: string, r: ScanReport): Promise<{ tail: Log["tail"]; recovery: LogRecovery }> {
+    let sideFile: string | null = null;
+    let cutBytes = 0;
+    let floor = r.nextSequence;
+    const stamp = Date.now();
+    let segments = r.segments;
+    let last = segments[segments.length - 1];
+    if (last && r.tornSegmentHeader) {
+      // A segment whose header never reached the disk holds no records; its bytes still go aside.
+      sideFile = await moveToSideFile(fs, dir, last.name, floor, stamp);
+      cutBytes = last.size;
       await fs.syncDir(dir);
-      return undefined;
+      segments = segments.slice(0, -1);
+      last = segments[segments.length - 1];
+    } else if (last && r.truncatedBytes > 0) {
+      floor = Math.max(floor, await sequenceCeiling(fs, dir, [{ segment: last.name, from: last.goodEnd, whole: false }], r.nextSequence));
+      const side = await copyToSideFile(fs, dir, last.name, last.goodEnd, floor, stamp);
+      sideFile = side.name;
+      cutBytes = side.bytes;
+      await fs.syncDir(dir); // the side file's name is durable before a byte is cut
     }
+    floor = Math.max(floor, await sideFileFloor(fs, dir));
+    const recovery: LogRecovery = { ...r, sideFile, cutBytes, nextSequence: floor };
+    if (!last) return { tail: undefined, recovery }; // the first segment will be named after the floor
     const h = await fs.open(join(dir, last.name), { write: true });
-    if (r.truncatedBytes > 0) {
-      await h.truncate(last.goodEnd);
-      await h.sync();
+    try {
+      let size = last.goodEnd;
+      if (cutBytes > 0 && !r.tornSegmentHeader) {
+        await h.truncate(size);
+        await h.sync();
+      }
+      if (floor > r.nextSequence) {
+        // Record the floor in the log itself: a skip record from the next sequence to the floor.
+        const skip = encodeSkip(r.nextSequence, floor);
+        await h.write(skip, size);
+        await h.sync();
+        size += skip.length;
+      }
+      return { tail: { h, name: last.name, size }, recovery };
+    } catch (err) {
+      await attempt(() => h.close());
+      throw err;
     }
-    return { h, name: last.name, size: last.goodEnd };
   }
 
   /** Appends one record; resolves with its sequence number once it is durable. */
   append(payload: Uint8Array): Promise<number> {
+    if (!(payload instanceof Uint8Array)) return Promise.reject(notBytes("append(payload)", payload));
     return this.enqueue(RECORD_DATA, [payload]);
   }
 
   /** Appends records all or none (one physical record); resolves with the first sequence. */
   appendMany(payloads: Uint8Array[]): Promise<number> {
+    if (!Array.isArray(payloads)) return Promise.reject(new UsageError(`appendMany(payloads) takes an array of Uint8Array, got ${describe(payloads)}`));
     if (payloads.length === 0) return Promise.reject(new UsageError("appendMany needs at least one record"));
+    const bad = payloads.findIndex((p) => !(p instanceof Uint8Array));
+    if (bad >= 0) return Promise.reject(notBytes(`appendMany(payloads[${bad}])`, payloads[bad]));
     return this.enqueue(RECORD_BATCH, payloads);
   }
 
   /** Records that the store checkpoint `step` covers everything before this position. */
   mark(step: number): Promise<number> {
+    if (!Number.isSafeInteger(step) || step < 0) return Promise.reject(new UsageError(`mark(step) takes a whole number ≥ 0, got ${describe(step)}`));
     const b = new Uint8Array(8);
     new DataView(b.buffer).setBigUint64(0, BigInt(step), true);
     return this.enqueue(RECORD_MARKER, [b]);
@@ -145,6 +196,7 @@ export class Log {
     if (payload.length > MAX_RECORD_PAYLOAD) return Promise.reject(new UsageError(`record of ${payload.length} bytes exceeds the ${MAX_RECORD_PAYLOAD}-byte limit`));
     const first = this.nextSeq;
     const count = type === RECORD_BATCH ? payloads.length : 1;
+    if (first + count > Number.MAX_SAFE_INTEGER) return Promise.reject(new CkptError("ESEQUENCE", `the log ${this.dir} has no sequence numbers left (next ${first})`));
     this.nextSeq += count;
     const bytes = new Uint8Array(RECORD_HEADER_SIZE + payload.length);
     encodeRecordInto(bytes, 0, type, first, payload);
@@ -281,6 +333,29 @@ export class Log {
   get nextSequence(): number {
     return this.nextSeq;
   }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (typeof v === "string") return `a string (${JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}…` : v)})`;
+  if (typeof v === "object") return `an object (${(v as object).constructor?.name ?? "Object"})`;
+  return `${typeof v} ${String(v)}`;
+}
+
+/** Plain-JS callers get a clear error, never a string stored as its UTF-16 code units' low bytes. */
+function notBytes(what: string, v: unknown): UsageError {
+  return new UsageError(`${what} takes a Uint8Array, got ${describe(v)} (encode text first, e.g. new TextEncoder().encode(s))`);
+}
+
+const DURABILITIES: readonly string[] = ["fsync", "fdatasync", "none"];
+
+function checkOpenArgs(dir: unknown, options: unknown): void {
+  if (typeof dir !== "string" || dir === "") throw new UsageError(`openLog(dir) takes a directory path, got ${describe(dir)}`);
+  if (typeof options !== "object" || options === null) throw new UsageError(`openLog(dir, options) takes an options object, got ${describe(options)}`);
+  const o = options as LogOptions;
+  if (o.durability !== undefined && !DURABILITIES.includes(o.durability)) throw new UsageError(`durability must be "fdatasync", "fsync" or "none", got ${describe(o.durability)}`);
+  if (o.maxSegmentBytes !== undefined && (!Number.isSafeInteger(o.maxSegmentBytes) || o.maxSegmentBytes < 1)) throw new UsageError(`maxSegmentBytes must be a whole number ≥ 1, got ${describe(o.maxSegmentBytes)}`);
+  if (o.onWarning !== undefined && typeof o.onWarning !== "function") throw new UsageError(`onWarning must be a function, got ${describe(o.onWarning)}`);
 }
 
 export function openLog(dir: string, options: LogOptions = {}): Promise<Log> {

@@ -1,24 +1,34 @@
-// `ckpt log repair`: for a log with damage, before its tail or at it (bytes after the last good
-// record too long to be a torn write, docs/LOG.md "The torn-tail rule"). The damaged bytes are
-// never thrown away: from the first damaged record to the end of its segment they are copied into
-// a side file `<segment>.damaged-<time>`, later segments are renamed the same way, and the segment
-// is truncated at the last good record. Side files do not match the segment pattern, so scans skip
-// them. Everything is fsynced, side files before the truncation.
+// `ckpt log repair`: for a log with damage, before its tail or at it (a complete record whose CRC
+// fails with no sector of zeros, or bytes no crash could leave; docs/LOG.md "The torn-tail rule").
+// The damaged bytes are never thrown away: from the first damaged record to the end of its segment
+// they are copied into a side file (side-file.ts), later segments are renamed likewise, both
+// fsynced with the directory before the segment is truncated at the last good record. The log
+// then continues above every sequence the moved bytes may hold (sequence-floor.ts): the floor is
+// in the side files' names and, once the log is reopened here, in a skip record.
 import { FsError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
-import { readFully } from "../fs-util.ts";
 import { join } from "../path.ts";
 import { StoreLock } from "../store/lock.ts";
 import { defaultFs } from "../../adapters/detect.ts";
+import { SEGMENT_HEADER_SIZE } from "./format.ts";
 import { Log } from "./log.ts";
 import { scanLog } from "./scan.ts";
+import { sequenceCeiling } from "./sequence-floor.ts";
+import { copyToSideFile, moveToSideFile } from "./side-file.ts";
 
 export interface RepairReport {
   repaired: boolean;
-  /** Bytes moved out of the log into side files. */
+  /** Bytes moved out of the log into side files (damage, plus any torn tail cut on reopening). */
   truncatedBytes: number;
+  /** The same number, under the name the open and append reports use. */
+  cutBytes: number;
+  /** Every side file written, in log order. */
   sideFiles: string[];
+  /** The first of them (where the damage begins), or null if nothing was moved. */
+  sideFile: string | null;
   lastSequence: number;
+  /** The sequence the next append takes: above everything the moved bytes may hold. */
+  nextSequence: number;
   damage: { sequence: number; offset: number; reason: string; segment: string } | null;
 }
 
@@ -36,19 +46,25 @@ export async function repairLog(dir: string, options: { fs?: DurableFs } = {}): 
       const stamp = Date.now();
       const idx = report.segments.findIndex((s) => s.name === d.segment);
       const seg = report.segments[idx]!;
-      const side = `${seg.name}.damaged-${stamp}`;
-      await copyRange(fs, join(dir, seg.name), join(dir, side), d.offset, seg.size - d.offset);
-      sideFiles.push(side);
-      moved += seg.size - d.offset;
-      for (const later of report.segments.slice(idx + 1)) {
-        const name = `${later.name}.damaged-${stamp}`;
-        await fs.rename(join(dir, later.name), join(dir, name));
-        sideFiles.push(name);
-        moved += later.size;
+      const later = report.segments.slice(idx + 1);
+      const floor = await sequenceCeiling(fs, dir, [
+        { segment: seg.name, from: Math.max(d.offset, SEGMENT_HEADER_SIZE), whole: d.offset === 0 },
+        ...later.map((s) => ({ segment: s.name, from: SEGMENT_HEADER_SIZE, whole: true })),
+      ], d.sequence);
+      if (d.offset === 0) {
+        sideFiles.push(await moveToSideFile(fs, dir, seg.name, floor, stamp));
+        moved += seg.size;
+      } else {
+        const side = await copyToSideFile(fs, dir, seg.name, d.offset, floor, stamp);
+        sideFiles.push(side.name);
+        moved += side.bytes;
       }
-      await fs.syncDir(dir);
-      if (d.offset === 0) await fs.unlink(join(dir, seg.name));
-      else {
+      for (const s of later) {
+        sideFiles.push(await moveToSideFile(fs, dir, s.name, floor, stamp));
+        moved += s.size;
+      }
+      await fs.syncDir(dir); // side files durable before the segment is cut
+      if (d.offset > 0) {
         const h = await fs.open(join(dir, seg.name), { write: true });
         try {
           await h.truncate(d.offset);
@@ -57,32 +73,20 @@ export async function repairLog(dir: string, options: { fs?: DurableFs } = {}): 
           await h.close();
         }
       }
-      await fs.syncDir(dir);
     }
   } finally {
     await lock.release();
   }
-  // Opening cuts any torn tail and proves the log is appendable again.
+  // Opening cuts any torn tail (into a side file too), records the floor the side files name in
+  // a skip record, and proves the log is appendable again.
   const log = await Log.open(dir, { fs });
   const after = log.recovery;
+  const nextSequence = log.nextSequence;
   await log.close();
-  return { repaired: report.damage !== null, truncatedBytes: moved + after.truncatedBytes, sideFiles, lastSequence: after.lastSequence, damage: report.damage };
-}
-
-async function copyRange(fs: DurableFs, from: string, to: string, offset: number, length: number): Promise<void> {
-  const src = await fs.open(from);
-  const dst = await fs.open(to, { write: true, create: true, exclusive: true, mode: 0o644 });
-  try {
-    const buf = new Uint8Array(Math.min(length, 1 << 20));
-    for (let done = 0; done < length;) {
-      const n = await readFully(src, buf.subarray(0, Math.min(buf.length, length - done)), offset + done);
-      if (n === 0) break;
-      await dst.write(buf.subarray(0, n), done);
-      done += n;
-    }
-    await dst.sync();
-  } finally {
-    await src.close();
-    await dst.close();
-  }
+  if (after.sideFile) sideFiles.push(after.sideFile);
+  const cutBytes = moved + after.cutBytes;
+  return {
+    repaired: report.damage !== null, truncatedBytes: cutBytes, cutBytes, sideFiles, sideFile: sideFiles[0] ?? null,
+    lastSequence: after.lastSequence, nextSequence, damage: report.damage,
+  };
 }

@@ -1,20 +1,24 @@
 // Reads a log directory and never modifies it. Records are checked in order (masked CRC,
 // bounded length, known type, contiguous sequence numbers). Two kinds of bad bytes:
-// - a torn tail: bytes after the last good record of the last segment in which no valid record
-//   starts, and which the one write in flight at a crash could have left (the torn-tail rule,
-//   tornTailVerdict): the writer died mid-append. Not an error: opening for append cuts it off.
-// - damage: everything else, including a tail too long to be a torn write. Reported as
-//   {sequence, offset, reason}. Replay stops there unless salvaging, in which case it
-//   resynchronizes on the next record whose CRC holds and whose sequence is plausible (resync).
+// - a torn tail: bytes after the last good record of the last segment that the one write in
+//   flight at a crash can have left (the torn-tail rule, tear-rule.ts): the writer died
+//   mid-append. Not an error: opening for append moves it into a side file.
+// - damage: everything else, including a complete record whose CRC fails with no sector of
+//   zeros. Reported as {sequence, offset, reason}. Replay stops there unless salvaging, in which
+//   case it resynchronizes on the next record whose CRC holds and whose sequence is plausible.
 // Every length comes from the file and is checked against the bytes present before use.
-import type { DurableFs, FileHandle } from "../fs.ts";
+import type { DurableFs } from "../fs.ts";
 import { readFully } from "../fs-util.ts";
 import { crc32 } from "../hash.ts";
 import { join } from "../path.ts";
 import {
-  MAX_BATCH_BYTES, MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_MARKER, SEGMENT_HEADER_SIZE,
+  MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_MARKER, RECORD_SKIP, SEGMENT_HEADER_SIZE,
   decodeBatch, decodeSegmentHeader, maskCrc, parseSegmentName,
 } from "./format.ts";
+import { tearVerdict } from "./tear-rule.ts";
+import { Window, u32 } from "./window.ts";
+
+export { MAX_WRITE_BYTES, tornTailVerdict } from "./tear-rule.ts";
 
 export interface LogRecord {
   sequence: number;
@@ -33,6 +37,11 @@ export interface ScanReport {
   /** Records found after the first damage and not returned (0 when salvaging). */
   discarded: number;
   lastSequence: number;
+  /**
+   * The sequence the next record takes: one past the last good record, or the floor a skip
+   * record set (docs/LOG.md "Sequence floor").
+   */
+  nextSequence: number;
   /** Bytes of a torn tail beyond the last good record (what opening for append cuts off). */
   truncatedBytes: number;
   damage: LogDamage | null;
@@ -47,37 +56,10 @@ export interface ScanOptions {
   onRecord?: (r: LogRecord) => void | Promise<void>;
 }
 
-const WINDOW = 1 << 20;
-
-/** Sequential reader over one segment with a refillable window. */
-class Window {
-  buf = new Uint8Array(0);
-  start = 0; // file offset of buf[0]
-  constructor(private readonly h: FileHandle, readonly size: number) {}
-  /** Makes bytes [off, off+len) available (len bounded by the file); returns false past EOF. */
-  async ensure(off: number, len: number): Promise<boolean> {
-    if (off + len > this.size) return false;
-    if (this.has(off, len)) return true;
-    const want = Math.min(Math.max(len, WINDOW), this.size - off);
-    if (this.buf.length < want) this.buf = new Uint8Array(want);
-    const view = this.buf.subarray(0, want);
-    await readFully(this.h, view, off);
-    this.buf = view;
-    this.start = off;
-    return true;
-  }
-  /** Whether bytes [off, off+len) are in the window now. */
-  has(off: number, len: number): boolean {
-    return off >= this.start && off + len <= this.start + this.buf.length;
-  }
-}
-
-type Parsed =
+export type Parsed =
   | { ok: true; size: number; type: number; seq: number; payload: Uint8Array }
   /** `checked`: the record's CRC held (a valid record in the wrong place is never torn). */
   | { ok: false; reason: string; checked: boolean };
-
-const u32 = (b: Uint8Array, i: number) => (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
 
 /**
  * Parses the record at `off` from the bytes already in the window; undefined if they are not all
@@ -92,7 +74,7 @@ function parseLoaded(w: Window, off: number): Parsed | undefined {
   const len = u32(b, i + 4);
   const type = b[i + 8]!;
   if (len > MAX_RECORD_PAYLOAD) return { ok: false, reason: `record length ${len} exceeds the ${MAX_RECORD_PAYLOAD}-byte limit`, checked: false };
-  if (type !== RECORD_DATA && type !== RECORD_MARKER && type !== RECORD_BATCH) return { ok: false, reason: `unknown record type ${type}`, checked: false };
+  if (type < RECORD_DATA || type > RECORD_SKIP) return { ok: false, reason: `unknown record type ${type}`, checked: false };
   if (b[i + 9] !== 0 || b[i + 10] !== 0 || b[i + 11] !== 0) return { ok: false, reason: "nonzero reserved bytes in a record header", checked: false };
   const size = RECORD_HEADER_SIZE + len;
   if (off + size > w.size) return { ok: false, reason: `record of ${size} bytes runs past the end of the file`, checked: false };
@@ -103,7 +85,7 @@ function parseLoaded(w: Window, off: number): Parsed | undefined {
 }
 
 /** parseLoaded, refilling the window as needed (at most twice: header, then whole record). */
-async function parseAt(w: Window, off: number): Promise<Parsed> {
+export async function parseAt(w: Window, off: number): Promise<Parsed> {
   if (!(await w.ensure(off, RECORD_HEADER_SIZE))) return { ok: false, reason: "record header cut off at end of file", checked: false };
   const p = parseLoaded(w, off);
   if (p) return p;
@@ -112,17 +94,22 @@ async function parseAt(w: Window, off: number): Promise<Parsed> {
   return parseLoaded(w, off)!;
 }
 
-/** Expands one physical record into the logical records it carries; undefined if malformed. */
-function logical(p: Extract<Parsed, { ok: true }>): LogRecord[] | undefined {
-  if (p.type === RECORD_DATA) return [{ sequence: p.seq, type: "data", payload: p.payload }];
-  if (p.type === RECORD_MARKER) {
+/**
+ * Expands one physical record into the logical records it carries and the sequence that follows
+ * it; undefined if malformed. A skip record carries none and moves the next sequence to its floor.
+ */
+export function logical(p: Extract<Parsed, { ok: true }>): { recs: LogRecord[]; next: number } | undefined {
+  if (p.type === RECORD_DATA) return { recs: [{ sequence: p.seq, type: "data", payload: p.payload }], next: p.seq + 1 };
+  if (p.type === RECORD_MARKER || p.type === RECORD_SKIP) {
     if (p.payload.length !== 8) return undefined;
-    const step = Number(new DataView(p.payload.buffer, p.payload.byteOffset, 8).getBigUint64(0, true));
-    return [{ sequence: p.seq, type: "marker", payload: p.payload, step }];
+    const v = Number(new DataView(p.payload.buffer, p.payload.byteOffset, 8).getBigUint64(0, true));
+    if (p.type === RECORD_MARKER) return { recs: [{ sequence: p.seq, type: "marker", payload: p.payload, step: v }], next: p.seq + 1 };
+    if (!(v > p.seq) || v > Number.MAX_SAFE_INTEGER) return undefined;
+    return { recs: [], next: v };
   }
   const parts = decodeBatch(p.payload);
   if (!parts || parts.length === 0) return undefined;
-  return parts.map((payload, i) => ({ sequence: p.seq + i, type: "data" as const, payload }));
+  return { recs: parts.map((payload, i) => ({ sequence: p.seq + i, type: "data" as const, payload })), next: p.seq + parts.length };
 }
 
 /**
@@ -134,7 +121,7 @@ function logical(p: Extract<Parsed, { ok: true }>): LogRecord[] | undefined {
  * of candidates that pass are charged to `budget` (8 bytes per segment byte): crafted inputs
  * with a plausible-looking header every few bytes would otherwise cost quadratic hashing.
  */
-async function resync(w: Window, off: number, expected: number, budget: { bytes: number }): Promise<{ found?: Extract<Parsed, { ok: true }>; next: number; gaveUp: boolean }> {
+export async function resync(w: Window, off: number, expected: number, budget: { bytes: number }): Promise<{ found?: Extract<Parsed, { ok: true }>; next: number; gaveUp: boolean }> {
   const size = w.size;
   for (let o = off + 1; o + RECORD_HEADER_SIZE <= size;) {
     await w.ensure(o, RECORD_HEADER_SIZE);
@@ -145,7 +132,7 @@ async function resync(w: Window, off: number, expected: number, budget: { bytes:
     for (; o <= stop; o++) {
       const i = o - base;
       const t = b[i + 8]!;
-      if (t < RECORD_DATA || t > RECORD_BATCH || b[i + 9] !== 0 || b[i + 10] !== 0 || b[i + 11] !== 0) continue;
+      if (t < RECORD_DATA || t > RECORD_SKIP || b[i + 9] !== 0 || b[i + 10] !== 0 || b[i + 11] !== 0) continue;
       const len = (b[i + 4]! | (b[i + 5]! << 8) | (b[i + 6]! << 16) | (b[i + 7]! << 24)) >>> 0;
       if (len > MAX_RECORD_PAYLOAD || o + RECORD_HEADER_SIZE + len > size) continue;
       const seqLo = (b[i + 12]! | (b[i + 13]! << 8) | (b[i + 14]! << 16) | (b[i + 15]! << 24)) >>> 0;
@@ -165,56 +152,6 @@ async function resync(w: Window, off: number, expected: number, budget: { bytes:
   return { next: size, gaveUp: false };
 }
 
-/** The longest write the log ever issues: one record of the largest payload, alone. */
-export const MAX_WRITE_BYTES = RECORD_HEADER_SIZE + MAX_RECORD_PAYLOAD;
-
-/**
- * The torn-tail rule (docs/LOG.md). `tail` bytes follow the last good record of the last segment
- * and no valid record starts among them; `b[i …]` holds their first bytes (all 20 header bytes
- * whenever tail > MAX_BATCH_BYTES) and `expected` is the sequence a record there carries.
- * Returns undefined if the one write in flight at a crash can have left them (they may be cut),
- * or else why not (they are damage, to be kept). A crash tears at most the batch being written:
- * - up to MAX_BATCH_BYTES, any bytes: a group commit, torn anyhow (a prefix, lost sectors,
- *   a size that reached the disk before the data);
- * - longer: the writer only writes more than that as one record alone, so the tail must be that
- *   record: a header of type data or batch, reserved bytes zero, sequence `expected`, and a
- *   length whose record is at least `tail` bytes. A lost sector reads back as zeros, and the
- *   20-byte header spans at most one sector boundary, so either side of one split point may be
- *   all zeros instead (a wholly zero header is a lost first sector).
- * Nothing longer than MAX_WRITE_BYTES is ever a torn write.
- */
-export function tornTailVerdict(tail: number, b: Uint8Array, i: number, expected: number): string | undefined {
-  if (tail <= MAX_BATCH_BYTES) return undefined;
-  if (tail > MAX_WRITE_BYTES) return `${tail} bytes follow the last good record, more than the ${MAX_WRITE_BYTES} bytes of the longest write the log makes: not a torn write`;
-  for (let k = 0; k <= RECORD_HEADER_SIZE; k++) {
-    if ((zeros(b, i, 0, k) && claims(b, i, k, RECORD_HEADER_SIZE, tail, expected))
-      || (claims(b, i, 0, k, tail, expected) && zeros(b, i, k, RECORD_HEADER_SIZE))) return undefined;
-  }
-  return `${tail} bytes follow the last good record, more than one group commit writes (${MAX_BATCH_BYTES}), and no header of a record of sequence ${expected} that long starts there: not a torn write`;
-}
-
-function zeros(b: Uint8Array, i: number, from: number, to: number): boolean {
-  for (let j = from; j < to; j++) if (b[i + j] !== 0) return false;
-  return true;
-}
-
-/** Whether header bytes [from, to) agree with a lone record of sequence `expected` covering `tail` bytes. */
-function claims(b: Uint8Array, i: number, from: number, to: number, tail: number, expected: number): boolean {
-  const lo = expected % 2 ** 32;
-  const hi = Math.floor(expected / 2 ** 32);
-  for (let j = Math.max(from, 8); j < to; j++) {
-    const v = b[i + j]!;
-    if (j === 8) { if (v !== RECORD_DATA && v !== RECORD_BATCH) return false; } // a marker is 28 bytes
-    else if (j < 12) { if (v !== 0) return false; }
-    else if (v !== (((j < 16 ? lo : hi) >>> (8 * (j & 3))) & 255)) return false;
-  }
-  if (from <= 4 && to >= 8) {
-    const len = u32(b, i + 4);
-    if (len > MAX_RECORD_PAYLOAD || RECORD_HEADER_SIZE + len < tail) return false;
-  }
-  return true;
-}
-
 export async function listSegments(fs: DurableFs, dir: string): Promise<{ name: string; firstSeq: number }[]> {
   const out: { name: string; firstSeq: number }[] = [];
   for (const name of await fs.readdir(dir)) {
@@ -225,7 +162,7 @@ export async function listSegments(fs: DurableFs, dir: string): Promise<{ name: 
 }
 
 export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions = {}): Promise<ScanReport> {
-  const report: ScanReport = { recovered: 0, discarded: 0, lastSequence: 0, truncatedBytes: 0, damage: null, damagedRanges: [], segments: [], tornSegmentHeader: false };
+  const report: ScanReport = { recovered: 0, discarded: 0, lastSequence: 0, nextSequence: 1, truncatedBytes: 0, damage: null, damagedRanges: [], segments: [], tornSegmentHeader: false };
   const segments = await listSegments(fs, dir);
   let expected: number | undefined; // next sequence we require
   let stopped = false; // after unsalvaged damage: count, don't return
@@ -266,13 +203,14 @@ export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions =
         damageAt(name, 0, SEGMENT_HEADER_SIZE, `sequence gap: segment starts at ${firstSeq}, expected ${expected}`);
       }
       if (!stopped || options.salvage) expected = firstSeq;
+      if (!stopped) report.nextSequence = firstSeq;
       let off = SEGMENT_HEADER_SIZE;
       info.goodEnd = off;
       while (off < size) {
         const p = parseLoaded(w, off) ?? await parseAt(w, off);
-        const recs = p.ok ? logical(p) : undefined;
-        if (p.ok && recs && (expected === undefined || p.seq === expected || stopped)) {
-          for (const r of recs) {
+        const lg = p.ok ? logical(p) : undefined;
+        if (p.ok && lg && (expected === undefined || p.seq === expected || stopped)) {
+          for (const r of lg.recs) {
             if (stopped) report.discarded++;
             else {
               report.recovered++;
@@ -281,29 +219,22 @@ export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions =
               if (pending) await pending;
             }
           }
-          expected = p.seq + recs.length;
+          expected = lg.next;
           off += p.size;
-          if (!stopped) { info.goodEnd = off; info.lastSeq = expected - 1; }
+          if (!stopped) { info.goodEnd = off; info.lastSeq = expected - 1; report.nextSequence = expected; }
           continue;
         }
-        let reason = !p.ok ? p.reason : !recs ? "malformed record payload" : `sequence gap: found ${p.seq}, expected ${expected}`;
+        let reason = !p.ok ? p.reason : !lg ? "malformed record payload" : `sequence gap: found ${p.seq}, expected ${expected}`;
         // Resynchronize: the next offset where a whole, plausible record checks out.
         const rs = await resync(w, off, expected!, budget);
         const found = rs.found;
-        // A torn tail: in the last segment, a bad record with no valid record anywhere after it
-        // (the writer died mid-append). A record whose own CRC held is never torn, and neither is
-        // one followed by good records: a damaged length field must not hide what comes after.
-        // When the hashing budget ran out nothing is proven, so it counts as damage. And the
-        // bytes must fit in the one write a crash can tear (tornTailVerdict), or they are kept.
-        if (last && !stopped && !p.ok && !found && !rs.gaveUp) {
-          const tail = size - off;
-          let why: string | undefined;
-          if (tail > MAX_BATCH_BYTES) {
-            await w.ensure(off, RECORD_HEADER_SIZE);
-            why = tornTailVerdict(tail, w.buf, off - w.start, expected!);
-          }
+        // A torn tail (tearVerdict): in the last segment, bytes the one write in flight at a crash
+        // can have left. A record whose own CRC held is never torn. When the hashing budget ran
+        // out nothing is proven, so it counts as damage.
+        if (last && !stopped && !p.ok && !rs.gaveUp) {
+          const why = await tearVerdict(w, off, expected!, found ? { seq: found.seq, offset: rs.next } : undefined);
           if (why === undefined) {
-            report.truncatedBytes = tail;
+            report.truncatedBytes = size - off;
             break;
           }
           reason = `${why} (${reason})`;
