@@ -22,3 +22,4 @@ export { openLog, replayLog, Log, LogDamageError } from "./wal/log.ts";
 export type { LogOptions, Durability } from "./wal/log.ts";
 export type { LogRecord, ScanReport as LogReport } from "./wal/scan.ts";
 export { repairLog } from "./wal/repair.ts";
+export { openState, State, StateRecoveryError, type StateOptions, type StateStats, type RecoveryReport } from "./state/state.ts";

@@ -6,6 +6,7 @@ import { benchCommand } from "./bench.ts";
 import { crashtestCommand } from "./crashtest.ts";
 import { hashCommand } from "./hash.ts";
 import { logCommand } from "./log-commands.ts";
+import { stateCommand } from "./state.ts";
 import { latestCommand, listCommand, restoreCommand, rollbackCommand, saveCommand, verifyCommand } from "./store-commands.ts";
 
 export const COMMANDS: Command[] = [
@@ -18,6 +19,7 @@ export const COMMANDS: Command[] = [
   inspectCommand,
   corruptCommand,
   logCommand,
+  stateCommand,
   demoCommand,
   hashCommand,
   crashtestCommand,
