@@ -166,6 +166,20 @@ test("SnapshotEveryTakesSnapshotsAutomaticallyAndTruncatesTheLog", async () => {
   await again.close();
 });
 
+test("ASnapshotAskedForBeforeCloseCompletesAndCloseWaitsForIt", async () => {
+  const fs = await freshFs();
+  const st = await openState("/db/s", listState(fs));
+  const ups = [st.update(enc.encode("a")), st.update(enc.encode("b"))];
+  const snap = st.snapshot();
+  await st.close();
+  assert.deepEqual(await Promise.all(ups), [1, 2]);
+  assert.equal(await snap, 1);
+  const again = await reopen(fs);
+  assert.equal(again.recovery.step, 1);
+  assert.deepEqual(again.value, ["a", "b"]);
+  await again.close();
+});
+
 /** Three snapshots with updates between them; returns the steps, newest last. */
 async function threeSnapshots(fs: MemoryFs, keepSnapshots: number): Promise<{ steps: number[]; issued: string[]; removed: number }> {
   const st = await openState("/db/s", listState(fs, { keepSnapshots }));

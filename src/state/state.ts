@@ -143,8 +143,8 @@ export class State<S> {
   }
 
   private async snapshotNow(): Promise<number> {
-    const refused = this.refusal();
-    if (refused) throw refused;
+    // A snapshot asked for before close() still runs (close waits for it); a failed state refuses.
+    if (this.failed) throw this.refusal()!;
     const step = ++this.lastStep;
     let markSequence = 0;
     const captured = await new Promise<Captured>((resolve, reject) => {
