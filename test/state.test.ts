@@ -9,7 +9,8 @@ import { memberName } from "../src/store/layout.ts";
 import { openState, StateRecoveryError, type StateOptions } from "../src/state/state.ts";
 import { ckpt, noCrash } from "./lib/cli.ts";
 import { rng, test } from "./kit.ts";
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { main } from "../src/cli/main.ts";
 import { tmpdir } from "node:os";
 
 const enc = new TextEncoder();
@@ -299,6 +300,39 @@ test("StateInspectReportsSnapshotsTheLogAndTheRecoveryPlan", async () => {
     r = ckpt(["state", "inspect", `${dir}/nope`]);
     noCrash(r);
     assert.equal(r.code, 3);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("StateInspectOnMalformedDirectoriesGivesAnExitCodeNeverACrash", async () => {
+  const dir = mkdtempSync(`${tmpdir()}/ckpt-state-bad-`);
+  try {
+    writeFileSync(`${dir}/file`, "not a directory");
+    mkdirSync(`${dir}/garbage/snap`, { recursive: true });
+    mkdirSync(`${dir}/garbage/wal`, { recursive: true });
+    writeFileSync(`${dir}/garbage/snap/step-0000000000000001.manifest`, "junk");
+    writeFileSync(`${dir}/garbage/snap/step-0000000000000001.member-0`, new Uint8Array(4096).fill(7));
+    writeFileSync(`${dir}/garbage/wal/seg-0000000000000001.wal`, new Uint8Array(300).fill(9));
+    mkdirSync(`${dir}/files/`, { recursive: true });
+    writeFileSync(`${dir}/files/snap`, "x");
+    writeFileSync(`${dir}/files/wal`, "y");
+    mkdirSync(`${dir}/empty`);
+    const cases: [string[], number[]][] = [
+      [["state", "inspect", `${dir}/file`], [3]],
+      [["state", "inspect", `${dir}/garbage`, "--json"], [0, 1]],
+      [["state", "inspect", `${dir}/files`], [3]],
+      [["state", "inspect", `${dir}/empty`, "--json"], [0]],
+      [["state", "inspect"], [2]],
+      [["state", "bogus", `${dir}/empty`], [2]],
+    ];
+    for (const [argv, codes] of cases) {
+      const out: string[] = [];
+      const code = await main(argv, { out: (t) => void out.push(t), err: (t) => void out.push(t), stderrIsTTY: false, self: [], tmpdir: dir, readStdin: async () => new Uint8Array(0) });
+      const text = out.join("\n");
+      assert.ok(codes.includes(code), `${argv.join(" ")}: exit ${code}: ${text.slice(0, 500)}`);
+      assert.doesNotMatch(text, /\n\s+at [^\n]+:\d+:\d+/, `${argv.join(" ")}: stack trace`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
