@@ -85,6 +85,10 @@ export async function runStateBench(opts: { quick: boolean; dir: string }): Prom
     await updates(st, 1000, change);
     await st.snapshot();
     row(big, "snapshot, encode inside (copy)", "updates held", st.stats.lastHoldMs, "ms", size);
+    // The floor of that critical section: the same copy alone, in the same process, right after.
+    const t0 = performance.now();
+    st.value.slice();
+    row(big, "the state's copy alone (slice)", "ms", performance.now() - t0, "ms", size);
     await updates(st, records, (i) => change(i + 1000));
     await st.close();
   }

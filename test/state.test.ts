@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { MemoryFs, SimulatedCrash } from "../adapters/memory.ts";
 import { memberName } from "../src/store/layout.ts";
 import { openState, StateRecoveryError, type StateOptions } from "../src/state/state.ts";
+import { MAX_RECORD_PAYLOAD } from "../src/wal/format.ts";
 import { ckpt, noCrash } from "./lib/cli.ts";
 import { rng, test } from "./kit.ts";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
@@ -261,6 +262,19 @@ test("UpdateAfterAFailedAppendIsRefusedAndNothingHangs", async () => {
   assert.ok(results.every((r) => r.status === "rejected"), JSON.stringify(results.map((r) => r.status)));
   await assert.rejects(st.update(enc.encode("d")), (e) => (e as { code?: string }).code === "EPOISONED");
   assert.deepEqual(st.value, ["a"]);
+});
+
+test("AChangeTooLargeForTheLogIsRefusedWithoutStoppingTheState", async () => {
+  const fs = await freshFs();
+  const st = await openState("/db/s", listState(fs));
+  await st.update(enc.encode("a"));
+  await assert.rejects(st.update(new Uint8Array(MAX_RECORD_PAYLOAD + 1)), (e) => (e as { code?: string }).code === "EUSAGE");
+  assert.equal(await st.update(enc.encode("b")), 2, "the refused change took no sequence");
+  assert.deepEqual(st.value, ["a", "b"]);
+  await st.close();
+  const again = await reopen(fs);
+  assert.deepEqual(again.value, ["a", "b"]);
+  await again.close();
 });
 
 test("StateInspectReportsSnapshotsTheLogAndTheRecoveryPlan", async () => {
