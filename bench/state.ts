@@ -5,7 +5,7 @@
 // 8-byte counter with 100 changes after its snapshot (the "restart in N ms" figure). Also the
 // snapshot's critical section (how long updates are held while the value is captured) for each,
 // with the default encode-inside capture and with `immutable: true` (capture by reference).
-// The orchestrator imports runStateBench; directly:
+// `ckpt bench --suites state` runs it in each runtime (not in the default --quick test set); directly:
 //   npx tsx bench/state.ts | npx deno run -A bench/state.ts | npx bun bench/state.ts   [--quick]
 import { readFile, readdir } from "node:fs/promises";
 import { args, isMain, withScratch } from "./direct.ts";
@@ -139,10 +139,11 @@ export async function runStateBench(opts: { quick: boolean; dir: string }): Prom
     t0 = performance.now();
     const b = await rawRead(sdir);
     const tr = performance.now() - t0;
-    if (r > 0) { small.push(t); smallRaw.push(tr); rawBytes = b; }
+    if (r > 0) { small.push(t); smallRaw.push(tr); }
+    if (b === 0) throw new Error("nothing to read");
   }
-  row("counter + 100 changes", "openState (load + verify + replay)", "ms", median(small), "ms", rawBytes);
-  row("counter + 100 changes", "read the same files raw", "ms", median(smallRaw), "ms", rawBytes);
+  row("counter + 100 changes", "openState (load + verify + replay)", "ms", median(small), "ms");
+  row("counter + 100 changes", "read the same files raw", "ms", median(smallRaw), "ms");
   return rows;
 }
 
