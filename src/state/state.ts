@@ -150,11 +150,14 @@ export class State<S> {
     const captured = await new Promise<Captured>((resolve, reject) => {
       markSequence = this.enqueue({ kind: "mark", resolve, reject }, () => this.log.mark(step));
     });
+    // Invariant 2, checked where it would corrupt: the value holds only records before the marker.
+    if (captured.lastSequence >= markSequence) throw new CkptError("ESTATE", `snapshot ${step} captured sequence ${captured.lastSequence}, at or after its marker ${markSequence}`);
     const data = captured.bytes ?? this.opts.encode(captured.ref as S);
     const meta = encodeSnapshotMeta({ markSequence, lastSequence: captured.lastSequence, changes: captured.changes });
     await this.store.save([{ name: STATE_MEMBER, data }], { step, meta, keep: this.opts.keepSnapshots });
     this.stats.snapshots++;
-    // The save returned: the snapshot is durable (atomic_dirsync) and retention has run. Only
+    // The save returned: the snapshot is durable (save with `keep` forces even a weaker protocol's
+    // checkpoint to disk before it prunes) and retention has run. Only
     // now may log segments go, and only those before the oldest snapshot still present.
     await this.truncateLog();
     return step;
