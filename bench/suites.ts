@@ -2,7 +2,7 @@
 // imported only when it runs: the kernel anchors and the S3 SDK stay unloaded otherwise.
 import type { Row, SuiteResult } from "./types.ts";
 
-export const SUITES = ["kernels", "protocols", "timeline", "log", "verify", "s3"] as const;
+export const SUITES = ["kernels", "protocols", "timeline", "log", "verify", "state", "s3"] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface SuiteOptions {
@@ -34,6 +34,10 @@ export async function runSuite(name: SuiteName, opts: SuiteOptions): Promise<Sui
     case "verify": {
       const { runVerifyBench } = await import("./verify.ts");
       return runVerifyBench(opts);
+    }
+    case "state": {
+      const { runStateBench } = await import("./state.ts");
+      return { rows: await runStateBench(opts) };
     }
     case "s3": {
       const { runS3Bench } = await import("./s3.ts");

@@ -23,3 +23,4 @@ export type { LogOptions, Durability } from "./wal/log.ts";
 export type { LogRecord, ScanReport as LogReport } from "./wal/scan.ts";
 export { repairLog } from "./wal/repair.ts";
 export { explore, replayCrash, type ExploreOptions, type ExploreReport, type ExploreViolation, type ExploreFs } from "./explore/explore.ts";
+export { openState, State, StateRecoveryError, type StateOptions, type StateStats, type RecoveryReport } from "./state/state.ts";

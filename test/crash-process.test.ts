@@ -182,7 +182,7 @@ test(`crashtest --mode corrupt and powerloss through the CLI (${runtime}): exit 
     const p = ckpt(["crashtest", "--protocol", "atomic_dirsync"]);
     noCrash(p);
     assert.equal(p.code, 0, p.stderr);
-    for (const w of ["save", "group", "save-keep", "rollback", "prune", "log"]) assert.match(p.stdout, new RegExp(`^${w}\\s+atomic_dirsync\\s+${runtime}`, "m"));
+    for (const w of ["save", "group", "save-keep", "rollback", "prune", "log", "state"]) assert.match(p.stdout, new RegExp(`^${w}\\s+atomic_dirsync\\s+${runtime}`, "m"));
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -7,6 +7,7 @@ import { crashtestCommand } from "./crashtest.ts";
 import { exploreCommand } from "./explore.ts";
 import { hashCommand } from "./hash.ts";
 import { logCommand } from "./log-commands.ts";
+import { stateCommand } from "./state.ts";
 import { latestCommand, listCommand, restoreCommand, rollbackCommand, saveCommand, verifyCommand } from "./store-commands.ts";
 
 export const COMMANDS: Command[] = [
@@ -19,6 +20,7 @@ export const COMMANDS: Command[] = [
   inspectCommand,
   corruptCommand,
   logCommand,
+  stateCommand,
   demoCommand,
   hashCommand,
   crashtestCommand,

@@ -22,6 +22,7 @@ import { manifestName, memberName } from "../store/layout.ts";
 import { QUARANTINE_DIR } from "../store/layout.ts";
 import { type Durability, LogDamageError, openLog, replayLog } from "../wal/log.ts";
 import type { Verdict, Workload } from "./explorer.ts";
+import { stateWorkload } from "./state-workload.ts";
 
 export type Members = Map<string, Uint8Array>;
 const DIR = "/store";
@@ -247,7 +248,7 @@ export function logWorkload(protocol: Protocol): Workload<number> {
   };
 }
 
-export const WORKLOADS = ["save", "group", "save-keep", "rollback", "prune", "log"] as const;
+export const WORKLOADS = ["save", "group", "save-keep", "rollback", "prune", "log", "state"] as const;
 export type WorkloadName = (typeof WORKLOADS)[number] | "file";
 
 export function workload(name: WorkloadName, protocol: Protocol): Workload<unknown> {
@@ -259,5 +260,6 @@ export function workload(name: WorkloadName, protocol: Protocol): Workload<unkno
     case "rollback": return rollbackWorkload(protocol) as Workload<unknown>;
     case "prune": return pruneWorkload(protocol) as Workload<unknown>;
     case "log": return logWorkload(protocol) as Workload<unknown>;
+    case "state": return stateWorkload(protocol, LOG_DURABILITY[protocol], durable, protocol === "unsafe" ? new Set(["wrong-bytes"]) : promisesFor(protocol, true)) as Workload<unknown>;
   }
 }
