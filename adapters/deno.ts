@@ -1,8 +1,9 @@
 // DurableFs over Deno's own APIs (Deno.openSync, FsFile.syncSync/syncDataSync, Deno.renameSync),
 // not node:fs. Deno 2 removed Deno.fsyncSync; FsFile.syncSync() is the fsync. FsFile has no
 // positional read/write, so each one seeks first (a handle is used by one caller at a time).
-import type { DurableFs, FileHandle, FileStat } from "../src/fs.ts";
+import type { DurableFs, FileHandle, FileStat, ProcessIdentity } from "../src/fs.ts";
 import { guard } from "./errno.ts";
+import { identityOf, procState } from "./proc.ts";
 
 interface DenoFile {
   readSync(buf: Uint8Array): number | null;
@@ -23,6 +24,8 @@ interface DenoApi {
   mkdirSync(path: string, o: { recursive: boolean; mode?: number }): void;
   statSync(path: string): DenoStat;
   chmodSync(path: string, mode: number): void;
+  linkSync(existing: string, newPath: string): void;
+  readTextFileSync(path: string): string;
   pid: number;
   hostname(): string;
 }
@@ -68,9 +71,18 @@ export function denoFs(): DurableFs {
   const hasProc = (() => {
     try { return D.statSync("/proc/self").isDirectory; } catch { return false; }
   })();
+  const readText = (path: string): string | undefined => {
+    try { return D.readTextFileSync(path); } catch { return undefined; }
+  };
+  let self: ProcessIdentity | undefined;
+  const alive = (pid: number): boolean => {
+    // No signal-0 probe in Deno's API; /proc/<pid> is the Linux answer.
+    if (!hasProc) return true;
+    try { D.statSync(`/proc/${pid}`); return true; } catch { return false; }
+  };
   return {
     name: "deno",
-    capabilities: { dirSync: true, datasync: true, processAlive: hasProc },
+    capabilities: { dirSync: true, datasync: true, processAlive: hasProc, link: true },
     async open(path, o = {}) {
       const f = guard("open", path, () => D.openSync(path, {
         read: true,
@@ -105,12 +117,15 @@ export function denoFs(): DurableFs {
       }
     },
     async chmod(path, mode) { guard("chmod", path, () => D.chmodSync(path, mode)); },
+    async link(existing, newPath) { guard("link", `${existing} -> ${newPath}`, () => D.linkSync(existing, newPath)); },
     pid: () => D.pid,
     hostname: () => D.hostname(),
-    processAlive(pid) {
-      // No signal-0 probe in Deno's API; /proc/<pid> is the Linux answer.
-      if (!hasProc) return true;
-      try { D.statSync(`/proc/${pid}`); return true; } catch { return false; }
+    processAlive: alive,
+    processIdentity: () => (self ??= identityOf(D.pid, readText)),
+    processState(pid, start) {
+      if (!hasProc) return "unknown";
+      if (!alive(pid)) return "dead";
+      return procState(pid, start, readText) ?? "alive";
     },
   };
 }
