@@ -267,9 +267,14 @@ test("without link (S3): the lock publishes by exclusive create and takes over t
   assert.equal(holderNonce(mem), b.nonce);
   await b.release();
   assert.equal(lockText(mem), undefined);
-  // A fs that claims link but cannot (a routing fs whose store is on S3) falls back too.
-  const lying = { ...noLink(mem.asProcess(604)), capabilities: mem.capabilities };
+  // A fs that claims link but cannot (a routing fs whose store is on S3) falls back too, and
+  // never writes a temp file there.
+  const opened: string[] = [];
+  const base = noLink(mem.asProcess(604));
+  const lying: DurableFs = { ...base, capabilities: mem.capabilities, open: (p, o) => { opened.push(p); return base.open(p, o); } };
   await (await acquire(lying)).release();
+  assert.deepEqual(opened.filter((p) => p.startsWith("/store/.lock.")), [], "no temp object written where links fail");
+  assert.deepEqual(await mem.readdir("/store"), []);
 });
 
 test("a lock that is a directory, or unreadable, fails with the fs error (never taken)", async () => {

@@ -121,16 +121,30 @@ class Taker {
   }
 
   async run(): Promise<void> {
+    if (this.useLink) await this.probeLink();
     if (this.useLink) await this.writeTemp();
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      if (await this.publish(this.lockPath)) return this.won();
+      if (await this.publish(this.lockPath)) return this.won(false);
       const cur = await readLock(this.fs, this.lockPath);
       if (!cur) continue; // released between our link and our read: try again
       const why = this.staleness(cur.info);
       if (why === undefined) throw new LockedError(this.dir, describe(cur.info));
-      if (await this.takeOver(cur, why)) return this.won();
+      if (await this.takeOver(cur, why)) return this.won(true);
     }
     throw new LockedError(this.dir, `lost the race for the lock ${MAX_ROUNDS} times`);
+  }
+
+  /**
+   * A fs may route some paths to storage without links (the CLI's routing fs with the store on
+   * S3). link(temp, temp) before temp exists answers ENOENT where links work and UnsupportedError
+   * where they do not, before a request is spent on a temp object there.
+   */
+  private async probeLink(): Promise<void> {
+    try {
+      await this.fs.link(this.temp, this.temp);
+    } catch (err) {
+      if (err instanceof UnsupportedError) this.useLink = false;
+    }
   }
 
   /** Our record in our own temp file: linked, complete, into `.lock` or a ticket. Not fsynced:
@@ -206,9 +220,10 @@ class Taker {
     throw new LockedError(this.dir, `${MAX_TICKETS} takers of the stale lock died while taking it over`);
   }
 
-  private async won(): Promise<void> {
+  /** Garbage is looked for on disk (one readdir) and, on S3, only after a takeover (one LIST). */
+  private async won(tookOver: boolean): Promise<void> {
     if (this.useLink) await attempt(() => this.fs.unlink(this.temp));
-    await attempt(() => this.collectGarbage());
+    if (this.useLink || tookOver) await attempt(() => this.collectGarbage());
   }
 
   /** Tickets for other keys, and temp files of dead processes (see GARBAGE above). */
