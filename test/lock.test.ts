@@ -221,6 +221,18 @@ test("a taker that died holding its ticket does not block the next one", async (
   await c.release();
 });
 
+test("a taker whose replace fails (EIO) leaves no ticket behind to block the next taker", async () => {
+  const fs = await freshStoreFs();
+  await plant(fs, "/store/.lock", deadLock(fs));
+  const view = fs.asProcess(350);
+  const failing: DurableFs = { ...view, rename: async (a) => { throw new FsError("EIO", "rename", a); } };
+  await assert.rejects(acquire(failing), (e: unknown) => e instanceof FsError && e.errno === "EIO");
+  assert.deepEqual((await fs.readdir("/store")).sort(), [".lock"], "no ticket, no temp left");
+  const next = await acquire(fs.asProcess(351)); // the failed taker is alive: its ticket would refuse this
+  assert.equal(holderNonce(fs), next.nonce);
+  await next.release();
+});
+
 test("a stalled writer does not lose its lock: no age makes a live holder's lock stale", async () => {
   const fs = await freshStoreFs();
   // Stalled before publishing: its temp file is complete but not linked; another writer gets the

@@ -191,24 +191,25 @@ class Taker {
     for (let k = 0; k < MAX_TICKETS; k++) {
       const ticket = join(this.dir, `${TICKET_PREFIX}${cur.key}-${k}`);
       if (await this.publish(ticket)) {
-        // The re-check: only a winner of a ticket for this key may replace the lock, and only
-        // while it is still the lock we judged stale.
-        const again = await readLock(this.fs, this.lockPath);
-        if (again?.key !== cur.key) {
-          await attempt(() => this.fs.unlink(ticket));
-          return false;
-        }
-        if (this.useLink) {
-          await this.fs.rename(this.temp, this.lockPath);
-        } else {
-          await this.fs.unlink(this.lockPath);
-          if (!(await this.publish(this.lockPath))) {
-            await attempt(() => this.fs.unlink(ticket));
-            return false;
+        let replaced = false;
+        try {
+          // The re-check: only a winner of a ticket for this key may replace the lock, and only
+          // while it is still the lock we judged stale.
+          const again = await readLock(this.fs, this.lockPath);
+          if (again?.key !== cur.key) return false;
+          if (this.useLink) {
+            await this.fs.rename(this.temp, this.lockPath);
+          } else {
+            await this.fs.unlink(this.lockPath);
+            if (!(await this.publish(this.lockPath))) return false;
           }
+          replaced = true;
+        } finally {
+          // A ticket names a live taker and stops every other one: never leave ours behind.
+          if (!replaced) await attempt(() => this.fs.unlink(ticket));
         }
         this.warn(why);
-        await this.removeTickets((key) => key === cur.key);
+        await attempt(() => this.removeTickets((key) => key === cur.key));
         return true;
       }
       const breaker = await readLock(this.fs, ticket);
