@@ -41,7 +41,7 @@
 // GARBAGE. A holder, once it holds, removes tickets for other keys (their lock is gone for good,
 // so no re-check against them can pass) and temp files of dead processes.
 import { FsError, LockedError, UnsupportedError } from "../errors.ts";
-import type { DurableFs, ProcessIdentity } from "../fs.ts";
+import type { DurableFs, FileHandle, ProcessIdentity } from "../fs.ts";
 import { attempt, readFully } from "../fs-util.ts";
 import { join } from "../path.ts";
 import { LOCK_NAME } from "./layout.ts";
@@ -150,7 +150,14 @@ class Taker {
   /** Our record in our own temp file: linked, complete, into `.lock` or a ticket. Not fsynced:
    *  after a power loss a lock is stale anyway (another boot, or empty). */
   private async writeTemp(): Promise<void> {
-    const h = await this.fs.open(this.temp, { write: true, create: true, exclusive: true, mode: 0o644 });
+    let h: FileHandle;
+    try {
+      h = await this.fs.open(this.temp, { write: true, create: true, exclusive: true, mode: 0o644 });
+    } catch (err) {
+      // A store the user cannot write (EACCES, EROFS, ENOSPC): name the lock, as users know it.
+      if (err instanceof FsError) throw new FsError(err.errno, err.op, this.lockPath, undefined, err);
+      throw err;
+    }
     try {
       await h.write(this.record, 0);
     } finally {
