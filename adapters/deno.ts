@@ -4,8 +4,9 @@
 // Deno.openSync has no O_NOFOLLOW: `noFollow` is an lstat before the open and, after it, a check
 // that the name is still no link and names the inode that was opened (see openNoFollow).
 import { FsError } from "../src/errors.ts";
-import type { DurableFs, FileHandle, FileStat, OpenOptions } from "../src/fs.ts";
+import type { DurableFs, FileHandle, FileStat, OpenOptions, ProcessIdentity } from "../src/fs.ts";
 import { guard } from "./errno.ts";
+import { identityOf, procState } from "./proc.ts";
 
 interface DenoFile {
   readSync(buf: Uint8Array): number | null;
@@ -27,6 +28,8 @@ interface DenoApi {
   statSync(path: string): DenoStat;
   lstatSync(path: string): DenoStat;
   chmodSync(path: string, mode: number): void;
+  linkSync(existing: string, newPath: string): void;
+  readTextFileSync(path: string): string;
   pid: number;
   hostname(): string;
 }
@@ -116,9 +119,18 @@ export function denoFs(): DurableFs {
   const hasProc = (() => {
     try { return D.statSync("/proc/self").isDirectory; } catch { return false; }
   })();
+  const readText = (path: string): string | undefined => {
+    try { return D.readTextFileSync(path); } catch { return undefined; }
+  };
+  let self: ProcessIdentity | undefined;
+  const alive = (pid: number): boolean => {
+    // No signal-0 probe in Deno's API; /proc/<pid> is the Linux answer.
+    if (!hasProc) return true;
+    try { D.statSync(`/proc/${pid}`); return true; } catch { return false; }
+  };
   return {
     name: "deno",
-    capabilities: { dirSync: true, datasync: true, processAlive: hasProc },
+    capabilities: { dirSync: true, datasync: true, processAlive: hasProc, link: true },
     async open(path, o = {}) {
       if (o.noFollow) return openNoFollow(D, path, o);
       const f = guard("open", path, () => D.openSync(path, openOptions(o)));
@@ -147,12 +159,15 @@ export function denoFs(): DurableFs {
       }
     },
     async chmod(path, mode) { guard("chmod", path, () => D.chmodSync(path, mode)); },
+    async link(existing, newPath) { guard("link", `${existing} -> ${newPath}`, () => D.linkSync(existing, newPath)); },
     pid: () => D.pid,
     hostname: () => D.hostname(),
-    processAlive(pid) {
-      // No signal-0 probe in Deno's API; /proc/<pid> is the Linux answer.
-      if (!hasProc) return true;
-      try { D.statSync(`/proc/${pid}`); return true; } catch { return false; }
+    processAlive: alive,
+    processIdentity: () => (self ??= identityOf(D.pid, readText)),
+    processState(pid, start) {
+      if (!hasProc) return "unknown";
+      if (!alive(pid)) return "dead";
+      return procState(pid, start, readText) ?? "alive";
     },
   };
 }

@@ -21,12 +21,12 @@
 // are dropped from its pending list (its volatile contents stay as they were), so a crash can
 // never keep them and no later sync makes them durable.
 import { DurabilityError, FsError } from "../src/errors.ts";
-import type { DurableFs, FileHandle, FileStat, OpenOptions, StatOptions } from "../src/fs.ts";
+import type { DurableFs, FileHandle, FileStat, OpenOptions, ProcessIdentity, ProcessState, StatOptions } from "../src/fs.ts";
 import { MemoryFs } from "./memory.ts";
 
 export const FAULT_OPS = [
   "open", "read", "write", "fsync", "fdatasync", "truncate", "size", "close",
-  "rename", "unlink", "readdir", "mkdir", "rmdir", "fsync-dir", "stat", "chmod",
+  "rename", "unlink", "readdir", "mkdir", "rmdir", "fsync-dir", "stat", "chmod", "link",
 ] as const;
 export type FaultOp = (typeof FAULT_OPS)[number];
 export type FaultErrno = "EIO" | "ENOSPC" | "EPERM" | "EROFS";
@@ -151,6 +151,9 @@ export class FaultyFs implements DurableFs {
   pid(): number { return this.inner.pid(); }
   hostname(): string { return this.inner.hostname(); }
   processAlive(pid: number): boolean { return this.inner.processAlive(pid); }
+  link(existing: string, newPath: string): Promise<void> { return this.call("link", [existing, newPath], () => this.inner.link(existing, newPath)); }
+  processIdentity(): ProcessIdentity { return this.inner.processIdentity(); }
+  processState(pid: number, start?: number): ProcessState { return this.inner.processState(pid, start); }
 }
 
 class FaultyHandle implements FileHandle {

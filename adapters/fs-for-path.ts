@@ -4,7 +4,7 @@
 // CLI gets a fs that routes each call by its path. The AWS SDK is loaded only when an s3:// path
 // is first used, so local-only commands never pay for it.
 import { FsError, UsageError } from "../src/errors.ts";
-import type { DurableFs, FileHandle, FileStat, FsCapabilities, OpenOptions, StatOptions } from "../src/fs.ts";
+import type { DurableFs, FileHandle, FileStat, FsCapabilities, OpenOptions, ProcessIdentity, ProcessState, StatOptions } from "../src/fs.ts";
 import { defaultFs } from "./detect.ts";
 import type { S3FsOptions } from "./s3.ts";
 import { S3_CHECKSUM_MODES, isChecksumMode } from "./s3-options.ts";
@@ -54,6 +54,12 @@ export class RoutingFs implements DurableFs {
   pid(): number { return this.local.pid(); }
   hostname(): string { return this.local.hostname(); }
   processAlive(pid: number): boolean { return this.local.processAlive(pid); }
+  async link(existing: string, newPath: string): Promise<void> {
+    if (isS3Path(existing) !== isS3Path(newPath)) throw new FsError("EXDEV", "link", existing, `cannot link across storage to ${newPath}`);
+    return (await this.on(existing)).link(existing, newPath);
+  }
+  processIdentity(): ProcessIdentity { return this.local.processIdentity(); }
+  processState(pid: number, start?: number): ProcessState { return this.local.processState(pid, start); }
 }
 
 /**

@@ -13,7 +13,7 @@
 // - crashAfter(k) makes the (k+1)-th mutating operation and every later call throw
 //   SimulatedCrash, so a test can stop a workload after exactly k steps and inspect crash().
 import { FsError } from "../src/errors.ts";
-import type { DurableFs, FileHandle, FileStat, OpenOptions } from "../src/fs.ts";
+import type { DurableFs, FileHandle, FileStat, OpenOptions, ProcessIdentity, ProcessState } from "../src/fs.ts";
 import { fsError } from "./errno.ts";
 
 export const SECTOR = 512;
@@ -57,6 +57,10 @@ export interface MemoryFsOptions {
   hostname?: string;
   /** Pids considered alive by processAlive (this fs's own pid always is). */
   livePids?: Iterable<number>;
+  /** This process's simulated start time (default 1). */
+  start?: number;
+  /** The simulated boot (default "memboot-1"); crash() starts the next one. */
+  bootId?: string;
 }
 
 function grow(buf: Uint8Array, size: number): Uint8Array {
@@ -78,7 +82,7 @@ function applyTruncate(buf: Uint8Array, length: number): Uint8Array {
 
 export class MemoryFs implements DurableFs {
   readonly name = "memory";
-  readonly capabilities = { dirSync: true, datasync: true, processAlive: true };
+  readonly capabilities = { dirSync: true, datasync: true, processAlive: true, link: true };
   /** Operations applied but not yet durable, in issue order. */
   pending: PendingOp[] = [];
   /** Human-readable record of every call, for counter-example traces. */
@@ -92,11 +96,17 @@ export class MemoryFs implements DurableFs {
   private readonly myPid: number;
   private readonly host: string;
   readonly livePids: Set<number>;
+  /** Start times of live pids, for pid-reuse tests (a pid without one matches any start). */
+  readonly startTimes = new Map<number, number>();
+  private readonly myStart: number;
+  readonly bootId: string;
 
   constructor(options: MemoryFsOptions = {}) {
     this.myPid = options.pid ?? 4242;
     this.host = options.hostname ?? "memhost";
     this.livePids = new Set(options.livePids ?? []);
+    this.myStart = options.start ?? 1;
+    this.bootId = options.bootId ?? "memboot-1";
     this.inodes.set(1, this.newInode(1, true, 0o755));
   }
 
@@ -113,7 +123,10 @@ export class MemoryFs implements DurableFs {
 
   /** The state a reboot would find, as a fresh MemoryFs (this one is left as it was). */
   crash(options: CrashOptions = {}): MemoryFs {
-    const next = new MemoryFs({ pid: this.myPid + 1, hostname: this.host, livePids: [] });
+    // A power loss is a reboot: every process is gone and the boot id changes.
+    const boot = /^(.*-)(\d+)$/.exec(this.bootId);
+    const bootId = boot ? `${boot[1]}${Number(boot[2]) + 1}` : `${this.bootId}-2`;
+    const next = new MemoryFs({ pid: this.myPid + 1, hostname: this.host, livePids: [], bootId });
     next.nextIno = this.nextIno;
     next.inodes = new Map();
     for (const [id, ino] of this.inodes) {
@@ -404,9 +417,62 @@ export class MemoryFs implements DurableFs {
     node.mode = mode & 0o7777;
   }
 
+  async link(existing: string, newPath: string): Promise<void> {
+    const node = this.file(existing, "link");
+    if (node.dir) throw new FsError("EPERM", "link", existing);
+    const { dir, name } = this.parentOf(newPath, "link");
+    if (dir.entries.has(name)) throw new FsError("EEXIST", "link", newPath);
+    this.step(`link ${existing} -> ${newPath}`, true);
+    // A new name for the same inode: pending like a create, durable once its directory is synced.
+    dir.entries.set(name, node.id);
+    this.pending.push({ kind: "link", dir: dir.id, name, ino: node.id, path: newPath });
+  }
+
   pid(): number { return this.myPid; }
   hostname(): string { return this.host; }
   processAlive(pid: number): boolean { return pid === this.myPid || this.livePids.has(pid); }
+  processIdentity(): ProcessIdentity { return { pid: this.myPid, start: this.myStart, bootId: this.bootId }; }
+  processState(pid: number, start?: number): ProcessState {
+    if (pid === this.myPid) return start === undefined || start === this.myStart ? "alive" : "dead";
+    if (!this.livePids.has(pid)) return "dead";
+    const known = this.startTimes.get(pid);
+    return start !== undefined && known !== undefined && known !== start ? "dead" : "alive";
+  }
+
+  /**
+   * Another simulated process on this machine, sharing this file system: its own pid and start
+   * time, alive (to every view) until exitProcess(pid). For races between lock takers.
+   */
+  asProcess(pid: number, start = 1): DurableFs {
+    this.livePids.add(pid);
+    this.startTimes.set(pid, start);
+    const fs = this;
+    return {
+      name: this.name,
+      capabilities: this.capabilities,
+      open: (p, o) => fs.open(p, o),
+      rename: (a, b) => fs.rename(a, b),
+      unlink: (p) => fs.unlink(p),
+      readdir: (p) => fs.readdir(p),
+      mkdir: (p, m) => fs.mkdir(p, m),
+      rmdir: (p) => fs.rmdir(p),
+      syncDir: (p) => fs.syncDir(p),
+      stat: (p) => fs.stat(p),
+      chmod: (p, m) => fs.chmod(p, m),
+      link: (a, b) => fs.link(a, b),
+      pid: () => pid,
+      hostname: () => fs.hostname(),
+      processAlive: (p) => fs.processState(p) !== "dead",
+      processIdentity: () => ({ pid, start, bootId: fs.bootId }),
+      processState: (p, s) => fs.processState(p, s),
+    };
+  }
+
+  /** The simulated process `pid` exits (its view keeps working, as a zombie's fs would not). */
+  exitProcess(pid: number): void {
+    this.livePids.delete(pid);
+    this.startTimes.delete(pid);
+  }
 
   // ---- test helpers (not part of DurableFs) ---------------------------------------------
 

@@ -4,8 +4,17 @@
 // a batch is being written queue up and share the next fsync.
 import * as fs from "node:fs";
 import * as os from "node:os";
-import type { DurableFs, FileHandle, FileStat, OpenOptions } from "../src/fs.ts";
+import type { DurableFs, FileHandle, FileStat, OpenOptions, ProcessIdentity } from "../src/fs.ts";
 import { guard } from "./errno.ts";
+import { type ReadText, identityOf, procState } from "./proc.ts";
+
+const readText: ReadText = (path) => {
+  try {
+    return fs.readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+};
 
 function flagsOf(o: OpenOptions): number {
   const C = fs.constants;
@@ -62,9 +71,18 @@ class NodeFile implements FileHandle {
 }
 
 export function nodeFs(name = "node"): DurableFs {
+  let self: ProcessIdentity | undefined;
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      return (err as { code?: string }).code === "EPERM";
+    }
+  };
   return {
     name,
-    capabilities: { dirSync: true, datasync: true, processAlive: true },
+    capabilities: { dirSync: true, datasync: true, processAlive: true, link: true },
     async open(path, options = {}) {
       const fd = guard("open", path, () => fs.openSync(path, flagsOf(options), options.mode ?? 0o666));
       return new NodeFile(path, fd);
@@ -89,15 +107,16 @@ export function nodeFs(name = "node"): DurableFs {
       return { isFile: s.isFile(), isDirectory: s.isDirectory(), size: s.size, mtimeMs: s.mtimeMs, mode: s.mode & 0o7777, isSymlink: s.isSymbolicLink() };
     },
     async chmod(path, mode) { guard("chmod", path, () => fs.chmodSync(path, mode)); },
+    async link(existing, newPath) { guard("link", `${existing} -> ${newPath}`, () => fs.linkSync(existing, newPath)); },
     pid: () => process.pid,
     hostname: () => os.hostname(),
-    processAlive(pid) {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch (err) {
-        return (err as { code?: string }).code === "EPERM";
-      }
+    processAlive: alive,
+    // Read once: neither the start time nor the boot changes while this process runs.
+    processIdentity: () => (self ??= identityOf(process.pid, readText)),
+    processState(pid, start) {
+      // kill(pid, 0) first: ESRCH is dead on every system; /proc then tells reuse and zombies.
+      if (!alive(pid)) return "dead";
+      return procState(pid, start, readText) ?? "alive";
     },
   };
 }

@@ -15,8 +15,8 @@
 // copy onto the name, then delete): correct but two requests and a server-side copy more than
 // `unsafe`, which on S3 is equally safe. docs/S3.md has the guarantees and limits.
 import { CopyObjectCommand, DeleteObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { FsError } from "../src/errors.ts";
-import type { DurableFs, FileHandle, FileStat, FsCapabilities, OpenOptions } from "../src/fs.ts";
+import { FsError, UnsupportedError } from "../src/errors.ts";
+import type { DurableFs, FileHandle, FileStat, FsCapabilities, OpenOptions, ProcessIdentity, ProcessState } from "../src/fs.ts";
 import { defaultFs } from "./detect.ts";
 import { type S3ClientOptions, type S3Location, env, errnoOf, isS3Path, makeClient, parseS3Path, s3Error } from "./s3-client.ts";
 import { type S3ChecksumMode, checksumMode } from "./s3-options.ts";
@@ -57,7 +57,9 @@ export class S3Fs implements DurableFs {
     if (!Number.isFinite(partSize) || partSize < 5 * MIB) throw new FsError("EINVAL", "configure", "s3", `part size must be at least 5 MiB, got ${partSize} bytes`);
     this.ctx = { client: this.client, partSize, queueSize: o.queueSize ?? 4, conditionalPut: undefined, checksum: checksumMode(o.checksum), checksumConfirmed: undefined };
     // dirSync/datasync: every acknowledged S3 mutation is already durable, so both are honest.
-    this.capabilities = { dirSync: true, datasync: true, processAlive: this.local.capabilities.processAlive };
+    // link: objects have no second names. The writer lock then publishes by exclusive create
+    // (If-None-Match: * where the server honours it), see src/store/lock.ts and docs/S3.md.
+    this.capabilities = { dirSync: true, datasync: true, processAlive: this.local.capabilities.processAlive, link: false };
   }
 
   /** Whether the server refused or honoured conditional PUTs so far (undefined: not tried yet). */
@@ -236,6 +238,12 @@ export class S3Fs implements DurableFs {
   pid(): number { return this.local.pid(); }
   hostname(): string { return this.local.hostname(); }
   processAlive(pid: number): boolean { return this.local.processAlive(pid); }
+  async link(existing: string): Promise<void> {
+    this.loc(existing, "link");
+    throw new UnsupportedError("make hard links (objects have one name)", "s3");
+  }
+  processIdentity(): ProcessIdentity { return this.local.processIdentity(); }
+  processState(pid: number, start?: number): ProcessState { return this.local.processState(pid, start); }
 }
 
 export function s3Fs(options: S3FsOptions = {}): S3Fs {

@@ -7,7 +7,7 @@ import { basename } from "../src/path.ts";
 
 export type TraceOp =
   | "open" | "read" | "write" | "sync" | "datasync" | "truncate" | "size" | "close"
-  | "rename" | "unlink" | "readdir" | "mkdir" | "rmdir" | "syncDir" | "stat" | "chmod";
+  | "rename" | "unlink" | "readdir" | "mkdir" | "rmdir" | "syncDir" | "stat" | "chmod" | "link";
 
 export interface TraceEvent {
   op: TraceOp;
@@ -89,5 +89,8 @@ export function tracingFs(inner: DurableFs, clock: Clock = () => performance.now
     pid: () => inner.pid(),
     hostname: () => inner.hostname(),
     processAlive: (pid) => inner.processAlive(pid),
+    link: (existing, newPath) => t.run("link", `${b(existing)} -> ${b(newPath)}`, () => inner.link(existing, newPath)),
+    processIdentity: () => inner.processIdentity(),
+    processState: (pid, start) => inner.processState(pid, start),
   };
 }

@@ -64,7 +64,21 @@ export interface FsCapabilities {
   datasync: boolean;
   /** Reports the liveness of a process id on this host (for stale-lock takeover). */
   processAlive: boolean;
+  /** Has link(): a hard link that fails with EEXIST atomically (the writer lock publishes through it). */
+  link: boolean;
 }
+
+/**
+ * Who this process is, precisely enough that a lock naming it is never mistaken for another
+ * process's: the pid alone is reused (after the process exits, or as pid 1 of every restarted
+ * container). `start` is the process start time in the kernel's own unit (Linux: clock ticks
+ * since boot, /proc/<pid>/stat field 22) and `bootId` names the boot (Linux:
+ * /proc/sys/kernel/random/boot_id); both are absent where the system cannot tell them.
+ */
+export interface ProcessIdentity { pid: number; start?: number; bootId?: string }
+
+/** "unknown": this host cannot tell (then a lock must be treated as held). */
+export type ProcessState = "alive" | "dead" | "unknown";
 
 export interface DurableFs {
   /** "node", "deno", "bun", "memory", ... */
@@ -85,9 +99,22 @@ export interface DurableFs {
   /** stat (lstat with noFollow), or null if the path does not exist. */
   stat(path: string, options?: StatOptions): Promise<FileStat | null>;
   chmod(path: string, mode: number): Promise<void>;
+  /**
+   * A second name for an existing file (link(2)): fails with EEXIST, atomically, if `newPath`
+   * exists. Durable only after syncDir of its parent. capabilities.link false: UnsupportedError.
+   */
+  link(existing: string, newPath: string): Promise<void>;
   /** This process's id and host name, written into lock files. */
   pid(): number;
   hostname(): string;
   /** Whether a process with this id is alive on this host (capabilities.processAlive). */
   processAlive(pid: number): boolean;
+  /** This process's identity, written into lock files. */
+  processIdentity(): ProcessIdentity;
+  /**
+   * Whether the process `pid` on this host is alive and, when `start` is given, is the same
+   * process that had that start time (a different start time: the pid was reused, so "dead").
+   * A zombie is dead: it can no longer act.
+   */
+  processState(pid: number, start?: number): ProcessState;
 }

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import process from "node:process";
 import { defaultFs, detectRuntime } from "../adapters/detect.ts";
 import { MemoryFs, SimulatedCrash } from "../adapters/memory.ts";
 import { DurabilityError, FsError } from "../src/errors.ts";
@@ -129,6 +130,38 @@ function contract(label: string, make: () => { fs: DurableFs; root: string; done
       assert.equal(typeof fs.hostname(), "string");
     } finally { done(); }
   });
+
+  test(`${label}: link gives a file a second name, and refuses an existing one with EEXIST atomically`, async () => {
+    const { fs, root, done } = make();
+    try {
+      assert.equal(fs.capabilities.link, true);
+      const h = await fs.open(`${root}/src`, { write: true, create: true });
+      await h.write(enc.encode("record"), 0);
+      await h.close();
+      await fs.link(`${root}/src`, `${root}/dst`);
+      assert.equal(dec.decode(await readFile(fs, `${root}/dst`)), "record");
+      await (await fs.open(`${root}/other`, { write: true, create: true })).close();
+      await assert.rejects(fs.link(`${root}/src`, `${root}/other`), (e: unknown) => e instanceof FsError && e.errno === "EEXIST");
+      assert.equal((await fs.stat(`${root}/other`))!.size, 0, "the existing file is untouched");
+      await assert.rejects(fs.link(`${root}/nope`, `${root}/x`), (e: unknown) => e instanceof FsError && e.errno === "ENOENT");
+      // Two names, one file: removing one keeps the other; a rename over a third replaces it.
+      await fs.unlink(`${root}/src`);
+      assert.equal(dec.decode(await readFile(fs, `${root}/dst`)), "record");
+      await fs.rename(`${root}/dst`, `${root}/other`);
+      assert.equal(dec.decode(await readFile(fs, `${root}/other`)), "record");
+    } finally { done(); }
+  });
+
+  test(`${label}: processIdentity names this process, and processState knows it (and not a dead pid)`, async () => {
+    const { fs, done } = make();
+    try {
+      const me = fs.processIdentity();
+      assert.equal(me.pid, fs.pid());
+      assert.equal(fs.processState(me.pid, me.start), "alive");
+      if (me.start !== undefined) assert.equal(fs.processState(me.pid, me.start + 1), "dead", "another start time is another process");
+      assert.equal(fs.processState(2 ** 22 + 12345), fs.capabilities.processAlive ? "dead" : "unknown");
+    } finally { done(); }
+  });
 }
 
 contract(`${runtime} adapter`, () => {
@@ -171,6 +204,28 @@ test("real adapter: noFollow refuses a symbolic link (ELOOP) and stat with noFol
 
 test("real adapter: a dead pid is not alive", () => {
   assert.equal(defaultFs().processAlive(2 ** 22 + 12345), false);
+});
+
+test("real adapter on Linux: identity has the boot id and the start time of /proc/self/stat", () => {
+  const me = defaultFs().processIdentity();
+  if (process.platform !== "linux") return;
+  assert.match(me.bootId ?? "", /^[0-9a-f-]{36}$/);
+  assert.ok(Number.isSafeInteger(me.start) && me.start! > 0, `start ${me.start}`);
+  // pid 1 exists in every pid namespace, with another start time than ours.
+  assert.equal(defaultFs().processState(1, me.start), me.pid === 1 ? "alive" : "dead");
+});
+
+test("memory: a link is pending like a create: undone by a crash without the directory fsync", async () => {
+  const fs = new MemoryFs();
+  await writeFile(fs, "/a", "x", true);
+  await fs.syncDir("/");
+  await fs.link("/a", "/b");
+  assert.equal(dec.decode(fs.peek("/b")!), "x");
+  assert.equal(fs.crash().peek("/b"), undefined);
+  assert.equal(dec.decode(fs.crash({ keep: (p) => p.kind === "link" }).peek("/b")!), "x");
+  await fs.syncDir("/");
+  assert.equal(dec.decode(fs.crash().peek("/b")!), "x");
+  assert.notEqual(fs.crash().bootId, fs.bootId, "a power loss is a reboot");
 });
 
 test("real adapter: mkdir -p where a parent refuses children fails at once with the errno (Node's own recursive mkdir loops forever on /proc/x)", async () => {

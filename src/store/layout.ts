@@ -1,8 +1,9 @@
 // Names inside a store directory. A checkpoint of step N is the files
 //   step-<N, 16 digits>.member-<i>   each member, a container (kind MEMBER)
 //   step-<N, 16 digits>.manifest     the member table, a container (kind MANIFEST): the commit point
-// plus, store-wide, `.lock` (the writer lock), `.quarantine/` (what rollback moved aside) and
-// `.tmp-<pid>-<random>-<name>` temp files of in-flight atomic writes.
+// plus, store-wide, `.lock` (the writer lock, with its short-lived `.lock.<nonce>` temp files and
+// `.lock.break-<nonce>-<k>` takeover tickets: docs/LOCK.md), `.quarantine/` (what rollback moved
+// aside) and `.tmp-<pid>-<random>-<name>` temp files of in-flight atomic writes.
 import { UsageError } from "../errors.ts";
 
 export const LOCK_NAME = ".lock";

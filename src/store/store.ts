@@ -16,6 +16,7 @@ import { type CheckpointReport, type Finding, type PayloadSink, checkCheckpoint,
 import { LOCK_NAME, QUARANTINE_DIR, checkStep, manifestName, memberName, parseName } from "./layout.ts";
 import { CheckpointBuilder } from "./builder.ts";
 import { StoreLock } from "./lock.ts";
+import { Serial } from "./serial.ts";
 import { type MemberSource, writeMember } from "./member.ts";
 import { restoreCheckpoint } from "./restore.ts";
 import { inLanes } from "../lanes.ts";
@@ -63,6 +64,8 @@ interface StepFiles { step: number; files: string[] }
 
 export class Store {
   private highest = 0;
+  /** save, rollback, prune and close run one at a time (src/store/serial.ts). */
+  private readonly serial = new Serial();
 
   private constructor(readonly dir: string, readonly fs: DurableFs, private readonly opts: StoreOptions, private lock?: StoreLock) {}
 
@@ -120,7 +123,11 @@ export class Store {
     if (!this.lock) throw new UsageError(`${what} needs a writable store (opened readOnly)`);
   }
 
-  async save(members: MemberSource[], options: SaveOptions = {}): Promise<SaveResult> {
+  save(members: MemberSource[], options: SaveOptions = {}): Promise<SaveResult> {
+    return this.serial.run(() => this.saveNow(members, options));
+  }
+
+  private async saveNow(members: MemberSource[], options: SaveOptions): Promise<SaveResult> {
     this.writable("save");
     if (members.length === 0) throw new UsageError("a checkpoint needs at least one member");
     // Every name, uniqueness and file/directory clashes: refused before the first byte is written.
@@ -149,7 +156,7 @@ export class Store {
     const bytes = entries.reduce((n, e) => n + e.payloadSize, 0);
     if (options.keep !== undefined) {
       if (protocol !== "atomic_dirsync") await this.makeDurable(step, entries);
-      await this.prune(options.keep);
+      await this.pruneNow(options.keep);
     }
     return { step, files: entries.map((e) => e.name), bytes, protocol };
   }
@@ -258,7 +265,11 @@ export class Store {
    * Moves every damaged or torn checkpoint newer than the newest valid one (all of them if none
    * is valid) into .quarantine/. Never deletes; never touches a valid checkpoint.
    */
-  async rollback(): Promise<RollbackReport> {
+  rollback(): Promise<RollbackReport> {
+    return this.serial.run(() => this.rollbackNow());
+  }
+
+  private async rollbackNow(): Promise<RollbackReport> {
     this.writable("rollback");
     const { checkpoints } = await this.verify();
     const newestValid = checkpoints.find((c) => c.status === "valid")?.step ?? null;
@@ -290,7 +301,11 @@ export class Store {
   }
 
   /** Deletes valid checkpoints beyond the newest `keep` (≥ 1). Damaged ones are left to rollback. */
-  async prune(keep: number): Promise<{ removed: number[] }> {
+  prune(keep: number): Promise<{ removed: number[] }> {
+    return this.serial.run(() => this.pruneNow(keep));
+  }
+
+  private async pruneNow(keep: number): Promise<{ removed: number[] }> {
     this.writable("prune");
     if (!Number.isSafeInteger(keep) || keep < 1) throw new UsageError(`keep must be at least 1, got ${keep}`);
     const valid: StepFiles[] = [];
@@ -314,10 +329,12 @@ export class Store {
     return new CheckpointBuilder(this);
   }
 
-  async close(): Promise<void> {
-    const lock = this.lock;
-    this.lock = undefined;
-    await lock?.release();
+  close(): Promise<void> {
+    return this.serial.run(async () => {
+      const lock = this.lock;
+      this.lock = undefined;
+      await lock?.release();
+    });
   }
 
   get lockPath(): string {
