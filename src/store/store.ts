@@ -19,6 +19,7 @@ import { type MemberSource, writeMember } from "./member.ts";
 import { restoreCheckpoint } from "./restore.ts";
 import { inLanes } from "../lanes.ts";
 import { WORKER_MIN_BYTES, hashWorkerPolicy } from "../hash-stream.ts";
+import { checkOpenArgs, checkOptions, checkReadOptions, checkSaveArgs, checkStepArg, checkString } from "../check-args.ts";
 
 export interface StoreOptions {
   fs?: DurableFs;
@@ -66,6 +67,7 @@ export class Store {
   private constructor(readonly dir: string, readonly fs: DurableFs, private readonly opts: StoreOptions, private lock?: StoreLock) {}
 
   static async open(dir: string, opts: StoreOptions = {}): Promise<Store> {
+    checkOpenArgs(dir, opts);
     const fs = opts.fs ?? defaultFs();
     const st = await fs.stat(dir);
     if (!st) {
@@ -120,6 +122,7 @@ export class Store {
   }
 
   async save(members: MemberSource[], options: SaveOptions = {}): Promise<SaveResult> {
+    checkSaveArgs(members, options);
     this.writable("save");
     if (members.length === 0) throw new UsageError("a checkpoint needs at least one member");
     const names = new Set<string>();
@@ -201,6 +204,7 @@ export class Store {
   }
 
   async list(options: { verify?: boolean } = {}): Promise<CheckpointInfo[]> {
+    checkOptions(options, "list: options");
     const out: CheckpointInfo[] = [];
     for (const s of await this.steps()) {
       let bytes = 0;
@@ -229,6 +233,7 @@ export class Store {
 
   /** Loads a checkpoint's members into memory, verifying every byte (newest valid by default). */
   async load(step?: number): Promise<{ step: number; members: Map<string, Uint8Array>; meta: Metadata }> {
+    checkStepArg(step, "load: step");
     const target = step ?? (await this.latest())?.step;
     if (target === undefined) throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
     const buffers = new Map<string, { buf: Uint8Array; pos: number }>();
@@ -250,6 +255,7 @@ export class Store {
   async restore(
     outDir: string, options: { step?: number; onProgress?: (done: number, total: number) => void } = {},
   ): Promise<{ step: number; files: string[]; bytes: number }> {
+    checkString(outDir, "restore: outDir"); checkReadOptions(options, "restore");
     const step = options.step ?? (await this.latest())?.step;
     if (step === undefined) throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
     if (!(await this.steps()).some((s) => s.step === step)) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
