@@ -3,6 +3,7 @@ import { CORRUPT_MODES, corruptFile, parseCorruptMode } from "../corrupt.ts";
 import { FsError, UsageError } from "../errors.ts";
 import { toHex } from "../hash.ts";
 import type { Command } from "./command.ts";
+import { escapeText as esc } from "./escape.ts";
 import { intFlag, need } from "./main.ts";
 import { verifyFile } from "./verify-file.ts";
 
@@ -30,11 +31,11 @@ export const inspectCommand: Command = {
         const h = s.header;
         ctx.out(`header: version ${h.version}, chunk size ${h.chunkSize}, payload ${h.payloadLength} bytes in ${h.chunkCount} chunks, metadata ${h.metaLength} bytes, created ${new Date(h.createdAt).toISOString()}`);
       }
-      for (const [k, v] of Object.entries(s.meta ?? {})) ctx.out(`meta ${k} = ${v}`);
-      for (const m of r.members ?? []) ctx.out(`member ${m.name} -> ${m.file}: ${m.payloadSize} bytes, ${m.blocks} blocks, sha256 ${m.sha256}`);
+      for (const [k, v] of Object.entries(s.meta ?? {})) ctx.out(`meta ${esc(k)} = ${esc(String(v))}`);
+      for (const m of r.members ?? []) ctx.out(`member ${esc(m.name)} -> ${esc(m.file)}: ${m.payloadSize} bytes, ${m.blocks} blocks, sha256 ${m.sha256}`);
       for (const c of doc.chunks) ctx.out(`chunk ${String(c.index).padStart(4)} @${c.offset} +${c.length} type ${c.type} crc32 ${c.crc32} ${c.ok ? "ok" : "BAD"}`);
       if (doc.sha256) ctx.out(`sha256 (all bytes before the trailer) ${doc.sha256}`);
-      for (const d of r.damage) ctx.out(`damage: ${d.kind} at byte ${d.offset}: ${d.message}`);
+      for (const d of r.damage) ctx.out(`damage: ${d.kind} at byte ${d.offset}: ${esc(d.message)}`);
     }
     return r.ok ? 0 : 1;
   },

@@ -6,6 +6,7 @@ import { S3_FLAGS, S3_FLAGS_HELP, fsForCommand } from "../../adapters/fs-for-pat
 import { CkptError, CorruptionError, EnvironmentError, FsError, UsageError } from "../errors.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
+import { escapeText } from "./escape.ts";
 
 export const EXIT = { OK: 0, FOUND_DAMAGE: 1, USAGE: 2, IO: 3 } as const;
 
@@ -98,7 +99,7 @@ function report(err: unknown, command: Command, io: Io, json: boolean): number {
   const msg = (err as Error)?.message?.split("\n")[0] ?? String(err);
   const code = exitCodeOf(err);
   if (json) io.out(JSON.stringify({ error: { code: (err as { code?: string })?.code ?? "EINTERNAL", message: msg, exit: code } }));
-  return emit(err, command, io, msg, code);
+  return emit(err, command, io, escapeText(msg), code); // messages may quote a store's names
 }
 
 function exitCodeOf(err: unknown): number {
