@@ -106,7 +106,7 @@ export function denoFs(): DurableFs {
     },
     async chmod(path, mode) { guard("chmod", path, () => D.chmodSync(path, mode)); },
     pid: () => D.pid,
-    hostname: () => D.hostname(),
+    hostname: () => guard("hostname", "", () => D.hostname()), // Deno without --allow-sys: PermissionMissingError
     processAlive(pid) {
       // No signal-0 probe in Deno's API; /proc/<pid> is the Linux answer.
       if (!hasProc) return true;

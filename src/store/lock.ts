@@ -19,9 +19,9 @@ export class StoreLock {
     const path = join(dir, LOCK_NAME);
     for (let attemptNo = 0; attemptNo < 3; attemptNo++) {
       try {
+        const info: LockInfo = { pid: fs.pid(), host: fs.hostname(), since: Date.now() }; // before the file exists: a refusal leaves none
         const h = await fs.open(path, { write: true, create: true, exclusive: true, mode: 0o644 });
         try {
-          const info: LockInfo = { pid: fs.pid(), host: fs.hostname(), since: Date.now() };
           await h.write(new TextEncoder().encode(JSON.stringify(info)), 0);
         } finally {
           await h.close();

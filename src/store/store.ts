@@ -69,6 +69,7 @@ export class Store {
   static async open(dir: string, opts: StoreOptions = {}): Promise<Store> {
     checkOpenArgs(dir, opts);
     const fs = opts.fs ?? defaultFs();
+    if (!opts.readOnly) { fs.pid(); fs.hostname(); } // the lock's facts first: a runtime that refuses them (Deno without --allow-sys) leaves nothing behind
     const st = await fs.stat(dir);
     if (!st) {
       if (opts.readOnly || opts.create === false) throw new FsError("ENOENT", "open store", dir);
