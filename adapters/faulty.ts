@@ -151,6 +151,7 @@ export class FaultyFs implements DurableFs {
   pid(): number { return this.inner.pid(); }
   hostname(): string { return this.inner.hostname(); }
   processAlive(pid: number): boolean { return this.inner.processAlive(pid); }
+  async dropUnfinishedWrites(dir: string, ours: (name: string) => boolean): Promise<string[]> { return (await this.inner.dropUnfinishedWrites?.(dir, ours)) ?? []; }
 }
 
 class FaultyHandle implements FileHandle {

@@ -89,5 +89,6 @@ export function tracingFs(inner: DurableFs, clock: Clock = () => performance.now
     pid: () => inner.pid(),
     hostname: () => inner.hostname(),
     processAlive: (pid) => inner.processAlive(pid),
+    dropUnfinishedWrites: inner.dropUnfinishedWrites && ((dir, ours) => inner.dropUnfinishedWrites!(dir, ours)),
   };
 }

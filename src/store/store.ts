@@ -116,6 +116,8 @@ export class Store {
       await this.fs.unlink(join(this.dir, name));
       warn(`removed a dead temp file: ${name}`);
     }
+    // Writes no readdir shows (an S3 multipart upload of a killed writer) are just as dead.
+    for (const note of (await this.fs.dropUnfinishedWrites?.(this.dir, (n) => parseName(n) !== undefined || tempOwner(n) !== undefined)) ?? []) warn(note);
   }
 
   private writable(what: string): void {
