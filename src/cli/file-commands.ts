@@ -5,13 +5,7 @@ import { toHex } from "../hash.ts";
 import type { Command } from "./command.ts";
 import { escapeText as esc } from "./escape.ts";
 import { intFlag, need } from "./main.ts";
-import { verifyFile } from "./verify-file.ts";
-
-/**
- * Chunks shown in detail. A file may hold millions (1-byte chunks): beyond this many only the
- * counts are kept, so memory and output stay bounded whatever the file (the contract's RSS bound).
- */
-export const INSPECT_CHUNKS = 1000;
+import { INSPECT_CHUNKS, verifyFile } from "./verify-file.ts";
 
 export const inspectCommand: Command = {
   name: "inspect",

@@ -9,6 +9,12 @@ import { decodeMemberTable } from "../format/manifest.ts";
 import { type ChunkInfo, type Damage, type ScanResult, scanContainer } from "../format/reader.ts";
 import { toHex } from "../hash.ts";
 
+/**
+ * Chunks `inspect` shows in detail. A file may hold millions (1-byte chunks): beyond this many only
+ * the counts are kept, so memory and output stay bounded whatever the file (the contract's RSS bound).
+ */
+export const INSPECT_CHUNKS = 1000;
+
 export interface FileReport {
   path: string;
   ok: boolean;
