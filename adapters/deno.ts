@@ -161,7 +161,7 @@ export function denoFs(): DurableFs {
     async chmod(path, mode) { guard("chmod", path, () => D.chmodSync(path, mode)); },
     async link(existing, newPath) { guard("link", `${existing} -> ${newPath}`, () => D.linkSync(existing, newPath)); },
     pid: () => D.pid,
-    hostname: () => D.hostname(),
+    hostname: () => guard("hostname", "", () => D.hostname()), // Deno without --allow-sys: PermissionMissingError
     processAlive: alive,
     processIdentity: () => (self ??= identityOf(D.pid, readText)),
     processState(pid, start) {

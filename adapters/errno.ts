@@ -1,5 +1,6 @@
-// Turns a runtime's native error into an FsError (or DurabilityError for sync primitives).
-import { DurabilityError, FsError } from "../src/errors.ts";
+// Turns a runtime's native error into an FsError (or DurabilityError for sync primitives), or a
+// PermissionMissingError when the runtime itself (not the OS) refused.
+import { DurabilityError, FsError, PermissionMissingError } from "../src/errors.ts";
 
 const DENO_NAMES: Record<string, string> = {
   NotFound: "ENOENT",
@@ -36,11 +37,28 @@ export function fsError(err: unknown, op: string, path: string): FsError {
   return SYNC_OPS.has(op) ? new DurabilityError(errno, op, path, err) : new FsError(errno, op, path, undefined, err);
 }
 
+/**
+ * A runtime permission refusal as a PermissionMissingError naming the flag, or undefined.
+ * Deno 2 throws NotCapable ("Requires sys access to "hostname", run again with the --allow-sys
+ * flag"); older releases threw PermissionDenied with the same message, which Deno also uses for
+ * an OS EACCES: only the "run again with --allow-…" wording marks the runtime's own refusal.
+ */
+export function permissionError(err: unknown): PermissionMissingError | undefined {
+  if (err instanceof PermissionMissingError) return err;
+  const name = (err as { name?: unknown })?.name;
+  if (name !== "NotCapable" && name !== "PermissionDenied") return undefined;
+  const msg = String((err as Error).message ?? "");
+  const flag = /run again with the (--allow-[a-z-]+) flag/.exec(msg)?.[1];
+  if (!flag) return undefined;
+  const what = /Requires (.+?), run again/.exec(msg)?.[1] ?? `${flag.slice("--allow-".length)} access`;
+  return new PermissionMissingError(flag, `Deno denied ${what}`, err);
+}
+
 /** Runs fn, rethrowing any native error as an FsError naming the operation and path. */
 export function guard<T>(op: string, path: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    throw fsError(err, op, path);
+    throw permissionError(err) ?? fsError(err, op, path);
   }
 }

@@ -154,6 +154,7 @@ export class FaultyFs implements DurableFs {
   link(existing: string, newPath: string): Promise<void> { return this.call("link", [existing, newPath], () => this.inner.link(existing, newPath)); }
   processIdentity(): ProcessIdentity { return this.inner.processIdentity(); }
   processState(pid: number, start?: number): ProcessState { return this.inner.processState(pid, start); }
+  async dropUnfinishedWrites(dir: string, ours: (name: string) => boolean): Promise<string[]> { return (await this.inner.dropUnfinishedWrites?.(dir, ours)) ?? []; }
 }
 
 class FaultyHandle implements FileHandle {

@@ -51,6 +51,9 @@ export class RoutingFs implements DurableFs {
   async syncDir(path: string): Promise<void> { return (await this.on(path)).syncDir(path); }
   async stat(path: string, o?: StatOptions): Promise<FileStat | null> { return (await this.on(path)).stat(path, o); }
   async chmod(path: string, mode: number): Promise<void> { return (await this.on(path)).chmod(path, mode); }
+  async dropUnfinishedWrites(dir: string, ours: (name: string) => boolean): Promise<string[]> {
+    return (await (await this.on(dir)).dropUnfinishedWrites?.(dir, ours)) ?? [];
+  }
   pid(): number { return this.local.pid(); }
   hostname(): string { return this.local.hostname(); }
   processAlive(pid: number): boolean { return this.local.processAlive(pid); }

@@ -21,6 +21,7 @@ import { defaultFs } from "./detect.ts";
 import { type S3ClientOptions, type S3Location, env, errnoOf, isS3Path, makeClient, parseS3Path, s3Error } from "./s3-client.ts";
 import { type S3ChecksumMode, checksumMode } from "./s3-options.ts";
 import { type S3HandleContext, S3ReadHandle, S3WriteHandle } from "./s3-handles.ts";
+import { abortAbandonedUploads } from "./s3-abandoned.ts";
 
 export { isS3Path, parseS3Path };
 
@@ -244,6 +245,12 @@ export class S3Fs implements DurableFs {
   }
   processIdentity(): ProcessIdentity { return this.local.processIdentity(); }
   processState(pid: number, start?: number): ProcessState { return this.local.processState(pid, start); }
+
+  /** The lock holder's cleanup: aborts the store's abandoned multipart uploads (s3-abandoned.ts). */
+  async dropUnfinishedWrites(dir: string, ours: (name: string) => boolean): Promise<string[]> {
+    const l = this.loc(dir, "open store");
+    return abortAbandonedUploads(this.client, l.bucket, this.dirPrefix(l), ours);
+  }
 }
 
 export function s3Fs(options: S3FsOptions = {}): S3Fs {

@@ -92,5 +92,6 @@ export function tracingFs(inner: DurableFs, clock: Clock = () => performance.now
     link: (existing, newPath) => t.run("link", `${b(existing)} -> ${b(newPath)}`, () => inner.link(existing, newPath)),
     processIdentity: () => inner.processIdentity(),
     processState: (pid, start) => inner.processState(pid, start),
+    dropUnfinishedWrites: inner.dropUnfinishedWrites && ((dir, ours) => inner.dropUnfinishedWrites!(dir, ours)),
   };
 }

@@ -29,7 +29,7 @@ const code = await main(argv, {
   err: (t) => process.stderr.write(`${t}\n`),
   stderrIsTTY: !!process.stderr.isTTY,
   self,
-  tmpdir: tmpdir(),
+  get tmpdir() { return tmpdir(); }, // lazily: Deno without --allow-env refuses TMPDIR
   async readStdin(limit) {
     const parts: Uint8Array[] = [];
     let total = 0;

@@ -88,3 +88,13 @@ export class UsageError extends CkptError {
 
 /** What a command needs from its surroundings is not there (a runtime to run children in, a child that failed to start). */
 export class EnvironmentError extends CkptError {}
+
+/**
+ * The runtime refused a permission the call needs (Deno without `--allow-sys`, `--allow-write`,
+ * ...). Not an I/O error on a file: the fix is the flag named in `flag`.
+ */
+export class PermissionMissingError extends EnvironmentError {
+  constructor(readonly flag: string, what: string, cause?: unknown) {
+    super("ENOTCAPABLE", `${what}: run again with ${flag} (or -A)`, { cause });
+  }
+}

@@ -117,4 +117,11 @@ export interface DurableFs {
    * A zombie is dead: it can no longer act.
    */
   processState(pid: number, start?: number): ProcessState;
+  /**
+   * Optional. Called by the holder of `dir`'s writer lock, when no write into `dir` can be live:
+   * drops writes that never finished and that no readdir shows (on S3: multipart uploads of
+   * files directly in `dir` whose name `ours` recognizes). Returns one note per action. A local
+   * fs has nothing of the kind (its dead temps are files, removed by the store) and omits it.
+   */
+  dropUnfinishedWrites?(dir: string, ours: (name: string) => boolean): Promise<string[]>;
 }

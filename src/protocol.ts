@@ -1,7 +1,7 @@
 // The three single-file write protocols, one readable function each, the same steps in every
 // runtime (DESIGN.md):
 //   unsafe            open final path (truncate), write, close
-//   atomic_nodirsync  write a private temp (O_EXCL, 0600), fsync, close, chmod, rename onto path
+//   atomic_nodirsync  write a temp (O_EXCL), fsync, close, chmod if a mode is kept, rename onto path
 //   atomic_dirsync    as above, then fsync the directory: once it returns, the file is durable
 // Under the store these write the manifest, the commit point.
 import { UsageError } from "./errors.ts";
@@ -36,7 +36,10 @@ export function tempOwner(name: string): number | undefined {
 }
 
 export interface WriteOptions {
-  /** Final permission bits (default 0o644). */
+  /**
+   * Final permission bits. Default, as write-file-atomic: an existing target's mode is kept
+   * (permission bits only, never set-uid/set-gid); a new file gets 0o666 less the umask.
+   */
   mode?: number;
 }
 
@@ -46,7 +49,9 @@ export async function writeFileWithProtocol(
 ): Promise<void> {
   const pieces = Array.isArray(data) ? data : [data];
   if (protocol === "unsafe") return writeUnsafe(fs, path, pieces);
-  return writeAtomic(fs, path, pieces, protocol === "atomic_dirsync", options.mode ?? 0o644);
+  // An existing target's mode is kept: replacing a 0600 secret must not publish it as 0644.
+  const mode = options.mode ?? ((await fs.stat(path))?.mode ?? -1);
+  return writeAtomic(fs, path, pieces, protocol === "atomic_dirsync", mode < 0 ? undefined : mode & 0o777);
 }
 
 async function writeUnsafe(fs: DurableFs, path: string, pieces: Uint8Array[]): Promise<void> {
@@ -59,9 +64,11 @@ async function writeUnsafe(fs: DurableFs, path: string, pieces: Uint8Array[]): P
   }
 }
 
-async function writeAtomic(fs: DurableFs, path: string, pieces: Uint8Array[], dirSync: boolean, mode: number): Promise<void> {
+/** `mode` undefined: a new file, 0o666 less the umask (the OS applies it at create, no chmod). */
+async function writeAtomic(fs: DurableFs, path: string, pieces: Uint8Array[], dirSync: boolean, mode: number | undefined): Promise<void> {
   const tmp = tempName(fs, path);
-  const h = await fs.open(tmp, { write: true, create: true, exclusive: true, mode: 0o600 });
+  // A mode to keep is set by chmod after the write; until then the temp stays private.
+  const h = await fs.open(tmp, { write: true, create: true, exclusive: true, mode: mode === undefined ? 0o666 : 0o600 });
   let closed = false;
   let renamed = false;
   try {
@@ -70,7 +77,7 @@ async function writeAtomic(fs: DurableFs, path: string, pieces: Uint8Array[], di
     await h.sync();
     closed = true; // a failed close must not be retried: the fd number may be reused
     await h.close();
-    if (mode !== 0o600) await fs.chmod(tmp, mode);
+    if (mode !== undefined && mode !== 0o600) await fs.chmod(tmp, mode);
     await fs.rename(tmp, path);
     renamed = true;
     if (dirSync) await fs.syncDir(dirname(path));

@@ -27,7 +27,7 @@ function tempDir(tag: string): string {
   return mkdtempSync(`${tmpdir()}/ckpt-${tag}-${runtime}-`);
 }
 
-test("an atomic_dirsync write is traced as open, write, fsync, close, chmod, rename, then the directory fsync", async () => {
+test("an atomic_dirsync write of a new file is traced as stat, open, write, fsync, close, rename, then the directory fsync", async () => {
   const mem = new MemoryFs();
   const fs = tracingFs(mem, ticks());
   await fs.mkdir("/d");
@@ -35,15 +35,20 @@ test("an atomic_dirsync write is traced as open, write, fsync, close, chmod, ren
   fs.reset();
   await writeFileWithProtocol(fs, "/d/f.bin", data, "atomic_dirsync");
   const ev = fs.events;
-  assert.deepEqual(ev.map((e) => e.op), ["open", "write", "sync", "close", "chmod", "rename", "syncDir"]);
-  const tmp = ev[0]!.path;
+  // A new file takes 0o666 less the umask at create: no chmod. The stat looks for a mode to keep.
+  assert.deepEqual(ev.map((e) => e.op), ["stat", "open", "write", "sync", "close", "rename", "syncDir"]);
+  const tmp = ev[1]!.path;
   assert.match(tmp, /^\.tmp-\d+-[0-9a-z]+-f\.bin$/);
-  assert.deepEqual(ev.map((e) => e.path), [tmp, tmp, tmp, tmp, tmp, `${tmp} -> f.bin`, "d"]);
+  assert.deepEqual(ev.map((e) => e.path), ["f.bin", tmp, tmp, tmp, tmp, `${tmp} -> f.bin`, "d"]);
   assert.ok(ev.findIndex((e) => e.op === "syncDir") > ev.findIndex((e) => e.op === "rename"), "the directory fsync comes after the rename");
   // Each call reads the clock twice (start, end): starts 1, 3, 5, … from the reset, 1 tick long.
   assert.deepEqual(ev.map((e) => [e.startMs, e.durMs]), ev.map((_, i) => [1 + 2 * i, 1]));
   assert.ok(ev.every((e) => e.error === undefined));
   assert.deepEqual(mem.crash().peek("/d/f.bin"), data, "the syncs reached the inner fs: the file survives a power loss");
+  // Replacing an existing file keeps its mode: a chmod of the temp before the rename.
+  fs.reset();
+  await writeFileWithProtocol(fs, "/d/f.bin", data, "atomic_dirsync");
+  assert.deepEqual(fs.events.map((e) => e.op), ["stat", "open", "write", "sync", "close", "chmod", "rename", "syncDir"]);
 });
 
 test("results pass through unchanged, and unsafe traces no fsync at all", async () => {
@@ -65,7 +70,7 @@ test("results pass through unchanged, and unsafe traces no fsync at all", async 
 test("a failed fsync is the inner fs's DurabilityError, recorded with its errno, and the cleanup after it is traced too", async () => {
   const fs = tracingFs(new FaultyFs(new MemoryFs(), [failNth("fsync", 1)]));
   await assert.rejects(writeFileWithProtocol(fs, "/f", data, "atomic_dirsync"), (err: unknown) => err instanceof DurabilityError && err.errno === "EIO");
-  assert.deepEqual(fs.events.map((e) => [e.op, e.error]), [["open", undefined], ["write", undefined], ["sync", "EIO"], ["close", undefined], ["unlink", undefined]]);
+  assert.deepEqual(fs.events.map((e) => [e.op, e.error]), [["stat", undefined], ["open", undefined], ["write", undefined], ["sync", "EIO"], ["close", undefined], ["unlink", undefined]]);
 });
 
 test("the error object thrown is the very one the inner fs threw", async () => {

@@ -3,24 +3,28 @@ import { CORRUPT_MODES, corruptFile, parseCorruptMode } from "../corrupt.ts";
 import { FsError, UsageError } from "../errors.ts";
 import { toHex } from "../hash.ts";
 import type { Command } from "./command.ts";
+import { escapeText as esc } from "./escape.ts";
 import { intFlag, need } from "./main.ts";
-import { verifyFile } from "./verify-file.ts";
+import { INSPECT_CHUNKS, verifyFile } from "./verify-file.ts";
 
 export const inspectCommand: Command = {
   name: "inspect",
   usage: "inspect <checkpoint file> [--json]",
   summary: "show a checkpoint file's header, metadata, chunk table and checksums (exit 1 if malformed)",
+  help: `The chunk table lists the first ${INSPECT_CHUNKS} chunks; chunkCount, badChunks and chunksOmitted count them all.`,
   options: {},
   async run(ctx) {
     const [path] = need(ctx, 1, "<checkpoint file>");
     const st = await ctx.fs.stat(path!);
     if (!st) throw new FsError("ENOENT", "inspect", path!);
     if (!st.isFile) throw new UsageError(`${path} is not a file`);
-    const r = await verifyFile(ctx.fs, path!, true);
+    const r = await verifyFile(ctx.fs, path!, INSPECT_CHUNKS);
     const s = r.scan!;
+    const stats = r.chunkStats!;
     const doc = {
       path, ok: r.ok, kind: r.kind, fileSize: r.fileSize, header: s.header ?? null, metadata: s.meta ?? null,
       chunks: (r.chunks ?? []).map((c) => ({ index: c.index, offset: c.offset, length: c.length, type: c.type, crc32: c.crc.toString(16).padStart(8, "0"), ok: c.ok })),
+      chunkCount: stats.total, badChunks: stats.bad, chunksOmitted: stats.total - (r.chunks?.length ?? 0),
       sha256: s.fileSha256 ? toHex(s.fileSha256) : null, members: r.members ?? null, damage: r.damage,
     };
     if (ctx.json) ctx.out(JSON.stringify(doc));
@@ -30,11 +34,12 @@ export const inspectCommand: Command = {
         const h = s.header;
         ctx.out(`header: version ${h.version}, chunk size ${h.chunkSize}, payload ${h.payloadLength} bytes in ${h.chunkCount} chunks, metadata ${h.metaLength} bytes, created ${new Date(h.createdAt).toISOString()}`);
       }
-      for (const [k, v] of Object.entries(s.meta ?? {})) ctx.out(`meta ${k} = ${v}`);
-      for (const m of r.members ?? []) ctx.out(`member ${m.name} -> ${m.file}: ${m.payloadSize} bytes, ${m.blocks} blocks, sha256 ${m.sha256}`);
+      for (const [k, v] of Object.entries(s.meta ?? {})) ctx.out(`meta ${esc(k)} = ${esc(String(v))}`);
+      for (const m of r.members ?? []) ctx.out(`member ${esc(m.name)} -> ${esc(m.file)}: ${m.payloadSize} bytes, ${m.blocks} blocks, sha256 ${m.sha256}`);
       for (const c of doc.chunks) ctx.out(`chunk ${String(c.index).padStart(4)} @${c.offset} +${c.length} type ${c.type} crc32 ${c.crc32} ${c.ok ? "ok" : "BAD"}`);
+      if (doc.chunksOmitted > 0) ctx.out(`… ${doc.chunksOmitted} more chunks not listed (${doc.chunkCount} in all, ${doc.badChunks} bad)`);
       if (doc.sha256) ctx.out(`sha256 (all bytes before the trailer) ${doc.sha256}`);
-      for (const d of r.damage) ctx.out(`damage: ${d.kind} at byte ${d.offset}: ${d.message}`);
+      for (const d of r.damage) ctx.out(`damage: ${d.kind} at byte ${d.offset}: ${esc(d.message)}`);
     }
     return r.ok ? 0 : 1;
   },

@@ -5,6 +5,7 @@ import { MAX_RECORD_PAYLOAD } from "../wal/format.ts";
 import { openLog, replayLog } from "../wal/log.ts";
 import { repairLog } from "../wal/repair.ts";
 import type { Command, CommandContext } from "./command.ts";
+import { escapeList, escapeText as esc } from "./escape.ts";
 import { intFlag, need } from "./main.ts";
 
 async function mustExist(ctx: CommandContext, dir: string): Promise<void> {
@@ -38,7 +39,7 @@ export const logCommand: Command = {
       case "append": {
         if (arg === undefined) throw new UsageError("log append needs <data-file or ->");
         const data = arg === "-" ? await ctx.readStdin(MAX_RECORD_PAYLOAD) : await readFile(ctx.fs, arg, MAX_RECORD_PAYLOAD);
-        const log = await openLog(dir!, { fs: ctx.fs, onWarning: (m) => ctx.err(`note: ${m}`) });
+        const log = await openLog(dir!, { fs: ctx.fs, onWarning: (m) => ctx.err(`note: ${esc(m)}`) });
         try {
           const sequence = await log.append(data);
           const r = log.recovery;
@@ -57,7 +58,7 @@ export const logCommand: Command = {
           ctx.out(JSON.stringify({ recovered: r.recovered, discarded: r.discarded, lastSequence: r.lastSequence, nextSequence: r.nextSequence, truncatedBytes: r.truncatedBytes, damage, damagedRanges: r.damagedRanges, segments: r.segments.length }));
         } else {
           ctx.out(`recovered ${r.recovered} records (last sequence ${r.lastSequence}), discarded ${r.discarded}, torn tail ${r.truncatedBytes} bytes`);
-          if (damage) ctx.out(`damage at ${damage.segment} byte ${damage.offset}, sequence ${damage.sequence}: ${damage.reason}`);
+          if (damage) ctx.out(`damage at ${esc(damage.segment)} byte ${damage.offset}, sequence ${damage.sequence}: ${esc(damage.reason)}`);
         }
         return 0;
       }
@@ -69,7 +70,7 @@ export const logCommand: Command = {
         try {
           const r = await log.truncate({ before });
           if (ctx.json) ctx.out(JSON.stringify({ before, removed: r.removed }));
-          else ctx.out(r.removed.length ? `removed ${r.removed.join(", ")}` : "no whole segment precedes that sequence");
+          else ctx.out(r.removed.length ? `removed ${escapeList(r.removed)}` : "no whole segment precedes that sequence");
         } finally {
           await log.close();
         }
@@ -79,8 +80,8 @@ export const logCommand: Command = {
         await mustExist(ctx, dir!);
         const r = await repairLog(dir!, { fs: ctx.fs });
         if (ctx.json) ctx.out(JSON.stringify(r));
-        else if (r.repaired) ctx.out(`moved ${r.cutBytes} damaged bytes into ${r.sideFiles.join(", ")}; log ends at sequence ${r.lastSequence}, the next append takes ${r.nextSequence}`);
-        else ctx.out(`no damage${r.sideFile ? `; moved a torn tail of ${r.cutBytes} bytes into ${r.sideFile}` : ""}; log ends at sequence ${r.lastSequence}`);
+        else if (r.repaired) ctx.out(`moved ${r.cutBytes} damaged bytes into ${escapeList(r.sideFiles)}; log ends at sequence ${r.lastSequence}, the next append takes ${r.nextSequence}`);
+        else ctx.out(`no damage${r.sideFile ? `; moved a torn tail of ${r.cutBytes} bytes into ${esc(r.sideFile)}` : ""}; log ends at sequence ${r.lastSequence}`);
         return 0;
       }
       default:

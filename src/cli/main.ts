@@ -2,10 +2,12 @@
 // maps every error to its exit code with a one-line message, and never lets a stack trace out.
 import { parseArgs } from "node:util";
 import { detectRuntime } from "../../adapters/detect.ts";
+import { permissionError } from "../../adapters/errno.ts";
 import { S3_FLAGS, S3_FLAGS_HELP, fsForCommand } from "../../adapters/fs-for-path.ts";
 import { CkptError, CorruptionError, EnvironmentError, FsError, UsageError } from "../errors.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
+import { escapeText } from "./escape.ts";
 
 export const EXIT = { OK: 0, FOUND_DAMAGE: 1, USAGE: 2, IO: 3 } as const;
 
@@ -75,7 +77,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       stderrIsTTY: io.stderrIsTTY,
       runtime: detectRuntime(),
       self: io.self,
-      tmpdir: io.tmpdir,
+      get tmpdir() { return io.tmpdir; }, // read when a command needs it: Deno asks --allow-env for it
       readStdin: io.readStdin,
     };
   } catch (err) {
@@ -95,10 +97,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 /** Maps an error to its exit code with a one-line message (and, with --json, a JSON document). */
 function report(err: unknown, command: Command, io: Io, json: boolean): number {
+  err = permissionError(err) ?? err; // a runtime permission refused outside an adapter (exit 3, naming the flag)
   const msg = (err as Error)?.message?.split("\n")[0] ?? String(err);
   const code = exitCodeOf(err);
   if (json) io.out(JSON.stringify({ error: { code: (err as { code?: string })?.code ?? "EINTERNAL", message: msg, exit: code } }));
-  return emit(err, command, io, msg, code);
+  return emit(err, command, io, escapeText(msg), code); // messages may quote a store's names
 }
 
 function exitCodeOf(err: unknown): number {

@@ -6,6 +6,7 @@ import type { CheckpointReport } from "../store/check.ts";
 import { type Store, openStore } from "../store/store.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { intFlag, need } from "./main.ts";
+import { escapeList, escapeText as esc } from "./escape.ts";
 import { progressReporter } from "./progress.ts";
 import { verifyFile } from "./verify-file.ts";
 
@@ -13,7 +14,7 @@ type Access = "read" | "write" | "create";
 
 /** Only `save` creates a missing store; every other command reports it (exit 3). */
 async function withStore<T>(ctx: CommandContext, dir: string, access: Access, fn: (s: Store) => Promise<T>): Promise<T> {
-  const s = await openStore(dir, { fs: ctx.fs, readOnly: access === "read", create: access === "create", onWarning: (m) => ctx.err(`note: ${m}`) });
+  const s = await openStore(dir, { fs: ctx.fs, readOnly: access === "read", create: access === "create", onWarning: (m) => ctx.err(`note: ${esc(m)}`) });
   try {
     return await fn(s);
   } finally {
@@ -75,14 +76,14 @@ export const listCommand: Command = {
     }
     if (items.length === 0) ctx.out(`no checkpoints in ${dir}`);
     for (const c of items) {
-      ctx.out([`step ${c.step}`.padEnd(12), time(c.createdAt).padEnd(21), `${c.bytes} B`.padStart(12), c.status ? c.status.padEnd(8) : "", c.files.join(", ") || "(manifest unreadable)"].filter(Boolean).join("  "));
+      ctx.out([`step ${c.step}`.padEnd(12), time(c.createdAt).padEnd(21), `${c.bytes} B`.padStart(12), c.status ? c.status.padEnd(8) : "", escapeList(c.files) || "(manifest unreadable)"].filter(Boolean).join("  "));
     }
     return 0;
   },
 };
 
 function summarize(c: CheckpointReport): string {
-  return c.status === "valid" ? `step ${c.step}: valid` : `step ${c.step}: ${c.status}\n${c.findings.map((f) => `  ${f.kind} in ${f.file}${f.member ? ` (member ${f.member})` : ""}${f.block !== undefined ? ` block ${f.block}` : ""}: ${f.message}`).join("\n")}`;
+  return c.status === "valid" ? `step ${c.step}: valid` : `step ${c.step}: ${c.status}\n${c.findings.map((f) => `  ${f.kind} in ${esc(f.file)}${f.member ? ` (member ${esc(f.member)})` : ""}${f.block !== undefined ? ` block ${f.block}` : ""}: ${esc(f.message)}`).join("\n")}`;
 }
 
 export const verifyCommand: Command = {
@@ -97,7 +98,7 @@ export const verifyCommand: Command = {
     if (!st.isDirectory) {
       const r = await verifyFile(ctx.fs, path!);
       if (ctx.json) ctx.out(JSON.stringify(r));
-      else ctx.out(r.ok ? `${path}: valid (${r.kind}, ${r.fileSize} bytes)` : `${path}: damaged\n${r.damage.map((d) => `  ${d.kind} at byte ${d.offset}: ${d.message}`).join("\n")}`);
+      else ctx.out(r.ok ? `${path}: valid (${r.kind}, ${r.fileSize} bytes)` : `${path}: damaged\n${r.damage.map((d) => `  ${d.kind} at byte ${d.offset}: ${esc(d.message)}`).join("\n")}`);
       return r.ok ? 0 : 1;
     }
     const report = await withStore(ctx, path!, "read", async (s) => {
@@ -127,7 +128,7 @@ export const latestCommand: Command = {
     const [dir] = need(ctx, 1, "<store>");
     const l = await withStore(ctx, dir!, "read", (s) => s.latest());
     if (ctx.json) ctx.out(JSON.stringify(l ? { step: l.step, files: l.files, paths: l.manifest.members.map((m) => join(dir!, m.file)), bytes: l.bytes, createdAt: l.createdAt, meta: l.meta } : { step: null }));
-    else ctx.out(l ? `step ${l.step}: ${l.files.join(", ")}` : `no valid checkpoint in ${dir}`);
+    else ctx.out(l ? `step ${l.step}: ${escapeList(l.files)}` : `no valid checkpoint in ${dir}`);
     return l ? 0 : 1;
   },
 };
@@ -155,7 +156,7 @@ export const restoreCommand: Command = {
       return 1;
     }
     if (ctx.json) ctx.out(JSON.stringify({ step: r.step, files: r.files, bytes: r.bytes, outDir: out }));
-    else ctx.out(`restored step ${r.step} into ${out}: ${r.files.join(", ")} (${r.bytes} bytes)`);
+    else ctx.out(`restored step ${r.step} into ${out}: ${escapeList(r.files)} (${r.bytes} bytes)`);
     return 0;
   },
 };
@@ -170,7 +171,7 @@ export const rollbackCommand: Command = {
     const r = await withStore(ctx, dir!, "write", (s) => s.rollback());
     if (ctx.json) ctx.out(JSON.stringify(r));
     else {
-      for (const m of r.moved) ctx.out(`quarantined step ${m.step} (${m.status}): ${m.files.join(", ")}`);
+      for (const m of r.moved) ctx.out(`quarantined step ${m.step} (${m.status}): ${escapeList(m.files)}`);
       ctx.out(r.moved.length === 0 ? "nothing to roll back" : `newest valid checkpoint is now ${r.newestValid ?? "none"}`);
     }
     return 0;

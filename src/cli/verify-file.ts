@@ -1,5 +1,7 @@
 // Verification and inspection of a single file a save wrote (a member or a manifest). Anything
-// else is malformed: reported as damage, never thrown.
+// else is malformed: reported as damage, never thrown. Streaming: memory does not grow with the
+// chunk count (a 99 MB member of 1-byte chunks is 3 million chunks); inspect keeps the first
+// `chunkLimit` chunks in detail and counts the rest.
 import { CorruptionError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
 import { CHUNK_HEADER_SIZE, KIND_MANIFEST, KIND_MEMBER } from "../format/constants.ts";
@@ -8,6 +10,12 @@ import { memberNamesProblem } from "../format/member-name.ts";
 import { type ChunkInfo, type Damage, type ScanResult, scanContainer } from "../format/reader.ts";
 import { toHex } from "../hash.ts";
 
+/**
+ * Chunks `inspect` shows in detail. A file may hold millions (1-byte chunks): beyond this many only
+ * the counts are kept, so memory and output stay bounded whatever the file (the contract's RSS bound).
+ */
+export const INSPECT_CHUNKS = 1000;
+
 export interface FileReport {
   path: string;
   ok: boolean;
@@ -15,12 +23,16 @@ export interface FileReport {
   fileSize: number;
   damage: Damage[];
   scan: ScanResult;
+  /** The first `chunkLimit` chunks, in order. */
   chunks: ChunkInfo[];
+  /** Every chunk read, and how many of them failed their check. */
+  chunkStats: { total: number; bad: number };
   members?: { name: string; file: string; payloadSize: number; fileSize: number; sha256: string; blocks: number }[];
 }
 
-export async function verifyFile(fs: DurableFs, path: string, collectChunks = false): Promise<Omit<FileReport, "scan" | "chunks"> & Partial<FileReport>> {
+export async function verifyFile(fs: DurableFs, path: string, chunkLimit = 0): Promise<Omit<FileReport, "scan" | "chunks" | "chunkStats"> & Partial<FileReport>> {
   const chunks: ChunkInfo[] = [];
+  const chunkStats = { total: 0, bad: 0 };
   let table: Uint8Array | undefined;
   let tableAt = 0;
   const h = await fs.open(path);
@@ -28,7 +40,9 @@ export async function verifyFile(fs: DurableFs, path: string, collectChunks = fa
   try {
     scan = await scanContainer(h, path, {
       onChunk: (p, info) => {
-        if (collectChunks) chunks.push(info);
+        chunkStats.total++;
+        if (!info.ok) chunkStats.bad++;
+        if (chunks.length < chunkLimit) chunks.push(info);
         if (info.type === 2 && info.index === 0) { table = p.slice(); tableAt = info.offset + CHUNK_HEADER_SIZE; }
       },
     });
@@ -51,5 +65,5 @@ export async function verifyFile(fs: DurableFs, path: string, collectChunks = fa
     }
   }
   const base = { path, ok: damage.length === 0, kind: kind as FileReport["kind"], fileSize: scan.fileSize, damage, members };
-  return collectChunks ? { ...base, scan, chunks } : base;
+  return chunkLimit > 0 ? { ...base, scan, chunks, chunkStats } : base;
 }

@@ -89,7 +89,7 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
       chunkType: CHUNK_DATA,
       createdAt: a.createdAt,
     }, { externalSha256: true });
-    const h = await fs.open(a.path, { write: true, create: true, exclusive: true, mode: 0o644 });
+    const h = await fs.open(a.path, { write: true, create: true, exclusive: true, mode: 0o666 }); // less the umask
     const ioPtr = kernel().ioPtr;
     let closed = false;
     let sha: StreamSha256 | undefined;

@@ -21,6 +21,7 @@ import { type MemberSource, writeMember } from "./member.ts";
 import { restoreCheckpoint } from "./restore.ts";
 import { inLanes } from "../lanes.ts";
 import { WORKER_MIN_BYTES, hashWorkerPolicy } from "../hash-stream.ts";
+import { checkOpenArgs, checkOptions, checkReadOptions, checkSaveArgs, checkStepArg, checkString } from "../check-args.ts";
 
 export interface StoreOptions {
   fs?: DurableFs;
@@ -70,7 +71,9 @@ export class Store {
   private constructor(readonly dir: string, readonly fs: DurableFs, private readonly opts: StoreOptions, private lock?: StoreLock) {}
 
   static async open(dir: string, opts: StoreOptions = {}): Promise<Store> {
+    checkOpenArgs(dir, opts);
     const fs = opts.fs ?? defaultFs();
+    if (!opts.readOnly) { fs.pid(); fs.hostname(); } // the lock's facts first: a runtime that refuses them (Deno without --allow-sys) leaves nothing behind
     const st = await fs.stat(dir);
     if (!st) {
       if (opts.readOnly || opts.create === false) throw new FsError("ENOENT", "open store", dir);
@@ -117,6 +120,8 @@ export class Store {
       await this.fs.unlink(join(this.dir, name));
       warn(`removed a dead temp file: ${name}`);
     }
+    // Writes no readdir shows (an S3 multipart upload of a killed writer) are just as dead.
+    for (const note of (await this.fs.dropUnfinishedWrites?.(this.dir, (n) => parseName(n) !== undefined || tempOwner(n) !== undefined)) ?? []) warn(note);
   }
 
   private writable(what: string): void {
@@ -124,6 +129,7 @@ export class Store {
   }
 
   save(members: MemberSource[], options: SaveOptions = {}): Promise<SaveResult> {
+    checkSaveArgs(members, options);
     return this.serial.run(() => this.saveNow(members, options));
   }
 
@@ -206,6 +212,7 @@ export class Store {
   }
 
   async list(options: { verify?: boolean } = {}): Promise<CheckpointInfo[]> {
+    checkOptions(options, "list: options");
     const out: CheckpointInfo[] = [];
     for (const s of await this.steps()) {
       let bytes = 0;
@@ -234,6 +241,7 @@ export class Store {
 
   /** Loads a checkpoint's members into memory, verifying every byte (newest valid by default). */
   async load(step?: number): Promise<{ step: number; members: Map<string, Uint8Array>; meta: Metadata }> {
+    checkStepArg(step, "load: step");
     const target = step ?? (await this.latest())?.step;
     if (target === undefined) throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
     const buffers = new Map<string, { buf: Uint8Array; pos: number }>();
@@ -255,6 +263,7 @@ export class Store {
   async restore(
     outDir: string, options: { step?: number; onProgress?: (done: number, total: number) => void } = {},
   ): Promise<{ step: number; files: string[]; bytes: number }> {
+    checkString(outDir, "restore: outDir"); checkReadOptions(options, "restore");
     const step = options.step ?? (await this.latest())?.step;
     if (step === undefined) throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
     if (!(await this.steps()).some((s) => s.step === step)) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
