@@ -128,7 +128,7 @@ export class Store {
     if (!this.lock) throw new UsageError(`${what} needs a writable store (opened readOnly)`);
   }
 
-  save(members: MemberSource[], options: SaveOptions = {}): Promise<SaveResult> {
+  async save(members: MemberSource[], options: SaveOptions = {}): Promise<SaveResult> {
     checkSaveArgs(members, options);
     return this.serial.run(() => this.saveNow(members, options));
   }
