@@ -59,3 +59,14 @@ async function readHolder(fs: DurableFs, path: string): Promise<LockInfo | undef
   }
   return undefined;
 }
+
+/**
+ * Whether the store's writer lock is held by a process that is alive on this host: how a reader
+ * tells a live writer's save in progress from the debris of a dead one. A holder on another host,
+ * or an fs that cannot check liveness, gives false (the step then reads as incomplete: also not damage).
+ */
+export async function lockHolderAlive(fs: DurableFs, dir: string): Promise<boolean> {
+  if (!fs.capabilities.processAlive) return false;
+  const holder = await readHolder(fs, join(dir, LOCK_NAME));
+  return !!holder && holder.host === fs.hostname() && fs.processAlive(holder.pid);
+}
