@@ -19,7 +19,7 @@ import { type MemberSource, writeMember } from "./member.ts";
 import { restoreCheckpoint } from "./restore.ts";
 import { inLanes } from "../lanes.ts";
 import { WORKER_MIN_BYTES, hashWorkerPolicy } from "../hash-stream.ts";
-import { checkAborted } from "../abort.ts";
+import { abortPoint, checkAborted } from "../abort.ts";
 import { isDamage, isInProgress, removeIncompleteSteps, removeSaveFiles } from "./interrupted.ts";
 
 export interface StoreOptions {
@@ -167,7 +167,7 @@ export class Store {
       }));
       const manifest: Manifest = { step, createdAt, meta: options.meta ?? {}, members: entries };
       // The last moment an abort can undo the save: once the manifest write starts it completes.
-      checkAborted(signal, "the save");
+      await abortPoint(signal, "the save");
       committing = true;
       // The commit point: members are durable (except under unsafe) before this write begins.
       await writeFileWithProtocol(this.fs, manifestPath, encodeManifest(manifest), protocol);
