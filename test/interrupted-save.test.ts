@@ -264,7 +264,7 @@ test(`SIGKILL at random moments of a CLI save (${runtime}): verify exit 0 (incom
     for (let t = 0; t < n; t++) {
       const run = await startSave(p.store, p.big);
       await sleep(Math.floor(next() * full));
-      run.child.kill("SIGKILL");
+      run.kill("SIGKILL");
       await run.done;
       const v = ckpt(["verify", p.store, "--json"]);
       noCrash(v);
@@ -296,7 +296,7 @@ for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
         const before = listing(p.store);
         const run = await startSave(p.store, p.big);
         await sleep(Math.floor(next() * full * 0.9));
-        run.child.kill(sig);
+        run.kill(sig);
         const e = await run.done;
         noCrash({ code: e.code ?? -1, stdout: e.stdout, stderr: e.stderr, json: () => ({}) as never });
         if (e.code === 0) { // the commit came first: a complete save, not an interrupted one
@@ -328,7 +328,7 @@ test(`a concurrent verify during a live CLI save (${runtime}) reports in-progres
         return files.some((f) => f.includes(".member-") && !files.includes(`${f.slice(0, 21)}.manifest`));
       };
       await waitFor(() => uncommitted() || listing(p.store).length > 4, 10_000);
-      run.child.kill("SIGSTOP");
+      run.kill("SIGSTOP");
       try {
         if (!uncommitted()) continue; // the save had already committed: try again
         caught = true;
@@ -342,7 +342,7 @@ test(`a concurrent verify during a live CLI save (${runtime}) reports in-progres
         const h = ckpt(["verify", p.store]);
         assert.match(h.stdout, /step \d+: in-progress \(a save by a live writer that has not committed yet\)/);
       } finally {
-        run.child.kill("SIGCONT");
+        run.kill("SIGCONT");
         const e = await run.done;
         assert.equal(e.code, 0, e.stderr);
       }

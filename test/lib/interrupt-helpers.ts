@@ -23,8 +23,12 @@ export function repeating(size: number, seed = 1): Uint8Array {
 
 export interface Exit { code: number | null; signal: string | null; stdout: string; stderr: string }
 
-/** The CLI in this runtime as a child; `done` resolves when it has exited. */
-export function startCli(args: string[]): { child: ChildProcess; done: Promise<Exit> } {
+/**
+ * The CLI in this runtime as a child; `done` resolves when it has exited. Signal it with `kill`
+ * (process.kill by pid): Deno's child.kill() makes the child report that signal as its end even
+ * when it handled it and exited with a code (and refuses a SIGCONT after a SIGSTOP).
+ */
+export function startCli(args: string[]): { child: ChildProcess; done: Promise<Exit>; kill(sig: NodeJS.Signals): void } {
   const [cmd, ...pre] = cliArgv();
   const child = spawn(cmd!, [...pre, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
@@ -39,7 +43,14 @@ export function startCli(args: string[]): { child: ChildProcess; done: Promise<E
       resolve({ code, signal, stdout, stderr });
     });
   });
-  return { child, done };
+  const kill = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(child.pid!, sig);
+    } catch (err) {
+      if ((err as { code?: string }).code !== "ESRCH") throw err; // it had already exited
+    }
+  };
+  return { child, done, kill };
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
