@@ -47,5 +47,4 @@ const code = await main(argv, {
     return out;
   },
 });
-interrupts.dispose();
 process.exitCode = interrupts.exitCode(code);
