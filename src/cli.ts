@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import process from "node:process";
 import { UsageError } from "./errors.ts";
 import { main } from "./cli/main.ts";
+import { watchInterrupts } from "./cli/interrupt.ts";
 
 const g = globalThis as { Deno?: { args: string[]; mainModule: string } };
 const argv = g.Deno ? g.Deno.args : process.argv.slice(2);
@@ -24,7 +25,9 @@ process.on("unhandledRejection", (err) => {
   process.exit(1);
 });
 
+const interrupts = watchInterrupts();
 const code = await main(argv, {
+  interruptible: interrupts.interruptible,
   out: (t) => process.stdout.write(`${t}\n`),
   err: (t) => process.stderr.write(`${t}\n`),
   stderrIsTTY: !!process.stderr.isTTY,
@@ -44,4 +47,4 @@ const code = await main(argv, {
     return out;
   },
 });
-process.exitCode = code;
+process.exitCode = interrupts.exitCode(code);

@@ -26,6 +26,12 @@ export interface CommandContext {
   tmpdir: string;
   /** Path of the CLI entry and the argv prefix to re-run it in this runtime (for child processes). */
   self: string[];
+  /**
+   * A command that cleans up after itself calls this and passes the signal on: SIGINT/SIGTERM
+   * then abort it (it removes what it wrote and the CLI exits 130/143). A command that does not
+   * call it is ended at once by the signal.
+   */
+  interruptible?: () => AbortSignal;
 }
 
 export interface Command {

@@ -6,10 +6,11 @@ import { permissionError } from "../../adapters/errno.ts";
 import { S3_FLAGS, S3_FLAGS_HELP, fsForCommand } from "../../adapters/fs-for-path.ts";
 import { CkptError, CorruptionError, EnvironmentError, FsError, UsageError } from "../errors.ts";
 import type { Command, CommandContext } from "./command.ts";
+import { isAbortError } from "../abort.ts";
 import { COMMANDS } from "./commands.ts";
 import { escapeText } from "./escape.ts";
 
-export const EXIT = { OK: 0, FOUND_DAMAGE: 1, USAGE: 2, IO: 3 } as const;
+export const EXIT = { OK: 0, FOUND_DAMAGE: 1, USAGE: 2, IO: 3, INTERRUPTED: 130 } as const;
 
 export interface Io {
   out(text: string): void;
@@ -18,6 +19,8 @@ export interface Io {
   self: string[];
   tmpdir: string;
   readStdin(limit: number): Promise<Uint8Array>;
+  /** See CommandContext.interruptible (the entry point wires it to SIGINT/SIGTERM). */
+  interruptible?: () => AbortSignal;
 }
 
 function usage(): string {
@@ -79,6 +82,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       self: io.self,
       get tmpdir() { return io.tmpdir; }, // read when a command needs it: Deno asks --allow-env for it
       readStdin: io.readStdin,
+      interruptible: io.interruptible,
     };
   } catch (err) {
     const msg = (err as Error).message.split("\n")[0]!;
@@ -105,6 +109,7 @@ function report(err: unknown, command: Command, io: Io, json: boolean): number {
 }
 
 function exitCodeOf(err: unknown): number {
+  if (isAbortError(err)) return EXIT.INTERRUPTED; // the entry point makes it 143 for SIGTERM
   if (err instanceof UsageError) return EXIT.USAGE;
   if (err instanceof FsError) return EXIT.IO;
   if (err instanceof CkptError && err.code === "ELOCKED") return EXIT.IO;
@@ -116,7 +121,7 @@ function emit(err: unknown, command: Command, io: Io, msg: string, code: number)
   if (err instanceof UsageError) {
     io.err(`ckpt ${command.name}: ${msg}`);
     io.err(`usage: ckpt ${command.usage}`);
-  } else if (err instanceof FsError || err instanceof CorruptionError) {
+  } else if (err instanceof FsError || err instanceof CorruptionError || isAbortError(err)) {
     io.err(`ckpt ${command.name}: ${msg}`);
   } else if (err instanceof CkptError) {
     io.err(`ckpt ${command.name}: ${msg} [${err.code}]`);

@@ -3,6 +3,7 @@ import { FsError, UsageError } from "../errors.ts";
 import { basename, join } from "../path.ts";
 import { parseProtocol } from "../protocol.ts";
 import type { CheckpointReport } from "../store/check.ts";
+import { STATUS_NOTE, isDamage } from "../store/interrupted.ts";
 import { type Store, openStore } from "../store/store.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { intFlag, need } from "./main.ts";
@@ -55,7 +56,8 @@ export const saveCommand: Command = {
       if (!st) throw new FsError("ENOENT", "read", f);
       if (!st.isFile) throw new UsageError(`${f} is not a regular file`);
     }
-    const r = await withStore(ctx, dir!, "create", (s) => s.save(files.map((f) => ({ name: basename(f), path: f })), { step, protocol, meta, keep }));
+    const signal = ctx.interruptible?.();
+    const r = await withStore(ctx, dir!, "create", (s) => s.save(files.map((f) => ({ name: basename(f), path: f })), { step, protocol, meta, keep, signal }));
     if (ctx.json) ctx.out(JSON.stringify({ step: r.step, files: r.files, bytes: r.bytes, protocol: r.protocol, store: dir }));
     else ctx.out(`saved step ${r.step} (${r.files.length} file${r.files.length === 1 ? "" : "s"}, ${r.bytes} bytes, ${r.protocol})`);
     return 0;
@@ -65,7 +67,7 @@ export const saveCommand: Command = {
 export const listCommand: Command = {
   name: "list",
   usage: "list <store> [--verify] [--json]",
-  summary: "list checkpoints, newest first (with --verify: valid, corrupt or torn)",
+  summary: "list checkpoints, newest first (with --verify: valid, corrupt, torn, incomplete or in-progress)",
   options: { verify: { type: "boolean" } },
   async run(ctx) {
     const [dir] = need(ctx, 1, "<store>");
@@ -83,6 +85,7 @@ export const listCommand: Command = {
 };
 
 function summarize(c: CheckpointReport): string {
+  if (STATUS_NOTE[c.status]) return `step ${c.step}: ${c.status} (${STATUS_NOTE[c.status]})`;
   return c.status === "valid" ? `step ${c.step}: valid` : `step ${c.step}: ${c.status}\n${c.findings.map((f) => `  ${f.kind} in ${esc(f.file)}${f.member ? ` (member ${esc(f.member)})` : ""}${f.block !== undefined ? ` block ${f.block}` : ""}: ${esc(f.message)}`).join("\n")}`;
 }
 
@@ -112,8 +115,9 @@ export const verifyCommand: Command = {
     if (ctx.json) ctx.out(JSON.stringify({ store: path, ok: report.ok, checkpoints: report.checkpoints.map((c) => ({ step: c.step, status: c.status, findings: c.findings })), findings: report.findings }));
     else {
       for (const c of report.checkpoints) ctx.out(summarize(c));
-      const bad = report.checkpoints.filter((c) => c.status !== "valid").length;
-      ctx.out(report.ok ? `all ${report.checkpoints.length} checkpoints valid` : `${bad} of ${report.checkpoints.length} checkpoints damaged`);
+      const bad = report.checkpoints.filter((c) => isDamage(c.status)).length;
+      const committed = report.checkpoints.filter((c) => !STATUS_NOTE[c.status]).length;
+      ctx.out(report.ok ? `all ${committed} checkpoints valid` : `${bad} of ${committed} checkpoints damaged`);
     }
     return report.ok ? 0 : 1;
   },
@@ -145,7 +149,7 @@ export const restoreCommand: Command = {
       if (step === undefined && !(await s.latest())) return null;
       const bar = progressReporter(ctx.stderrIsTTY && !ctx.json, "restore");
       try {
-        return await s.restore(out!, { step, onProgress: (done, total) => bar.update(done, total) });
+        return await s.restore(out!, { step, onProgress: (done, total) => bar.update(done, total), signal: ctx.interruptible?.() });
       } finally {
         bar.stop();
       }

@@ -33,7 +33,10 @@ export interface Row {
   newestValid: number;
   /** Trials whose recovery found a checkpoint with exactly the bytes a save wrote (or, powerloss: old or new). */
   recoverable: number;
+  /** Trials whose newest step was damaged (a committed checkpoint torn or corrupt). */
   torn: number;
+  /** Process mode: trials whose newest step was a save the kill interrupted before its commit (not damage, guarantee 8). */
+  incomplete?: number;
   ackedLost: number;
   silent: number;
   /** States/trials in which something had been acknowledged, and in how many recovery had it. */
@@ -155,6 +158,7 @@ export async function processTrials(o: ProcessOptions): Promise<Row> {
     const j = await (log ? judgeLogTrial : judgeTrial)(o.fs, o.dir, o.seed);
     row.trials++;
     if (j.newest === "valid") row.newestValid++;
+    else if (j.newest === "incomplete") row.incomplete = (row.incomplete ?? 0) + 1;
     else if (j.newest !== "none") row.torn++;
     if (j.recoverable) row.recoverable++;
     if (j.silent) row.silent++;
@@ -163,7 +167,10 @@ export async function processTrials(o: ProcessOptions): Promise<Row> {
       row.ackStates = (row.ackStates ?? 0) + 1;
       if (!j.ackedLost) row.ackKept = (row.ackKept ?? 0) + 1;
     }
-    if (j.ackedLost || j.silent) row.violations++;
+    // A kill is not a power loss: under the atomic protocols the manifest appears whole or not at
+    // all, so a killed save leaves an incomplete step, never damage (unsafe writes it in place).
+    const damaged = !log && o.protocol !== "unsafe" && (j.newest === "torn" || j.newest === "corrupt");
+    if (j.ackedLost || j.silent || damaged) row.violations++;
     acked = j.acked;
     maxAck = j.maxAck;
     row.note = log

@@ -30,7 +30,7 @@ export function table(rows: Row[]): string {
   return parts.join("\n\n");
 }
 
-const COLUMNS: (keyof Row)[] = ["mode", "workload", "protocol", "runtime", "trials", "newestValid", "recoverable", "torn", "ackedLost", "ackStates", "ackKept", "silent", "detected", "falsePositives", "violations", "note"];
+const COLUMNS: (keyof Row)[] = ["mode", "workload", "protocol", "runtime", "trials", "newestValid", "recoverable", "torn", "incomplete", "ackedLost", "ackStates", "ackKept", "silent", "detected", "falsePositives", "violations", "note"];
 
 export function csv(rows: Row[]): string {
   const cell = (v: unknown) => {

@@ -13,8 +13,13 @@ import { inLanes } from "../lanes.ts";
 import { join } from "../path.ts";
 import { manifestName, memberName, parseName } from "./layout.ts";
 
-export type FindingKind = "crc-mismatch" | "sha-mismatch" | "truncated" | "bad-header" | "missing-member" | "torn" | "bad-name";
-export type Status = "valid" | "corrupt" | "torn";
+export type FindingKind = "crc-mismatch" | "sha-mismatch" | "truncated" | "bad-header" | "missing-member" | "torn" | "incomplete" | "bad-name";
+/**
+ * corrupt and torn are damage to a committed checkpoint (its manifest is present); incomplete
+ * (no manifest: a save that never committed) and in-progress (the same, under a live writer)
+ * are not damage (guarantee 8; see interrupted.ts).
+ */
+export type Status = "valid" | "corrupt" | "torn" | "incomplete" | "in-progress";
 
 export interface Finding {
   step: number;
@@ -133,7 +138,7 @@ function checkMembers(fs: DurableFs, dir: string, step: number, members: MemberE
 export async function checkCheckpoint(fs: DurableFs, dir: string, step: number, files: string[], sink?: PayloadSink): Promise<CheckpointReport> {
   const hasManifest = files.includes(manifestName(step));
   if (!hasManifest) {
-    return { step, status: "torn", files, findings: [{ step, file: manifestName(step), kind: "torn", offset: 0, length: 0, message: `no manifest: an interrupted save left ${files.length} member file(s)` }] };
+    return { step, status: "incomplete", files, findings: [{ step, file: manifestName(step), kind: "incomplete", offset: 0, length: 0, message: `no manifest: a save that never committed left ${files.length} member file(s)` }] };
   }
   const { manifest, findings } = await readManifest(fs, dir, step);
   if (!manifest) return { step, status: statusOf(findings), files, findings };

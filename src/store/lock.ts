@@ -259,21 +259,29 @@ class Taker {
 
   /** Why a lock (or ticket) is stale, or undefined if its holder may be alive (see STALE). */
   private staleness(info: LockInfo | undefined): string | undefined {
-    if (!info) return `taking over an empty or unreadable lock in ${this.dir}: a lock is only published complete, so only a power loss (or another program) leaves one`;
-    const who = `process ${info.pid} on ${info.host}`;
-    if (info.host !== this.host) return undefined;
-    if (info.bootId !== undefined && this.self.bootId !== undefined && info.bootId !== this.self.bootId) {
-      return `taking over the lock of ${who}, left before the last boot`;
-    }
-    if (info.pid === this.self.pid) {
-      if (info.nonce !== undefined && held.has(info.nonce)) return undefined;
-      return `taking over the lock of dead process ${info.pid} on ${info.host}: it names this process's pid, but this process does not hold it (pid reuse)`;
-    }
-    if (!this.fs.capabilities.processAlive) return undefined;
-    const state = this.fs.processState(info.pid, info.start);
-    if (state !== "dead") return undefined;
-    return `taking over the lock of dead process ${info.pid} on ${info.host}${info.start !== undefined ? ` (or of a process whose pid was reused)` : ""}`;
+    return staleness(this.fs, this.self, this.host, this.dir, info);
   }
+}
+
+/**
+ * Why a lock (or ticket) is stale, judged by `self` on `host`, or undefined if its holder may be
+ * alive (see STALE). The one judgement both a taker and a reader (lockHolderAlive) use.
+ */
+function staleness(fs: DurableFs, self: ProcessIdentity, host: string, dir: string, info: LockInfo | undefined): string | undefined {
+  if (!info) return `taking over an empty or unreadable lock in ${dir}: a lock is only published complete, so only a power loss (or another program) leaves one`;
+  const who = `process ${info.pid} on ${info.host}`;
+  if (info.host !== host) return undefined;
+  if (info.bootId !== undefined && self.bootId !== undefined && info.bootId !== self.bootId) {
+    return `taking over the lock of ${who}, left before the last boot`;
+  }
+  if (info.pid === self.pid) {
+    if (info.nonce !== undefined && held.has(info.nonce)) return undefined;
+    return `taking over the lock of dead process ${info.pid} on ${info.host}: it names this process's pid, but this process does not hold it (pid reuse)`;
+  }
+  if (!fs.capabilities.processAlive) return undefined;
+  const state = fs.processState(info.pid, info.start);
+  if (state !== "dead") return undefined;
+  return `taking over the lock of dead process ${info.pid} on ${info.host}${info.start !== undefined ? ` (or of a process whose pid was reused)` : ""}`;
 }
 
 /** `.lock` (or a ticket, or a temp): its key and parsed record, or undefined if it does not exist. */
@@ -332,4 +340,16 @@ function fnv1a(bytes: Uint8Array): number {
   let h = 0x811c9dc5;
   for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
   return h;
+}
+
+/**
+ * Whether the store's writer lock is held by a process that is alive on this host: how a reader
+ * tells a live writer's save in progress from the debris of a dead one. A holder on another host,
+ * or an fs that cannot check liveness, gives false (the step then reads as incomplete: also not damage).
+ */
+export async function lockHolderAlive(fs: DurableFs, dir: string): Promise<boolean> {
+  const info = (await readLock(fs, join(dir, LOCK_NAME)))?.info;
+  if (!info || !fs.capabilities.processAlive || info.host !== fs.hostname()) return false;
+  // The same judgement a taker makes (boot id, pid reuse, our own pid): not stale = alive.
+  return staleness(fs, fs.processIdentity(), fs.hostname(), dir, info) === undefined;
 }

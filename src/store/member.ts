@@ -10,6 +10,7 @@ import { ContainerWriter } from "../format/writer.ts";
 import { StreamSha256 } from "../hash-stream.ts";
 import { kernel } from "../wasm/kernel.ts";
 import { basename } from "../path.ts";
+import { abortPoint } from "../abort.ts";
 
 export type MemberSource = { name: string; data: Uint8Array } | { name: string; path: string };
 
@@ -65,6 +66,10 @@ export interface WriteMemberArgs {
   createdAt: number;
   /** fsync the member before returning (every protocol but unsafe). */
   sync: boolean;
+  /** Checked before every chunk: an aborted save stops within one chunk (the caller removes the file). */
+  signal?: AbortSignal;
+  /** Called with the payload bytes of each chunk once it is queued for writing. */
+  onBytes?: (n: number) => void;
 }
 
 export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
@@ -102,6 +107,7 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
       await out.put(head);
       const buf = src ? new Uint8Array(Math.min(a.chunkSize, size)) : undefined;
       for (let off = 0; off < size; off += a.chunkSize) {
+        await abortPoint(a.signal, "the save");
         const len = Math.min(a.chunkSize, size - off);
         let piece: Uint8Array;
         if ("data" in source) piece = source.data.subarray(off, off + len);
@@ -113,10 +119,12 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
         const encoded = w.chunk(piece);
         await sha.update(encoded, ioPtr); // chunk() leaves the same bytes at the kernel's ioPtr
         await out.put(encoded);
+        a.onBytes?.(len);
       }
       await out.put(w.trailer(await sha.digest()));
       await out.flush();
       if (a.sync) await h.sync();
+      await abortPoint(a.signal, "the save"); // the fsync may have taken seconds
       closed = true;
       await h.close();
     } catch (err) {

@@ -22,6 +22,8 @@ import { restoreCheckpoint } from "./restore.ts";
 import { inLanes } from "../lanes.ts";
 import { WORKER_MIN_BYTES, hashWorkerPolicy } from "../hash-stream.ts";
 import { checkOpenArgs, checkOptions, checkReadOptions, checkSaveArgs, checkStepArg, checkString } from "../check-args.ts";
+import { abortPoint, checkAborted } from "../abort.ts";
+import { isDamage, isInProgress, removeIncompleteSteps, removeSaveFiles } from "./interrupted.ts";
 
 export interface StoreOptions {
   fs?: DurableFs;
@@ -43,6 +45,13 @@ export interface SaveOptions {
   protocol?: Protocol;
   /** After the commit is durable, keep only the newest `keep` valid checkpoints. */
   keep?: number;
+  /**
+   * Aborting before the commit rejects with an AbortError and removes every file this save
+   * created; once the manifest is in place the save has happened and resolves normally.
+   */
+  signal?: AbortSignal;
+  /** Payload bytes written so far, of the total (0 if a source's size is unknown up front). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface SaveResult { step: number; files: string[]; bytes: number; protocol: Protocol }
@@ -87,6 +96,8 @@ export class Store {
     const lock = opts.readOnly ? undefined : await StoreLock.acquire(fs, dir, warn);
     const store = new Store(dir, fs, opts, lock);
     try {
+      // Before the step count: a never-acknowledged step's number may be used again.
+      if (lock) await removeIncompleteSteps(fs, dir, await store.steps(), warn);
       const steps = await store.steps();
       store.highest = steps.length > 0 ? steps[0]!.step : 0;
       if (lock) await store.removeDeadTemps(warn);
@@ -135,6 +146,8 @@ export class Store {
 
   private async saveNow(members: MemberSource[], options: SaveOptions): Promise<SaveResult> {
     this.writable("save");
+    const { signal, onProgress } = options;
+    checkAborted(signal, "the save");
     if (members.length === 0) throw new UsageError("a checkpoint needs at least one member");
     // Every name, uniqueness and file/directory clashes: refused before the first byte is written.
     checkMemberNames(members.map((m) => m.name));
@@ -145,26 +158,54 @@ export class Store {
       step = options.step;
     }
     checkStep(step);
-    // The step is taken before the first byte is written: a failed save leaves debris that
-    // counts as present (torn), and the next save moves past it.
+    // The step is taken before the first byte is written: this Store never reuses it, even
+    // after a failed save removed its files (the next writer to open the store may).
     this.highest = step;
     const createdAt = Date.now();
     const chunkSize = this.opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
     // Two large members are written at a time, so that one is hashed on the hash worker while
     // this thread hashes the other (src/hash-stream.ts); small ones go one by one, in order.
     const lanes = (await this.twoLargeMembers(members)) ? 2 : 1;
-    const entries: MemberEntry[] = await inLanes(members.length, lanes, (i) => writeMember({
-      fs: this.fs, path: join(this.dir, memberName(step, i)), source: members[i]!, step, index: i, chunkSize, createdAt, sync: protocol !== "unsafe",
-    }));
-    const manifest: Manifest = { step, createdAt, meta: options.meta ?? {}, members: entries };
-    // The commit point: members are durable (except under unsafe) before this write begins.
-    await writeFileWithProtocol(this.fs, join(this.dir, manifestName(step)), encodeManifest(manifest), protocol);
+    const total = onProgress ? await this.totalBytes(members) : 0;
+    let done = 0;
+    const onBytes = onProgress && ((n: number) => onProgress((done += n), total));
+    const paths = members.map((_, i) => join(this.dir, memberName(step, i)));
+    const manifestPath = join(this.dir, manifestName(step));
+    let committing = false;
+    try {
+      const entries: MemberEntry[] = await inLanes(members.length, lanes, (i) => writeMember({
+        fs: this.fs, path: paths[i]!, source: members[i]!, step, index: i, chunkSize, createdAt, sync: protocol !== "unsafe", signal, onBytes,
+      }));
+      const manifest: Manifest = { step, createdAt, meta: options.meta ?? {}, members: entries };
+      // The last moment an abort can undo the save: once the manifest write starts it completes.
+      await abortPoint(signal, "the save");
+      committing = true;
+      // The commit point: members are durable (except under unsafe) before this write begins.
+      await writeFileWithProtocol(this.fs, manifestPath, encodeManifest(manifest), protocol);
+      return await this.afterCommit(step, entries, protocol, options.keep);
+    } catch (err) {
+      // Never committed: every file this save created goes (the step was fresh under our lock,
+      // so each file of it is ours; the manifest's temp is removed by the protocol itself). A
+      // manifest in place means the commit happened and only a later step failed: keep it all.
+      if (!committing || !(await this.fs.stat(manifestPath).catch(() => null))) await removeSaveFiles(this.fs, paths);
+      throw err;
+    }
+  }
+
+  private async afterCommit(step: number, entries: MemberEntry[], protocol: Protocol, keep: number | undefined): Promise<SaveResult> {
     const bytes = entries.reduce((n, e) => n + e.payloadSize, 0);
-    if (options.keep !== undefined) {
+    if (keep !== undefined) {
       if (protocol !== "atomic_dirsync") await this.makeDurable(step, entries);
-      await this.pruneNow(options.keep);
+      await this.pruneNow(keep);
     }
     return { step, files: entries.map((e) => e.name), bytes, protocol };
+  }
+
+  /** Payload bytes of all members, for save's progress (a file's size by stat). */
+  private async totalBytes(members: MemberSource[]): Promise<number> {
+    let total = 0;
+    for (const m of members) total += "data" in m ? m.data.length : ((await this.fs.stat(m.path))?.size ?? 0);
+    return total;
   }
 
   /** Whether at least two members are large enough for the hash worker (never when it is off). */
@@ -207,7 +248,9 @@ export class Store {
       onProgress?.(++done, steps.length);
       return r;
     });
-    const findings = checkpoints.flatMap((c) => c.findings);
+    if (await isInProgress(this.fs, this.dir, checkpoints[0], !!this.lock)) checkpoints[0]!.status = "in-progress";
+    // Only damage to committed checkpoints is a finding of the store (guarantee 8).
+    const findings = checkpoints.flatMap((c) => (isDamage(c.status) ? c.findings : []));
     return { ok: findings.length === 0, checkpoints, findings };
   }
 
@@ -225,6 +268,7 @@ export class Store {
         out.push({ step: s.step, createdAt: manifest?.createdAt, files: manifest?.members.map((m) => m.name) ?? [], bytes, meta: manifest?.meta });
       }
     }
+    if (options.verify && (await isInProgress(this.fs, this.dir, out[0], !!this.lock))) out[0]!.status = "in-progress";
     return out;
   }
 
@@ -261,13 +305,17 @@ export class Store {
 
   /** Writes a checkpoint's members into outDir (absent or empty), all or nothing. */
   async restore(
-    outDir: string, options: { step?: number; onProgress?: (done: number, total: number) => void } = {},
+    outDir: string, options: { step?: number; onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {},
   ): Promise<{ step: number; files: string[]; bytes: number }> {
     checkString(outDir, "restore: outDir"); checkReadOptions(options, "restore");
     const step = options.step ?? (await this.latest())?.step;
     if (step === undefined) throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
     if (!(await this.steps()).some((s) => s.step === step)) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
-    return restoreCheckpoint(this, step, outDir, options.onProgress);
+    const { signal, onProgress } = options;
+    checkAborted(signal, "the restore");
+    // Progress is reported after every chunk written: the abort check rides on it, and the
+    // restore's own cleanup removes its temp files when it throws.
+    return restoreCheckpoint(this, step, outDir, signal ? (done, total) => { checkAborted(signal, "the restore"); onProgress?.(done, total); } : onProgress);
   }
 
   /**
@@ -282,7 +330,8 @@ export class Store {
     this.writable("rollback");
     const { checkpoints } = await this.verify();
     const newestValid = checkpoints.find((c) => c.status === "valid")?.step ?? null;
-    const victims = checkpoints.filter((c) => c.status !== "valid" && (newestValid === null || c.step > newestValid));
+    // Incomplete steps are not here: the lock holder removed them on open (never acknowledged).
+    const victims = checkpoints.filter((c) => isDamage(c.status) && (newestValid === null || c.step > newestValid));
     if (victims.length === 0) return { newestValid, moved: [] };
     const qdir = join(this.dir, QUARANTINE_DIR);
     if (!(await this.fs.stat(qdir))) {
@@ -292,7 +341,9 @@ export class Store {
     const taken = new Set(await this.fs.readdir(qdir));
     const moved: RollbackReport["moved"] = [];
     for (const v of victims) {
-      for (const f of v.files) {
+      // Members first, the manifest last: a crash in between leaves a committed (torn) step that
+      // the next rollback quarantines, never manifest-less files the next writer would delete.
+      for (const f of [...v.files].sort((a, b) => Number(a === manifestName(v.step)) - Number(b === manifestName(v.step)))) {
         let target = f;
         for (let k = 1; taken.has(target); k++) target = `${f}.${k}`;
         taken.add(target);
