@@ -4,7 +4,7 @@
 // are removed and nothing appears under a member's name.
 import { FsError, UsageError } from "../errors.ts";
 import type { FileHandle } from "../fs.ts";
-import { attempt } from "../fs-util.ts";
+import { attempt, mkdirDurable } from "../fs-util.ts";
 import { dirname, join } from "../path.ts";
 import { tempName } from "../protocol.ts";
 import { readManifest } from "./check.ts";
@@ -23,8 +23,8 @@ export async function restoreCheckpoint(
     if (!st.isDirectory) throw new FsError("ENOTDIR", "restore", outDir);
     if ((await fs.readdir(outDir)).length > 0) throw new UsageError(`output directory ${outDir} is not empty`);
   } else {
-    await fs.mkdir(outDir);
-    created = true;
+    // Every level of a new out-dir (a/b/c) is made durable, not only its last entry.
+    created = (await mkdirDurable(fs, outDir)).length > 0;
   }
   const pending = new Map<string, Pending>();
   const open = async (name: string): Promise<Pending> => {

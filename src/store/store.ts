@@ -4,11 +4,11 @@
 // newest first and returns the first whose manifest and members all verify.
 import { CorruptionError, FsError, NoCheckpointError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
-import { attempt } from "../fs-util.ts";
+import { attempt, mkdirDurable } from "../fs-util.ts";
 import { DEFAULT_CHUNK_SIZE, MAX_WRITE_CHUNK_SIZE } from "../format/constants.ts";
 import { type Manifest, type MemberEntry, encodeManifest } from "../format/manifest.ts";
 import type { Metadata } from "../format/metadata.ts";
-import { dirname, join } from "../path.ts";
+import { join } from "../path.ts";
 import { type Protocol, tempOwner, writeFileWithProtocol } from "../protocol.ts";
 import { defaultFs } from "../../adapters/detect.ts";
 import { type CheckpointReport, type Finding, type PayloadSink, checkCheckpoint, readManifest } from "./check.ts";
@@ -70,8 +70,7 @@ export class Store {
     const st = await fs.stat(dir);
     if (!st) {
       if (opts.readOnly || opts.create === false) throw new FsError("ENOENT", "open store", dir);
-      await fs.mkdir(dir);
-      await fs.syncDir(dirname(dir));
+      await mkdirDurable(fs, dir); // every level it creates is durable (guarantee 10)
     } else if (!st.isDirectory) throw new FsError("ENOTDIR", "open store", dir);
     if (opts.chunkSize !== undefined && (opts.chunkSize < 1 || opts.chunkSize > MAX_WRITE_CHUNK_SIZE)) {
       throw new UsageError(`chunkSize must be 1..${MAX_WRITE_CHUNK_SIZE}`);
