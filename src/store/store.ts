@@ -5,7 +5,7 @@
 import { CorruptionError, FsError, NoCheckpointError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
 import { attempt, mkdirDurable } from "../fs-util.ts";
-import { DEFAULT_CHUNK_SIZE, MAX_WRITE_CHUNK_SIZE } from "../format/constants.ts";
+import { DEFAULT_CHUNK_SIZE } from "../format/constants.ts";
 import { type Manifest, type MemberEntry, encodeManifest } from "../format/manifest.ts";
 import type { Metadata } from "../format/metadata.ts";
 import { join } from "../path.ts";
@@ -16,6 +16,7 @@ import { LOCK_NAME, QUARANTINE_DIR, checkMemberName, checkStep, manifestName, me
 import { CheckpointBuilder } from "./builder.ts";
 import { StoreLock } from "./lock.ts";
 import { type MemberSource, writeMember } from "./member.ts";
+import { checkChunkSize, checkSaveLimits } from "./save-limits.ts";
 import { restoreCheckpoint } from "./restore.ts";
 import { inLanes } from "../lanes.ts";
 import { WORKER_MIN_BYTES, hashWorkerPolicy } from "../hash-stream.ts";
@@ -67,14 +68,12 @@ export class Store {
 
   static async open(dir: string, opts: StoreOptions = {}): Promise<Store> {
     const fs = opts.fs ?? defaultFs();
+    if (opts.chunkSize !== undefined) checkChunkSize(opts.chunkSize); // before the directory is created
     const st = await fs.stat(dir);
     if (!st) {
       if (opts.readOnly || opts.create === false) throw new FsError("ENOENT", "open store", dir);
       await mkdirDurable(fs, dir); // every level it creates is durable (guarantee 10)
     } else if (!st.isDirectory) throw new FsError("ENOTDIR", "open store", dir);
-    if (opts.chunkSize !== undefined && (opts.chunkSize < 1 || opts.chunkSize > MAX_WRITE_CHUNK_SIZE)) {
-      throw new UsageError(`chunkSize must be 1..${MAX_WRITE_CHUNK_SIZE}`);
-    }
     const warn = opts.onWarning ?? (() => {});
     const lock = opts.readOnly ? undefined : await StoreLock.acquire(fs, dir, warn);
     const store = new Store(dir, fs, opts, lock);
@@ -133,14 +132,16 @@ export class Store {
       step = options.step;
     }
     checkStep(step);
+    const chunkSize = this.opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    // Every limit (metadata, chunk size, member sizes, …) before the first byte is written.
+    const sizes = await checkSaveLimits({ fs: this.fs, members, step, chunkSize, meta: options.meta ?? {}, protocol, keep: options.keep });
     // The step is taken before the first byte is written: a failed save leaves debris that
     // counts as present (torn), and the next save moves past it.
     this.highest = step;
     const createdAt = Date.now();
-    const chunkSize = this.opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
     // Two large members are written at a time, so that one is hashed on the hash worker while
     // this thread hashes the other (src/hash-stream.ts); small ones go one by one, in order.
-    const lanes = (await this.twoLargeMembers(members)) ? 2 : 1;
+    const lanes = this.twoLargeMembers(sizes) ? 2 : 1;
     const entries: MemberEntry[] = await inLanes(members.length, lanes, (i) => writeMember({
       fs: this.fs, path: join(this.dir, memberName(step, i)), source: members[i]!, step, index: i, chunkSize, createdAt, sync: protocol !== "unsafe",
     }));
@@ -156,14 +157,9 @@ export class Store {
   }
 
   /** Whether at least two members are large enough for the hash worker (never when it is off). */
-  private async twoLargeMembers(members: MemberSource[]): Promise<boolean> {
-    if (hashWorkerPolicy() === "off" || members.length < 2) return false;
-    let n = 0;
-    for (const m of members) {
-      const size = "data" in m ? m.data.length : ((await this.fs.stat(m.path))?.size ?? 0);
-      if (size >= WORKER_MIN_BYTES && ++n === 2) return true; // no stat beyond the second large one
-    }
-    return false;
+  private twoLargeMembers(sizes: number[]): boolean {
+    if (hashWorkerPolicy() === "off") return false;
+    return sizes.filter((size) => size >= WORKER_MIN_BYTES).length >= 2;
   }
 
   /** Forces a checkpoint written under a weaker protocol to disk (before pruning older ones). */
