@@ -13,6 +13,7 @@ import { UsageError } from "../src/errors.ts";
 import type { DurableFs, FileStat } from "../src/fs.ts";
 import { TABLE_CHUNK_SIZE } from "../src/format/constants.ts";
 import { type Manifest, decodeMemberTable, encodeManifest } from "../src/format/manifest.ts";
+import { verifyFile } from "../src/cli/verify-file.ts";
 import { readManifest } from "../src/store/check.ts";
 import { manifestName } from "../src/store/layout.ts";
 import { openStore } from "../src/store/store.ts";
@@ -103,6 +104,10 @@ test("multi-chunk manifest: a table forced into 64-byte chunks round-trips throu
   assert.ok(equalMembers((await s.load()).members, m));
   const again = await readManifest(fs, "/store", 1);
   assert.deepEqual(again.manifest, manifest);
+  // `ckpt verify FILE` / `inspect` read the same table.
+  const file = await verifyFile(fs, `/store/${manifestName(1)}`);
+  assert.equal(file.ok, true, JSON.stringify(file.damage));
+  assert.deepEqual(file.members?.map((e) => e.name), [...m.keys()]);
   await s.close();
 });
 

@@ -2,9 +2,10 @@
 // else is malformed: reported as damage, never thrown.
 import { CorruptionError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
-import { CHUNK_HEADER_SIZE, KIND_MANIFEST, KIND_MEMBER } from "../format/constants.ts";
+import { KIND_MANIFEST, KIND_MEMBER } from "../format/constants.ts";
 import { decodeMemberTable } from "../format/manifest.ts";
 import { type ChunkInfo, type Damage, type ScanResult, scanContainer } from "../format/reader.ts";
+import { MemberTableCollector } from "../format/table-reader.ts";
 import { toHex } from "../hash.ts";
 
 export interface FileReport {
@@ -20,15 +21,15 @@ export interface FileReport {
 
 export async function verifyFile(fs: DurableFs, path: string, collectChunks = false): Promise<Omit<FileReport, "scan" | "chunks"> & Partial<FileReport>> {
   const chunks: ChunkInfo[] = [];
-  let table: Uint8Array | undefined;
-  let tableAt = 0;
+  const t = new MemberTableCollector(); // a manifest's table may span N ≥ 1 chunks
   const h = await fs.open(path);
   let scan: ScanResult;
   try {
     scan = await scanContainer(h, path, {
+      onHeader: t.onHeader,
       onChunk: (p, info) => {
         if (collectChunks) chunks.push(info);
-        if (info.type === 2 && info.index === 0) { table = p.slice(); tableAt = info.offset + CHUNK_HEADER_SIZE; }
+        t.onChunk(p, info);
       },
     });
   } finally {
@@ -37,9 +38,10 @@ export async function verifyFile(fs: DurableFs, path: string, collectChunks = fa
   const kind = scan.header?.kind === KIND_MEMBER ? "member" : scan.header?.kind === KIND_MANIFEST ? "manifest" : "unknown";
   const damage = [...scan.damage];
   let members: FileReport["members"];
-  if (kind === "manifest" && damage.length === 0 && table) {
+  if (kind === "manifest" && t.wrongType) damage.push({ kind: "bad-chunk", offset: 0, length: 0, message: "a manifest chunk is not of type member-table" });
+  if (kind === "manifest" && damage.length === 0 && t.table && !t.wrongType) {
     try {
-      members = decodeMemberTable(table, path, tableAt).map((m) => ({ name: m.name, file: m.file, payloadSize: m.payloadSize, fileSize: m.fileSize, sha256: toHex(m.fileSha256), blocks: m.blockCrcs.length }));
+      members = decodeMemberTable(t.table, path, t.fileOffset).map((m) => ({ name: m.name, file: m.file, payloadSize: m.payloadSize, fileSize: m.fileSize, sha256: toHex(m.fileSha256), blocks: m.blockCrcs.length }));
     } catch (err) {
       if (!(err instanceof CorruptionError)) throw err;
       damage.push({ kind: "bad-chunk", offset: err.offset, length: 0, message: err.message });

@@ -102,7 +102,9 @@ export function decodeMemberTable(bytes: Uint8Array, path: string, base: number 
     const payloadSize = Number(dv.getBigUint64(o, true)); o += 8;
     const fileSize = Number(dv.getBigUint64(o, true)); o += 8;
     const chunkSize = dv.getUint32(o, true); o += 4;
-    const fileSha256 = bytes.slice(o, o + 32); o += 32;
+    // A view, not a copy: a copy's own buffer costs ~120 bytes per entry, which a crafted table
+    // of minimal 60-byte entries would turn into an allocation several times its size.
+    const fileSha256 = bytes.subarray(o, o + 32); o += 32;
     const blocks = dv.getUint32(o, true); o += 4;
     need(4 * blocks, "block CRC list");
     const blockCrcs: number[] = [];

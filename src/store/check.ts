@@ -4,9 +4,10 @@
 // holds. Findings name the step, file, member, block, byte range and kind.
 import { CorruptionError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
-import { CHUNK_HEADER_SIZE, CHUNK_MEMBER_TABLE, HEADER_SIZE, KIND_MANIFEST, KIND_MEMBER, META_CRC_SIZE } from "../format/constants.ts";
+import { KIND_MEMBER } from "../format/constants.ts";
 import { type Manifest, type MemberEntry, decodeMemberTable, userMeta } from "../format/manifest.ts";
 import { type ChunkInfo, type ContainerHeader, type Damage, type ScanOptions, type ScanResult, scanContainer } from "../format/reader.ts";
+import { MemberTableCollector } from "../format/table-reader.ts";
 import { toHex } from "../hash.ts";
 import { inLanes } from "../lanes.ts";
 import { join } from "../path.ts";
@@ -59,39 +60,16 @@ function statusOf(findings: Finding[]): Status {
 /** Reads and checks a manifest; returns it or the findings that make it unusable. */
 export async function readManifest(fs: DurableFs, dir: string, step: number): Promise<{ manifest?: Manifest; findings: Finding[] }> {
   const file = manifestName(step);
-  // The member table is the concatenation of the manifest's N ≥ 1 chunks (docs/FORMAT.md). It is
-  // allocated once the kernel has bounded the header's payload length by the real file size,
-  // and only for a manifest: a member file under a manifest's name never sizes an allocation.
-  let table: Uint8Array | undefined;
-  let filled = 0;
-  let wrongType = false;
-  const scan = await scanFile(fs, join(dir, file), {
-    onHeader: (h) => {
-      if (h.kind !== KIND_MANIFEST || h.chunkCount < 1) return undefined;
-      try {
-        table = new Uint8Array(h.payloadLength);
-      } catch {
-        return `member table of ${h.payloadLength} bytes is more than this runtime can allocate`;
-      }
-      return undefined;
-    },
-    onChunk: (p, info) => {
-      if (info.type !== CHUNK_MEMBER_TABLE) wrongType = true;
-      table?.set(p, filled);
-      filled += p.length;
-    },
-  });
+  // The member table: N ≥ 1 chunks, allocated only once the kernel bounded it (table-reader.ts).
+  const t = new MemberTableCollector();
+  const scan = await scanFile(fs, join(dir, file), { onHeader: t.onHeader, onChunk: t.onChunk });
   const findings: Finding[] = scan.damage.map((d) => ({ step, file, kind: KIND_OF[d.kind], block: d.block, offset: d.offset, length: d.length, message: d.message }));
   if (findings.length > 0) return { findings };
   const bad = (message: string): { findings: Finding[] } => ({ findings: [{ step, file, kind: "bad-header", offset: 0, length: scan.fileSize, message }] });
-  if (!table || wrongType) return bad("not a manifest (wrong kind or chunk count)");
+  if (!t.table || t.wrongType) return bad("not a manifest (wrong kind or chunk count)");
   if (scan.meta!["ckptkit.step"] !== String(step)) return bad(`manifest records step ${scan.meta!["ckptkit.step"]}, its name says ${step}`);
-  // Table offset t lies in chunk t / cs, after that chunk's header (for messages only).
-  const cs = scan.header!.chunkSize;
-  const first = HEADER_SIZE + scan.header!.metaLength + META_CRC_SIZE;
-  const fileOffset = (t: number) => first + Math.floor(t / cs) * (CHUNK_HEADER_SIZE + cs) + CHUNK_HEADER_SIZE + (t % cs);
   try {
-    const members = decodeMemberTable(table, file, fileOffset);
+    const members = decodeMemberTable(t.table, file, t.fileOffset);
     return { manifest: { step, createdAt: scan.header!.createdAt, meta: userMeta(scan.meta!), members }, findings: [] };
   } catch (err) {
     if (err instanceof CorruptionError) return bad(err.message);
