@@ -414,13 +414,13 @@ if (process.env.CKPT_LONG === "1") {
     const tmp = mkdtempSync(pjoin(base, "ckpt-33g-"));
     try {
       const src = pjoin(tmp, "sparse.bin");
-      const size = 33 * 2 ** 30;
+      const size = Number(process.env.CKPT_LONG_GIB ?? 33) * 2 ** 30; // CKPT_LONG_GIB: a smaller try-out
       writeFileSync(src, "");
       truncateSync(src, size);
       // A few non-zero bytes far apart, past 4 GiB and 32 GiB, so the CRCs see real data there.
       const { openSync, writeSync, closeSync } = await import("node:fs");
       const fd = openSync(src, "r+");
-      for (const at of [0, 2 ** 32 + 3, 2 ** 35 - 1, size - 1]) writeSync(fd, new Uint8Array([0xa5]), 0, 1, at);
+      for (const at of [0, 2 ** 32 + 3, 2 ** 35 - 1, size - 1].filter((x) => x < size)) writeSync(fd, new Uint8Array([0xa5]), 0, 1, at);
       closeSync(fd);
       const dir = pjoin(tmp, "store");
       mkdirSync(dir);
@@ -436,11 +436,11 @@ if (process.env.CKPT_LONG === "1") {
       const e = (await readManifest(s.fs, dir, r.step)).manifest!.members[0]!;
       assert.equal(e.payloadSize, size);
       assert.equal(e.blockCrcs.length, size / (256 * 1024));
-      assert.ok(statSync(pjoin(dir, e.file)).size > 2 ** 35);
+      assert.ok(statSync(pjoin(dir, e.file)).size > size);
       const mf = readFileSync(pjoin(dir, manifestName(r.step)));
-      assert.ok(u64(mf, 40) > 1, "the 540 KiB block CRC list spans two table chunks");
+      if (size > 2 ** 35) assert.ok(u64(mf, 40) > 1, "the 540 KiB block CRC list spans two table chunks");
       await s.close();
-      console.log(`33 GiB member (${runtime}): save ${(saved / 1000).toFixed(1)} s, verify ${(verified / 1000).toFixed(1)} s`);
+      console.log(`${size / 2 ** 30} GiB member (${runtime}): save ${(saved / 1000).toFixed(1)} s, verify ${(verified / 1000).toFixed(1)} s`);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
