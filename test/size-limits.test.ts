@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as pjoin } from "node:path";
+import { defaultFs } from "../adapters/detect.ts";
 import { MemoryFs, SimulatedCrash } from "../adapters/memory.ts";
 import { UsageError } from "../src/errors.ts";
 import type { DurableFs, FileStat } from "../src/fs.ts";
@@ -404,6 +405,31 @@ test("simulator: a restore into a new nested out-dir that returned survives ever
   console.log(`nested restore: ${r.points} crash points, ${r.acked} after the restore returned`);
   assert.ok(r.acked > 0);
   assert.deepEqual(r.lost, []);
+});
+
+// ---- offsets past 4 GiB on the real file system (cheap: a sparse file) ------------------------
+
+test(`${runtime} adapter: positional write, read and size past 2^32 and 2^35 bytes on a sparse file`, async () => {
+  const tmp = mkdtempSync(pjoin(tmpdir(), "ckpt-off-"));
+  try {
+    const fs = defaultFs();
+    const path = pjoin(tmp, "sparse.bin");
+    const h = await fs.open(path, { write: true, create: true });
+    const spots = [2 ** 32 - 1, 2 ** 32 + 3, 2 ** 35 + 7, 2 ** 36 + 1];
+    try {
+      for (const [i, at] of spots.entries()) await h.write(new Uint8Array([0x10 + i, 0x20 + i]), at);
+      assert.equal(await h.size(), 2 ** 36 + 3);
+      for (const [i, at] of spots.entries()) {
+        const b = new Uint8Array(3);
+        assert.equal(await h.read(b, at - 1), 3);
+        assert.deepEqual([...b], [0, 0x10 + i, 0x20 + i], `at ${at}`);
+      }
+    } finally {
+      await h.close();
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 // ---- > 32 GiB (CKPT_LONG=1) -------------------------------------------------------------------
