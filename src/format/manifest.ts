@@ -7,8 +7,7 @@
 //   name length u16 | name UTF-8 | file name length u16 | file name UTF-8 |
 //   payload size u64 | file size u64 | chunk size u32 | file SHA-256 32 B |
 //   block count u32 | block CRC-32 u32 × block count
-import { CorruptionError } from "../errors.ts";
-import { UsageError } from "../errors.ts";
+import { CorruptionError, UsageError } from "../errors.ts";
 import { CHUNK_MEMBER_TABLE, KIND_MANIFEST, MAX_MEMBER_BLOCKS, TABLE_CHUNK_SIZE } from "./constants.ts";
 import type { Metadata } from "./metadata.ts";
 import { encodeContainer } from "./writer.ts";
