@@ -4,6 +4,7 @@ import { basename, join } from "../path.ts";
 import { parseProtocol } from "../protocol.ts";
 import type { CheckpointReport } from "../store/check.ts";
 import { STATUS_NOTE, isDamage } from "../store/interrupted.ts";
+import { checkManifestMetadata } from "../store/save-limits.ts";
 import { type Store, openStore } from "../store/store.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { intFlag, need } from "./main.ts";
@@ -51,6 +52,7 @@ export const saveCommand: Command = {
     const keep = intFlag(ctx.values, "keep", 1);
     const protocol = parseProtocol((ctx.values.protocol as string | undefined) ?? "atomic_dirsync");
     const meta = parseMeta(ctx.values);
+    checkManifestMetadata(step ?? 1, meta); // oversized --meta: exit 2 before the store is created or locked
     for (const f of files) {
       const st = await ctx.fs.stat(f);
       if (!st) throw new FsError("ENOENT", "read", f);

@@ -4,10 +4,11 @@
 // `chunkLimit` chunks in detail and counts the rest.
 import { CorruptionError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
-import { CHUNK_HEADER_SIZE, KIND_MANIFEST, KIND_MEMBER } from "../format/constants.ts";
+import { KIND_MANIFEST, KIND_MEMBER } from "../format/constants.ts";
 import { decodeMemberTable } from "../format/manifest.ts";
 import { memberNamesProblem } from "../format/member-name.ts";
 import { type ChunkInfo, type Damage, type ScanResult, scanContainer } from "../format/reader.ts";
+import { MemberTableCollector } from "../format/table-reader.ts";
 import { toHex } from "../hash.ts";
 
 /**
@@ -33,17 +34,17 @@ export interface FileReport {
 export async function verifyFile(fs: DurableFs, path: string, chunkLimit = 0): Promise<Omit<FileReport, "scan" | "chunks" | "chunkStats"> & Partial<FileReport>> {
   const chunks: ChunkInfo[] = [];
   const chunkStats = { total: 0, bad: 0 };
-  let table: Uint8Array | undefined;
-  let tableAt = 0;
+  const t = new MemberTableCollector(); // a manifest's table may span N ≥ 1 chunks
   const h = await fs.open(path);
   let scan: ScanResult;
   try {
     scan = await scanContainer(h, path, {
+      onHeader: t.onHeader,
       onChunk: (p, info) => {
         chunkStats.total++;
         if (!info.ok) chunkStats.bad++;
         if (chunks.length < chunkLimit) chunks.push(info);
-        if (info.type === 2 && info.index === 0) { table = p.slice(); tableAt = info.offset + CHUNK_HEADER_SIZE; }
+        t.onChunk(p, info);
       },
     });
   } finally {
@@ -52,12 +53,13 @@ export async function verifyFile(fs: DurableFs, path: string, chunkLimit = 0): P
   const kind = scan.header?.kind === KIND_MEMBER ? "member" : scan.header?.kind === KIND_MANIFEST ? "manifest" : "unknown";
   const damage = [...scan.damage];
   let members: FileReport["members"];
-  if (kind === "manifest" && damage.length === 0 && table) {
+  if (kind === "manifest" && t.wrongType) damage.push({ kind: "bad-chunk", offset: 0, length: 0, message: "a manifest chunk is not of type member-table" });
+  if (kind === "manifest" && damage.length === 0 && t.table && !t.wrongType) {
     try {
-      const decoded = decodeMemberTable(table, path, tableAt);
+      const decoded = decodeMemberTable(t.table, path, t.fileOffset);
       // The names are reported as data (never used as paths); a bad one makes the file malformed.
       const named = memberNamesProblem(decoded.map((m) => m.name));
-      if (named) damage.push({ kind: "bad-chunk", offset: tableAt, length: table.length, message: `bad-name: member ${named.index} has a bad name ${JSON.stringify(named.name)}: ${named.problem}` });
+      if (named) damage.push({ kind: "bad-chunk", offset: t.fileOffset(0), length: t.table.length, message: `bad-name: member ${named.index} has a bad name ${JSON.stringify(named.name)}: ${named.problem}` });
       members = decoded.map((m) => ({ name: m.name, file: m.file, payloadSize: m.payloadSize, fileSize: m.fileSize, sha256: toHex(m.fileSha256), blocks: m.blockCrcs.length }));
     } catch (err) {
       if (!(err instanceof CorruptionError)) throw err;

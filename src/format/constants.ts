@@ -20,6 +20,13 @@ export const MAX_META_SIZE = 1 << 20;
 export const DEFAULT_CHUNK_SIZE = 256 * 1024;
 /** The writer keeps a whole encoded chunk in the kernel's 1 MiB I/O window. */
 export const MAX_WRITE_CHUNK_SIZE = 512 * 1024;
+/**
+ * A manifest's member table goes in one chunk when it fits in this many bytes (chunk size = the
+ * table's length, the only form older readers know), else in chunks of this size.
+ */
+export const TABLE_CHUNK_SIZE = MAX_WRITE_CHUNK_SIZE;
+/** The member table records a member's block count as u32. */
+export const MAX_MEMBER_BLOCKS = 0xffff_ffff;
 
 export const KIND_MEMBER = 1;
 export const KIND_MANIFEST = 2;

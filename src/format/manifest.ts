@@ -1,12 +1,14 @@
 // The manifest: a container (kind MANIFEST) whose metadata holds the step and user metadata and
-// whose single chunk is the member table. It is written last and is the commit point.
+// whose chunks (N ≥ 1, all of type member-table) concatenate to the member table. A table of up
+// to TABLE_CHUNK_SIZE bytes is one chunk exactly as before; a larger one (many members, or a
+// member of many blocks) spans as many chunks as it needs. It is written last: the commit point.
 //
 // member table: count u32, then per member:
 //   name length u16 | name UTF-8 | file name length u16 | file name UTF-8 |
 //   payload size u64 | file size u64 | chunk size u32 | file SHA-256 32 B |
 //   block count u32 | block CRC-32 u32 × block count
-import { CorruptionError } from "../errors.ts";
-import { CHUNK_MEMBER_TABLE, KIND_MANIFEST } from "./constants.ts";
+import { CorruptionError, UsageError } from "../errors.ts";
+import { CHUNK_MEMBER_TABLE, KIND_MANIFEST, MAX_MEMBER_BLOCKS, TABLE_CHUNK_SIZE } from "./constants.ts";
 import type { Metadata } from "./metadata.ts";
 import { encodeContainer } from "./writer.ts";
 
@@ -32,8 +34,18 @@ export interface Manifest {
 const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { fatal: true });
 
+/** name length u16 + file name length u16 + sizes 8 + 8 + chunk size 4 + SHA-256 32 + block count 4 */
+const MIN_ENTRY_SIZE = 2 + 2 + 8 + 8 + 4 + 32 + 4;
+
 export function encodeMemberTable(members: MemberEntry[]): Uint8Array {
   const parts = members.map((m) => ({ m, name: enc.encode(m.name), file: enc.encode(m.file) }));
+  for (const { m, name, file } of parts) {
+    // Checked before a save writes anything (src/store/save-limits.ts); asserted here because a
+    // wrapped u16/u32 would record a table that decodes to other members.
+    if (name.length > 0xffff || file.length > 0xffff || m.blockCrcs.length > MAX_MEMBER_BLOCKS) {
+      throw new UsageError(`member '${m.name}' does not fit the member table (name ${name.length} bytes, ${m.blockCrcs.length} blocks)`);
+    }
+  }
   const size = parts.reduce((n, p) => n + 2 + p.name.length + 2 + p.file.length + 8 + 8 + 4 + 32 + 4 + 4 * p.m.blockCrcs.length, 4);
   const out = new Uint8Array(size);
   const dv = new DataView(out.buffer);
@@ -52,19 +64,24 @@ export function encodeMemberTable(members: MemberEntry[]): Uint8Array {
   return out;
 }
 
-/** Decodes a member table; every count and length is checked against the bytes present. */
-export function decodeMemberTable(bytes: Uint8Array, path: string, base: number): MemberEntry[] {
+/**
+ * Decodes a member table; every count and length is checked against the bytes present.
+ * `base` maps an offset in the table to one in the file for messages: a number for a table held
+ * in one chunk at that offset, or a function when it spans chunks.
+ */
+export function decodeMemberTable(bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number)): MemberEntry[] {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const at = typeof base === "number" ? (t: number) => base + t : base;
   let o = 0;
   const need = (n: number, what: string) => {
-    if (o + n > bytes.length) throw new CorruptionError(path, base + o, "bad-manifest", `${path}: member table ${what} overruns its chunk at byte ${base + o}`);
+    if (o + n > bytes.length) throw new CorruptionError(path, at(o), "bad-manifest", `${path}: member table ${what} overruns the table at byte ${at(o)}`);
   };
   const text = (len: number, what: string) => {
     need(len, what);
     try {
       return dec.decode(bytes.subarray(o, o + len));
     } catch {
-      throw new CorruptionError(path, base + o, "bad-manifest", `${path}: ${what} is not valid UTF-8`);
+      throw new CorruptionError(path, at(o), "bad-manifest", `${path}: ${what} is not valid UTF-8`);
     } finally {
       o += len;
     }
@@ -72,7 +89,8 @@ export function decodeMemberTable(bytes: Uint8Array, path: string, base: number)
   need(4, "count");
   const count = dv.getUint32(0, true);
   o = 4;
-  if (count > bytes.length / 64) throw new CorruptionError(path, base, "bad-manifest", `${path}: member table claims ${count} members in ${bytes.length} bytes`);
+  // Each entry takes at least MIN_ENTRY_SIZE bytes: a count beyond that is damage, not a reason to loop.
+  if (count > (bytes.length - 4) / MIN_ENTRY_SIZE) throw new CorruptionError(path, at(0), "bad-manifest", `${path}: member table claims ${count} members in ${bytes.length} bytes`);
   const members: MemberEntry[] = [];
   for (let i = 0; i < count; i++) {
     need(2, "name length"); const nl = dv.getUint16(o, true); o += 2;
@@ -83,22 +101,34 @@ export function decodeMemberTable(bytes: Uint8Array, path: string, base: number)
     const payloadSize = Number(dv.getBigUint64(o, true)); o += 8;
     const fileSize = Number(dv.getBigUint64(o, true)); o += 8;
     const chunkSize = dv.getUint32(o, true); o += 4;
-    const fileSha256 = bytes.slice(o, o + 32); o += 32;
+    // A view, not a copy: a copy's own buffer costs ~120 bytes per entry, which a crafted table
+    // of minimal 60-byte entries would turn into an allocation several times its size.
+    const fileSha256 = bytes.subarray(o, o + 32); o += 32;
     const blocks = dv.getUint32(o, true); o += 4;
     need(4 * blocks, "block CRC list");
     const blockCrcs: number[] = [];
     for (let b = 0; b < blocks; b++) { blockCrcs.push(dv.getUint32(o, true)); o += 4; }
     members.push({ name, file, payloadSize, fileSize, chunkSize, fileSha256, blockCrcs });
   }
-  if (o !== bytes.length) throw new CorruptionError(path, base + o, "bad-manifest", `${path}: ${bytes.length - o} unexpected bytes after the member table`);
+  if (o !== bytes.length) throw new CorruptionError(path, at(o), "bad-manifest", `${path}: ${bytes.length - o} unexpected bytes after the member table`);
   return members;
 }
 
-export function encodeManifest(m: Manifest): Uint8Array {
+/** The manifest's container metadata: the step and the user's keys (a save checks its size first). */
+export function manifestMetadata(step: number, meta: Metadata): Metadata {
+  return { "ckptkit.step": String(step), ...prefixUser(meta) };
+}
+
+/**
+ * `tableChunkSize` (tests only) forces a smaller table chunk so that the N > 1 form is cheap to
+ * exercise. A table that fits one chunk is written with chunk size = its length, byte for byte
+ * what the single-chunk encoder wrote, so older readers read every manifest they could write.
+ */
+export function encodeManifest(m: Manifest, tableChunkSize = TABLE_CHUNK_SIZE): Uint8Array {
   const table = encodeMemberTable(m.members);
-  const meta: Metadata = { "ckptkit.step": String(m.step), ...prefixUser(m.meta) };
+  const chunkSize = table.length <= tableChunkSize ? Math.max(1, table.length) : tableChunkSize;
   return encodeContainer(
-    { kind: KIND_MANIFEST, meta, chunkSize: Math.max(1, table.length), chunkType: CHUNK_MEMBER_TABLE, createdAt: m.createdAt },
+    { kind: KIND_MANIFEST, meta: manifestMetadata(m.step, m.meta), chunkSize, chunkType: CHUNK_MEMBER_TABLE, createdAt: m.createdAt },
     table,
   ).bytes;
 }

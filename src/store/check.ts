@@ -4,10 +4,11 @@
 // holds. Findings name the step, file, member, block, byte range and kind.
 import { CorruptionError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
-import { KIND_MANIFEST, KIND_MEMBER } from "../format/constants.ts";
+import { KIND_MEMBER } from "../format/constants.ts";
 import { type Manifest, type MemberEntry, decodeMemberTable, userMeta } from "../format/manifest.ts";
 import { memberNamesProblem } from "../format/member-name.ts";
 import { type ChunkInfo, type ContainerHeader, type Damage, type ScanOptions, type ScanResult, scanContainer } from "../format/reader.ts";
+import { MemberTableCollector } from "../format/table-reader.ts";
 import { toHex } from "../hash.ts";
 import { inLanes } from "../lanes.ts";
 import { join } from "../path.ts";
@@ -65,27 +66,22 @@ function statusOf(findings: Finding[]): Status {
 /** Reads and checks a manifest; returns it or the findings that make it unusable. */
 export async function readManifest(fs: DurableFs, dir: string, step: number): Promise<{ manifest?: Manifest; findings: Finding[] }> {
   const file = manifestName(step);
-  let table: Uint8Array | undefined;
-  let tableOffset = 0;
-  const scan = await scanFile(fs, join(dir, file), {
-    onChunk: (p, info) => {
-      table = p.slice();
-      tableOffset = info.offset + 32;
-    },
-  });
+  // The member table: N ≥ 1 chunks, allocated only once the kernel bounded it (table-reader.ts).
+  const t = new MemberTableCollector();
+  const scan = await scanFile(fs, join(dir, file), { onHeader: t.onHeader, onChunk: t.onChunk });
   const findings: Finding[] = scan.damage.map((d) => ({ step, file, kind: KIND_OF[d.kind], block: d.block, offset: d.offset, length: d.length, message: d.message }));
   if (findings.length > 0) return { findings };
   const bad = (message: string): { findings: Finding[] } => ({ findings: [{ step, file, kind: "bad-header", offset: 0, length: scan.fileSize, message }] });
-  if (scan.header!.kind !== KIND_MANIFEST || scan.header!.chunkCount !== 1) return bad("not a manifest (wrong kind or chunk count)");
+  if (!t.table || t.wrongType) return bad("not a manifest (wrong kind or chunk count)");
   if (scan.meta!["ckptkit.step"] !== String(step)) return bad(`manifest records step ${scan.meta!["ckptkit.step"]}, its name says ${step}`);
   try {
-    const members = decodeMemberTable(table!, file, tableOffset);
+    const members = decodeMemberTable(t.table, file, t.fileOffset);
     // Integrity is not authenticity: a manifest whose CRCs and SHA-256 hold may still name a
     // member "../../x". Such a manifest is returned as findings only, never as a Manifest, so
     // no caller can use its names as paths.
     const named = memberNamesProblem(members.map((m) => m.name));
     if (named) {
-      return { findings: [{ step, file, kind: "bad-name", offset: tableOffset, length: table!.length, message: `member ${named.index} has a bad name ${JSON.stringify(named.name)}: ${named.problem}` }] };
+      return { findings: [{ step, file, kind: "bad-name", offset: t.fileOffset(0), length: t.table.length, message: `member ${named.index} has a bad name ${JSON.stringify(named.name)}: ${named.problem}` }] };
     }
     return { manifest: { step, createdAt: scan.header!.createdAt, meta: userMeta(scan.meta!), members }, findings: [] };
   } catch (err) {

@@ -22,7 +22,7 @@
 // calls no runtime adapter offers. It is not reachable from the store's contents.
 import { CorruptionError, DurabilityError, FsError, UsageError } from "../errors.ts";
 import type { DurableFs, FileHandle } from "../fs.ts";
-import { attempt } from "../fs-util.ts";
+import { attempt, mkdirDurable } from "../fs-util.ts";
 import type { MemberEntry } from "../format/manifest.ts";
 import { readContainerMetadata } from "../format/container-meta.ts";
 import { memberNamesProblem } from "../format/member-name.ts";
@@ -89,19 +89,6 @@ async function removeTree(fs: DurableFs, path: string): Promise<void> {
   await fs.rmdir(path);
 }
 
-/** mkdir -p of out-dir's parent, recording the levels it creates (top first) in `made`; each is fsynced into its own parent. */
-async function makeParents(fs: DurableFs, dir: string, made: string[]): Promise<void> {
-  const missing: string[] = [];
-  for (let d = dir; !(await fs.stat(d)); d = dirname(d)) {
-    missing.unshift(d);
-    if (dirname(d) === d) break;
-  }
-  if (missing.length === 0) return;
-  made.push(...missing);
-  await fs.mkdir(dir);
-  for (const d of missing) await fs.syncDir(dirname(d));
-}
-
 /** `onProgress(done, total)` counts payload bytes written so far against the checkpoint's total. */
 export async function restoreCheckpoint(
   store: Store, step: number, outDir: string, onProgress?: (done: number, total: number) => void,
@@ -134,7 +121,8 @@ export async function restoreCheckpoint(
   let rootOurs = false;
   try {
     if (staged) {
-      await makeParents(fs, parent, madeParents);
+      // Every level of out-dir's parent chain this call creates is fsynced into its own parent.
+      madeParents.push(...(await mkdirDurable(fs, parent)));
       root = join(parent, `.ckpt-restore-${fs.pid()}-${rand()}`);
       if (await fs.stat(root, { noFollow: true })) throw new FsError("EEXIST", "restore", root, "staging directory name taken");
       try {

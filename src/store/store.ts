@@ -4,8 +4,8 @@
 // newest first and returns the first whose manifest and members all verify.
 import { CorruptionError, FsError, NoCheckpointError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
-import { attempt } from "../fs-util.ts";
-import { DEFAULT_CHUNK_SIZE, MAX_WRITE_CHUNK_SIZE } from "../format/constants.ts";
+import { attempt, mkdirDurable } from "../fs-util.ts";
+import { DEFAULT_CHUNK_SIZE } from "../format/constants.ts";
 import { type Manifest, type MemberEntry, encodeManifest } from "../format/manifest.ts";
 import type { Metadata } from "../format/metadata.ts";
 import { checkMemberNames } from "../format/member-name.ts";
@@ -18,6 +18,7 @@ import { CheckpointBuilder } from "./builder.ts";
 import { StoreLock } from "./lock.ts";
 import { Serial } from "./serial.ts";
 import { type MemberSource, writeMember } from "./member.ts";
+import { checkChunkSize, checkSaveLimits } from "./save-limits.ts";
 import { restoreCheckpoint } from "./restore.ts";
 import { inLanes } from "../lanes.ts";
 import { WORKER_MIN_BYTES, hashWorkerPolicy } from "../hash-stream.ts";
@@ -83,15 +84,12 @@ export class Store {
     checkOpenArgs(dir, opts);
     const fs = opts.fs ?? defaultFs();
     if (!opts.readOnly) { fs.pid(); fs.hostname(); } // the lock's facts first: a runtime that refuses them (Deno without --allow-sys) leaves nothing behind
+    if (opts.chunkSize !== undefined) checkChunkSize(opts.chunkSize); // before the directory is created
     const st = await fs.stat(dir);
     if (!st) {
       if (opts.readOnly || opts.create === false) throw new FsError("ENOENT", "open store", dir);
-      await fs.mkdir(dir);
-      await fs.syncDir(dirname(dir));
+      await mkdirDurable(fs, dir); // every level it creates is durable (guarantee 10)
     } else if (!st.isDirectory) throw new FsError("ENOTDIR", "open store", dir);
-    if (opts.chunkSize !== undefined && (opts.chunkSize < 1 || opts.chunkSize > MAX_WRITE_CHUNK_SIZE)) {
-      throw new UsageError(`chunkSize must be 1..${MAX_WRITE_CHUNK_SIZE}`);
-    }
     const warn = opts.onWarning ?? (() => {});
     const lock = opts.readOnly ? undefined : await StoreLock.acquire(fs, dir, warn);
     const store = new Store(dir, fs, opts, lock);
@@ -158,15 +156,17 @@ export class Store {
       step = options.step;
     }
     checkStep(step);
+    const chunkSize = this.opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    // Every limit (metadata, chunk size, member sizes, …) before the first byte is written.
+    const sizes = await checkSaveLimits({ fs: this.fs, members, step, chunkSize, meta: options.meta ?? {}, protocol, keep: options.keep });
     // The step is taken before the first byte is written: this Store never reuses it, even
     // after a failed save removed its files (the next writer to open the store may).
     this.highest = step;
     const createdAt = Date.now();
-    const chunkSize = this.opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
     // Two large members are written at a time, so that one is hashed on the hash worker while
     // this thread hashes the other (src/hash-stream.ts); small ones go one by one, in order.
-    const lanes = (await this.twoLargeMembers(members)) ? 2 : 1;
-    const total = onProgress ? await this.totalBytes(members) : 0;
+    const lanes = this.twoLargeMembers(sizes) ? 2 : 1;
+    const total = sizes.reduce((n, size) => n + size, 0);
     let done = 0;
     const onBytes = onProgress && ((n: number) => onProgress((done += n), total));
     const paths = members.map((_, i) => join(this.dir, memberName(step, i)));
@@ -201,22 +201,10 @@ export class Store {
     return { step, files: entries.map((e) => e.name), bytes, protocol };
   }
 
-  /** Payload bytes of all members, for save's progress (a file's size by stat). */
-  private async totalBytes(members: MemberSource[]): Promise<number> {
-    let total = 0;
-    for (const m of members) total += "data" in m ? m.data.length : ((await this.fs.stat(m.path))?.size ?? 0);
-    return total;
-  }
-
   /** Whether at least two members are large enough for the hash worker (never when it is off). */
-  private async twoLargeMembers(members: MemberSource[]): Promise<boolean> {
-    if (hashWorkerPolicy() === "off" || members.length < 2) return false;
-    let n = 0;
-    for (const m of members) {
-      const size = "data" in m ? m.data.length : ((await this.fs.stat(m.path))?.size ?? 0);
-      if (size >= WORKER_MIN_BYTES && ++n === 2) return true; // no stat beyond the second large one
-    }
-    return false;
+  private twoLargeMembers(sizes: number[]): boolean {
+    if (hashWorkerPolicy() === "off") return false;
+    return sizes.filter((size) => size >= WORKER_MIN_BYTES).length >= 2;
   }
 
   /** Forces a checkpoint written under a weaker protocol to disk (before pruning older ones). */

@@ -5,8 +5,8 @@
 // recovers from what is on disk) clears it — a failed fsync is never retried as if it worked.
 import { CkptError, FsError, UsageError } from "../errors.ts";
 import type { DurableFs, FileHandle } from "../fs.ts";
-import { attempt } from "../fs-util.ts";
-import { dirname, join } from "../path.ts";
+import { attempt, mkdirDurable } from "../fs-util.ts";
+import { join } from "../path.ts";
 import { StoreLock } from "../store/lock.ts";
 import { defaultFs } from "../../adapters/detect.ts";
 import {
@@ -93,8 +93,7 @@ export class Log {
     const st = await fs.stat(dir);
     if (!st) {
       if (options.create === false) throw new FsError("ENOENT", "open log", dir);
-      await fs.mkdir(dir);
-      await fs.syncDir(dirname(dir));
+      await mkdirDurable(fs, dir); // every level it creates is durable (guarantee 10)
     }
     const warn = options.onWarning ?? (() => {});
     const lock = await StoreLock.acquire(fs, dir, warn);
