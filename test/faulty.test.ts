@@ -1,7 +1,7 @@
 // The fault adapter itself: rules fire exactly where asked, errors are typed, counters count,
 // and a failed fsync loses the file's unsynced data (Linux semantics) on the simulator.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { defaultFs } from "../adapters/detect.ts";
 import { FaultyFs, failAfterWrites, failAfterWritesTo, failNth, failOnPaths } from "../adapters/faulty.ts";
@@ -114,7 +114,9 @@ test(`wraps the real ${runtime} adapter too: a save into a real directory fails 
     assert.ok(fs.counts.write > 0 && fs.counts.open > 0);
     const again = await openStore(`${dir}/store`, { fs: defaultFs() });
     assert.equal(await again.latest(), null, "the failed save left no checkpoint");
-    assert.equal((await again.save([{ name: "a", data: bytes(10) }])).step, 2, "its step counts as taken");
+    // Guarantee 8: the failed save removed its own files, so its never-acknowledged step is free again.
+    assert.deepEqual(readdirSync(`${dir}/store`).filter((n) => n.startsWith("step-")), [], "the failed save left no file");
+    assert.equal((await again.save([{ name: "a", data: bytes(10) }])).step, 1, "a step never acknowledged may be used again");
     await again.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
