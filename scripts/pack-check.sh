@@ -26,16 +26,24 @@ for optional in @aws-sdk/client-s3 @aws-sdk/lib-storage vega vega-lite; do
   if [ -e "node_modules/$optional" ]; then echo "pack check: optional $optional was installed" >&2; exit 1; fi
 done
 # Without them, s3:// and bench exit 3 naming exactly what to install (not a module-not-found).
-expect_missing() { # <feature install command> <ckpt args...>
+expect_missing() { # <install command on stderr> <runner...> ckpt <args...>
   local want="$1"; shift
-  set +e; npx --offline ckpt "$@" > out.txt 2> err.txt; local rc=$?; set -e
+  set +e; "$@" > out.txt 2> err.txt; local rc=$?; set -e
   if [ "$rc" -ne 3 ] || ! grep -qF "$want" err.txt; then
     echo "pack check: ckpt $* exited $rc, want 3 and '$want' on stderr:" >&2; cat err.txt >&2; exit 1
   fi
 }
-expect_missing "npm install @aws-sdk/client-s3 @aws-sdk/lib-storage" verify s3://bucket/prefix
-expect_missing "npm install @aws-sdk/client-s3 @aws-sdk/lib-storage" save s3://bucket/prefix package.json
-expect_missing "npm install vega vega-lite" bench --quick --suites verify --runtimes node --out bench-out
+s3_hint="s3:// paths need the optional packages @aws-sdk/client-s3 and @aws-sdk/lib-storage: npm install @aws-sdk/client-s3 @aws-sdk/lib-storage"
+expect_missing "$s3_hint" npx --offline ckpt verify s3://bucket/prefix
+expect_missing "$s3_hint" npx --offline ckpt save s3://bucket/prefix package.json
+expect_missing "$s3_hint" "$bun" x --bun ckpt verify s3://bucket/prefix
+expect_missing "bench charts need the optional packages vega and vega-lite: npm install vega vega-lite" \
+  npx --offline ckpt bench --quick --suites verify --runtimes node --out bench-out
+node --input-type=module -e '
+  import { s3Storage, MissingPackageError } from "ckptkit";
+  const err = await s3Storage().then(() => undefined, (e) => e);
+  if (!(err instanceof MissingPackageError) || err.code !== "EMISSINGPACKAGE") throw new Error(`s3Storage without the SDK: ${err}`);
+'
 
 printf 'payload one\n' > a.txt
 npx --offline ckpt --help | grep -q "save"

@@ -29,7 +29,9 @@ export function isNotFound(err: unknown, name: string): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
   const code = typeof e?.code === "string" ? e.code : "";
   const message = typeof e?.message === "string" ? e.message : String(err);
-  if (!message.includes(name)) return false;
+  // The name quoted, alone or with a subpath: "Cannot find package 'x' imported from y" is about x.
+  const quoted = new RegExp(`['"\`]${name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}(/[^'"\`]*)?['"\`]`);
+  if (!quoted.test(message)) return false;
   // Node: ERR_MODULE_NOT_FOUND; Bun: ERR_MODULE_NOT_FOUND or "Cannot find package/module";
   // Deno: "Could not find package", "Import ... not a dependency", "Relative import path".
   return code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND" ||
