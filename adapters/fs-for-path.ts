@@ -8,6 +8,7 @@ import type { DurableFs, FileHandle, FileStat, FsCapabilities, OpenOptions, Proc
 import { defaultFs } from "./detect.ts";
 import type { S3FsOptions } from "./s3.ts";
 import { S3_CHECKSUM_MODES, isChecksumMode } from "./s3-options.ts";
+import { loadS3Adapter } from "./s3-packages.ts";
 import { checkS3Url, isS3Path } from "./s3-path.ts";
 
 export { isS3Path };
@@ -31,7 +32,7 @@ export class RoutingFs implements DurableFs {
   }
 
   private s3(): Promise<DurableFs> {
-    this.s3fs ??= import("./s3.ts").then((m) => m.s3Fs({ ...this.options, local: this.local }));
+    this.s3fs ??= loadS3Adapter().then((m) => m.s3Fs({ ...this.options, local: this.local }));
     return this.s3fs;
   }
 
@@ -158,6 +159,6 @@ export function fsForCommand(paths: readonly string[], values: FlagValues): Dura
  */
 export async function s3Storage(options: S3FsOptions = {}): Promise<DurableFs> {
   const local = options.local ?? defaultFs();
-  const { s3Fs } = await import("./s3.ts");
+  const { s3Fs } = await loadS3Adapter();
   return new RoutingFs(local, s3Fs({ ...options, local }));
 }

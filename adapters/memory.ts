@@ -97,7 +97,7 @@ export class MemoryFs implements DurableFs {
   private readonly host: string;
   readonly livePids: Set<number>;
   /** Start times of live pids, for pid-reuse tests (a pid without one matches any start). */
-  readonly startTimes = new Map<number, number>();
+  readonly startTimes: Map<number, number> = new Map();
   private readonly myStart: number;
   readonly bootId: string;
 

@@ -25,9 +25,15 @@ import { abortAbandonedUploads } from "./s3-abandoned.ts";
 
 export { isS3Path, parseS3Path };
 
+/** The part of an S3Client the options accept: any object with `send` (checked as an S3Client inside). */
+export interface S3ClientLike {
+  send(...args: never[]): Promise<unknown>;
+}
+
 export interface S3FsOptions extends S3ClientOptions {
-  /** A configured client (otherwise one is made from the options and the AWS environment). */
-  client?: S3Client;
+  /** A configured @aws-sdk/client-s3 S3Client (otherwise one is made from the options and the AWS
+   *  environment). Typed structurally so ckptkit's public .d.ts imports no optional package. */
+  client?: S3ClientLike;
   /** The local fs that answers pid/hostname/processAlive for the writer lock (default: the runtime's). */
   local?: DurableFs;
   /** Multipart part size in bytes (≥ 5 MiB; default CKPTKIT_S3_PART_SIZE_MB or 16 MiB). Servers cap
@@ -52,7 +58,7 @@ export class S3Fs implements DurableFs {
   private readonly ctx: S3HandleContext;
 
   constructor(o: S3FsOptions = {}) {
-    this.client = o.client ?? makeClient(o);
+    this.client = (o.client as S3Client | undefined) ?? makeClient(o);
     this.local = o.local ?? defaultFs();
     const partSize = o.partSize ?? Number(env("CKPTKIT_S3_PART_SIZE_MB") ?? 16) * MIB;
     if (!Number.isFinite(partSize) || partSize < 5 * MIB) throw new FsError("EINVAL", "configure", "s3", `part size must be at least 5 MiB, got ${partSize} bytes`);

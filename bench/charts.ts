@@ -2,6 +2,7 @@
 // no browser), the same in Node, Deno and Bun. Loaded only by `ckpt bench`.
 import type { LatencySeries, Row, Span } from "./types.ts";
 import { sizeLabel } from "./stats.ts";
+import { loadOptional } from "../src/optional-package.ts";
 
 export interface BenchData {
   rows: Row[];
@@ -141,10 +142,17 @@ function simpleCharts(rows: Row[]): [string, string, Spec][] {
   return out;
 }
 
+/** vega and vega-lite, optional peer dependencies: a MissingPackageError (exit 3) names them when absent. */
+export function chartLibraries(): Promise<[typeof import("vega"), typeof import("vega-lite")]> {
+  return loadOptional<[typeof import("vega"), typeof import("vega-lite")]>("bench charts", [
+    { name: "vega", load: () => import("vega") },
+    { name: "vega-lite", load: () => import("vega-lite") },
+  ]);
+}
+
 /** Renders every chart the data has material for. */
 export async function renderCharts(data: BenchData): Promise<Chart[]> {
-  const vega = await import("vega");
-  const { compile } = await import("vega-lite");
+  const [vega, { compile }] = await chartLibraries();
   const specs = [...kernelCharts(data.rows), ...protocolCharts(data.rows, data.latencies), ...timelineChart(data.spans), ...simpleCharts(data.rows)];
   const charts: Chart[] = [];
   for (const [file, title, spec] of specs) {

@@ -1,5 +1,6 @@
 // The benchmark suites `ckpt bench` runs, each in a child process of every runtime. Each is
 // imported only when it runs: the kernel anchors and the S3 SDK stay unloaded otherwise.
+import { requireS3Packages } from "../adapters/s3-packages.ts";
 import type { Row, SuiteResult } from "./types.ts";
 
 export const SUITES = ["kernels", "protocols", "timeline", "log", "verify", "state", "s3"] as const;
@@ -40,6 +41,7 @@ export async function runSuite(name: SuiteName, opts: SuiteOptions): Promise<Sui
       return { rows: await runStateBench(opts) };
     }
     case "s3": {
+      await requireS3Packages();
       const { runS3Bench } = await import("./s3.ts");
       return { rows: (await runS3Bench({ quick: opts.quick })) as Row[] };
     }

@@ -22,6 +22,7 @@ function resolve(name, from) {
 }
 
 // The closure of the runtime dependencies (optional ones only where the lockfile has them).
+// ckptkit's own optional peers (AWS SDK, vega) are left out: this is the lean install users get.
 const keep = new Set();
 const queue = Object.keys(pkg.dependencies ?? {}).map((name) => [name, "", false]);
 while (queue.length) {
@@ -52,6 +53,8 @@ const out = {
       resolved: spec,
       license: pkg.license,
       dependencies: pkg.dependencies,
+      peerDependencies: pkg.peerDependencies,
+      peerDependenciesMeta: pkg.peerDependenciesMeta,
       bin: pkg.bin,
       engines: pkg.engines,
     },

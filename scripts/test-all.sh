@@ -38,8 +38,9 @@ npx --no-install deno test -A --no-check --quiet test/ 2>&1 | tee "$logs/deno"
 step "bun: bun test"
 npx --no-install bun test --timeout 120000 test/ 2>&1 | tee "$logs/bun"
 
-step "package: npm pack, offline install, npx ckpt and bunx ckpt"
+step "package: npm pack, lean offline install, npx ckpt and bunx ckpt; publint, attw, deno publish --dry-run"
 bash scripts/pack-check.sh
+bash scripts/package-lint.sh
 # One closing line over the three runners (each run above already failed the script if red).
 strip() { sed 's/\x1b\[[0-9;]*m//g' "$1"; }
 n_node=$(strip "$logs/node" | sed -n 's/^ *Tests *\([0-9]*\) passed.*/\1/p' | tail -1)

@@ -4,6 +4,7 @@ export { sha256Many, useKernel, type KernelVariant } from "./hash.ts";
 export { setHashWorkerPolicy, type HashWorkerPolicy } from "./hash-stream.ts";
 export type { Sha256 } from "./hash.ts";
 export * from "./errors.ts";
+export { MissingPackageError } from "./optional-package.ts";
 export type { DurableFs, FileHandle, FileStat, OpenOptions, FsCapabilities } from "./fs.ts";
 export { defaultFs, detectRuntime } from "../adapters/detect.ts";
 export type { Runtime } from "../adapters/detect.ts";

@@ -111,6 +111,8 @@ export const benchCommand: Command = {
     const out = typeof ctx.values.out === "string" ? ctx.values.out : "ckpt-bench";
     await ctx.fs.mkdir(out);
 
+    // Charts need the optional vega packages: without them, exit 3 naming them before any suite runs.
+    await (await import("../../bench/charts.ts")).chartLibraries();
     const { machineInfo } = await import("../../bench/machine.ts");
     const machine = machineInfo(out);
     const skipped: { runtime: string; suite?: string; reason: string }[] = [];
