@@ -25,7 +25,7 @@ export const inspectCommand: Command = {
       path, ok: r.ok, kind: r.kind, fileSize: r.fileSize, header: s.header ?? null, metadata: s.meta ?? null,
       chunks: (r.chunks ?? []).map((c) => ({ index: c.index, offset: c.offset, length: c.length, type: c.type, crc32: c.crc.toString(16).padStart(8, "0"), ok: c.ok })),
       chunkCount: stats.total, badChunks: stats.bad, chunksOmitted: stats.total - (r.chunks?.length ?? 0),
-      sha256: s.fileSha256 ? toHex(s.fileSha256) : null, members: r.members ?? null, damage: r.damage,
+      sha256: s.fileSha256 ? toHex(s.fileSha256) : null, members: r.members ?? null, memberCount: r.memberCount ?? null, damage: r.damage,
     };
     if (ctx.json) ctx.out(JSON.stringify(doc));
     else {
@@ -36,6 +36,8 @@ export const inspectCommand: Command = {
       }
       for (const [k, v] of Object.entries(s.meta ?? {})) ctx.out(`meta ${esc(k)} = ${esc(String(v))}`);
       for (const m of r.members ?? []) ctx.out(`member ${esc(m.name)} -> ${esc(m.file)}: ${m.payloadSize} bytes, ${m.blocks} blocks, sha256 ${m.sha256}`);
+      const moreMembers = (r.memberCount ?? 0) - (r.members?.length ?? 0);
+      if (moreMembers > 0) ctx.out(`… ${moreMembers} more members not listed (${r.memberCount} in all)`);
       for (const c of doc.chunks) ctx.out(`chunk ${String(c.index).padStart(4)} @${c.offset} +${c.length} type ${c.type} crc32 ${c.crc32} ${c.ok ? "ok" : "BAD"}`);
       if (doc.chunksOmitted > 0) ctx.out(`… ${doc.chunksOmitted} more chunks not listed (${doc.chunkCount} in all, ${doc.badChunks} bad)`);
       if (doc.sha256) ctx.out(`sha256 (all bytes before the trailer) ${doc.sha256}`);
