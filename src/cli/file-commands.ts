@@ -1,5 +1,5 @@
 // CLI commands on single files: inspect (structure and checksums) and corrupt (fault injection).
-import { CORRUPT_MODES, corruptFile, parseCorruptMode } from "../corrupt.ts";
+import { CORRUPT_BITS_SHOWN, CORRUPT_MODES, corruptFile, parseCorruptMode } from "../corrupt.ts";
 import { FsError, UsageError } from "../errors.ts";
 import { toHex } from "../hash.ts";
 import type { Command } from "./command.ts";
@@ -58,9 +58,13 @@ export const corruptCommand: Command = {
     if (ctx.values.mode === undefined) throw new UsageError("--mode is required");
     const mode = parseCorruptMode(ctx.values.mode as string);
     const r = await corruptFile(ctx.fs, path!, mode, { seed: intFlag(ctx.values, "seed"), offset: intFlag(ctx.values, "offset"), length: intFlag(ctx.values, "length", 1) });
-    if (ctx.json) ctx.out(JSON.stringify(r));
+    // One bit per damaged byte would make `--length 90000000` print 180 MB: the first
+    // CORRUPT_BITS_SHOWN are listed, the rest counted (the seed reproduces them all).
+    const bits = r.bits ? Array.from(r.bits.subarray(0, CORRUPT_BITS_SHOWN)) : undefined;
+    const bitsOmitted = r.bits ? r.bits.length - bits!.length : undefined;
+    if (ctx.json) ctx.out(JSON.stringify({ ...r, bits, bitsOmitted }));
     else if (mode === "truncate") ctx.out(`truncated ${path} from ${r.sizeBefore} to ${r.sizeAfter} bytes (seed ${r.seed})`);
-    else ctx.out(`${mode}: ${r.length} byte(s) at offset ${r.offset} of ${path}, ${r.bytesChanged} changed (seed ${r.seed}${r.bits ? `, bits ${r.bits.join(",")}` : ""})`);
+    else ctx.out(`${mode}: ${r.length} byte(s) at offset ${r.offset} of ${path}, ${r.bytesChanged} changed (seed ${r.seed}${bits ? `, bits ${bits.join(",")}${bitsOmitted ? ` … and ${bitsOmitted} more` : ""}` : ""})`);
     return 0;
   },
 };
