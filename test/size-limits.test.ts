@@ -142,13 +142,21 @@ test("a table that fits one chunk is written as one chunk (chunk size = its leng
   assert.equal(u64(many, 40), Math.ceil(u64(many, 32) / TABLE_CHUNK_SIZE));
 });
 
-test("decode: a member count above (table bytes − 4) / 60 is damage, one of exactly that many minimal entries decodes", () => {
+test("decode: a member count above (table bytes − 4) / (60 + the shortest file name) is damage, one of exactly that many minimal entries decodes", () => {
+  // Minimal entries: an empty name, the file name the layout gives (here prefix "" + the index:
+  // one digit), zero sizes, no blocks: 61 bytes each.
   const n = 5;
-  const table = new Uint8Array(4 + 60 * n);
-  new DataView(table.buffer).setUint32(0, n, true);
-  assert.equal(decodeMemberTable(table, "t", 0, () => "").length, n);
-  new DataView(table.buffer).setUint32(0, n + 1, true);
-  assert.throws(() => decodeMemberTable(table, "t", 0, () => ""), /claims 6 members/);
+  const table = new Uint8Array(4 + 61 * n);
+  const dv = new DataView(table.buffer);
+  dv.setUint32(0, n, true);
+  for (let i = 0; i < n; i++) {
+    const o = 4 + 61 * i;
+    dv.setUint16(o + 2, 1, true);
+    table[o + 4] = 0x30 + i;
+  }
+  assert.equal(decodeMemberTable(table, "t", 0, "").length, n);
+  dv.setUint32(0, n + 1, true);
+  assert.throws(() => decodeMemberTable(table, "t", 0, ""), /claims 6 members/);
 });
 
 test("a block CRC list over 512 KiB (one member of 137,000 16-byte blocks) saves, verifies and loads — the single-chunk table refused it after writing the member", async () => {

@@ -10,7 +10,7 @@ import { memberNamesProblem } from "../format/member-name.ts";
 import { type ChunkInfo, type Damage, type ScanResult, scanContainer } from "../format/reader.ts";
 import { MemberTableCollector } from "../format/table-reader.ts";
 import { toHex } from "../hash.ts";
-import { checkStep, memberName } from "../store/layout.ts";
+import { checkStep, memberFilePrefix } from "../store/layout.ts";
 
 /**
  * Chunks `inspect` shows in detail. A file may hold millions (1-byte chunks): beyond this many only
@@ -68,7 +68,7 @@ export async function verifyFile(fs: DurableFs, path: string, chunkLimit = 0): P
       } catch {
         throw new CorruptionError(path, 0, "bad-manifest", `${path}: manifest records no valid step (${JSON.stringify(rawStep)})`);
       }
-      const decoded = decodeMemberTable(t.table, path, t.fileOffset, (i) => memberName(step, i));
+      const decoded = decodeMemberTable(t.table, path, t.fileOffset, memberFilePrefix(step));
       // The names are reported as data (never used as paths); a bad one makes the file malformed.
       const named = memberNamesProblem(decoded.map((m) => m.name));
       if (named) damage.push({ kind: "bad-chunk", offset: t.fileOffset(0), length: t.table.length, message: `bad-name: member ${named.index} has a bad name ${JSON.stringify(named.name)}: ${named.problem}` });

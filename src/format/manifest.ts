@@ -77,7 +77,7 @@ export function encodeMemberTable(members: MemberEntry[]): Uint8Array {
  */
 class TableEntry implements MemberEntry {
   constructor(readonly name: string, private readonly t: DecodedTable, private readonly i: number, private readonly at: number) {}
-  get file(): string { return this.t.fileName(this.i); }
+  get file(): string { return this.t.filePrefix + this.i; }
   get payloadSize(): number { return Number(this.t.dv.getBigUint64(this.at, true)); }
   get fileSize(): number { return Number(this.t.dv.getBigUint64(this.at + 8, true)); }
   get chunkSize(): number { return this.t.dv.getUint32(this.at + 16, true); }
@@ -99,21 +99,22 @@ export function plainEntry(m: MemberEntry): MemberEntry {
   return { name: m.name, file: m.file, payloadSize: m.payloadSize, fileSize: m.fileSize, chunkSize: m.chunkSize, fileSha256: m.fileSha256.slice(), blockCrcs: Array.from(m.blockCrcs) };
 }
 
-interface DecodedTable { bytes: Uint8Array; dv: DataView; fileName: (index: number) => string }
+interface DecodedTable { bytes: Uint8Array; dv: DataView; filePrefix: string }
 
 /**
  * Decodes a member table; every count and length is checked against the bytes present, and
- * member i's recorded file name must be `fileName(i)` (the store's layout: the reader knows the
- * step), so it is checked here rather than stored per entry. The entries keep `bytes`: the
+ * member i's recorded file name must be `filePrefix` + i in decimal (the store's layout, e.g.
+ * `step-<N>.member-`: the reader knows the step), so it is checked here, with no string built
+ * per entry, rather than stored per entry. The entries keep `bytes`: the
  * caller must not modify it afterwards.
  * `base` maps an offset in the table to one in the file for messages: a number for a table held
  * in one chunk at that offset, or a function when it spans chunks.
  */
 export function decodeMemberTable(
-  bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number), fileName: (index: number) => string,
+  bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number), filePrefix: string,
 ): MemberEntry[] {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const table: DecodedTable = { bytes, dv, fileName };
+  const table: DecodedTable = { bytes, dv, filePrefix };
   const at = typeof base === "number" ? (t: number) => base + t : base;
   let o = 0;
   const need = (n: number, what: string) => {
@@ -124,7 +125,7 @@ export function decodeMemberTable(
   o = 4;
   // Each entry takes at least MIN_ENTRY_SIZE bytes plus its file name (which only grows with
   // the index): a count beyond that is damage, not a reason to loop.
-  if (count > (bytes.length - 4) / (MIN_ENTRY_SIZE + fileName(0).length)) {
+  if (count > (bytes.length - 4) / (MIN_ENTRY_SIZE + filePrefix.length + 1)) {
     throw new CorruptionError(path, at(0), "bad-manifest", `${path}: member table claims ${count} members in ${bytes.length} bytes`);
   }
   const members: MemberEntry[] = [];
@@ -140,9 +141,8 @@ export function decodeMemberTable(
     o += nl;
     need(2, "file name length"); const fl = dv.getUint16(o, true); o += 2;
     need(fl, "file name");
-    const expected = fileName(i);
-    if (!sameAscii(bytes, o, fl, expected)) {
-      throw new CorruptionError(path, at(o), "bad-manifest", `${path}: member ${i} has file name ${JSON.stringify(textOf(bytes.subarray(o, o + fl)))}, expected '${expected}'`);
+    if (!isFileName(bytes, o, fl, filePrefix, i)) {
+      throw new CorruptionError(path, at(o), "bad-manifest", `${path}: member ${i} has file name ${JSON.stringify(textOf(bytes.subarray(o, o + fl)))}, expected '${filePrefix}${i}'`);
     }
     o += fl;
     need(8 + 8 + 4 + 32 + 4, "member sizes");
@@ -156,9 +156,12 @@ export function decodeMemberTable(
   return members;
 }
 
-function sameAscii(bytes: Uint8Array, o: number, len: number, s: string): boolean {
-  if (len !== s.length) return false;
-  for (let k = 0; k < len; k++) if (bytes[o + k] !== s.charCodeAt(k)) return false;
+/** bytes[o, o + len) is `prefix` followed by `index` in decimal (no leading zero), as ASCII. */
+function isFileName(bytes: Uint8Array, o: number, len: number, prefix: string, index: number): boolean {
+  const digits = index < 10 ? 1 : Math.floor(Math.log10(index)) + 1;
+  if (len !== prefix.length + digits) return false;
+  for (let k = 0; k < prefix.length; k++) if (bytes[o + k] !== prefix.charCodeAt(k)) return false;
+  for (let k = len - 1, n = index; k >= prefix.length; k--, n = Math.floor(n / 10)) if (bytes[o + k] !== 0x30 + (n % 10)) return false;
   return true;
 }
 

@@ -13,7 +13,7 @@ import { toHex } from "../hash.ts";
 import { inLanes } from "../lanes.ts";
 import { CappedFindings, MAX_FINDINGS } from "./finding-cap.ts";
 import { join } from "../path.ts";
-import { manifestName, memberName, parseName } from "./layout.ts";
+import { manifestName, memberFilePrefix, memberName, parseName } from "./layout.ts";
 
 export type FindingKind = "crc-mismatch" | "sha-mismatch" | "truncated" | "bad-header" | "missing-member" | "torn" | "incomplete" | "bad-name";
 /**
@@ -78,7 +78,7 @@ export async function readManifest(fs: DurableFs, dir: string, step: number): Pr
   if (!t.table || t.wrongType) return bad("not a manifest (wrong kind or chunk count)");
   if (scan.meta!["ckptkit.step"] !== String(step)) return bad(`manifest records step ${scan.meta!["ckptkit.step"]}, its name says ${step}`);
   try {
-    const members = decodeMemberTable(t.table, file, t.fileOffset, (i) => memberName(step, i));
+    const members = decodeMemberTable(t.table, file, t.fileOffset, memberFilePrefix(step));
     // Integrity is not authenticity: a manifest whose CRCs and SHA-256 hold may still name a
     // member "../../x". Such a manifest is returned as findings only, never as a Manifest, so
     // no caller can use its names as paths.
