@@ -11,6 +11,9 @@ import { randInt, rng } from "./rng.ts";
 export const CORRUPT_MODES = ["bitflip", "zerorange", "truncate"] as const;
 export type CorruptMode = (typeof CORRUPT_MODES)[number];
 
+/** Bits `ckpt corrupt` lists for a bitflip (the first ones, in byte order; the rest are counted). */
+export const CORRUPT_BITS_SHOWN = 64;
+
 export interface CorruptOptions { seed?: number; offset?: number; length?: number }
 
 export interface CorruptPlan {
@@ -18,8 +21,8 @@ export interface CorruptPlan {
   seed: number;
   offset: number;
   length: number;
-  /** bitflip: the bit (0..7) flipped in each byte. */
-  bits?: number[];
+  /** bitflip: the bit (0..7) flipped in each byte (one byte each: --length may be the file's size). */
+  bits?: Uint8Array;
   sizeBefore: number;
   sizeAfter: number;
 }
@@ -48,7 +51,10 @@ export function planCorruption(size: number, mode: CorruptMode, o: CorruptOption
   if (offset >= size) throw new UsageError(`--offset ${offset} is past the end of the ${size}-byte file`);
   const len = Math.min(length, size - offset);
   const plan: CorruptPlan = { mode, seed, offset, length: len, sizeBefore: size, sizeAfter: size };
-  if (mode === "bitflip") plan.bits = Array.from({ length: len }, () => randInt(next, 0, 8));
+  if (mode === "bitflip") {
+    plan.bits = new Uint8Array(len);
+    for (let i = 0; i < len; i++) plan.bits[i] = randInt(next, 0, 8);
+  }
   return plan;
 }
 
@@ -62,6 +68,8 @@ export function applyCorruption(data: Uint8Array, plan: CorruptPlan): Uint8Array
   return out;
 }
 
+const PIECE = 1024 * 1024;
+
 export interface CorruptReport extends CorruptPlan { path: string; bytesChanged: number }
 
 /** Damages a file in place. Touches only the planned range (no whole-file rewrite). */
@@ -72,11 +80,20 @@ export async function corruptFile(fs: DurableFs, path: string, mode: CorruptMode
     let changed = plan.length;
     if (mode === "truncate") await h.truncate(plan.sizeAfter);
     else {
-      const before = new Uint8Array(plan.length);
-      await readFully(h, before, plan.offset);
-      const after = applyCorruption(before, { ...plan, offset: 0 });
-      changed = before.reduce((n, b, i) => n + (b !== after[i] ? 1 : 0), 0);
-      await h.write(after, plan.offset);
+      // In pieces: memory stays at one piece whatever --length is.
+      changed = 0;
+      const buf = new Uint8Array(Math.min(plan.length, PIECE));
+      for (let at = 0; at < plan.length; at += PIECE) {
+        const n = Math.min(PIECE, plan.length - at);
+        const piece = buf.subarray(0, n);
+        await readFully(h, piece, plan.offset + at);
+        for (let i = 0; i < n; i++) {
+          const b = piece[i]!;
+          piece[i] = mode === "bitflip" ? b ^ (1 << plan.bits![at + i]!) : 0;
+          if (piece[i] !== b) changed++;
+        }
+        await h.write(piece, plan.offset + at);
+      }
     }
     await h.sync();
     return { ...plan, path, bytesChanged: changed };

@@ -13,7 +13,7 @@ import { MemoryFs, SimulatedCrash } from "../adapters/memory.ts";
 import { UsageError } from "../src/errors.ts";
 import type { DurableFs, FileStat } from "../src/fs.ts";
 import { TABLE_CHUNK_SIZE } from "../src/format/constants.ts";
-import { type Manifest, decodeMemberTable, encodeManifest } from "../src/format/manifest.ts";
+import { type Manifest, decodeMemberTable, encodeManifest, plainEntry } from "../src/format/manifest.ts";
 import { verifyFile } from "../src/cli/verify-file.ts";
 import { readManifest } from "../src/store/check.ts";
 import { manifestName } from "../src/store/layout.ts";
@@ -101,10 +101,10 @@ test("multi-chunk manifest: a table forced into 64-byte chunks round-trips throu
   assert.equal((await s.verify()).ok, true);
   const l = await s.latest();
   assert.equal(l?.step, 1);
-  assert.deepEqual(l!.manifest.members, manifest.members);
+  assert.deepEqual(l!.manifest.members.map(plainEntry), manifest.members.map(plainEntry));
   assert.ok(equalMembers((await s.load()).members, m));
   const again = await readManifest(fs, "/store", 1);
-  assert.deepEqual(again.manifest, manifest);
+  assert.deepEqual({ ...again.manifest, members: again.manifest!.members.map(plainEntry) }, { ...manifest, members: manifest.members.map(plainEntry) });
   // `ckpt verify FILE` / `inspect` read the same table.
   const file = await verifyFile(fs, `/store/${manifestName(1)}`);
   assert.equal(file.ok, true, JSON.stringify(file.damage));
@@ -142,13 +142,21 @@ test("a table that fits one chunk is written as one chunk (chunk size = its leng
   assert.equal(u64(many, 40), Math.ceil(u64(many, 32) / TABLE_CHUNK_SIZE));
 });
 
-test("decode: a member count above (table bytes − 4) / 60 is damage, one of exactly that many minimal entries decodes", () => {
+test("decode: a member count above (table bytes − 4) / (60 + the shortest file name) is damage, one of exactly that many minimal entries decodes", () => {
+  // Minimal entries: an empty name, the file name the layout gives (here prefix "" + the index:
+  // one digit), zero sizes, no blocks: 61 bytes each.
   const n = 5;
-  const table = new Uint8Array(4 + 60 * n);
-  new DataView(table.buffer).setUint32(0, n, true);
-  assert.equal(decodeMemberTable(table, "t", 0).length, n);
-  new DataView(table.buffer).setUint32(0, n + 1, true);
-  assert.throws(() => decodeMemberTable(table, "t", 0), /claims 6 members/);
+  const table = new Uint8Array(4 + 61 * n);
+  const dv = new DataView(table.buffer);
+  dv.setUint32(0, n, true);
+  for (let i = 0; i < n; i++) {
+    const o = 4 + 61 * i;
+    dv.setUint16(o + 2, 1, true);
+    table[o + 4] = 0x30 + i;
+  }
+  assert.equal(decodeMemberTable(table, "t", 0, "").length, n);
+  dv.setUint32(0, n + 1, true);
+  assert.throws(() => decodeMemberTable(table, "t", 0, ""), /claims 6 members/);
 });
 
 test("a block CRC list over 512 KiB (one member of 137,000 16-byte blocks) saves, verifies and loads — the single-chunk table refused it after writing the member", async () => {

@@ -240,12 +240,12 @@ test("a read-only store refuses to write", async () => {
 
 test("a re-sealed manifest claiming a huge member is refused before any allocation", async () => {
   const { readManifest } = await import("../src/store/check.ts");
-  const { encodeManifest } = await import("../src/format/manifest.ts");
+  const { encodeManifest, plainEntry } = await import("../src/format/manifest.ts");
   const fs = await freshStoreFs();
   const s = await memStore(fs);
   await s.save([{ name: "a", data: enc.encode("small") }]);
   const { manifest } = await readManifest(fs, "/store", 1);
-  manifest!.members[0]!.payloadSize = 2 ** 45; // 32 TiB, with every checksum recomputed
+  manifest!.members[0] = { ...plainEntry(manifest!.members[0]!), payloadSize: 2 ** 45 }; // 32 TiB, with every checksum recomputed
   fs.poke(`/store/${manifestName(1)}`, encodeManifest(manifest!));
   await assert.rejects(s.load(1), (e: unknown) => e instanceof CorruptionError && /disagrees with the manifest/.test((e as Error).message));
   assert.equal(await s.latest(), null);

@@ -1,5 +1,5 @@
 // CLI commands on single files: inspect (structure and checksums) and corrupt (fault injection).
-import { CORRUPT_MODES, corruptFile, parseCorruptMode } from "../corrupt.ts";
+import { CORRUPT_BITS_SHOWN, CORRUPT_MODES, corruptFile, parseCorruptMode } from "../corrupt.ts";
 import { FsError, UsageError } from "../errors.ts";
 import { toHex } from "../hash.ts";
 import type { Command } from "./command.ts";
@@ -25,7 +25,7 @@ export const inspectCommand: Command = {
       path, ok: r.ok, kind: r.kind, fileSize: r.fileSize, header: s.header ?? null, metadata: s.meta ?? null,
       chunks: (r.chunks ?? []).map((c) => ({ index: c.index, offset: c.offset, length: c.length, type: c.type, crc32: c.crc.toString(16).padStart(8, "0"), ok: c.ok })),
       chunkCount: stats.total, badChunks: stats.bad, chunksOmitted: stats.total - (r.chunks?.length ?? 0),
-      sha256: s.fileSha256 ? toHex(s.fileSha256) : null, members: r.members ?? null, damage: r.damage,
+      sha256: s.fileSha256 ? toHex(s.fileSha256) : null, members: r.members ?? null, memberCount: r.memberCount ?? null, damage: r.damage,
     };
     if (ctx.json) ctx.out(JSON.stringify(doc));
     else {
@@ -36,6 +36,8 @@ export const inspectCommand: Command = {
       }
       for (const [k, v] of Object.entries(s.meta ?? {})) ctx.out(`meta ${esc(k)} = ${esc(String(v))}`);
       for (const m of r.members ?? []) ctx.out(`member ${esc(m.name)} -> ${esc(m.file)}: ${m.payloadSize} bytes, ${m.blocks} blocks, sha256 ${m.sha256}`);
+      const moreMembers = (r.memberCount ?? 0) - (r.members?.length ?? 0);
+      if (moreMembers > 0) ctx.out(`… ${moreMembers} more members not listed (${r.memberCount} in all)`);
       for (const c of doc.chunks) ctx.out(`chunk ${String(c.index).padStart(4)} @${c.offset} +${c.length} type ${c.type} crc32 ${c.crc32} ${c.ok ? "ok" : "BAD"}`);
       if (doc.chunksOmitted > 0) ctx.out(`… ${doc.chunksOmitted} more chunks not listed (${doc.chunkCount} in all, ${doc.badChunks} bad)`);
       if (doc.sha256) ctx.out(`sha256 (all bytes before the trailer) ${doc.sha256}`);
@@ -56,9 +58,13 @@ export const corruptCommand: Command = {
     if (ctx.values.mode === undefined) throw new UsageError("--mode is required");
     const mode = parseCorruptMode(ctx.values.mode as string);
     const r = await corruptFile(ctx.fs, path!, mode, { seed: intFlag(ctx.values, "seed"), offset: intFlag(ctx.values, "offset"), length: intFlag(ctx.values, "length", 1) });
-    if (ctx.json) ctx.out(JSON.stringify(r));
+    // One bit per damaged byte would make `--length 90000000` print 180 MB: the first
+    // CORRUPT_BITS_SHOWN are listed, the rest counted (the seed reproduces them all).
+    const bits = r.bits ? Array.from(r.bits.subarray(0, CORRUPT_BITS_SHOWN)) : undefined;
+    const bitsOmitted = r.bits ? r.bits.length - bits!.length : undefined;
+    if (ctx.json) ctx.out(JSON.stringify({ ...r, bits, bitsOmitted }));
     else if (mode === "truncate") ctx.out(`truncated ${path} from ${r.sizeBefore} to ${r.sizeAfter} bytes (seed ${r.seed})`);
-    else ctx.out(`${mode}: ${r.length} byte(s) at offset ${r.offset} of ${path}, ${r.bytesChanged} changed (seed ${r.seed}${r.bits ? `, bits ${r.bits.join(",")}` : ""})`);
+    else ctx.out(`${mode}: ${r.length} byte(s) at offset ${r.offset} of ${path}, ${r.bytesChanged} changed (seed ${r.seed}${bits ? `, bits ${bits.join(",")}${bitsOmitted ? ` … and ${bitsOmitted} more` : ""}` : ""})`);
     return 0;
   },
 };

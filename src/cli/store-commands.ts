@@ -1,5 +1,5 @@
 // CLI commands over the checkpoint store: save, list, verify, latest, restore, rollback.
-import { FsError, UsageError } from "../errors.ts";
+import { FsError, NoCheckpointError, UsageError } from "../errors.ts";
 import { basename, join } from "../path.ts";
 import { parseProtocol } from "../protocol.ts";
 import type { CheckpointReport } from "../store/check.ts";
@@ -147,11 +147,16 @@ export const restoreCommand: Command = {
   async run(ctx) {
     const [dir, out] = need(ctx, 2, "<store> and <out-dir>");
     const step = intFlag(ctx.values, "step", 1);
+    const signal = ctx.interruptible?.();
     const r = await withStore(ctx, dir!, "read", async (s) => {
-      if (step === undefined && !(await s.latest())) return null;
       const bar = progressReporter(ctx.stderrIsTTY && !ctx.json, "restore");
       try {
-        return await s.restore(out!, { step, onProgress: (done, total) => bar.update(done, total), signal: ctx.interruptible?.() });
+        return await s.restore(out!, { step, onProgress: (done, total) => bar.update(done, total), signal });
+      } catch (err) {
+        // No valid checkpoint, as restore's own search (stoppable by Ctrl-C) found: a latest()
+        // here first verified every byte once more, and a signal waited for it to end.
+        if (step === undefined && err instanceof NoCheckpointError) return null;
+        throw err;
       } finally {
         bar.stop();
       }

@@ -10,6 +10,7 @@ import { memberNamesProblem } from "../format/member-name.ts";
 import { type ChunkInfo, type Damage, type ScanResult, scanContainer } from "../format/reader.ts";
 import { MemberTableCollector } from "../format/table-reader.ts";
 import { toHex } from "../hash.ts";
+import { checkStep, memberFilePrefix } from "../store/layout.ts";
 
 /**
  * Chunks `inspect` shows in detail. A file may hold millions (1-byte chunks): beyond this many only
@@ -28,7 +29,9 @@ export interface FileReport {
   chunks: ChunkInfo[];
   /** Every chunk read, and how many of them failed their check. */
   chunkStats: { total: number; bad: number };
+  /** A manifest's first INSPECT_CHUNKS members (a crafted table may list millions), and the count of all. */
   members?: { name: string; file: string; payloadSize: number; fileSize: number; sha256: string; blocks: number }[];
+  memberCount?: number;
 }
 
 export async function verifyFile(fs: DurableFs, path: string, chunkLimit = 0): Promise<Omit<FileReport, "scan" | "chunks" | "chunkStats"> & Partial<FileReport>> {
@@ -53,19 +56,29 @@ export async function verifyFile(fs: DurableFs, path: string, chunkLimit = 0): P
   const kind = scan.header?.kind === KIND_MEMBER ? "member" : scan.header?.kind === KIND_MANIFEST ? "manifest" : "unknown";
   const damage = [...scan.damage];
   let members: FileReport["members"];
+  let memberCount: number | undefined;
   if (kind === "manifest" && t.wrongType) damage.push({ kind: "bad-chunk", offset: 0, length: 0, message: "a manifest chunk is not of type member-table" });
   if (kind === "manifest" && damage.length === 0 && t.table && !t.wrongType) {
     try {
-      const decoded = decodeMemberTable(t.table, path, t.fileOffset);
+      // Member file names follow from the step (the layout): decode holds each entry to it.
+      const rawStep = scan.meta?.["ckptkit.step"];
+      let step: number;
+      try {
+        step = checkStep(Number(rawStep));
+      } catch {
+        throw new CorruptionError(path, 0, "bad-manifest", `${path}: manifest records no valid step (${JSON.stringify(rawStep)})`);
+      }
+      const decoded = decodeMemberTable(t.table, path, t.fileOffset, memberFilePrefix(step));
       // The names are reported as data (never used as paths); a bad one makes the file malformed.
       const named = memberNamesProblem(decoded.map((m) => m.name));
       if (named) damage.push({ kind: "bad-chunk", offset: t.fileOffset(0), length: t.table.length, message: `bad-name: member ${named.index} has a bad name ${JSON.stringify(named.name)}: ${named.problem}` });
-      members = decoded.map((m) => ({ name: m.name, file: m.file, payloadSize: m.payloadSize, fileSize: m.fileSize, sha256: toHex(m.fileSha256), blocks: m.blockCrcs.length }));
+      memberCount = decoded.length;
+      members = decoded.slice(0, INSPECT_CHUNKS).map((m) => ({ name: m.name, file: m.file, payloadSize: m.payloadSize, fileSize: m.fileSize, sha256: toHex(m.fileSha256), blocks: m.blockCrcs.length }));
     } catch (err) {
       if (!(err instanceof CorruptionError)) throw err;
       damage.push({ kind: "bad-chunk", offset: err.offset, length: 0, message: err.message });
     }
   }
-  const base = { path, ok: damage.length === 0, kind: kind as FileReport["kind"], fileSize: scan.fileSize, damage, members };
+  const base = { path, ok: damage.length === 0, kind: kind as FileReport["kind"], fileSize: scan.fileSize, damage, members, memberCount };
   return chunkLimit > 0 ? { ...base, scan, chunks, chunkStats } : base;
 }

@@ -21,7 +21,8 @@ export interface MemberEntry {
   fileSize: number;
   chunkSize: number;
   fileSha256: Uint8Array;
-  blockCrcs: number[];
+  /** One CRC-32 per block. A decoded entry builds a fresh array per read (see TableEntry). */
+  blockCrcs: ArrayLike<number>;
 }
 
 export interface Manifest {
@@ -59,59 +60,114 @@ export function encodeMemberTable(members: MemberEntry[]): Uint8Array {
     dv.setUint32(o, m.chunkSize, true); o += 4;
     out.set(m.fileSha256, o); o += 32;
     dv.setUint32(o, m.blockCrcs.length, true); o += 4;
-    for (const c of m.blockCrcs) { dv.setUint32(o, c, true); o += 4; }
+    const crcs = m.blockCrcs;
+    for (let b = 0; b < crcs.length; b++) { dv.setUint32(o, crcs[b]!, true); o += 4; }
   }
   return out;
 }
 
 /**
- * Decodes a member table; every count and length is checked against the bytes present.
+ * One decoded entry: the name and where the rest of the entry lies in the table, which the
+ * decoded manifest keeps (it is the manifest's own bytes). A crafted table of minimal entries
+ * must not turn into objects several times its size (the contract's bound: peak RSS below
+ * 256 MiB + 2 × the input), so an entry holds four fields (~32 bytes) plus its name, and the
+ * rest is read from the table on access: the file name is derived from the layout (decode
+ * checked the recorded one equals it), the SHA-256 is a view, and `blockCrcs` is a fresh
+ * Uint32Array per access (read it once per use, not in a loop condition).
+ */
+class TableEntry implements MemberEntry {
+  constructor(readonly name: string, private readonly t: DecodedTable, private readonly i: number, private readonly at: number) {}
+  get file(): string { return this.t.filePrefix + this.i; }
+  get payloadSize(): number { return Number(this.t.dv.getBigUint64(this.at, true)); }
+  get fileSize(): number { return Number(this.t.dv.getBigUint64(this.at + 8, true)); }
+  get chunkSize(): number { return this.t.dv.getUint32(this.at + 16, true); }
+  get fileSha256(): Uint8Array { return this.t.bytes.subarray(this.at + 20, this.at + 52); }
+  get blockCrcs(): Uint32Array {
+    const n = this.t.dv.getUint32(this.at + 52, true);
+    const out = new Uint32Array(n);
+    for (let b = 0, o = this.at + 56; b < n; b++, o += 4) out[b] = this.t.dv.getUint32(o, true);
+    return out;
+  }
+  /** Plain data for JSON.stringify and structured copies (getters are not own properties). */
+  toJSON(): Omit<MemberEntry, "blockCrcs"> & { blockCrcs: number[] } {
+    return { name: this.name, file: this.file, payloadSize: this.payloadSize, fileSize: this.fileSize, chunkSize: this.chunkSize, fileSha256: this.fileSha256, blockCrcs: [...this.blockCrcs] };
+  }
+}
+
+/** A decoded entry as a plain object of its own (a copy that may be modified). */
+export function plainEntry(m: MemberEntry): MemberEntry {
+  return { name: m.name, file: m.file, payloadSize: m.payloadSize, fileSize: m.fileSize, chunkSize: m.chunkSize, fileSha256: m.fileSha256.slice(), blockCrcs: Array.from(m.blockCrcs) };
+}
+
+interface DecodedTable { bytes: Uint8Array; dv: DataView; filePrefix: string }
+
+/**
+ * Decodes a member table; every count and length is checked against the bytes present, and
+ * member i's recorded file name must be `filePrefix` + i in decimal (the store's layout, e.g.
+ * `step-<N>.member-`: the reader knows the step), so it is checked here, with no string built
+ * per entry, rather than stored per entry. The entries keep `bytes`: the
+ * caller must not modify it afterwards.
  * `base` maps an offset in the table to one in the file for messages: a number for a table held
  * in one chunk at that offset, or a function when it spans chunks.
  */
-export function decodeMemberTable(bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number)): MemberEntry[] {
+export function decodeMemberTable(
+  bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number), filePrefix: string,
+): MemberEntry[] {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const table: DecodedTable = { bytes, dv, filePrefix };
   const at = typeof base === "number" ? (t: number) => base + t : base;
   let o = 0;
   const need = (n: number, what: string) => {
     if (o + n > bytes.length) throw new CorruptionError(path, at(o), "bad-manifest", `${path}: member table ${what} overruns the table at byte ${at(o)}`);
   };
-  const text = (len: number, what: string) => {
-    need(len, what);
-    try {
-      return dec.decode(bytes.subarray(o, o + len));
-    } catch {
-      throw new CorruptionError(path, at(o), "bad-manifest", `${path}: ${what} is not valid UTF-8`);
-    } finally {
-      o += len;
-    }
-  };
   need(4, "count");
   const count = dv.getUint32(0, true);
   o = 4;
-  // Each entry takes at least MIN_ENTRY_SIZE bytes: a count beyond that is damage, not a reason to loop.
-  if (count > (bytes.length - 4) / MIN_ENTRY_SIZE) throw new CorruptionError(path, at(0), "bad-manifest", `${path}: member table claims ${count} members in ${bytes.length} bytes`);
+  // Each entry takes at least MIN_ENTRY_SIZE bytes plus its file name (which only grows with
+  // the index): a count beyond that is damage, not a reason to loop.
+  if (count > (bytes.length - 4) / (MIN_ENTRY_SIZE + filePrefix.length + 1)) {
+    throw new CorruptionError(path, at(0), "bad-manifest", `${path}: member table claims ${count} members in ${bytes.length} bytes`);
+  }
   const members: MemberEntry[] = [];
   for (let i = 0; i < count; i++) {
     need(2, "name length"); const nl = dv.getUint16(o, true); o += 2;
-    const name = text(nl, "member name");
+    need(nl, "member name");
+    let name: string;
+    try {
+      name = dec.decode(bytes.subarray(o, o + nl));
+    } catch {
+      throw new CorruptionError(path, at(o), "bad-manifest", `${path}: member name is not valid UTF-8`);
+    }
+    o += nl;
     need(2, "file name length"); const fl = dv.getUint16(o, true); o += 2;
-    const file = text(fl, "file name");
+    need(fl, "file name");
+    if (!isFileName(bytes, o, fl, filePrefix, i)) {
+      throw new CorruptionError(path, at(o), "bad-manifest", `${path}: member ${i} has file name ${JSON.stringify(textOf(bytes.subarray(o, o + fl)))}, expected '${filePrefix}${i}'`);
+    }
+    o += fl;
     need(8 + 8 + 4 + 32 + 4, "member sizes");
-    const payloadSize = Number(dv.getBigUint64(o, true)); o += 8;
-    const fileSize = Number(dv.getBigUint64(o, true)); o += 8;
-    const chunkSize = dv.getUint32(o, true); o += 4;
-    // A view, not a copy: a copy's own buffer costs ~120 bytes per entry, which a crafted table
-    // of minimal 60-byte entries would turn into an allocation several times its size.
-    const fileSha256 = bytes.subarray(o, o + 32); o += 32;
-    const blocks = dv.getUint32(o, true); o += 4;
+    const entry = new TableEntry(name, table, i, o);
+    const blocks = dv.getUint32(o + 52, true); o += 56;
     need(4 * blocks, "block CRC list");
-    const blockCrcs: number[] = [];
-    for (let b = 0; b < blocks; b++) { blockCrcs.push(dv.getUint32(o, true)); o += 4; }
-    members.push({ name, file, payloadSize, fileSize, chunkSize, fileSha256, blockCrcs });
+    o += 4 * blocks;
+    members.push(entry);
   }
   if (o !== bytes.length) throw new CorruptionError(path, at(o), "bad-manifest", `${path}: ${bytes.length - o} unexpected bytes after the member table`);
   return members;
+}
+
+/** bytes[o, o + len) is `prefix` followed by `index` in decimal (no leading zero), as ASCII. */
+function isFileName(bytes: Uint8Array, o: number, len: number, prefix: string, index: number): boolean {
+  const digits = index < 10 ? 1 : Math.floor(Math.log10(index)) + 1;
+  if (len !== prefix.length + digits) return false;
+  for (let k = 0; k < prefix.length; k++) if (bytes[o + k] !== prefix.charCodeAt(k)) return false;
+  for (let k = len - 1, n = index; k >= prefix.length; k--, n = Math.floor(n / 10)) if (bytes[o + k] !== 0x30 + (n % 10)) return false;
+  return true;
+}
+
+/** For messages only: the bytes as text, invalid UTF-8 replaced, at most 100 characters. */
+function textOf(b: Uint8Array): string {
+  return new TextDecoder().decode(b.subarray(0, 100));
 }
 
 /** The manifest's container metadata: the step and the user's keys (a save checks its size first). */

@@ -11,8 +11,9 @@ import { type ChunkInfo, type ContainerHeader, type Damage, type ScanOptions, ty
 import { MemberTableCollector } from "../format/table-reader.ts";
 import { toHex } from "../hash.ts";
 import { inLanes } from "../lanes.ts";
+import { CappedFindings, MAX_FINDINGS } from "./finding-cap.ts";
 import { join } from "../path.ts";
-import { manifestName, memberName, parseName } from "./layout.ts";
+import { manifestName, memberFilePrefix, memberName, parseName } from "./layout.ts";
 
 export type FindingKind = "crc-mismatch" | "sha-mismatch" | "truncated" | "bad-header" | "missing-member" | "torn" | "incomplete" | "bad-name";
 /**
@@ -31,6 +32,8 @@ export interface Finding {
   offset: number;
   length: number;
   message: string;
+  /** On a summary finding only: how many findings of its kind it stands for (src/store/finding-cap.ts). */
+  count?: number;
 }
 
 export interface CheckpointReport {
@@ -75,7 +78,7 @@ export async function readManifest(fs: DurableFs, dir: string, step: number): Pr
   if (!t.table || t.wrongType) return bad("not a manifest (wrong kind or chunk count)");
   if (scan.meta!["ckptkit.step"] !== String(step)) return bad(`manifest records step ${scan.meta!["ckptkit.step"]}, its name says ${step}`);
   try {
-    const members = decodeMemberTable(t.table, file, t.fileOffset);
+    const members = decodeMemberTable(t.table, file, t.fileOffset, memberFilePrefix(step));
     // Integrity is not authenticity: a manifest whose CRCs and SHA-256 hold may still name a
     // member "../../x". Such a manifest is returned as findings only, never as a Manifest, so
     // no caller can use its names as paths.
@@ -90,13 +93,17 @@ export async function readManifest(fs: DurableFs, dir: string, step: number): Pr
   }
 }
 
+function missingMember(step: number, m: MemberEntry): Finding {
+  return { step, file: m.file, member: m.name, kind: "missing-member", offset: 0, length: 0, message: `member '${m.name}' (${m.file}) is missing` };
+}
+
 /** Checks one member file against its manifest entry. */
 export async function checkMember(fs: DurableFs, dir: string, step: number, index: number, m: MemberEntry, sink?: PayloadSink): Promise<Finding[]> {
   const file = m.file;
   const at = (kind: FindingKind, message: string, offset = 0, length = 0, block?: number): Finding => ({ step, file, member: m.name, kind, block, offset, length, message });
   if (file !== memberName(step, index)) return [at("bad-header", `manifest names member file '${file}', expected '${memberName(step, index)}'`)];
   const path = join(dir, file);
-  if (!(await fs.stat(path))) return [at("missing-member", `member '${m.name}' (${file}) is missing`)];
+  if (!(await fs.stat(path))) return [missingMember(step, m)];
   // The member's own header is held to the manifest before any chunk is read, so a sink may
   // size its buffers by m.payloadSize: it then equals a length the kernel bounded by the file.
   const scan = await scanFile(fs, path, {
@@ -111,9 +118,12 @@ export async function checkMember(fs: DurableFs, dir: string, step: number, inde
   if (scan.meta!["ckptkit.step"] !== String(step) || scan.meta!["ckptkit.member"] !== m.name) {
     return [at("bad-header", `member metadata disagrees with the manifest (step ${scan.meta!["ckptkit.step"]}, name ${scan.meta!["ckptkit.member"]})`, 0, 64)];
   }
-  for (let b = 0; b < m.blockCrcs.length; b++) {
-    if (scan.blockCrcs[b] !== m.blockCrcs[b]) findings.push(at("crc-mismatch", `block ${b} CRC-32 differs from the manifest's`, 0, 0, b));
+  const crcs = m.blockCrcs; // a decoded entry builds this array on each read: once here
+  const mismatches = new CappedFindings(MAX_FINDINGS, "block");
+  for (let b = 0; b < crcs.length; b++) {
+    if (scan.blockCrcs[b] !== crcs[b]) mismatches.add(at("crc-mismatch", `block ${b} CRC-32 differs from the manifest's`, 0, 0, b));
   }
+  findings.push(...mismatches.list());
   if (findings.length === 0 && toHex(scan.fileSha256!) !== toHex(m.fileSha256)) {
     findings.push(at("sha-mismatch", `SHA-256 of ${file} differs from the manifest's`, 0, scan.fileSize));
   }
@@ -123,11 +133,25 @@ export async function checkMember(fs: DurableFs, dir: string, step: number, inde
 /**
  * Checks members two at a time when nothing consumes their payloads: the first large one to
  * start is hashed on the hash worker, the other on this thread, so a multi-member checkpoint
- * uses both cores. Findings come back in member order whatever finishes first. With a sink
- * (restore), members stream one after another, in order.
+ * uses both cores. Findings come back in member order whatever finishes first, into `into`
+ * (capped: a manifest may list millions of members). With a sink (restore), members stream one
+ * after another, in order.
  */
-function checkMembers(fs: DurableFs, dir: string, step: number, members: MemberEntry[], sink?: PayloadSink): Promise<Finding[][]> {
-  return inLanes(members.length, sink ? 1 : 2, (i) => checkMember(fs, dir, step, i, members[i]!, sink));
+async function checkMembers(fs: DurableFs, dir: string, step: number, members: MemberEntry[], files: string[], into: CappedFindings, sink?: PayloadSink): Promise<void> {
+  // Only members whose file is in the directory listing are opened; the others are missing
+  // without a stat or a promise each: a crafted manifest may list a million members that do not
+  // exist, and `verify` must stay fast and small. The listing bounds the members scanned.
+  const present: number[] = [];
+  for (const f of files) {
+    const p = parseName(f);
+    if (p && !p.manifest && p.member! < members.length && f === memberName(step, p.member!)) present.push(p.member!);
+  }
+  present.sort((x, y) => x - y);
+  const results = await inLanes(present.length, sink ? 1 : 2, (k) => checkMember(fs, dir, step, present[k]!, members[present[k]!]!, sink));
+  for (let i = 0, k = 0; i < members.length; i++) {
+    if (present[k] === i) into.addAll(results[k++]!);
+    else into.count("missing-member", () => missingMember(step, members[i]!));
+  }
 }
 
 /** Full check of one step, given the names of its files present in the directory. */
@@ -138,10 +162,15 @@ export async function checkCheckpoint(fs: DurableFs, dir: string, step: number, 
   }
   const { manifest, findings } = await readManifest(fs, dir, step);
   if (!manifest) return { step, status: statusOf(findings), files, findings };
-  for (const f of await checkMembers(fs, dir, step, manifest.members, sink)) findings.push(...f);
-  const expected = new Set([manifestName(step), ...manifest.members.map((m) => m.file)]);
+  const all = new CappedFindings();
+  await checkMembers(fs, dir, step, manifest.members, files, all, sink);
+  // Member i's file is memberName(step, i) (decode checked it): no per-member name set needed.
+  const count = manifest.members.length;
   for (const f of files) {
-    if (!expected.has(f) && parseName(f)) findings.push({ step, file: f, kind: "bad-header", offset: 0, length: 0, message: `${f} is not listed in the manifest` });
+    const p = parseName(f);
+    const listed = p && (p.manifest || (p.member! < count && f === memberName(step, p.member!)));
+    if (p && !listed) all.add({ step, file: f, kind: "bad-header", offset: 0, length: 0, message: `${f} is not listed in the manifest` });
   }
-  return { step, status: statusOf(findings), files, findings, manifest };
+  const capped = all.list();
+  return { step, status: statusOf(capped), files, findings: capped, manifest };
 }

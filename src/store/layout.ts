@@ -18,7 +18,11 @@ export function manifestName(step: number): string {
   return `${stepPrefix(step)}.manifest`;
 }
 export function memberName(step: number, index: number): string {
-  return `${stepPrefix(step)}.member-${index}`;
+  return `${memberFilePrefix(step)}${index}`;
+}
+/** Member i of `step` is this prefix followed by i in decimal. */
+export function memberFilePrefix(step: number): string {
+  return `${stepPrefix(step)}.member-`;
 }
 
 export interface ParsedName {

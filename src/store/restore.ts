@@ -20,6 +20,7 @@
 // Residual race: a local process that swaps a directory we just checked for a symlink between the
 // lstat and the next open could redirect one O_EXCL create; closing that needs openat(2)-style
 // calls no runtime adapter offers. It is not reachable from the store's contents.
+import { abortPoint } from "../abort.ts";
 import { CorruptionError, DurabilityError, FsError, UsageError } from "../errors.ts";
 import type { DurableFs, FileHandle } from "../fs.ts";
 import { attempt, mkdirDurable } from "../fs-util.ts";
@@ -89,9 +90,27 @@ async function removeTree(fs: DurableFs, path: string): Promise<void> {
   await fs.rmdir(path);
 }
 
-/** `onProgress(done, total)` counts payload bytes written so far against the checkpoint's total. */
+/**
+ * The newest valid step, as store.latest() finds it (a full check of each step, newest first),
+ * but stoppable: with a signal every chunk read is an abortPoint, so a Ctrl-C during the
+ * verification that picks the checkpoint is honoured at once rather than after it.
+ */
+export async function newestValidStep(store: Store, signal?: AbortSignal): Promise<number | undefined> {
+  if (!signal) return (await store.latest())?.step;
+  for (const s of await store.steps()) {
+    if ((await store.check(s.step, () => abortPoint(signal, "the restore"))).status === "valid") return s.step;
+  }
+  return undefined;
+}
+
+/**
+ * `onProgress(done, total)` counts payload bytes written so far against the checkpoint's total.
+ * `signal` is honoured before every chunk written: the adapters do synchronous I/O, so
+ * abortPoint lets the event loop turn (every ~10 ms) for a SIGINT handler to abort the restore,
+ * which then removes everything it created (the finally below).
+ */
 export async function restoreCheckpoint(
-  store: Store, step: number, outDir: string, onProgress?: (done: number, total: number) => void,
+  store: Store, step: number, outDir: string, onProgress?: (done: number, total: number) => void, signal?: AbortSignal,
 ): Promise<{ step: number; files: string[]; bytes: number }> {
   const fs = store.fs;
   const manifestPath = join(store.dir, manifestName(step));
@@ -173,6 +192,7 @@ export async function restoreCheckpoint(
     //    members holds one descriptor at a time, not 100,000.
     let written = 0;
     const report = await store.check(step, async (m, payload) => {
+      await abortPoint(signal, "the restore");
       const t = targets.get(m.name);
       // The check re-reads the manifest: if it changed under us, only planned paths are used.
       if (!t) throw new CorruptionError(manifestPath, 0, "bad-name", `member ${JSON.stringify(m.name)} was not in the manifest read first (changed during restore)`);

@@ -19,7 +19,7 @@ import { StoreLock } from "./lock.ts";
 import { Serial } from "./serial.ts";
 import { type MemberSource, writeMember } from "./member.ts";
 import { checkChunkSize, checkSaveLimits } from "./save-limits.ts";
-import { restoreCheckpoint } from "./restore.ts";
+import { newestValidStep, restoreCheckpoint } from "./restore.ts";
 import { inLanes } from "../lanes.ts";
 import { WORKER_MIN_BYTES, hashWorkerPolicy } from "../hash-stream.ts";
 import { checkOpenArgs, checkOptions, checkReadOptions, checkSaveArgs, checkStepArg, checkString } from "../check-args.ts";
@@ -296,14 +296,14 @@ export class Store {
     outDir: string, options: { step?: number; onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {},
   ): Promise<{ step: number; files: string[]; bytes: number }> {
     checkString(outDir, "restore: outDir"); checkReadOptions(options, "restore");
-    const step = options.step ?? (await this.latest())?.step;
+    const step = options.step ?? (await newestValidStep(this, options.signal));
     if (step === undefined) throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
     if (!(await this.steps()).some((s) => s.step === step)) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
     const { signal, onProgress } = options;
     checkAborted(signal, "the restore");
     // Progress is reported after every chunk written: the abort check rides on it, and the
     // restore's own cleanup removes its temp files when it throws.
-    return restoreCheckpoint(this, step, outDir, signal ? (done, total) => { checkAborted(signal, "the restore"); onProgress?.(done, total); } : onProgress);
+    return restoreCheckpoint(this, step, outDir, signal ? (done, total) => { checkAborted(signal, "the restore"); onProgress?.(done, total); } : onProgress, signal);
   }
 
   /**

@@ -55,3 +55,24 @@ export function badTables(): { label: string; names: string[] }[] {
 export function membersFor(names: string[]): CraftedMember[] {
   return names.map((name, i) => ({ name, data: enc.encode(`payload ${i} of ${JSON.stringify(name)}\n`.repeat(3)) }));
 }
+
+/**
+ * A manifest of about `size` bytes of minimal member entries, sealed by the format's own
+ * encoder: `minimal` gives 60-byte entries (empty names and file names, which no save writes);
+ * otherwise short unique names and the layout's file names, which pass every per-entry check.
+ * No member file exists: this is the hostile-table case of the contract's memory bound.
+ */
+export function craftManifestBytes(step: number, size: number, minimal: boolean): Uint8Array {
+  const sha = new Uint8Array(32);
+  const entry = (i: number): MemberEntry => ({
+    name: minimal ? "" : i.toString(36), file: minimal ? "" : memberName(step, i),
+    payloadSize: 0, fileSize: 0, chunkSize: 1, fileSha256: sha, blockCrcs: [],
+  });
+  const members: MemberEntry[] = [];
+  for (let i = 0, total = 4; total < size; i++) {
+    const m = entry(i);
+    members.push(m);
+    total += 60 + m.name.length + m.file.length;
+  }
+  return encodeManifest({ step, createdAt: 0, meta: {}, members });
+}
