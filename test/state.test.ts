@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { MemoryFs, SimulatedCrash } from "../adapters/memory.ts";
 import { memberName } from "../src/store/layout.ts";
-import { openState, StateRecoveryError, type StateOptions } from "../src/state/state.ts";
+import { StateRecoveryError, type StateOptions } from "../src/state/state.ts";
+import { openState } from "../src/open.ts";
 import { MAX_RECORD_PAYLOAD } from "../src/wal/format.ts";
 import { ckpt, noCrash } from "./lib/cli.ts";
 import { rng, test } from "./kit.ts";

@@ -31,7 +31,8 @@ import { dirname, join } from "../path.ts";
 import { readManifest } from "./check.ts";
 import { manifestName, memberName } from "./layout.ts";
 import { restoredMode } from "./member.ts";
-import { assertValid, type Store } from "./store.ts";
+import { assertValid } from "./corruption.ts";
+import type { Store } from "./store.ts";
 
 /** Where one member goes, relative to the root being filled (staging dir or out-dir). */
 interface Target { rel: string; written: string; file: string; h?: FileHandle; pos: number; open: boolean }

@@ -2,8 +2,9 @@
 // manifest through the chosen protocol: the manifest is written last and is the commit point,
 // so no valid manifest means no checkpoint. Recovery never trusts presence: `latest` walks steps
 // newest first and returns the first whose manifest and members all verify.
-import { CorruptionError, FsError, NoCheckpointError, UsageError } from "../errors.ts";
+import { FsError, NoCheckpointError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
+import { type WithFs, requireFs } from "../fs-arg.ts";
 import { attempt, mkdirDurable } from "../fs-util.ts";
 import { DEFAULT_CHUNK_SIZE } from "../format/constants.ts";
 import { type Manifest, type MemberEntry, encodeManifest } from "../format/manifest.ts";
@@ -11,11 +12,11 @@ import type { Metadata } from "../format/metadata.ts";
 import { checkMemberNames } from "../format/member-name.ts";
 import { dirname, join } from "../path.ts";
 import { type Protocol, tempOwner, writeFileWithProtocol } from "../protocol.ts";
-import { defaultFs } from "../../adapters/detect.ts";
 import { type CheckpointReport, type Finding, type PayloadSink, checkCheckpoint, readManifest } from "./check.ts";
 import { LOCK_NAME, QUARANTINE_DIR, checkStep, manifestName, memberName, parseName } from "./layout.ts";
 import { CheckpointBuilder } from "./builder.ts";
-import { StoreLock } from "./lock.ts";
+import { StoreCorruption, assertValid } from "./corruption.ts";
+import { StoreLock } from "../lock/lock.ts";
 import { Serial } from "./serial.ts";
 import { type MemberSource, writeMember } from "./member.ts";
 import { checkChunkSize, checkSaveLimits } from "./save-limits.ts";
@@ -80,9 +81,9 @@ export class Store {
 
   private constructor(readonly dir: string, readonly fs: DurableFs, private readonly opts: StoreOptions, private lock?: StoreLock) {}
 
-  static async open(dir: string, opts: StoreOptions = {}): Promise<Store> {
+  static async open(dir: string, opts: StoreOptions & WithFs): Promise<Store> {
     checkOpenArgs(dir, opts);
-    const fs = opts.fs ?? defaultFs();
+    const fs = requireFs(opts, "openStore");
     if (!opts.readOnly) { fs.pid(); fs.hostname(); } // the lock's facts first: a runtime that refuses them (Deno without --allow-sys) leaves nothing behind
     if (opts.chunkSize !== undefined) checkChunkSize(opts.chunkSize); // before the directory is created
     const st = await fs.stat(dir);
@@ -390,20 +391,8 @@ export class Store {
   }
 }
 
-export function assertValid(report: CheckpointReport): void {
-  if (report.status === "valid") return;
-  const f = report.findings[0]!;
-  throw new StoreCorruption(report, `checkpoint ${report.step} is ${report.status}: ${f.message}`);
-}
+export { StoreCorruption, assertValid };
 
-
-export class StoreCorruption extends CorruptionError {
-  constructor(readonly report: CheckpointReport, message: string) {
-    const f = report.findings[0]!;
-    super(f.file, f.offset, f.kind, message);
-  }
-}
-
-export function openStore(dir: string, options: StoreOptions = {}): Promise<Store> {
+export function openStore(dir: string, options: StoreOptions & WithFs): Promise<Store> {
   return Store.open(dir, options);
 }

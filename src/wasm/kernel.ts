@@ -7,6 +7,7 @@
 // declares max = initial), so the views made here stay valid for the life of the process.
 import { UnsupportedError, UsageError, WasmAbortError } from "../errors.ts";
 import { env } from "../env.ts";
+import { detectRuntime } from "../runtime.ts";
 import { KERNEL_BUILDS } from "./kernel-bytes.generated.ts";
 
 export type KernelVariant = "scalar" | "simd";
@@ -83,7 +84,7 @@ const instances: Partial<Record<KernelVariant, Kernel | null>> = {};
  * set up this way.
  */
 export function scalarRoundsHere(variant: KernelVariant): boolean {
-  return variant === "simd" && typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+  return variant === "simd" && detectRuntime() === "bun";
 }
 
 /** The .wasm bytes of a build (a fresh copy: e.g. to instantiate the same build in a worker). */
