@@ -1,30 +1,8 @@
 // The layer rules, enforced in CI (`npm run lint:layers`; docs/ARCHITECTURE.md draws them).
 //
 // A module may import only from its own layer or a layer listed BEFORE it, never one after it.
-// Order, lowest first:
-const LAYERS = [
-  // The core's foundation: errors, the DurableFs interface, paths, pacing, the one runtime module.
-  ["base", "^src/(errors|fs|fs-arg|fs-util|path|env|runtime|abort|pace|rng|lanes|optional-package)[.]ts$"],
-  // The WASM kernel and the hashing built on it.
-  ["kernel", "^src/(wasm/|hash[.]ts$|hash-stream[.]ts$)"],
-  // Bytes on disk: the container format, the write protocols, the writer lock, argument checks.
-  ["format", "^src/(format/|lock/|protocol[.]ts$|check-args[.]ts$)"],
-  // The store (checkpoints) and the write-ahead log: siblings, neither imports the other.
-  ["store+log", "^src/(store|wal)/"],
-  // Durable state: snapshots (the store) plus changes (the log).
-  ["state", "^src/state/"],
-  // Runtime adapters (node, deno, bun, memory, faulty, tracing, s3): implement DurableFs.
-  ["adapters", "^adapters/"],
-  // The library's opening calls with `fs` defaulted to the runtime's adapter (src/open.ts).
-  ["defaults", "^src/open[.]ts$"],
-  // Crash and corruption tooling (the power-loss simulator's explorer, the experiments).
-  ["tools", "^src/(crash/|explore/|corrupt[.]ts$)"],
-  // The benchmark suites, report and charts: above the library, below the CLI.
-  ["bench", "^bench/"],
-  // Entry points: they pick the adapter and pass `fs` down.
-  ["entry", "^src/(index|cli)[.]ts$|^src/cli/"],
-];
-const CORE = "^src/(errors|fs|fs-arg|fs-util|path|env|runtime|abort|pace|rng|lanes|optional-package|hash|hash-stream|protocol|check-args)[.]ts$|^src/(wasm|format|lock|store|wal|state)/";
+// The layers, lowest first, are in scripts/layers.cjs (scripts/architecture.mjs draws them too).
+const { LAYERS, CORE } = require("./scripts/layers.cjs");
 
 const upward = LAYERS.slice(0, -1).map(([name, path], i) => ({
   name: `no-upward-from-${name}`,
@@ -57,6 +35,13 @@ module.exports = {
       severity: "error",
       from: { path: "^src/(store|wal)/" },
       to: { path: "^src/(store|wal)/", pathNot: "^src/$1/" },
+    },
+    {
+      name: "only-format-and-hash-touch-the-kernel",
+      comment: "the kernel's memory layout (ioPtr, scratch slots) is the format and hash layers' business: the store, the log and the state never import src/wasm/",
+      severity: "error",
+      from: { path: "^src/(store|wal|state|lock)/" },
+      to: { path: "^src/wasm/" },
     },
     {
       name: "adapters-see-only-the-base",

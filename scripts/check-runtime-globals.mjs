@@ -4,11 +4,11 @@
 // (detectRuntime, env); everything else asks it. Comments and strings are skipped.
 // Usage: node scripts/check-runtime-globals.mjs   (exit 1 and a list when a core file names one)
 import { readFileSync, readdirSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join, relative } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
-const CORE_DIRS = ["src/wasm", "src/format", "src/lock", "src/store", "src/wal", "src/state"];
-const CORE_FILES = /^src\/(errors|fs|fs-arg|fs-util|path|env|abort|pace|rng|lanes|optional-package|hash|hash-stream|protocol|check-args)\.ts$/;
+const { CORE } = createRequire(import.meta.url)("./layers.cjs");
 const ALLOWED = new Set(["src/runtime.ts"]);
 const GLOBALS = /\b(Deno|Bun)\b|\b(process)\.(?:env|argv|platform|versions|version|pid|exit|on|execPath|cwd)\b/;
 
@@ -28,7 +28,7 @@ function codeOnly(src) {
     .replace(/(["'`])(?:\\.|(?!\1)[^\\\n])*\1/g, (m) => m[0] + " ".repeat(m.length - 2) + m[0]);
 }
 
-const core = [...files("src")].filter((f) => CORE_FILES.test(f) || CORE_DIRS.some((d) => f.startsWith(`${d}/`)));
+const core = [...files("src")].filter((f) => new RegExp(CORE).test(f));
 const hits = [];
 for (const f of core) {
   if (ALLOWED.has(f)) continue;

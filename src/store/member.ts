@@ -8,7 +8,6 @@ import { CHUNK_DATA, KIND_MEMBER } from "../format/constants.ts";
 import type { MemberEntry } from "../format/manifest.ts";
 import { ContainerWriter } from "../format/writer.ts";
 import { StreamSha256 } from "../hash-stream.ts";
-import { kernel } from "../wasm/kernel.ts";
 import { basename } from "../path.ts";
 import { abortPoint } from "../abort.ts";
 
@@ -95,7 +94,6 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
       createdAt: a.createdAt,
     }, { externalSha256: true });
     const h = await fs.open(a.path, { write: true, create: true, exclusive: true, mode: 0o666 }); // less the umask
-    const ioPtr = kernel().ioPtr;
     let closed = false;
     let sha: StreamSha256 | undefined;
     try {
@@ -116,8 +114,7 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
           const n = await readFully(src!, piece, off);
           if (n !== len) throw new FsError("EIO", "read", source.path, `file shrank while being saved (${off + n} of ${size} bytes)`);
         }
-        const encoded = w.chunk(piece);
-        await sha.update(encoded, ioPtr); // chunk() leaves the same bytes at the kernel's ioPtr
+        const encoded = await w.chunkHashed(piece, sha);
         await out.put(encoded);
         a.onBytes?.(len);
       }
