@@ -1,7 +1,7 @@
 // Writes one member as a container, streaming: from bytes in memory or from a file read piece by
 // piece, so a multi-GiB member never sits whole in memory. Encoded pieces are coalesced into
 // writes of about 1 MiB (one write syscall for a small member).
-import { FsError, UsageError } from "../errors.ts";
+import { FsError } from "../errors.ts";
 import type { DurableFs, FileHandle } from "../fs.ts";
 import { attempt, readFully } from "../fs-util.ts";
 import { CHUNK_DATA, KIND_MEMBER } from "../format/constants.ts";
@@ -136,7 +136,3 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
   }
 }
 
-export function sourceName(s: MemberSource): string {
-  if (typeof s.name !== "string") throw new UsageError("every member needs a name");
-  return s.name;
-}

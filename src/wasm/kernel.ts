@@ -15,11 +15,17 @@ export type KernelVariant = "scalar" | "simd";
 /** Preference order for "auto". */
 const AUTO_ORDER: KernelVariant[] = ["simd", "scalar"];
 
+/** Exactly what the kernel exports (test/format-constants.test.ts compares it with an instance). */
 export interface KernelExports {
   memory: WebAssembly.Memory;
+  /** Bytes of one SHA-256 hasher's state at statePtr (src/hash.ts's SHA256_STATE_SIZE). */
+  SHA_STATE_SIZE: WebAssembly.Global;
   ioPtr(): number;
   ioSize(): number;
   statePtr(): number;
+  stateSize(): number;
+  /** Where the CRC-32 slicing tables live (assembly/layout.ts); the host does not use it. */
+  tablesPtr(): number;
   scratchPtr(): number;
   scratchSize(): number;
   digestsPtr(): number;
