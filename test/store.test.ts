@@ -8,15 +8,12 @@ import { applyCorruption, planCorruption } from "../src/corrupt.ts";
 import { openStore } from "../src/store/store.ts";
 import { manifestName, memberName } from "../src/store/layout.ts";
 import { test } from "./kit.ts";
+import { flipInMemory } from "./lib/damage.ts";
 import { equalMembers, freshStoreFs, members, memStore, sources } from "./lib/store-helpers.ts";
 
 const enc = new TextEncoder();
 
-function damage(fs: MemoryFs, path: string, offset: number) {
-  const b = fs.peek(path)!.slice();
-  b[offset]! ^= 0x10;
-  fs.poke(path, b);
-}
+const damage = flipInMemory;
 
 test("steps count up from 1; --step must be above the highest present", async () => {
   const fs = await freshStoreFs();

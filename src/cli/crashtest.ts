@@ -15,7 +15,7 @@ import { childLoop, processTrials, type Row } from "../crash/process.ts";
 import { childLogLoop } from "../crash/process-log.ts";
 import { WORKLOADS, workload } from "../crash/workloads.ts";
 import type { Command, CommandContext } from "./command.ts";
-import { intFlag } from "./main.ts";
+import { intFlag } from "./flags.ts";
 import { progress } from "./progress.ts";
 import { csv, removeTree, table } from "../crash/report.ts";
 import { isRuntime, requireCliArgv, RUNTIMES, type RuntimeName } from "./runtimes.ts";

@@ -6,7 +6,7 @@ import { pathToFileURL } from "node:url";
 import { EnvironmentError, UsageError } from "../errors.ts";
 import { explore, type ExploreOptions, type ExploreReport, type ExploreViolation } from "../explore/explore.ts";
 import type { Command, CommandContext } from "./command.ts";
-import { intFlag } from "./main.ts";
+import { intFlag } from "./flags.ts";
 import { progressReporter } from "./progress.ts";
 
 /** Text from user code (their check's messages, file previews) with control characters escaped. */

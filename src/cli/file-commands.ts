@@ -4,7 +4,7 @@ import { FsError, UsageError } from "../errors.ts";
 import { toHex } from "../hash.ts";
 import type { Command } from "./command.ts";
 import { escapeText as esc } from "./escape.ts";
-import { intFlag, need } from "./main.ts";
+import { intFlag, need } from "./flags.ts";
 import { INSPECT_CHUNKS, verifyFile } from "./verify-file.ts";
 
 export const inspectCommand: Command = {

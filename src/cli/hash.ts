@@ -2,7 +2,7 @@
 import { createSha256, crc32, toHex } from "../hash.ts";
 import { readFully } from "../fs-util.ts";
 import type { Command } from "./command.ts";
-import { need } from "./main.ts";
+import { need } from "./flags.ts";
 
 export const hashCommand: Command = {
   name: "hash",

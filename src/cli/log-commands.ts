@@ -6,7 +6,7 @@ import { openLog, replayLog } from "../wal/log.ts";
 import { repairLog } from "../wal/repair.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { escapeList, escapeText as esc } from "./escape.ts";
-import { intFlag, need } from "./main.ts";
+import { intFlag, need } from "./flags.ts";
 
 async function mustExist(ctx: CommandContext, dir: string): Promise<void> {
   const st = await ctx.fs.stat(dir);

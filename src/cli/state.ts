@@ -3,7 +3,7 @@
 import { UsageError } from "../errors.ts";
 import { inspectState } from "../state/inspect.ts";
 import type { Command } from "./command.ts";
-import { need } from "./main.ts";
+import { need } from "./flags.ts";
 
 export const stateCommand: Command = {
   name: "state",

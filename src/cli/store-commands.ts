@@ -7,7 +7,7 @@ import { STATUS_NOTE, isDamage } from "../store/interrupted.ts";
 import { checkManifestMetadata } from "../store/save-limits.ts";
 import { type Store, openStore } from "../store/store.ts";
 import type { Command, CommandContext } from "./command.ts";
-import { intFlag, need } from "./main.ts";
+import { intFlag, need } from "./flags.ts";
 import { escapeList, escapeText as esc } from "./escape.ts";
 import { progressReporter } from "./progress.ts";
 import { verifyFile } from "./verify-file.ts";

@@ -1,14 +1,13 @@
 // Writes one member as a container, streaming: from bytes in memory or from a file read piece by
 // piece, so a multi-GiB member never sits whole in memory. Encoded pieces are coalesced into
 // writes of about 1 MiB (one write syscall for a small member).
-import { FsError, UsageError } from "../errors.ts";
+import { FsError } from "../errors.ts";
 import type { DurableFs, FileHandle } from "../fs.ts";
 import { attempt, readFully } from "../fs-util.ts";
 import { CHUNK_DATA, KIND_MEMBER } from "../format/constants.ts";
 import type { MemberEntry } from "../format/manifest.ts";
 import { ContainerWriter } from "../format/writer.ts";
 import { StreamSha256 } from "../hash-stream.ts";
-import { kernel } from "../wasm/kernel.ts";
 import { basename } from "../path.ts";
 import { abortPoint } from "../abort.ts";
 
@@ -95,7 +94,6 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
       createdAt: a.createdAt,
     }, { externalSha256: true });
     const h = await fs.open(a.path, { write: true, create: true, exclusive: true, mode: 0o666 }); // less the umask
-    const ioPtr = kernel().ioPtr;
     let closed = false;
     let sha: StreamSha256 | undefined;
     try {
@@ -116,8 +114,7 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
           const n = await readFully(src!, piece, off);
           if (n !== len) throw new FsError("EIO", "read", source.path, `file shrank while being saved (${off + n} of ${size} bytes)`);
         }
-        const encoded = w.chunk(piece);
-        await sha.update(encoded, ioPtr); // chunk() leaves the same bytes at the kernel's ioPtr
+        const encoded = await w.chunkHashed(piece, sha);
         await out.put(encoded);
         a.onBytes?.(len);
       }
@@ -139,7 +136,3 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
   }
 }
 
-export function sourceName(s: MemberSource): string {
-  if (typeof s.name !== "string") throw new UsageError("every member needs a name");
-  return s.name;
-}

@@ -2,8 +2,9 @@
 // manifest through the chosen protocol: the manifest is written last and is the commit point,
 // so no valid manifest means no checkpoint. Recovery never trusts presence: `latest` walks steps
 // newest first and returns the first whose manifest and members all verify.
-import { CorruptionError, FsError, NoCheckpointError, UsageError } from "../errors.ts";
+import { FsError, NoCheckpointError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
+import { type WithFs, requireFs } from "../fs-arg.ts";
 import { attempt, mkdirDurable } from "../fs-util.ts";
 import { DEFAULT_CHUNK_SIZE } from "../format/constants.ts";
 import { type Manifest, type MemberEntry, encodeManifest } from "../format/manifest.ts";
@@ -11,15 +12,16 @@ import type { Metadata } from "../format/metadata.ts";
 import { checkMemberNames } from "../format/member-name.ts";
 import { dirname, join } from "../path.ts";
 import { type Protocol, tempOwner, writeFileWithProtocol } from "../protocol.ts";
-import { defaultFs } from "../../adapters/detect.ts";
 import { type CheckpointReport, type Finding, type PayloadSink, checkCheckpoint, readManifest } from "./check.ts";
 import { LOCK_NAME, QUARANTINE_DIR, checkStep, manifestName, memberName, parseName } from "./layout.ts";
 import { CheckpointBuilder } from "./builder.ts";
-import { StoreLock } from "./lock.ts";
+import { StoreCorruption, assertValid } from "./corruption.ts";
+import { StoreLock } from "../lock/lock.ts";
 import { Serial } from "./serial.ts";
 import { type MemberSource, writeMember } from "./member.ts";
 import { checkChunkSize, checkSaveLimits } from "./save-limits.ts";
-import { newestValidStep, restoreCheckpoint } from "./restore.ts";
+import { restoreCheckpoint, restoreNewestValid } from "./restore.ts";
+import { KnownValid, intactBySize } from "./known-valid.ts";
 import { inLanes } from "../lanes.ts";
 import { WORKER_MIN_BYTES, hashWorkerPolicy } from "../hash-stream.ts";
 import { checkOpenArgs, checkOptions, checkReadOptions, checkSaveArgs, checkStepArg, checkString } from "../check-args.ts";
@@ -77,12 +79,14 @@ export class Store {
   private highest = 0;
   /** save, rollback, prune and close run one at a time (src/store/serial.ts). */
   private readonly serial = new Serial();
+  /** Checkpoints known valid without a read (src/store/known-valid.ts). */
+  private readonly known = new KnownValid();
 
   private constructor(readonly dir: string, readonly fs: DurableFs, private readonly opts: StoreOptions, private lock?: StoreLock) {}
 
-  static async open(dir: string, opts: StoreOptions = {}): Promise<Store> {
+  static async open(dir: string, opts: StoreOptions & WithFs): Promise<Store> {
     checkOpenArgs(dir, opts);
-    const fs = opts.fs ?? defaultFs();
+    const fs = requireFs(opts, "openStore");
     if (!opts.readOnly) { fs.pid(); fs.hostname(); } // the lock's facts first: a runtime that refuses them (Deno without --allow-sys) leaves nothing behind
     if (opts.chunkSize !== undefined) checkChunkSize(opts.chunkSize); // before the directory is created
     const st = await fs.stat(dir);
@@ -194,6 +198,9 @@ export class Store {
 
   private async afterCommit(step: number, entries: MemberEntry[], protocol: Protocol, keep: number | undefined): Promise<SaveResult> {
     const bytes = entries.reduce((n, e) => n + e.payloadSize, 0);
+    // Written and hashed by this save just now: valid for prune without reading it back.
+    const manifestSize = (await this.fs.stat(join(this.dir, manifestName(step))))?.size ?? -1;
+    this.known.committed(step, [...entries.map((e) => ({ file: e.file, size: e.fileSize })), { file: manifestName(step), size: manifestSize }]);
     if (keep !== undefined) {
       if (protocol !== "atomic_dirsync") await this.makeDurable(step, entries);
       await this.pruneNow(keep);
@@ -271,24 +278,30 @@ export class Store {
     return null;
   }
 
-  /** Loads a checkpoint's members into memory, verifying every byte (newest valid by default). */
+  /**
+   * Loads a checkpoint's members into memory, verifying every byte (newest valid by default).
+   * Each candidate is read once: its members are collected while it is checked, and a checkpoint
+   * that turns out not valid is dropped for the next older one (no latest() pass first).
+   */
   async load(step?: number): Promise<{ step: number; members: Map<string, Uint8Array>; meta: Metadata }> {
     checkStepArg(step, "load: step");
-    const target = step ?? (await this.latest())?.step;
-    if (target === undefined) throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
-    const buffers = new Map<string, { buf: Uint8Array; pos: number }>();
-    const report = await this.check(target, (m, payload) => {
-      let b = buffers.get(m.name);
-      // checkMember held the member's header to m.payloadSize before this first chunk, and the
-      // kernel bounded that header by the real file size: the allocation is justified.
-      if (!b) buffers.set(m.name, (b = { buf: new Uint8Array(m.payloadSize), pos: 0 }));
-      if (b.pos + payload.length <= b.buf.length) b.buf.set(payload, b.pos);
-      b.pos += payload.length;
-    });
-    assertValid(report);
-    const members = new Map<string, Uint8Array>();
-    for (const e of report.manifest!.members) members.set(e.name, buffers.get(e.name)?.buf ?? new Uint8Array(0));
-    return { step: target, members, meta: report.manifest!.meta };
+    for (const s of step === undefined ? await this.steps() : [{ step }]) {
+      const buffers = new Map<string, { buf: Uint8Array; pos: number }>();
+      const report = await this.check(s.step, (m, payload) => {
+        let b = buffers.get(m.name);
+        // checkMember held the member's header to m.payloadSize before this first chunk, and the
+        // kernel bounded that header by the real file size: the allocation is justified.
+        if (!b) buffers.set(m.name, (b = { buf: new Uint8Array(m.payloadSize), pos: 0 }));
+        if (b.pos + payload.length <= b.buf.length) b.buf.set(payload, b.pos);
+        b.pos += payload.length;
+      });
+      if (report.status !== "valid" && step === undefined) continue;
+      assertValid(report);
+      const members = new Map<string, Uint8Array>();
+      for (const e of report.manifest!.members) members.set(e.name, buffers.get(e.name)?.buf ?? new Uint8Array(0));
+      return { step: s.step, members, meta: report.manifest!.meta };
+    }
+    throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
   }
 
   /** Writes a checkpoint's members into outDir (absent or empty), all or nothing. */
@@ -296,14 +309,17 @@ export class Store {
     outDir: string, options: { step?: number; onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {},
   ): Promise<{ step: number; files: string[]; bytes: number }> {
     checkString(outDir, "restore: outDir"); checkReadOptions(options, "restore");
-    const step = options.step ?? (await newestValidStep(this, options.signal));
-    if (step === undefined) throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
-    if (!(await this.steps()).some((s) => s.step === step)) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
-    const { signal, onProgress } = options;
+    const { step, signal, onProgress } = options;
+    if (step !== undefined && !(await this.steps()).some((s) => s.step === step)) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
     checkAborted(signal, "the restore");
     // Progress is reported after every chunk written: the abort check rides on it, and the
     // restore's own cleanup removes its temp files when it throws.
-    return restoreCheckpoint(this, step, outDir, signal ? (done, total) => { checkAborted(signal, "the restore"); onProgress?.(done, total); } : onProgress, signal);
+    const progress = signal ? (done: number, total: number) => { checkAborted(signal, "the restore"); onProgress?.(done, total); } : onProgress;
+    if (step !== undefined) return restoreCheckpoint(this, step, outDir, progress, signal);
+    // The newest valid one, verified while it is restored (read once, not checked first).
+    const r = await restoreNewestValid(this, outDir, progress, signal);
+    if (!r) throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
+    return r;
   }
 
   /**
@@ -356,9 +372,18 @@ export class Store {
   private async pruneNow(keep: number): Promise<{ removed: number[] }> {
     this.writable("prune");
     if (!Number.isSafeInteger(keep) || keep < 1) throw new UsageError(`keep must be at least 1, got ${keep}`);
+    // The `keep` newest valid ones justify deleting the rest: each is known valid (committed or
+    // verified by this Store, files unchanged) or checked in full now. Older ones are superseded
+    // and need only their manifest's checks (src/store/known-valid.ts): no payload is re-read.
     const valid: StepFiles[] = [];
     for (const s of await this.steps()) {
-      if ((await checkCheckpoint(this.fs, this.dir, s.step, s.files)).status === "valid") valid.push(s);
+      if (valid.length >= keep) {
+        if (await intactBySize(this.fs, this.dir, s.step, s.files)) valid.push(s);
+      } else if (await this.known.has(this.fs, this.dir, s.step, s.files)) valid.push(s);
+      else if ((await checkCheckpoint(this.fs, this.dir, s.step, s.files)).status === "valid") {
+        await this.known.verified(this.fs, this.dir, s.step, s.files);
+        valid.push(s);
+      }
     }
     const removed: number[] = [];
     for (const s of valid.slice(keep)) {
@@ -366,6 +391,7 @@ export class Store {
       await this.fs.unlink(join(this.dir, manifestName(s.step)));
       for (const f of s.files) if (f !== manifestName(s.step)) await this.fs.unlink(join(this.dir, f));
       removed.push(s.step);
+      this.known.forget(s.step);
     }
     if (removed.length > 0) await this.fs.syncDir(this.dir);
     return { removed };
@@ -390,20 +416,8 @@ export class Store {
   }
 }
 
-export function assertValid(report: CheckpointReport): void {
-  if (report.status === "valid") return;
-  const f = report.findings[0]!;
-  throw new StoreCorruption(report, `checkpoint ${report.step} is ${report.status}: ${f.message}`);
-}
+export { StoreCorruption, assertValid };
 
-
-export class StoreCorruption extends CorruptionError {
-  constructor(readonly report: CheckpointReport, message: string) {
-    const f = report.findings[0]!;
-    super(f.file, f.offset, f.kind, message);
-  }
-}
-
-export function openStore(dir: string, options: StoreOptions = {}): Promise<Store> {
+export function openStore(dir: string, options: StoreOptions & WithFs): Promise<Store> {
   return Store.open(dir, options);
 }

@@ -5,10 +5,10 @@
 // recovers from what is on disk) clears it — a failed fsync is never retried as if it worked.
 import { CkptError, FsError, UsageError } from "../errors.ts";
 import type { DurableFs, FileHandle } from "../fs.ts";
+import { type WithFs, requireFs } from "../fs-arg.ts";
 import { attempt, mkdirDurable } from "../fs-util.ts";
 import { join } from "../path.ts";
-import { StoreLock } from "../store/lock.ts";
-import { defaultFs } from "../../adapters/detect.ts";
+import { StoreLock } from "../lock/lock.ts";
 import {
   MAX_BATCH_BYTES, MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_MARKER, SEGMENT_HEADER_SIZE,
   encodeBatch, encodeRecordInto, encodeSegmentHeader, encodeSkip, segmentName,
@@ -80,9 +80,9 @@ export class Log {
     this.nextSeq = recovery.nextSequence;
   }
 
-  static async open(dir: string, options: LogOptions = {}): Promise<Log> {
+  static async open(dir: string, options: LogOptions & WithFs): Promise<Log> {
     checkOpenArgs(dir, options);
-    const fs = options.fs ?? defaultFs();
+    const fs = requireFs(options, "openLog");
     const maxBatchRecords = options.maxBatchRecords ?? 4096;
     const maxBatchBytes = options.maxBatchBytes ?? MAX_BATCH_BYTES;
     if (!Number.isSafeInteger(maxBatchRecords) || maxBatchRecords < 1) throw new UsageError(`maxBatchRecords must be a whole number ≥ 1, got ${maxBatchRecords}`);
@@ -357,9 +357,11 @@ function checkOpenArgs(dir: unknown, options: unknown): void {
   if (o.onWarning !== undefined && typeof o.onWarning !== "function") throw new UsageError(`onWarning must be a function, got ${describe(o.onWarning)}`);
 }
 
-export function openLog(dir: string, options: LogOptions = {}): Promise<Log> {
+export function openLog(dir: string, options: LogOptions & WithFs): Promise<Log> {
   return Log.open(dir, options);
 }
+
+export interface ReplayOptions { fs?: DurableFs; salvage?: boolean; afterMarker?: number; onRecord?: (r: LogRecord) => void | Promise<void> }
 
 /**
  * Reads the log without modifying it. With `afterMarker: step`, only records after the last
@@ -367,9 +369,9 @@ export function openLog(dir: string, options: LogOptions = {}): Promise<Log> {
  */
 export async function replayLog(
   dir: string,
-  options: { fs?: DurableFs; salvage?: boolean; afterMarker?: number; onRecord?: (r: LogRecord) => void | Promise<void> } = {},
+  options: ReplayOptions & WithFs,
 ): Promise<ScanReport> {
-  const fs = options.fs ?? defaultFs();
+  const fs = requireFs(options, "replayLog");
   if (options.afterMarker === undefined) return scanLog(fs, dir, options);
   // Two passes keep memory flat: find the marker's position, then stream what follows it.
   let markerSeq: number | undefined;

@@ -8,8 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { main, type Io } from "../../src/cli/main.ts";
 import { rng } from "../../src/rng.ts";
-import { openStore } from "../../src/store/store.ts";
-import { openLog } from "../../src/wal/log.ts";
+import { openLog, openStore } from "../../src/open.ts";
 
 const COMMANDS = ["save", "list", "verify", "latest", "restore", "rollback", "inspect", "corrupt", "log", "hash", "help", "--help", "-V", "", "savee", "LIST", "--json"];
 const LOG_SUBS = ["append", "replay", "truncate", "repair", "nope", ""];
