@@ -41,7 +41,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   if (name === "help") return help(rest, io);
   const command = COMMANDS.find((c) => c.name === name);
-  if (!command) return usageError(io, rest, "ckpt", `unknown command '${name}'${didYouMean(name, COMMAND_NAMES)}`, globalUsage(COMMANDS));
+  if (!command) return usageError(io, rest, "ckpt", `unknown command '${name}'${didYouMean(name, commandNames())}`, globalUsage(COMMANDS));
   let ctx: CommandContext;
   try {
     const { values, positionals } = parseCommandArgs(command, rest);
@@ -80,7 +80,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-const COMMAND_NAMES = [...COMMANDS.map((c) => c.name), "help"];
+/** Computed on use: commands.ts imports this module back (the cycle the layers work removes). */
+const commandNames = () => [...COMMANDS.map((c) => c.name), "help"];
 
 /** `ckpt help [command]`: the same text as `ckpt <command> --help`. */
 function help(args: string[], io: Io): number {
@@ -91,7 +92,7 @@ function help(args: string[], io: Io): number {
   }
   const command = COMMANDS.find((c) => c.name === topic);
   if (!command || extra !== undefined) {
-    const msg = extra !== undefined ? `one command at a time, got '${extra}'` : `unknown command '${topic}'${didYouMean(topic, COMMAND_NAMES)}`;
+    const msg = extra !== undefined ? `one command at a time, got '${extra}'` : `unknown command '${topic}'${didYouMean(topic, commandNames())}`;
     return usageError(io, args, "ckpt help", escapeText(msg), "usage: ckpt help [command]");
   }
   io.out(commandUsage(command));
