@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { COMMANDS } from "../src/cli/commands.ts";
 import { type Io, main } from "../src/cli/main.ts";
-import { humanBytes } from "../src/cli/progress.ts";
+import { NO_PROGRESS, byteProgress, humanBytes } from "../src/cli/progress.ts";
 import { closest, editDistance } from "../src/cli/suggest.ts";
 import { errnoInWords } from "../src/cli/errno-words.ts";
 import { runtime, test } from "./kit.ts";
@@ -76,6 +76,7 @@ test(`cli feel (${runtime}): did-you-mean for commands, subjects of help, and fl
     [["save", "s", "f", "--jsno"], /did you mean --json\?/],
     [["save", "s", "f", "--protocl=unsafe"], /did you mean --protocol\?/],
     [["list", "s", "-x"], /^ckpt list: unknown flag -x\n/],
+    [["log", "apend", "l", "f"], /^ckpt log: unknown log subcommand 'apend' \(did you mean 'append'\?\)\n/],
     [["list", "s", "--json=yes"], /^ckpt list: --json takes no value, got 'yes'\n/],
     [["restore", "s", "o", "--step"], /^ckpt restore: --step needs a value \(--step N\)\n/],
     [["save", "s", "f", "--step", "-4"], /^ckpt save: --step must be an integer ≥ 1, got '-4'\n/],
@@ -107,6 +108,11 @@ test(`cli feel (${runtime}): suggestion and wording helpers`, () => {
   assert.equal(closest("x".repeat(10_000), ["verify"]), undefined, "a huge word costs nothing");
   assert.equal(errnoInWords("ENOENT"), "ENOENT: no such file or directory");
   assert.equal(errnoInWords("EWHATEVER"), "EWHATEVER");
+  // cat writes the member to stdout: a bar only when stdout is not the terminal it would draw on.
+  const tty = { stderrIsTTY: true, json: false, quiet: false };
+  assert.equal(byteProgress({ ...tty, stdoutIsTTY: true }, "cat", { writesStdout: true }), NO_PROGRESS);
+  assert.notEqual(byteProgress({ ...tty, stdoutIsTTY: false }, "cat", { writesStdout: true }), NO_PROGRESS);
+  assert.equal(byteProgress({ ...tty, stdoutIsTTY: false, quiet: true }, "cat", { writesStdout: true }), NO_PROGRESS);
   assert.deepEqual([0, 1023, 1024, 1536, 3 * 2 ** 20, 150 * 2 ** 30].map(humanBytes), ["0 B", "1023 B", "1.0 KiB", "1.5 KiB", "3.0 MiB", "150 GiB"]);
 });
 

@@ -7,12 +7,15 @@ import { repairLog } from "../wal/repair.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { escapeList, escapeText as esc } from "./escape.ts";
 import { intFlag, need } from "./main.ts";
+import { didYouMean } from "./suggest.ts";
 
 async function mustExist(ctx: CommandContext, dir: string): Promise<void> {
   const st = await ctx.fs.stat(dir);
   if (!st) throw new FsError("ENOENT", "open log", dir);
   if (!st.isDirectory) throw new FsError("ENOTDIR", "open log", dir);
 }
+
+const SUBCOMMANDS = ["append", "replay", "truncate", "repair"];
 
 export const logCommand: Command = {
   name: "log",
@@ -89,7 +92,7 @@ export const logCommand: Command = {
         return 0;
       }
       default:
-        throw new UsageError(`unknown log subcommand '${sub}' (expected append, replay, truncate or repair)`);
+        throw new UsageError(`unknown log subcommand '${sub}'${didYouMean(sub!, SUBCOMMANDS) || " (expected append, replay, truncate or repair)"}`);
     }
   },
 };

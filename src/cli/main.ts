@@ -41,7 +41,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   if (name === "help") return help(rest, io);
   const command = COMMANDS.find((c) => c.name === name);
-  if (!command) return usageError(io, rest, "ckpt", `unknown command '${name}'${didYouMean(name, commandNames())}`, globalUsage(COMMANDS));
+  if (!command) return usageError(io, rest, "ckpt", escapeText(`unknown command '${name}'${didYouMean(name, commandNames())}`), globalUsage(COMMANDS));
   let ctx: CommandContext;
   try {
     const { values, positionals } = parseCommandArgs(command, rest);
