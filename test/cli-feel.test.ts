@@ -58,6 +58,10 @@ test(`cli feel (${runtime}): help CMD and CMD --help print the same usage, for e
     }
     for (const f of ["--json", "--quiet", "--help"]) assert.ok(a.stdout.includes(`\n  ${f}`), `${c.name}: ${f} missing`);
   }
+  // --json keeps its promise: one document on stdout, holding the same text.
+  const json = await run(["help", "save", "--json"]);
+  assert.deepEqual(JSON.parse(json.stdout), { command: "save", usage: (await run(["save", "--help"])).stdout });
+  assert.deepEqual(JSON.parse((await run(["save", "--help", "--json"])).stdout), JSON.parse(json.stdout));
   const all = await run(["help"]);
   assert.equal(all.code, 0);
   for (const c of COMMANDS) assert.match(all.stdout, new RegExp(`\\n  ${c.name} +\\S`));

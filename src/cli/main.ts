@@ -45,10 +45,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   let ctx: CommandContext;
   try {
     const { values, positionals } = parseCommandArgs(command, rest);
-    if (values.help) {
-      io.out(commandUsage(command));
-      return EXIT.OK;
-    }
+    if (values.help) return printHelp(io, command, values.json === true);
     const quiet = values.quiet === true;
     ctx = {
       positionals,
@@ -86,16 +83,19 @@ const commandNames = () => [...COMMANDS.map((c) => c.name), "help"];
 /** `ckpt help [command]`: the same text as `ckpt <command> --help`. */
 function help(args: string[], io: Io): number {
   const [topic, extra] = args.filter((a) => !["--json", "--quiet", "-q", "--help", "-h"].includes(a));
-  if (topic === undefined || topic === "help") {
-    io.out(globalUsage(COMMANDS));
-    return EXIT.OK;
-  }
+  if (topic === undefined || topic === "help") return printHelp(io, undefined, args.includes("--json"));
   const command = COMMANDS.find((c) => c.name === topic);
   if (!command || extra !== undefined) {
     const msg = extra !== undefined ? `one command at a time, got '${extra}'` : `unknown command '${topic}'${didYouMean(topic, commandNames())}`;
     return usageError(io, args, "ckpt help", escapeText(msg), "usage: ckpt help [command]");
   }
-  io.out(commandUsage(command));
+  return printHelp(io, command, args.includes("--json"));
+}
+
+/** The usage text, or with --json one document holding it (--json promises JSON on stdout). */
+function printHelp(io: Io, command: Command | undefined, json: boolean): number {
+  const usage = command ? commandUsage(command) : globalUsage(COMMANDS);
+  io.out(json ? JSON.stringify({ command: command?.name ?? null, usage }) : usage);
   return EXIT.OK;
 }
 
