@@ -126,6 +126,9 @@ test(`cli feel (${runtime}): exit codes, and errno codes in words naming path an
     assert.equal((await run(["help"])).code, 0);
     assert.equal((await run(["help", "save", "list"])).code, 2);
     assert.equal((await run(["nope"])).code, 2);
+    const none = await run([]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /^ckpt: no command given \(ckpt help lists them\)\nusage: ckpt <command>/);
     const missing = ckpt(["verify", `${t.dir}/no-such-store`]);
     assert.equal(missing.code, 3);
     assert.equal(missing.stderr.trim(), `ckpt verify: verify ${t.dir}/no-such-store: ENOENT: no such file or directory`);

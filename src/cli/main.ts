@@ -31,10 +31,8 @@ export interface Io {
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === "--help" || name === "-h") {
-    (name === undefined ? io.err : io.out)(globalUsage(COMMANDS));
-    return name === undefined ? EXIT.USAGE : EXIT.OK;
-  }
+  if (name === undefined) return usageError(io, [], "ckpt", "no command given (ckpt help lists them)", globalUsage(COMMANDS));
+  if (name === "--help" || name === "-h") return printHelp(io, undefined, false);
   if (name === "--version" || name === "-V") {
     io.out("ckptkit 0.1.0");
     return EXIT.OK;
