@@ -3,7 +3,7 @@
 // in words, --quiet, and byte progress with human units on a terminal only (a pseudo-terminal
 // from `script -qc`; absent on a pipe, with --json and with --quiet).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { COMMANDS } from "../src/cli/commands.ts";
@@ -30,12 +30,24 @@ function tmp(): { dir: string; done(): void } {
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** Runs the CLI on a pseudo-terminal (stdout and stderr both the terminal); returns what it drew. */
-function onTerminal(args: string[], redirectStdout?: string): { code: number; screen: string } {
-  const cmd = [...cliArgv(), ...args].map(quote).join(" ") + (redirectStdout ? ` > ${quote(redirectStdout)}` : "");
-  const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1", TERM: "xterm" }, timeout: 60_000 });
-  if (r.error) throw r.error;
-  return { code: r.status ?? -1, screen: r.stdout ?? "" };
+/**
+ * Runs the CLI on a pseudo-terminal (stdout and stderr both the terminal); resolves to what it
+ * drew. Asynchronous, so that independent runs overlap (the file stays fast on a busy machine).
+ */
+function onTerminal(args: string[]): Promise<{ code: number; screen: string }> {
+  const cmd = [...cliArgv(), ...args].map(quote).join(" ");
+  return new Promise((resolve, reject) => {
+    const child = spawn("script", ["-qec", cmd, "/dev/null"], { env: { ...process.env, NO_COLOR: "1", TERM: "xterm" }, stdio: ["ignore", "pipe", "inherit"] });
+    let screen = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (d: string) => void (screen += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, screen });
+    });
+  });
 }
 
 // "12.0 KiB / 3.0 MiB": a done count and a total, both in human units.
@@ -145,7 +157,7 @@ test(`cli feel (${runtime}): exit codes, and errno codes in words naming path an
   } finally { t.done(); }
 });
 
-test(`cli feel (${runtime}): --quiet drops notes and progress, keeps results and errors`, () => {
+test(`cli feel (${runtime}): --quiet drops notes and progress, keeps results and errors`, async () => {
   const t = tmp();
   try {
     writeFileSync(`${t.dir}/a.bin`, new Uint8Array(2 ** 20).fill(1));
@@ -166,29 +178,27 @@ test(`cli feel (${runtime}): --quiet drops notes and progress, keeps results and
     assert.equal(err.code, 3);
     assert.match(err.stderr, /ENOENT/, "--quiet keeps errors");
     // On a terminal, --quiet also means no bar.
-    const term = onTerminal(["verify", `${t.dir}/store`, "--quiet"]);
+    const term = await onTerminal(["verify", `${t.dir}/store`, "--quiet"]);
     assert.equal(term.code, 0, term.screen);
     assert.doesNotMatch(term.screen, BYTE_BAR);
     assert.match(term.screen, /all 2 checkpoints valid/);
   } finally { t.done(); }
 });
 
-test(`cli feel (${runtime}): byte progress with human units on a terminal only`, () => {
+test(`cli feel (${runtime}): byte progress with human units on a terminal only`, async () => {
   const t = tmp();
   try {
     writeFileSync(`${t.dir}/a.bin`, new Uint8Array(2 ** 20).map((_, i) => i * 7));
     const store = `${t.dir}/store`;
-    const runs: [string, string[]][] = [
-      ["save", ["save", store, `${t.dir}/a.bin`]],
-      ["verify", ["verify", store]],
-      ["verify", ["verify", `${store}/step-0000000000000001.member-0`]],
-      ["restore", ["restore", store, `${t.dir}/out`]],
-      ["hash", ["hash", `${t.dir}/a.bin`]],
-    ];
-    for (const [label, args] of runs) {
-      const term = onTerminal(args);
+    // The save first (the others read its checkpoint), then the rest at once.
+    const save = ["save", store, `${t.dir}/a.bin`];
+    const saved = await onTerminal(save);
+    const reads = [["verify", store], ["verify", `${store}/step-0000000000000001.member-0`], ["restore", store, `${t.dir}/out`], ["hash", `${t.dir}/a.bin`]];
+    const [json, ...screens] = await Promise.all([onTerminal(["verify", store, "--json"]), ...reads.map(onTerminal)]);
+    for (const [i, args] of [save, ...reads].entries()) {
+      const term = i === 0 ? saved : screens[i - 1]!;
       assert.equal(term.code, 0, term.screen);
-      assert.match(term.screen, new RegExp(`${label} \\[[^\\]]*\\] \\d+% \\| ${BYTE_BAR.source}`), `${args.join(" ")}: no byte bar`);
+      assert.match(term.screen, new RegExp(`${args[0]} \\[[^\\]]*\\] \\d+% \\| ${BYTE_BAR.source}`), `${args.join(" ")}: no byte bar`);
     }
     // The same on a pipe: stderr stays empty (every bar goes through one gate, byteProgress).
     for (const args of [["verify", store], ["hash", `${t.dir}/a.bin`]]) {
@@ -197,7 +207,6 @@ test(`cli feel (${runtime}): byte progress with human units on a terminal only`,
       assert.equal(piped.stderr, "", `${args[0]} on a pipe printed to stderr`);
     }
     // --json on a terminal: one document, no bar.
-    const json = onTerminal(["verify", store, "--json"]);
     assert.equal(json.code, 0);
     assert.doesNotMatch(json.screen, BYTE_BAR);
     assert.match(json.screen, /^\{"store"/);
