@@ -2,8 +2,10 @@
 // reports none: `verify` (store.verify reports checkpoints, not bytes; a single checkpoint file
 // reports nothing). Seam: once store.verify takes { onProgress } in bytes (docs/ENGINE.md),
 // the store path can pass that instead; the single-file path keeps this.
-import type { DurableFs, FileHandle } from "../fs.ts";
+import type { DurableFs, FileHandle, FileStat } from "../fs.ts";
 import { join } from "../path.ts";
+import type { CommandContext } from "./command.ts";
+import { type ByteProgress, NO_PROGRESS, byteProgress } from "./progress.ts";
 
 /** `fs` with every handle's reads reported to `onRead(bytes)`; everything else is `fs` itself. */
 export function countReads(fs: DurableFs, onRead: (bytes: number) => void): DurableFs {
@@ -38,4 +40,17 @@ export async function bytesUnder(fs: DurableFs, dir: string): Promise<number> {
     if (st?.isFile) total += st.size;
   }
   return total;
+}
+
+/**
+ * For `verify` of `path` (a store, or one file as `st` describes it): the fs to verify through
+ * and its bar, which counts bytes read against the bytes there are (a total that grows if a
+ * file is read twice). Without a bar (no terminal, --json, --quiet) the fs is ctx.fs itself.
+ */
+export async function verifyProgress(ctx: CommandContext, path: string, st: FileStat): Promise<{ fs: DurableFs; bar: ByteProgress }> {
+  const bar = byteProgress(ctx, "verify");
+  if (bar === NO_PROGRESS) return { fs: ctx.fs, bar };
+  const total = st.isDirectory ? await bytesUnder(ctx.fs, path) : st.size;
+  let read = 0;
+  return { fs: countReads(ctx.fs, (n) => bar.update((read += n), Math.max(total, read))), bar };
 }

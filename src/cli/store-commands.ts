@@ -9,8 +9,8 @@ import { type Store, openStore } from "../store/store.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { intFlag, need } from "./main.ts";
 import { escapeList, escapeText as esc } from "./escape.ts";
-import { bytesUnder, countReads } from "./count-reads.ts";
-import { NO_PROGRESS, byteProgress } from "./progress.ts";
+import { verifyProgress } from "./count-reads.ts";
+import { byteProgress } from "./progress.ts";
 import { verifyFile } from "./verify-file.ts";
 
 type Access = "read" | "write" | "create";
@@ -111,11 +111,7 @@ export const verifyCommand: Command = {
     const [path] = need(ctx, 1, "<store or checkpoint file>");
     const st = await ctx.fs.stat(path!);
     if (!st) throw new FsError("ENOENT", "verify", path!);
-    // Bytes read, of the bytes there are (see count-reads.ts for why not the library's callback).
-    const bar = byteProgress(ctx, "verify");
-    let read = 0;
-    const total = bar === NO_PROGRESS ? 0 : st.isDirectory ? await bytesUnder(ctx.fs, path!) : st.size;
-    const fs = bar === NO_PROGRESS ? ctx.fs : countReads(ctx.fs, (n) => bar.update((read += n), Math.max(total, read)));
+    const { fs, bar } = await verifyProgress(ctx, path!, st); // a byte bar counted from the reads
     if (!st.isDirectory) {
       const r = await verifyFile(fs, path!).finally(() => bar.stop());
       if (ctx.json) ctx.out(JSON.stringify(r));
