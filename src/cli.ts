@@ -31,6 +31,7 @@ const code = await main(argv, {
   out: (t) => process.stdout.write(`${t}\n`),
   err: (t) => process.stderr.write(`${t}\n`),
   stderrIsTTY: !!process.stderr.isTTY,
+  stdoutIsTTY: !!process.stdout.isTTY,
   self,
   get tmpdir() { return tmpdir(); }, // lazily: Deno without --allow-env refuses TMPDIR
   async readStdin(limit) {

@@ -9,14 +9,15 @@ import { type Store, openStore } from "../store/store.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { intFlag, need } from "./flags.ts";
 import { escapeList, escapeText as esc } from "./escape.ts";
-import { progressReporter } from "./progress.ts";
+import { verifyProgress } from "./count-reads.ts";
+import { byteProgress } from "./progress.ts";
 import { verifyFile } from "./verify-file.ts";
 
 type Access = "read" | "write" | "create";
 
 /** Only `save` creates a missing store; every other command reports it (exit 3). */
-async function withStore<T>(ctx: CommandContext, dir: string, access: Access, fn: (s: Store) => Promise<T>): Promise<T> {
-  const s = await openStore(dir, { fs: ctx.fs, readOnly: access === "read", create: access === "create", onWarning: (m) => ctx.err(`note: ${esc(m)}`) });
+async function withStore<T>(ctx: CommandContext, dir: string, access: Access, fn: (s: Store) => Promise<T>, fs = ctx.fs): Promise<T> {
+  const s = await openStore(dir, { fs, readOnly: access === "read", create: access === "create", onWarning: (m) => ctx.note(esc(m)) });
   try {
     return await fn(s);
   } finally {
@@ -45,7 +46,13 @@ export const saveCommand: Command = {
     "atomic_dirsync (default: durable once save returns). --keep N prunes to the newest N valid",
     "checkpoints after the commit is durable. Members are saved under their base names.",
   ].join("\n"),
-  options: { step: { type: "string" }, protocol: { type: "string" }, meta: { type: "string", multiple: true }, keep: { type: "string" } },
+  options: {
+    step: { type: "string", arg: "N", help: "the new checkpoint's step (above every step present; default: one above)" },
+    protocol: { type: "string", arg: "P", help: "unsafe, atomic_nodirsync or atomic_dirsync (default)" },
+    meta: { type: "string", multiple: true, arg: "k=v", help: "metadata to store with the checkpoint (repeatable)" },
+    keep: { type: "string", arg: "N", help: "after the commit, prune to the newest N valid checkpoints" },
+  },
+  exits: "0 saved, 2 usage error (bad flag, step not above the highest), 3 I/O error",
   async run(ctx) {
     const [dir, ...files] = need(ctx, 2, "<store> and at least one <file>");
     const step = intFlag(ctx.values, "step", 1);
@@ -59,7 +66,9 @@ export const saveCommand: Command = {
       if (!st.isFile) throw new UsageError(`${f} is not a regular file`);
     }
     const signal = ctx.interruptible?.();
-    const r = await withStore(ctx, dir!, "create", (s) => s.save(files.map((f) => ({ name: basename(f), path: f })), { step, protocol, meta, keep, signal }));
+    const bar = byteProgress(ctx, "save");
+    const onProgress = (done: number, total: number) => bar.update(done, total);
+    const r = await withStore(ctx, dir!, "create", (s) => s.save(files.map((f) => ({ name: basename(f), path: f })), { step, protocol, meta, keep, signal, onProgress })).finally(() => bar.stop());
     if (ctx.json) ctx.out(JSON.stringify({ step: r.step, files: r.files, bytes: r.bytes, protocol: r.protocol, store: dir }));
     else ctx.out(`saved step ${r.step} (${r.files.length} file${r.files.length === 1 ? "" : "s"}, ${r.bytes} bytes, ${r.protocol})`);
     return 0;
@@ -70,7 +79,8 @@ export const listCommand: Command = {
   name: "list",
   usage: "list <store> [--verify] [--json]",
   summary: "list checkpoints, newest first (with --verify: valid, corrupt, torn, incomplete or in-progress)",
-  options: { verify: { type: "boolean" } },
+  options: { verify: { type: "boolean", help: "scan every byte and show each checkpoint's status" } },
+  exits: "0 listed, 2 usage error, 3 no such store or I/O error",
   async run(ctx) {
     const [dir] = need(ctx, 1, "<store>");
     const items = await withStore(ctx, dir!, "read", (s) => s.list({ verify: ctx.values.verify === true }));
@@ -96,24 +106,19 @@ export const verifyCommand: Command = {
   usage: "verify <store or checkpoint file> [--json]",
   summary: "full integrity scan: every byte of every checkpoint (exit 1 if damage is found)",
   options: {},
+  exits: "0 every committed checkpoint valid (interrupted saves are not damage), 1 damage found, 2 usage error, 3 I/O error",
   async run(ctx) {
     const [path] = need(ctx, 1, "<store or checkpoint file>");
     const st = await ctx.fs.stat(path!);
     if (!st) throw new FsError("ENOENT", "verify", path!);
+    const { fs, bar } = await verifyProgress(ctx, path!, st); // a byte bar counted from the reads
     if (!st.isDirectory) {
-      const r = await verifyFile(ctx.fs, path!);
+      const r = await verifyFile(fs, path!).finally(() => bar.stop());
       if (ctx.json) ctx.out(JSON.stringify(r));
       else ctx.out(r.ok ? `${path}: valid (${r.kind}, ${r.fileSize} bytes)` : `${path}: damaged\n${r.damage.map((d) => `  ${d.kind} at byte ${d.offset}: ${esc(d.message)}`).join("\n")}`);
       return r.ok ? 0 : 1;
     }
-    const report = await withStore(ctx, path!, "read", async (s) => {
-      const bar = progressReporter(ctx.stderrIsTTY && !ctx.json, "verify");
-      try {
-        return await s.verify((done, total) => bar.update(done, total));
-      } finally {
-        bar.stop();
-      }
-    });
+    const report = await withStore(ctx, path!, "read", (s) => s.verify(), fs).finally(() => bar.stop());
     if (ctx.json) ctx.out(JSON.stringify({ store: path, ok: report.ok, checkpoints: report.checkpoints.map((c) => ({ step: c.step, status: c.status, findings: c.findings })), findings: report.findings }));
     else {
       for (const c of report.checkpoints) ctx.out(summarize(c));
@@ -130,6 +135,7 @@ export const latestCommand: Command = {
   usage: "latest <store> [--json]",
   summary: "the newest checkpoint that verifies (exit 1 if none is valid)",
   options: {},
+  exits: "0 found, 1 no valid checkpoint, 2 usage error, 3 no such store or I/O error",
   async run(ctx) {
     const [dir] = need(ctx, 1, "<store>");
     const l = await withStore(ctx, dir!, "read", (s) => s.latest());
@@ -143,13 +149,14 @@ export const restoreCommand: Command = {
   name: "restore",
   usage: "restore <store> <out-dir> [--step N] [--json]",
   summary: "write the members of the newest valid (or given) checkpoint into an empty out-dir",
-  options: { step: { type: "string" } },
+  options: { step: { type: "string", arg: "N", help: "restore this step instead of the newest valid one" } },
+  exits: "0 restored, 1 that checkpoint is damaged or none is valid, 2 usage error (out-dir not empty), 3 I/O error",
   async run(ctx) {
     const [dir, out] = need(ctx, 2, "<store> and <out-dir>");
     const step = intFlag(ctx.values, "step", 1);
     const signal = ctx.interruptible?.();
     const r = await withStore(ctx, dir!, "read", async (s) => {
-      const bar = progressReporter(ctx.stderrIsTTY && !ctx.json, "restore");
+      const bar = byteProgress(ctx, "restore");
       try {
         return await s.restore(out!, { step, onProgress: (done, total) => bar.update(done, total), signal });
       } catch (err) {
@@ -177,6 +184,7 @@ export const rollbackCommand: Command = {
   usage: "rollback <store> [--json]",
   summary: "move damaged or torn checkpoints newer than the newest valid one into .quarantine/",
   options: {},
+  exits: "0 done (whether or not anything moved), 2 usage error, 3 no such store or I/O error",
   async run(ctx) {
     const [dir] = need(ctx, 1, "<store>");
     const r = await withStore(ctx, dir!, "write", (s) => s.rollback());
