@@ -14,7 +14,7 @@ import { MAX_MEMBER_BLOCKS, MAX_WRITE_CHUNK_SIZE, chunkCountFor } from "../forma
 import { manifestMetadata } from "../format/manifest.ts";
 import { type Metadata, encodeMetadata } from "../format/metadata.ts";
 import { parseProtocol } from "../protocol.ts";
-import type { MemberSource } from "./member.ts";
+import { type MemberSource, knownSize } from "./source.ts";
 
 export interface SaveLimitArgs {
   fs: DurableFs;
@@ -41,7 +41,7 @@ export function checkManifestMetadata(step: number, meta: Metadata): void {
 
 /**
  * Every limit of one save (names and step are checked by the caller first). Returns each
- * member's payload size: known for bytes, from stat for a file.
+ * member's payload size: known for bytes and Blobs, from stat for a file, 0 for a stream.
  */
 export async function checkSaveLimits(a: SaveLimitArgs): Promise<number[]> {
   checkChunkSize(a.chunkSize);
@@ -51,7 +51,7 @@ export async function checkSaveLimits(a: SaveLimitArgs): Promise<number[]> {
   const sizes: number[] = [];
   for (const m of a.members) {
     let size: number;
-    if ("data" in m) size = m.data.length;
+    if ("data" in m) size = knownSize(m) ?? 0; // a stream's size is known at its end; it is held to the block limit as it is written
     else {
       const st = await a.fs.stat(m.path);
       if (!st) throw new FsError("ENOENT", "open", m.path);
