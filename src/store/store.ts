@@ -25,6 +25,7 @@ import { WORKER_MIN_BYTES, hashWorkerPolicy } from "../hash-stream.ts";
 import { checkOpenArgs, checkOptions, checkReadOptions, checkSaveArgs, checkStepArg, checkString } from "../check-args.ts";
 import { abortPoint, checkAborted } from "../abort.ts";
 import { isDamage, isInProgress, removeIncompleteSteps, removeSaveFiles } from "./interrupted.ts";
+import { type OpenOptions, openMemberStream } from "./open-member.ts";
 
 export interface StoreOptions {
   fs?: DurableFs;
@@ -291,6 +292,15 @@ export class Store {
     return { step: target, members, meta: report.manifest!.meta };
   }
 
+  /**
+   * One member of the newest valid (or the given) checkpoint as a stream, verified chunk by
+   * chunk: a damaged chunk errors the stream before any of its bytes are delivered.
+   */
+  open(name: string, options: OpenOptions = {}): ReadableStream<Uint8Array> {
+    checkString(name, "open: name"); checkReadOptions(options, "open");
+    return openMemberStream(this, name, options);
+  }
+
   /** Writes a checkpoint's members into outDir (absent or empty), all or nothing. */
   async restore(
     outDir: string, options: { step?: number; onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {},
@@ -375,6 +385,11 @@ export class Store {
   builder(): CheckpointBuilder {
     this.writable("builder");
     return new CheckpointBuilder(this);
+  }
+
+  /** `await using store = await openStore(dir)` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   close(): Promise<void> {
