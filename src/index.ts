@@ -14,6 +14,8 @@ export { CheckpointBuilder } from "./store/builder.ts";
 export type { StoreOptions, SaveOptions, SaveResult, CheckpointInfo, VerifyReport, RollbackReport } from "./store/store.ts";
 export type { CheckpointReport, Finding, FindingKind, Status } from "./store/check.ts";
 export type { OpenOptions as OpenMemberOptions } from "./store/open-member.ts";
+export type { KeepPolicy } from "./store/retention.ts";
+export type { MetaValue, UserMeta } from "./format/typed-meta.ts";
 export type { MemberSource, MemberData } from "./store/member.ts";
 export { writeFileWithProtocol, PROTOCOLS } from "./protocol.ts";
 export type { Protocol } from "./protocol.ts";

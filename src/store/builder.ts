@@ -2,7 +2,7 @@
 //   await store.builder().meta("epoch", "3").add("weights.bin", bytes).addFile("cfg.json", path).save()
 // Nothing touches disk until save(), which is the store's ordinary all-or-nothing save.
 import { UsageError } from "../errors.ts";
-import type { Metadata } from "../format/metadata.ts";
+import type { UserMeta } from "../format/typed-meta.ts";
 import type { Protocol } from "../protocol.ts";
 import { checkMemberName } from "../format/member-name.ts";
 import type { MemberSource } from "./member.ts";
@@ -11,7 +11,7 @@ import type { SaveResult, Store } from "./store.ts";
 export class CheckpointBuilder {
   private readonly members: MemberSource[] = [];
   private readonly names = new Set<string>();
-  private readonly metadata: Metadata = {};
+  private readonly metadata: UserMeta = {};
   private stepNumber?: number;
   private protocolName?: Protocol;
 
@@ -28,7 +28,7 @@ export class CheckpointBuilder {
   }
 
   meta(key: string, value: string | number | boolean): this {
-    this.metadata[key] = String(value);
+    this.metadata[key] = value; // typed: comes back as a number or boolean (docs/FORMAT.md)
     return this;
   }
 

@@ -12,7 +12,8 @@ import { FsError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
 import { MAX_MEMBER_BLOCKS, MAX_WRITE_CHUNK_SIZE, chunkCountFor } from "../format/constants.ts";
 import { manifestMetadata } from "../format/manifest.ts";
-import { type Metadata, encodeMetadata } from "../format/metadata.ts";
+import { encodeMetadata } from "../format/metadata.ts";
+import type { UserMeta } from "../format/typed-meta.ts";
 import { parseProtocol } from "../protocol.ts";
 import { type MemberSource, knownSize } from "./source.ts";
 
@@ -21,7 +22,7 @@ export interface SaveLimitArgs {
   members: MemberSource[];
   step: number;
   chunkSize: number;
-  meta: Metadata;
+  meta: UserMeta;
   protocol: string;
   keep?: number;
 }
@@ -35,7 +36,7 @@ export function checkChunkSize(chunkSize: number): number {
 }
 
 /** Throws UsageError if the manifest's metadata (step + the user's keys) would not encode. */
-export function checkManifestMetadata(step: number, meta: Metadata): void {
+export function checkManifestMetadata(step: number, meta: UserMeta): void {
   encodeMetadata(manifestMetadata(step, meta));
 }
 

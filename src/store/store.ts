@@ -7,7 +7,7 @@ import type { DurableFs } from "../fs.ts";
 import { attempt, mkdirDurable } from "../fs-util.ts";
 import { DEFAULT_CHUNK_SIZE } from "../format/constants.ts";
 import { type Manifest, type MemberEntry, encodeManifest } from "../format/manifest.ts";
-import type { Metadata } from "../format/metadata.ts";
+import type { UserMeta } from "../format/typed-meta.ts";
 import { checkMemberNames } from "../format/member-name.ts";
 import { dirname, join } from "../path.ts";
 import { type Protocol, tempOwner, writeFileWithProtocol } from "../protocol.ts";
@@ -26,6 +26,7 @@ import { checkOpenArgs, checkOptions, checkReadOptions, checkSaveArgs, checkStep
 import { abortPoint, checkAborted } from "../abort.ts";
 import { isDamage, isInProgress, removeIncompleteSteps, removeSaveFiles } from "./interrupted.ts";
 import { type OpenOptions, openMemberStream } from "./open-member.ts";
+import { type KeepPolicy, applyRetention, parseKeepPolicy } from "./retention.ts";
 
 export interface StoreOptions {
   fs?: DurableFs;
@@ -39,11 +40,17 @@ export interface StoreOptions {
   chunkSize?: number;
   /** Human notes (stale lock taken over, temp files removed). */
   onWarning?: (message: string) => void;
+  /**
+   * Retention applied after every save (src/store/retention.ts): the newest `last` valid, every
+   * step that is a multiple of `every`, the `n` best by metadata `key`; other valid checkpoints
+   * are deleted. A number n means { last: n }. A save's own `keep` replaces it for that save.
+   */
+  keep?: number | KeepPolicy;
 }
 
 export interface SaveOptions {
   step?: number;
-  meta?: Metadata;
+  meta?: UserMeta;
   protocol?: Protocol;
   /** After the commit is durable, keep only the newest `keep` valid checkpoints. */
   keep?: number;
@@ -65,7 +72,7 @@ export interface CheckpointInfo {
   files: string[];
   /** Bytes on disk, all files of the step. */
   bytes: number;
-  meta?: Metadata;
+  meta?: UserMeta;
   status?: CheckpointReport["status"];
 }
 
@@ -79,13 +86,18 @@ export class Store {
   /** save, rollback, prune and close run one at a time (src/store/serial.ts). */
   private readonly serial = new Serial();
 
-  private constructor(readonly dir: string, readonly fs: DurableFs, private readonly opts: StoreOptions, private lock?: StoreLock) {}
+  private readonly retention: KeepPolicy | undefined;
+
+  private constructor(readonly dir: string, readonly fs: DurableFs, private readonly opts: StoreOptions, private lock?: StoreLock) {
+    this.retention = opts.keep === undefined ? undefined : parseKeepPolicy(opts.keep, "openStore: options.keep");
+  }
 
   static async open(dir: string, opts: StoreOptions = {}): Promise<Store> {
     checkOpenArgs(dir, opts);
     const fs = opts.fs ?? defaultFs();
     if (!opts.readOnly) { fs.pid(); fs.hostname(); } // the lock's facts first: a runtime that refuses them (Deno without --allow-sys) leaves nothing behind
     if (opts.chunkSize !== undefined) checkChunkSize(opts.chunkSize); // before the directory is created
+    if (opts.keep !== undefined) parseKeepPolicy(opts.keep, "openStore: options.keep"); // likewise
     const st = await fs.stat(dir);
     if (!st) {
       if (opts.readOnly || opts.create === false) throw new FsError("ENOENT", "open store", dir);
@@ -198,6 +210,9 @@ export class Store {
     if (keep !== undefined) {
       if (protocol !== "atomic_dirsync") await this.makeDurable(step, entries);
       await this.pruneNow(keep);
+    } else if (this.retention) {
+      if (protocol !== "atomic_dirsync") await this.makeDurable(step, entries);
+      await applyRetention(this, this.retention);
     }
     return { step, files: entries.map((e) => e.name), bytes, protocol };
   }
@@ -273,7 +288,7 @@ export class Store {
   }
 
   /** Loads a checkpoint's members into memory, verifying every byte (newest valid by default). */
-  async load(step?: number): Promise<{ step: number; members: Map<string, Uint8Array>; meta: Metadata }> {
+  async load(step?: number): Promise<{ step: number; members: Map<string, Uint8Array>; meta: UserMeta }> {
     checkStepArg(step, "load: step");
     const target = step ?? (await this.latest())?.step;
     if (target === undefined) throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
