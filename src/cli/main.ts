@@ -14,6 +14,8 @@ export const EXIT = { OK: 0, FOUND_DAMAGE: 1, USAGE: 2, IO: 3, INTERRUPTED: 130 
 
 export interface Io {
   out(text: string): void;
+  /** Bytes to stdout as they are (see CommandContext.writeOut). */
+  writeOut?(bytes: Uint8Array): Promise<void>;
   err(text: string): void;
   stderrIsTTY: boolean;
   self: string[];
@@ -76,6 +78,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       json: values.json === true,
       fs: fsForCommand(positionals, values),
       out: io.out,
+      writeOut: io.writeOut,
       err: io.err,
       stderrIsTTY: io.stderrIsTTY,
       runtime: detectRuntime(),
