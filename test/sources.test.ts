@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../src/errors.ts";
 import { SPOOL_BYTES } from "../src/store/unsized-member.ts";
+import { openStore } from "../src/store/store.ts";
 import { randomBytes, rng, test } from "./kit.ts";
 import { freshStoreFs, memStore } from "./lib/store-helpers.ts";
 
@@ -122,4 +123,43 @@ test("a ReadableStream member no longer fails with 'payload incomplete' (issue 1
   assert.equal(r.bytes, data.length);
   assert.deepEqual((await s.load()).members.get("s"), data);
   await s.close();
+});
+
+test("power loss after every operation of a streamed save (patched header): recovery gives the old checkpoint or the new one, never other bytes", async () => {
+  const { MemoryFs, SimulatedCrash } = await import("../adapters/memory.ts");
+  const oldData = bytes(5000, 1);
+  const newData = bytes(SPOOL_BYTES + 3 * CHUNK + 7, 2);
+  const base = async () => {
+    const fs = await freshStoreFs();
+    const s = await memStore(fs, "atomic_dirsync", CHUNK);
+    await s.save([{ name: "w", data: oldData }]);
+    await s.close();
+    return fs;
+  };
+  const probe = await base();
+  const before = probe.steps;
+  await (await memStore(probe, "atomic_dirsync", CHUNK)).save([{ name: "w", data: streamOf(newData, 7777) }]);
+  const total = probe.steps - before;
+  let old = 0;
+  let fresh = 0;
+  for (let k = 0; k <= total; k++) {
+    const fs = await base();
+    fs.crashAfter(k);
+    let acked = false;
+    try {
+      await (await memStore(fs, "atomic_dirsync", CHUNK)).save([{ name: "w", data: streamOf(newData, 7777) }]);
+      acked = true;
+    } catch (err) {
+      if (!(err instanceof SimulatedCrash)) throw err;
+    }
+    for (const variant of [{}, { keep: () => true }] as Parameters<InstanceType<typeof MemoryFs>["crash"]>[0][]) {
+      const s = await openStore("/store", { fs: fs.crash(variant), readOnly: true });
+      const l = await s.latest();
+      assert.ok(l, `crash after op ${k}: no valid checkpoint`);
+      const got = (await s.load(l.step)).members.get("w")!;
+      if (l.step === 1) { assert.deepEqual(got, oldData); old++; assert.ok(!acked, `crash after op ${k}: an acknowledged save was lost`); }
+      else { assert.deepEqual(got, newData); fresh++; }
+    }
+  }
+  assert.ok(old > 0 && fresh > 0, `both outcomes reached (old ${old}, new ${fresh})`);
 });
