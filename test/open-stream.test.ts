@@ -162,3 +162,14 @@ test("Store[Symbol.asyncDispose] closes the store (its writer lock is released)"
   const t = await openStore("/store", { fs }); // would be refused as a second live writer otherwise
   await t.close();
 });
+
+test("open: an abort errors the stream with an AbortError", async () => {
+  const { s, data } = await setup();
+  const ac = new AbortController();
+  const reader = s.open("dir/weights.bin", { step: 1, signal: ac.signal }).getReader();
+  assert.deepEqual((await reader.read()).value, data.subarray(0, CHUNK));
+  ac.abort();
+  await assert.rejects(reader.read(), (e: Error) => e.name === "AbortError");
+  assert.equal((await s.save([{ name: "x", data: new Uint8Array(1) }])).step, 2, "the store goes on");
+  await s.close();
+});

@@ -5,7 +5,7 @@ import { UsageError } from "../errors.ts";
 import type { UserMeta } from "../format/typed-meta.ts";
 import type { Protocol } from "../protocol.ts";
 import { checkMemberName } from "../format/member-name.ts";
-import type { MemberSource } from "./member.ts";
+import type { MemberData, MemberSource } from "./member.ts";
 import type { SaveResult, Store } from "./store.ts";
 
 export class CheckpointBuilder {
@@ -17,8 +17,8 @@ export class CheckpointBuilder {
 
   constructor(private readonly store: Store) {}
 
-  /** Adds a member from bytes in memory. */
-  add(name: string, data: Uint8Array): this {
+  /** Adds a member from bytes in memory, a Blob, a ReadableStream or an AsyncIterable of bytes. */
+  add(name: string, data: MemberData): this {
     return this.push({ name, data });
   }
 
