@@ -256,7 +256,7 @@ test("the builder assembles members and metadata into one ordinary save", async 
   const r = await s.builder().step(5).meta("epoch", 3).add("weights.bin", enc.encode("W")).addFile("cfg.json", "/cfg.json").save();
   assert.equal(r.step, 5);
   const l = await s.load();
-  assert.deepEqual(l.meta, { epoch: "3" });
+  assert.deepEqual(l.meta, { epoch: 3 }, "typed: a number comes back a number (issue 15)");
   assert.deepEqual([...l.members.keys()], ["weights.bin", "cfg.json"]);
   assert.equal(new TextDecoder().decode(l.members.get("cfg.json")), '{"lr":1}');
   assert.throws(() => s.builder().add("a", enc.encode("1")).add("a", enc.encode("2")), UsageError);

@@ -19,6 +19,8 @@ export interface CommandContext {
   fs: DurableFs;
   /** Writes a line to stdout. With --json, commands call it once with the document. */
   out(text: string): void;
+  /** Writes bytes to stdout as they are (`cat`), resolving once the stream can take more. */
+  writeOut?(bytes: Uint8Array): Promise<void>;
   /** Writes a line to stderr (human notes, warnings). */
   err(text: string): void;
   /**

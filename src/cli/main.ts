@@ -17,6 +17,8 @@ export const EXIT = { OK: 0, FOUND_DAMAGE: 1, USAGE: 2, IO: 3, INTERRUPTED: 130 
 
 export interface Io {
   out(text: string): void;
+  /** Bytes to stdout as they are (see CommandContext.writeOut). */
+  writeOut?(bytes: Uint8Array): Promise<void>;
   err(text: string): void;
   stderrIsTTY: boolean;
   /** Whether stdout is a terminal (default false). */
@@ -52,6 +54,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       quiet,
       fs: fsForCommand(positionals, values),
       out: io.out,
+      writeOut: io.writeOut,
       err: io.err,
       note: (text) => {
         if (!quiet) io.err(`note: ${text}`);

@@ -1,6 +1,6 @@
 // CLI commands over the checkpoint store: save, list, verify, latest, restore, rollback.
 import { FsError, NoCheckpointError, UsageError } from "../errors.ts";
-import { basename, join } from "../path.ts";
+import { join } from "../path.ts";
 import { parseProtocol } from "../protocol.ts";
 import type { CheckpointReport } from "../store/check.ts";
 import { STATUS_NOTE, isDamage } from "../store/interrupted.ts";
@@ -12,6 +12,8 @@ import { escapeList, escapeText as esc } from "./escape.ts";
 import { verifyProgress } from "./count-reads.ts";
 import { byteProgress } from "./progress.ts";
 import { verifyFile } from "./verify-file.ts";
+import { saveSources } from "./save-sources.ts";
+import { createSha256, toHex } from "../hash.ts";
 
 type Access = "read" | "write" | "create";
 
@@ -39,12 +41,15 @@ function parseMeta(values: CommandContext["values"]): Record<string, string> {
 
 export const saveCommand: Command = {
   name: "save",
-  usage: "save <store> <file>… [--step N] [--protocol P] [--meta k=v]… [--keep N] [--json]",
+  usage: "save <store> <file or dir or name=path>… [--step N] [--protocol P] [--meta k=v]… [--keep N] [--json]",
   summary: "save files as one checkpoint (all or nothing); prints the step",
   help: [
     "The step defaults to one above the highest present. Protocols: unsafe, atomic_nodirsync,",
     "atomic_dirsync (default: durable once save returns). --keep N prunes to the newest N valid",
-    "checkpoints after the commit is durable. Members are saved under their base names.",
+    "checkpoints after the commit is durable. A file is saved under its base name; a directory as",
+    "every regular file under it, named by its path relative to the directory (symbolic links in it",
+    "are not followed: each is skipped with a note); name=path saves path under name (a directory's",
+    "files under name/…). An argument that names an existing path is a path even if it has '='.",
   ].join("\n"),
   options: {
     step: { type: "string", arg: "N", help: "the new checkpoint's step (above every step present; default: one above)" },
@@ -54,21 +59,17 @@ export const saveCommand: Command = {
   },
   exits: "0 saved, 2 usage error (bad flag, step not above the highest), 3 I/O error",
   async run(ctx) {
-    const [dir, ...files] = need(ctx, 2, "<store> and at least one <file>");
+    const [dir, ...args] = need(ctx, 2, "<store> and at least one <file>, <dir> or name=path");
     const step = intFlag(ctx.values, "step", 1);
     const keep = intFlag(ctx.values, "keep", 1);
     const protocol = parseProtocol((ctx.values.protocol as string | undefined) ?? "atomic_dirsync");
     const meta = parseMeta(ctx.values);
     checkManifestMetadata(step ?? 1, meta); // oversized --meta: exit 2 before the store is created or locked
-    for (const f of files) {
-      const st = await ctx.fs.stat(f);
-      if (!st) throw new FsError("ENOENT", "read", f);
-      if (!st.isFile) throw new UsageError(`${f} is not a regular file`);
-    }
     const signal = ctx.interruptible?.();
     const bar = byteProgress(ctx, "save");
     const onProgress = (done: number, total: number) => bar.update(done, total);
-    const r = await withStore(ctx, dir!, "create", (s) => s.save(files.map((f) => ({ name: basename(f), path: f })), { step, protocol, meta, keep, signal, onProgress })).finally(() => bar.stop());
+    const members = await saveSources(ctx.fs, args, (m) => ctx.note(esc(m)));
+    const r = await withStore(ctx, dir!, "create", (s) => s.save(members, { step, protocol, meta, keep, signal, onProgress })).finally(() => bar.stop());
     if (ctx.json) ctx.out(JSON.stringify({ step: r.step, files: r.files, bytes: r.bytes, protocol: r.protocol, store: dir }));
     else ctx.out(`saved step ${r.step} (${r.files.length} file${r.files.length === 1 ? "" : "s"}, ${r.bytes} bytes, ${r.protocol})`);
     return 0;
@@ -194,5 +195,44 @@ export const rollbackCommand: Command = {
       ctx.out(r.moved.length === 0 ? "nothing to roll back" : `newest valid checkpoint is now ${r.newestValid ?? "none"}`);
     }
     return 0;
+  },
+};
+
+export const catCommand: Command = {
+  name: "cat",
+  usage: "cat <store> <member> [--step N] [--json]",
+  summary: "write one member of the newest valid (or given) checkpoint to stdout, verified chunk by chunk",
+  help: [
+    "Each chunk is checked (header, CRC-32, the manifest's CRC) before any of its bytes is written;",
+    "the SHA-256 of the member's file is checked at the end. Exit 1 if the member is damaged (what",
+    "came before the damaged chunk has been written) or if there is no such checkpoint or member.",
+    "With --json nothing of the member is written: one document with its step, size and SHA-256.",
+  ].join("\n"),
+  options: { step: { type: "string", arg: "N", help: "the checkpoint to read (default: the newest valid one)" } },
+  exits: "0 written, 1 damaged or no such checkpoint or member, 2 usage error, 3 I/O error",
+  async run(ctx) {
+    const [dir, member] = need(ctx, 2, "<store> and <member>");
+    const step = intFlag(ctx.values, "step", 1);
+    if (!ctx.json && !ctx.writeOut) throw new UsageError("this front end cannot write bytes to stdout");
+    return withStore(ctx, dir!, "read", async (s) => {
+      const target = step ?? (await s.latest())?.step;
+      if (target === undefined) throw new NoCheckpointError(`no valid checkpoint in ${dir}`);
+      const reader = s.open(member!, { step: target }).getReader();
+      const sha = createSha256();
+      let bytes = 0;
+      try {
+        for (;;) {
+          const r = await reader.read();
+          if (r.done) break;
+          bytes += r.value.length;
+          if (ctx.json) sha.update(r.value);
+          else await ctx.writeOut!(r.value);
+        }
+      } finally {
+        reader.releaseLock();
+      }
+      if (ctx.json) ctx.out(JSON.stringify({ step: target, member, bytes, sha256: toHex(sha.digest()) }));
+      return 0;
+    });
   },
 };

@@ -8,7 +8,7 @@ import { type WithFs, requireFs } from "../fs-arg.ts";
 import { attempt, mkdirDurable } from "../fs-util.ts";
 import { DEFAULT_CHUNK_SIZE } from "../format/constants.ts";
 import { type Manifest, type MemberEntry, encodeManifest } from "../format/manifest.ts";
-import type { Metadata } from "../format/metadata.ts";
+import type { UserMeta } from "../format/typed-meta.ts";
 import { checkMemberNames } from "../format/member-name.ts";
 import { dirname, join } from "../path.ts";
 import { type Protocol, tempOwner, writeFileWithProtocol } from "../protocol.ts";
@@ -27,6 +27,8 @@ import { WORKER_MIN_BYTES, hashWorkerPolicy } from "../hash-stream.ts";
 import { checkOpenArgs, checkOptions, checkReadOptions, checkSaveArgs, checkStepArg, checkString } from "../check-args.ts";
 import { abortPoint, checkAborted } from "../abort.ts";
 import { isDamage, isInProgress, removeIncompleteSteps, removeSaveFiles } from "./interrupted.ts";
+import { type OpenOptions, openMemberStream } from "./open-member.ts";
+import { type KeepPolicy, applyRetention, parseKeepPolicy } from "./retention.ts";
 
 export interface StoreOptions {
   fs?: DurableFs;
@@ -40,11 +42,17 @@ export interface StoreOptions {
   chunkSize?: number;
   /** Human notes (stale lock taken over, temp files removed). */
   onWarning?: (message: string) => void;
+  /**
+   * Retention applied after every save (src/store/retention.ts): the newest `last` valid, every
+   * step that is a multiple of `every`, the `n` best by metadata `key`; other valid checkpoints
+   * are deleted. A number n means { last: n }. A save's own `keep` replaces it for that save.
+   */
+  keep?: number | KeepPolicy;
 }
 
 export interface SaveOptions {
   step?: number;
-  meta?: Metadata;
+  meta?: UserMeta;
   protocol?: Protocol;
   /** After the commit is durable, keep only the newest `keep` valid checkpoints. */
   keep?: number;
@@ -66,7 +74,7 @@ export interface CheckpointInfo {
   files: string[];
   /** Bytes on disk, all files of the step. */
   bytes: number;
-  meta?: Metadata;
+  meta?: UserMeta;
   status?: CheckpointReport["status"];
 }
 
@@ -82,13 +90,18 @@ export class Store {
   /** Checkpoints known valid without a read (src/store/known-valid.ts). */
   private readonly known = new KnownValid();
 
-  private constructor(readonly dir: string, readonly fs: DurableFs, private readonly opts: StoreOptions, private lock?: StoreLock) {}
+  private readonly retention: KeepPolicy | undefined;
+
+  private constructor(readonly dir: string, readonly fs: DurableFs, private readonly opts: StoreOptions, private lock?: StoreLock) {
+    this.retention = opts.keep === undefined ? undefined : parseKeepPolicy(opts.keep, "openStore: options.keep");
+  }
 
   static async open(dir: string, opts: StoreOptions & WithFs): Promise<Store> {
     checkOpenArgs(dir, opts);
     const fs = requireFs(opts, "openStore");
     if (!opts.readOnly) { fs.pid(); fs.hostname(); } // the lock's facts first: a runtime that refuses them (Deno without --allow-sys) leaves nothing behind
     if (opts.chunkSize !== undefined) checkChunkSize(opts.chunkSize); // before the directory is created
+    if (opts.keep !== undefined) parseKeepPolicy(opts.keep, "openStore: options.keep"); // likewise
     const st = await fs.stat(dir);
     if (!st) {
       if (opts.readOnly || opts.create === false) throw new FsError("ENOENT", "open store", dir);
@@ -204,6 +217,9 @@ export class Store {
     if (keep !== undefined) {
       if (protocol !== "atomic_dirsync") await this.makeDurable(step, entries);
       await this.pruneNow(keep);
+    } else if (this.retention) {
+      if (protocol !== "atomic_dirsync") await this.makeDurable(step, entries);
+      await applyRetention(this, this.retention);
     }
     return { step, files: entries.map((e) => e.name), bytes, protocol };
   }
@@ -283,7 +299,7 @@ export class Store {
    * Each candidate is read once: its members are collected while it is checked, and a checkpoint
    * that turns out not valid is dropped for the next older one (no latest() pass first).
    */
-  async load(step?: number): Promise<{ step: number; members: Map<string, Uint8Array>; meta: Metadata }> {
+  async load(step?: number): Promise<{ step: number; members: Map<string, Uint8Array>; meta: UserMeta }> {
     checkStepArg(step, "load: step");
     for (const s of step === undefined ? await this.steps() : [{ step }]) {
       const buffers = new Map<string, { buf: Uint8Array; pos: number }>();
@@ -302,6 +318,15 @@ export class Store {
       return { step: s.step, members, meta: report.manifest!.meta };
     }
     throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
+  }
+
+  /**
+   * One member of the newest valid (or the given) checkpoint as a stream, verified chunk by
+   * chunk: a damaged chunk errors the stream before any of its bytes are delivered.
+   */
+  open(name: string, options: OpenOptions = {}): ReadableStream<Uint8Array> {
+    checkString(name, "open: name"); checkReadOptions(options, "open");
+    return openMemberStream(this, name, options);
   }
 
   /** Writes a checkpoint's members into outDir (absent or empty), all or nothing. */
@@ -401,6 +426,11 @@ export class Store {
   builder(): CheckpointBuilder {
     this.writable("builder");
     return new CheckpointBuilder(this);
+  }
+
+  /** `await using store = await openStore(dir)` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   close(): Promise<void> {

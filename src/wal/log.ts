@@ -16,6 +16,7 @@ import {
 import { type LogRecord, type ScanReport, listSegments, scanLog } from "./scan.ts";
 import { sequenceCeiling } from "./sequence-floor.ts";
 import { copyToSideFile, moveToSideFile, sideFileFloor } from "./side-file.ts";
+import { pullFrom } from "../pull.ts";
 
 export type Durability = "fsync" | "fdatasync" | "none";
 
@@ -301,6 +302,20 @@ export class Log {
   /** Records currently on disk (a fresh read-only scan), e.g. after a marker: see replayLog. */
   replay(options: { salvage?: boolean; afterMarker?: number; onRecord?: (r: LogRecord) => void | Promise<void> } = {}): Promise<ScanReport> {
     return replayLog(this.dir, { ...options, fs: this.fs });
+  }
+
+  /**
+   * The same records as replay, pulled one at a time: `for await (const r of log.records())`.
+   * The log is read only as fast as the loop asks; leaving the loop early stops the scan. Like
+   * replay it ends at the first torn or damaged record (replay's report says which).
+   */
+  records(options: { salvage?: boolean; afterMarker?: number } = {}): AsyncGenerator<LogRecord, void, undefined> {
+    return pullFrom<LogRecord>((emit) => this.replay({ ...options, onRecord: emit }).then(() => {}));
+  }
+
+  /** `await using log = await openLog(dir)` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /** Removes whole segments whose records all precede `before` (never the active one), durably. */
