@@ -156,7 +156,11 @@ class OpfsFs implements DurableFs {
     if (toName === undefined) throw new FsError("EBUSY", "rename", to);
     const dest = await this.dir(toParts, "rename", to);
     const h = (src.kind === "file" ? await src.parent.getFileHandle(src.name) : await src.parent.getDirectoryHandle(src.name)) as FileH;
-    if (typeof h.move !== "function") throw new UnsupportedError("rename (FileSystemHandle.move is missing in this browser)", NAME);
+    // Chromium has move() on files only: a directory cannot be renamed at all, let alone
+    // atomically, so it is refused (store.restore() into an existing empty directory needs none).
+    if (typeof h.move !== "function") {
+      throw new UnsupportedError(`rename ${src.kind === "directory" ? "a directory" : "a file"} (${from}): this browser has no FileSystemHandle.move for it${src.kind === "directory" ? "; restore into an existing empty directory instead" : ""}`, NAME);
+    }
     await this.call("rename", from, () => h.move!(dest, toName));
   }
 
