@@ -30,7 +30,7 @@ export default defineConfig([
     platform: "node",
     dts: { entry: { index: "src/index.ts" } },
     // Everything but the browser build, which the second config writes at the same time.
-    clean: ["**/*", "!browser.js"],
+    clean: ["**/*", "!browser.js", "!browser.d.ts"],
     sourcemap: false,
     splitting: true,
     // The bench's anchors are devDependencies, loaded lazily and skipped when absent: bundling them
@@ -45,6 +45,7 @@ export default defineConfig([
     format: ["esm"],
     target: "es2022",
     platform: "browser",
+    dts: { entry: { browser: "src/browser.ts" } },
     clean: false,
     sourcemap: false,
     splitting: false,

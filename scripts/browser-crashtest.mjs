@@ -26,7 +26,7 @@ const random = () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ 
 const profile = mkdtempSync(join(tmpdir(), "ckpt-chromium-crash-"));
 const server = await serve();
 const acked = { saves: new Map(), maxStep: 0, ids: new Set() };
-const tally = { trials: 0, kills: 0, newest: 0, newerInFlight: 0, lost: 0, lostRecords: 0, torn: 0, silent: 0, errors: 0, savesAcked: 0, appendsAcked: 0, relaunchMs: [] };
+const tally = { trials: 0, kills: 0, newest: 0, newerInFlight: 0, lost: 0, lostRecords: 0, torn: 0, silent: 0, errors: 0, savesAcked: 0, appendsAcked: 0, relaunchMs: [], saveMs: [] };
 const problems = [];
 
 async function open() {
@@ -34,7 +34,7 @@ async function open() {
   const b = await launch(profile);
   await b.page.exposeBinding("__ack", (_src, m) => {
     if (m.error) { tally.errors++; problems.push(`worker: ${m.error}`); return; }
-    if (m.ack === "save") { acked.saves.set(m.step, m.seed); acked.maxStep = Math.max(acked.maxStep, m.step); tally.savesAcked++; }
+    if (m.ack === "save") { tally.saveMs.push(m.ms); acked.saves.set(m.step, m.seed); acked.maxStep = Math.max(acked.maxStep, m.step); tally.savesAcked++; }
     else { acked.ids.add(m.id); tally.appendsAcked++; }
   });
   await b.page.goto(`${server.url}/test/browser/crash.html`);
@@ -65,7 +65,7 @@ try {
     try {
       if (t > 0) judge(t, await b.page.evaluate(() => window.check()));
       await b.page.evaluate(([trial, firstId]) => window.run(trial, firstId), [t + 1, t * 400 + 1]);
-      await new Promise((r) => setTimeout(r, 100 + random() * 1400));
+      await new Promise((r) => setTimeout(r, 200 + random() * 1800));
     } catch (err) {
       tally.errors++;
       problems.push(`trial ${t + 1}: ${err?.message ?? err}`);
@@ -82,12 +82,13 @@ try {
 }
 
 const ms = tally.relaunchMs.sort((a, b) => a - b);
-const summary = { ...tally, relaunchMs: undefined, relaunchMedianMs: ms[ms.length >> 1], seconds: Math.round((Date.now() - t0) / 100) / 10, problems };
+const saveMs = tally.saveMs.sort((a, b) => a - b);
+const summary = { ...tally, relaunchMs: undefined, saveMs: undefined, saveMedianMs: saveMs[saveMs.length >> 1] ?? null, relaunchMedianMs: ms[ms.length >> 1], seconds: Math.round((Date.now() - t0) / 100) / 10, problems };
 if (values.json) console.log(JSON.stringify(summary));
 else {
   console.log("browser crashtest (Chromium, OPFS, atomic_nodirsync, SIGKILL of the whole browser)");
-  console.log("kills | newest acked | newer (in flight) | lost | lost records | torn | silent corruption | errors | saves acked | appends acked | relaunch median");
-  console.log(`${tally.kills} | ${tally.newest} | ${tally.newerInFlight} | ${tally.lost} | ${tally.lostRecords} | ${tally.torn} | ${tally.silent} | ${tally.errors} | ${tally.savesAcked} | ${tally.appendsAcked} | ${summary.relaunchMedianMs} ms`);
+  console.log("kills | latest = newest acked | newer (in flight) | lost | lost records | torn | silent corruption | errors | saves acked | appends acked | save median | relaunch median");
+  console.log(`${tally.kills} | ${tally.newest} | ${tally.newerInFlight} | ${tally.lost} | ${tally.lostRecords} | ${tally.torn} | ${tally.silent} | ${tally.errors} | ${tally.savesAcked} | ${tally.appendsAcked} | ${summary.saveMedianMs} ms | ${summary.relaunchMedianMs} ms`);
   for (const p of problems.slice(0, 20)) console.log(`  ${p}`);
   console.log(`browser crashtest: ${problems.length === 0 ? "every invariant held" : `${problems.length} problems`} over ${tally.kills} kills in ${summary.seconds} s`);
 }

@@ -7,7 +7,7 @@ import * as ck from "/dist/browser.js";
 
 const STORE = "crash/store", LOG = "crash/log";
 function bytes(n, seed) { const b = new Uint8Array(n); let x = (seed * 2654435761) >>> 0 || 1; for (let i = 0; i < n; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; b[i] = x & 255; } return b; }
-const memberSizes = (seed) => [64 * 1024 + (seed * 7919) % (2 << 20), 1000 + (seed * 104729) % 300_000];
+const memberSizes = (seed) => [16 * 1024 + (seed * 7919) % (1 << 20), 1000 + (seed * 104729) % 200_000];
 const recordLength = (seed) => 16 + (seed * 31337) % 3000;
 function record(id, seed) {
   const body = bytes(recordLength(seed), seed);
@@ -52,8 +52,9 @@ async function run({ trial, firstId }) {
     for (let k = 0; ; k++) {
       const seed = trial * 1000 + k;
       const [a, b] = memberSizes(seed);
+      const t0 = performance.now();
       const r = await store.save([{ name: "a.bin", data: bytes(a, seed) }, { name: "b/c.bin", data: bytes(b, seed + 1) }], { meta: { seed }, keep: 3 });
-      postMessage({ ack: "save", step: r.step, seed });
+      postMessage({ ack: "save", step: r.step, seed, ms: Math.round(performance.now() - t0) });
     }
   })();
   const appends = (async () => {

@@ -67,3 +67,10 @@ window.runPageTests = async () => [
   }),
 ];
 window.pageReady = true;
+
+window.runBench = (options) => new Promise((resolve, reject) => {
+  const w = new Worker("/test/browser/bench-worker.js", { type: "module" });
+  w.onmessage = (e) => { w.terminate(); if (e.data.error) reject(new Error(e.data.error)); else resolve(e.data.result); };
+  w.onerror = (e) => reject(new Error(e.message));
+  w.postMessage(options);
+});

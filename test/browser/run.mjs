@@ -33,7 +33,7 @@ try {
   });
   const results = [...(await b.page.evaluate(() => window.runSuite())), ...(await b.page.evaluate(() => window.runPageTests()))];
   for (const r of results) {
-    console.log(`${r.ok ? "ok  " : "FAIL"} ${r.name} (${r.ms} ms)`);
+    console.log(`${r.ok ? "ok  " : "FAIL"} ${r.name} (${r.ms} ms)${r.note ? `: ${r.note}` : ""}`);
     if (!r.ok) { failed++; console.log(`     ${r.error.replace(/\n/g, "\n     ")}`); }
   }
   const version = b.browser.version();
