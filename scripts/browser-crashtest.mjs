@@ -73,6 +73,7 @@ try {
     await b.kill();
     tally.kills++;
     tally.trials++;
+    if (!values.json) process.stderr.write(`\rkill ${tally.kills}/${trials}: ${tally.savesAcked} saves, ${tally.appendsAcked} appends acknowledged, ${problems.length} problems`);
   }
   const b = await open();
   try { judge(trials, await b.page.evaluate(() => window.check())); } finally { await b.close(); }
@@ -84,6 +85,7 @@ try {
 const ms = tally.relaunchMs.sort((a, b) => a - b);
 const saveMs = tally.saveMs.sort((a, b) => a - b);
 const summary = { ...tally, relaunchMs: undefined, saveMs: undefined, saveMedianMs: saveMs[saveMs.length >> 1] ?? null, relaunchMedianMs: ms[ms.length >> 1], seconds: Math.round((Date.now() - t0) / 100) / 10, problems };
+if (!values.json) process.stderr.write("\n");
 if (values.json) console.log(JSON.stringify(summary));
 else {
   console.log("browser crashtest (Chromium, OPFS, atomic_nodirsync, SIGKILL of the whole browser)");
