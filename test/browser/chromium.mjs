@@ -20,8 +20,11 @@ export function chromiumPresent() {
   return existsSync(CHROMIUM);
 }
 
-/** A static server on 127.0.0.1 (a free port); resolves to { url, close }. */
-export function serve() {
+/**
+ * A static server on 127.0.0.1 (a free port, or `port`: OPFS belongs to the origin, port
+ * included, so reopening a profile's storage needs the same one); resolves to { url, close }.
+ */
+export function serve(port = 0) {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname).replace(/^\/+/, "");
     const file = join(ROOT, path);
@@ -32,7 +35,7 @@ export function serve() {
     res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
     res.end(readFileSync(file));
   });
-  return new Promise((ok) => server.listen(0, "127.0.0.1", () => {
+  return new Promise((ok) => server.listen(port, "127.0.0.1", () => {
     const { port } = server.address();
     ok({ url: `http://127.0.0.1:${port}`, close: () => new Promise((done) => { server.closeAllConnections?.(); server.close(() => done()); }) });
   }));

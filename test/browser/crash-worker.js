@@ -30,7 +30,9 @@ async function check() {
       const seed = Number(loaded.meta.seed);
       const [a, b] = memberSizes(seed);
       out.latest = latest.step; out.seed = seed;
-      out.exact = same(loaded.members.get("a.bin"), bytes(a, seed)) && same(loaded.members.get("b/c.bin"), bytes(b, seed + 1));
+      const ga = loaded.members.get("a.bin"), gb = loaded.members.get("b/c.bin");
+      out.exact = same(ga, bytes(a, seed)) && same(gb, bytes(b, seed + 1));
+      if (!out.exact) out.detail = { want: [a, b], got: [ga?.length, gb?.length], steps: (await store.list()).map((c) => `${c.step}:${c.meta?.seed}`) };
     }
   } finally { await store.close(); }
   const rep = await ck.replayLog(LOG, { onRecord: (r) => {
