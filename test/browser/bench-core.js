@@ -8,9 +8,12 @@ export async function runBench(ck, dir, { mib = 32 } = {}) {
   for (let i = 0; i < big.length; i += 4096) big[i] = i & 255;
   const time = async (fn) => { const t0 = performance.now(); await fn(); return performance.now() - t0; };
   const mbps = (bytes, ms) => Math.round((bytes / (1 << 20)) / (ms / 1000));
-  ck.crc32(big.subarray(0, 1 << 20)); ck.sha256(big.subarray(0, 1 << 20)); // warm the kernel
-  out["crc32 MB/s"] = mbps(big.length, await time(() => ck.crc32(big)));
-  out["sha256 MB/s"] = mbps(big.length, await time(() => ck.sha256(big)));
+  // Warm up with many short calls: V8 compiles WebAssembly with a baseline tier first and tiers a
+  // function up only after it has used its budget, so a first long call measures the baseline.
+  for (let i = 0; i < 200; i++) { ck.crc32(big.subarray(0, 65536)); ck.sha256(big.subarray(0, 65536)); }
+  const best = async (fn) => Math.min(await time(fn), await time(fn), await time(fn));
+  out["crc32 MB/s"] = mbps(big.length, await best(() => ck.crc32(big)));
+  out["sha256 MB/s"] = mbps(big.length, await best(() => ck.sha256(big)));
   const store = await ck.openStore(`${dir}/store`);
   try {
     out["save MB/s (atomic_nodirsync)"] = mbps(big.length, await time(() => store.save([{ name: "w.bin", data: big }], { protocol: "atomic_nodirsync" })));
