@@ -126,6 +126,9 @@ class OpfsFs implements DurableFs {
         if (n !== "NotFoundError" || !o.create) throw mapError(err, "open", path);
         fh = (await this.call("open", path, () => parent.getFileHandle(name, { create: true }))) as FileH;
       }
+      if (typeof fh.createSyncAccessHandle !== "function") {
+        throw new UnsupportedError(`open ${path}: OPFS sync access handles exist only in a dedicated worker (run the store there: serveWorker / connectWorker)`, NAME);
+      }
       const writable = !!o.write;
       let cur = this.open_.get(path);
       if (cur && writable && !cur.writable) throw new FsError("EBUSY", "open", path, "open read-only in this worker; OPFS allows one writer per file");

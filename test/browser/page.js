@@ -23,6 +23,13 @@ window.runPageTests = async () => [
     assert(ck.crc32(enc.encode("123456789")) === 0xcbf43926, "crc32");
     assert(ck.toHex(ck.sha256(enc.encode("abc"))).startsWith("ba7816bf"), "sha256");
   }),
+  await pageTest("page: on the main thread (no sync access handles) a save is refused with UnsupportedError", async () => {
+    const store = await ck.openStore(`main-${Date.now()}`);
+    let err;
+    try { await store.save([{ name: "m", data: enc.encode("x") }]); } catch (e) { err = e; }
+    await store.close();
+    assert(err instanceof ck.UnsupportedError && /dedicated worker/.test(err.message), `UnsupportedError naming the worker, got ${err?.name}: ${err?.message}`);
+  }),
   await pageTest("page: connectWorker saves, reports progress, loads and passes errors with their code", async () => {
     const w = rpcWorker();
     const ckw = ck.connectWorker(w);
