@@ -2,7 +2,7 @@
 // before it. Used by .dependency-cruiser.cjs (the rules) and scripts/architecture.mjs (the picture).
 const LAYERS = [
   // The core's foundation: errors, the DurableFs interface, paths, pacing, the one runtime module.
-  ["base", "^src/(errors|fs|fs-arg|fs-util|path|env|runtime|abort|pace|rng|lanes|optional-package)[.]ts$"],
+  ["base", "^src/(errors|fs|fs-arg|fs-util|path|env|runtime|abort|pace|pull|rng|lanes|optional-package)[.]ts$"],
   // The WASM kernel and the hashing built on it.
   ["kernel", "^src/(wasm/|hash[.]ts$|hash-stream[.]ts$)"],
   // Bytes on disk: the container format, the write protocols, the writer lock, argument checks.
@@ -20,9 +20,9 @@ const LAYERS = [
   // The benchmark suites, report and charts: above the library, below the CLI.
   ["bench", "^bench/"],
   // Entry points: they pick the adapter and pass `fs` down.
-  ["entry", "^src/(index|cli)[.]ts$|^src/cli/"],
+  ["entry", "^src/(index|cli|browser|browser-rpc)[.]ts$|^src/cli/"],
 ];
 // The library core (base to state): no node:* module, no package, no runtime global but in src/runtime.ts.
-const CORE = "^src/(errors|fs|fs-arg|fs-util|path|env|runtime|abort|pace|rng|lanes|optional-package|hash|hash-stream|protocol|check-args)[.]ts$|^src/(wasm|format|lock|store|wal|state)/";
+const CORE = "^src/(errors|fs|fs-arg|fs-util|path|env|runtime|abort|pace|pull|rng|lanes|optional-package|hash|hash-stream|protocol|check-args)[.]ts$|^src/(wasm|format|lock|store|wal|state)/";
 
 module.exports = { LAYERS, CORE };

@@ -23,9 +23,20 @@ export function isAbortError(err: unknown): boolean {
 const TURN_MS = 10;
 let lastTurn = 0;
 
+// setImmediate, else a MessageChannel (a browser worker: nested setTimeout(0) is clamped to 4 ms,
+// measured 5 ms a yield in Chromium against 0.03 ms for a message), else setTimeout.
 const macrotask: () => Promise<void> = typeof (globalThis as { setImmediate?: unknown }).setImmediate === "function"
   ? () => new Promise((r) => (globalThis as unknown as { setImmediate(f: () => void): void }).setImmediate(r))
-  : () => new Promise((r) => setTimeout(r, 0));
+  : typeof MessageChannel === "function" ? channelTask : () => new Promise((r) => setTimeout(r, 0));
+
+/** A fresh port pair per yield (at most one per TURN_MS), closed at once: an open port would keep Deno's event loop alive. */
+function channelTask(): Promise<void> {
+  return new Promise<void>((r) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => { port1.close(); r(); };
+    port2.postMessage(0);
+  });
+}
 
 /**
  * Where a long call may stop. The adapters do I/O as synchronous syscalls behind resolved

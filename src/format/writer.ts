@@ -126,3 +126,26 @@ export function encodeContainer(spec: Omit<ContainerSpec, "payloadLength">, payl
   put(w.trailer());
   return { bytes: out, writer: w };
 }
+
+/**
+ * Encodes one chunk of a container whose total length is not known yet (a streamed member):
+ * the same bytes ContainerWriter.chunk() gives for chunk `index` of type `chunkType`. Returns a
+ * fresh array (the caller may await a write with it while another member uses the kernel) and
+ * the payload's CRC-32 for the manifest's block list.
+ */
+export function encodeChunkAt(chunkType: number, index: number, payload: Uint8Array): { encoded: Uint8Array; crc: number } {
+  const k = kernel();
+  k.io.set(payload, CHUNK_HEADER_SIZE);
+  const crc = k.exports.encodeChunk(k.ioPtr, chunkType, index, payload.length) >>> 0;
+  return { encoded: k.io.slice(0, CHUNK_HEADER_SIZE + payload.length), crc };
+}
+
+/** The trailer of a container of `totalSize` bytes whose preceding bytes hash to `digest` (a streamed member, patched after the fact). */
+export function encodeTrailer(totalSize: number, digest: Uint8Array): Uint8Array {
+  if (digest.length !== 32) throw new UsageError("encodeTrailer: pass the 32-byte SHA-256 of every preceding byte");
+  const k = kernel();
+  const shaPtr = k.scratchPtr + 256;
+  k.mem.set(digest, shaPtr);
+  k.exports.writeTrailer(k.ioPtr, totalSize, shaPtr);
+  return k.io.slice(0, TRAILER_SIZE);
+}

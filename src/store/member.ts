@@ -10,12 +10,12 @@ import { ContainerWriter } from "../format/writer.ts";
 import { StreamSha256 } from "../hash-stream.ts";
 import { basename } from "../path.ts";
 import { abortPoint } from "../abort.ts";
+import { BatchedWriter } from "./batched-writer.ts";
 import { type MemberSource, knownSize, openChunks, sizeChanged } from "./source.ts";
 import { writeUnsizedMember } from "./unsized-member.ts";
 
 export type { MemberData, MemberSource } from "./source.ts";
 
-const WRITE_BATCH = 1 << 20;
 
 /** Member metadata: the source file's permission bits, octal (absent for in-memory data). */
 export const MODE_KEY = "ckptkit.mode";
@@ -26,35 +26,6 @@ export function restoredMode(meta: Record<string, string> | undefined): number {
   return v !== undefined && /^[0-7]{1,3}$/.test(v) ? Number.parseInt(v, 8) : 0o666;
 }
 
-export class BatchedWriter {
-  /** Allocated on the first flush that joins pieces, then reused (each write is awaited before the next put). */
-  private batch: Uint8Array | undefined;
-  private pieces: Uint8Array[] = [];
-  private pending = 0;
-  private pos = 0;
-  constructor(private readonly h: FileHandle) {}
-  async put(b: Uint8Array): Promise<void> {
-    this.pieces.push(b);
-    this.pending += b.length;
-    if (this.pending >= WRITE_BATCH) await this.flush();
-  }
-  async flush(): Promise<void> {
-    if (this.pending === 0) return;
-    let buf: Uint8Array;
-    if (this.pieces.length === 1) buf = this.pieces[0]!;
-    else {
-      // Sized to what is pending (a small member allocates a few KiB, not a batch's worth).
-      if (!this.batch || this.batch.length < this.pending) this.batch = new Uint8Array(this.pending);
-      buf = this.batch.subarray(0, this.pending);
-      let o = 0;
-      for (const p of this.pieces) { buf.set(p, o); o += p.length; }
-    }
-    await this.h.write(buf, this.pos);
-    this.pos += buf.length;
-    this.pieces = [];
-    this.pending = 0;
-  }
-}
 
 export interface WriteMemberArgs {
   fs: DurableFs;

@@ -12,7 +12,8 @@ import { checkAborted } from "../abort.ts";
 import { CorruptionError, NoCheckpointError } from "../errors.ts";
 import { type Finding, checkMember, readManifest } from "./check.ts";
 import { manifestName } from "./layout.ts";
-import { StoreCorruption, type Store } from "./store.ts";
+import { StoreCorruption } from "./corruption.ts";
+import type { Store } from "./store.ts";
 import { pullFrom, streamFrom } from "../pull.ts";
 
 export interface OpenOptions {

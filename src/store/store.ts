@@ -11,7 +11,7 @@ import { type Manifest, type MemberEntry, encodeManifest } from "../format/manif
 import type { UserMeta } from "../format/typed-meta.ts";
 import { checkMemberNames } from "../format/member-name.ts";
 import { dirname, join } from "../path.ts";
-import { type Protocol, tempOwner, writeFileWithProtocol } from "../protocol.ts";
+import { type Protocol, checkProtocol, defaultProtocol, tempOwner, writeFileWithProtocol } from "../protocol.ts";
 import { type CheckpointReport, type Finding, type PayloadSink, checkCheckpoint, readManifest } from "./check.ts";
 import { LOCK_NAME, QUARANTINE_DIR, checkStep, manifestName, memberName, parseName } from "./layout.ts";
 import { CheckpointBuilder } from "./builder.ts";
@@ -32,7 +32,7 @@ import { type KeepPolicy, applyRetention, parseKeepPolicy } from "./retention.ts
 
 export interface StoreOptions {
   fs?: DurableFs;
-  /** Default protocol for save (default atomic_dirsync). */
+  /** Default protocol for save (default atomic_dirsync; atomic_nodirsync where the fs cannot fsync a directory, OPFS). */
   protocol?: Protocol;
   /** Open for reading only: no lock, no cleanup, save/rollback/prune refused. */
   readOnly?: boolean;
@@ -166,7 +166,8 @@ export class Store {
     if (members.length === 0) throw new UsageError("a checkpoint needs at least one member");
     // Every name, uniqueness and file/directory clashes: refused before the first byte is written.
     checkMemberNames(members.map((m) => m.name));
-    const protocol = options.protocol ?? this.opts.protocol ?? "atomic_dirsync";
+    const protocol = options.protocol ?? this.opts.protocol ?? defaultProtocol(this.fs);
+    checkProtocol(this.fs, protocol); // before the first byte is written
     let step = this.highest + 1;
     if (options.step !== undefined) {
       if (checkStep(options.step) <= this.highest) throw new UsageError(`step ${options.step} is not above the highest step present (${this.highest})`);

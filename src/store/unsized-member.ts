@@ -19,13 +19,13 @@ import type { FileHandle } from "../fs.ts";
 import { attempt, readFully } from "../fs-util.ts";
 import { CHUNK_DATA, CHUNK_HEADER_SIZE, KIND_MEMBER, MAX_MEMBER_BLOCKS, TRAILER_SIZE } from "../format/constants.ts";
 import type { MemberEntry } from "../format/manifest.ts";
-import { ContainerWriter } from "../format/writer.ts";
+import { ContainerWriter, encodeChunkAt, encodeTrailer } from "../format/writer.ts";
 import { StreamSha256 } from "../hash-stream.ts";
-import { kernel } from "../wasm/kernel.ts";
 import { basename } from "../path.ts";
 import { abortPoint } from "../abort.ts";
 import { type ChunkReader, openChunks } from "./source.ts";
-import { BatchedWriter, type WriteMemberArgs } from "./member.ts";
+import { BatchedWriter } from "./batched-writer.ts";
+import type { WriteMemberArgs } from "./member.ts";
 
 /** A stream that ends within this many bytes is buffered and written in one pass. */
 export const SPOOL_BYTES = 1 << 20;
@@ -71,13 +71,11 @@ async function writeStreamed(a: WriteMemberArgs, chunks: ChunkReader, spooled: U
     let pos = placeholder.length;
     let total = 0;
     const blockCrcs: number[] = [];
-    const k = kernel();
     const put = async (payload: Uint8Array) => {
       if (blockCrcs.length >= MAX_MEMBER_BLOCKS) throw new UsageError(`member '${a.source.name}' exceeds ${MAX_MEMBER_BLOCKS} blocks of ${a.chunkSize} bytes (use a larger chunkSize)`);
       // The same encoding as ContainerWriter.chunk(), which needs the total up front.
-      k.io.set(payload, CHUNK_HEADER_SIZE);
-      blockCrcs.push(k.exports.encodeChunk(k.ioPtr, CHUNK_DATA, blockCrcs.length, payload.length) >>> 0);
-      const encoded = k.io.slice(0, CHUNK_HEADER_SIZE + payload.length); // a copy: another member may use the kernel during the write
+      const { encoded, crc } = encodeChunkAt(CHUNK_DATA, blockCrcs.length, payload);
+      blockCrcs.push(crc);
       await out.put(encoded);
       pos += encoded.length;
       total += payload.length;
@@ -101,10 +99,7 @@ async function writeStreamed(a: WriteMemberArgs, chunks: ChunkReader, spooled: U
     }
     await h.write(head, 0);
     const digest = await hashFile(h, pos, a.signal);
-    const shaPtr = k.scratchPtr + 256;
-    k.mem.set(digest, shaPtr);
-    k.exports.writeTrailer(k.ioPtr, final.totalSize, shaPtr);
-    await h.write(k.io.slice(0, TRAILER_SIZE), pos);
+    await h.write(encodeTrailer(final.totalSize, digest), pos);
     if (a.sync) await h.sync();
     await abortPoint(a.signal, "the save");
     closed = true;
