@@ -117,7 +117,7 @@ export async function runLogBench(opts: { quick: boolean; dir: string }): Promis
   const rows: Row[] = [];
   const row = (c: string, impl: string, metric: string, value: number, unit: string) => rows.push({ suite: "log", case: c, impl, runtime, metric, value, unit });
   const total = opts.quick ? 300 : 2000;
-  const rounds = opts.quick ? 1 : 3;
+  const rounds = 3; // even with quick: fdatasync latency on a shared disk swings several-fold within a minute
   let n = 0;
   const fresh = () => `${opts.dir}/log-${n++}`;
 

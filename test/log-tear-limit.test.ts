@@ -155,7 +155,7 @@ test("AMaximalGroupCommitTornAtEveryOffsetIsATear", async () => {
     if (lostFrom === 0) break;
     // Opening for append cuts the tear into a side file (the zeros after it stay, unused); the
     // next sequence is above every one the cut bytes may have held (guarantee 11).
-    const again = await openLog("/log", { fs });
+    const again = await openLog("/log", { fs, maxSegmentBytes: 256 << 20 }); // no rotation
     assert.equal(again.recovery.truncatedBytes, report.truncatedBytes);
     assert.deepEqual(fs.peek(`/log/${again.recovery.sideFile}`), zeroed.subarray(base + start, base + start + report.truncatedBytes));
     assert.ok(await again.append(enc.encode("after the tear")) > 1 + start / RECLEN);
@@ -217,9 +217,9 @@ test("TheLargestRecordTornInTheScannerIsATearAndWithOneMoreByteIsDamage", async 
   await log.append(enc.encode("first"));
   await log.close();
   const good = fs.peek(SEG)!.slice();
-  // A nonzero payload: zeros after a header are a record whose sectors did not land, whatever
-  // follows them (a preallocated segment's unused space), so they would prove nothing here.
-  const rec = new Uint8Array(MAX_WRITE_BYTES + 1).fill(0x5a);
+  // A payload that ends in nonzero bytes: zeros after a header are a record whose sectors did not
+  // land, whatever follows them (a preallocated segment's unused space), so they prove nothing.
+  const rec = new Uint8Array(MAX_WRITE_BYTES + 1).fill(0x5a, MAX_WRITE_BYTES - 1023);
   rec.set(header(RECORD_DATA, MAX_RECORD_PAYLOAD, 2), 0); // CRC wrong
   fs.poke(SEG, concat([good, rec.subarray(0, MAX_WRITE_BYTES - 1)]));
   let r = await scan(fs);
