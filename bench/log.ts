@@ -111,13 +111,15 @@ async function floorRun(fs: DurableFs, dir: string, total: number, preallocated 
   return rate;
 }
 
-export async function runLogBench(opts: { quick: boolean; dir: string }): Promise<Row[]> {
+export async function runLogBench(opts: { quick: boolean; dir: string; rounds?: number }): Promise<Row[]> {
   const fs = defaultFs();
   const runtime = detectRuntime();
   const rows: Row[] = [];
   const row = (c: string, impl: string, metric: string, value: number, unit: string) => rows.push({ suite: "log", case: c, impl, runtime, metric, value, unit });
   const total = opts.quick ? 300 : 2000;
-  const rounds = 3; // even with quick: fdatasync latency on a shared disk swings several-fold within a minute
+  // Direct runs may ask for more rounds with --quick (--rounds 3): fdatasync latency on a shared
+  // disk swings several-fold within a minute, and rotating rounds spread that over every variant.
+  const rounds = opts.rounds ?? (opts.quick ? 1 : 3);
   let n = 0;
   const fresh = () => `${opts.dir}/log-${n++}`;
 
@@ -187,7 +189,8 @@ export async function runLogBench(opts: { quick: boolean; dir: string }): Promis
 
 if (isMain(import.meta.url)) {
   await withScratch("log", async (dir) => {
-    const rows = await runLogBench({ quick: args.includes("--quick"), dir });
+    const at = args.indexOf("--rounds");
+    const rows = await runLogBench({ quick: args.includes("--quick"), dir, rounds: at >= 0 ? Number(args[at + 1]) : undefined });
     console.log(`${"runtime".padEnd(8)}${"case".padEnd(26)}${"impl".padEnd(62)}${"metric".padEnd(38)}value`);
     for (const r of rows) console.log(`${r.runtime.padEnd(8)}${r.case.padEnd(26)}${r.impl.padEnd(62)}${r.metric.padEnd(38)}${r.value.toFixed(r.value < 100 ? 2 : 0)}`);
   });
