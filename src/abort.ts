@@ -18,27 +18,3 @@ export function checkAborted(signal: AbortSignal | undefined, what?: string): vo
 export function isAbortError(err: unknown): boolean {
   return (err as { name?: unknown } | null)?.name === "AbortError";
 }
-
-/** Pacing of abortPoint: how long a call may run before it lets the event loop turn. */
-const TURN_MS = 10;
-let lastTurn = 0;
-
-const macrotask: () => Promise<void> = typeof (globalThis as { setImmediate?: unknown }).setImmediate === "function"
-  ? () => new Promise((r) => (globalThis as unknown as { setImmediate(f: () => void): void }).setImmediate(r))
-  : () => new Promise((r) => setTimeout(r, 0));
-
-/**
- * Where a long call may stop. The adapters do I/O as synchronous syscalls behind resolved
- * promises, so a save runs as one chain of microtasks: a signal handler or a timer that aborts
- * it could not run until it ended. With a signal, this lets the event loop turn at most every
- * TURN_MS (a setImmediate: a few µs) and then checks the signal; without one it costs nothing.
- */
-export async function abortPoint(signal: AbortSignal | undefined, what?: string): Promise<void> {
-  if (!signal) return;
-  const now = Date.now();
-  if (now - lastTurn >= TURN_MS) {
-    lastTurn = now;
-    await macrotask();
-  }
-  checkAborted(signal, what);
-}

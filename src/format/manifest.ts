@@ -10,7 +10,8 @@
 import { CorruptionError, UsageError } from "../errors.ts";
 import { CHUNK_MEMBER_TABLE, KIND_MANIFEST, MAX_MEMBER_BLOCKS, TABLE_CHUNK_SIZE } from "./constants.ts";
 import type { Metadata } from "./metadata.ts";
-import { encodeContainer } from "./writer.ts";
+import { ContainerWriter, encodeContainer } from "./writer.ts";
+import { pace } from "../pace.ts";
 
 export interface MemberEntry {
   /** The name the member was saved under (restored under it). */
@@ -39,7 +40,20 @@ const dec = new TextDecoder("utf-8", { fatal: true });
 const MIN_ENTRY_SIZE = 2 + 2 + 8 + 8 + 4 + 32 + 4;
 
 export function encodeMemberTable(members: MemberEntry[]): Uint8Array {
-  const parts = members.map((m) => ({ m, name: enc.encode(m.name), file: enc.encode(m.file) }));
+  const it = encodeTable(members);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** The member table's encoder, pausing (yield) after every ENTRIES_PER_PACE entries of each pass. */
+function* encodeTable(members: MemberEntry[]): Generator<void, Uint8Array> {
+  const parts: { m: MemberEntry; name: Uint8Array; file: Uint8Array }[] = [];
+  for (const m of members) {
+    if (parts.length % ENTRIES_PER_PACE === ENTRIES_PER_PACE - 1) yield;
+    parts.push({ m, name: enc.encode(m.name), file: enc.encode(m.file) });
+  }
   for (const { m, name, file } of parts) {
     // Checked before a save writes anything (src/store/save-limits.ts); asserted here because a
     // wrapped u16/u32 would record a table that decodes to other members.
@@ -52,7 +66,8 @@ export function encodeMemberTable(members: MemberEntry[]): Uint8Array {
   const dv = new DataView(out.buffer);
   dv.setUint32(0, parts.length, true);
   let o = 4;
-  for (const { m, name, file } of parts) {
+  for (const [i, { m, name, file }] of parts.entries()) {
+    if (i % ENTRIES_PER_PACE === ENTRIES_PER_PACE - 1) yield;
     dv.setUint16(o, name.length, true); out.set(name, o + 2); o += 2 + name.length;
     dv.setUint16(o, file.length, true); out.set(file, o + 2); o += 2 + file.length;
     dv.setBigUint64(o, BigInt(m.payloadSize), true); o += 8;
@@ -113,6 +128,31 @@ interface DecodedTable { bytes: Uint8Array; dv: DataView; filePrefix: string }
 export function decodeMemberTable(
   bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number), filePrefix: string,
 ): MemberEntry[] {
+  const it = decodeEntries(bytes, path, base, filePrefix);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** decodeMemberTable, letting the event loop turn (src/pace.ts) between batches of entries. */
+export async function decodeMemberTablePaced(
+  bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number), filePrefix: string, signal?: AbortSignal,
+): Promise<MemberEntry[]> {
+  const it = decodeEntries(bytes, path, base, filePrefix);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+    await pace(signal, "reading the manifest");
+  }
+}
+
+/** Entries per pacing point: ~0.1 ms of decoding, so a pace call per entry would cost more than it saves. */
+const ENTRIES_PER_PACE = 1024;
+
+function* decodeEntries(
+  bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number), filePrefix: string,
+): Generator<void, MemberEntry[]> {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const table: DecodedTable = { bytes, dv, filePrefix };
   const at = typeof base === "number" ? (t: number) => base + t : base;
@@ -130,6 +170,7 @@ export function decodeMemberTable(
   }
   const members: MemberEntry[] = [];
   for (let i = 0; i < count; i++) {
+    if (i % ENTRIES_PER_PACE === ENTRIES_PER_PACE - 1) yield;
     need(2, "name length"); const nl = dv.getUint16(o, true); o += 2;
     need(nl, "member name");
     let name: string;
@@ -187,6 +228,30 @@ export function encodeManifest(m: Manifest, tableChunkSize = TABLE_CHUNK_SIZE): 
     { kind: KIND_MANIFEST, meta: manifestMetadata(m.step, m.meta), chunkSize, chunkType: CHUNK_MEMBER_TABLE, createdAt: m.createdAt },
     table,
   ).bytes;
+}
+
+/**
+ * encodeManifest for a save: the same bytes, with the event loop let turn (src/pace.ts) between
+ * batches of member entries and between table chunks, so a manifest of 100,000 members does not
+ * hold the caller's thread (guarantee 12).
+ */
+export async function encodeManifestPaced(m: Manifest, signal?: AbortSignal): Promise<Uint8Array> {
+  const it = encodeTable(m.members);
+  let r = it.next();
+  for (; !r.done; r = it.next()) await pace(signal, "the save");
+  const table = r.value;
+  const chunkSize = table.length <= TABLE_CHUNK_SIZE ? Math.max(1, table.length) : TABLE_CHUNK_SIZE;
+  const w = new ContainerWriter({ kind: KIND_MANIFEST, meta: manifestMetadata(m.step, m.meta), chunkSize, chunkType: CHUNK_MEMBER_TABLE, createdAt: m.createdAt, payloadLength: table.length });
+  const out = new Uint8Array(w.totalSize);
+  let p = 0;
+  const put = (b: Uint8Array) => { out.set(b, p); p += b.length; };
+  put(w.head());
+  for (let off = 0; off < table.length; off += chunkSize) {
+    await pace(signal, "the save");
+    put(w.chunk(table.subarray(off, Math.min(off + chunkSize, table.length))));
+  }
+  put(w.trailer());
+  return out;
 }
 
 const USER = "user.";

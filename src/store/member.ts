@@ -10,7 +10,7 @@ import { ContainerWriter } from "../format/writer.ts";
 import { StreamSha256 } from "../hash-stream.ts";
 import { kernel } from "../wasm/kernel.ts";
 import { basename } from "../path.ts";
-import { abortPoint } from "../abort.ts";
+import { pace } from "../pace.ts";
 
 export type MemberSource = { name: string; data: Uint8Array } | { name: string; path: string };
 
@@ -107,7 +107,7 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
       await out.put(head);
       const buf = src ? new Uint8Array(Math.min(a.chunkSize, size)) : undefined;
       for (let off = 0; off < size; off += a.chunkSize) {
-        await abortPoint(a.signal, "the save");
+        await pace(a.signal, "the save");
         const len = Math.min(a.chunkSize, size - off);
         let piece: Uint8Array;
         if ("data" in source) piece = source.data.subarray(off, off + len);
@@ -124,7 +124,7 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
       await out.put(w.trailer(await sha.digest()));
       await out.flush();
       if (a.sync) await h.sync();
-      await abortPoint(a.signal, "the save"); // the fsync may have taken seconds
+      await pace(a.signal, "the save"); // the fsync may have taken seconds
       closed = true;
       await h.close();
     } catch (err) {

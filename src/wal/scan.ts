@@ -17,6 +17,7 @@ import {
 } from "./format.ts";
 import { tearVerdict } from "./tear-rule.ts";
 import { Window, u32 } from "./window.ts";
+import { pace } from "../pace.ts";
 
 export { MAX_WRITE_BYTES, tornTailVerdict } from "./tear-rule.ts";
 
@@ -124,6 +125,7 @@ export function logical(p: Extract<Parsed, { ok: true }>): { recs: LogRecord[]; 
 export async function resync(w: Window, off: number, expected: number, budget: { bytes: number }): Promise<{ found?: Extract<Parsed, { ok: true }>; next: number; gaveUp: boolean }> {
   const size = w.size;
   for (let o = off + 1; o + RECORD_HEADER_SIZE <= size;) {
+    await pace();
     await w.ensure(o, RECORD_HEADER_SIZE);
     const b = w.buf;
     const base = w.start;
@@ -207,6 +209,7 @@ export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions =
       let off = SEGMENT_HEADER_SIZE;
       info.goodEnd = off;
       while (off < size) {
+        await pace();
         const p = parseLoaded(w, off) ?? await parseAt(w, off);
         const lg = p.ok ? logical(p) : undefined;
         if (p.ok && lg && (expected === undefined || p.seq === expected || stopped)) {
