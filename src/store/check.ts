@@ -148,14 +148,14 @@ async function checkMembers(fs: DurableFs, dir: string, step: number, members: M
   // exist, and `verify` must stay fast and small. The listing bounds the members scanned.
   const present: number[] = [];
   for (const [n, f] of files.entries()) {
-    if ((n & 1023) === 0) await pace(io.signal, "the check");
+    if ((n & 255) === 0) await pace(io.signal, "the check");
     const p = parseName(f);
     if (p && !p.manifest && p.member! < members.length && f === memberName(step, p.member!)) present.push(p.member!);
   }
   present.sort((x, y) => x - y);
   const results = await inLanes(present.length, sink ? 1 : 2, (k) => checkMember(fs, dir, step, present[k]!, members[present[k]!]!, sink, io));
   for (let i = 0, k = 0; i < members.length; i++) {
-    if ((i & 1023) === 0) await pace(io.signal, "the check");
+    if ((i & 255) === 0) await pace(io.signal, "the check");
     if (present[k] === i) into.addAll(results[k++]!);
     else into.count("missing-member", () => missingMember(step, members[i]!));
   }
@@ -174,7 +174,7 @@ export async function checkCheckpoint(fs: DurableFs, dir: string, step: number, 
   // Member i's file is memberName(step, i) (decode checked it): no per-member name set needed.
   const count = manifest.members.length;
   for (const [n, f] of files.entries()) {
-    if ((n & 1023) === 0) await pace(io.signal, "the check");
+    if ((n & 255) === 0) await pace(io.signal, "the check");
     const p = parseName(f);
     const listed = p && (p.manifest || (p.member! < count && f === memberName(step, p.member!)));
     if (p && !listed) all.add({ step, file: f, kind: "bad-header", offset: 0, length: 0, message: `${f} is not listed in the manifest` });
