@@ -11,6 +11,7 @@ import { StreamSha256 } from "../hash-stream.ts";
 import { kernel } from "../wasm/kernel.ts";
 import { basename } from "../path.ts";
 import { pace } from "../pace.ts";
+import { unlessAborted } from "../abort.ts";
 
 export type MemberSource = { name: string; data: Uint8Array } | { name: string; path: string };
 
@@ -123,7 +124,7 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
       }
       await out.put(w.trailer(await sha.digest()));
       await out.flush();
-      if (a.sync) await h.sync();
+      if (a.sync) await unlessAborted(h.sync(), a.signal, "the save"); // seconds for a large member: an abort does not wait
       await pace(a.signal, "the save"); // the fsync may have taken seconds
       closed = true;
       await h.close();

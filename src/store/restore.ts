@@ -21,6 +21,7 @@
 // lstat and the next open could redirect one O_EXCL create; closing that needs openat(2)-style
 // calls no runtime adapter offers. It is not reachable from the store's contents.
 import { pace } from "../pace.ts";
+import { unlessAborted } from "../abort.ts";
 import { CorruptionError, DurabilityError, FsError, UsageError } from "../errors.ts";
 import type { DurableFs, FileHandle } from "../fs.ts";
 import { attempt, mkdirDurable } from "../fs-util.ts";
@@ -178,7 +179,7 @@ export async function restoreCheckpoint(
       return t;
     };
     const finish = async (t: Target): Promise<void> => {
-      await t.h!.sync();
+      await unlessAborted(t.h!.sync(), signal, "the restore"); // an abort does not wait for it: the file is removed
       t.open = false; // a failed close is not retried: the fd number may be reused
       await t.h!.close();
     };
