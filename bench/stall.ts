@@ -1,11 +1,12 @@
 // Stall benchmark (guarantee 12, docs/ENGINE.md): for a large checkpoint, the largest event-loop
 // gap during save, load, verify and restore (a 1 ms timer, bench/loop-probe.ts) next to the
-// call's throughput, the library's own longest stretch without a turn (src/pace.ts), and the
+// call's throughput, the library's own longest stretch without a turn (src/pace.ts; wall and CPU
+// time: on a loaded machine the timer gap measures the scheduler too), and the
 // latency of a 4 KiB save (median of many), the case the synchronous fast path exists for.
 // Run directly: npx tsx bench/stall.ts | npx deno run -A bench/stall.ts | npx bun bench/stall.ts
 //   [--quick] [--size MiB] [--small N]
 import { args, isMain, withScratch } from "./direct.ts";
-import { detectRuntime } from "../adapters/detect.ts";
+import { defaultFs, detectRuntime } from "../adapters/detect.ts";
 import { join } from "../src/path.ts";
 import { openStore } from "../src/store/store.ts";
 import { paceStats, resetPaceStats } from "../src/pace.ts";
@@ -33,7 +34,7 @@ export async function runStallBench(opts: { quick: boolean; dir: string; size?: 
 
   // 4 KiB saves first, on a quiet page cache.
   const smallDir = join(opts.dir, "small");
-  const s4 = await openStore(smallDir);
+  const s4 = await openStore(smallDir, { fs: defaultFs() });
   const small = pattern(4 * KiB);
   const n = opts.small ?? (opts.quick ? 50 : 200);
   const lat: number[] = [];
@@ -48,13 +49,14 @@ export async function runStallBench(opts: { quick: boolean; dir: string; size?: 
   row("save 4 KiB", "p90", lat[Math.floor(lat.length * 0.9)]!, "ms", 4 * KiB);
 
   const data = pattern(size);
-  const store = await openStore(join(opts.dir, "big"));
+  const store = await openStore(join(opts.dir, "big"), { fs: defaultFs() });
   const label = sizeLabel(size);
   const measure = async (what: string, fn: () => Promise<unknown>) => {
-    resetPaceStats();
+    resetPaceStats({ cpu: true });
     const r = await probed(fn);
     row(`${what} ${label}`, "largest gap", r.maxGapMs, "ms");
     row(`${what} ${label}`, "pace longest", paceStats().longestMs, "ms");
+    row(`${what} ${label}`, "pace longest CPU", paceStats().longestCpuMs, "ms");
     row(`${what} ${label}`, "throughput", size / MiB / (r.ms / 1000), "MB/s");
   };
   await measure("save", () => store.save([{ name: "weights", data }]));

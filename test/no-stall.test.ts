@@ -76,7 +76,7 @@ test(`event-loop probe around save, load, verify and restore of ${SIZE / MiB} Mi
   const dir = scratch("probe");
   let s: Store | undefined;
   try {
-    s = await openStore(`${dir}/store`);
+    s = await openStore(`${dir}/store`, { fs: defaultFs() });
     const data = repeating(SIZE, 3);
     const store = s;
     const calls: [string, () => Promise<unknown>][] = [
@@ -134,7 +134,7 @@ test(`abort at random moments of a ${SIZE / MiB} MiB save (${runtime}): AbortErr
   const trials = LONG ? 50 : 5;
   let s: Store | undefined;
   try {
-    s = await openStore(`${dir}/store`);
+    s = await openStore(`${dir}/store`, { fs: defaultFs() });
     const data = repeating(SIZE, 5);
     const t0 = performance.now();
     await s.save([{ name: "w", data }]); // the previous checkpoint, and the duration to aim at
@@ -180,7 +180,7 @@ test(`abort of load, verify and restore mid-way (${runtime}): AbortError, every 
   const dir = scratch("abort-read");
   let s: Store | undefined;
   try {
-    s = await openStore(`${dir}/store`);
+    s = await openStore(`${dir}/store`, { fs: defaultFs() });
     await s.save([{ name: "w", data: repeating(SIZE, 6) }]);
     const store = s;
     const fds = openFds();
