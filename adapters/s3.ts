@@ -65,7 +65,7 @@ export class S3Fs implements DurableFs {
     this.ctx = { client: this.client, partSize, queueSize: o.queueSize ?? 4, conditionalPut: undefined, checksum: checksumMode(o.checksum), checksumConfirmed: undefined };
     // dirSync/datasync: every acknowledged S3 mutation is already durable, so both are honest.
     // link: objects have no second names. The writer lock then publishes by exclusive create
-    // (If-None-Match: * where the server honours it), see src/store/lock.ts and docs/S3.md.
+    // (If-None-Match: * where the server honours it), see src/lock/lock.ts and docs/S3.md.
     this.capabilities = { dirSync: true, datasync: true, processAlive: this.local.capabilities.processAlive, link: false };
   }
 

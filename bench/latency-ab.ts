@@ -10,11 +10,11 @@ import { openStore } from "../src/store/store.ts";
 import { median } from "./stats.ts";
 
 interface SaveOnly { save(m: { name: string; data: Uint8Array }[]): Promise<unknown>; close(): Promise<void> }
-type Open = (dir: string, options?: { fs?: DurableFs }) => Promise<SaveOnly>;
+type Open = (dir: string, options: { fs: DurableFs }) => Promise<SaveOnly>;
 
 export async function latencyAB(before: Open, after: Open, dir: string, rounds: number, size: number, warmup = 20) {
   const data = new Uint8Array(size).fill(7);
-  const impls = [{ name: "before", s: await before(`${dir}/before`) /* its own adapter, as it was */, ms: [] as number[] }, { name: "after", s: await after(`${dir}/after`, { fs: defaultFs() }), ms: [] as number[] }];
+  const impls = [{ name: "before", s: await before(`${dir}/before`, {} as { fs: DurableFs }) /* no fs: the old checkout picks its own adapter, as it did */, ms: [] as number[] }, { name: "after", s: await after(`${dir}/after`, { fs: defaultFs() }), ms: [] as number[] }];
   for (let r = 0; r < rounds + warmup; r++) {
     const order = Math.random() < 0.5 ? impls : [...impls].reverse();
     for (const i of order) {

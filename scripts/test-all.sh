@@ -7,6 +7,10 @@ export NPM_CONFIG_UPDATE_NOTIFIER=false
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
+step "layers: imports point one way (dependency-cruiser), no runtime globals in the core"
+npm run --silent lint:layers
+bash scripts/architecture.sh --check
+
 step "kernel: rebuild assembly/ and compare with the committed embed"
 npx --no-install asc assembly/index.ts --target release >/dev/null
 node scripts/embed-wasm.mjs --check

@@ -11,7 +11,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writ
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { runtime, test } from "./kit.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/open.ts";
 import { type CliResult, cliArgv, noCrash } from "./lib/cli.ts";
 
 const NOBODY = 65534;

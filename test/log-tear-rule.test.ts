@@ -211,7 +211,7 @@ function crashStates(fs: MemoryFs): { name: string; fs: MemoryFs }[] {
 
 /**
  * A crash state's writer lock belongs to a dead process; how it is taken over after a power loss
- * (a 0-byte lock) is the lock's business (src/store/lock.ts and its tests), not this file's.
+ * (a 0-byte lock) is the lock's business (src/lock/lock.ts and its tests), not this file's.
  */
 async function dropLock(fs: MemoryFs): Promise<void> {
   if (await fs.stat("/log/.lock")) await fs.unlink("/log/.lock");

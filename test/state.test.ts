@@ -6,10 +6,12 @@
 import assert from "node:assert/strict";
 import { MemoryFs, SimulatedCrash } from "../adapters/memory.ts";
 import { memberName } from "../src/store/layout.ts";
-import { openState, StateRecoveryError, type StateOptions } from "../src/state/state.ts";
+import { StateRecoveryError, type StateOptions } from "../src/state/state.ts";
+import { openState } from "../src/open.ts";
 import { MAX_RECORD_PAYLOAD } from "../src/wal/format.ts";
 import { ckpt, noCrash } from "./lib/cli.ts";
 import { rng, test } from "./kit.ts";
+import { flipInFile } from "./lib/damage.ts";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { main } from "../src/cli/main.ts";
 import { tmpdir } from "node:os";
@@ -201,15 +203,7 @@ async function threeSnapshots(fs: MemoryFs, keepSnapshots: number): Promise<{ st
   return { steps, issued, removed: st.stats.segmentsRemoved };
 }
 
-async function flipByte(fs: MemoryFs, path: string, at: number): Promise<void> {
-  const h = await fs.open(path, { write: true });
-  const b = new Uint8Array(1);
-  await h.read(b, at);
-  b[0] = b[0]! ^ 0x10;
-  await h.write(b, at);
-  await h.sync();
-  await h.close();
-}
+const flipByte = flipInFile;
 
 test("DamagedNewestSnapshotFallsBackToTheOlderOneAndALongerSuffix", async () => {
   const fs = await freshFs();

@@ -10,6 +10,7 @@
 import { CorruptionError, UsageError } from "../errors.ts";
 import { CHUNK_MEMBER_TABLE, KIND_MANIFEST, MAX_MEMBER_BLOCKS, TABLE_CHUNK_SIZE } from "./constants.ts";
 import type { Metadata } from "./metadata.ts";
+import { TYPES_KEY, type UserMeta, applyTypes, encodeTypes, metaText } from "./typed-meta.ts";
 import { ContainerWriter, encodeContainer } from "./writer.ts";
 import { pace } from "../pace.ts";
 
@@ -29,7 +30,8 @@ export interface MemberEntry {
 export interface Manifest {
   step: number;
   createdAt: number;
-  meta: Metadata;
+  /** The user's metadata, typed (src/format/typed-meta.ts). */
+  meta: UserMeta;
   members: MemberEntry[];
 }
 
@@ -238,9 +240,13 @@ function textOf(b: Uint8Array): string {
   return new TextDecoder().decode(b.subarray(0, 100));
 }
 
-/** The manifest's container metadata: the step and the user's keys (a save checks its size first). */
-export function manifestMetadata(step: number, meta: Metadata): Metadata {
-  return { "ckptkit.step": String(step), ...prefixUser(meta) };
+/**
+ * The manifest's container metadata: the step, the user's keys as text, and the types of the
+ * values that are not strings (a save checks its size first).
+ */
+export function manifestMetadata(step: number, meta: UserMeta): Metadata {
+  const types = encodeTypes(meta);
+  return { "ckptkit.step": String(step), ...(types === undefined ? {} : { [TYPES_KEY]: types }), ...prefixUser(meta) };
 }
 
 /**
@@ -283,15 +289,15 @@ export async function encodeManifestPaced(m: Manifest, signal?: AbortSignal): Pr
 
 const USER = "user.";
 
-function prefixUser(meta: Metadata): Metadata {
+function prefixUser(meta: UserMeta): Metadata {
   const out: Metadata = {};
-  for (const [k, v] of Object.entries(meta)) out[USER + k] = v;
+  for (const [k, v] of Object.entries(meta)) out[USER + k] = metaText(v);
   return out;
 }
 
-/** User metadata (keys saved with --meta) out of a container's metadata. */
-export function userMeta(meta: Metadata): Metadata {
+/** User metadata (keys saved with --meta or `meta`) out of a manifest's metadata, typed. */
+export function userMeta(meta: Metadata): UserMeta {
   const out: Metadata = {};
   for (const [k, v] of Object.entries(meta)) if (k.startsWith(USER)) out[k.slice(USER.length)] = v;
-  return out;
+  return applyTypes(out, meta[TYPES_KEY]);
 }

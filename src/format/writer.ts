@@ -6,6 +6,7 @@
 // digest to trailer().
 import { UsageError } from "../errors.ts";
 import { Sha256Hasher } from "../hash.ts";
+import type { StreamSha256 } from "../hash-stream.ts";
 import { kernel } from "../wasm/kernel.ts";
 import {
   CHUNK_HEADER_SIZE, HEADER_SIZE, MAX_WRITE_CHUNK_SIZE, META_CRC_SIZE, TRAILER_SIZE, chunkCountFor, containerSize,
@@ -75,6 +76,17 @@ export class ContainerWriter {
     this.written += payload.length;
     this.index++;
     return k.io.slice(0, CHUNK_HEADER_SIZE + payload.length);
+  }
+
+  /**
+   * chunk(), then `sha` (the caller's hasher, with `externalSha256`) takes the encoded bytes
+   * straight from kernel memory, where chunk() left them: no copy when it hashes on this thread.
+   * The kernel's memory layout stays this layer's business; callers never see a pointer.
+   */
+  async chunkHashed(payload: Uint8Array, sha: StreamSha256): Promise<Uint8Array> {
+    const encoded = this.chunk(payload);
+    await sha.update(encoded, kernel().ioPtr); // nothing has called the kernel since chunk()
+    return encoded;
   }
 
   /**

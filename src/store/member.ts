@@ -1,19 +1,20 @@
 // Writes one member as a container, streaming: from bytes in memory or from a file read piece by
 // piece, so a multi-GiB member never sits whole in memory. Encoded pieces are coalesced into
 // writes of about 1 MiB (one write syscall for a small member).
-import { FsError, UsageError } from "../errors.ts";
+import { FsError } from "../errors.ts";
 import type { DurableFs, FileHandle } from "../fs.ts";
-import { attempt, readFully } from "../fs-util.ts";
+import { attempt } from "../fs-util.ts";
 import { CHUNK_DATA, KIND_MEMBER } from "../format/constants.ts";
 import type { MemberEntry } from "../format/manifest.ts";
 import { ContainerWriter } from "../format/writer.ts";
 import { StreamSha256 } from "../hash-stream.ts";
-import { kernel } from "../wasm/kernel.ts";
 import { basename } from "../path.ts";
 import { pace } from "../pace.ts";
 import { unlessAborted } from "../abort.ts";
+import { type MemberSource, knownSize, openChunks, sizeChanged } from "./source.ts";
+import { writeUnsizedMember } from "./unsized-member.ts";
 
-export type MemberSource = { name: string; data: Uint8Array } | { name: string; path: string };
+export type { MemberData, MemberSource } from "./source.ts";
 
 const WRITE_BATCH = 1 << 20;
 
@@ -26,7 +27,7 @@ export function restoredMode(meta: Record<string, string> | undefined): number {
   return v !== undefined && /^[0-7]{1,3}$/.test(v) ? Number.parseInt(v, 8) : 0o666;
 }
 
-class BatchedWriter {
+export class BatchedWriter {
   /** Allocated on the first flush that joins pieces, then reused (each write is awaited before the next put). */
   private batch: Uint8Array | undefined;
   private pieces: Uint8Array[] = [];
@@ -75,17 +76,19 @@ export interface WriteMemberArgs {
 
 export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
   const { fs, source } = a;
-  let src: FileHandle | undefined;
-  let size: number;
   // A file keeps its permission bits (low 9 only: never setuid/setgid/sticky) for restore.
   const meta: Record<string, string> = {};
-  if ("data" in source) size = source.data.length;
-  else {
-    src = await fs.open(source.path);
-    size = await src.size();
-    const mode = ((await fs.stat(source.path))?.mode ?? 0) & 0o777;
+  let statSize: number | undefined;
+  if ("path" in source) {
+    const st = await fs.stat(source.path);
+    if (!st) throw new FsError("ENOENT", "open", source.path);
+    statSize = st.size;
+    const mode = st.mode & 0o777;
     if (mode !== 0) meta[MODE_KEY] = mode.toString(8);
   }
+  const size = knownSize(source, statSize);
+  if (size === undefined) return writeUnsizedMember(a, writeMember); // a stream: src/store/unsized-member.ts
+  const src = await openChunks(fs, source, Math.min(a.chunkSize, size));
   try {
     const w = new ContainerWriter({
       kind: KIND_MEMBER,
@@ -96,7 +99,6 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
       createdAt: a.createdAt,
     }, { externalSha256: true });
     const h = await fs.open(a.path, { write: true, create: true, exclusive: true, mode: 0o666 }); // less the umask
-    const ioPtr = kernel().ioPtr;
     let closed = false;
     let sha: StreamSha256 | undefined;
     try {
@@ -106,19 +108,12 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
       const head = w.head();
       await sha.update(head);
       await out.put(head);
-      const buf = src ? new Uint8Array(Math.min(a.chunkSize, size)) : undefined;
       for (let off = 0; off < size; off += a.chunkSize) {
         await pace(a.signal, "the save");
         const len = Math.min(a.chunkSize, size - off);
-        let piece: Uint8Array;
-        if ("data" in source) piece = source.data.subarray(off, off + len);
-        else {
-          piece = buf!.subarray(0, len);
-          const n = await readFully(src!, piece, off);
-          if (n !== len) throw new FsError("EIO", "read", source.path, `file shrank while being saved (${off + n} of ${size} bytes)`);
-        }
-        const encoded = w.chunk(piece);
-        await sha.update(encoded, ioPtr); // chunk() leaves the same bytes at the kernel's ioPtr
+        const piece = await src.next(len);
+        if (piece.length !== len) throw sizeChanged(source, size, off + piece.length);
+        const encoded = await w.chunkHashed(piece, sha);
         await out.put(encoded);
         a.onBytes?.(len);
       }
@@ -136,11 +131,7 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
     }
     return { name: source.name, file: basename(a.path), payloadSize: size, fileSize: w.totalSize, chunkSize: a.chunkSize, fileSha256: w.fileSha256, blockCrcs: w.blockCrcs };
   } finally {
-    if (src) await attempt(() => src!.close());
+    await src.close();
   }
 }
 
-export function sourceName(s: MemberSource): string {
-  if (typeof s.name !== "string") throw new UsageError("every member needs a name");
-  return s.name;
-}

@@ -32,7 +32,8 @@ import { dirname, join } from "../path.ts";
 import { readManifest } from "./check.ts";
 import { manifestName, memberName } from "./layout.ts";
 import { restoredMode } from "./member.ts";
-import { assertValid, type Store } from "./store.ts";
+import { assertValid } from "./corruption.ts";
+import type { Store } from "./store.ts";
 
 /** Where one member goes, relative to the root being filled (staging dir or out-dir). */
 interface Target { rel: string; written: string; file: string; h?: FileHandle; pos: number; open: boolean }
@@ -92,12 +93,23 @@ async function removeTree(fs: DurableFs, path: string): Promise<void> {
 }
 
 /**
- * The newest valid step, as store.latest() finds it (a full check of each step, newest first),
- * but stoppable: every chunk read is a pacing point (src/pace.ts) that checks the signal, so a
- * Ctrl-C during the verification that picks the checkpoint is honoured at once.
+ * Restores the newest valid checkpoint, reading each candidate once: the newest is restored
+ * while it is verified (no latest() pass before it); if it turns out not valid, restoreCheckpoint
+ * has removed what it wrote and the next older one is tried. Undefined when none is valid.
+ * Any error but the checkpoint's own damage (a CorruptionError) ends the search.
  */
-export async function newestValidStep(store: Store, signal?: AbortSignal): Promise<number | undefined> {
-  return (await store.latest({ signal }))?.step;
+export async function restoreNewestValid(
+  store: Store, outDir: string, onProgress?: (done: number, total: number) => void, signal?: AbortSignal,
+): Promise<{ step: number; files: string[]; bytes: number } | undefined> {
+  for (const s of await store.steps()) {
+    await pace(signal, "the restore");
+    try {
+      return await restoreCheckpoint(store, s.step, outDir, onProgress, signal);
+    } catch (err) {
+      if (!(err instanceof CorruptionError)) throw err;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -2,30 +2,34 @@
 // manifest through the chosen protocol: the manifest is written last and is the commit point,
 // so no valid manifest means no checkpoint. Recovery never trusts presence: `latest` walks steps
 // newest first and returns the first whose manifest and members all verify.
-import { CorruptionError, FsError, NoCheckpointError, UsageError } from "../errors.ts";
+import { FsError, NoCheckpointError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
+import { type WithFs, requireFs } from "../fs-arg.ts";
 import { attempt, mkdirDurable } from "../fs-util.ts";
 import { DEFAULT_CHUNK_SIZE } from "../format/constants.ts";
 import { type Manifest, type MemberEntry, encodeManifestPaced } from "../format/manifest.ts";
-import type { Metadata } from "../format/metadata.ts";
+import type { UserMeta } from "../format/typed-meta.ts";
 import { checkMemberNames } from "../format/member-name.ts";
 import { dirname, join } from "../path.ts";
 import { type Protocol, tempOwner, writeFileWithProtocol } from "../protocol.ts";
-import { defaultFs } from "../../adapters/detect.ts";
 import { type CheckpointReport, type Finding, type PayloadSink, type ReadControl, checkCheckpoint, readManifest } from "./check.ts";
 import { LOCK_NAME, QUARANTINE_DIR, checkStep, manifestName, memberName, parseName } from "./layout.ts";
 import { CheckpointBuilder } from "./builder.ts";
-import { StoreLock } from "./lock.ts";
+import { StoreCorruption, assertValid } from "./corruption.ts";
+import { StoreLock } from "../lock/lock.ts";
 import { Serial } from "./serial.ts";
 import { type MemberSource, writeMember } from "./member.ts";
 import { checkChunkSize, checkSaveLimits } from "./save-limits.ts";
-import { newestValidStep, restoreCheckpoint } from "./restore.ts";
+import { restoreCheckpoint, restoreNewestValid } from "./restore.ts";
+import { KnownValid, intactBySize } from "./known-valid.ts";
 import { inLanes } from "../lanes.ts";
 import { WORKER_MIN_BYTES, hashWorkerPolicy } from "../hash-stream.ts";
 import { checkOpenArgs, checkOptions, checkReadOptions, checkSaveArgs, checkStepArg, checkString } from "../check-args.ts";
 import { checkAborted } from "../abort.ts";
 import { pace } from "../pace.ts";
 import { isDamage, isInProgress, removeIncompleteSteps, removeSaveFiles } from "./interrupted.ts";
+import { type OpenOptions, openMemberStream } from "./open-member.ts";
+import { type KeepPolicy, applyRetention, parseKeepPolicy } from "./retention.ts";
 
 export interface StoreOptions {
   fs?: DurableFs;
@@ -39,11 +43,17 @@ export interface StoreOptions {
   chunkSize?: number;
   /** Human notes (stale lock taken over, temp files removed). */
   onWarning?: (message: string) => void;
+  /**
+   * Retention applied after every save (src/store/retention.ts): the newest `last` valid, every
+   * step that is a multiple of `every`, the `n` best by metadata `key`; other valid checkpoints
+   * are deleted. A number n means { last: n }. A save's own `keep` replaces it for that save.
+   */
+  keep?: number | KeepPolicy;
 }
 
 export interface SaveOptions {
   step?: number;
-  meta?: Metadata;
+  meta?: UserMeta;
   protocol?: Protocol;
   /** After the commit is durable, keep only the newest `keep` valid checkpoints. */
   keep?: number;
@@ -65,7 +75,7 @@ export interface CheckpointInfo {
   files: string[];
   /** Bytes on disk, all files of the step. */
   bytes: number;
-  meta?: Metadata;
+  meta?: UserMeta;
   status?: CheckpointReport["status"];
 }
 
@@ -85,14 +95,21 @@ export class Store {
   private highest = 0;
   /** save, rollback, prune and close run one at a time (src/store/serial.ts). */
   private readonly serial = new Serial();
+  /** Checkpoints known valid without a read (src/store/known-valid.ts). */
+  private readonly known = new KnownValid();
 
-  private constructor(readonly dir: string, readonly fs: DurableFs, private readonly opts: StoreOptions, private lock?: StoreLock) {}
+  private readonly retention: KeepPolicy | undefined;
 
-  static async open(dir: string, opts: StoreOptions = {}): Promise<Store> {
+  private constructor(readonly dir: string, readonly fs: DurableFs, private readonly opts: StoreOptions, private lock?: StoreLock) {
+    this.retention = opts.keep === undefined ? undefined : parseKeepPolicy(opts.keep, "openStore: options.keep");
+  }
+
+  static async open(dir: string, opts: StoreOptions & WithFs): Promise<Store> {
     checkOpenArgs(dir, opts);
-    const fs = opts.fs ?? defaultFs();
+    const fs = requireFs(opts, "openStore");
     if (!opts.readOnly) { fs.pid(); fs.hostname(); } // the lock's facts first: a runtime that refuses them (Deno without --allow-sys) leaves nothing behind
     if (opts.chunkSize !== undefined) checkChunkSize(opts.chunkSize); // before the directory is created
+    if (opts.keep !== undefined) parseKeepPolicy(opts.keep, "openStore: options.keep"); // likewise
     const st = await fs.stat(dir);
     if (!st) {
       if (opts.readOnly || opts.create === false) throw new FsError("ENOENT", "open store", dir);
@@ -203,9 +220,15 @@ export class Store {
 
   private async afterCommit(step: number, entries: MemberEntry[], protocol: Protocol, keep: number | undefined): Promise<SaveResult> {
     const bytes = entries.reduce((n, e) => n + e.payloadSize, 0);
+    // Written and hashed by this save just now: valid for prune without reading it back.
+    const manifestSize = (await this.fs.stat(join(this.dir, manifestName(step))))?.size ?? -1;
+    this.known.committed(step, [...entries.map((e) => ({ file: e.file, size: e.fileSize })), { file: manifestName(step), size: manifestSize }]);
     if (keep !== undefined) {
       if (protocol !== "atomic_dirsync") await this.makeDurable(step, entries);
       await this.pruneNow(keep);
+    } else if (this.retention) {
+      if (protocol !== "atomic_dirsync") await this.makeDurable(step, entries);
+      await applyRetention(this, this.retention);
     }
     return { step, files: entries.map((e) => e.name), bytes, protocol };
   }
@@ -299,7 +322,7 @@ export class Store {
    * One pass: the newest checkpoint is read and checked at once, and dropped for the next one
    * if it turns out not valid. Progress counts payload bytes of the checkpoint being read.
    */
-  async load(step?: number, options: ReadOptions = {}): Promise<{ step: number; members: Map<string, Uint8Array>; meta: Metadata }> {
+  async load(step?: number, options: ReadOptions = {}): Promise<{ step: number; members: Map<string, Uint8Array>; meta: UserMeta }> {
     checkStepArg(step, "load: step");
     const { signal, onProgress } = options;
     checkAborted(signal, "the load");
@@ -332,6 +355,16 @@ export class Store {
     const members = new Map<string, Uint8Array>();
     if (report.status === "valid") for (const e of report.manifest!.members) members.set(e.name, buffers.get(e.name)?.buf ?? new Uint8Array(0));
     return { report, members };
+
+  }
+
+  /**
+   * One member of the newest valid (or the given) checkpoint as a stream, verified chunk by
+   * chunk: a damaged chunk errors the stream before any of its bytes are delivered.
+   */
+  open(name: string, options: OpenOptions = {}): ReadableStream<Uint8Array> {
+    checkString(name, "open: name"); checkReadOptions(options, "open");
+    return openMemberStream(this, name, options);
   }
 
   /** Writes a checkpoint's members into outDir (absent or empty), all or nothing. */
@@ -339,14 +372,17 @@ export class Store {
     outDir: string, options: { step?: number; onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {},
   ): Promise<{ step: number; files: string[]; bytes: number }> {
     checkString(outDir, "restore: outDir"); checkReadOptions(options, "restore");
-    const step = options.step ?? (await newestValidStep(this, options.signal));
-    if (step === undefined) throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
-    if (!(await this.steps()).some((s) => s.step === step)) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
-    const { signal, onProgress } = options;
+    const { step, signal, onProgress } = options;
+    if (step !== undefined && !(await this.steps()).some((s) => s.step === step)) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
     checkAborted(signal, "the restore");
     // Progress is reported after every chunk written: the abort check rides on it, and the
     // restore's own cleanup removes its temp files when it throws.
-    return restoreCheckpoint(this, step, outDir, signal ? (done, total) => { checkAborted(signal, "the restore"); onProgress?.(done, total); } : onProgress, signal);
+    const progress = signal ? (done: number, total: number) => { checkAborted(signal, "the restore"); onProgress?.(done, total); } : onProgress;
+    if (step !== undefined) return restoreCheckpoint(this, step, outDir, progress, signal);
+    // The newest valid one, verified while it is restored (read once, not checked first).
+    const r = await restoreNewestValid(this, outDir, progress, signal);
+    if (!r) throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
+    return r;
   }
 
   /**
@@ -399,9 +435,18 @@ export class Store {
   private async pruneNow(keep: number): Promise<{ removed: number[] }> {
     this.writable("prune");
     if (!Number.isSafeInteger(keep) || keep < 1) throw new UsageError(`keep must be at least 1, got ${keep}`);
+    // The `keep` newest valid ones justify deleting the rest: each is known valid (committed or
+    // verified by this Store, files unchanged) or checked in full now. Older ones are superseded
+    // and need only their manifest's checks (src/store/known-valid.ts): no payload is re-read.
     const valid: StepFiles[] = [];
     for (const s of await this.steps()) {
-      if ((await checkCheckpoint(this.fs, this.dir, s.step, s.files)).status === "valid") valid.push(s);
+      if (valid.length >= keep) {
+        if (await intactBySize(this.fs, this.dir, s.step, s.files)) valid.push(s);
+      } else if (await this.known.has(this.fs, this.dir, s.step, s.files)) valid.push(s);
+      else if ((await checkCheckpoint(this.fs, this.dir, s.step, s.files)).status === "valid") {
+        await this.known.verified(this.fs, this.dir, s.step, s.files);
+        valid.push(s);
+      }
     }
     const removed: number[] = [];
     for (const s of valid.slice(keep)) {
@@ -409,6 +454,7 @@ export class Store {
       await this.fs.unlink(join(this.dir, manifestName(s.step)));
       for (const f of s.files) if (f !== manifestName(s.step)) await this.fs.unlink(join(this.dir, f));
       removed.push(s.step);
+      this.known.forget(s.step);
     }
     if (removed.length > 0) await this.fs.syncDir(this.dir);
     return { removed };
@@ -418,6 +464,11 @@ export class Store {
   builder(): CheckpointBuilder {
     this.writable("builder");
     return new CheckpointBuilder(this);
+  }
+
+  /** `await using store = await openStore(dir)` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   close(): Promise<void> {
@@ -433,20 +484,8 @@ export class Store {
   }
 }
 
-export function assertValid(report: CheckpointReport): void {
-  if (report.status === "valid") return;
-  const f = report.findings[0]!;
-  throw new StoreCorruption(report, `checkpoint ${report.step} is ${report.status}: ${f.message}`);
-}
+export { StoreCorruption, assertValid };
 
-
-export class StoreCorruption extends CorruptionError {
-  constructor(readonly report: CheckpointReport, message: string) {
-    const f = report.findings[0]!;
-    super(f.file, f.offset, f.kind, message);
-  }
-}
-
-export function openStore(dir: string, options: StoreOptions = {}): Promise<Store> {
+export function openStore(dir: string, options: StoreOptions & WithFs): Promise<Store> {
   return Store.open(dir, options);
 }

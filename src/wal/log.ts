@@ -5,10 +5,10 @@
 // recovers from what is on disk) clears it — a failed fsync is never retried as if it worked.
 import { CkptError, FsError, UsageError } from "../errors.ts";
 import type { DurableFs, FileHandle } from "../fs.ts";
+import { type WithFs, requireFs } from "../fs-arg.ts";
 import { attempt, mkdirDurable } from "../fs-util.ts";
 import { join } from "../path.ts";
-import { StoreLock } from "../store/lock.ts";
-import { defaultFs } from "../../adapters/detect.ts";
+import { StoreLock } from "../lock/lock.ts";
 import {
   MAX_BATCH_BYTES, MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_MARKER, SEGMENT_HEADER_SIZE,
   encodeBatch, encodeRecordInto, encodeSegmentHeader, encodeSkip, segmentName,
@@ -16,6 +16,7 @@ import {
 import { type LogRecord, type ScanReport, listSegments, scanLog } from "./scan.ts";
 import { sequenceCeiling } from "./sequence-floor.ts";
 import { copyToSideFile, moveToSideFile, sideFileFloor } from "./side-file.ts";
+import { pullFrom } from "../pull.ts";
 
 export type Durability = "fsync" | "fdatasync" | "none";
 
@@ -80,9 +81,9 @@ export class Log {
     this.nextSeq = recovery.nextSequence;
   }
 
-  static async open(dir: string, options: LogOptions = {}): Promise<Log> {
+  static async open(dir: string, options: LogOptions & WithFs): Promise<Log> {
     checkOpenArgs(dir, options);
-    const fs = options.fs ?? defaultFs();
+    const fs = requireFs(options, "openLog");
     const maxBatchRecords = options.maxBatchRecords ?? 4096;
     const maxBatchBytes = options.maxBatchBytes ?? MAX_BATCH_BYTES;
     if (!Number.isSafeInteger(maxBatchRecords) || maxBatchRecords < 1) throw new UsageError(`maxBatchRecords must be a whole number ≥ 1, got ${maxBatchRecords}`);
@@ -303,6 +304,20 @@ export class Log {
     return replayLog(this.dir, { ...options, fs: this.fs });
   }
 
+  /**
+   * The same records as replay, pulled one at a time: `for await (const r of log.records())`.
+   * The log is read only as fast as the loop asks; leaving the loop early stops the scan. Like
+   * replay it ends at the first torn or damaged record (replay's report says which).
+   */
+  records(options: { salvage?: boolean; afterMarker?: number } = {}): AsyncGenerator<LogRecord, void, undefined> {
+    return pullFrom<LogRecord>((emit) => this.replay({ ...options, onRecord: emit }).then(() => {}));
+  }
+
+  /** `await using log = await openLog(dir)` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** Removes whole segments whose records all precede `before` (never the active one), durably. */
   async truncate(options: { before: number }): Promise<{ removed: string[] }> {
     if (!Number.isSafeInteger(options.before) || options.before < 1) throw new UsageError(`--before must be a sequence number ≥ 1, got ${options.before}`);
@@ -357,9 +372,11 @@ function checkOpenArgs(dir: unknown, options: unknown): void {
   if (o.onWarning !== undefined && typeof o.onWarning !== "function") throw new UsageError(`onWarning must be a function, got ${describe(o.onWarning)}`);
 }
 
-export function openLog(dir: string, options: LogOptions = {}): Promise<Log> {
+export function openLog(dir: string, options: LogOptions & WithFs): Promise<Log> {
   return Log.open(dir, options);
 }
+
+export interface ReplayOptions { fs?: DurableFs; salvage?: boolean; afterMarker?: number; onRecord?: (r: LogRecord) => void | Promise<void> }
 
 /**
  * Reads the log without modifying it. With `afterMarker: step`, only records after the last
@@ -367,9 +384,9 @@ export function openLog(dir: string, options: LogOptions = {}): Promise<Log> {
  */
 export async function replayLog(
   dir: string,
-  options: { fs?: DurableFs; salvage?: boolean; afterMarker?: number; onRecord?: (r: LogRecord) => void | Promise<void> } = {},
+  options: ReplayOptions & WithFs,
 ): Promise<ScanReport> {
-  const fs = options.fs ?? defaultFs();
+  const fs = requireFs(options, "replayLog");
   if (options.afterMarker === undefined) return scanLog(fs, dir, options);
   // Two passes keep memory flat: find the marker's position, then stream what follows it.
   let markerSeq: number | undefined;

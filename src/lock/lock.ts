@@ -44,7 +44,9 @@ import { FsError, LockedError, UnsupportedError } from "../errors.ts";
 import type { DurableFs, FileHandle, ProcessIdentity } from "../fs.ts";
 import { attempt, readFully } from "../fs-util.ts";
 import { join } from "../path.ts";
-import { LOCK_NAME } from "./layout.ts";
+
+/** The writer lock's file name in a store or log directory (store/layout.ts re-exports it). */
+export const LOCK_NAME = ".lock";
 
 interface LockInfo { pid: number; host: string; since: number; bootId?: string; start?: number; nonce?: string }
 interface Seen { key: string; info?: LockInfo }
