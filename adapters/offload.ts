@@ -33,8 +33,12 @@ export class Offload {
   sync(): boolean { return this.unsynced > SYNC_INLINE_BYTES; }
 }
 
+/** How many calls went to the thread pool in this process (tests: the policy's decisions are observable). */
+export let pooledCalls = 0;
+
 /** `guard` for an async call: native errors become FsErrors; its completion is a turn of the event loop (src/pace.ts). */
 export async function guardAsync<T>(op: string, path: string, fn: () => Promise<T>): Promise<T> {
+  pooledCalls++;
   try {
     return await fn();
   } catch (err) {
