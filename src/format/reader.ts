@@ -9,6 +9,7 @@ import { readFully } from "../fs-util.ts";
 import { crc32 } from "../hash.ts";
 import { StreamSha256 } from "../hash-stream.ts";
 import { kernel } from "../wasm/kernel.ts";
+import { pace } from "../pace.ts";
 import {
   CHUNK_HEADER_SIZE, FORMAT_VERSION, HEADER_SIZE, META_CRC_SIZE, STATUS, STATUS_TEXT, TRAILER_SIZE,
 } from "./constants.ts";
@@ -66,6 +67,10 @@ export interface ScanOptions {
   onHeader?: (header: ContainerHeader) => string | undefined;
   /** Called with each chunk's payload (valid until the callback returns) and whether it checked out. */
   onChunk?: (payload: Uint8Array, info: ChunkInfo) => void | Promise<void>;
+  /** Checked before every chunk (src/pace.ts): an aborted scan rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** Called with the file bytes of each chunk once it is checked (progress). */
+  onBytes?: (n: number) => void;
 }
 
 function parseHeader(bytes: Uint8Array): ContainerHeader {
@@ -187,6 +192,7 @@ async function scanBody(
   }
 
   let pos = HEADER_SIZE + metaAndCrc.length;
+  options.onBytes?.(pos);
   const buf = new Uint8Array(CHUNK_HEADER_SIZE + Math.min(header.chunkSize, header.payloadLength));
   let remaining = header.payloadLength;
   const ahead = header.chunkSize + CHUNK_HEADER_SIZE < SMALL_CHUNK ? new ReadAhead(h) : undefined;
@@ -202,6 +208,7 @@ async function scanBody(
     omitted = undefined;
   };
   for (let i = 0; i < header.chunkCount; i++) {
+    await pace(options.signal, "the scan");
     const len = Math.min(header.chunkSize, remaining);
     const piece = buf.subarray(0, CHUNK_HEADER_SIZE + len);
     const gotChunk = ahead ? await ahead.read(piece, pos) : await readFully(h, piece, pos);
@@ -239,6 +246,7 @@ async function scanBody(
       });
     }
     if (options.onChunk) await options.onChunk(piece.subarray(CHUNK_HEADER_SIZE), info);
+    options.onBytes?.(piece.length);
     pos += piece.length;
     remaining -= len;
   }
@@ -247,6 +255,7 @@ async function scanBody(
   const trailer = new Uint8Array(TRAILER_SIZE);
   const gotTrailer = await readFully(h, trailer, pos);
   if (gotTrailer < TRAILER_SIZE) return short(pos, gotTrailer);
+  options.onBytes?.(TRAILER_SIZE);
   result.fileSha256 = await sha.digest();
   k.io.set(trailer);
   const shaPtr = k.scratchPtr + 256;

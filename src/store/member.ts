@@ -9,7 +9,8 @@ import type { MemberEntry } from "../format/manifest.ts";
 import { ContainerWriter } from "../format/writer.ts";
 import { StreamSha256 } from "../hash-stream.ts";
 import { basename } from "../path.ts";
-import { abortPoint } from "../abort.ts";
+import { pace } from "../pace.ts";
+import { unlessAborted } from "../abort.ts";
 import { BatchedWriter } from "./batched-writer.ts";
 import { type MemberSource, knownSize, openChunks, sizeChanged } from "./source.ts";
 import { writeUnsizedMember } from "./unsized-member.ts";
@@ -79,7 +80,7 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
       await sha.update(head);
       await out.put(head);
       for (let off = 0; off < size; off += a.chunkSize) {
-        await abortPoint(a.signal, "the save");
+        await pace(a.signal, "the save");
         const len = Math.min(a.chunkSize, size - off);
         const piece = await src.next(len);
         if (piece.length !== len) throw sizeChanged(source, size, off + piece.length);
@@ -89,8 +90,8 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
       }
       await out.put(w.trailer(await sha.digest()));
       await out.flush();
-      if (a.sync) await h.sync();
-      await abortPoint(a.signal, "the save"); // the fsync may have taken seconds
+      if (a.sync) await unlessAborted(h.sync(), a.signal, "the save"); // seconds for a large member: an abort does not wait
+      await pace(a.signal, "the save"); // the fsync may have taken seconds
       closed = true;
       await h.close();
     } catch (err) {

@@ -7,12 +7,12 @@ import type { DurableFs } from "../fs.ts";
 import { type WithFs, requireFs } from "../fs-arg.ts";
 import { attempt, mkdirDurable } from "../fs-util.ts";
 import { DEFAULT_CHUNK_SIZE } from "../format/constants.ts";
-import { type Manifest, type MemberEntry, encodeManifest } from "../format/manifest.ts";
+import { type Manifest, type MemberEntry, encodeManifestPaced } from "../format/manifest.ts";
 import type { UserMeta } from "../format/typed-meta.ts";
 import { checkMemberNames } from "../format/member-name.ts";
 import { dirname, join } from "../path.ts";
 import { type Protocol, checkProtocol, defaultProtocol, tempOwner, writeFileWithProtocol } from "../protocol.ts";
-import { type CheckpointReport, type Finding, type PayloadSink, checkCheckpoint, readManifest } from "./check.ts";
+import { type CheckpointReport, type Finding, type PayloadSink, type ReadControl, checkCheckpoint, readManifest } from "./check.ts";
 import { LOCK_NAME, QUARANTINE_DIR, checkStep, manifestName, memberName, parseName } from "./layout.ts";
 import { CheckpointBuilder } from "./builder.ts";
 import { StoreCorruption, assertValid } from "./corruption.ts";
@@ -25,7 +25,8 @@ import { KnownValid, intactBySize } from "./known-valid.ts";
 import { inLanes } from "../lanes.ts";
 import { WORKER_MIN_BYTES, hashWorkerPolicy } from "../hash-stream.ts";
 import { checkOpenArgs, checkOptions, checkReadOptions, checkSaveArgs, checkStepArg, checkString } from "../check-args.ts";
-import { abortPoint, checkAborted } from "../abort.ts";
+import { checkAborted } from "../abort.ts";
+import { pace } from "../pace.ts";
 import { isDamage, isInProgress, removeIncompleteSteps, removeSaveFiles } from "./interrupted.ts";
 import { type OpenOptions, openMemberStream } from "./open-member.ts";
 import { type KeepPolicy, applyRetention, parseKeepPolicy } from "./retention.ts";
@@ -76,6 +77,13 @@ export interface CheckpointInfo {
   bytes: number;
   meta?: UserMeta;
   status?: CheckpointReport["status"];
+}
+
+/** Options of the long reads (load, verify): abort and progress in bytes (docs/ENGINE.md). */
+export interface ReadOptions {
+  signal?: AbortSignal;
+  /** Bytes read and checked so far, of the total: load counts payload bytes, verify every file byte. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface VerifyReport { ok: boolean; checkpoints: CheckpointReport[]; findings: Finding[] }
@@ -196,10 +204,11 @@ export class Store {
       }));
       const manifest: Manifest = { step, createdAt, meta: options.meta ?? {}, members: entries };
       // The last moment an abort can undo the save: once the manifest write starts it completes.
-      await abortPoint(signal, "the save");
+      const manifestBytes = await encodeManifestPaced(manifest, signal);
+      await pace(signal, "the save");
       committing = true;
       // The commit point: members are durable (except under unsafe) before this write begins.
-      await writeFileWithProtocol(this.fs, manifestPath, encodeManifest(manifest), protocol);
+      await writeFileWithProtocol(this.fs, manifestPath, manifestBytes, protocol);
       return await this.afterCommit(step, entries, protocol, options.keep);
     } catch (err) {
       // Never committed: every file this save created goes (the step was fresh under our lock,
@@ -244,20 +253,33 @@ export class Store {
     await this.fs.syncDir(this.dir);
   }
 
-  async check(step: number, sink?: PayloadSink): Promise<CheckpointReport> {
+  async check(step: number, sink?: PayloadSink, io?: ReadControl): Promise<CheckpointReport> {
     const entry = (await this.steps()).find((s) => s.step === step);
     if (!entry) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
-    return checkCheckpoint(this.fs, this.dir, step, entry.files, sink);
+    return checkCheckpoint(this.fs, this.dir, step, entry.files, sink, io);
   }
 
-  async verify(onProgress?: (done: number, total: number) => void): Promise<VerifyReport> {
+  /**
+   * Full scan of every checkpoint. `options.onProgress` counts file bytes checked; the older
+   * form, a function, counts checkpoints (done, total).
+   */
+  async verify(options: ReadOptions | ((done: number, total: number) => void) = {}): Promise<VerifyReport> {
+    const { signal, onProgress } = typeof options === "function" ? { signal: undefined, onProgress: undefined } : options;
+    const perCheckpoint = typeof options === "function" ? options : undefined;
+    checkAborted(signal, "the verify");
     const steps = await this.steps();
+    let total = 0;
+    let bytes = 0;
+    if (onProgress) {
+      for (const s of steps) for (const f of s.files) { await pace(signal, "the verify"); total += (await this.fs.stat(join(this.dir, f)))?.size ?? 0; }
+    }
+    const io: ReadControl = { signal, onBytes: onProgress && ((n) => onProgress((bytes += n), total)) };
     // Two checkpoints at a time: with the hash worker, a store of single-member checkpoints
     // also uses both cores (src/hash-stream.ts); the report keeps step order.
     let done = 0;
     const checkpoints = await inLanes(steps.length, 2, async (i) => {
-      const r = await checkCheckpoint(this.fs, this.dir, steps[i]!.step, steps[i]!.files);
-      onProgress?.(++done, steps.length);
+      const r = await checkCheckpoint(this.fs, this.dir, steps[i]!.step, steps[i]!.files, undefined, io);
+      perCheckpoint?.(++done, steps.length);
       return r;
     });
     if (await isInProgress(this.fs, this.dir, checkpoints[0], !!this.lock)) checkpoints[0]!.status = "in-progress";
@@ -270,6 +292,7 @@ export class Store {
     checkOptions(options, "list: options");
     const out: CheckpointInfo[] = [];
     for (const s of await this.steps()) {
+      await pace();
       let bytes = 0;
       for (const f of s.files) bytes += (await this.fs.stat(join(this.dir, f)))?.size ?? 0;
       if (options.verify) {
@@ -285,9 +308,9 @@ export class Store {
   }
 
   /** The newest checkpoint that fully verifies, or null. */
-  async latest(): Promise<(CheckpointInfo & { manifest: Manifest }) | null> {
+  async latest(options: { signal?: AbortSignal } = {}): Promise<(CheckpointInfo & { manifest: Manifest }) | null> {
     for (const s of await this.steps()) {
-      const r = await checkCheckpoint(this.fs, this.dir, s.step, s.files);
+      const r = await checkCheckpoint(this.fs, this.dir, s.step, s.files, undefined, { signal: options.signal });
       if (r.status !== "valid") continue;
       const m = r.manifest!;
       return { step: s.step, createdAt: m.createdAt, files: m.members.map((e) => e.name), bytes: m.members.reduce((n, e) => n + e.payloadSize, 0), meta: m.meta, status: "valid", manifest: m };
@@ -297,28 +320,43 @@ export class Store {
 
   /**
    * Loads a checkpoint's members into memory, verifying every byte (newest valid by default).
-   * Each candidate is read once: its members are collected while it is checked, and a checkpoint
-   * that turns out not valid is dropped for the next older one (no latest() pass first).
+   * One pass: the newest checkpoint is read and checked at once, and dropped for the next one
+   * if it turns out not valid. Progress counts payload bytes of the checkpoint being read.
    */
-  async load(step?: number): Promise<{ step: number; members: Map<string, Uint8Array>; meta: UserMeta }> {
+  async load(step?: number, options: ReadOptions = {}): Promise<{ step: number; members: Map<string, Uint8Array>; meta: UserMeta }> {
     checkStepArg(step, "load: step");
-    for (const s of step === undefined ? await this.steps() : [{ step }]) {
-      const buffers = new Map<string, { buf: Uint8Array; pos: number }>();
-      const report = await this.check(s.step, (m, payload) => {
-        let b = buffers.get(m.name);
-        // checkMember held the member's header to m.payloadSize before this first chunk, and the
-        // kernel bounded that header by the real file size: the allocation is justified.
-        if (!b) buffers.set(m.name, (b = { buf: new Uint8Array(m.payloadSize), pos: 0 }));
-        if (b.pos + payload.length <= b.buf.length) b.buf.set(payload, b.pos);
-        b.pos += payload.length;
-      });
-      if (report.status !== "valid" && step === undefined) continue;
-      assertValid(report);
-      const members = new Map<string, Uint8Array>();
-      for (const e of report.manifest!.members) members.set(e.name, buffers.get(e.name)?.buf ?? new Uint8Array(0));
-      return { step: s.step, members, meta: report.manifest!.meta };
+    const { signal, onProgress } = options;
+    checkAborted(signal, "the load");
+    const steps = (await this.steps()).filter((s) => step === undefined || s.step === step);
+    if (step !== undefined && steps.length === 0) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
+    for (const s of steps) {
+      if (!s.files.includes(manifestName(s.step))) continue; // incomplete: never a checkpoint
+      const got = await this.loadOne(s, signal, onProgress);
+      if (got.report.status === "valid") return { step: s.step, members: got.members, meta: got.report.manifest!.meta };
+      if (step !== undefined) assertValid(got.report);
     }
+    if (step !== undefined) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
     throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
+  }
+
+  private async loadOne(s: StepFiles, signal?: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<{ report: CheckpointReport; members: Map<string, Uint8Array> }> {
+    let total = 0;
+    let done = 0;
+    if (onProgress) total = (await readManifest(this.fs, this.dir, s.step, { signal })).manifest?.members.reduce((n, m) => n + m.payloadSize, 0) ?? 0;
+    const buffers = new Map<string, { buf: Uint8Array; pos: number }>();
+    const report = await checkCheckpoint(this.fs, this.dir, s.step, s.files, (m, payload) => {
+      let b = buffers.get(m.name);
+      // checkMember held the member's header to m.payloadSize before this first chunk, and the
+      // kernel bounded that header by the real file size: the allocation is justified.
+      if (!b) buffers.set(m.name, (b = { buf: new Uint8Array(m.payloadSize), pos: 0 }));
+      if (b.pos + payload.length <= b.buf.length) b.buf.set(payload, b.pos);
+      b.pos += payload.length;
+      onProgress?.((done += payload.length), total);
+    }, { signal });
+    const members = new Map<string, Uint8Array>();
+    if (report.status === "valid") for (const e of report.manifest!.members) members.set(e.name, buffers.get(e.name)?.buf ?? new Uint8Array(0));
+    return { report, members };
+
   }
 
   /**

@@ -22,7 +22,8 @@ import type { MemberEntry } from "../format/manifest.ts";
 import { ContainerWriter, encodeChunkAt, encodeTrailer } from "../format/writer.ts";
 import { StreamSha256 } from "../hash-stream.ts";
 import { basename } from "../path.ts";
-import { abortPoint } from "../abort.ts";
+import { pace } from "../pace.ts";
+import { unlessAborted } from "../abort.ts";
 import { type ChunkReader, openChunks } from "./source.ts";
 import { BatchedWriter } from "./batched-writer.ts";
 import type { WriteMemberArgs } from "./member.ts";
@@ -84,7 +85,7 @@ async function writeStreamed(a: WriteMemberArgs, chunks: ChunkReader, spooled: U
     // 2. Chunks as they arrive; every chunk but the last is exactly chunkSize bytes.
     for (const p of spooled) await put(p);
     for (;;) {
-      await abortPoint(a.signal, "the save");
+      await pace(a.signal, "the save");
       const piece = await chunks.next(a.chunkSize);
       if (piece.length > 0) await put(piece);
       if (piece.length < a.chunkSize) break;
@@ -100,8 +101,8 @@ async function writeStreamed(a: WriteMemberArgs, chunks: ChunkReader, spooled: U
     await h.write(head, 0);
     const digest = await hashFile(h, pos, a.signal);
     await h.write(encodeTrailer(final.totalSize, digest), pos);
-    if (a.sync) await h.sync();
-    await abortPoint(a.signal, "the save");
+    if (a.sync) await unlessAborted(h.sync(), a.signal, "the save"); // an abort does not wait for it
+    await pace(a.signal, "the save");
     closed = true;
     await h.close();
     return { name: a.source.name, file: basename(a.path), payloadSize: total, fileSize: final.totalSize, chunkSize: a.chunkSize, fileSha256: digest, blockCrcs };
@@ -117,7 +118,7 @@ async function hashFile(h: FileHandle, end: number, signal?: AbortSignal): Promi
   try {
     const buf = new Uint8Array(Math.min(READ_BACK, end));
     for (let off = 0; off < end; off += buf.length) {
-      await abortPoint(signal, "the save");
+      await pace(signal, "the save");
       const slice = buf.subarray(0, Math.min(buf.length, end - off));
       const n = await readFully(h, slice, off);
       if (n !== slice.length) throw new UsageError(`internal: member file ends at ${off + n} while read back, expected ${end} bytes`);

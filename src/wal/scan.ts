@@ -18,6 +18,7 @@ import {
 import { tearVerdict } from "./tear-rule.ts";
 import { Window, u32 } from "./window.ts";
 import { nonzeroEnd } from "./zero-tail.ts";
+import { pace } from "../pace.ts";
 
 export { MAX_WRITE_BYTES, tornTailVerdict } from "./tear-rule.ts";
 
@@ -127,6 +128,7 @@ export async function resync(w: Window, off: number, expected: number, budget: {
   // A record's type byte is nonzero, so none starts 8 or more bytes before `dataEnd`'s zeros.
   const limit = Math.min(size - RECORD_HEADER_SIZE, dataEnd - 9);
   for (let o = off + 1; o <= limit;) {
+    await pace();
     await w.ensure(o, RECORD_HEADER_SIZE);
     const b = w.buf;
     const base = w.start;
@@ -212,6 +214,7 @@ export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions =
       let off = SEGMENT_HEADER_SIZE;
       info.goodEnd = off;
       while (off < size) {
+        await pace();
         const p = parseLoaded(w, off) ?? await parseAt(w, off);
         const lg = p.ok ? logical(p) : undefined;
         if (p.ok && lg && (expected === undefined || p.seq === expected || stopped)) {
