@@ -107,3 +107,27 @@ test("the instantiated kernel exports exactly what KernelExports declares", () =
     }
   }
 });
+
+test("a chunk of the wrong type for its container is bad-chunk damage, not payload", async () => {
+  const { MemoryFs } = await import("../adapters/memory.ts");
+  const { scanContainer } = await import("../src/format/reader.ts");
+  const scan = async (kind: number, chunkType: number) => {
+    const { bytes } = encodeContainer({ kind, meta: {}, chunkSize: 8, chunkType }, new Uint8Array(20).fill(7));
+    const fs = new MemoryFs();
+    const h = await fs.open("/f", { write: true, create: true });
+    await h.write(bytes, 0);
+    const oks: boolean[] = [];
+    const r = await scanContainer(h, "/f", { onChunk: (_, info) => { oks.push(info.ok); } });
+    await h.close();
+    return { r, oks };
+  };
+  const good = await scan(C.KIND_MEMBER, C.CHUNK_DATA);
+  assert.deepEqual(good.r.damage, []);
+  assert.deepEqual(good.oks, [true, true, true]);
+  const member = await scan(C.KIND_MEMBER, C.CHUNK_MEMBER_TABLE);
+  assert.deepEqual(member.r.damage.map((d) => [d.kind, d.block]), [["bad-chunk", 0], ["bad-chunk", 1], ["bad-chunk", 2]]);
+  assert.match(member.r.damage[0]!.message, /chunk type 2 \(member table\), but this container holds type 1 \(data\)/);
+  assert.deepEqual(member.oks, [false, false, false]);
+  const manifest = await scan(C.KIND_MANIFEST, C.CHUNK_DATA);
+  assert.deepEqual(manifest.r.damage.map((d) => d.kind), ["bad-chunk", "bad-chunk", "bad-chunk"]);
+});

@@ -14,6 +14,7 @@ import {
   CHUNK_HEADER_SIZE, FORMAT_VERSION, HEADER_SIZE, META_CRC_SIZE, STATUS, STATUS_TEXT, TRAILER_SIZE,
 } from "./constants.ts";
 import { type Metadata, decodeMetadata } from "./metadata.ts";
+import { chunkTypeFor, wrongChunkType } from "./chunk-type.ts";
 
 export type DamageKind = "torn" | "truncated" | "bad-header" | "bad-metadata" | "bad-chunk" | "crc-mismatch" | "sha-mismatch";
 
@@ -233,7 +234,10 @@ async function scanBody(
       await sha.update(piece);
     }
     const dv = new DataView(piece.buffer, piece.byteOffset);
-    const info: ChunkInfo = { index: i, offset: pos, length: piece.length, type: dv.getUint16(4, true), crc, ok: st === STATUS.OK };
+    const type = dv.getUint16(4, true);
+    const wantType = chunkTypeFor(header.kind);
+    const wrongType = st === STATUS.OK && wantType !== undefined && type !== wantType;
+    const info: ChunkInfo = { index: i, offset: pos, length: piece.length, type, crc, ok: st === STATUS.OK && !wrongType };
     result.blockCrcs.push(crc);
     if (st !== STATUS.OK && ++badBlocks > MAX_BLOCK_DAMAGE) {
       omitted ??= { block: i, offset: pos, end: 0 };
@@ -244,6 +248,9 @@ async function scanBody(
         offset: pos, length: piece.length, block: i,
         message: `block ${i} (bytes ${pos}..${pos + piece.length - 1}): ${STATUS_TEXT[st] ?? st}`,
       });
+    }
+    if (wrongType) {
+      damage({ kind: "bad-chunk", offset: pos, length: piece.length, block: i, message: `block ${i} (bytes ${pos}..${pos + piece.length - 1}): ${wrongChunkType(type, wantType!)}` });
     }
     if (options.onChunk) await options.onChunk(piece.subarray(CHUNK_HEADER_SIZE), info);
     options.onBytes?.(piece.length);

@@ -21,7 +21,6 @@ import { Serial } from "./serial.ts";
 import { type MemberSource, writeMember } from "./member.ts";
 import { checkChunkSize, checkSaveLimits } from "./save-limits.ts";
 import { restoreCheckpoint, restoreNewestValid } from "./restore.ts";
-import { KnownValid, intactBySize } from "./known-valid.ts";
 import { inLanes } from "../lanes.ts";
 import { WORKER_MIN_BYTES, hashWorkerPolicy } from "../hash-stream.ts";
 import { checkOpenArgs, checkOptions, checkReadOptions, checkSaveArgs, checkStepArg, checkString } from "../check-args.ts";
@@ -95,8 +94,6 @@ export class Store {
   private highest = 0;
   /** save, rollback, prune and close run one at a time (src/store/serial.ts). */
   private readonly serial = new Serial();
-  /** Checkpoints known valid without a read (src/store/known-valid.ts). */
-  private readonly known = new KnownValid();
 
   private readonly retention: KeepPolicy | undefined;
 
@@ -221,12 +218,9 @@ export class Store {
 
   private async afterCommit(step: number, entries: MemberEntry[], protocol: Protocol, keep: number | undefined): Promise<SaveResult> {
     const bytes = entries.reduce((n, e) => n + e.payloadSize, 0);
-    // Written and hashed by this save just now: valid for prune without reading it back.
-    const manifestSize = (await this.fs.stat(join(this.dir, manifestName(step))))?.size ?? -1;
-    this.known.committed(step, [...entries.map((e) => ({ file: e.file, size: e.fileSize })), { file: manifestName(step), size: manifestSize }]);
     if (keep !== undefined) {
       if (protocol !== "atomic_dirsync") await this.makeDurable(step, entries);
-      await this.pruneNow(keep);
+      await this.pruneNow(keep, step); // written and hashed by this save just now: valid without a read
     } else if (this.retention) {
       if (protocol !== "atomic_dirsync") await this.makeDurable(step, entries);
       await applyRetention(this, this.retention);
@@ -433,21 +427,15 @@ export class Store {
     return this.serial.run(() => this.pruneNow(keep));
   }
 
-  private async pruneNow(keep: number): Promise<{ removed: number[] }> {
+  private async pruneNow(keep: number, justCommitted?: number): Promise<{ removed: number[] }> {
     this.writable("prune");
     if (!Number.isSafeInteger(keep) || keep < 1) throw new UsageError(`keep must be at least 1, got ${keep}`);
-    // The `keep` newest valid ones justify deleting the rest: each is known valid (committed or
-    // verified by this Store, files unchanged) or checked in full now. Older ones are superseded
-    // and need only their manifest's checks (src/store/known-valid.ts): no payload is re-read.
+    // The step this save just committed is valid without reading it back (its bytes were hashed
+    // as they were written). Every other step is checked in full: a damaged one must be told
+    // from a valid one before anything is deleted (guarantee 3: damaged ones are left to rollback).
     const valid: StepFiles[] = [];
     for (const s of await this.steps()) {
-      if (valid.length >= keep) {
-        if (await intactBySize(this.fs, this.dir, s.step, s.files)) valid.push(s);
-      } else if (await this.known.has(this.fs, this.dir, s.step, s.files)) valid.push(s);
-      else if ((await checkCheckpoint(this.fs, this.dir, s.step, s.files)).status === "valid") {
-        await this.known.verified(this.fs, this.dir, s.step, s.files);
-        valid.push(s);
-      }
+      if (s.step === justCommitted || (await checkCheckpoint(this.fs, this.dir, s.step, s.files)).status === "valid") valid.push(s);
     }
     const removed: number[] = [];
     for (const s of valid.slice(keep)) {
@@ -455,7 +443,6 @@ export class Store {
       await this.fs.unlink(join(this.dir, manifestName(s.step)));
       for (const f of s.files) if (f !== manifestName(s.step)) await this.fs.unlink(join(this.dir, f));
       removed.push(s.step);
-      this.known.forget(s.step);
     }
     if (removed.length > 0) await this.fs.syncDir(this.dir);
     return { removed };
