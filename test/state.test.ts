@@ -160,7 +160,12 @@ test("UpdatesResolveInSequenceOrderAndTheValueHoldsOnlyDurableChanges", async ()
 test("SnapshotEveryTakesSnapshotsAutomaticallyAndTruncatesTheLog", async () => {
   const fs = await freshFs();
   const st = await openState("/db/s", listState(fs, { snapshotEvery: 20 }));
-  for (let i = 0; i < 100; i++) await st.update(enc.encode(`c${i}`));
+  for (let i = 0; i < 100; i++) {
+    await st.update(enc.encode(`c${i}`));
+    // An automatic snapshot runs beside the updates and the next is not started while one is in
+    // flight (a slow machine would otherwise take fewer than the count asks): let each one end.
+    if ((i + 1) % 20 === 0) for (const t0 = Date.now(); st.stats.snapshots < (i + 1) / 20 && Date.now() - t0 < 20_000;) await new Promise((r) => setTimeout(r, 5));
+  }
   await st.close();
   assert.ok(st.stats.snapshots >= 4, `${st.stats.snapshots} automatic snapshots`);
   assert.ok(st.stats.segmentsRemoved > 0, "no log segment was truncated");
