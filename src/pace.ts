@@ -51,8 +51,8 @@ let yields = 0;
 /**
  * Optional instrumentation in CPU time (tests, benchmarks): on a loaded machine wall time also
  * counts the time the OS did not run this process, so a stretch is also measured as the process's
- * CPU time (process.cpuUsage, a getrusage: ~1 µs) when a test turns it on. During a stretch the
- * thread pool is idle (every pooled call is awaited), so this is this thread's work.
+ * CPU time (process.cpuUsage, a getrusage: ~1 µs) when a test turns it on, capped by the stretch's
+ * wall time (see pace()).
  */
 type CpuUsage = () => { user: number; system: number };
 let cpuClock: (() => number) | undefined;
@@ -93,7 +93,10 @@ export function pace(signal?: AbortSignal, what?: string): Promise<void> | undef
   const ran = t - lastTurn;
   if (ran > longest) longest = ran;
   if (cpuClock) {
-    const c = cpuClock() - cpuAtTurn;
+    // The process's CPU time also counts its other threads (V8's concurrent GC, a runtime's I/O
+    // threads), and this thread cannot have run longer than the wall time: the smaller of the two
+    // bounds this thread's work from above.
+    const c = Math.min(cpuClock() - cpuAtTurn, ran);
     if (c > longestCpu) longestCpu = c;
   }
   if (ran < PACE_MS) return undefined;
