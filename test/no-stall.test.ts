@@ -85,17 +85,26 @@ test(`event-loop probe around save, load, verify and restore of ${SIZE / MiB} Mi
     s = await openStore(`${dir}/store`, { fs: defaultFs() });
     const data = repeating(SIZE, 3);
     const store = s;
-    const calls: [string, () => Promise<unknown>][] = [
+    const calls: [string, (attempt: number) => Promise<unknown>][] = [
       ["save", () => store.save([{ name: "weights", data }])],
       ["load", () => store.load()],
       ["verify", () => store.verify()],
-      ["restore", () => store.restore(`${dir}/out`)],
+      ["restore", (attempt) => store.restore(`${dir}/out-${attempt}`)],
     ];
     const lines: string[] = [];
     for (const [what, fn] of calls) {
-      resetPaceStats({ cpu: true });
-      const r = await probed(fn);
-      const p = paceStats();
+      // A stretch over the budget is measured once more: a missing pace() repeats on every run
+      // (removing pacing fails both), a major GC of the whole test process (Deno runs every file
+      // in one) lands where it likes and did once push a CI save past 25 ms.
+      let r: Awaited<ReturnType<typeof probed>>;
+      let p: ReturnType<typeof paceStats>;
+      for (let attempt = 1; ; attempt++) {
+        resetPaceStats({ cpu: true });
+        r = await probed(() => fn(attempt));
+        p = paceStats();
+        if (p.longestCpuMs <= BUDGET_MS || attempt === 2) break;
+        lines.push(`${what}: ${p.longestCpuMs.toFixed(1)} ms of CPU in one stretch on the first run; measured again`);
+      }
       lines.push(`${what}: ${r.ms.toFixed(0)} ms, timer gap ${r.maxGapMs.toFixed(1)} ms, library stretch ${p.longestMs.toFixed(1)} ms wall / ${p.longestCpuMs.toFixed(1)} ms CPU, ${p.yields} yields`);
       assert.ok(p.longestCpuMs <= BUDGET_MS, `${what}: the library ran ${p.longestCpuMs.toFixed(1)} ms of CPU without letting the event loop turn`);
       assert.ok(p.yields > 0, `${what}: pace never yielded`);
