@@ -24,6 +24,12 @@ export interface OpenOptions {
    * opening what it points to. Adapters without symlinks (memory, s3) have nothing to do.
    */
   noFollow?: boolean;
+  /**
+   * About how many bytes the caller will read or write through this handle. Only a hint for how
+   * to do the I/O: a file known to be large leaves the caller's thread from its first byte
+   * (adapters/offload.ts). It never changes what is read or written.
+   */
+  sizeHint?: number;
 }
 
 export interface StatOptions {

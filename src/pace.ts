@@ -53,6 +53,7 @@ let waiting: (() => void)[] = [];
 /** Instrumentation: the longest stretch pace saw without a turn, and how often it yielded. */
 let longest = 0;
 let yields = 0;
+let calls = 0;
 /**
  * Optional instrumentation in CPU time (tests, benchmarks): on a loaded machine wall time also
  * counts the time the OS did not run this process, so a stretch is also measured as the process's
@@ -87,6 +88,7 @@ export function markTurn(): void {
  */
 export function pace(signal?: AbortSignal, what?: string): Promise<void> | undefined {
   checkAborted(signal, what);
+  calls++;
   const t = now();
   if (!armed) {
     armed = true;
@@ -113,16 +115,18 @@ export function pace(signal?: AbortSignal, what?: string): Promise<void> | undef
 
 /**
  * Instrumentation for tests and benchmarks: the longest run pace saw without a turn of the event
- * loop, in wall time and (after resetPaceStats({ cpu: true })) in CPU time (ms), and its yields.
+ * loop, in wall time and (after resetPaceStats({ cpu: true })) in CPU time (ms), its yields and
+ * its calls (a loop whose I/O runs on the thread pool turns at every call and may never yield).
  */
-export function paceStats(): { longestMs: number; longestCpuMs: number; yields: number } {
-  return { longestMs: longest, longestCpuMs: longestCpu, yields };
+export function paceStats(): { longestMs: number; longestCpuMs: number; yields: number; calls: number } {
+  return { longestMs: longest, longestCpuMs: longestCpu, yields, calls };
 }
 
 export function resetPaceStats(options: { cpu?: boolean } = {}): void {
   longest = 0;
   longestCpu = 0;
   yields = 0;
+  calls = 0;
   lastTurn = now();
   const usage = (globalThis as { process?: { cpuUsage?: CpuUsage } }).process?.cpuUsage;
   cpuClock = options.cpu && typeof usage === "function" ? () => { const u = usage(); return (u.user + u.system) / 1000; } : undefined;
