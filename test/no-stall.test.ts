@@ -116,6 +116,18 @@ test(`every yield of pace lets the caller's due timers run (${runtime})`, async 
   assert.equal(missed, 0, `${missed} of ${yieldsSeen} yields resumed before the caller's due 1 ms timer ran`);
 });
 
+/** The largest timer gap while `data`, written to `path` through the adapter, is fsynced on the pool. */
+async function bareFsyncGap(path: string, data: Uint8Array): Promise<number> {
+  const h = await defaultFs().open(path, { write: true, create: true, sizeHint: data.length });
+  try {
+    for (let o = 0; o < data.length; o += MiB) await h.write(data.subarray(o, Math.min(o + MiB, data.length)), o);
+    return (await probed(() => h.sync())).maxGapMs;
+  } finally {
+    await h.close();
+    rmSync(path, { force: true });
+  }
+}
+
 test(`event-loop probe around save, load, verify and restore of ${SIZE / MiB} MiB (${runtime}): no stretch without a turn > ${BUDGET_MS} ms`, async () => {
   const dir = scratch("probe");
   let s: Store | undefined;
@@ -130,6 +142,12 @@ test(`event-loop probe around save, load, verify and restore of ${SIZE / MiB} Mi
       ["restore", (attempt) => store.restore(`${dir}/out-${attempt}`)],
     ];
     const lines: string[] = [];
+    // The machine's own floor: timer gaps while an fsync of SIZE dirty bytes runs on the thread
+    // pool and this thread runs no JavaScript at all. On this VM writeback delays timer wakeups by
+    // 17-31 ms for 256 MiB (measured with node:fs alone). The calls that fsync that much (save,
+    // restore) are held to that floor in strict mode, not to less than the machine can do.
+    const floorGap = STRICT ? Math.max(await bareFsyncGap(`${dir}/floor`, data), await bareFsyncGap(`${dir}/floor`, data)) : 0;
+    if (STRICT) lines.push(`floor: an fsync of ${SIZE / MiB} MiB alone (worst of two), timer gap ${floorGap.toFixed(1)} ms`);
     for (const [what, fn] of calls) {
       // A stretch over the budget is measured once more: a missing pace() repeats on every run
       // (removing pacing fails both), a major GC of the whole test process (Deno runs every file
@@ -151,7 +169,8 @@ test(`event-loop probe around save, load, verify and restore of ${SIZE / MiB} Mi
       // Paced: every loop calls pace. It yields unless the loop already turns at every pooled call.
       assert.ok(p.calls > 0, `${what}: pace was never called`);
       assert.ok(p.yields > 0 || pooled >= SIZE / (1 << 20), `${what}: pace never yielded and the I/O stayed on this thread`);
-      if (STRICT) assert.ok(r.maxGapMs <= BUDGET_MS, `${what}: the event loop stalled ${r.maxGapMs.toFixed(1)} ms`);
+      const limit = what === "save" || what === "restore" ? Math.max(BUDGET_MS, floorGap + 5) : BUDGET_MS;
+      if (STRICT) assert.ok(r.maxGapMs <= limit, `${what}: the event loop stalled ${r.maxGapMs.toFixed(1)} ms (limit ${limit.toFixed(1)} ms)`);
     }
     console.log(`no-stall (${runtime}, ${SIZE / MiB} MiB):\n  ${lines.join("\n  ")}`);
   } finally {
