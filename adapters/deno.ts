@@ -169,7 +169,7 @@ export function denoFs(): DurableFs {
   };
   return {
     name: "deno",
-    capabilities: { dirSync: true, datasync: true, processAlive: hasProc, link: true },
+    capabilities: { dirSync: true, datasync: true, processAlive: hasProc, link: true, preallocate: true },
     async open(path, o = {}) {
       if (o.noFollow) return openNoFollow(D, path, o);
       const f = guard("open", path, () => D.openSync(path, openOptions(o)));

@@ -112,7 +112,7 @@ export function nodeFs(name = "node"): DurableFs {
   };
   return {
     name,
-    capabilities: { dirSync: true, datasync: true, processAlive: true, link: true },
+    capabilities: { dirSync: true, datasync: true, processAlive: true, link: true, preallocate: true },
     async open(path, options = {}) {
       const fd = guard("open", path, () => fs.openSync(path, flagsOf(options), options.mode ?? 0o666));
       return new NodeFile(path, fd, options.sizeHint);

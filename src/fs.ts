@@ -72,6 +72,12 @@ export interface FsCapabilities {
   processAlive: boolean;
   /** Has link(): a hard link that fails with EEXIST atomically (the writer lock publishes through it). */
   link: boolean;
+  /**
+   * Overwriting bytes already written in place is cheaper to make durable than appending (a local
+   * file system: the fdatasync has no new size to journal). Where true, the log preallocates its
+   * segments by default (LogOptions.preallocate, docs/LOG.md). Absent: false.
+   */
+  preallocate?: boolean;
 }
 
 /**
