@@ -10,6 +10,9 @@ import { openStore } from "../src/store/store.ts";
 import { memberName } from "../src/store/layout.ts";
 import { test } from "./kit.ts";
 import { flipInMemory } from "./lib/damage.ts";
+import { catCommand } from "../src/cli/store-commands.ts";
+import type { CommandContext } from "../src/cli/command.ts";
+import { CorruptionError } from "../src/errors.ts";
 
 const MiB = 1024 * 1024;
 const CHUNK = 256 * 1024;
@@ -161,4 +164,82 @@ test("an unrecorded damaged step is read before retention deletes it, and left f
   await s.save([{ name: "w.bin", data: new Uint8Array(MiB).fill(4) }], { keep: 1 });
   assert.deepEqual((await s.list()).map((c) => c.step), [4, 1]);
   await s.close();
+});
+
+/** Drains a stream: its bytes, and its error if it ended with one. */
+async function drain(stream: ReadableStream<Uint8Array>): Promise<{ bytes: number; first?: number; error?: unknown }> {
+  const reader = stream.getReader();
+  let bytes = 0;
+  let first: number | undefined;
+  try {
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      first ??= r.value[0];
+      bytes += r.value.length;
+    }
+  } catch (error) {
+    return { bytes, first, error };
+  }
+  return { bytes, first };
+}
+
+test("open(name) without a step reads the member it streams once, and each other member once", async () => {
+  const pass = await onePass();
+  const { fs, s } = await storeWith(2);
+  await s.save([{ name: "a.bin", data: new Uint8Array(MiB).fill(7) }, { name: "w.bin", data: new Uint8Array(MiB).fill(3) }]);
+  fs.reset();
+  const r = await drain(s.open("w.bin"));
+  assert.equal(r.error, undefined);
+  assert.equal(r.bytes, MiB);
+  assert.equal(r.first, 3);
+  // Step 3's two member files: each one full pass, none twice (latest() first read both again).
+  const perFile = new Map<string, number>();
+  for (const e of fs.events) if (e.op === "read" && e.path.includes(".member-")) perFile.set(e.path, (perFile.get(e.path) ?? 0) + 1);
+  assert.deepEqual([...perFile].sort(), [[memberName(3, 0), pass], [memberName(3, 1), pass]]);
+  await s.close();
+});
+
+test("open(name): damage before the first chunk goes out falls back to the older checkpoint; after, the stream errors", async () => {
+  const pass = await onePass();
+  const { mem, fs, s } = await storeWith(3);
+  const path = `/s/${memberName(3, 0)}`;
+  const clean = mem.peek(path)!.slice();
+  flipInMemory(mem, path, 200); // inside chunk 0's header or payload: nothing of step 3 delivered
+  fs.reset();
+  let r = await drain(s.open("w.bin"));
+  assert.equal(r.error, undefined);
+  assert.equal(r.first, 2, "the newest valid checkpoint, as latest() would choose");
+  const reads = memberReads(fs);
+  assert.equal(reads.get(2), pass);
+  assert.ok(reads.get(3)! < pass, "step 3 read only up to its damage");
+  mem.poke(path, clean);
+  flipInMemory(mem, path, clean.length - 100); // the last chunk: the bytes before it are out already
+  r = await drain(s.open("w.bin"));
+  assert.ok(r.error instanceof CorruptionError, String(r.error));
+  assert.ok(r.bytes > 0 && r.bytes < MiB);
+  assert.equal(r.first, 3);
+  await s.close();
+});
+
+test("ckpt cat reads the member once (no latest() pass first)", async () => {
+  const pass = await onePass();
+  const { fs, s } = await storeWith(3);
+  await s.close();
+  fs.reset();
+  let written = 0;
+  const out: string[] = [];
+  const ctx = {
+    positionals: ["/s", "w.bin"], values: {}, json: false, quiet: false, fs, out: (t: string) => void out.push(t),
+    writeOut: async (b: Uint8Array) => { written += b.length; }, err: () => {}, note: () => {},
+    stderrIsTTY: false, stdoutIsTTY: false, runtime: "node", self: [], tmpdir: "/tmp", readStdin: async () => new Uint8Array(0),
+  } as unknown as CommandContext;
+  assert.equal(await catCommand.run(ctx), 0);
+  assert.equal(written, MiB);
+  console.log(`ckpt cat of a 1 MiB member: ${total(memberReads(fs))} member reads (one full pass = ${pass})`);
+  assert.deepEqual([...memberReads(fs)], [[3, pass]]);
+  fs.reset();
+  assert.equal(await catCommand.run({ ...ctx, json: true }), 0);
+  assert.match(out.at(-1)!, /"step":3/);
+  assert.deepEqual([...memberReads(fs)], [[3, pass]]);
 });
