@@ -43,16 +43,20 @@ export function openMemberStream(store: Store, name: string, options: OpenOption
   return streamFrom(pullFrom<Uint8Array>((deliver) => readVerified(store, name, options, deliver)));
 }
 
-async function readVerified(store: Store, name: string, options: OpenOptions, deliver: (chunk: Uint8Array) => Promise<void>): Promise<void> {
+type Deliver = (chunk: Uint8Array) => Promise<void>;
+
+async function readVerified(store: Store, name: string, options: OpenOptions, deliver: Deliver): Promise<void> {
   checkAborted(options.signal, "the read");
   if (options.step !== undefined) return readStep(store, options.step, name, options, deliver);
   return readNewestValid(store, name, options, deliver);
 }
 
 /** Member `name` of checkpoint `step`, whatever the state of its other members. */
-async function readStep(store: Store, step: number, name: string, options: OpenOptions, deliver: (chunk: Uint8Array) => Promise<void>): Promise<void> {
+async function readStep(store: Store, step: number, name: string, options: OpenOptions, deliver: Deliver) {
   const present = (await store.steps()).find((s) => s.step === step);
-  if (!present?.files.includes(manifestName(step))) throw new NoCheckpointError(`no checkpoint with step ${step} in ${store.dir}`);
+  if (!present?.files.includes(manifestName(step))) {
+    throw new NoCheckpointError(`no checkpoint with step ${step} in ${store.dir}`);
+  }
   const { manifest, findings } = await readManifest(store.fs, store.dir, step, { signal: options.signal });
   if (!manifest) throw corruption(step, findings, present.files);
   const index = manifest.members.findIndex((m) => m.name === name);
@@ -63,7 +67,7 @@ async function readStep(store: Store, step: number, name: string, options: OpenO
 }
 
 /** Member `name` of the newest valid checkpoint, each checkpoint's bytes read once. */
-async function readNewestValid(store: Store, name: string, options: OpenOptions, deliver: (chunk: Uint8Array) => Promise<void>): Promise<void> {
+async function readNewestValid(store: Store, name: string, options: OpenOptions, deliver: Deliver): Promise<void> {
   const { signal } = options;
   for (const s of await store.steps()) {
     if (!s.files.includes(manifestName(s.step))) continue; // incomplete: never a checkpoint
@@ -72,8 +76,10 @@ async function readNewestValid(store: Store, name: string, options: OpenOptions,
     const index = manifest.members.findIndex((m) => m.name === name);
     const own = index < 0 ? undefined : memberName(s.step, index);
     // Everything but this member, in full: valid except for the one file left out of the listing.
-    const rest = await checkCheckpoint(store.fs, store.dir, s.step, s.files.filter((f) => f !== own), undefined, { signal });
-    const othersGood = rest.manifest !== undefined && rest.findings.every((f) => own !== undefined && f.kind === "missing-member" && f.member === name);
+    const listed = s.files.filter((f) => f !== own);
+    const rest = await checkCheckpoint(store.fs, store.dir, s.step, listed, undefined, { signal });
+    const onlyOwnMissing = (f: Finding) => own !== undefined && f.kind === "missing-member" && f.member === name;
+    const othersGood = rest.manifest !== undefined && rest.findings.every(onlyOwnMissing);
     if (!othersGood) continue;
     if (index < 0) throw new NoCheckpointError(`checkpoint ${s.step} has no member ${JSON.stringify(name)}`);
     if (!s.files.includes(own!)) continue; // this member's file is missing: torn
@@ -100,7 +106,7 @@ async function readNewestValid(store: Store, name: string, options: OpenOptions,
 
 /** Scans member `index` of `step`, handing each verified chunk (a copy) to `deliver`. */
 async function streamMember(
-  store: Store, step: number, index: number, entry: MemberEntry, options: OpenOptions, deliver: (chunk: Uint8Array) => Promise<void>,
+  store: Store, step: number, index: number, entry: MemberEntry, options: OpenOptions, deliver: Deliver,
 ): Promise<Finding[]> {
   const { signal, onProgress } = options;
   const crcs = entry.blockCrcs; // a decoded entry builds this array on each read: once here
@@ -109,8 +115,10 @@ async function streamMember(
     checkAborted(signal, "the read");
     if (!info.ok || info.crc !== crcs[info.index]) {
       const name = JSON.stringify(entry.name);
-      throw new CorruptionError(entry.file, info.offset, "crc-mismatch",
-        `checkpoint ${step}, member ${name}: block ${info.index} (bytes ${info.offset}..${info.offset + info.length - 1} of ${entry.file}) ${info.ok ? "differs from the manifest's CRC-32" : "is damaged"}`);
+      const bytes = `bytes ${info.offset}..${info.offset + info.length - 1} of ${entry.file}`;
+      const what = info.ok ? "differs from the manifest's CRC-32" : "is damaged";
+      const message = `checkpoint ${step}, member ${name}: block ${info.index} (${bytes}) ${what}`;
+      throw new CorruptionError(entry.file, info.offset, "crc-mismatch", message);
     }
     await deliver(payload.slice()); // the scan reuses its buffer for the next chunk
     onProgress?.((done += payload.length), entry.payloadSize);
@@ -119,6 +127,7 @@ async function streamMember(
 
 function corruption(step: number, findings: Finding[], files: string[]): StoreCorruption {
   const f = findings[0]!;
-  const status = findings.every((x) => x.kind === "torn" || x.kind === "truncated" || x.kind === "missing-member") ? "torn" : "corrupt";
+  const torn = findings.every((x) => x.kind === "torn" || x.kind === "truncated" || x.kind === "missing-member");
+  const status = torn ? "torn" : "corrupt";
   return new StoreCorruption({ step, status, findings, files }, `checkpoint ${step} is ${status}: ${f.message}`);
 }

@@ -55,20 +55,36 @@ export function parseKeepPolicy(keep: unknown, what = "keep"): KeepPolicy {
     if (!posInt(keep)) throw new UsageError(`${what} must be at least 1, got ${keep}`);
     return { last: keep };
   }
-  if (typeof keep !== "object" || keep === null || Array.isArray(keep)) throw new UsageError(`${what} must be a number or { last?, every?, best? }`);
+  if (typeof keep !== "object" || keep === null || Array.isArray(keep)) {
+    throw new UsageError(`${what} must be a number or { last?, every?, best? }`);
+  }
   const k = keep as Record<string, unknown>;
-  for (const name of Object.keys(k)) if (!["last", "every", "best"].includes(name)) throw new UsageError(`${what}.${name} is not a retention rule (last, every, best)`);
+  for (const name of Object.keys(k)) {
+    if (!["last", "every", "best"].includes(name)) {
+      throw new UsageError(`${what}.${name} is not a retention rule (last, every, best)`);
+    }
+  }
   for (const name of ["last", "every"] as const) {
-    if (k[name] !== undefined && !posInt(k[name])) throw new UsageError(`${what}.${name} must be an integer ≥ 1, got ${String(k[name])}`);
+    if (k[name] !== undefined && !posInt(k[name])) {
+      throw new UsageError(`${what}.${name} must be an integer ≥ 1, got ${String(k[name])}`);
+    }
   }
   const best = k.best as Record<string, unknown> | undefined;
   if (best !== undefined) {
-    if (typeof best !== "object" || best === null) throw new UsageError(`${what}.best must be { key, mode: "min" | "max", n }`);
-    if (typeof best.key !== "string" || best.key === "") throw new UsageError(`${what}.best.key must be a metadata key`);
-    if (best.mode !== "min" && best.mode !== "max") throw new UsageError(`${what}.best.mode must be "min" or "max", got ${String(best.mode)}`);
+    if (typeof best !== "object" || best === null) {
+      throw new UsageError(`${what}.best must be { key, mode: "min" | "max", n }`);
+    }
+    if (typeof best.key !== "string" || best.key === "") {
+      throw new UsageError(`${what}.best.key must be a metadata key`);
+    }
+    if (best.mode !== "min" && best.mode !== "max") {
+      throw new UsageError(`${what}.best.mode must be "min" or "max", got ${String(best.mode)}`);
+    }
     if (!posInt(best.n)) throw new UsageError(`${what}.best.n must be an integer ≥ 1, got ${String(best.n)}`);
   }
-  if (k.last === undefined && k.every === undefined && best === undefined) throw new UsageError(`${what} names no rule: give last, every or best`);
+  if (k.last === undefined && k.every === undefined && best === undefined) {
+    throw new UsageError(`${what} names no rule: give last, every or best`);
+  }
   return { last: k.last as number | undefined, every: k.every as number | undefined, best: best as KeepPolicy["best"] };
 }
 
@@ -99,7 +115,9 @@ interface Counted { step: number; meta: UserMeta; files: string[]; recorded: boo
  * `justCommitted` is the step the calling save has just written and made durable (the anchor,
  * see above); `known` is the Store's verified record, which this call also updates.
  */
-export async function applyRetention(store: Store, policy: KeepPolicy, known: VerifiedRecord, justCommitted?: number): Promise<number[]> {
+export async function applyRetention(
+  store: Store, policy: KeepPolicy, known: VerifiedRecord, justCommitted?: number,
+): Promise<number[]> {
   const { fs, dir } = store;
   const valid: Counted[] = [];
   let anchored = false;
