@@ -373,8 +373,7 @@ test("> 4 GiB: a handle claiming 8 GiB of zeros after a re-sealed header with 16
   assert.deepEqual(chunks.map((c) => [c.index, c.ok, c.length]), [[0, false, CHUNK_HEADER_SIZE + chunk]]);
   assert.ok(h.maxBuffer <= CHUNK_HEADER_SIZE + chunk, `largest buffer ${h.maxBuffer}`);
   // The same claim behind a damaged header CRC is refused after reading 64 bytes.
-  head[50]! ^= 1;
-  const bad = new FakeHandle("/zeros", total, head);
+  const bad = new FakeHandle("/zeros", total, flipped(head, 50, 1));
   const r = await scanContainer(bad, "/zeros");
   assert.deepEqual(r.damage.map((d) => d.kind), ["bad-header"]);
   assert.equal(bad.maxBuffer, HEADER_SIZE);
