@@ -18,18 +18,18 @@
 //      than it is ever deleted (a newer one failed its full check: damage, rollback's to move).
 //      So retention never deletes the newest good checkpoint on an assumption.
 //   2. The Store's verified record (verified-record.ts): steps this Store committed or fully
-//      checked, whose files still have the recorded names and sizes. Counted as valid, and
-//      deleted without a read when retention no longer keeps them: each is older than the
-//      anchor, so superseded (guarantee 3) even if a byte of it rotted since.
+//      checked, whose files still have the recorded names and sizes. Counted as valid without a
+//      read.
 //   3. The manifest's own checks: a manifest that verifies byte for byte (CRCs and SHA-256) and
-//      every member present at its recorded size. Enough to count a step toward `last`; a step
-//      known only this way is fully checked before it is deleted, and one that fails is left in
-//      place for rollback.
+//      every member present at its recorded size. Enough to count a step toward `last`.
+// A step is read in full once, just before it is deleted, however it was counted: one that fails
+// is left in place for rollback to quarantine (guarantee 3: a byte may have rotted since the
+// record was made, and a damaged checkpoint is rollback's, never deleted).
 // A step counted by 2 or 3 may hold a flipped byte that only a full read finds: then the window
 // holds one good checkpoint fewer than asked, never none (the anchor). `latest`, `load` and
 // `restore` do not use any of this: they read every byte they return, so they never choose a
 // damaged checkpoint. Work per save: stats, the manifests of unrecorded steps, and the bytes of
-// an unrecorded step being deleted; within one Store's life, stats only.
+// the steps being deleted (with `last: n`, one checkpoint per save), never of the ones kept.
 import { UsageError } from "../errors.ts";
 import { type UserMeta, numericValue } from "../format/typed-meta.ts";
 import { join } from "../path.ts";
@@ -142,8 +142,8 @@ export async function applyRetention(
   const removed: number[] = [];
   for (const c of valid) {
     if (keep.has(c.step)) continue;
-    // Known only by its manifest: checked byte for byte first, damage is rollback's (guarantee 3).
-    if (!c.recorded && (await checkCheckpoint(fs, dir, c.step, c.files)).status !== "valid") continue;
+    // Checked byte for byte first, however it was counted: damage is rollback's (guarantee 3).
+    if ((await checkCheckpoint(fs, dir, c.step, c.files)).status !== "valid") continue;
     await fs.unlink(join(dir, manifestName(c.step)));
     known.forget(c.step);
     for (const f of c.files) if (f !== manifestName(c.step)) await fs.unlink(join(dir, f));
