@@ -73,15 +73,6 @@ function probe(): void {
 }
 
 /**
- * Records that the event loop has just turned: adapters call it when an operation they ran on
- * the runtime's thread pool resolves (its continuation runs in a fresh macrotask).
- */
-export function markTurn(): void {
-  lastTurn = now();
-  if (cpuClock) cpuAtTurn = cpuClock();
-}
-
-/**
  * Checks `signal` (throws its AbortError, naming `what`) and, when PACE_MS have passed since the
  * event loop last turned, waits one macrotask. Returns undefined (no promise, nothing to wait
  * for) in the common case, so `await pace(…)` in a hot loop costs one microtask.
