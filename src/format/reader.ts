@@ -10,9 +10,10 @@ import { crc32 } from "../hash.ts";
 import { StreamSha256 } from "../hash-stream.ts";
 import { kernel } from "../wasm/kernel.ts";
 import {
-  CHUNK_HEADER_SIZE, FORMAT_VERSION, HEADER_SIZE, META_CRC_SIZE, STATUS, STATUS_TEXT, TRAILER_SIZE,
+  CHUNK_HEADER_SIZE, FORMAT_VERSION, FORMAT_VERSION_MIN, HEADER_SIZE, META_CRC_SIZE, STATUS, STATUS_TEXT, TRAILER_SIZE,
 } from "./constants.ts";
 import { type Metadata, decodeMetadata } from "./metadata.ts";
+import { scanBodyV2 } from "./tree-reader.ts";
 
 export type DamageKind = "torn" | "truncated" | "bad-header" | "bad-metadata" | "bad-chunk" | "crc-mismatch" | "sha-mismatch";
 
@@ -100,7 +101,7 @@ export async function scanContainer(h: FileHandle, path: string, options: ScanOp
   k.io.set(head);
   const status = k.exports.checkHeader(k.ioPtr, fileSize);
   const header = parseHeader(head);
-  if (status === STATUS.BAD_VERSION) throw new FormatVersionError(path, header.version, FORMAT_VERSION);
+  if (status === STATUS.BAD_VERSION) throw new FormatVersionError(path, header.version, `${FORMAT_VERSION_MIN} to ${FORMAT_VERSION}`);
   if (status === STATUS.SIZE_MISMATCH) {
     result.header = header;
     return fileSize < header.totalSize
@@ -120,7 +121,9 @@ export async function scanContainer(h: FileHandle, path: string, options: ScanOp
     message: `file ends at byte ${at + got} while being read; its size and header say ${header.totalSize}`,
   });
 
-  // Large files are hashed on the worker thread while this one reads and checks CRCs.
+  // v2: leaves on the kernel's lanes and the pool (tree-reader.ts). v1: one serial SHA-256; large
+  // files are hashed on the worker thread while this one reads and checks CRCs.
+  if (header.version >= 2) return scanBodyV2(h, header, head, result, damage, short, options);
   const sha = await StreamSha256.open(header.totalSize);
   try {
     return await scanBody(h, header, head, sha, result, damage, short, options);
@@ -130,14 +133,14 @@ export async function scanContainer(h: FileHandle, path: string, options: ScanOp
 }
 
 /** Chunks smaller than this are read through a READ_AHEAD window, not one read call each. */
-const SMALL_CHUNK = 64 * 1024;
+export const SMALL_CHUNK = 64 * 1024;
 const READ_AHEAD = 1 << 20;
 
 /**
  * Serves small consecutive reads from one 1 MiB read: a file of 1-byte chunks (33 bytes each on
  * disk) is 3 million chunks per 99 MB, and a read call per chunk made the scan take minutes.
  */
-class ReadAhead {
+export class ReadAhead {
   private readonly buf = new Uint8Array(READ_AHEAD);
   private start = 0;
   private end = 0;
@@ -162,17 +165,16 @@ class ReadAhead {
  */
 export const MAX_BLOCK_DAMAGE = 1000;
 
-/** Everything after the header: metadata, chunks, trailer; the SHA-256 runs over all of it. */
-async function scanBody(
-  h: FileHandle, header: ContainerHeader, head: Uint8Array, sha: StreamSha256, result: ScanResult,
-  damage: (d: Damage) => ScanResult, short: (at: number, got: number) => ScanResult, options: ScanOptions,
-): Promise<ScanResult> {
-  const k = kernel();
-  await sha.update(head);
+/**
+ * Reads the metadata and its CRC (bounded: the kernel checked metaLength ≤ 1 MiB and the file
+ * size), checks and decodes it into result.meta; damage is recorded, a short read returned.
+ */
+export async function readMetadata(
+  h: FileHandle, header: ContainerHeader, result: ScanResult, damage: (d: Damage) => ScanResult,
+): Promise<{ ok: true; bytes: Uint8Array } | { ok: false; got: number }> {
   const metaAndCrc = new Uint8Array(header.metaLength + META_CRC_SIZE);
   const gotMeta = await readFully(h, metaAndCrc, HEADER_SIZE);
-  if (gotMeta < metaAndCrc.length) return short(HEADER_SIZE, gotMeta);
-  await sha.update(metaAndCrc);
+  if (gotMeta < metaAndCrc.length) return { ok: false, got: gotMeta };
   const metaBytes = metaAndCrc.subarray(0, header.metaLength);
   const storedMetaCrc = new DataView(metaAndCrc.buffer).getUint32(header.metaLength, true);
   if (crc32(metaBytes) !== storedMetaCrc) {
@@ -185,8 +187,21 @@ async function scanBody(
       damage({ kind: "bad-metadata", offset: err.offset, length: metaAndCrc.length, message: err.message });
     }
   }
+  return { ok: true, bytes: metaAndCrc };
+}
 
-  let pos = HEADER_SIZE + metaAndCrc.length;
+/** Everything after the header: metadata, chunks, trailer; the SHA-256 runs over all of it. */
+async function scanBody(
+  h: FileHandle, header: ContainerHeader, head: Uint8Array, sha: StreamSha256, result: ScanResult,
+  damage: (d: Damage) => ScanResult, short: (at: number, got: number) => ScanResult, options: ScanOptions,
+): Promise<ScanResult> {
+  const k = kernel();
+  await sha.update(head);
+  const metaAndCrc = await readMetadata(h, header, result, damage);
+  if (!metaAndCrc.ok) return short(HEADER_SIZE, metaAndCrc.got);
+  await sha.update(metaAndCrc.bytes);
+
+  let pos = HEADER_SIZE + metaAndCrc.bytes.length;
   const buf = new Uint8Array(CHUNK_HEADER_SIZE + Math.min(header.chunkSize, header.payloadLength));
   let remaining = header.payloadLength;
   const ahead = header.chunkSize + CHUNK_HEADER_SIZE < SMALL_CHUNK ? new ReadAhead(h) : undefined;

@@ -7,7 +7,7 @@ import { attempt, readFully } from "../fs-util.ts";
 import { CHUNK_DATA, KIND_MEMBER } from "../format/constants.ts";
 import type { MemberEntry } from "../format/manifest.ts";
 import { ContainerWriter } from "../format/writer.ts";
-import { StreamSha256 } from "../hash-stream.ts";
+import { type ContainerDigest, openContainerDigest } from "../hash-tree.ts";
 import { kernel } from "../wasm/kernel.ts";
 import { basename } from "../path.ts";
 import { abortPoint } from "../abort.ts";
@@ -97,10 +97,10 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
     const h = await fs.open(a.path, { write: true, create: true, exclusive: true, mode: 0o666 }); // less the umask
     const ioPtr = kernel().ioPtr;
     let closed = false;
-    let sha: StreamSha256 | undefined;
+    let sha: ContainerDigest | undefined;
     try {
-      // A large member is hashed on the worker thread while this one reads, encodes and writes.
-      sha = await StreamSha256.open(w.totalSize);
+      // v2: leaves hashed on the pool while this thread reads, encodes and writes (hash-tree.ts).
+      sha = await openContainerDigest(w);
       const out = new BatchedWriter(h);
       const head = w.head();
       await sha.update(head);
@@ -121,7 +121,7 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
         await out.put(encoded);
         a.onBytes?.(len);
       }
-      await out.put(w.trailer(await sha.digest()));
+      await out.put(w.trailer(await sha.digest(), sha.leaves));
       await out.flush();
       if (a.sync) await h.sync();
       await abortPoint(a.signal, "the save"); // the fsync may have taken seconds

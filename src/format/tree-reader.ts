@@ -1,0 +1,139 @@
+// The corruption scan of a v2 container after its header (docs/FORMAT.md, "The SHA-256 tree"):
+// metadata (CRC), the leaf list (read first, CRC), every chunk (header CRC, payload CRC, and its
+// leaf against the list), the root over the head digest and the computed leaves against the
+// trailer. Leaves are hashed in batches on the kernel's lanes and the pool (src/hash-tree.ts);
+// onChunk sees each chunk once its leaf is known, with `ok` false unless CRC and leaf both hold.
+// Every length comes from a header the kernel validated against the real file size.
+import type { FileHandle } from "../fs.ts";
+import { readFully } from "../fs-util.ts";
+import { crc32 } from "../hash.ts";
+import { LeafHasher } from "../hash-tree.ts";
+import { kernel } from "../wasm/kernel.ts";
+import { CHUNK_HEADER_SIZE, HEADER_SIZE, LEAF_SIZE, LEAVES_CRC_SIZE, STATUS, STATUS_TEXT, TRAILER_SIZE } from "./constants.ts";
+import {
+  type ChunkInfo, type ContainerHeader, type Damage, MAX_BLOCK_DAMAGE, ReadAhead, SMALL_CHUNK, type ScanOptions, type ScanResult,
+  readMetadata,
+} from "./reader.ts";
+import { headDigest, treeRoot } from "./tree.ts";
+
+function sameDigest(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {
+  for (let i = 0; i < 32; i++) if (a[ao + i] !== b[bo + i]) return false;
+  return true;
+}
+
+export async function scanBodyV2(
+  h: FileHandle, header: ContainerHeader, head: Uint8Array, result: ScanResult,
+  damage: (d: Damage) => ScanResult, short: (at: number, got: number) => ScanResult, options: ScanOptions,
+): Promise<ScanResult> {
+  const k = kernel();
+  const meta = await readMetadata(h, header, result, damage);
+  if (!meta.ok) return short(HEADER_SIZE, meta.got);
+  const headBytes = new Uint8Array(HEADER_SIZE + meta.bytes.length);
+  headBytes.set(head);
+  headBytes.set(meta.bytes, HEADER_SIZE);
+  const H = headDigest(headBytes);
+
+  const n = header.chunkCount;
+  const first = HEADER_SIZE + meta.bytes.length;
+  const leavesAt = first + CHUNK_HEADER_SIZE * n + header.payloadLength;
+  // The leaf list is read before the chunks, so each chunk is checked as soon as its leaf is
+  // hashed. 32 bytes per chunk of ≥ 33 bytes on disk: bounded by the file the kernel measured.
+  const stored = new Uint8Array(n * LEAF_SIZE + LEAVES_CRC_SIZE);
+  const gotLeaves = await readFully(h, stored, leavesAt);
+  if (gotLeaves < stored.length) return short(leavesAt, gotLeaves);
+  const leavesOk = crc32(stored.subarray(0, n * LEAF_SIZE)) === new DataView(stored.buffer).getUint32(n * LEAF_SIZE, true);
+  if (!leavesOk) damage({ kind: "crc-mismatch", offset: leavesAt, length: stored.length, message: `leaf list (bytes ${leavesAt}..${leavesAt + stored.length - 1}): CRC-32 mismatch` });
+
+  let badBlocks = 0;
+  let omitted: { block: number; offset: number; end: number } | undefined;
+  const flushOmitted = () => {
+    if (!omitted) return;
+    const more = badBlocks - MAX_BLOCK_DAMAGE;
+    damage({
+      kind: "crc-mismatch", offset: omitted.offset, length: omitted.end - omitted.offset, block: omitted.block,
+      message: `${more} more damaged block${more === 1 ? "" : "s"} not listed, from block ${omitted.block} (bytes ${omitted.offset}..${omitted.end - 1})`,
+    });
+    omitted = undefined;
+  };
+  const bad = (i: number, pos: number, len: number, kind: Damage["kind"], why: string) => {
+    if (++badBlocks > MAX_BLOCK_DAMAGE) {
+      omitted ??= { block: i, offset: pos, end: 0 };
+      omitted.end = pos + len;
+    } else {
+      damage({ kind, offset: pos, length: len, block: i, message: `block ${i} (bytes ${pos}..${pos + len - 1}): ${why}` });
+    }
+  };
+
+  // Per chunk between its read and its batch's completion: offset, CRC status and type.
+  const chunkSize = header.chunkSize;
+  const offsetOf = (i: number) => first + i * (CHUNK_HEADER_SIZE + chunkSize);
+  const crcOk = new Uint8Array(n);
+  const hasher = new LeafHasher(n, header.totalSize, async (b) => {
+    for (let j = 0; j < b.count; j++) {
+      const i = b.start + j;
+      const pos = offsetOf(i);
+      const leafOk = leavesOk && sameDigest(b.digests, 32 * j, stored, 32 * i);
+      // A leaf that differs with the chunk's CRCs intact: the chunk changed past its CRC-32 (or
+      // the list entry did); with a CRC already failing it adds nothing.
+      if (crcOk[i] && leavesOk && !leafOk) bad(i, pos, b.len, "sha-mismatch", "SHA-256 leaf differs from the leaf list");
+      if (!options.onChunk) continue;
+      const piece = b.bytes.subarray(j * b.len, (j + 1) * b.len);
+      const dv = new DataView(piece.buffer, piece.byteOffset);
+      const info: ChunkInfo = { index: i, offset: pos, length: b.len, type: dv.getUint16(4, true), crc: result.blockCrcs[i]!, ok: crcOk[i] === 1 && leafOk };
+      await options.onChunk(piece.subarray(CHUNK_HEADER_SIZE), info);
+    }
+  });
+
+  try {
+    let pos = first;
+    let remaining = header.payloadLength;
+    const buf = new Uint8Array(CHUNK_HEADER_SIZE + Math.min(chunkSize, header.payloadLength));
+    const ahead = chunkSize + CHUNK_HEADER_SIZE < SMALL_CHUNK ? new ReadAhead(h) : undefined;
+    for (let i = 0; i < n; i++) {
+      const len = Math.min(chunkSize, remaining);
+      const piece = buf.subarray(0, CHUNK_HEADER_SIZE + len);
+      const got = ahead ? await ahead.read(piece, pos) : await readFully(h, piece, pos);
+      if (got < piece.length) {
+        await hasher.finish();
+        flushOmitted();
+        return short(pos, got);
+      }
+      let st: number;
+      let crc: number;
+      if (piece.length <= k.io.length) {
+        k.io.set(piece);
+        st = k.exports.scanChunk(k.ioPtr, i, len);
+        crc = st === STATUS.OK ? new DataView(piece.buffer, piece.byteOffset).getUint32(20, true) : k.exports.crc32(0, k.ioPtr + CHUNK_HEADER_SIZE, len) >>> 0;
+      } else {
+        k.io.set(piece.subarray(0, CHUNK_HEADER_SIZE));
+        st = k.exports.checkChunkHeader(k.ioPtr, i, len);
+        crc = crc32(piece.subarray(CHUNK_HEADER_SIZE));
+        if (st === STATUS.OK && crc !== new DataView(piece.buffer).getUint32(20, true)) st = STATUS.CHUNK_CRC_MISMATCH;
+      }
+      result.blockCrcs.push(crc);
+      crcOk[i] = st === STATUS.OK ? 1 : 0;
+      if (st !== STATUS.OK) bad(i, pos, piece.length, st === STATUS.CHUNK_CRC_MISMATCH ? "crc-mismatch" : "bad-chunk", STATUS_TEXT[st] ?? String(st));
+      await hasher.add(piece);
+      pos += piece.length;
+      remaining -= len;
+    }
+    const leaves = await hasher.finish();
+    flushOmitted();
+
+    const trailerAt = leavesAt + stored.length;
+    const trailer = new Uint8Array(TRAILER_SIZE);
+    const gotTrailer = await readFully(h, trailer, trailerAt);
+    if (gotTrailer < TRAILER_SIZE) return short(trailerAt, gotTrailer);
+    // The digest the manifest records: the root over what was read, not over the stored list.
+    result.fileSha256 = treeRoot(H, leaves);
+    k.io.set(trailer);
+    const shaPtr = k.scratchPtr + 256;
+    k.mem.set(result.fileSha256, shaPtr);
+    if (k.exports.checkTrailer(k.ioPtr, header.totalSize, shaPtr) !== STATUS.OK && result.damage.length === 0) {
+      damage({ kind: "sha-mismatch", offset: trailerAt, length: TRAILER_SIZE, message: "trailer damaged or the SHA-256 tree root does not match" });
+    }
+    return result;
+  } finally {
+    hasher.discard();
+  }
+}
