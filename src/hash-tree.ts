@@ -7,8 +7,8 @@
 // - At most maxInFlight batches are outstanding (each one buffer of ≤ 2 MiB + 4 KiB): add()
 //   waits for the oldest before starting another, so memory stays O(threads × batch) whatever
 //   the member's size, and a slow consumer slows the producer (back-pressure).
-// - leaves[32 i, 32 i + 32) is chunk i's leaf once the batch holding it completed; finish()
-//   returns only when every chunk's leaf is in place.
+// - Batches complete to onBatch in chunk order; with `keep`, finish() returns the whole leaf list
+//   (chunk i's leaf at [32 i, 32 i + 32)). Nothing is allocated by a chunk count read from a file.
 import { EnvironmentError } from "./errors.ts";
 import { StreamSha256, WORKER_MIN_BYTES } from "./hash-stream.ts";
 import { batchCapacity, hashLeavesHere, headDigest, treeRoot } from "./format/tree.ts";
@@ -31,8 +31,27 @@ interface Pending { start: number; count: number; len: number; buf: Uint8Array; 
 /** Bytes gathered per batch: large enough to amortize a worker message, small enough to overlap. */
 const BATCH_BYTES = 2 << 20;
 
+/** A byte list that grows as leaves arrive: nothing is sized by a chunk count up front. */
+export class GrowingBytes {
+  private buf = new Uint8Array(1024);
+  length = 0;
+  push(b: Uint8Array): void {
+    if (this.length + b.length > this.buf.length) {
+      const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + b.length));
+      next.set(this.buf.subarray(0, this.length));
+      this.buf = next;
+    }
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+}
+
 export class LeafHasher {
-  readonly leaves: Uint8Array;
+  /** Every leaf so far, in chunk order (only with `keep`: the writer needs the list, a reader does not). */
+  private readonly kept: GrowingBytes | undefined;
   private readonly usePool: boolean;
   private readonly maxInFlight: number;
   private buf: Uint8Array | undefined;
@@ -41,13 +60,15 @@ export class LeafHasher {
   private next = 0;
   private readonly queue: Pending[] = [];
   private readonly spare: Uint8Array[] = [];
+  private readonly onBatch: ((b: LeafBatch) => void | Promise<void>) | undefined;
 
   /**
    * `chunkCount` is bounded by the file (a header the kernel checked) or by the payload being
    * written; `totalBytes` decides whether the pool is worth starting (WORKER_MIN_BYTES).
    */
-  constructor(chunkCount: number, totalBytes: number, private readonly onBatch?: (b: LeafBatch) => void | Promise<void>) {
-    this.leaves = new Uint8Array(chunkCount * 32);
+  constructor(totalBytes: number, opts: { keep?: boolean; onBatch?: (b: LeafBatch) => void | Promise<void> }) {
+    this.kept = opts.keep ? new GrowingBytes() : undefined;
+    this.onBatch = opts.onBatch;
     this.usePool = totalBytes >= WORKER_MIN_BYTES && poolSize() > 0;
     this.maxInFlight = this.usePool ? 2 * poolSize() + 1 : 1;
   }
@@ -97,16 +118,16 @@ export class LeafHasher {
     } catch (err) {
       throw err instanceof EnvironmentError ? err : new EnvironmentError("EWORKER", String(err));
     }
-    this.leaves.set(digests, 32 * p.start);
+    this.kept?.push(digests);
     await this.onBatch?.({ start: p.start, count: p.count, len: p.len, bytes: p.buf.subarray(0, p.count * p.len), digests });
     if (this.spare.length < 2) this.spare.push(p.buf);
   }
 
-  /** Waits for every batch; returns the leaf list (N × 32 bytes, chunk order). */
+  /** Waits for every batch; returns the leaf list (N × 32 bytes, chunk order; empty without `keep`). */
   async finish(): Promise<Uint8Array> {
     if (this.buf) await this.seal();
     while (this.queue.length > 0) await this.drainOne();
-    return this.leaves;
+    return this.kept?.bytes() ?? new Uint8Array(0);
   }
 
   /** Abandons outstanding batches (an error elsewhere): their rejections are not unhandled. */
@@ -132,8 +153,8 @@ class TreeDigest implements ContainerDigest {
   private head: Uint8Array | undefined;
   private readonly hasher: LeafHasher;
   leaves: Uint8Array | undefined;
-  constructor(chunkCount: number, totalBytes: number) {
-    this.hasher = new LeafHasher(chunkCount, totalBytes);
+  constructor(totalBytes: number) {
+    this.hasher = new LeafHasher(totalBytes, { keep: true });
   }
   async update(bytes: Uint8Array): Promise<void> {
     if (!this.head) this.head = headDigest(bytes);
@@ -151,7 +172,7 @@ class TreeDigest implements ContainerDigest {
 
 /** The digest for a container of `version` (FORMAT_VERSION for new files). */
 export async function openContainerDigest(w: { version: number; totalSize: number; chunkCount: number }): Promise<ContainerDigest> {
-  if (w.version >= 2) return new TreeDigest(w.chunkCount, w.totalSize);
+  if (w.version >= 2) return new TreeDigest(w.totalSize);
   const s = await StreamSha256.open(w.totalSize);
   return { update: (b, at) => s.update(b, at), digest: () => s.digest(), leaves: undefined, release: () => s.release() };
 }

@@ -6,15 +6,20 @@
 // Every length comes from a header the kernel validated against the real file size.
 import type { FileHandle } from "../fs.ts";
 import { readFully } from "../fs-util.ts";
-import { crc32 } from "../hash.ts";
+import { Sha256Hasher, crc32 } from "../hash.ts";
 import { LeafHasher } from "../hash-tree.ts";
 import { kernel } from "../wasm/kernel.ts";
-import { CHUNK_HEADER_SIZE, HEADER_SIZE, LEAF_SIZE, LEAVES_CRC_SIZE, STATUS, STATUS_TEXT, TRAILER_SIZE } from "./constants.ts";
+import { CHUNK_HEADER_SIZE, HEADER_SIZE, LEAVES_CRC_SIZE, ROOT_TAG, STATUS, STATUS_TEXT, TRAILER_SIZE } from "./constants.ts";
 import {
   type ChunkInfo, type ContainerHeader, type Damage, MAX_BLOCK_DAMAGE, ReadAhead, SMALL_CHUNK, type ScanOptions, type ScanResult,
   readMetadata,
 } from "./reader.ts";
-import { headDigest, treeRoot } from "./tree.ts";
+import { headDigest } from "./tree.ts";
+
+const ROOT_TAG_BYTES = new TextEncoder().encode(ROOT_TAG);
+
+/** Thrown out of a batch callback when the leaf list is cut short: the scan reports truncation. */
+class TruncatedLeaves extends Error {}
 
 function sameDigest(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {
   for (let i = 0; i < 32; i++) if (a[ao + i] !== b[bo + i]) return false;
@@ -36,13 +41,14 @@ export async function scanBodyV2(
   const n = header.chunkCount;
   const first = HEADER_SIZE + meta.bytes.length;
   const leavesAt = first + CHUNK_HEADER_SIZE * n + header.payloadLength;
-  // The leaf list is read before the chunks, so each chunk is checked as soon as its leaf is
-  // hashed. 32 bytes per chunk of ≥ 33 bytes on disk: bounded by the file the kernel measured.
-  const stored = new Uint8Array(n * LEAF_SIZE + LEAVES_CRC_SIZE);
-  const gotLeaves = await readFully(h, stored, leavesAt);
-  if (gotLeaves < stored.length) return short(leavesAt, gotLeaves);
-  const leavesOk = crc32(stored.subarray(0, n * LEAF_SIZE)) === new DataView(stored.buffer).getUint32(n * LEAF_SIZE, true);
-  if (!leavesOk) damage({ kind: "crc-mismatch", offset: leavesAt, length: stored.length, message: `leaf list (bytes ${leavesAt}..${leavesAt + stored.length - 1}): CRC-32 mismatch` });
+  // The leaf list is read in step with the chunks, one window per batch (≤ 2048 leaves, 64 KiB),
+  // its CRC-32 accumulated as it goes: nothing is sized by the chunk count, and a file cut short
+  // is found truncated at its first missing chunk, as in v1. The root is hashed as leaves arrive.
+  const root = new Sha256Hasher().update(ROOT_TAG_BYTES).update(H);
+  let listCrc = 0;
+  /** Leaf mismatches with intact chunk CRCs: chunk damage, or list damage if the list's CRC fails. */
+  const leafMismatches: number[] = [];
+  let truncatedAt: { at: number; got: number } | undefined;
 
   let badBlocks = 0;
   let omitted: { block: number; offset: number; end: number } | undefined;
@@ -67,25 +73,37 @@ export async function scanBodyV2(
   // Per chunk between its read and its batch's completion: offset, CRC status and type.
   const chunkSize = header.chunkSize;
   const offsetOf = (i: number) => first + i * (CHUNK_HEADER_SIZE + chunkSize);
-  const crcOk = new Uint8Array(n);
-  const hasher = new LeafHasher(n, header.totalSize, async (b) => {
+  // Grown per chunk read, like result.blockCrcs: never sized by the header's chunk count.
+  const crcOk: number[] = [];
+  const window = new Uint8Array(32 * 2048);
+  const hasher = new LeafHasher(header.totalSize, { onBatch: async (b) => {
+    root.update(b.digests);
+    const stored = b.count * 32 <= window.length ? window.subarray(0, b.count * 32) : new Uint8Array(b.count * 32);
+    const at = leavesAt + 32 * b.start;
+    const got = await readFully(h, stored, at);
+    if (got < stored.length) {
+      truncatedAt ??= { at, got };
+      throw new TruncatedLeaves();
+    }
+    listCrc = crc32(stored, listCrc);
     for (let j = 0; j < b.count; j++) {
       const i = b.start + j;
-      const pos = offsetOf(i);
-      const leafOk = leavesOk && sameDigest(b.digests, 32 * j, stored, 32 * i);
-      // A leaf that differs with the chunk's CRCs intact: the chunk changed past its CRC-32 (or
-      // the list entry did); with a CRC already failing it adds nothing.
-      if (crcOk[i] && leavesOk && !leafOk) bad(i, pos, b.len, "sha-mismatch", "SHA-256 leaf differs from the leaf list");
+      const leafOk = sameDigest(b.digests, 32 * j, stored, 32 * j);
+      // A leaf that differs with the chunk's CRCs intact: the chunk changed past its CRC-32, or
+      // the list entry did (told apart by the list's CRC at the end); with a CRC already failing
+      // it adds nothing. Capped like block damage.
+      if (crcOk[i] && !leafOk && leafMismatches.length <= MAX_BLOCK_DAMAGE) leafMismatches.push(i);
       if (!options.onChunk) continue;
       const piece = b.bytes.subarray(j * b.len, (j + 1) * b.len);
       const dv = new DataView(piece.buffer, piece.byteOffset);
-      const info: ChunkInfo = { index: i, offset: pos, length: b.len, type: dv.getUint16(4, true), crc: result.blockCrcs[i]!, ok: crcOk[i] === 1 && leafOk };
+      const info: ChunkInfo = { index: i, offset: offsetOf(i), length: b.len, type: dv.getUint16(4, true), crc: result.blockCrcs[i]!, ok: crcOk[i] === 1 && leafOk };
       await options.onChunk(piece.subarray(CHUNK_HEADER_SIZE), info);
     }
-  });
+  } });
 
   try {
     let pos = first;
+    try {
     let remaining = header.payloadLength;
     const buf = new Uint8Array(CHUNK_HEADER_SIZE + Math.min(chunkSize, header.payloadLength));
     const ahead = chunkSize + CHUNK_HEADER_SIZE < SMALL_CHUNK ? new ReadAhead(h) : undefined;
@@ -94,7 +112,6 @@ export async function scanBodyV2(
       const piece = buf.subarray(0, CHUNK_HEADER_SIZE + len);
       const got = ahead ? await ahead.read(piece, pos) : await readFully(h, piece, pos);
       if (got < piece.length) {
-        await hasher.finish();
         flushOmitted();
         return short(pos, got);
       }
@@ -111,21 +128,36 @@ export async function scanBodyV2(
         if (st === STATUS.OK && crc !== new DataView(piece.buffer).getUint32(20, true)) st = STATUS.CHUNK_CRC_MISMATCH;
       }
       result.blockCrcs.push(crc);
-      crcOk[i] = st === STATUS.OK ? 1 : 0;
+      crcOk.push(st === STATUS.OK ? 1 : 0);
       if (st !== STATUS.OK) bad(i, pos, piece.length, st === STATUS.CHUNK_CRC_MISMATCH ? "crc-mismatch" : "bad-chunk", STATUS_TEXT[st] ?? String(st));
       await hasher.add(piece);
       pos += piece.length;
       remaining -= len;
     }
-    const leaves = await hasher.finish();
-    flushOmitted();
+    await hasher.finish();
+    } catch (err) {
+      if (!(err instanceof TruncatedLeaves)) throw err;
+      flushOmitted();
+      return short(truncatedAt!.at, truncatedAt!.got);
+    }
 
-    const trailerAt = leavesAt + stored.length;
-    const trailer = new Uint8Array(TRAILER_SIZE);
-    const gotTrailer = await readFully(h, trailer, trailerAt);
-    if (gotTrailer < TRAILER_SIZE) return short(trailerAt, gotTrailer);
+    const crcAt = leavesAt + 32 * n;
+    const tail = new Uint8Array(LEAVES_CRC_SIZE + TRAILER_SIZE);
+    const gotTail = await readFully(h, tail, crcAt);
+    if (gotTail < tail.length) {
+      flushOmitted();
+      return short(crcAt, gotTail);
+    }
+    if (new DataView(tail.buffer).getUint32(0, true) !== listCrc) {
+      damage({ kind: "crc-mismatch", offset: leavesAt, length: 32 * n + LEAVES_CRC_SIZE, message: `leaf list (bytes ${leavesAt}..${crcAt + 3}): CRC-32 mismatch` });
+    } else {
+      for (const i of leafMismatches) bad(i, offsetOf(i), CHUNK_HEADER_SIZE + Math.min(chunkSize, header.payloadLength - i * chunkSize), "sha-mismatch", "SHA-256 leaf differs from the leaf list");
+    }
+    flushOmitted();
+    const trailerAt = crcAt + LEAVES_CRC_SIZE;
+    const trailer = tail.subarray(LEAVES_CRC_SIZE);
     // The digest the manifest records: the root over what was read, not over the stored list.
-    result.fileSha256 = treeRoot(H, leaves);
+    result.fileSha256 = root.digest();
     k.io.set(trailer);
     const shaPtr = k.scratchPtr + 256;
     k.mem.set(result.fileSha256, shaPtr);

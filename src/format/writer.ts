@@ -12,6 +12,7 @@ import {
   TRAILER_SIZE, chunkCountFor, containerSize,
 } from "./constants.ts";
 import { headDigest, treeRoot } from "./tree.ts";
+import { GrowingBytes } from "../hash-tree.ts";
 import { type Metadata, encodeMetadata } from "./metadata.ts";
 import { crc32 } from "../hash.ts";
 
@@ -35,7 +36,7 @@ export class ContainerWriter {
   private readonly sha: Sha256Hasher | undefined;
   /** v2, hashing itself: the head digest and the leaves, one per chunk as it is encoded. */
   private headSha: Uint8Array | undefined;
-  private readonly leaves: Uint8Array | undefined;
+  private readonly leaves: GrowingBytes | undefined;
   private readonly metaBytes: Uint8Array;
   private written = 0;
   private index = 0;
@@ -51,7 +52,8 @@ export class ContainerWriter {
     this.metaBytes = encodeMetadata(spec.meta);
     this.chunkCount = chunkCountFor(spec.payloadLength, spec.chunkSize);
     this.totalSize = containerSize(this.metaBytes.length, spec.payloadLength, this.chunkCount, this.version);
-    if (this.version >= 2 && !options.externalSha256) this.leaves = new Uint8Array(32 * this.chunkCount);
+    // Grown chunk by chunk, never sized by the claimed payload (tests encode headers of 2^52 bytes).
+    if (this.version >= 2 && !options.externalSha256) this.leaves = new GrowingBytes();
   }
 
   /** The fixed header, metadata and metadata CRC: the first bytes of the file. */
@@ -84,8 +86,10 @@ export class ContainerWriter {
     const crc = k.exports.encodeChunk(k.ioPtr, s.chunkType, this.index, payload.length) >>> 0;
     this.sha?.updateInKernel(k.ioPtr, CHUNK_HEADER_SIZE + payload.length);
     // v2 leaf: the chunk as stored, hashed where encodeChunk left it (docs/FORMAT.md).
-    if (this.leaves) k.exports.sha256Many(k.ioPtr, CHUNK_HEADER_SIZE + payload.length, 1, k.digestsPtr + 0);
-    if (this.leaves) this.leaves.set(k.mem.subarray(k.digestsPtr, k.digestsPtr + 32), 32 * this.index);
+    if (this.leaves) {
+      k.exports.sha256Many(k.ioPtr, CHUNK_HEADER_SIZE + payload.length, 1, k.digestsPtr);
+      this.leaves.push(k.mem.subarray(k.digestsPtr, k.digestsPtr + 32));
+    }
     this.blockCrcs.push(crc);
     this.written += payload.length;
     this.index++;
@@ -105,14 +109,14 @@ export class ContainerWriter {
     if ((digest === undefined) !== own || (digest !== undefined && digest.length !== 32)) {
       throw new UsageError(own ? "trailer(): this writer hashes itself; pass no digest" : "trailer(): pass the 32-byte digest of head() and every chunk()");
     }
-    const list = this.leaves ?? leaves;
+    const list = this.leaves?.bytes() ?? leaves;
     if (this.version >= 2 && list?.length !== 32 * this.chunkCount) {
       throw new UsageError(`trailer(): a v2 container needs ${this.chunkCount} leaves, got ${list ? list.length / 32 : "none"}`);
     }
     // Everything that uses the kernel's I/O window runs before writeTrailer fills it.
     const listCrc = list ? crc32(list) : 0;
     const k = kernel();
-    this.digest = this.sha ? this.sha.digest() : this.leaves ? treeRoot(this.headSha!, this.leaves) : digest!;
+    this.digest = this.sha ? this.sha.digest() : this.leaves ? treeRoot(this.headSha!, list!) : digest!;
     const shaPtr = k.scratchPtr + 256;
     k.mem.set(this.digest, shaPtr);
     k.exports.writeTrailer(k.ioPtr, this.totalSize, shaPtr);
