@@ -12,6 +12,7 @@ import {
   TRAILER_SIZE, chunkCountFor, containerSize,
 } from "./constants.ts";
 import { headDigest, treeRoot } from "./tree.ts";
+import { writeFormatVersion } from "./write-version.ts";
 import { GrowingBytes } from "../hash-tree.ts";
 import { type Metadata, encodeMetadata } from "./metadata.ts";
 import { crc32 } from "../hash.ts";
@@ -23,7 +24,7 @@ export interface ContainerSpec {
   chunkSize: number;
   chunkType: number;
   createdAt?: number;
-  /** Format version to write: FORMAT_VERSION (2) unless a test asks for 1. */
+  /** Format version to write; default writeFormatVersion() (FORMAT_VERSION unless set to 1). */
   version?: number;
 }
 
@@ -43,7 +44,7 @@ export class ContainerWriter {
   private digest?: Uint8Array;
 
   constructor(private readonly spec: ContainerSpec, options: { externalSha256?: boolean } = {}) {
-    this.version = spec.version ?? FORMAT_VERSION;
+    this.version = spec.version ?? writeFormatVersion();
     if (this.version < FORMAT_VERSION_MIN || this.version > FORMAT_VERSION) throw new UsageError(`format version must be ${FORMAT_VERSION_MIN}..${FORMAT_VERSION}, got ${this.version}`);
     this.sha = options.externalSha256 || this.version >= 2 ? undefined : new Sha256Hasher();
     if (!Number.isSafeInteger(spec.chunkSize) || spec.chunkSize < 1 || spec.chunkSize > MAX_WRITE_CHUNK_SIZE) {

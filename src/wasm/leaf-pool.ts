@@ -104,9 +104,20 @@ function envThreads(): number | undefined {
   return n;
 }
 
-/** Threads that hash v2 leaves: the caller's + (this − 1) workers. Default: the machine's cores. */
+/**
+ * Threads that hash v2 leaves: the caller's + (this − 1) workers. Default 1 (the caller's thread,
+ * 4 lanes): measured on the 2-core machines here (docs/BENCH.md, "Format v2"), a worker made
+ * hashing slower in Node and Bun (no idle core to run on) and ~30× slower in Deno (message
+ * delivery from node:worker_threads workers); CKPTKIT_HASH_THREADS=N or setLeafThreads(N) turns
+ * the pool on, e.g. availableParallelism() on a machine with idle cores.
+ */
 export function leafThreads(): number {
-  return threads ?? envThreads() ?? Math.max(1, availableParallelism());
+  return threads ?? envThreads() ?? 1;
+}
+
+/** The machine's cores: the largest useful leafThreads() (benchmarks sweep 1..this). */
+export function cores(): number {
+  return Math.max(1, availableParallelism());
 }
 
 /** Sets the number of leaf-hashing threads (1 = the caller's thread only); undefined restores the default. */
