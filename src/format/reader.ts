@@ -54,7 +54,7 @@ export interface ScanResult {
   meta?: Metadata;
   /** CRC-32 of each chunk's payload as read (computed, not stored). */
   blockCrcs: number[];
-  /** SHA-256 of all bytes before the trailer, as read. */
+  /** The file's digest as read: v1 the SHA-256 of all bytes before the trailer, v2 the tree root. */
   fileSha256?: Uint8Array;
   damage: Damage[];
 }
