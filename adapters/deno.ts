@@ -1,14 +1,21 @@
 // DurableFs over Deno's own APIs (Deno.openSync, FsFile.syncSync/syncDataSync, Deno.renameSync),
-// not node:fs. Deno 2 removed Deno.fsyncSync; FsFile.syncSync() is the fsync. FsFile has no
+// not node:fs. Deno 2 removed Deno.fsyncSync; FsFile.syncSync() is the fsync, FsFile.sync() its
+// thread-pool form, used (like read/write/seek) where adapters/offload.ts says a call can be long. FsFile has no
 // positional read/write, so each one seeks first (a handle is used by one caller at a time).
 // Deno.openSync has no O_NOFOLLOW: `noFollow` is an lstat before the open and, after it, a check
 // that the name is still no link and names the inode that was opened (see openNoFollow).
 import { FsError } from "../src/errors.ts";
 import type { DurableFs, FileHandle, FileStat, OpenOptions, ProcessIdentity } from "../src/fs.ts";
 import { guard } from "./errno.ts";
+import { Offload, guardAsync } from "./offload.ts";
 import { identityOf, procState } from "./proc.ts";
 
 interface DenoFile {
+  read(buf: Uint8Array): Promise<number | null>;
+  write(buf: Uint8Array): Promise<number>;
+  seek(offset: number, whence: number): Promise<number>;
+  sync(): Promise<void>;
+  syncData(): Promise<void>;
   readSync(buf: Uint8Array): number | null;
   writeSync(buf: Uint8Array): number;
   seekSync(offset: number, whence: number): number;
@@ -43,8 +50,21 @@ function deno(): DenoApi {
 }
 
 class DenoHandle implements FileHandle {
+  private readonly offload = new Offload();
   constructor(readonly path: string, private readonly f: DenoFile) {}
   async read(buf: Uint8Array, position: number): Promise<number> {
+    if (this.offload.io(position, buf.length)) {
+      return guardAsync("read", this.path, async () => {
+        await this.f.seek(position, SEEK_START);
+        let got = 0;
+        while (got < buf.length) {
+          const n = await this.f.read(buf.subarray(got));
+          if (n === null || n === 0) break;
+          got += n;
+        }
+        return got;
+      });
+    }
     return guard("read", this.path, () => {
       this.f.seekSync(position, SEEK_START);
       let got = 0;
@@ -57,14 +77,31 @@ class DenoHandle implements FileHandle {
     });
   }
   async write(data: Uint8Array, position: number): Promise<void> {
+    const pool = this.offload.io(position, data.length);
+    this.offload.wrote(position, data.length);
+    if (pool) {
+      return guardAsync("write", this.path, async () => {
+        await this.f.seek(position, SEEK_START);
+        let off = 0;
+        while (off < data.length) off += await this.f.write(data.subarray(off));
+      });
+    }
     guard("write", this.path, () => {
       this.f.seekSync(position, SEEK_START);
       let off = 0;
       while (off < data.length) off += this.f.writeSync(data.subarray(off));
     });
   }
-  async sync(): Promise<void> { guard("fsync", this.path, () => this.f.syncSync()); }
-  async datasync(): Promise<void> { guard("fdatasync", this.path, () => this.f.syncDataSync()); }
+  async sync(): Promise<void> {
+    if (this.offload.sync()) await guardAsync("fsync", this.path, () => this.f.sync());
+    else guard("fsync", this.path, () => this.f.syncSync());
+    this.offload.synced();
+  }
+  async datasync(): Promise<void> {
+    if (this.offload.sync()) await guardAsync("fdatasync", this.path, () => this.f.syncData());
+    else guard("fdatasync", this.path, () => this.f.syncDataSync());
+    this.offload.synced();
+  }
   async truncate(length: number): Promise<void> { guard("truncate", this.path, () => this.f.truncateSync(length)); }
   async size(): Promise<number> { return guard("stat", this.path, () => this.f.statSync().size); }
   async close(): Promise<void> { guard("close", this.path, () => this.f.close()); }

@@ -1,17 +1,12 @@
-// The one place that decides which runtime we are in and which adapter serves it.
+// The one place that decides which adapter serves this runtime (detectRuntime, in src/runtime.ts,
+// says which runtime it is). Only entry points import this: the core takes `fs` as an argument.
 import type { DurableFs } from "../src/fs.ts";
 import { bunFs } from "./bun.ts";
 import { denoFs } from "./deno.ts";
 import { nodeFs } from "./node.ts";
+import { detectRuntime } from "../src/runtime.ts";
 
-export type Runtime = "node" | "deno" | "bun";
-
-export function detectRuntime(): Runtime {
-  const g = globalThis as { Deno?: unknown; Bun?: unknown };
-  if (typeof g.Bun !== "undefined") return "bun";
-  if (typeof g.Deno !== "undefined") return "deno";
-  return "node";
-}
+export { detectRuntime, type Runtime } from "../src/runtime.ts";
 
 let cached: DurableFs | undefined;
 

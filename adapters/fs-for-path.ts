@@ -6,7 +6,7 @@
 import { FsError, UsageError } from "../src/errors.ts";
 import type { DurableFs, FileHandle, FileStat, FsCapabilities, OpenOptions, ProcessIdentity, ProcessState, StatOptions } from "../src/fs.ts";
 import { defaultFs } from "./detect.ts";
-import type { S3FsOptions } from "./s3.ts";
+import type { S3FsOptions } from "./s3-types.ts";
 import { S3_CHECKSUM_MODES, isChecksumMode } from "./s3-options.ts";
 import { loadS3Adapter } from "./s3-packages.ts";
 import { checkS3Url, isS3Path } from "./s3-path.ts";

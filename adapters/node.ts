@@ -1,11 +1,14 @@
-// DurableFs over node:fs. Each primitive is one synchronous syscall wrapped in a resolved
+// DurableFs over node:fs. Small-file primitives are one synchronous syscall wrapped in a resolved
 // promise: on this VM the async (thread-pool) variants add ~50 µs per call, a third of the cost
-// of an atomic save of a small file. Group commit in the log still works: appends issued while
-// a batch is being written queue up and share the next fsync.
+// of an atomic save of a small file. What can take longer than a few ms (an fsync after more
+// than 1 MiB written, reads and writes of a large file) runs on libuv's thread pool instead, so
+// the event loop keeps turning (adapters/offload.ts, guarantee 12). Group commit in the log
+// still works: appends issued while a batch is being written queue up and share the next fsync.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import type { DurableFs, FileHandle, FileStat, OpenOptions, ProcessIdentity } from "../src/fs.ts";
 import { guard } from "./errno.ts";
+import { Offload, guardAsync } from "./offload.ts";
 import { type ReadText, identityOf, procState } from "./proc.ts";
 
 const readText: ReadText = (path) => {
@@ -52,19 +55,44 @@ function mkdirp(path: string, mode?: number): void {
   if (!made()) throw enoent();
 }
 
+/** A node:fs callback call as a promise (the thread pool). */
+function pooled<T>(call: (cb: (err: Error | null, v: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => call((err, v) => (err ? reject(err) : resolve(v))));
+}
+
 class NodeFile implements FileHandle {
+  private readonly offload = new Offload();
   constructor(readonly path: string, private readonly fd: number) {}
   async read(buf: Uint8Array, position: number): Promise<number> {
+    if (this.offload.io(position, buf.length)) {
+      return guardAsync("read", this.path, () => pooled<number>((cb) => fs.read(this.fd, buf, 0, buf.length, position, cb)));
+    }
     return guard("read", this.path, () => fs.readSync(this.fd, buf, 0, buf.length, position));
   }
   async write(data: Uint8Array, position: number): Promise<void> {
+    const pool = this.offload.io(position, data.length);
+    this.offload.wrote(position, data.length);
+    if (pool) {
+      return guardAsync("write", this.path, async () => {
+        let off = 0;
+        while (off < data.length) off += await pooled<number>((cb) => fs.write(this.fd, data, off, data.length - off, position + off, cb));
+      });
+    }
     guard("write", this.path, () => {
       let off = 0;
       while (off < data.length) off += fs.writeSync(this.fd, data, off, data.length - off, position + off);
     });
   }
-  async sync(): Promise<void> { guard("fsync", this.path, () => fs.fsyncSync(this.fd)); }
-  async datasync(): Promise<void> { guard("fdatasync", this.path, () => fs.fdatasyncSync(this.fd)); }
+  async sync(): Promise<void> {
+    if (this.offload.sync()) await guardAsync("fsync", this.path, () => pooled<void>((cb) => fs.fsync(this.fd, cb)));
+    else guard("fsync", this.path, () => fs.fsyncSync(this.fd));
+    this.offload.synced();
+  }
+  async datasync(): Promise<void> {
+    if (this.offload.sync()) await guardAsync("fdatasync", this.path, () => pooled<void>((cb) => fs.fdatasync(this.fd, cb)));
+    else guard("fdatasync", this.path, () => fs.fdatasyncSync(this.fd));
+    this.offload.synced();
+  }
   async truncate(length: number): Promise<void> { guard("truncate", this.path, () => fs.ftruncateSync(this.fd, length)); }
   async size(): Promise<number> { return guard("stat", this.path, () => fs.fstatSync(this.fd).size); }
   async close(): Promise<void> { guard("close", this.path, () => fs.closeSync(this.fd)); }

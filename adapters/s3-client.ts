@@ -6,21 +6,9 @@ import { DurabilityError, FsError } from "../src/errors.ts";
 import { env } from "../src/env.ts";
 export { env };
 export { type S3Location, isS3Path, parseS3Path } from "./s3-path.ts";
+import type { S3ClientOptions } from "./s3-types.ts";
 
-export interface S3ClientOptions {
-  /** e.g. http://127.0.0.1:19000; default AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, else AWS. */
-  endpoint?: string;
-  /** Default AWS_REGION, then AWS_DEFAULT_REGION, then the profile's `region` in ~/.aws/config,
-   *  else us-east-1. */
-  region?: string;
-  /** A profile of ~/.aws/credentials and ~/.aws/config (default AWS_PROFILE, else "default").
-   *  When one is named, the SDK takes credentials from it, not from AWS_ACCESS_KEY_ID. */
-  profile?: string;
-  /** Default: true when an endpoint is set (MinIO, Swift, Ceph want path-style), else false. */
-  forcePathStyle?: boolean;
-  /** Default: the SDK's chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, ...). */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-}
+export type { S3ClientOptions } from "./s3-types.ts";
 
 export function makeClient(o: S3ClientOptions = {}): S3Client {
   // The SDK prints a multi-line deprecation notice for Node 20 on first use; ckptkit supports

@@ -18,35 +18,15 @@ import { CopyObjectCommand, DeleteObjectCommand, HeadBucketCommand, HeadObjectCo
 import { FsError, UnsupportedError } from "../src/errors.ts";
 import type { DurableFs, FileHandle, FileStat, FsCapabilities, OpenOptions, ProcessIdentity, ProcessState } from "../src/fs.ts";
 import { defaultFs } from "./detect.ts";
-import { type S3ClientOptions, type S3Location, env, errnoOf, isS3Path, makeClient, parseS3Path, s3Error } from "./s3-client.ts";
+import { type S3Location, env, errnoOf, isS3Path, makeClient, parseS3Path, s3Error } from "./s3-client.ts";
 import { type S3ChecksumMode, checksumMode } from "./s3-options.ts";
 import { type S3HandleContext, S3ReadHandle, S3WriteHandle } from "./s3-handles.ts";
 import { abortAbandonedUploads } from "./s3-abandoned.ts";
+import type { S3FsOptions } from "./s3-types.ts";
 
 export { isS3Path, parseS3Path };
 
-/** The part of an S3Client the options accept: any object with `send` (checked as an S3Client inside). */
-export interface S3ClientLike {
-  send(...args: never[]): Promise<unknown>;
-}
-
-export interface S3FsOptions extends S3ClientOptions {
-  /** A configured @aws-sdk/client-s3 S3Client (otherwise one is made from the options and the AWS
-   *  environment). Typed structurally so ckptkit's public .d.ts imports no optional package. */
-  client?: S3ClientLike;
-  /** The local fs that answers pid/hostname/processAlive for the writer lock (default: the runtime's). */
-  local?: DurableFs;
-  /** Multipart part size in bytes (≥ 5 MiB; default CKPTKIT_S3_PART_SIZE_MB or 16 MiB). Servers cap
-   *  the part count (AWS 10 000, Swift 1 000 by default): on Swift the largest member is ~1 000 × this.
-   *  Memory per object being written is about partSize × (queueSize + 2) (measured: 512 MiB
-   *  file, 16 MiB parts, queue 4: 268 MiB peak RSS for the whole CLI process). */
-  partSize?: number;
-  /** Parts uploaded concurrently (default 4). */
-  queueSize?: number;
-  /** x-amz-checksum-sha256 on uploads: off, sha256 or auto (default CKPTKIT_S3_CHECKSUM, else
-   *  off). See S3ChecksumMode and docs/S3.md. */
-  checksum?: S3ChecksumMode;
-}
+export type { S3ClientLike, S3FsOptions } from "./s3-types.ts";
 
 const MIB = 1024 * 1024;
 
@@ -65,7 +45,7 @@ export class S3Fs implements DurableFs {
     this.ctx = { client: this.client, partSize, queueSize: o.queueSize ?? 4, conditionalPut: undefined, checksum: checksumMode(o.checksum), checksumConfirmed: undefined };
     // dirSync/datasync: every acknowledged S3 mutation is already durable, so both are honest.
     // link: objects have no second names. The writer lock then publishes by exclusive create
-    // (If-None-Match: * where the server honours it), see src/store/lock.ts and docs/S3.md.
+    // (If-None-Match: * where the server honours it), see src/lock/lock.ts and docs/S3.md.
     this.capabilities = { dirSync: true, datasync: true, processAlive: this.local.capabilities.processAlive, link: false };
   }
 

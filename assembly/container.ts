@@ -37,7 +37,7 @@ export const STATUS_BAD_TRAILER: i32 = 11;
 function crcOf(ptr: usize, len: usize): u32 { return crc32Sparse(0, ptr, len); }
 
 /** Total file size implied by the header's fields (f64, exact below 2^53); v2 adds the leaf list. */
-export function containerSize(metaLen: f64, payloadLen: f64, chunkCount: f64, version: u32 = 1): f64 {
+export function containerSize(metaLen: f64, payloadLen: f64, chunkCount: f64, version: u32): f64 {
   const leaves = version >= 2 ? <f64>LEAF_SIZE * chunkCount + <f64>LEAVES_CRC_SIZE : 0;
   return <f64>HEADER_SIZE + metaLen + 4 + <f64>CHUNK_HEADER_SIZE * chunkCount + payloadLen + leaves + <f64>TRAILER_SIZE;
 }

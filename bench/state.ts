@@ -10,7 +10,8 @@
 import { readFile, readdir } from "node:fs/promises";
 import { args, isMain, withScratch } from "./direct.ts";
 import { defaultFs, detectRuntime } from "../adapters/detect.ts";
-import { openState, type StateOptions } from "../src/state/state.ts";
+import type { StateOptions } from "../src/state/state.ts";
+import { openState } from "../src/open.ts";
 import { median } from "./stats.ts";
 
 export interface Row { suite: "state"; case: string; impl: string; runtime: string; metric: string; value: number; unit: string; size?: number }

@@ -3,7 +3,7 @@
 import { requireS3Packages } from "../adapters/s3-packages.ts";
 import type { Row, SuiteResult } from "./types.ts";
 
-export const SUITES = ["kernels", "protocols", "timeline", "log", "verify", "v2", "state", "s3"] as const;
+export const SUITES = ["kernels", "protocols", "timeline", "log", "verify", "v2", "state", "stall", "s3"] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface SuiteOptions {
@@ -43,6 +43,10 @@ export async function runSuite(name: SuiteName, opts: SuiteOptions): Promise<Sui
     case "state": {
       const { runStateBench } = await import("./state.ts");
       return { rows: await runStateBench(opts) };
+    }
+    case "stall": {
+      const { runStallBench } = await import("./stall.ts");
+      return runStallBench(opts);
     }
     case "s3": {
       await requireS3Packages();

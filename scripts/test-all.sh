@@ -7,6 +7,10 @@ export NPM_CONFIG_UPDATE_NOTIFIER=false
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
+step "layers: imports point one way (dependency-cruiser), no runtime globals in the core"
+npm run --silent lint:layers
+bash scripts/architecture.sh --check
+
 step "kernel: rebuild assembly/ and compare with the committed embed"
 npx --no-install asc assembly/index.ts --target release >/dev/null
 node scripts/embed-wasm.mjs --check
@@ -38,6 +42,17 @@ npx --no-install deno test -A --no-check --quiet test/ 2>&1 | tee "$logs/deno"
 step "bun: bun test"
 npx --no-install bun test --timeout 120000 test/ 2>&1 | tee "$logs/bun"
 
+step "browser: headless Chromium (Debian's chromium, driven by playwright-core): OPFS adapter, store, log, crash kills"
+if bash scripts/chromium.sh install; then
+  node test/browser/run.mjs 2>&1 | tee "$logs/browser"
+  node scripts/browser-crashtest.mjs --trials "${CKPT_BROWSER_KILLS:-5}" 2>&1 | tee -a "$logs/browser"
+elif [ "${CI:-}" = "true" ]; then
+  echo "chromium could not be installed; CI requires the browser tests" >&2
+  exit 1
+else
+  echo "NOT RUN: browser tests (no chromium here and it could not be installed: scripts/chromium.sh install)" | tee "$logs/browser"
+fi
+
 step "package: npm pack, lean offline install, npx ckpt and bunx ckpt; publint, attw, deno publish --dry-run"
 bash scripts/pack-check.sh
 bash scripts/package-lint.sh
@@ -46,6 +61,7 @@ strip() { sed 's/\x1b\[[0-9;]*m//g' "$1"; }
 n_node=$(strip "$logs/node" | sed -n 's/^ *Tests *\([0-9]*\) passed.*/\1/p' | tail -1)
 n_deno=$(strip "$logs/deno" | sed -n 's/^ok | \([0-9]*\) passed.*/\1/p' | tail -1)
 n_bun=$(strip "$logs/bun" | sed -n 's/^ *\([0-9]*\) pass$/\1/p' | tail -1)
+n_browser=$(sed -n 's/^browser (Chromium [^)]*): \([0-9]*\) passed.*/\1/p' "$logs/browser" | tail -1)
 echo
-echo "node ${n_node:-?}, deno ${n_deno:-?}, bun ${n_bun:-?} tests passed"
-echo "tests: $(( ${n_node:-0} + ${n_deno:-0} + ${n_bun:-0} )) passed, 0 failed"
+echo "node ${n_node:-?}, deno ${n_deno:-?}, bun ${n_bun:-?}, browser ${n_browser:-NOT RUN} tests passed"
+echo "tests: $(( ${n_node:-0} + ${n_deno:-0} + ${n_bun:-0} + ${n_browser:-0} )) passed, 0 failed"

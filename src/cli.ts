@@ -29,8 +29,11 @@ const interrupts = watchInterrupts();
 const code = await main(argv, {
   interruptible: interrupts.interruptible,
   out: (t) => process.stdout.write(`${t}\n`),
+  // Back-pressure for `cat`: a full pipe buffer waits for 'drain' rather than growing memory.
+  writeOut: (bytes) => new Promise<void>((resolve) => { if (process.stdout.write(bytes)) resolve(); else process.stdout.once("drain", resolve); }),
   err: (t) => process.stderr.write(`${t}\n`),
   stderrIsTTY: !!process.stderr.isTTY,
+  stdoutIsTTY: !!process.stdout.isTTY,
   self,
   get tmpdir() { return tmpdir(); }, // lazily: Deno without --allow-env refuses TMPDIR
   async readStdin(limit) {

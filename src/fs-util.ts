@@ -56,10 +56,6 @@ export async function mkdirDurable(fs: DurableFs, path: string): Promise<string[
   return created;
 }
 
-export async function exists(fs: DurableFs, path: string): Promise<boolean> {
-  return (await fs.stat(path)) !== null;
-}
-
 /** Runs a best-effort cleanup step: its failure must not mask the error being reported. */
 export async function attempt(fn: () => Promise<unknown>): Promise<void> {
   try {

@@ -80,6 +80,17 @@ export interface ProcessIdentity { pid: number; start?: number; bootId?: string 
 /** "unknown": this host cannot tell (then a lock must be treated as held). */
 export type ProcessState = "alive" | "dead" | "unknown";
 
+/**
+ * A writer lock the storage itself provides (OPFS: the Web Locks API), for adapters without
+ * link() and process ids: held by at most one agent, dropped when its holder dies.
+ */
+export interface WriterLock {
+  /** Resolves once this agent holds `dir`'s writer lock; LockedError if another one holds it. */
+  acquire(dir: string): Promise<{ release(): Promise<void> }>;
+  /** Whether some live agent holds `dir`'s writer lock. */
+  held(dir: string): Promise<boolean>;
+}
+
 export interface DurableFs {
   /** "node", "deno", "bun", "memory", ... */
   readonly name: string;
@@ -124,4 +135,6 @@ export interface DurableFs {
    * fs has nothing of the kind (its dead temps are files, removed by the store) and omits it.
    */
   dropUnfinishedWrites?(dir: string, ours: (name: string) => boolean): Promise<string[]>;
+  /** Optional: the store's writer lock comes from here instead of the `.lock` file protocol (src/store/lock.ts). */
+  writerLock?: WriterLock;
 }

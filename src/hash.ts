@@ -7,7 +7,7 @@ import { kernel, type Kernel } from "./wasm/kernel.ts";
 /** Choosing the kernel build (before first use): re-exported for the library entry. */
 export { useKernel, type KernelVariant } from "./wasm/kernel.ts";
 
-/** Size of a hasher's saved state (must match SHA_STATE_SIZE in assembly/sha256.ts). */
+/** Size of a hasher's saved state: the kernel exports it as SHA_STATE_SIZE (test/format-constants.test.ts holds them equal). */
 export const SHA256_STATE_SIZE = 112;
 
 /**
@@ -38,11 +38,6 @@ export function crc32With(k: Kernel, data: Uint8Array, seed = 0): number {
     crc = k.exports.crc32Wide(crc, k.ioPtr, part.length);
   }
   return crc >>> 0;
-}
-
-/** CRC-32 of bytes already in kernel memory at `ptr` (no copy). */
-export function crc32InKernel(ptr: number, len: number, seed = 0): number {
-  return kernel().exports.crc32Wide(seed, ptr, len) >>> 0;
 }
 
 export interface Sha256 {

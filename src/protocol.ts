@@ -4,7 +4,7 @@
 //   atomic_nodirsync  write a temp (O_EXCL), fsync, close, chmod if a mode is kept, rename onto path
 //   atomic_dirsync    as above, then fsync the directory: once it returns, the file is durable
 // Under the store these write the manifest, the commit point.
-import { UsageError } from "./errors.ts";
+import { UnsupportedError, UsageError } from "./errors.ts";
 import type { DurableFs } from "./fs.ts";
 import { attempt } from "./fs-util.ts";
 import { basename, dirname, join } from "./path.ts";
@@ -43,10 +43,21 @@ export interface WriteOptions {
   mode?: number;
 }
 
+/** The protocol a store uses when none is named: the strongest the fs can keep. */
+export function defaultProtocol(fs: DurableFs): Protocol {
+  return fs.capabilities.dirSync ? "atomic_dirsync" : "atomic_nodirsync";
+}
+
+/** atomic_dirsync promises survival of a power loss: refused where directories cannot be fsynced (OPFS). */
+export function checkProtocol(fs: DurableFs, protocol: Protocol): void {
+  if (protocol === "atomic_dirsync" && !fs.capabilities.dirSync) throw new UnsupportedError("keep atomic_dirsync's promise (no directory fsync); use atomic_nodirsync", fs.name);
+}
+
 /** Writes `data` (one buffer or a sequence of pieces) to `path` under `protocol`. */
 export async function writeFileWithProtocol(
   fs: DurableFs, path: string, data: Uint8Array | Uint8Array[], protocol: Protocol, options: WriteOptions = {},
 ): Promise<void> {
+  checkProtocol(fs, protocol);
   const pieces = Array.isArray(data) ? data : [data];
   if (protocol === "unsafe") return writeUnsafe(fs, path, pieces);
   // An existing target's mode is kept: replacing a 0600 secret must not publish it as 0644.

@@ -12,7 +12,7 @@ import { encodeManifest } from "../src/format/manifest.ts";
 import { writeFileWithProtocol } from "../src/protocol.ts";
 import { manifestName, memberName } from "../src/store/layout.ts";
 import { writeMember } from "../src/store/member.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/open.ts";
 import { type CliResult, ckpt, noCrash } from "./lib/cli.ts";
 import { runtime, test } from "./kit.ts";
 

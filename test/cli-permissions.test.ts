@@ -11,7 +11,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writ
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { runtime, test } from "./kit.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/open.ts";
 import { type CliResult, cliArgv, noCrash } from "./lib/cli.ts";
 
 const NOBODY = 65534;
@@ -109,13 +109,13 @@ async function fixture(): Promise<Fixture> {
   };
 }
 
-/** Exit 3, nothing on stdout (or one JSON error), one line on stderr: `ckpt <cmd>: <op> <path>: EACCES`. */
+/** Exit 3, nothing on stdout (or one JSON error), one line on stderr: `ckpt <cmd>: <op> <path>: EACCES: permission denied`. */
 function denied(r: CliResult, command: string, ops: string[], path: (p: string) => boolean, what: string, json = false): void {
   noCrash(r);
   assert.equal(r.code, 3, `${what}: exit ${r.code}, want 3\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   const lines = r.stderr.replace(/\n$/, "").split("\n");
   assert.equal(lines.length, 1, `${what}: stderr must be one line:\n${r.stderr}`);
-  const m = /^ckpt (\S+): (\S+) (.+): EACCES$/.exec(lines[0]!);
+  const m = /^ckpt (\S+): (\S+) (.+): EACCES: permission denied$/.exec(lines[0]!); // the code, then its words
   assert.ok(m, `${what}: stderr does not name the operation and path with EACCES: ${lines[0]}`);
   assert.equal(m[1], command, what);
   assert.ok(ops.includes(m[2]!), `${what}: operation '${m[2]}' not one of ${ops.join(", ")}`);
@@ -124,7 +124,7 @@ function denied(r: CliResult, command: string, ops: string[], path: (p: string) 
     const doc = r.json<{ error: { code: string; exit: number; message: string } }>();
     assert.equal(doc.error.code, "EACCES", what);
     assert.equal(doc.error.exit, 3, what);
-    assert.equal(doc.error.message, `${m[2]} ${m[3]}: EACCES`, what);
+    assert.equal(doc.error.message, `${m[2]} ${m[3]}: EACCES: permission denied`, what);
   } else {
     assert.equal(r.stdout, "", `${what}: nothing on stdout`);
   }

@@ -6,13 +6,14 @@ import { MemoryFs, type PendingOp } from "../adapters/memory.ts";
 import { crashVariants, explore, type ExploreResult, formatCounterExample } from "../src/crash/explorer.ts";
 import { type WorkloadName, workload } from "../src/crash/workloads.ts";
 import { PROTOCOLS, type Protocol } from "../src/protocol.ts";
-import { rng, test } from "./kit.ts";
+import { byDepth, rng, test } from "./kit.ts";
 
 // Every subset of up to 2^11 pending operations per crash point in CI; beyond that, prefixes and
 // seeded samples. The writer lock now publishes through a temp file and a link, which adds
 // unsynced entries to every crash point, and the default 2^14 made this file 7x slower (234 s in
-// Node). CKPT_LONG=1 (and `ckpt crashtest --mode powerloss`) explores with the default 2^14.
-const EXHAUSTIVE_LIMIT = process.env.CKPT_LONG === "1" ? 14 : 11;
+// Node). CKPT_LONG=1 (and `ckpt crashtest --mode powerloss`) explores with the default 2^14; the
+// Deno and Bun runners run the same explorer over the same workloads to 2^8 (kit.ts: depth).
+const EXHAUSTIVE_LIMIT = byDepth(14, 11, 8);
 
 const results = new Map<string, ExploreResult>();
 async function run(name: WorkloadName, p: Protocol): Promise<ExploreResult> {

@@ -1,5 +1,5 @@
 // Ctrl-C during a CLI restore: the adapters do synchronous I/O, so restore lets the event loop
-// turn (abortPoint, every ~10 ms) before every chunk it writes and while it verifies which
+// turn (src/pace.ts, every 8 ms) before every chunk it writes and while it verifies which
 // checkpoint to restore; SIGINT then aborts it, it removes everything it created (no out-dir if
 // there was none, no staging directory, no temp files), and the CLI exits 130 at once instead of
 // after the whole restore (before: up to three full passes over the checkpoint).

@@ -12,7 +12,7 @@ import process from "node:process";
 import { defaultFs } from "../adapters/detect.ts";
 import { parseProcStat } from "../adapters/proc.ts";
 import { LockedError } from "../src/errors.ts";
-import { StoreLock } from "../src/store/lock.ts";
+import { StoreLock } from "../src/lock/lock.ts";
 import { runtime, test } from "./kit.ts";
 import { deadPid, overlapsIn, raceTrials, racerArgv, readBootId, start } from "./lib/lock-race.ts";
 

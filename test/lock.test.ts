@@ -8,7 +8,7 @@ import { MemoryFs } from "../adapters/memory.ts";
 import { parseProcStat, procState } from "../adapters/proc.ts";
 import { FsError, LockedError, UnsupportedError } from "../src/errors.ts";
 import type { DurableFs } from "../src/fs.ts";
-import { StoreLock } from "../src/store/lock.ts";
+import { StoreLock } from "../src/lock/lock.ts";
 import { openStore } from "../src/store/store.ts";
 import { openLog } from "../src/wal/log.ts";
 import { test } from "./kit.ts";

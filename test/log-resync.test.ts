@@ -53,7 +53,9 @@ test("TornRecordWhosePayloadEmbedsAnEarlierRecordIsATornTailAtEveryCut", async (
     const { seqs, report } = await scan(fs);
     assert.deepEqual(seqs, [1, 2], `cut ${cut}`);
     assert.equal(report.damage, null, `cut ${cut}: a torn tail, not damage`);
-    assert.equal(report.truncatedBytes, lastLen - cut, `cut ${cut}`);
+    // Bytes that are all zeros are unused space (a preallocated segment's), not a torn write.
+    const zeros = full.subarray(full.length - lastLen, full.length - cut).every((b) => b === 0);
+    assert.equal(report.truncatedBytes, zeros ? 0 : lastLen - cut, `cut ${cut}`);
   }
   const reopened = await openLog("/log", { fs });
   assert.equal(await reopened.append(enc.encode("third")), 3);

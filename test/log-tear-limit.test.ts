@@ -16,7 +16,7 @@ import { LogDamageError, openLog, replayLog } from "../src/wal/log.ts";
 import { repairLog } from "../src/wal/repair.ts";
 import { MAX_WRITE_BYTES, tornTailVerdict } from "../src/wal/scan.ts";
 import { randomBytes, rng, test } from "./kit.ts";
-import { SEG, concat, freshLogFs } from "./lib/log-helpers.ts";
+import { SEG, concat, freshLogFs, tornLength } from "./lib/log-helpers.ts";
 
 const enc = new TextEncoder();
 const fresh = freshLogFs;
@@ -130,14 +130,17 @@ test("AMaximalGroupCommitTornAtEveryOffsetIsATear", async () => {
   const next = rng(11);
   for (let i = 0; i < 40; i++) cuts.add(1 + Math.floor(next() * (MAX_BATCH_BYTES - 1)));
   for (const c of cuts) {
-    fs.poke(SEG, full.subarray(0, base + c));
+    const cut = full.subarray(0, base + c);
+    fs.poke(SEG, cut);
     const { seqs, report } = await scan(fs);
     assert.equal(report.damage, null, `cut ${c}: ${JSON.stringify(report.damage)}`);
-    assert.equal(report.truncatedBytes, c % RECLEN, `cut ${c}`);
+    // (Record 2's payload is zeros: a prefix ending in them is torn only up to their sector.)
+    assert.equal(report.truncatedBytes, tornLength(cut, base + c - (c % RECLEN)), `cut ${c}`);
     assert.equal(seqs.length, 1 + Math.floor(c / RECLEN), `cut ${c}`);
   }
-  // The whole batch lost, its size durable: MAX_BATCH_BYTES of zeros, still a tear; then from a
-  // sector boundary in the middle (a disk loses whole sectors).
+  // From a sector boundary in the middle on, the batch lost, its size durable (a disk loses whole
+  // sectors): a tear up to those zeros; then the whole batch lost: only zeros, unused space, as in
+  // a preallocated segment — nothing to cut, and nothing there was acknowledged.
   // (Record 2048's payload is zeros, so losing it changes nothing: start in record 2049.)
   const mid = Math.ceil((base + MAX_BATCH_BYTES / 2 + RECLEN + 5) / 512) * 512 - base;
   for (const lostFrom of [mid, 0]) {
@@ -147,16 +150,17 @@ test("AMaximalGroupCommitTornAtEveryOffsetIsATear", async () => {
     const { seqs, report } = await scan(fs);
     const start = lostFrom - (lostFrom % RECLEN);
     assert.equal(report.damage, null, `zeros from ${lostFrom}`);
-    assert.equal(report.truncatedBytes, MAX_BATCH_BYTES - start);
+    assert.equal(report.truncatedBytes, tornLength(zeroed, base + start));
     assert.equal(seqs.length, 1 + start / RECLEN);
+    if (lostFrom === 0) break;
+    // Opening for append cuts the tear into a side file (the zeros after it stay, unused); the
+    // next sequence is above every one the cut bytes may have held (guarantee 11).
+    const again = await openLog("/log", { fs, maxSegmentBytes: 256 << 20 }); // no rotation
+    assert.equal(again.recovery.truncatedBytes, report.truncatedBytes);
+    assert.deepEqual(fs.peek(`/log/${again.recovery.sideFile}`), zeroed.subarray(base + start, base + start + report.truncatedBytes));
+    assert.ok(await again.append(enc.encode("after the tear")) > 1 + start / RECLEN);
+    await again.close();
   }
-  // Opening for append cuts it, as before, into a side file; the next sequence is above every one
-  // the cut bytes may have held (zeros say nothing, so a bound by their length: guarantee 11).
-  const again = await openLog("/log", { fs });
-  assert.equal(again.recovery.truncatedBytes, MAX_BATCH_BYTES);
-  assert.equal(fs.peek(`/log/${again.recovery.sideFile}`)!.length, MAX_BATCH_BYTES);
-  assert.ok(await again.append(enc.encode("after the tear")) > 4097);
-  await again.close();
 });
 
 test("TheLargestRecordTornAtEveryOffsetIsATearAndOneByteMoreIsNot", async () => {
@@ -213,8 +217,10 @@ test("TheLargestRecordTornInTheScannerIsATearAndWithOneMoreByteIsDamage", async 
   await log.append(enc.encode("first"));
   await log.close();
   const good = fs.peek(SEG)!.slice();
-  const rec = new Uint8Array(MAX_WRITE_BYTES + 1);
-  rec.set(header(RECORD_DATA, MAX_RECORD_PAYLOAD, 2), 0); // payload zeros, CRC wrong
+  // A payload that ends in nonzero bytes: zeros after a header are a record whose sectors did not
+  // land, whatever follows them (a preallocated segment's unused space), so they prove nothing.
+  const rec = new Uint8Array(MAX_WRITE_BYTES + 1).fill(0x5a, MAX_WRITE_BYTES - 1023);
+  rec.set(header(RECORD_DATA, MAX_RECORD_PAYLOAD, 2), 0); // CRC wrong
   fs.poke(SEG, concat([good, rec.subarray(0, MAX_WRITE_BYTES - 1)]));
   let r = await scan(fs);
   assert.deepEqual(r.seqs, [1]);
@@ -355,22 +361,25 @@ test("GarbageAfterTheLastRecordIsDamageNotCut", async () => {
   assert.deepEqual((await scan(fs)).seqs, [1, 2, 3, seq]);
 });
 
-test("ZerosLongerThanTheLongestWriteAreDamage", async () => {
-  // Zeros up to MAX_WRITE_BYTES can be a lone record whose size reached the disk and whose data
-  // did not; beyond that no crash explains them (a log file extended by hand, say).
+test("ZerosAfterTheLastRecordAreUnusedSpaceAtAnyLength", async () => {
+  // Zeros after the last record are what a preallocated segment holds there: no record, no tear,
+  // no damage, whatever their length (before preallocation, zeros longer than the longest write
+  // were damage). Appends overwrite them in place.
   const fs = await fresh();
   const log = await openLog("/log", { fs });
   await log.append(enc.encode("kept"));
   await log.close();
   const good = fs.peek(SEG)!.slice();
   const withZeros = (n: number) => { const b = new Uint8Array(good.length + n); b.set(good); return b; };
-  fs.poke(SEG, withZeros(MAX_WRITE_BYTES));
-  assert.equal((await scan(fs)).report.truncatedBytes, MAX_WRITE_BYTES);
   fs.poke(SEG, withZeros(MAX_WRITE_BYTES + 1));
   const { report } = await scan(fs);
-  assert.equal(report.truncatedBytes, 0);
-  assert.equal(report.damage?.offset, good.length);
-  await assert.rejects(openLog("/log", { fs }), LogDamageError);
+  assert.deepEqual({ truncatedBytes: report.truncatedBytes, damage: report.damage, recovered: report.recovered }, { truncatedBytes: 0, damage: null, recovered: 1 });
+  const again = await openLog("/log", { fs });
+  assert.equal(again.recovery.sideFile, null);
+  assert.equal(await again.append(enc.encode("next")), 2);
+  await again.close();
+  assert.equal(fs.peek(SEG)!.length, good.length + MAX_WRITE_BYTES + 1, "overwritten in place");
+  assert.deepEqual((await scan(fs)).seqs, [1, 2]);
 });
 
 test("AZeroHeaderLastSegmentIsATornCreationOnlyIfNothingFollowsTheHeader", async () => {

@@ -124,12 +124,13 @@ test("ARecordWithASectorOfZerosIsATearAndWithoutOneIsDamage", async () => {
   fs.poke(SEG, shifted);
   ({ report } = await scan(fs));
   assert.equal(report.damage?.sequence, 3, "zeros that are not a lost sector prove nothing");
-  // Zeros from a sector boundary to the end of the file: a tear; opening cuts it into a side file.
+  // Zeros from a sector boundary to the end of the file: a tear; opening cuts it into a side file,
+  // up to those zeros, which are unused space as in a preallocated segment (they hold nothing).
   const tailLost = full.slice();
   tailLost.fill(0, sector);
   fs.poke(SEG, tailLost);
   const log = await openLog("/log", { fs });
-  assert.deepEqual(fs.peek(`/log/${log.recovery.sideFile}`), tailLost.subarray(lastAt));
+  assert.deepEqual(fs.peek(`/log/${log.recovery.sideFile}`), tailLost.subarray(lastAt, sector));
   assert.ok(await log.append(enc.encode("after")) > 3);
   await log.close();
   assert.deepEqual((await scan(fs)).seqs.slice(0, 2), [1, 2]);
@@ -211,7 +212,7 @@ function crashStates(fs: MemoryFs): { name: string; fs: MemoryFs }[] {
 
 /**
  * A crash state's writer lock belongs to a dead process; how it is taken over after a power loss
- * (a 0-byte lock) is the lock's business (src/store/lock.ts and its tests), not this file's.
+ * (a 0-byte lock) is the lock's business (src/lock/lock.ts and its tests), not this file's.
  */
 async function dropLock(fs: MemoryFs): Promise<void> {
   if (await fs.stat("/log/.lock")) await fs.unlink("/log/.lock");

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import process from "node:process";
 import { defaultFs } from "../adapters/detect.ts";
 import { PROTOCOLS, writeFileWithProtocol } from "../src/protocol.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/open.ts";
 import { runtime, test } from "./kit.ts";
 
 const bytes = new TextEncoder().encode("secret");

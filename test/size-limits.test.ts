@@ -17,8 +17,8 @@ import { type Manifest, decodeMemberTable, encodeManifest, plainEntry } from "..
 import { verifyFile } from "../src/cli/verify-file.ts";
 import { readManifest } from "../src/store/check.ts";
 import { manifestName } from "../src/store/layout.ts";
-import { openStore } from "../src/store/store.ts";
-import { openLog, replayLog } from "../src/wal/log.ts";
+import { openStore } from "../src/open.ts";
+import { openLog, replayLog } from "../src/open.ts";
 import { ckpt, noCrash } from "./lib/cli.ts";
 import { type Members, equalMembers, members, sources } from "./lib/store-helpers.ts";
 import { rng, runtime, test } from "./kit.ts";

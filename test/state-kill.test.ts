@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
-import { openState } from "../src/state/state.ts";
+import { openState } from "../src/open.ts";
 import { ROOT } from "./lib/cli.ts";
 import { killStateOptions } from "./lib/state-kill-options.ts";
 import { rng, runtime, test } from "./kit.ts";

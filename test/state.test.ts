@@ -6,10 +6,12 @@
 import assert from "node:assert/strict";
 import { MemoryFs, SimulatedCrash } from "../adapters/memory.ts";
 import { memberName } from "../src/store/layout.ts";
-import { openState, StateRecoveryError, type StateOptions } from "../src/state/state.ts";
+import { StateRecoveryError, type StateOptions } from "../src/state/state.ts";
+import { openState } from "../src/open.ts";
 import { MAX_RECORD_PAYLOAD } from "../src/wal/format.ts";
 import { ckpt, noCrash } from "./lib/cli.ts";
 import { rng, test } from "./kit.ts";
+import { flipInFile } from "./lib/damage.ts";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { main } from "../src/cli/main.ts";
 import { tmpdir } from "node:os";
@@ -158,7 +160,12 @@ test("UpdatesResolveInSequenceOrderAndTheValueHoldsOnlyDurableChanges", async ()
 test("SnapshotEveryTakesSnapshotsAutomaticallyAndTruncatesTheLog", async () => {
   const fs = await freshFs();
   const st = await openState("/db/s", listState(fs, { snapshotEvery: 20 }));
-  for (let i = 0; i < 100; i++) await st.update(enc.encode(`c${i}`));
+  for (let i = 0; i < 100; i++) {
+    await st.update(enc.encode(`c${i}`));
+    // An automatic snapshot runs beside the updates and the next is not started while one is in
+    // flight (a slow machine would otherwise take fewer than the count asks): let each one end.
+    if ((i + 1) % 20 === 0) for (const t0 = Date.now(); st.stats.snapshots < (i + 1) / 20 && Date.now() - t0 < 20_000;) await new Promise((r) => setTimeout(r, 5));
+  }
   await st.close();
   assert.ok(st.stats.snapshots >= 4, `${st.stats.snapshots} automatic snapshots`);
   assert.ok(st.stats.segmentsRemoved > 0, "no log segment was truncated");
@@ -201,15 +208,7 @@ async function threeSnapshots(fs: MemoryFs, keepSnapshots: number): Promise<{ st
   return { steps, issued, removed: st.stats.segmentsRemoved };
 }
 
-async function flipByte(fs: MemoryFs, path: string, at: number): Promise<void> {
-  const h = await fs.open(path, { write: true });
-  const b = new Uint8Array(1);
-  await h.read(b, at);
-  b[0] = b[0]! ^ 0x10;
-  await h.write(b, at);
-  await h.sync();
-  await h.close();
-}
+const flipByte = flipInFile;
 
 test("DamagedNewestSnapshotFallsBackToTheOlderOneAndALongerSuffix", async () => {
   const fs = await freshFs();

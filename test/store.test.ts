@@ -8,15 +8,12 @@ import { applyCorruption, planCorruption } from "../src/corrupt.ts";
 import { openStore } from "../src/store/store.ts";
 import { manifestName, memberName } from "../src/store/layout.ts";
 import { test } from "./kit.ts";
+import { flipInMemory } from "./lib/damage.ts";
 import { equalMembers, freshStoreFs, members, memStore, sources } from "./lib/store-helpers.ts";
 
 const enc = new TextEncoder();
 
-function damage(fs: MemoryFs, path: string, offset: number) {
-  const b = fs.peek(path)!.slice();
-  b[offset]! ^= 0x10;
-  fs.poke(path, b);
-}
+const damage = flipInMemory;
 
 test("steps count up from 1; --step must be above the highest present", async () => {
   const fs = await freshStoreFs();
@@ -259,7 +256,7 @@ test("the builder assembles members and metadata into one ordinary save", async 
   const r = await s.builder().step(5).meta("epoch", 3).add("weights.bin", enc.encode("W")).addFile("cfg.json", "/cfg.json").save();
   assert.equal(r.step, 5);
   const l = await s.load();
-  assert.deepEqual(l.meta, { epoch: "3" });
+  assert.deepEqual(l.meta, { epoch: 3 }, "typed: a number comes back a number (issue 15)");
   assert.deepEqual([...l.members.keys()], ["weights.bin", "cfg.json"]);
   assert.equal(new TextDecoder().decode(l.members.get("cfg.json")), '{"lr":1}');
   assert.throws(() => s.builder().add("a", enc.encode("1")).add("a", enc.encode("2")), UsageError);

@@ -16,7 +16,7 @@ import { CorruptionError, FsError, UsageError } from "../src/errors.ts";
 import type { DurableFs } from "../src/fs.ts";
 import { memberNameProblem, memberNamesProblem } from "../src/format/member-name.ts";
 import { memberName } from "../src/store/layout.ts";
-import { openStore } from "../src/store/store.ts";
+import { openStore } from "../src/open.ts";
 import { rng, runtime, test } from "./kit.ts";
 import { ckpt, noCrash } from "./lib/cli.ts";
 import { badTables, craftCheckpoint, membersFor } from "./lib/craft.ts";

@@ -12,13 +12,13 @@ import { MemoryFs } from "../adapters/memory.ts";
 import { defaultFs } from "../adapters/detect.ts";
 import { CHUNK_DATA, CHUNK_HEADER_SIZE, HEADER_SIZE, KIND_MEMBER, LEAVES_CRC_SIZE, TRAILER_SIZE } from "../src/format/constants.ts";
 import { scanContainer, type ScanResult } from "../src/format/reader.ts";
-import { encodeContainer } from "../src/format/writer.ts";
+import { encodeChunkAt, encodeContainer } from "../src/format/writer.ts";
 import { FormatVersionError } from "../src/errors.ts";
 import { crc32, toHex } from "../src/hash.ts";
 import { openStore } from "../src/store/store.ts";
 import { restoreCheckpoint } from "../src/store/restore.ts";
 import { setLeafThreads } from "../src/wasm/leaf-pool.ts";
-import { LeafHasher } from "../src/hash-tree.ts";
+import { LeafHasher } from "../src/format/leaf-hasher.ts";
 import { randomBytes, rng, test } from "./kit.ts";
 
 const here = new URL(".", import.meta.url).pathname;
@@ -122,7 +122,17 @@ test("a leaf that differs with the chunk CRCs intact is reported on that chunk, 
   new DataView(d.buffer).setUint32(listAt + 128, crc32(d.subarray(listAt, listAt + 128)), true);
   const r = await scanBytes(d);
   assert.deepEqual(r.damage.map((x) => [x.kind, x.block]), [["sha-mismatch", 2]]);
-  assert.deepEqual(r.oks, [true, true, false, true]);
+  // The root no longer vouches for the list, so no chunk is delivered as ok (a verified read
+  // stops before its first byte), not only chunk 2.
+  assert.deepEqual(r.oks, [false, false, false, false]);
+  // Chunk 2 replaced by another well-formed chunk 2 (its own CRCs hold): its leaf differs from
+  // the vouched-for list, so it alone is not ok, and it is reported on that chunk.
+  const c = bytes.slice();
+  const other = encodeChunkAt(CHUNK_DATA, 2, randomBytes(16, rng(10))).encoded;
+  c.set(other, first + 2 * (CHUNK_HEADER_SIZE + 16));
+  const rc = await scanBytes(c);
+  assert.deepEqual(rc.damage.map((x) => [x.kind, x.block]), [["sha-mismatch", 2]]);
+  assert.deepEqual(rc.oks, [true, true, false, true]);
   // Without re-sealing, the list's CRC names the list itself.
   const e = bytes.slice();
   e[listAt + 64]! ^= 1;

@@ -77,7 +77,7 @@ function runChild(argv: string[], onProgress: (fraction: number) => void): Promi
 
 export const benchCommand: Command = {
   name: "bench",
-  usage: "bench [--runtimes node,deno,bun] [--out DIR] [--quick] [--suites kernels,protocols,timeline,log,verify,v2,state,s3] [--json]",
+  usage: "bench [--runtimes node,deno,bun] [--out DIR] [--quick] [--suites kernels,protocols,timeline,log,verify,v2,state,stall,s3] [--json]",
   summary: "benchmarks of protocols, kernels, log and verify in each runtime, side by side with their anchors",
   help: [
     "Runs each suite in a child process of each runtime, one at a time, and writes to DIR (default ./ckpt-bench):",
@@ -91,14 +91,15 @@ export const benchCommand: Command = {
     "  --runtimes that cannot be found is exit 3. Only ratios within one run mean anything.",
   ].join("\n"),
   options: {
-    runtimes: { type: "string" },
-    out: { type: "string" },
-    quick: { type: "boolean" },
-    suites: { type: "string" },
+    runtimes: { type: "string", arg: "LIST", help: "node,deno,bun (default: every one found)" },
+    out: { type: "string", arg: "DIR", help: "where to measure and write the reports (default ./ckpt-bench)" },
+    quick: { type: "boolean", help: "fewer sizes and samples (about a minute)" },
+    suites: { type: "string", arg: "LIST", help: "kernels,protocols,timeline,log,verify,state,s3 (default: all that apply)" },
     child: { type: "string" },
     result: { type: "string" },
     work: { type: "string" },
   },
+  exits: "0 every suite ran, 2 usage error, 3 a suite or a runtime asked for could not run (the rest is still written)",
   async run(ctx) {
     const quick = ctx.values.quick === true;
     if (typeof ctx.values.child === "string") {

@@ -15,7 +15,7 @@ import { childLoop, processTrials, type Row } from "../crash/process.ts";
 import { childLogLoop } from "../crash/process-log.ts";
 import { WORKLOADS, workload } from "../crash/workloads.ts";
 import type { Command, CommandContext } from "./command.ts";
-import { intFlag } from "./main.ts";
+import { intFlag } from "./flags.ts";
 import { progress } from "./progress.ts";
 import { csv, removeTree, table } from "../crash/report.ts";
 import { isRuntime, requireCliArgv, RUNTIMES, type RuntimeName } from "./runtimes.ts";
@@ -108,7 +108,16 @@ export const crashtestCommand: Command = {
     "corrupt: --trials injections (default 10000) into random checkpoint files, and as many clean verifies.",
     "Exit 1 if an invariant the protocol promises broke. CSV goes to --out DIR.",
   ].join("\n"),
-  options: { protocol: { type: "string" }, mode: { type: "string" }, trials: { type: "string" }, runtimes: { type: "string" }, seed: { type: "string" }, out: { type: "string" }, workload: { type: "string" } },
+  options: {
+    protocol: { type: "string", arg: "P", help: "unsafe, atomic_nodirsync or atomic_dirsync (default: all three)" },
+    mode: { type: "string", arg: "M", help: "powerloss (default), process or corrupt" },
+    trials: { type: "string", arg: "N", help: "process: kills per runtime and protocol; corrupt: injections" },
+    runtimes: { type: "string", arg: "LIST", help: "process: node,deno,bun (default: every one found)" },
+    seed: { type: "string", arg: "N", help: "seed, so a run reproduces" },
+    out: { type: "string", arg: "DIR", help: "write the results as CSV into DIR" },
+    workload: { type: "string", arg: "W", help: "process: save, log or all (default)" },
+  },
+  exits: "0 every invariant held, 1 an invariant broke, 2 usage error, 3 a runtime cannot be found",
   async run(ctx) {
     const mode = (ctx.values.mode as string | undefined) ?? "powerloss";
     const seed = intFlag(ctx.values, "seed", 1) ?? 1;

@@ -22,6 +22,7 @@ export const demoCommand: Command = {
   usage: "demo [dir] [--json]",
   summary: "save, corrupt, detect, roll back and restore on a temp store (the README's first command)",
   options: {},
+  exits: "0 every step behaved as documented, 1 otherwise, 3 I/O error",
   async run(ctx) {
     const root = ctx.positionals[0] ?? join(ctx.tmpdir, `ckptkit-demo-${ctx.fs.pid()}-${Date.now().toString(36)}`);
     const dir = join(root, "store");

@@ -6,7 +6,7 @@ import { pathToFileURL } from "node:url";
 import { EnvironmentError, UsageError } from "../errors.ts";
 import { explore, type ExploreOptions, type ExploreReport, type ExploreViolation } from "../explore/explore.ts";
 import type { Command, CommandContext } from "./command.ts";
-import { intFlag } from "./main.ts";
+import { intFlag } from "./flags.ts";
 import { progressReporter } from "./progress.ts";
 
 /** Text from user code (their check's messages, file previews) with control characters escaped. */
@@ -68,7 +68,12 @@ export const exploreCommand: Command = {
     "operation the states a reboot could find (subsets of the unsynced operations, torn writes)",
     "are built and check runs on each: a throw is a violation. See docs/EXPLORE.md.",
   ].join("\n"),
-  options: { seed: { type: "string" }, "max-states": { type: "string" }, "no-torn": { type: "boolean" } },
+  options: {
+    seed: { type: "string", arg: "N", help: "seed for the crash states' choices" },
+    "max-states": { type: "string", arg: "N", help: "stop after N crash states" },
+    "no-torn": { type: "boolean", help: "no torn writes, only subsets of unsynced operations" },
+  },
+  exits: "0 no violation, 1 violations found, 2 usage error, 3 the module cannot be loaded",
   async run(ctx: CommandContext): Promise<number> {
     const [path] = ctx.positionals;
     if (path === undefined) throw new UsageError("missing the workload module");

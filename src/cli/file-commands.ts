@@ -4,7 +4,7 @@ import { FsError, UsageError } from "../errors.ts";
 import { toHex } from "../hash.ts";
 import type { Command } from "./command.ts";
 import { escapeText as esc } from "./escape.ts";
-import { intFlag, need } from "./main.ts";
+import { intFlag, need } from "./flags.ts";
 import { INSPECT_CHUNKS, verifyFile } from "./verify-file.ts";
 
 export const inspectCommand: Command = {
@@ -13,6 +13,7 @@ export const inspectCommand: Command = {
   summary: "show a checkpoint file's header, metadata, chunk table and checksums (exit 1 if malformed)",
   help: `The chunk table lists the first ${INSPECT_CHUNKS} chunks; chunkCount, badChunks and chunksOmitted count them all.`,
   options: {},
+  exits: "0 valid, 1 malformed or damaged, 2 usage error, 3 I/O error",
   async run(ctx) {
     const [path] = need(ctx, 1, "<checkpoint file>");
     const st = await ctx.fs.stat(path!);
@@ -52,7 +53,13 @@ export const corruptCommand: Command = {
   usage: `corrupt <file> --mode ${CORRUPT_MODES.join("|")} [--seed N] [--offset O] [--length L] [--json]`,
   summary: "damage a file deterministically (fault injection for experiments) and print what was done",
   help: "bitflip flips one bit in each of L bytes (default 1) from O; zerorange zeroes L bytes from O;\ntruncate cuts the file to O bytes (or drops L bytes from its end). Unset values come from the seed.",
-  options: { mode: { type: "string" }, seed: { type: "string" }, offset: { type: "string" }, length: { type: "string" } },
+  options: {
+    mode: { type: "string", arg: "M", help: `${CORRUPT_MODES.join(", ")} (required)` },
+    seed: { type: "string", arg: "N", help: "seed for every value not given (default: random, printed)" },
+    offset: { type: "string", arg: "O", help: "where the damage starts (truncate: the new size)" },
+    length: { type: "string", arg: "L", help: "how many bytes to damage (truncate: how many to drop from the end)" },
+  },
+  exits: "0 damaged as printed, 2 usage error, 3 I/O error",
   async run(ctx) {
     const [path] = need(ctx, 1, "<file>");
     if (ctx.values.mode === undefined) throw new UsageError("--mode is required");

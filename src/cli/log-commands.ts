@@ -6,13 +6,16 @@ import { openLog, replayLog } from "../wal/log.ts";
 import { repairLog } from "../wal/repair.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { escapeList, escapeText as esc } from "./escape.ts";
-import { intFlag, need } from "./main.ts";
+import { intFlag, need } from "./flags.ts";
+import { didYouMean } from "./suggest.ts";
 
 async function mustExist(ctx: CommandContext, dir: string): Promise<void> {
   const st = await ctx.fs.stat(dir);
   if (!st) throw new FsError("ENOENT", "open log", dir);
   if (!st.isDirectory) throw new FsError("ENOTDIR", "open log", dir);
 }
+
+const SUBCOMMANDS = ["append", "replay", "truncate", "repair"];
 
 export const logCommand: Command = {
   name: "log",
@@ -29,7 +32,11 @@ export const logCommand: Command = {
     "          above every sequence they may hold",
     "<log> is a local directory (not s3://)",
   ].join("\n"),
-  options: { salvage: { type: "boolean" }, before: { type: "string" } },
+  options: {
+    salvage: { type: "boolean", help: "replay: continue past damage" },
+    before: { type: "string", arg: "SEQ", help: "truncate: remove segments whose records all precede SEQ" },
+  },
+  exits: "0 done (replay: whether or not it found damage), 1 append refused on a damaged log, 2 usage error, 3 I/O error",
   async run(ctx) {
     const [sub, dir, arg] = need(ctx, 2, "a subcommand (append, replay, truncate, repair) and <log>");
     // The log appends in place and fsyncs; an object store can do neither.
@@ -39,7 +46,7 @@ export const logCommand: Command = {
       case "append": {
         if (arg === undefined) throw new UsageError("log append needs <data-file or ->");
         const data = arg === "-" ? await ctx.readStdin(MAX_RECORD_PAYLOAD) : await readFile(ctx.fs, arg, MAX_RECORD_PAYLOAD);
-        const log = await openLog(dir!, { fs: ctx.fs, onWarning: (m) => ctx.err(`note: ${esc(m)}`) });
+        const log = await openLog(dir!, { fs: ctx.fs, onWarning: (m) => ctx.note(esc(m)) });
         try {
           const sequence = await log.append(data);
           const r = log.recovery;
@@ -85,7 +92,7 @@ export const logCommand: Command = {
         return 0;
       }
       default:
-        throw new UsageError(`unknown log subcommand '${sub}' (expected append, replay, truncate or repair)`);
+        throw new UsageError(`unknown log subcommand '${sub}'${didYouMean(sub!, SUBCOMMANDS) || " (expected append, replay, truncate or repair)"}`);
     }
   },
 };

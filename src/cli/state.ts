@@ -3,7 +3,7 @@
 import { UsageError } from "../errors.ts";
 import { inspectState } from "../state/inspect.ts";
 import type { Command } from "./command.ts";
-import { need } from "./main.ts";
+import { need } from "./flags.ts";
 
 export const stateCommand: Command = {
   name: "state",
@@ -15,6 +15,7 @@ export const stateCommand: Command = {
     "          many records it would replay (exit 1 when recovery is impossible)",
   ].join("\n"),
   options: {},
+  exits: "0 recovery possible, 1 recovery impossible, 2 usage error, 3 I/O error",
   async run(ctx) {
     const [sub, dir] = need(ctx, 2, "a subcommand (inspect) and <dir>");
     if (sub !== "inspect") throw new UsageError(`unknown state subcommand '${sub}' (expected inspect)`);

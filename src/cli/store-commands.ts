@@ -1,22 +1,25 @@
 // CLI commands over the checkpoint store: save, list, verify, latest, restore, rollback.
 import { FsError, NoCheckpointError, UsageError } from "../errors.ts";
-import { basename, join } from "../path.ts";
+import { join } from "../path.ts";
 import { parseProtocol } from "../protocol.ts";
 import type { CheckpointReport } from "../store/check.ts";
 import { STATUS_NOTE, isDamage } from "../store/interrupted.ts";
 import { checkManifestMetadata } from "../store/save-limits.ts";
 import { type Store, openStore } from "../store/store.ts";
 import type { Command, CommandContext } from "./command.ts";
-import { intFlag, need } from "./main.ts";
+import { intFlag, need } from "./flags.ts";
 import { escapeList, escapeText as esc } from "./escape.ts";
-import { progressReporter } from "./progress.ts";
+import { verifyProgress } from "./count-reads.ts";
+import { byteProgress } from "./progress.ts";
 import { verifyFile } from "./verify-file.ts";
+import { saveSources } from "./save-sources.ts";
+import { createSha256, toHex } from "../hash.ts";
 
 type Access = "read" | "write" | "create";
 
 /** Only `save` creates a missing store; every other command reports it (exit 3). */
-async function withStore<T>(ctx: CommandContext, dir: string, access: Access, fn: (s: Store) => Promise<T>): Promise<T> {
-  const s = await openStore(dir, { fs: ctx.fs, readOnly: access === "read", create: access === "create", onWarning: (m) => ctx.err(`note: ${esc(m)}`) });
+async function withStore<T>(ctx: CommandContext, dir: string, access: Access, fn: (s: Store) => Promise<T>, fs = ctx.fs): Promise<T> {
+  const s = await openStore(dir, { fs, readOnly: access === "read", create: access === "create", onWarning: (m) => ctx.note(esc(m)) });
   try {
     return await fn(s);
   } finally {
@@ -38,28 +41,35 @@ function parseMeta(values: CommandContext["values"]): Record<string, string> {
 
 export const saveCommand: Command = {
   name: "save",
-  usage: "save <store> <file>… [--step N] [--protocol P] [--meta k=v]… [--keep N] [--json]",
+  usage: "save <store> <file or dir or name=path>… [--step N] [--protocol P] [--meta k=v]… [--keep N] [--json]",
   summary: "save files as one checkpoint (all or nothing); prints the step",
   help: [
     "The step defaults to one above the highest present. Protocols: unsafe, atomic_nodirsync,",
     "atomic_dirsync (default: durable once save returns). --keep N prunes to the newest N valid",
-    "checkpoints after the commit is durable. Members are saved under their base names.",
+    "checkpoints after the commit is durable. A file is saved under its base name; a directory as",
+    "every regular file under it, named by its path relative to the directory (symbolic links in it",
+    "are not followed: each is skipped with a note); name=path saves path under name (a directory's",
+    "files under name/…). An argument that names an existing path is a path even if it has '='.",
   ].join("\n"),
-  options: { step: { type: "string" }, protocol: { type: "string" }, meta: { type: "string", multiple: true }, keep: { type: "string" } },
+  options: {
+    step: { type: "string", arg: "N", help: "the new checkpoint's step (above every step present; default: one above)" },
+    protocol: { type: "string", arg: "P", help: "unsafe, atomic_nodirsync or atomic_dirsync (default)" },
+    meta: { type: "string", multiple: true, arg: "k=v", help: "metadata to store with the checkpoint (repeatable)" },
+    keep: { type: "string", arg: "N", help: "after the commit, prune to the newest N valid checkpoints" },
+  },
+  exits: "0 saved, 2 usage error (bad flag, step not above the highest), 3 I/O error",
   async run(ctx) {
-    const [dir, ...files] = need(ctx, 2, "<store> and at least one <file>");
+    const [dir, ...args] = need(ctx, 2, "<store> and at least one <file>, <dir> or name=path");
     const step = intFlag(ctx.values, "step", 1);
     const keep = intFlag(ctx.values, "keep", 1);
     const protocol = parseProtocol((ctx.values.protocol as string | undefined) ?? "atomic_dirsync");
     const meta = parseMeta(ctx.values);
     checkManifestMetadata(step ?? 1, meta); // oversized --meta: exit 2 before the store is created or locked
-    for (const f of files) {
-      const st = await ctx.fs.stat(f);
-      if (!st) throw new FsError("ENOENT", "read", f);
-      if (!st.isFile) throw new UsageError(`${f} is not a regular file`);
-    }
     const signal = ctx.interruptible?.();
-    const r = await withStore(ctx, dir!, "create", (s) => s.save(files.map((f) => ({ name: basename(f), path: f })), { step, protocol, meta, keep, signal }));
+    const bar = byteProgress(ctx, "save");
+    const onProgress = (done: number, total: number) => bar.update(done, total);
+    const members = await saveSources(ctx.fs, args, (m) => ctx.note(esc(m)));
+    const r = await withStore(ctx, dir!, "create", (s) => s.save(members, { step, protocol, meta, keep, signal, onProgress })).finally(() => bar.stop());
     if (ctx.json) ctx.out(JSON.stringify({ step: r.step, files: r.files, bytes: r.bytes, protocol: r.protocol, store: dir }));
     else ctx.out(`saved step ${r.step} (${r.files.length} file${r.files.length === 1 ? "" : "s"}, ${r.bytes} bytes, ${r.protocol})`);
     return 0;
@@ -70,7 +80,8 @@ export const listCommand: Command = {
   name: "list",
   usage: "list <store> [--verify] [--json]",
   summary: "list checkpoints, newest first (with --verify: valid, corrupt, torn, incomplete or in-progress)",
-  options: { verify: { type: "boolean" } },
+  options: { verify: { type: "boolean", help: "scan every byte and show each checkpoint's status" } },
+  exits: "0 listed, 2 usage error, 3 no such store or I/O error",
   async run(ctx) {
     const [dir] = need(ctx, 1, "<store>");
     const items = await withStore(ctx, dir!, "read", (s) => s.list({ verify: ctx.values.verify === true }));
@@ -96,24 +107,19 @@ export const verifyCommand: Command = {
   usage: "verify <store or checkpoint file> [--json]",
   summary: "full integrity scan: every byte of every checkpoint (exit 1 if damage is found)",
   options: {},
+  exits: "0 every committed checkpoint valid (interrupted saves are not damage), 1 damage found, 2 usage error, 3 I/O error",
   async run(ctx) {
     const [path] = need(ctx, 1, "<store or checkpoint file>");
     const st = await ctx.fs.stat(path!);
     if (!st) throw new FsError("ENOENT", "verify", path!);
+    const { fs, bar } = await verifyProgress(ctx, path!, st); // a byte bar counted from the reads
     if (!st.isDirectory) {
-      const r = await verifyFile(ctx.fs, path!);
+      const r = await verifyFile(fs, path!).finally(() => bar.stop());
       if (ctx.json) ctx.out(JSON.stringify(r));
       else ctx.out(r.ok ? `${path}: valid (${r.kind}, ${r.fileSize} bytes)` : `${path}: damaged\n${r.damage.map((d) => `  ${d.kind} at byte ${d.offset}: ${esc(d.message)}`).join("\n")}`);
       return r.ok ? 0 : 1;
     }
-    const report = await withStore(ctx, path!, "read", async (s) => {
-      const bar = progressReporter(ctx.stderrIsTTY && !ctx.json, "verify");
-      try {
-        return await s.verify((done, total) => bar.update(done, total));
-      } finally {
-        bar.stop();
-      }
-    });
+    const report = await withStore(ctx, path!, "read", (s) => s.verify(), fs).finally(() => bar.stop());
     if (ctx.json) ctx.out(JSON.stringify({ store: path, ok: report.ok, checkpoints: report.checkpoints.map((c) => ({ step: c.step, status: c.status, findings: c.findings })), findings: report.findings }));
     else {
       for (const c of report.checkpoints) ctx.out(summarize(c));
@@ -130,6 +136,7 @@ export const latestCommand: Command = {
   usage: "latest <store> [--json]",
   summary: "the newest checkpoint that verifies (exit 1 if none is valid)",
   options: {},
+  exits: "0 found, 1 no valid checkpoint, 2 usage error, 3 no such store or I/O error",
   async run(ctx) {
     const [dir] = need(ctx, 1, "<store>");
     const l = await withStore(ctx, dir!, "read", (s) => s.latest());
@@ -143,13 +150,14 @@ export const restoreCommand: Command = {
   name: "restore",
   usage: "restore <store> <out-dir> [--step N] [--json]",
   summary: "write the members of the newest valid (or given) checkpoint into an empty out-dir",
-  options: { step: { type: "string" } },
+  options: { step: { type: "string", arg: "N", help: "restore this step instead of the newest valid one" } },
+  exits: "0 restored, 1 that checkpoint is damaged or none is valid, 2 usage error (out-dir not empty), 3 I/O error",
   async run(ctx) {
     const [dir, out] = need(ctx, 2, "<store> and <out-dir>");
     const step = intFlag(ctx.values, "step", 1);
     const signal = ctx.interruptible?.();
     const r = await withStore(ctx, dir!, "read", async (s) => {
-      const bar = progressReporter(ctx.stderrIsTTY && !ctx.json, "restore");
+      const bar = byteProgress(ctx, "restore");
       try {
         return await s.restore(out!, { step, onProgress: (done, total) => bar.update(done, total), signal });
       } catch (err) {
@@ -177,6 +185,7 @@ export const rollbackCommand: Command = {
   usage: "rollback <store> [--json]",
   summary: "move damaged or torn checkpoints newer than the newest valid one into .quarantine/",
   options: {},
+  exits: "0 done (whether or not anything moved), 2 usage error, 3 no such store or I/O error",
   async run(ctx) {
     const [dir] = need(ctx, 1, "<store>");
     const r = await withStore(ctx, dir!, "write", (s) => s.rollback());
@@ -186,5 +195,44 @@ export const rollbackCommand: Command = {
       ctx.out(r.moved.length === 0 ? "nothing to roll back" : `newest valid checkpoint is now ${r.newestValid ?? "none"}`);
     }
     return 0;
+  },
+};
+
+export const catCommand: Command = {
+  name: "cat",
+  usage: "cat <store> <member> [--step N] [--json]",
+  summary: "write one member of the newest valid (or given) checkpoint to stdout, verified chunk by chunk",
+  help: [
+    "Each chunk is checked (header, CRC-32, the manifest's CRC) before any of its bytes is written;",
+    "the SHA-256 of the member's file is checked at the end. Exit 1 if the member is damaged (what",
+    "came before the damaged chunk has been written) or if there is no such checkpoint or member.",
+    "With --json nothing of the member is written: one document with its step, size and SHA-256.",
+  ].join("\n"),
+  options: { step: { type: "string", arg: "N", help: "the checkpoint to read (default: the newest valid one)" } },
+  exits: "0 written, 1 damaged or no such checkpoint or member, 2 usage error, 3 I/O error",
+  async run(ctx) {
+    const [dir, member] = need(ctx, 2, "<store> and <member>");
+    const step = intFlag(ctx.values, "step", 1);
+    if (!ctx.json && !ctx.writeOut) throw new UsageError("this front end cannot write bytes to stdout");
+    return withStore(ctx, dir!, "read", async (s) => {
+      const target = step ?? (await s.latest())?.step;
+      if (target === undefined) throw new NoCheckpointError(`no valid checkpoint in ${dir}`);
+      const reader = s.open(member!, { step: target }).getReader();
+      const sha = createSha256();
+      let bytes = 0;
+      try {
+        for (;;) {
+          const r = await reader.read();
+          if (r.done) break;
+          bytes += r.value.length;
+          if (ctx.json) sha.update(r.value);
+          else await ctx.writeOut!(r.value);
+        }
+      } finally {
+        reader.releaseLock();
+      }
+      if (ctx.json) ctx.out(JSON.stringify({ step: target, member, bytes, sha256: toHex(sha.digest()) }));
+      return 0;
+    });
   },
 };

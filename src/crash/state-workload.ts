@@ -16,7 +16,7 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 const CHANGES = ["c1", "c2", "c3", "c4", "c5"];
 
-function options(fs: MemoryFs, protocol: Protocol, durability: Durability): StateOptions<string[]> {
+function options(fs: MemoryFs, protocol: Protocol, durability: Durability): StateOptions<string[]> & { fs: MemoryFs } {
   return {
     initial: [],
     apply: (s, c) => { s.push(dec.decode(c)); return s; },

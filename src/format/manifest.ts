@@ -10,7 +10,9 @@
 import { CorruptionError, UsageError } from "../errors.ts";
 import { CHUNK_MEMBER_TABLE, KIND_MANIFEST, MAX_MEMBER_BLOCKS, TABLE_CHUNK_SIZE } from "./constants.ts";
 import type { Metadata } from "./metadata.ts";
-import { encodeContainer } from "./writer.ts";
+import { TYPES_KEY, type UserMeta, applyTypes, encodeTypes, metaText } from "./typed-meta.ts";
+import { ContainerWriter, encodeContainer } from "./writer.ts";
+import { pace } from "../pace.ts";
 
 export interface MemberEntry {
   /** The name the member was saved under (restored under it). */
@@ -28,7 +30,8 @@ export interface MemberEntry {
 export interface Manifest {
   step: number;
   createdAt: number;
-  meta: Metadata;
+  /** The user's metadata, typed (src/format/typed-meta.ts). */
+  meta: UserMeta;
   members: MemberEntry[];
 }
 
@@ -39,30 +42,71 @@ const dec = new TextDecoder("utf-8", { fatal: true });
 const MIN_ENTRY_SIZE = 2 + 2 + 8 + 8 + 4 + 32 + 4;
 
 export function encodeMemberTable(members: MemberEntry[]): Uint8Array {
-  const parts = members.map((m) => ({ m, name: enc.encode(m.name), file: enc.encode(m.file) }));
-  for (const { m, name, file } of parts) {
+  const it = encodeTable(members);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** UTF-8 length of `s` as TextEncoder encodes it (a lone surrogate becomes U+FFFD, 3 bytes). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 4; i++; }
+    else n += 3;
+  }
+  return n;
+}
+
+/** A u64 below 2^53 as two u32 (no BigInt allocated per field). */
+function setU64(dv: DataView, o: number, v: number): void {
+  dv.setUint32(o, v % 0x100000000, true);
+  dv.setUint32(o + 4, Math.floor(v / 0x100000000), true);
+}
+
+/**
+ * The member table's encoder, pausing (yield) after every ENTRIES_PER_PACE entries of each pass.
+ * Names are encoded straight into the table (encodeInto): no array per name, which for 100,000
+ * members was most of the time and of the garbage.
+ */
+function* encodeTable(members: MemberEntry[]): Generator<void, Uint8Array> {
+  let size = 4;
+  for (const [i, m] of members.entries()) {
+    if (i % ENTRIES_PER_PACE === ENTRIES_PER_PACE - 1) yield;
+    const nl = utf8Length(m.name);
+    const fl = utf8Length(m.file);
+    const blocks = m.blockCrcs.length;
     // Checked before a save writes anything (src/store/save-limits.ts); asserted here because a
     // wrapped u16/u32 would record a table that decodes to other members.
-    if (name.length > 0xffff || file.length > 0xffff || m.blockCrcs.length > MAX_MEMBER_BLOCKS) {
-      throw new UsageError(`member '${m.name}' does not fit the member table (name ${name.length} bytes, ${m.blockCrcs.length} blocks)`);
+    if (nl > 0xffff || fl > 0xffff || blocks > MAX_MEMBER_BLOCKS) {
+      throw new UsageError(`member '${m.name}' does not fit the member table (name ${nl} bytes, ${blocks} blocks)`);
     }
+    size += 2 + nl + 2 + fl + 8 + 8 + 4 + 32 + 4 + 4 * blocks;
   }
-  const size = parts.reduce((n, p) => n + 2 + p.name.length + 2 + p.file.length + 8 + 8 + 4 + 32 + 4 + 4 * p.m.blockCrcs.length, 4);
   const out = new Uint8Array(size);
   const dv = new DataView(out.buffer);
-  dv.setUint32(0, parts.length, true);
+  dv.setUint32(0, members.length, true);
   let o = 4;
-  for (const { m, name, file } of parts) {
-    dv.setUint16(o, name.length, true); out.set(name, o + 2); o += 2 + name.length;
-    dv.setUint16(o, file.length, true); out.set(file, o + 2); o += 2 + file.length;
-    dv.setBigUint64(o, BigInt(m.payloadSize), true); o += 8;
-    dv.setBigUint64(o, BigInt(m.fileSize), true); o += 8;
+  for (const [i, m] of members.entries()) {
+    if (i % ENTRIES_PER_PACE === ENTRIES_PER_PACE - 1) yield;
+    const nl = enc.encodeInto(m.name, out.subarray(o + 2, o + 2 + utf8Length(m.name))).written;
+    dv.setUint16(o, nl, true); o += 2 + nl;
+    const fl = enc.encodeInto(m.file, out.subarray(o + 2, o + 2 + utf8Length(m.file))).written;
+    dv.setUint16(o, fl, true); o += 2 + fl;
+    setU64(dv, o, m.payloadSize); o += 8;
+    setU64(dv, o, m.fileSize); o += 8;
     dv.setUint32(o, m.chunkSize, true); o += 4;
     out.set(m.fileSha256, o); o += 32;
-    dv.setUint32(o, m.blockCrcs.length, true); o += 4;
-    const crcs = m.blockCrcs;
+    const crcs = m.blockCrcs; // a decoded entry builds this array on each read: once here
+    dv.setUint32(o, crcs.length, true); o += 4;
     for (let b = 0; b < crcs.length; b++) { dv.setUint32(o, crcs[b]!, true); o += 4; }
   }
+  // Invariant: the two passes agree (else the table would hold other members than given).
+  if (o !== size) throw new Error(`member table: wrote ${o} bytes, sized ${size}`);
   return out;
 }
 
@@ -113,6 +157,31 @@ interface DecodedTable { bytes: Uint8Array; dv: DataView; filePrefix: string }
 export function decodeMemberTable(
   bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number), filePrefix: string,
 ): MemberEntry[] {
+  const it = decodeEntries(bytes, path, base, filePrefix);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** decodeMemberTable, letting the event loop turn (src/pace.ts) between batches of entries. */
+export async function decodeMemberTablePaced(
+  bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number), filePrefix: string, signal?: AbortSignal,
+): Promise<MemberEntry[]> {
+  const it = decodeEntries(bytes, path, base, filePrefix);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+    await pace(signal, "reading the manifest");
+  }
+}
+
+/** Entries per pacing point: well under a millisecond of work, yet a pace call per entry would cost more than the entry. */
+const ENTRIES_PER_PACE = 64;
+
+function* decodeEntries(
+  bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number), filePrefix: string,
+): Generator<void, MemberEntry[]> {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const table: DecodedTable = { bytes, dv, filePrefix };
   const at = typeof base === "number" ? (t: number) => base + t : base;
@@ -130,6 +199,7 @@ export function decodeMemberTable(
   }
   const members: MemberEntry[] = [];
   for (let i = 0; i < count; i++) {
+    if (i % ENTRIES_PER_PACE === ENTRIES_PER_PACE - 1) yield;
     need(2, "name length"); const nl = dv.getUint16(o, true); o += 2;
     need(nl, "member name");
     let name: string;
@@ -170,9 +240,13 @@ function textOf(b: Uint8Array): string {
   return new TextDecoder().decode(b.subarray(0, 100));
 }
 
-/** The manifest's container metadata: the step and the user's keys (a save checks its size first). */
-export function manifestMetadata(step: number, meta: Metadata): Metadata {
-  return { "ckptkit.step": String(step), ...prefixUser(meta) };
+/**
+ * The manifest's container metadata: the step, the user's keys as text, and the types of the
+ * values that are not strings (a save checks its size first).
+ */
+export function manifestMetadata(step: number, meta: UserMeta): Metadata {
+  const types = encodeTypes(meta);
+  return { "ckptkit.step": String(step), ...(types === undefined ? {} : { [TYPES_KEY]: types }), ...prefixUser(meta) };
 }
 
 /**
@@ -190,17 +264,41 @@ export function encodeManifest(m: Manifest, tableChunkSize = TABLE_CHUNK_SIZE, v
   ).bytes;
 }
 
-const USER = "user.";
-
-function prefixUser(meta: Metadata): Metadata {
-  const out: Metadata = {};
-  for (const [k, v] of Object.entries(meta)) out[USER + k] = v;
+/**
+ * encodeManifest for a save: the same bytes, with the event loop let turn (src/pace.ts) between
+ * batches of member entries and between table chunks, so a manifest of 100,000 members does not
+ * hold the caller's thread (guarantee 12).
+ */
+export async function encodeManifestPaced(m: Manifest, signal?: AbortSignal): Promise<Uint8Array> {
+  const it = encodeTable(m.members);
+  let r = it.next();
+  for (; !r.done; r = it.next()) await pace(signal, "the save");
+  const table = r.value;
+  const chunkSize = table.length <= TABLE_CHUNK_SIZE ? Math.max(1, table.length) : TABLE_CHUNK_SIZE;
+  const w = new ContainerWriter({ kind: KIND_MANIFEST, meta: manifestMetadata(m.step, m.meta), chunkSize, chunkType: CHUNK_MEMBER_TABLE, createdAt: m.createdAt, payloadLength: table.length });
+  const out = new Uint8Array(w.totalSize);
+  let p = 0;
+  const put = (b: Uint8Array) => { out.set(b, p); p += b.length; };
+  put(w.head());
+  for (let off = 0; off < table.length; off += chunkSize) {
+    await pace(signal, "the save");
+    put(w.chunk(table.subarray(off, Math.min(off + chunkSize, table.length))));
+  }
+  put(w.trailer());
   return out;
 }
 
-/** User metadata (keys saved with --meta) out of a container's metadata. */
-export function userMeta(meta: Metadata): Metadata {
+const USER = "user.";
+
+function prefixUser(meta: UserMeta): Metadata {
+  const out: Metadata = {};
+  for (const [k, v] of Object.entries(meta)) out[USER + k] = metaText(v);
+  return out;
+}
+
+/** User metadata (keys saved with --meta or `meta`) out of a manifest's metadata, typed. */
+export function userMeta(meta: Metadata): UserMeta {
   const out: Metadata = {};
   for (const [k, v] of Object.entries(meta)) if (k.startsWith(USER)) out[k.slice(USER.length)] = v;
-  return out;
+  return applyTypes(out, meta[TYPES_KEY]);
 }

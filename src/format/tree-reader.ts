@@ -1,19 +1,31 @@
 // The corruption scan of a v2 container after its header (docs/FORMAT.md, "The SHA-256 tree"):
 // metadata (CRC), the leaf list (read first, CRC), every chunk (header CRC, payload CRC, and its
 // leaf against the list), the root over the head digest and the computed leaves against the
-// trailer. Leaves are hashed in batches on the kernel's lanes and the pool (src/hash-tree.ts);
-// onChunk sees each chunk once its leaf is known, with `ok` false unless CRC and leaf both hold.
+// trailer. Leaves are hashed in batches on the kernel's lanes and the pool (src/format/leaf-hasher.ts);
+// onChunk sees each chunk once its leaf is known, with `ok` false unless its CRCs, its type and
+// its leaf all hold, and the leaf list it was held to is authentic: before the first chunk is
+// read, the scan reads the whole leaf list once (N × 32 bytes, in windows) and checks its CRC-32
+// and that the root over it equals the trailer's (and `expectRoot`, the manifest's). A list of
+// up to 2,048 leaves (a member up to 512 MiB at the default chunk size) is read with the tail in
+// one call and kept, so the file is still read once; a longer one is read again beside the chunks.
+// So a chunk is delivered only after its own SHA-256 matched a leaf the root vouches for: a
+// flipped byte in chunk k stops a verified read before any byte of chunk k (store.open, `cat`).
 // Every length comes from a header the kernel validated against the real file size.
 import type { FileHandle } from "../fs.ts";
 import { readFully } from "../fs-util.ts";
 import { Sha256Hasher, crc32 } from "../hash.ts";
-import { LeafHasher } from "../hash-tree.ts";
+import { LeafHasher } from "./leaf-hasher.ts";
 import { kernel } from "../wasm/kernel.ts";
+import { pace } from "../pace.ts";
+import { chunkTypeFor, wrongChunkType } from "./chunk-type.ts";
 import { CHUNK_HEADER_SIZE, HEADER_SIZE, LEAVES_CRC_SIZE, ROOT_TAG, STATUS, STATUS_TEXT, TRAILER_SIZE } from "./constants.ts";
+
+/** Where the trailer holds the digest: after magic "CKPTEND\0" (8) and the total size (8). */
+const TRAILER_ROOT_AT = 16;
 import {
   type ChunkInfo, type ContainerHeader, type Damage, MAX_BLOCK_DAMAGE, ReadAhead, SMALL_CHUNK, type ScanOptions, type ScanResult,
   readMetadata,
-} from "./reader.ts";
+} from "./scan-parts.ts";
 import { headDigest } from "./tree.ts";
 
 const ROOT_TAG_BYTES = new TextEncoder().encode(ROOT_TAG);
@@ -41,6 +53,10 @@ export async function scanBodyV2(
   const n = header.chunkCount;
   const first = HEADER_SIZE + meta.bytes.length;
   const leavesAt = first + CHUNK_HEADER_SIZE * n + header.payloadLength;
+  options.onBytes?.(first);
+  const window = new Uint8Array(32 * 2048);
+  const pre = await authenticList(h, H, n, leavesAt, window, options);
+  const listAuthentic = pre.ok;
   // The leaf list is read in step with the chunks, one window per batch (≤ 2048 leaves, 64 KiB),
   // its CRC-32 accumulated as it goes: nothing is sized by the chunk count, and a file cut short
   // is found truncated at its first missing chunk, as in v1. The root is hashed as leaves arrive.
@@ -75,12 +91,19 @@ export async function scanBodyV2(
   const offsetOf = (i: number) => first + i * (CHUNK_HEADER_SIZE + chunkSize);
   // Grown per chunk read, like result.blockCrcs: never sized by the header's chunk count.
   const crcOk: number[] = [];
-  const window = new Uint8Array(32 * 2048);
+  const wantType = chunkTypeFor(header.kind);
   const hasher = new LeafHasher(header.totalSize, { onBatch: async (b) => {
     root.update(b.digests);
-    const stored = b.count * 32 <= window.length ? window.subarray(0, b.count * 32) : new Uint8Array(b.count * 32);
     const at = leavesAt + 32 * b.start;
-    const got = await readFully(h, stored, at);
+    let stored: Uint8Array;
+    let got: number;
+    if (pre.kept) {
+      stored = pre.kept.subarray(32 * b.start, 32 * (b.start + b.count));
+      got = stored.length;
+    } else {
+      stored = b.count * 32 <= window.length ? window.subarray(0, b.count * 32) : new Uint8Array(b.count * 32);
+      got = await readFully(h, stored, at);
+    }
     if (got < stored.length) {
       truncatedAt ??= { at, got };
       throw new TruncatedLeaves();
@@ -94,11 +117,13 @@ export async function scanBodyV2(
       // it adds nothing. Capped like block damage.
       if (crcOk[i] && !leafOk && leafMismatches.length <= MAX_BLOCK_DAMAGE) leafMismatches.push(i);
       if (!options.onChunk) continue;
+      await pace(options.signal, "the scan");
       const piece = b.bytes.subarray(j * b.len, (j + 1) * b.len);
       const dv = new DataView(piece.buffer, piece.byteOffset);
-      const info: ChunkInfo = { index: i, offset: offsetOf(i), length: b.len, type: dv.getUint16(4, true), crc: result.blockCrcs[i]!, ok: crcOk[i] === 1 && leafOk };
+      const info: ChunkInfo = { index: i, offset: offsetOf(i), length: b.len, type: dv.getUint16(4, true), crc: result.blockCrcs[i]!, ok: crcOk[i] === 1 && leafOk && listAuthentic };
       await options.onChunk(piece.subarray(CHUNK_HEADER_SIZE), info);
     }
+    options.onBytes?.(b.count * b.len);
   } });
 
   try {
@@ -108,6 +133,7 @@ export async function scanBodyV2(
     const buf = new Uint8Array(CHUNK_HEADER_SIZE + Math.min(chunkSize, header.payloadLength));
     const ahead = chunkSize + CHUNK_HEADER_SIZE < SMALL_CHUNK ? new ReadAhead(h) : undefined;
     for (let i = 0; i < n; i++) {
+      await pace(options.signal, "the scan");
       const len = Math.min(chunkSize, remaining);
       const piece = buf.subarray(0, CHUNK_HEADER_SIZE + len);
       const got = ahead ? await ahead.read(piece, pos) : await readFully(h, piece, pos);
@@ -127,9 +153,12 @@ export async function scanBodyV2(
         crc = crc32(piece.subarray(CHUNK_HEADER_SIZE));
         if (st === STATUS.OK && crc !== new DataView(piece.buffer).getUint32(20, true)) st = STATUS.CHUNK_CRC_MISMATCH;
       }
+      const type = new DataView(piece.buffer, piece.byteOffset).getUint16(4, true);
+      const wrongType = st === STATUS.OK && wantType !== undefined && type !== wantType;
       result.blockCrcs.push(crc);
-      crcOk.push(st === STATUS.OK ? 1 : 0);
+      crcOk.push(st === STATUS.OK && !wrongType ? 1 : 0);
       if (st !== STATUS.OK) bad(i, pos, piece.length, st === STATUS.CHUNK_CRC_MISMATCH ? "crc-mismatch" : "bad-chunk", STATUS_TEXT[st] ?? String(st));
+      if (wrongType) damage({ kind: "bad-chunk", offset: pos, length: piece.length, block: i, message: `block ${i} (bytes ${pos}..${pos + piece.length - 1}): ${wrongChunkType(type, wantType!)}` });
       await hasher.add(piece);
       pos += piece.length;
       remaining -= len;
@@ -142,18 +171,19 @@ export async function scanBodyV2(
     }
 
     const crcAt = leavesAt + 32 * n;
-    const tail = new Uint8Array(LEAVES_CRC_SIZE + TRAILER_SIZE);
-    const gotTail = await readFully(h, tail, crcAt);
+    const tail = pre.kept ? pre.kept.subarray(32 * n) : new Uint8Array(LEAVES_CRC_SIZE + TRAILER_SIZE);
+    const gotTail = pre.kept ? tail.length : await readFully(h, tail, crcAt);
     if (gotTail < tail.length) {
       flushOmitted();
       return short(crcAt, gotTail);
     }
-    if (new DataView(tail.buffer).getUint32(0, true) !== listCrc) {
+    if (new DataView(tail.buffer, tail.byteOffset).getUint32(0, true) !== listCrc) {
       damage({ kind: "crc-mismatch", offset: leavesAt, length: 32 * n + LEAVES_CRC_SIZE, message: `leaf list (bytes ${leavesAt}..${crcAt + 3}): CRC-32 mismatch` });
     } else {
       for (const i of leafMismatches) bad(i, offsetOf(i), CHUNK_HEADER_SIZE + Math.min(chunkSize, header.payloadLength - i * chunkSize), "sha-mismatch", "SHA-256 leaf differs from the leaf list");
     }
     flushOmitted();
+    options.onBytes?.(tail.length + 32 * n);
     const trailerAt = crcAt + LEAVES_CRC_SIZE;
     const trailer = tail.subarray(LEAVES_CRC_SIZE);
     // The digest the manifest records: the root over what was read, not over the stored list.
@@ -168,4 +198,43 @@ export async function scanBodyV2(
   } finally {
     hasher.discard();
   }
+}
+
+/**
+ * The stored leaf list is the one the root vouches for: its CRC-32 holds and SHA-256("CKPTROOT" ‖
+ * H ‖ list) equals the trailer's root (and `expectRoot` when given). A list that fits `window`
+ * is read with the tail in one call and returned as `kept` (list then tail) for the main pass;
+ * a longer one is read in windows. A list cut short or damaged is not authentic: the main pass
+ * reports the damage itself, this only keeps chunks from being delivered as ok against it.
+ */
+async function authenticList(
+  h: FileHandle, H: Uint8Array, n: number, leavesAt: number, window: Uint8Array, options: ScanOptions,
+): Promise<{ ok: boolean; kept?: Uint8Array }> {
+  const root = new Sha256Hasher().update(ROOT_TAG_BYTES).update(H);
+  const tailLen = LEAVES_CRC_SIZE + TRAILER_SIZE;
+  let tail: Uint8Array;
+  let kept: Uint8Array | undefined;
+  let crc = 0;
+  if (32 * n <= window.length) {
+    kept = new Uint8Array(32 * n + tailLen);
+    if ((await readFully(h, kept, leavesAt)) < kept.length) return { ok: false };
+    crc = crc32(kept.subarray(0, 32 * n));
+    root.update(kept.subarray(0, 32 * n));
+    tail = kept.subarray(32 * n);
+  } else {
+    for (let off = 0; off < 32 * n; off += window.length) {
+      await pace(options.signal, "the scan");
+      const part = window.subarray(0, Math.min(window.length, 32 * n - off));
+      if ((await readFully(h, part, leavesAt + off)) < part.length) return { ok: false };
+      crc = crc32(part, crc);
+      root.update(part);
+    }
+    tail = new Uint8Array(tailLen);
+    if ((await readFully(h, tail, leavesAt + 32 * n)) < tail.length) return { ok: false };
+  }
+  const r = root.digest();
+  const ok = new DataView(tail.buffer, tail.byteOffset).getUint32(0, true) === crc &&
+    sameDigest(r, 0, tail, LEAVES_CRC_SIZE + TRAILER_ROOT_AT) &&
+    (options.expectRoot === undefined || (options.expectRoot.length === 32 && sameDigest(r, 0, options.expectRoot, 0)));
+  return { ok, kept };
 }

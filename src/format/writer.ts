@@ -3,7 +3,7 @@
 // payload never sits whole in memory. Chunk serialization (header + CRC) runs in the kernel,
 // and the running SHA-256 of the file is fed from kernel memory without another copy, unless
 // the caller hashes the pieces itself (`externalSha256`, e.g. on the hash worker or the leaf pool:
-// src/hash-tree.ts) and hands the digest (v2: the root and the leaves) to trailer().
+// src/format/leaf-hasher.ts) and hands the digest (v2: the root and the leaves) to trailer().
 import { UsageError } from "../errors.ts";
 import { Sha256Hasher } from "../hash.ts";
 import { kernel } from "../wasm/kernel.ts";
@@ -13,7 +13,7 @@ import {
 } from "./constants.ts";
 import { headDigest, treeRoot } from "./tree.ts";
 import { writeFormatVersion } from "./write-version.ts";
-import { GrowingBytes } from "../hash-tree.ts";
+import { GrowingBytes } from "./leaf-hasher.ts";
 import { type Metadata, encodeMetadata } from "./metadata.ts";
 import { crc32 } from "../hash.ts";
 
@@ -98,6 +98,17 @@ export class ContainerWriter {
   }
 
   /**
+   * chunk(), then `sha` (the caller's hasher, with `externalSha256`) takes the encoded bytes
+   * straight from kernel memory, where chunk() left them: no copy when it hashes on this thread.
+   * The kernel's memory layout stays this layer's business; callers never see a pointer.
+   */
+  async chunkHashed(payload: Uint8Array, sha: { update(bytes: Uint8Array, at?: number): Promise<void> }): Promise<Uint8Array> {
+    const encoded = this.chunk(payload);
+    await sha.update(encoded, kernel().ioPtr); // nothing has called the kernel since chunk()
+    return encoded;
+  }
+
+  /**
    * The end of the file: v1 the trailer, v2 the leaf list, its CRC-32 and the trailer; valid
    * only after every chunk. With `externalSha256`, `digest` is the caller's digest of every byte
    * head() and chunk() returned, in order (v1: their SHA-256; v2: the tree root, with `leaves`).
@@ -146,4 +157,41 @@ export function encodeContainer(spec: Omit<ContainerSpec, "payloadLength">, payl
   for (let off = 0; off < payload.length; off += spec.chunkSize) put(w.chunk(payload.subarray(off, Math.min(off + spec.chunkSize, payload.length))));
   put(w.trailer());
   return { bytes: out, writer: w };
+}
+
+/**
+ * Encodes one chunk of a container whose total length is not known yet (a streamed member):
+ * the same bytes ContainerWriter.chunk() gives for chunk `index` of type `chunkType`. Returns a
+ * fresh array (the caller may await a write with it while another member uses the kernel) and
+ * the payload's CRC-32 for the manifest's block list.
+ */
+export function encodeChunkAt(chunkType: number, index: number, payload: Uint8Array): { encoded: Uint8Array; crc: number } {
+  const k = kernel();
+  k.io.set(payload, CHUNK_HEADER_SIZE);
+  const crc = k.exports.encodeChunk(k.ioPtr, chunkType, index, payload.length) >>> 0;
+  return { encoded: k.io.slice(0, CHUNK_HEADER_SIZE + payload.length), crc };
+}
+
+/** The trailer of a container of `totalSize` bytes whose preceding bytes hash to `digest` (a streamed member, patched after the fact). */
+export function encodeTrailer(totalSize: number, digest: Uint8Array): Uint8Array {
+  if (digest.length !== 32) throw new UsageError("encodeTrailer: pass the 32-byte SHA-256 of every preceding byte");
+  const k = kernel();
+  const shaPtr = k.scratchPtr + 256;
+  k.mem.set(digest, shaPtr);
+  k.exports.writeTrailer(k.ioPtr, totalSize, shaPtr);
+  return k.io.slice(0, TRAILER_SIZE);
+}
+
+/**
+ * The end of a streamed v2 container (header patched after the fact): the leaf list, its CRC-32
+ * and the trailer holding the root over SHA-256(head) and `leaves` (the leaves of the chunks as
+ * encodeChunkAt returned them, in order). Returns those bytes and the root (the manifest's digest).
+ */
+export function encodeTreeTail(totalSize: number, head: Uint8Array, leaves: Uint8Array): { bytes: Uint8Array; root: Uint8Array } {
+  const root = treeRoot(headDigest(head), leaves);
+  const out = new Uint8Array(leaves.length + LEAVES_CRC_SIZE + TRAILER_SIZE);
+  out.set(leaves);
+  new DataView(out.buffer).setUint32(leaves.length, crc32(leaves), true);
+  out.set(encodeTrailer(totalSize, root), leaves.length + LEAVES_CRC_SIZE);
+  return { bytes: out, root };
 }

@@ -4,8 +4,8 @@
 // without changing a byte (the store is opened readOnly, the log only scanned).
 import { FsError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
+import { type WithFs, requireFs } from "../fs-arg.ts";
 import { join } from "../path.ts";
-import { defaultFs } from "../../adapters/detect.ts";
 import { openStore } from "../store/store.ts";
 import { replayLog } from "../wal/log.ts";
 import { listSnapshots } from "./recover.ts";
@@ -47,8 +47,8 @@ export interface StateInspection {
   };
 }
 
-export async function inspectState(dir: string, options: { fs?: DurableFs } = {}): Promise<StateInspection> {
-  const fs = options.fs ?? defaultFs();
+export async function inspectState(dir: string, options: WithFs): Promise<StateInspection> {
+  const fs = requireFs(options, "inspectState");
   const st = await fs.stat(dir);
   if (!st) throw new FsError("ENOENT", "open state", dir);
   if (!st.isDirectory) throw new FsError("ENOTDIR", "open state", dir);

@@ -36,9 +36,10 @@ export function encodeSnapshotMeta(m: SnapshotMeta): Record<string, string> {
 }
 
 /** Parses our metadata; undefined for a checkpoint that is not one of our snapshots. */
-export function decodeSnapshotMeta(meta: Record<string, string> | undefined): SnapshotMeta | undefined {
+export function decodeSnapshotMeta(meta: Record<string, string | number | boolean> | undefined): SnapshotMeta | undefined {
   if (!meta || meta.format !== STATE_FORMAT) return undefined;
-  const n = (s: string | undefined) => (s !== undefined && /^\d{1,16}$/.test(s) ? Number(s) : NaN);
+  // Snapshots record these as text; typed metadata (a number) would come back as a number.
+  const n = (s: unknown) => (typeof s === "string" && /^\d{1,16}$/.test(s) ? Number(s) : NaN);
   const m = { markSequence: n(meta.markSequence), lastSequence: n(meta.lastSequence), changes: n(meta.changes) };
   if (!Number.isSafeInteger(m.markSequence) || m.markSequence < 1 || !Number.isSafeInteger(m.lastSequence) || m.lastSequence >= m.markSequence || !Number.isSafeInteger(m.changes)) return undefined;
   return m;

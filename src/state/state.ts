@@ -13,8 +13,8 @@
 // 4. Nothing else appends to the log (both the log and the store hold writer locks).
 import { CkptError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
+import { type WithFs, requireFs } from "../fs-arg.ts";
 import { dirname, join } from "../path.ts";
-import { defaultFs } from "../../adapters/detect.ts";
 import { openStore, type Store, type StoreOptions } from "../store/store.ts";
 import { openLog, type Log, type LogOptions } from "../wal/log.ts";
 import { STATE_MEMBER, encodeSnapshotMeta, listSnapshots, recover, type RecoveryReport } from "./recover.ts";
@@ -92,12 +92,12 @@ export class State<S> {
     this.lastStep = recovery.highestStep;
   }
 
-  static async open<S>(dir: string, opts: StateOptions<S>): Promise<State<S>> {
+  static async open<S>(dir: string, opts: StateOptions<S> & WithFs): Promise<State<S>> {
     for (const k of ["apply", "encode", "decode"] as const) if (typeof opts[k] !== "function") throw new UsageError(`openState needs ${k} (a function)`);
     if (opts.snapshotEvery !== undefined && (!Number.isSafeInteger(opts.snapshotEvery) || opts.snapshotEvery < 1)) throw new UsageError(`snapshotEvery must be a whole number ≥ 1, got ${opts.snapshotEvery}`);
     const keep = opts.keepSnapshots ?? 2;
     if (!Number.isSafeInteger(keep) || keep < 1) throw new UsageError(`keepSnapshots must be a whole number ≥ 1, got ${keep}`);
-    const fs = opts.fs ?? defaultFs();
+    const fs = requireFs(opts, "openState");
     if (!(await fs.stat(dir))) {
       await fs.mkdir(dir);
       await fs.syncDir(dirname(dir));
@@ -265,6 +265,6 @@ export class State<S> {
   }
 }
 
-export function openState<S>(dir: string, options: StateOptions<S>): Promise<State<S>> {
+export function openState<S>(dir: string, options: StateOptions<S> & WithFs): Promise<State<S>> {
   return State.open(dir, options);
 }

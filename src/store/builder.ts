@@ -2,23 +2,23 @@
 //   await store.builder().meta("epoch", "3").add("weights.bin", bytes).addFile("cfg.json", path).save()
 // Nothing touches disk until save(), which is the store's ordinary all-or-nothing save.
 import { UsageError } from "../errors.ts";
-import type { Metadata } from "../format/metadata.ts";
+import type { UserMeta } from "../format/typed-meta.ts";
 import type { Protocol } from "../protocol.ts";
 import { checkMemberName } from "../format/member-name.ts";
-import type { MemberSource } from "./member.ts";
+import type { MemberData, MemberSource } from "./member.ts";
 import type { SaveResult, Store } from "./store.ts";
 
 export class CheckpointBuilder {
   private readonly members: MemberSource[] = [];
   private readonly names = new Set<string>();
-  private readonly metadata: Metadata = {};
+  private readonly metadata: UserMeta = {};
   private stepNumber?: number;
   private protocolName?: Protocol;
 
   constructor(private readonly store: Store) {}
 
-  /** Adds a member from bytes in memory. */
-  add(name: string, data: Uint8Array): this {
+  /** Adds a member from bytes in memory, a Blob, a ReadableStream or an AsyncIterable of bytes. */
+  add(name: string, data: MemberData): this {
     return this.push({ name, data });
   }
 
@@ -28,7 +28,7 @@ export class CheckpointBuilder {
   }
 
   meta(key: string, value: string | number | boolean): this {
-    this.metadata[key] = String(value);
+    this.metadata[key] = value; // typed: comes back as a number or boolean (docs/FORMAT.md)
     return this;
   }
 

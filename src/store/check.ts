@@ -5,7 +5,7 @@
 import { CorruptionError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
 import { KIND_MEMBER } from "../format/constants.ts";
-import { type Manifest, type MemberEntry, decodeMemberTable, userMeta } from "../format/manifest.ts";
+import { type Manifest, type MemberEntry, decodeMemberTablePaced, userMeta } from "../format/manifest.ts";
 import { memberNamesProblem } from "../format/member-name.ts";
 import { type ChunkInfo, type ContainerHeader, type Damage, type ScanOptions, type ScanResult, scanContainer } from "../format/reader.ts";
 import { MemberTableCollector } from "../format/table-reader.ts";
@@ -13,6 +13,7 @@ import { toHex } from "../hash.ts";
 import { inLanes } from "../lanes.ts";
 import { CappedFindings, MAX_FINDINGS } from "./finding-cap.ts";
 import { join } from "../path.ts";
+import { pace } from "../pace.ts";
 import { manifestName, memberFilePrefix, memberName, parseName } from "./layout.ts";
 
 export type FindingKind = "crc-mismatch" | "sha-mismatch" | "truncated" | "bad-header" | "missing-member" | "torn" | "incomplete" | "bad-name";
@@ -45,6 +46,9 @@ export interface CheckpointReport {
   files: string[];
 }
 
+/** Abort and progress for a read: checked before every chunk; onBytes counts the member file bytes checked. */
+export interface ReadControl { signal?: AbortSignal; onBytes?: (n: number) => void }
+
 export type PayloadSink = (member: MemberEntry, payload: Uint8Array, info: ChunkInfo) => void | Promise<void>;
 
 const KIND_OF: Record<Damage["kind"], FindingKind> = {
@@ -67,18 +71,18 @@ function statusOf(findings: Finding[]): Status {
 }
 
 /** Reads and checks a manifest; returns it or the findings that make it unusable. */
-export async function readManifest(fs: DurableFs, dir: string, step: number): Promise<{ manifest?: Manifest; findings: Finding[] }> {
+export async function readManifest(fs: DurableFs, dir: string, step: number, io: ReadControl = {}): Promise<{ manifest?: Manifest; findings: Finding[] }> {
   const file = manifestName(step);
   // The member table: N ≥ 1 chunks, allocated only once the kernel bounded it (table-reader.ts).
   const t = new MemberTableCollector();
-  const scan = await scanFile(fs, join(dir, file), { onHeader: t.onHeader, onChunk: t.onChunk });
+  const scan = await scanFile(fs, join(dir, file), { onHeader: t.onHeader, onChunk: t.onChunk, ...io });
   const findings: Finding[] = scan.damage.map((d) => ({ step, file, kind: KIND_OF[d.kind], block: d.block, offset: d.offset, length: d.length, message: d.message }));
   if (findings.length > 0) return { findings };
   const bad = (message: string): { findings: Finding[] } => ({ findings: [{ step, file, kind: "bad-header", offset: 0, length: scan.fileSize, message }] });
   if (!t.table || t.wrongType) return bad("not a manifest (wrong kind or chunk count)");
   if (scan.meta!["ckptkit.step"] !== String(step)) return bad(`manifest records step ${scan.meta!["ckptkit.step"]}, its name says ${step}`);
   try {
-    const members = decodeMemberTable(t.table, file, t.fileOffset, memberFilePrefix(step));
+    const members = await decodeMemberTablePaced(t.table, file, t.fileOffset, memberFilePrefix(step), io.signal);
     // Integrity is not authenticity: a manifest whose CRCs and SHA-256 hold may still name a
     // member "../../x". Such a manifest is returned as findings only, never as a Manifest, so
     // no caller can use its names as paths.
@@ -98,7 +102,7 @@ function missingMember(step: number, m: MemberEntry): Finding {
 }
 
 /** Checks one member file against its manifest entry. */
-export async function checkMember(fs: DurableFs, dir: string, step: number, index: number, m: MemberEntry, sink?: PayloadSink): Promise<Finding[]> {
+export async function checkMember(fs: DurableFs, dir: string, step: number, index: number, m: MemberEntry, sink?: PayloadSink, io: ReadControl = {}): Promise<Finding[]> {
   const file = m.file;
   const at = (kind: FindingKind, message: string, offset = 0, length = 0, block?: number): Finding => ({ step, file, member: m.name, kind, block, offset, length, message });
   if (file !== memberName(step, index)) return [at("bad-header", `manifest names member file '${file}', expected '${memberName(step, index)}'`)];
@@ -112,6 +116,8 @@ export async function checkMember(fs: DurableFs, dir: string, step: number, inde
         ? `member header disagrees with the manifest (payload ${h.payloadLength} vs ${m.payloadSize} bytes, file ${h.totalSize} vs ${m.fileSize})`
         : undefined,
     onChunk: sink ? (p, info) => sink(m, p, info) : undefined,
+    expectRoot: m.fileSha256, // v2: a delivered chunk's leaf is vouched for by the manifest's root
+    ...io,
   });
   const findings = scan.damage.map((d) => at(KIND_OF[d.kind], d.message, d.offset, d.length, d.block));
   if (findings.length > 0 || !scan.header) return findings;
@@ -137,36 +143,39 @@ export async function checkMember(fs: DurableFs, dir: string, step: number, inde
  * (capped: a manifest may list millions of members). With a sink (restore), members stream one
  * after another, in order.
  */
-async function checkMembers(fs: DurableFs, dir: string, step: number, members: MemberEntry[], files: string[], into: CappedFindings, sink?: PayloadSink): Promise<void> {
+async function checkMembers(fs: DurableFs, dir: string, step: number, members: MemberEntry[], files: string[], into: CappedFindings, sink?: PayloadSink, io: ReadControl = {}): Promise<void> {
   // Only members whose file is in the directory listing are opened; the others are missing
   // without a stat or a promise each: a crafted manifest may list a million members that do not
   // exist, and `verify` must stay fast and small. The listing bounds the members scanned.
   const present: number[] = [];
-  for (const f of files) {
+  for (const [n, f] of files.entries()) {
+    if ((n & 255) === 0) await pace(io.signal, "the check");
     const p = parseName(f);
     if (p && !p.manifest && p.member! < members.length && f === memberName(step, p.member!)) present.push(p.member!);
   }
   present.sort((x, y) => x - y);
-  const results = await inLanes(present.length, sink ? 1 : 2, (k) => checkMember(fs, dir, step, present[k]!, members[present[k]!]!, sink));
+  const results = await inLanes(present.length, sink ? 1 : 2, (k) => checkMember(fs, dir, step, present[k]!, members[present[k]!]!, sink, io));
   for (let i = 0, k = 0; i < members.length; i++) {
+    if ((i & 255) === 0) await pace(io.signal, "the check");
     if (present[k] === i) into.addAll(results[k++]!);
     else into.count("missing-member", () => missingMember(step, members[i]!));
   }
 }
 
 /** Full check of one step, given the names of its files present in the directory. */
-export async function checkCheckpoint(fs: DurableFs, dir: string, step: number, files: string[], sink?: PayloadSink): Promise<CheckpointReport> {
+export async function checkCheckpoint(fs: DurableFs, dir: string, step: number, files: string[], sink?: PayloadSink, io: ReadControl = {}): Promise<CheckpointReport> {
   const hasManifest = files.includes(manifestName(step));
   if (!hasManifest) {
     return { step, status: "incomplete", files, findings: [{ step, file: manifestName(step), kind: "incomplete", offset: 0, length: 0, message: `no manifest: a save that never committed left ${files.length} member file(s)` }] };
   }
-  const { manifest, findings } = await readManifest(fs, dir, step);
+  const { manifest, findings } = await readManifest(fs, dir, step, io);
   if (!manifest) return { step, status: statusOf(findings), files, findings };
   const all = new CappedFindings();
-  await checkMembers(fs, dir, step, manifest.members, files, all, sink);
+  await checkMembers(fs, dir, step, manifest.members, files, all, sink, io);
   // Member i's file is memberName(step, i) (decode checked it): no per-member name set needed.
   const count = manifest.members.length;
-  for (const f of files) {
+  for (const [n, f] of files.entries()) {
+    if ((n & 255) === 0) await pace(io.signal, "the check");
     const p = parseName(f);
     const listed = p && (p.manifest || (p.member! < count && f === memberName(step, p.member!)));
     if (p && !listed) all.add({ step, file: f, kind: "bad-header", offset: 0, length: 0, message: `${f} is not listed in the manifest` });

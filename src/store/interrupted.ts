@@ -11,7 +11,7 @@ import { attempt } from "../fs-util.ts";
 import { join } from "../path.ts";
 import type { Status } from "./check.ts";
 import { manifestName } from "./layout.ts";
-import { lockHolderAlive } from "./lock.ts";
+import { lockHolderAlive } from "../lock/lock.ts";
 
 /** Only a committed checkpoint can be damaged. */
 export function isDamage(status: Status): boolean {

@@ -6,7 +6,7 @@
 // aside) and `.tmp-<pid>-<random>-<name>` temp files of in-flight atomic writes.
 import { UsageError } from "../errors.ts";
 
-export const LOCK_NAME = ".lock";
+export { LOCK_NAME } from "../lock/lock.ts"; // the lock lives below the store and the log, which share it
 export const QUARANTINE_DIR = ".quarantine";
 const STEP_DIGITS = 16;
 const NAME_RE = /^step-(\d{16})\.(manifest|member-(\d{1,6}))$/;

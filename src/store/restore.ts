@@ -20,7 +20,8 @@
 // Residual race: a local process that swaps a directory we just checked for a symlink between the
 // lstat and the next open could redirect one O_EXCL create; closing that needs openat(2)-style
 // calls no runtime adapter offers. It is not reachable from the store's contents.
-import { abortPoint } from "../abort.ts";
+import { pace } from "../pace.ts";
+import { unlessAborted } from "../abort.ts";
 import { CorruptionError, DurabilityError, FsError, UsageError } from "../errors.ts";
 import type { DurableFs, FileHandle } from "../fs.ts";
 import { attempt, mkdirDurable } from "../fs-util.ts";
@@ -31,7 +32,8 @@ import { dirname, join } from "../path.ts";
 import { readManifest } from "./check.ts";
 import { manifestName, memberName } from "./layout.ts";
 import { restoredMode } from "./member.ts";
-import { assertValid, type Store } from "./store.ts";
+import { assertValid } from "./corruption.ts";
+import type { Store } from "./store.ts";
 
 /** Where one member goes, relative to the root being filled (staging dir or out-dir). */
 interface Target { rel: string; written: string; file: string; h?: FileHandle; pos: number; open: boolean }
@@ -91,23 +93,30 @@ async function removeTree(fs: DurableFs, path: string): Promise<void> {
 }
 
 /**
- * The newest valid step, as store.latest() finds it (a full check of each step, newest first),
- * but stoppable: with a signal every chunk read is an abortPoint, so a Ctrl-C during the
- * verification that picks the checkpoint is honoured at once rather than after it.
+ * Restores the newest valid checkpoint, reading each candidate once: the newest is restored
+ * while it is verified (no latest() pass before it); if it turns out not valid, restoreCheckpoint
+ * has removed what it wrote and the next older one is tried. Undefined when none is valid.
+ * Any error but the checkpoint's own damage (a CorruptionError) ends the search.
  */
-export async function newestValidStep(store: Store, signal?: AbortSignal): Promise<number | undefined> {
-  if (!signal) return (await store.latest())?.step;
+export async function restoreNewestValid(
+  store: Store, outDir: string, onProgress?: (done: number, total: number) => void, signal?: AbortSignal,
+): Promise<{ step: number; files: string[]; bytes: number } | undefined> {
   for (const s of await store.steps()) {
-    if ((await store.check(s.step, () => abortPoint(signal, "the restore"))).status === "valid") return s.step;
+    await pace(signal, "the restore");
+    try {
+      return await restoreCheckpoint(store, s.step, outDir, onProgress, signal);
+    } catch (err) {
+      if (!(err instanceof CorruptionError)) throw err;
+    }
   }
   return undefined;
 }
 
 /**
  * `onProgress(done, total)` counts payload bytes written so far against the checkpoint's total.
- * `signal` is honoured before every chunk written: the adapters do synchronous I/O, so
- * abortPoint lets the event loop turn (every ~10 ms) for a SIGINT handler to abort the restore,
- * which then removes everything it created (the finally below).
+ * `signal` is honoured before every chunk written: pace (src/pace.ts) lets the event loop turn
+ * (every PACE_MS) for a SIGINT handler to abort the restore, which then removes everything it
+ * created (the finally below).
  */
 export async function restoreCheckpoint(
   store: Store, step: number, outDir: string, onProgress?: (done: number, total: number) => void, signal?: AbortSignal,
@@ -182,7 +191,7 @@ export async function restoreCheckpoint(
       return t;
     };
     const finish = async (t: Target): Promise<void> => {
-      await t.h!.sync();
+      await unlessAborted(t.h!.sync(), signal, "the restore"); // an abort does not wait for it: the file is removed
       t.open = false; // a failed close is not retried: the fd number may be reused
       await t.h!.close();
     };
@@ -192,7 +201,7 @@ export async function restoreCheckpoint(
     //    members holds one descriptor at a time, not 100,000.
     let written = 0;
     const report = await store.check(step, async (m, payload) => {
-      await abortPoint(signal, "the restore");
+      await pace(signal, "the restore");
       const t = targets.get(m.name);
       // The check re-reads the manifest: if it changed under us, only planned paths are used.
       if (!t) throw new CorruptionError(manifestPath, 0, "bad-name", `member ${JSON.stringify(m.name)} was not in the manifest read first (changed during restore)`);
@@ -202,7 +211,7 @@ export async function restoreCheckpoint(
       if (t.pos === m.payloadSize) await finish(t);
       written += payload.length;
       onProgress?.(written, total);
-    });
+    }, { signal });
     assertValid(report);
     const members = report.manifest!.members;
     if (members.length !== files.size || members.some((m) => !files.has(m.name))) {
@@ -212,12 +221,14 @@ export async function restoreCheckpoint(
     // 4. Durable, then visible.
     let bytes = 0;
     for (const m of members) {
+      await pace(signal, "the restore");
       const t = await create(targets.get(m.name)!); // an empty member never reached the sink
       if (t.open) await finish(t);
       bytes += t.pos;
     }
     if (!staged) {
       for (const t of targets.values()) {
+        await pace(signal, "the restore");
         await fs.rename(join(root, t.written), join(root, t.rel));
         t.written = t.rel;
       }

@@ -12,16 +12,17 @@ import { FsError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
 import { MAX_MEMBER_BLOCKS, MAX_WRITE_CHUNK_SIZE, chunkCountFor } from "../format/constants.ts";
 import { manifestMetadata } from "../format/manifest.ts";
-import { type Metadata, encodeMetadata } from "../format/metadata.ts";
+import { encodeMetadata } from "../format/metadata.ts";
+import type { UserMeta } from "../format/typed-meta.ts";
 import { parseProtocol } from "../protocol.ts";
-import type { MemberSource } from "./member.ts";
+import { type MemberSource, knownSize } from "./source.ts";
 
 export interface SaveLimitArgs {
   fs: DurableFs;
   members: MemberSource[];
   step: number;
   chunkSize: number;
-  meta: Metadata;
+  meta: UserMeta;
   protocol: string;
   keep?: number;
 }
@@ -35,13 +36,13 @@ export function checkChunkSize(chunkSize: number): number {
 }
 
 /** Throws UsageError if the manifest's metadata (step + the user's keys) would not encode. */
-export function checkManifestMetadata(step: number, meta: Metadata): void {
+export function checkManifestMetadata(step: number, meta: UserMeta): void {
   encodeMetadata(manifestMetadata(step, meta));
 }
 
 /**
  * Every limit of one save (names and step are checked by the caller first). Returns each
- * member's payload size: known for bytes, from stat for a file.
+ * member's payload size: known for bytes and Blobs, from stat for a file, 0 for a stream.
  */
 export async function checkSaveLimits(a: SaveLimitArgs): Promise<number[]> {
   checkChunkSize(a.chunkSize);
@@ -51,7 +52,7 @@ export async function checkSaveLimits(a: SaveLimitArgs): Promise<number[]> {
   const sizes: number[] = [];
   for (const m of a.members) {
     let size: number;
-    if ("data" in m) size = m.data.length;
+    if ("data" in m) size = knownSize(m) ?? 0; // a stream's size is known at its end; it is held to the block limit as it is written
     else {
       const st = await a.fs.stat(m.path);
       if (!st) throw new FsError("ENOENT", "open", m.path);

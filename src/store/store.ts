@@ -2,33 +2,37 @@
 // manifest through the chosen protocol: the manifest is written last and is the commit point,
 // so no valid manifest means no checkpoint. Recovery never trusts presence: `latest` walks steps
 // newest first and returns the first whose manifest and members all verify.
-import { CorruptionError, FsError, NoCheckpointError, UsageError } from "../errors.ts";
+import { FsError, NoCheckpointError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
+import { type WithFs, requireFs } from "../fs-arg.ts";
 import { attempt, mkdirDurable } from "../fs-util.ts";
 import { DEFAULT_CHUNK_SIZE } from "../format/constants.ts";
-import { type Manifest, type MemberEntry, encodeManifest } from "../format/manifest.ts";
-import type { Metadata } from "../format/metadata.ts";
+import { type Manifest, type MemberEntry, encodeManifestPaced } from "../format/manifest.ts";
+import type { UserMeta } from "../format/typed-meta.ts";
 import { checkMemberNames } from "../format/member-name.ts";
 import { dirname, join } from "../path.ts";
-import { type Protocol, tempOwner, writeFileWithProtocol } from "../protocol.ts";
-import { defaultFs } from "../../adapters/detect.ts";
-import { type CheckpointReport, type Finding, type PayloadSink, checkCheckpoint, readManifest } from "./check.ts";
+import { type Protocol, checkProtocol, defaultProtocol, tempOwner, writeFileWithProtocol } from "../protocol.ts";
+import { type CheckpointReport, type Finding, type PayloadSink, type ReadControl, checkCheckpoint, readManifest } from "./check.ts";
 import { LOCK_NAME, QUARANTINE_DIR, checkStep, manifestName, memberName, parseName } from "./layout.ts";
 import { CheckpointBuilder } from "./builder.ts";
-import { StoreLock } from "./lock.ts";
+import { StoreCorruption, assertValid } from "./corruption.ts";
+import { StoreLock } from "../lock/lock.ts";
 import { Serial } from "./serial.ts";
 import { type MemberSource, writeMember } from "./member.ts";
 import { checkChunkSize, checkSaveLimits } from "./save-limits.ts";
-import { newestValidStep, restoreCheckpoint } from "./restore.ts";
+import { restoreCheckpoint, restoreNewestValid } from "./restore.ts";
 import { inLanes } from "../lanes.ts";
 import { WORKER_MIN_BYTES, hashWorkerPolicy } from "../hash-stream.ts";
 import { checkOpenArgs, checkOptions, checkReadOptions, checkSaveArgs, checkStepArg, checkString } from "../check-args.ts";
-import { abortPoint, checkAborted } from "../abort.ts";
+import { checkAborted } from "../abort.ts";
+import { pace } from "../pace.ts";
 import { isDamage, isInProgress, removeIncompleteSteps, removeSaveFiles } from "./interrupted.ts";
+import { type OpenOptions, openMemberStream } from "./open-member.ts";
+import { type KeepPolicy, applyRetention, parseKeepPolicy } from "./retention.ts";
 
 export interface StoreOptions {
   fs?: DurableFs;
-  /** Default protocol for save (default atomic_dirsync). */
+  /** Default protocol for save (default atomic_dirsync; atomic_nodirsync where the fs cannot fsync a directory, OPFS). */
   protocol?: Protocol;
   /** Open for reading only: no lock, no cleanup, save/rollback/prune refused. */
   readOnly?: boolean;
@@ -38,11 +42,17 @@ export interface StoreOptions {
   chunkSize?: number;
   /** Human notes (stale lock taken over, temp files removed). */
   onWarning?: (message: string) => void;
+  /**
+   * Retention applied after every save (src/store/retention.ts): the newest `last` valid, every
+   * step that is a multiple of `every`, the `n` best by metadata `key`; other valid checkpoints
+   * are deleted. A number n means { last: n }. A save's own `keep` replaces it for that save.
+   */
+  keep?: number | KeepPolicy;
 }
 
 export interface SaveOptions {
   step?: number;
-  meta?: Metadata;
+  meta?: UserMeta;
   protocol?: Protocol;
   /** After the commit is durable, keep only the newest `keep` valid checkpoints. */
   keep?: number;
@@ -64,8 +74,15 @@ export interface CheckpointInfo {
   files: string[];
   /** Bytes on disk, all files of the step. */
   bytes: number;
-  meta?: Metadata;
+  meta?: UserMeta;
   status?: CheckpointReport["status"];
+}
+
+/** Options of the long reads (load, verify): abort and progress in bytes (docs/ENGINE.md). */
+export interface ReadOptions {
+  signal?: AbortSignal;
+  /** Bytes read and checked so far, of the total: load counts payload bytes, verify every file byte. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface VerifyReport { ok: boolean; checkpoints: CheckpointReport[]; findings: Finding[] }
@@ -78,13 +95,18 @@ export class Store {
   /** save, rollback, prune and close run one at a time (src/store/serial.ts). */
   private readonly serial = new Serial();
 
-  private constructor(readonly dir: string, readonly fs: DurableFs, private readonly opts: StoreOptions, private lock?: StoreLock) {}
+  private readonly retention: KeepPolicy | undefined;
 
-  static async open(dir: string, opts: StoreOptions = {}): Promise<Store> {
+  private constructor(readonly dir: string, readonly fs: DurableFs, private readonly opts: StoreOptions, private lock?: StoreLock) {
+    this.retention = opts.keep === undefined ? undefined : parseKeepPolicy(opts.keep, "openStore: options.keep");
+  }
+
+  static async open(dir: string, opts: StoreOptions & WithFs): Promise<Store> {
     checkOpenArgs(dir, opts);
-    const fs = opts.fs ?? defaultFs();
+    const fs = requireFs(opts, "openStore");
     if (!opts.readOnly) { fs.pid(); fs.hostname(); } // the lock's facts first: a runtime that refuses them (Deno without --allow-sys) leaves nothing behind
     if (opts.chunkSize !== undefined) checkChunkSize(opts.chunkSize); // before the directory is created
+    if (opts.keep !== undefined) parseKeepPolicy(opts.keep, "openStore: options.keep"); // likewise
     const st = await fs.stat(dir);
     if (!st) {
       if (opts.readOnly || opts.create === false) throw new FsError("ENOENT", "open store", dir);
@@ -149,7 +171,8 @@ export class Store {
     if (members.length === 0) throw new UsageError("a checkpoint needs at least one member");
     // Every name, uniqueness and file/directory clashes: refused before the first byte is written.
     checkMemberNames(members.map((m) => m.name));
-    const protocol = options.protocol ?? this.opts.protocol ?? "atomic_dirsync";
+    const protocol = options.protocol ?? this.opts.protocol ?? defaultProtocol(this.fs);
+    checkProtocol(this.fs, protocol); // before the first byte is written
     let step = this.highest + 1;
     if (options.step !== undefined) {
       if (checkStep(options.step) <= this.highest) throw new UsageError(`step ${options.step} is not above the highest step present (${this.highest})`);
@@ -178,10 +201,11 @@ export class Store {
       }));
       const manifest: Manifest = { step, createdAt, meta: options.meta ?? {}, members: entries };
       // The last moment an abort can undo the save: once the manifest write starts it completes.
-      await abortPoint(signal, "the save");
+      const manifestBytes = await encodeManifestPaced(manifest, signal);
+      await pace(signal, "the save");
       committing = true;
       // The commit point: members are durable (except under unsafe) before this write begins.
-      await writeFileWithProtocol(this.fs, manifestPath, encodeManifest(manifest), protocol);
+      await writeFileWithProtocol(this.fs, manifestPath, manifestBytes, protocol);
       return await this.afterCommit(step, entries, protocol, options.keep);
     } catch (err) {
       // Never committed: every file this save created goes (the step was fresh under our lock,
@@ -196,7 +220,10 @@ export class Store {
     const bytes = entries.reduce((n, e) => n + e.payloadSize, 0);
     if (keep !== undefined) {
       if (protocol !== "atomic_dirsync") await this.makeDurable(step, entries);
-      await this.pruneNow(keep);
+      await this.pruneNow(keep, step); // written and hashed by this save just now: valid without a read
+    } else if (this.retention) {
+      if (protocol !== "atomic_dirsync") await this.makeDurable(step, entries);
+      await applyRetention(this, this.retention);
     }
     return { step, files: entries.map((e) => e.name), bytes, protocol };
   }
@@ -220,20 +247,33 @@ export class Store {
     await this.fs.syncDir(this.dir);
   }
 
-  async check(step: number, sink?: PayloadSink): Promise<CheckpointReport> {
+  async check(step: number, sink?: PayloadSink, io?: ReadControl): Promise<CheckpointReport> {
     const entry = (await this.steps()).find((s) => s.step === step);
     if (!entry) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
-    return checkCheckpoint(this.fs, this.dir, step, entry.files, sink);
+    return checkCheckpoint(this.fs, this.dir, step, entry.files, sink, io);
   }
 
-  async verify(onProgress?: (done: number, total: number) => void): Promise<VerifyReport> {
+  /**
+   * Full scan of every checkpoint. `options.onProgress` counts file bytes checked; the older
+   * form, a function, counts checkpoints (done, total).
+   */
+  async verify(options: ReadOptions | ((done: number, total: number) => void) = {}): Promise<VerifyReport> {
+    const { signal, onProgress } = typeof options === "function" ? { signal: undefined, onProgress: undefined } : options;
+    const perCheckpoint = typeof options === "function" ? options : undefined;
+    checkAborted(signal, "the verify");
     const steps = await this.steps();
+    let total = 0;
+    let bytes = 0;
+    if (onProgress) {
+      for (const s of steps) for (const f of s.files) { await pace(signal, "the verify"); total += (await this.fs.stat(join(this.dir, f)))?.size ?? 0; }
+    }
+    const io: ReadControl = { signal, onBytes: onProgress && ((n) => onProgress((bytes += n), total)) };
     // Two checkpoints at a time: with the hash worker, a store of single-member checkpoints
     // also uses both cores (src/hash-stream.ts); the report keeps step order.
     let done = 0;
     const checkpoints = await inLanes(steps.length, 2, async (i) => {
-      const r = await checkCheckpoint(this.fs, this.dir, steps[i]!.step, steps[i]!.files);
-      onProgress?.(++done, steps.length);
+      const r = await checkCheckpoint(this.fs, this.dir, steps[i]!.step, steps[i]!.files, undefined, io);
+      perCheckpoint?.(++done, steps.length);
       return r;
     });
     if (await isInProgress(this.fs, this.dir, checkpoints[0], !!this.lock)) checkpoints[0]!.status = "in-progress";
@@ -246,6 +286,7 @@ export class Store {
     checkOptions(options, "list: options");
     const out: CheckpointInfo[] = [];
     for (const s of await this.steps()) {
+      await pace();
       let bytes = 0;
       for (const f of s.files) bytes += (await this.fs.stat(join(this.dir, f)))?.size ?? 0;
       if (options.verify) {
@@ -261,9 +302,9 @@ export class Store {
   }
 
   /** The newest checkpoint that fully verifies, or null. */
-  async latest(): Promise<(CheckpointInfo & { manifest: Manifest }) | null> {
+  async latest(options: { signal?: AbortSignal } = {}): Promise<(CheckpointInfo & { manifest: Manifest }) | null> {
     for (const s of await this.steps()) {
-      const r = await checkCheckpoint(this.fs, this.dir, s.step, s.files);
+      const r = await checkCheckpoint(this.fs, this.dir, s.step, s.files, undefined, { signal: options.signal });
       if (r.status !== "valid") continue;
       const m = r.manifest!;
       return { step: s.step, createdAt: m.createdAt, files: m.members.map((e) => e.name), bytes: m.members.reduce((n, e) => n + e.payloadSize, 0), meta: m.meta, status: "valid", manifest: m };
@@ -271,24 +312,54 @@ export class Store {
     return null;
   }
 
-  /** Loads a checkpoint's members into memory, verifying every byte (newest valid by default). */
-  async load(step?: number): Promise<{ step: number; members: Map<string, Uint8Array>; meta: Metadata }> {
+  /**
+   * Loads a checkpoint's members into memory, verifying every byte (newest valid by default).
+   * One pass: the newest checkpoint is read and checked at once, and dropped for the next one
+   * if it turns out not valid. Progress counts payload bytes of the checkpoint being read.
+   */
+  async load(step?: number, options: ReadOptions = {}): Promise<{ step: number; members: Map<string, Uint8Array>; meta: UserMeta }> {
     checkStepArg(step, "load: step");
-    const target = step ?? (await this.latest())?.step;
-    if (target === undefined) throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
+    const { signal, onProgress } = options;
+    checkAborted(signal, "the load");
+    const steps = (await this.steps()).filter((s) => step === undefined || s.step === step);
+    if (step !== undefined && steps.length === 0) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
+    for (const s of steps) {
+      if (!s.files.includes(manifestName(s.step))) continue; // incomplete: never a checkpoint
+      const got = await this.loadOne(s, signal, onProgress);
+      if (got.report.status === "valid") return { step: s.step, members: got.members, meta: got.report.manifest!.meta };
+      if (step !== undefined) assertValid(got.report);
+    }
+    if (step !== undefined) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
+    throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
+  }
+
+  private async loadOne(s: StepFiles, signal?: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<{ report: CheckpointReport; members: Map<string, Uint8Array> }> {
+    let total = 0;
+    let done = 0;
+    if (onProgress) total = (await readManifest(this.fs, this.dir, s.step, { signal })).manifest?.members.reduce((n, m) => n + m.payloadSize, 0) ?? 0;
     const buffers = new Map<string, { buf: Uint8Array; pos: number }>();
-    const report = await this.check(target, (m, payload) => {
+    const report = await checkCheckpoint(this.fs, this.dir, s.step, s.files, (m, payload) => {
       let b = buffers.get(m.name);
       // checkMember held the member's header to m.payloadSize before this first chunk, and the
       // kernel bounded that header by the real file size: the allocation is justified.
       if (!b) buffers.set(m.name, (b = { buf: new Uint8Array(m.payloadSize), pos: 0 }));
       if (b.pos + payload.length <= b.buf.length) b.buf.set(payload, b.pos);
       b.pos += payload.length;
-    });
-    assertValid(report);
+      onProgress?.((done += payload.length), total);
+    }, { signal });
     const members = new Map<string, Uint8Array>();
-    for (const e of report.manifest!.members) members.set(e.name, buffers.get(e.name)?.buf ?? new Uint8Array(0));
-    return { step: target, members, meta: report.manifest!.meta };
+    if (report.status === "valid") for (const e of report.manifest!.members) members.set(e.name, buffers.get(e.name)?.buf ?? new Uint8Array(0));
+    return { report, members };
+
+  }
+
+  /**
+   * One member of the newest valid (or the given) checkpoint as a stream, verified chunk by
+   * chunk: a damaged chunk errors the stream before any of its bytes are delivered.
+   */
+  open(name: string, options: OpenOptions = {}): ReadableStream<Uint8Array> {
+    checkString(name, "open: name"); checkReadOptions(options, "open");
+    return openMemberStream(this, name, options);
   }
 
   /** Writes a checkpoint's members into outDir (absent or empty), all or nothing. */
@@ -296,14 +367,17 @@ export class Store {
     outDir: string, options: { step?: number; onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {},
   ): Promise<{ step: number; files: string[]; bytes: number }> {
     checkString(outDir, "restore: outDir"); checkReadOptions(options, "restore");
-    const step = options.step ?? (await newestValidStep(this, options.signal));
-    if (step === undefined) throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
-    if (!(await this.steps()).some((s) => s.step === step)) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
-    const { signal, onProgress } = options;
+    const { step, signal, onProgress } = options;
+    if (step !== undefined && !(await this.steps()).some((s) => s.step === step)) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
     checkAborted(signal, "the restore");
     // Progress is reported after every chunk written: the abort check rides on it, and the
     // restore's own cleanup removes its temp files when it throws.
-    return restoreCheckpoint(this, step, outDir, signal ? (done, total) => { checkAborted(signal, "the restore"); onProgress?.(done, total); } : onProgress, signal);
+    const progress = signal ? (done: number, total: number) => { checkAborted(signal, "the restore"); onProgress?.(done, total); } : onProgress;
+    if (step !== undefined) return restoreCheckpoint(this, step, outDir, progress, signal);
+    // The newest valid one, verified while it is restored (read once, not checked first).
+    const r = await restoreNewestValid(this, outDir, progress, signal);
+    if (!r) throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
+    return r;
   }
 
   /**
@@ -353,12 +427,15 @@ export class Store {
     return this.serial.run(() => this.pruneNow(keep));
   }
 
-  private async pruneNow(keep: number): Promise<{ removed: number[] }> {
+  private async pruneNow(keep: number, justCommitted?: number): Promise<{ removed: number[] }> {
     this.writable("prune");
     if (!Number.isSafeInteger(keep) || keep < 1) throw new UsageError(`keep must be at least 1, got ${keep}`);
+    // The step this save just committed is valid without reading it back (its bytes were hashed
+    // as they were written). Every other step is checked in full: a damaged one must be told
+    // from a valid one before anything is deleted (guarantee 3: damaged ones are left to rollback).
     const valid: StepFiles[] = [];
     for (const s of await this.steps()) {
-      if ((await checkCheckpoint(this.fs, this.dir, s.step, s.files)).status === "valid") valid.push(s);
+      if (s.step === justCommitted || (await checkCheckpoint(this.fs, this.dir, s.step, s.files)).status === "valid") valid.push(s);
     }
     const removed: number[] = [];
     for (const s of valid.slice(keep)) {
@@ -377,6 +454,11 @@ export class Store {
     return new CheckpointBuilder(this);
   }
 
+  /** `await using store = await openStore(dir)` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   close(): Promise<void> {
     return this.serial.run(async () => {
       const lock = this.lock;
@@ -390,20 +472,8 @@ export class Store {
   }
 }
 
-export function assertValid(report: CheckpointReport): void {
-  if (report.status === "valid") return;
-  const f = report.findings[0]!;
-  throw new StoreCorruption(report, `checkpoint ${report.step} is ${report.status}: ${f.message}`);
-}
+export { StoreCorruption, assertValid };
 
-
-export class StoreCorruption extends CorruptionError {
-  constructor(readonly report: CheckpointReport, message: string) {
-    const f = report.findings[0]!;
-    super(f.file, f.offset, f.kind, message);
-  }
-}
-
-export function openStore(dir: string, options: StoreOptions = {}): Promise<Store> {
+export function openStore(dir: string, options: StoreOptions & WithFs): Promise<Store> {
   return Store.open(dir, options);
 }

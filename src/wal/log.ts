@@ -5,10 +5,10 @@
 // recovers from what is on disk) clears it — a failed fsync is never retried as if it worked.
 import { CkptError, FsError, UsageError } from "../errors.ts";
 import type { DurableFs, FileHandle } from "../fs.ts";
+import { type WithFs, requireFs } from "../fs-arg.ts";
 import { attempt, mkdirDurable } from "../fs-util.ts";
 import { join } from "../path.ts";
-import { StoreLock } from "../store/lock.ts";
-import { defaultFs } from "../../adapters/detect.ts";
+import { StoreLock } from "../lock/lock.ts";
 import {
   MAX_BATCH_BYTES, MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_MARKER, SEGMENT_HEADER_SIZE,
   encodeBatch, encodeRecordInto, encodeSegmentHeader, encodeSkip, segmentName,
@@ -16,6 +16,16 @@ import {
 import { type LogRecord, type ScanReport, listSegments, scanLog } from "./scan.ts";
 import { sequenceCeiling } from "./sequence-floor.ts";
 import { copyToSideFile, moveToSideFile, sideFileFloor } from "./side-file.ts";
+import { pullFrom } from "../pull.ts";
+import { SPARE_SEGMENT, fillPreallocated, zeroRange } from "./zero-tail.ts";
+
+/** Default segment size; preallocated segments are created at exactly this size. */
+export const DEFAULT_SEGMENT_BYTES = 4 << 20;
+/**
+ * A preallocation at least this large is prepared ahead, off the append path, as the spare file
+ * SPARE_SEGMENT, once the current segment is half full; a smaller one is one write at rotation.
+ */
+const SPARE_MIN_BYTES = 1 << 20;
 
 export type Durability = "fsync" | "fdatasync" | "none";
 
@@ -23,8 +33,14 @@ export interface LogOptions {
   fs?: DurableFs;
   /** "fdatasync" (default), "fsync", or "none" — UNSAFE: appends resolve before anything is durable. */
   durability?: Durability;
-  /** Start a new segment once the current one reaches this size (default 64 MiB). */
+  /** Start a new segment once the current one reaches this size (default 4 MiB). */
   maxSegmentBytes?: number;
+  /**
+   * Create new segments at their full size, filled with zeros and fsynced, so that appends
+   * overwrite in place and an fdatasync has no file size to commit (default true; docs/LOG.md
+   * "Preallocated segments"). Existing segments are used as they are either way.
+   */
+  preallocate?: boolean;
   /** Most records one group commit takes (default 4096). */
   maxBatchRecords?: number;
   /**
@@ -65,6 +81,8 @@ export class Log {
   private flushing = false;
   private poisoned?: unknown;
   private closed = false;
+  /** The next segment's preallocated file being prepared (resolves undefined if that failed). */
+  private spare?: Promise<FileHandle | undefined>;
   /** Number of syncs issued (group-commit evidence; exposed for tests and the bench). */
   syncs = 0;
 
@@ -80,9 +98,9 @@ export class Log {
     this.nextSeq = recovery.nextSequence;
   }
 
-  static async open(dir: string, options: LogOptions = {}): Promise<Log> {
+  static async open(dir: string, options: LogOptions & WithFs): Promise<Log> {
     checkOpenArgs(dir, options);
-    const fs = options.fs ?? defaultFs();
+    const fs = requireFs(options, "openLog");
     const maxBatchRecords = options.maxBatchRecords ?? 4096;
     const maxBatchBytes = options.maxBatchBytes ?? MAX_BATCH_BYTES;
     if (!Number.isSafeInteger(maxBatchRecords) || maxBatchRecords < 1) throw new UsageError(`maxBatchRecords must be a whole number ≥ 1, got ${maxBatchRecords}`);
@@ -103,7 +121,8 @@ export class Log {
       const { tail, recovery } = await Log.recover(fs, dir, report);
       const opts = {
         durability: options.durability ?? "fdatasync",
-        maxSegmentBytes: options.maxSegmentBytes ?? 64 << 20,
+        maxSegmentBytes: options.maxSegmentBytes ?? DEFAULT_SEGMENT_BYTES,
+        preallocate: options.preallocate ?? false,
         maxBatchRecords,
         maxBatchBytes,
       };
@@ -135,8 +154,11 @@ export class Log {
       segments = segments.slice(0, -1);
       last = segments[segments.length - 1];
     } else if (last && r.truncatedBytes > 0) {
-      floor = Math.max(floor, await sequenceCeiling(fs, dir, [{ segment: last.name, from: last.goodEnd, whole: false }], r.nextSequence));
-      const side = await copyToSideFile(fs, dir, last.name, last.goodEnd, floor, stamp);
+      floor = Math.max(floor, await sequenceCeiling(fs, dir, [{ segment: last.name, from: last.goodEnd, to: last.goodEnd + r.truncatedBytes, whole: false }], r.nextSequence));
+      // The torn bytes end at goodEnd + truncatedBytes; zeros after them (a preallocated
+      // segment's unused space) hold nothing and stay where they are.
+      const to = last.goodEnd + r.truncatedBytes;
+      const side = await copyToSideFile(fs, dir, last.name, last.goodEnd, floor, stamp, to);
       sideFile = side.name;
       cutBytes = side.bytes;
       await fs.syncDir(dir); // the side file's name is durable before a byte is cut
@@ -148,7 +170,10 @@ export class Log {
     try {
       let size = last.goodEnd;
       if (cutBytes > 0 && !r.tornSegmentHeader) {
-        await h.truncate(size);
+        // A segment that ends with the torn bytes is cut short (the layout before preallocation);
+        // one with zeros after them keeps its size: the torn bytes become zeros again.
+        if (size + cutBytes >= last.size) await h.truncate(size);
+        else await zeroRange(h, size, size + cutBytes);
         await h.sync();
       }
       if (floor > r.nextSequence) {
@@ -251,6 +276,7 @@ export class Log {
 
   private async writeBatch(batch: Pending[]): Promise<void> {
     if (!this.tail || this.tail.size >= this.opts.maxSegmentBytes) await this.rotate(batch[0]!.first);
+    else if (this.tail.size >= this.opts.maxSegmentBytes / 2) this.prepareSpare();
     const t = this.tail!;
     const total = batch.reduce((n, p) => n + p.bytes.length, 0);
     let buf = batch[0]!.bytes;
@@ -278,29 +304,96 @@ export class Log {
     t.size += total;
   }
 
-  /** Starts segment `seg-<first>.wal`; its header and its name are durable before any record. */
+  /**
+   * Starts segment `seg-<first>.wal`; its header and its name are durable before any record.
+   * Preallocated: the file is maxSegmentBytes of zeros behind the header, all fsynced — taken from
+   * the spare prepared ahead (header written in place, fsynced, then renamed) or written here.
+   */
   private async rotate(first: number): Promise<void> {
     const name = segmentName(first);
     const path = join(this.dir, name);
-    const h = await this.fs.open(path, { write: true, create: true, exclusive: true, mode: 0o644 });
+    const header = encodeSegmentHeader(first);
+    const spare = this.spare ? await this.spare : undefined;
+    this.spare = undefined;
+    let h: FileHandle | undefined = spare;
+    let named = false; // whether `path` is ours to take away again
     try {
-      await h.write(encodeSegmentHeader(first), 0);
-      await h.sync();
+      if (spare) {
+        await spare.write(header, 0);
+        await spare.sync();
+        // rename replaces its target: check what O_EXCL would (no writer but us, under the lock).
+        if (await this.fs.stat(path)) throw new FsError("EEXIST", "start log segment", path);
+        await this.fs.rename(join(this.dir, SPARE_SEGMENT), path);
+        named = true;
+      } else {
+        h = await this.fs.open(path, { write: true, create: true, exclusive: true, mode: 0o644 });
+        named = true;
+        if (this.opts.preallocate) await fillPreallocated(h, header, this.preallocBytes());
+        else {
+          await h.write(header, 0);
+          await h.sync();
+        }
+      }
       await this.fs.syncDir(this.dir);
     } catch (err) {
       // A segment whose header or name may not be durable must not become the tail of a reopened
       // log: records acknowledged into it could vanish with it. Take it away again.
-      await attempt(() => h.close());
-      await attempt(() => this.fs.unlink(path));
+      if (h) await attempt(() => h!.close());
+      if (named) await attempt(() => this.fs.unlink(path));
+      else if (spare) await attempt(() => this.fs.unlink(join(this.dir, SPARE_SEGMENT)));
       throw err;
     }
     if (this.tail) await attempt(() => this.tail!.h.close());
-    this.tail = { h, name, size: SEGMENT_HEADER_SIZE };
+    this.tail = { h: h!, name, size: SEGMENT_HEADER_SIZE };
+  }
+
+  private preallocBytes(): number {
+    return Math.max(this.opts.maxSegmentBytes, SEGMENT_HEADER_SIZE);
+  }
+
+  /**
+   * Prepares the next segment's file ahead of rotation, off the append path (the flush loop does
+   * not wait for it): SPARE_SEGMENT, zeros, fsynced. Its name matches no segment, so a crash
+   * leaves it unread; a leftover of the right size is reused (it holds zeros, or zeros behind a
+   * header a crashed rotation wrote, which the next rotation overwrites). A failure only means
+   * rotation writes the preallocation itself.
+   */
+  private prepareSpare(): void {
+    if (!this.opts.preallocate || this.spare || this.preallocBytes() < SPARE_MIN_BYTES) return;
+    const path = join(this.dir, SPARE_SEGMENT);
+    const size = this.preallocBytes();
+    this.spare = (async () => {
+      const st = await this.fs.stat(path);
+      if (st?.isFile && st.size === size) return this.fs.open(path, { write: true });
+      if (st) await this.fs.unlink(path);
+      const h = await this.fs.open(path, { write: true, create: true, exclusive: true, mode: 0o644 });
+      try {
+        await fillPreallocated(h, new Uint8Array(0), size);
+      } catch (err) {
+        await attempt(() => h.close());
+        throw err;
+      }
+      return h;
+    })().catch(() => undefined);
   }
 
   /** Records currently on disk (a fresh read-only scan), e.g. after a marker: see replayLog. */
   replay(options: { salvage?: boolean; afterMarker?: number; onRecord?: (r: LogRecord) => void | Promise<void> } = {}): Promise<ScanReport> {
     return replayLog(this.dir, { ...options, fs: this.fs });
+  }
+
+  /**
+   * The same records as replay, pulled one at a time: `for await (const r of log.records())`.
+   * The log is read only as fast as the loop asks; leaving the loop early stops the scan. Like
+   * replay it ends at the first torn or damaged record (replay's report says which).
+   */
+  records(options: { salvage?: boolean; afterMarker?: number } = {}): AsyncGenerator<LogRecord, void, undefined> {
+    return pullFrom<LogRecord>((emit) => this.replay({ ...options, onRecord: emit }).then(() => {}));
+  }
+
+  /** `await using log = await openLog(dir)` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /** Removes whole segments whose records all precede `before` (never the active one), durably. */
@@ -326,6 +419,8 @@ export class Log {
     while (this.flushing) await new Promise((r) => setTimeout(r, 1));
     this.closed = true;
     if (this.tail) await attempt(() => this.tail!.h.close());
+    const spare = this.spare ? await this.spare : undefined;
+    if (spare) await attempt(() => spare.close());
     await this.lock.release();
   }
 
@@ -357,9 +452,11 @@ function checkOpenArgs(dir: unknown, options: unknown): void {
   if (o.onWarning !== undefined && typeof o.onWarning !== "function") throw new UsageError(`onWarning must be a function, got ${describe(o.onWarning)}`);
 }
 
-export function openLog(dir: string, options: LogOptions = {}): Promise<Log> {
+export function openLog(dir: string, options: LogOptions & WithFs): Promise<Log> {
   return Log.open(dir, options);
 }
+
+export interface ReplayOptions { fs?: DurableFs; salvage?: boolean; afterMarker?: number; onRecord?: (r: LogRecord) => void | Promise<void> }
 
 /**
  * Reads the log without modifying it. With `afterMarker: step`, only records after the last
@@ -367,9 +464,9 @@ export function openLog(dir: string, options: LogOptions = {}): Promise<Log> {
  */
 export async function replayLog(
   dir: string,
-  options: { fs?: DurableFs; salvage?: boolean; afterMarker?: number; onRecord?: (r: LogRecord) => void | Promise<void> } = {},
+  options: ReplayOptions & WithFs,
 ): Promise<ScanReport> {
-  const fs = options.fs ?? defaultFs();
+  const fs = requireFs(options, "replayLog");
   if (options.afterMarker === undefined) return scanLog(fs, dir, options);
   // Two passes keep memory flat: find the marker's position, then stream what follows it.
   let markerSeq: number | undefined;

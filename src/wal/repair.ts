@@ -7,9 +7,9 @@
 // in the side files' names and, once the log is reopened here, in a skip record.
 import { FsError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
+import { type WithFs, requireFs } from "../fs-arg.ts";
 import { join } from "../path.ts";
-import { StoreLock } from "../store/lock.ts";
-import { defaultFs } from "../../adapters/detect.ts";
+import { StoreLock } from "../lock/lock.ts";
 import { SEGMENT_HEADER_SIZE } from "./format.ts";
 import { Log } from "./log.ts";
 import { scanLog } from "./scan.ts";
@@ -32,8 +32,8 @@ export interface RepairReport {
   damage: { sequence: number; offset: number; reason: string; segment: string } | null;
 }
 
-export async function repairLog(dir: string, options: { fs?: DurableFs } = {}): Promise<RepairReport> {
-  const fs = options.fs ?? defaultFs();
+export async function repairLog(dir: string, options: WithFs): Promise<RepairReport> {
+  const fs = requireFs(options, "repairLog");
   if (!(await fs.stat(dir))) throw new FsError("ENOENT", "repair log", dir);
   const lock = await StoreLock.acquire(fs, dir, () => {});
   let report;

@@ -12,11 +12,13 @@ import { readFully } from "../fs-util.ts";
 import { crc32 } from "../hash.ts";
 import { join } from "../path.ts";
 import {
-  MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_MARKER, RECORD_SKIP, SEGMENT_HEADER_SIZE,
+  MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_MARKER, RECORD_SKIP, SECTOR_SIZE, SEGMENT_HEADER_SIZE,
   decodeBatch, decodeSegmentHeader, maskCrc, parseSegmentName,
 } from "./format.ts";
 import { tearVerdict } from "./tear-rule.ts";
 import { Window, u32 } from "./window.ts";
+import { nonzeroEnd } from "./zero-tail.ts";
+import { pace } from "../pace.ts";
 
 export { MAX_WRITE_BYTES, tornTailVerdict } from "./tear-rule.ts";
 
@@ -121,13 +123,16 @@ export function logical(p: Extract<Parsed, { ok: true }>): { recs: LogRecord[]; 
  * of candidates that pass are charged to `budget` (8 bytes per segment byte): crafted inputs
  * with a plausible-looking header every few bytes would otherwise cost quadratic hashing.
  */
-export async function resync(w: Window, off: number, expected: number, budget: { bytes: number }): Promise<{ found?: Extract<Parsed, { ok: true }>; next: number; gaveUp: boolean }> {
+export async function resync(w: Window, off: number, expected: number, budget: { bytes: number }, dataEnd = w.size): Promise<{ found?: Extract<Parsed, { ok: true }>; next: number; gaveUp: boolean }> {
   const size = w.size;
-  for (let o = off + 1; o + RECORD_HEADER_SIZE <= size;) {
+  // A record's type byte is nonzero, so none starts 8 or more bytes before `dataEnd`'s zeros.
+  const limit = Math.min(size - RECORD_HEADER_SIZE, dataEnd - 9);
+  for (let o = off + 1; o <= limit;) {
+    await pace();
     await w.ensure(o, RECORD_HEADER_SIZE);
     const b = w.buf;
     const base = w.start;
-    const stop = base + b.length - RECORD_HEADER_SIZE;
+    const stop = Math.min(base + b.length - RECORD_HEADER_SIZE, limit);
     let cand = -1;
     for (; o <= stop; o++) {
       const i = o - base;
@@ -188,8 +193,10 @@ export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions =
       if ("error" in hdr || hdr.firstSeq !== firstSeq) {
         // A crash while creating a segment: its header (written and synced before any record) is
         // all that can be in flight, so a torn creation holds at most those 32 bytes.
+        // A preallocated segment is created whole, zeros after its header, and the creation may
+        // tear anywhere in those zeros: a last segment that is all zeros holds no record either.
         const unwritten = size < SEGMENT_HEADER_SIZE || head.every((b) => b === 0);
-        if (last && unwritten && size <= SEGMENT_HEADER_SIZE) {
+        if (last && unwritten && (size <= SEGMENT_HEADER_SIZE || (await nonzeroEnd(w, 0)) === 0)) {
           report.tornSegmentHeader = true;
           report.truncatedBytes = size;
           continue;
@@ -207,6 +214,7 @@ export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions =
       let off = SEGMENT_HEADER_SIZE;
       info.goodEnd = off;
       while (off < size) {
+        await pace();
         const p = parseLoaded(w, off) ?? await parseAt(w, off);
         const lg = p.ok ? logical(p) : undefined;
         if (p.ok && lg && (expected === undefined || p.seq === expected || stopped)) {
@@ -224,17 +232,24 @@ export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions =
           if (!stopped) { info.goodEnd = off; info.lastSeq = expected - 1; report.nextSequence = expected; }
           continue;
         }
+        // Only zeros from here on: the unused rest of a preallocated segment (zero-tail.ts), not a
+        // record. An acknowledged record is whole on disk and never reads as zeros, and a later
+        // segment's first sequence still exposes any record missing here (a sequence gap).
+        const dataEnd = await nonzeroEnd(w, off);
+        if (dataEnd === off) break;
         let reason = !p.ok ? p.reason : !lg ? "malformed record payload" : `sequence gap: found ${p.seq}, expected ${expected}`;
         // Resynchronize: the next offset where a whole, plausible record checks out.
-        const rs = await resync(w, off, expected!, budget);
+        const rs = await resync(w, off, expected!, budget, dataEnd);
         const found = rs.found;
         // A torn tail (tearVerdict): in the last segment, bytes the one write in flight at a crash
         // can have left. A record whose own CRC held is never torn. When the hashing budget ran
         // out nothing is proven, so it counts as damage.
         if (last && !stopped && !p.ok && !rs.gaveUp) {
-          const why = await tearVerdict(w, off, expected!, found ? { seq: found.seq, offset: rs.next } : undefined);
+          const why = await tearVerdict(w, off, expected!, found ? { seq: found.seq, offset: rs.next } : undefined, dataEnd);
           if (why === undefined) {
-            report.truncatedBytes = size - off;
+            // The tear ends with the sector holding its last nonzero byte (or the file); whole
+            // zero sectors after that are unused space — a preallocated segment's — and stay.
+            report.truncatedBytes = Math.min(size, Math.ceil(dataEnd / SECTOR_SIZE) * SECTOR_SIZE) - off;
             break;
           }
           reason = `${why} (${reason})`;

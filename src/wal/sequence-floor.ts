@@ -23,9 +23,10 @@ import {
 } from "./format.ts";
 import { logical, parseAt, resync } from "./scan.ts";
 import { Window, u32 } from "./window.ts";
+import { pace } from "../pace.ts";
 
 /** Bytes of one segment to account for: [from, its end). `whole`: its header bounds what precedes it. */
-export interface CutPart { segment: string; from: number; whole: boolean }
+export interface CutPart { segment: string; from: number; whole: boolean; /** end of the bytes (default: of the file) */ to?: number }
 
 /** The most sequences `n` bytes of records can carry. */
 export function maxSequencesIn(n: number): number {
@@ -39,7 +40,7 @@ export async function sequenceCeiling(fs: DurableFs, dir: string, parts: CutPart
   for (const part of parts) {
     const h = await fs.open(join(dir, part.segment));
     try {
-      const size = await h.size();
+      const size = Math.min(part.to ?? Infinity, await h.size());
       let off = part.from;
       if (part.whole) {
         const head = new Uint8Array(Math.min(size, SEGMENT_HEADER_SIZE));
@@ -51,6 +52,7 @@ export async function sequenceCeiling(fs: DurableFs, dir: string, parts: CutPart
       const w = new Window(h, size);
       const budget = { bytes: 8 * size + (1 << 20) };
       while (off < size) {
+        await pace();
         const p = await parseAt(w, off);
         const lg = p.ok ? logical(p) : undefined;
         if (p.ok && lg && p.seq === cursor) {

@@ -32,13 +32,14 @@ export async function sideFileFloor(fs: DurableFs, dir: string): Promise<number>
 }
 
 /**
- * Copies bytes [offset, end of file) of `segment` into a new side file and fsyncs it; returns its
+ * Copies bytes [offset, end) of `segment` (end: the end of the file unless given; zeros after a
+ * torn write in a preallocated segment are left out) into a new side file and fsyncs it; returns its
  * name. The caller fsyncs the directory before cutting anything.
  */
-export async function copyToSideFile(fs: DurableFs, dir: string, segment: string, offset: number, next: number, stamp: number): Promise<{ name: string; bytes: number }> {
+export async function copyToSideFile(fs: DurableFs, dir: string, segment: string, offset: number, next: number, stamp: number, end?: number): Promise<{ name: string; bytes: number }> {
   const src = await fs.open(join(dir, segment));
   try {
-    const length = (await src.size()) - offset;
+    const length = Math.min(end ?? Infinity, await src.size()) - offset;
     const { name, h: dst } = await createUnique(fs, dir, (s) => sideFileName(segment, offset, s, next), stamp);
     try {
       const buf = new Uint8Array(Math.max(1, Math.min(length, 1 << 20)));

@@ -18,6 +18,7 @@ import { crc32 } from "../hash.ts";
 import {
   MAX_BATCH_BYTES, MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_SKIP, SECTOR_SIZE, maskCrc,
 } from "./format.ts";
+import { crc32Combine } from "./crc-combine.ts";
 import { type Window, u32 } from "./window.ts";
 
 /** The longest write the log ever issues: one record of the largest payload, alone. */
@@ -51,26 +52,36 @@ export interface FollowingRecord { seq: number; offset: number }
  * sector reads as zeros over all of it, past the record's end too, so that whole part must be zero
  * (a stricter test than etcd's per-record chunk: natural zeros at the end of a record do not count).
  */
-export async function tearVerdict(w: Window, off: number, expected: number, following: FollowingRecord | undefined): Promise<string | undefined> {
+export async function tearVerdict(w: Window, off: number, expected: number, following: FollowingRecord | undefined, dataEnd = w.size): Promise<string | undefined> {
   const size = w.size;
-  const tail = size - off;
+  // Preallocated segments: zeros after the last nonzero byte are the unused rest of the file, never
+  // written by the crashed write (its sectors that did not land read as zeros, as those do), so
+  // the write's length is measured to `dataEnd`, not to the end of the file.
+  const tail = dataEnd - off;
   if (tail > MAX_BATCH_BYTES) {
     if (following) return `${tail} bytes follow the last good record, more than one group commit writes (${MAX_BATCH_BYTES}), and a valid record of sequence ${following.seq} lies among them: not a torn write`;
     const why = tornTailVerdict(tail, await w.bytes(off, RECORD_HEADER_SIZE), 0, expected);
     if (why !== undefined) return why;
   }
   if (following && following.seq <= expected) return `a whole record of sequence ${following.seq} follows at byte ${following.offset}: not a torn write`;
-  const h = Math.min(RECORD_HEADER_SIZE, tail);
+  const h = Math.min(RECORD_HEADER_SIZE, size - off);
   const head = (await w.bytes(off, h)).slice();
   if (h === RECORD_HEADER_SIZE && agrees(head, 0, h, expected)) {
     const end = off + RECORD_HEADER_SIZE + u32(head, 4);
     if (end > size) {
       if (following) return `the record of sequence ${expected} at byte ${off} claims to run past the end of the file, yet a valid record follows at byte ${following.offset}: not a torn write`;
-      if (await wholeWithDamagedLength(w, off, head)) return `the ${tail} bytes from byte ${off} to the end of the file are a whole record of sequence ${expected} whose length field is damaged: not a torn write`;
+      const whole = await wholeWithDamagedLength(w, off, head, dataEnd);
+      if (whole !== undefined) return `the ${whole - off} bytes from byte ${off} are a whole record of sequence ${expected} whose length field is damaged: not a torn write`;
       return undefined; // runs past the end of the file
     }
     if (following && following.offset < end) return `the header at byte ${off} claims a record overlapping the valid record at byte ${following.offset}: not a torn write`;
-    if (await zeroSectorIn(w, off, end)) return undefined;
+    if (await zeroSectorIn(w, off, end)) {
+      // In a preallocated segment a length field flipped upwards makes the last record reach into
+      // the zeros after it, which look like lost sectors: a single bit flip must stay damage.
+      const whole = await wholeWithDamagedLength(w, off, head, dataEnd);
+      if (whole !== undefined) return `the ${whole - off} bytes from byte ${off} are a whole record of sequence ${expected} whose length field is damaged (it claims ${end - off}): not a torn write`;
+      return undefined;
+    }
     return `record of sequence ${expected} at byte ${off} is complete and fails its CRC with no sector of zeros: damage, not a torn write`;
   }
   // The header did not land whole: split at the sector boundary it may span.
@@ -121,18 +132,49 @@ async function zeroSectorIn(w: Window, from: number, end: number): Promise<boole
   return false;
 }
 
-/** Whether [off, EOF) is a whole record with the header's fields but a different length. */
-async function wholeWithDamagedLength(w: Window, off: number, head: Uint8Array): Promise<boolean> {
-  const len = w.size - off - RECORD_HEADER_SIZE;
-  const fixed = head.slice(4, RECORD_HEADER_SIZE);
-  new DataView(fixed.buffer).setUint32(0, len, true);
-  let crc = crc32(fixed);
-  for (let at = off + RECORD_HEADER_SIZE; at < w.size;) {
-    const n = Math.min(1 << 20, w.size - at);
+/**
+ * Where the record at `off` ends if it is whole with the header's fields but another length (its
+ * length field alone damaged): undefined if it is not. Candidate ends: the end of the file (what a
+ * non-preallocated segment ends with), and every offset from `dataEnd` — past the last nonzero
+ * byte — to the end of its sector, where a record whose payload ends in zeros can end inside the
+ * zeros of a preallocated segment. An end further into the zeros would need the payload itself to
+ * end in a whole zero sector, which the rule cannot tell from a lost one (docs/LOG.md, blind spots).
+ * One CRC pass over the record's bytes; each candidate then costs a CRC combine, not a rehash.
+ */
+async function wholeWithDamagedLength(w: Window, off: number, head: Uint8Array, dataEnd: number): Promise<number | undefined> {
+  const body = off + RECORD_HEADER_SIZE;
+  const lo = Math.max(body, dataEnd);
+  const hi = Math.min(w.size, Math.ceil(lo / SECTOR_SIZE) * SECTOR_SIZE);
+  const fits = (e: number) => e - body <= MAX_RECORD_PAYLOAD;
+  const want = u32(head, 0);
+  // CRC of the bytes after the length field — type, reserved, sequence, payload — up to `lo`.
+  let crc = crc32(head.subarray(8, RECORD_HEADER_SIZE));
+  for (let at = body; at < lo;) {
+    const n = Math.min(1 << 20, lo - at);
     crc = crc32(await w.bytes(at, n), crc);
     at += n;
   }
-  return maskCrc(crc) === u32(head, 0);
+  const check = (e: number, bodyCrc: number) => {
+    const len = new Uint8Array(4);
+    new DataView(len.buffer).setUint32(0, e - body, true);
+    return maskCrc(crc32Combine(crc32(len), bodyCrc, e - off - 8)) === want;
+  };
+  // Bytes from `lo` on are zeros (lo ≥ dataEnd), so each candidate extends the CRC by one zero.
+  const zero = new Uint8Array(1);
+  for (let e = lo; e <= hi && fits(e); e++) {
+    if (check(e, crc)) return e;
+    crc = crc32(zero, crc);
+  }
+  if (w.size > hi && fits(w.size)) {
+    const zeros = new Uint8Array(Math.min(1 << 20, w.size - hi));
+    for (let at = hi + 1; at < w.size;) {
+      const n = Math.min(zeros.length, w.size - at);
+      crc = crc32(zeros.subarray(0, n), crc);
+      at += n;
+    }
+    if (check(w.size, crc)) return w.size;
+  }
+  return undefined;
 }
 
 /**

@@ -7,6 +7,7 @@
 // declares max = initial), so the views made here stay valid for the life of the process.
 import { UnsupportedError, UsageError, WasmAbortError } from "../errors.ts";
 import { env } from "../env.ts";
+import { detectRuntime } from "../runtime.ts";
 import { KERNEL_BUILDS } from "./kernel-bytes.generated.ts";
 
 export type KernelVariant = "scalar" | "simd";
@@ -14,11 +15,17 @@ export type KernelVariant = "scalar" | "simd";
 /** Preference order for "auto". */
 const AUTO_ORDER: KernelVariant[] = ["simd", "scalar"];
 
+/** Exactly what the kernel exports (test/format-constants.test.ts compares it with an instance). */
 export interface KernelExports {
   memory: WebAssembly.Memory;
+  /** Bytes of one SHA-256 hasher's state at statePtr (src/hash.ts's SHA256_STATE_SIZE). */
+  SHA_STATE_SIZE: WebAssembly.Global;
   ioPtr(): number;
   ioSize(): number;
   statePtr(): number;
+  stateSize(): number;
+  /** Where the CRC-32 slicing tables live (assembly/layout.ts); the host does not use it. */
+  tablesPtr(): number;
   scratchPtr(): number;
   scratchSize(): number;
   digestsPtr(): number;
@@ -86,7 +93,7 @@ const instances: Partial<Record<KernelVariant, Kernel | null>> = {};
  * set up this way.
  */
 export function scalarRoundsHere(variant: KernelVariant): boolean {
-  return variant === "simd" && typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+  return variant === "simd" && detectRuntime() === "bun";
 }
 
 /** The .wasm bytes of a build (a fresh copy: e.g. to instantiate the same build in a worker). */

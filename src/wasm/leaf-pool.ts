@@ -4,7 +4,7 @@
 // batches of equal-length messages with sha256Many (4 lanes on the SIMD build). A batch is copied
 // to the worker in its message (structured clone, ~0.1 ms per MiB against ~3 ms of hashing), so
 // the caller keeps its buffer and results come back by job id, in any order; the caller restores
-// the order (src/hash-tree.ts).
+// the order (src/format/leaf-hasher.ts).
 //
 // Invariants:
 // - A worker has at most JOBS_PER_WORKER jobs in flight; submit() returns undefined when every
@@ -13,9 +13,9 @@
 // - A worker is ref'd only while it has jobs in flight: an idle pool never keeps a process alive.
 // - A worker that fails rejects its jobs with EnvironmentError and is never used again.
 import { Worker } from "node:worker_threads";
-import { availableParallelism } from "node:os";
 import { EnvironmentError, UsageError } from "../errors.ts";
 import { env } from "../env.ts";
+import { hardwareThreads } from "../runtime.ts";
 import { kernel, kernelBytes, scalarRoundsHere } from "./kernel.ts";
 
 /** Two jobs per worker: one hashing, one queued behind it, so a worker never waits for the caller. */
@@ -117,7 +117,7 @@ export function leafThreads(): number {
 
 /** The machine's cores: the largest useful leafThreads() (benchmarks sweep 1..this). */
 export function cores(): number {
-  return Math.max(1, availableParallelism());
+  return hardwareThreads();
 }
 
 /** Sets the number of leaf-hashing threads (1 = the caller's thread only); undefined restores the default. */

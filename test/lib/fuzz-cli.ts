@@ -8,10 +8,9 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { main, type Io } from "../../src/cli/main.ts";
 import { rng } from "../../src/rng.ts";
-import { openStore } from "../../src/store/store.ts";
-import { openLog } from "../../src/wal/log.ts";
+import { openLog, openStore } from "../../src/open.ts";
 
-const COMMANDS = ["save", "list", "verify", "latest", "restore", "rollback", "inspect", "corrupt", "log", "hash", "help", "--help", "-V", "", "savee", "LIST", "--json"];
+const COMMANDS = ["save", "list", "verify", "latest", "restore", "cat", "rollback", "inspect", "corrupt", "log", "hash", "help", "--help", "-V", "", "savee", "LIST", "--json"];
 const LOG_SUBS = ["append", "replay", "truncate", "repair", "nope", ""];
 // Flags that take a value (the next argument); every other flag is followed by nothing or a path,
 // so a value can never become a positional (which would be a path relative to the cwd).

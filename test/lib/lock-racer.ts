@@ -8,7 +8,7 @@ import { appendFileSync, existsSync } from "node:fs";
 import process from "node:process";
 import { defaultFs } from "../../adapters/detect.ts";
 import { LockedError } from "../../src/errors.ts";
-import { StoreLock } from "../../src/store/lock.ts";
+import { StoreLock } from "../../src/lock/lock.ts";
 
 const [dir, id, journal, go, holdMs, die] = process.argv.slice(-6) as [string, string, string, string, string, string];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -19,3 +19,14 @@ export function concat(parts: Uint8Array[]): Uint8Array {
   for (const p of parts) { out.set(p, o); o += p.length; }
   return out;
 }
+
+/**
+ * What replay reports as torn for bytes `b[off…]` that fail: up to the end of the 512-byte sector
+ * holding their last nonzero byte (or the file's end); 0 if they are all zeros — whole zero
+ * sectors after a tear are unused space, as in a preallocated segment (docs/LOG.md).
+ */
+export function tornLength(b: Uint8Array, off: number): number {
+  let end = b.length;
+  while (end > off && b[end - 1] === 0) end--;
+  return end === off ? 0 : Math.min(b.length, Math.ceil(end / 512) * 512) - off;
+}

@@ -5,7 +5,7 @@
 // each change against its own count, so a gap or a duplicate anywhere shows as `bad`.
 import { closeSync, openSync, writeSync } from "node:fs";
 import process from "node:process";
-import { openState } from "../../src/state/state.ts";
+import { openState } from "../../src/open.ts";
 import { killStateOptions } from "./state-kill-options.ts";
 
 const g = globalThis as { Deno?: { args: string[] } };

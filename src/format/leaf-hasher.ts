@@ -9,10 +9,10 @@
 //   the member's size, and a slow consumer slows the producer (back-pressure).
 // - Batches complete to onBatch in chunk order; with `keep`, finish() returns the whole leaf list
 //   (chunk i's leaf at [32 i, 32 i + 32)). Nothing is allocated by a chunk count read from a file.
-import { EnvironmentError } from "./errors.ts";
-import { StreamSha256, WORKER_MIN_BYTES } from "./hash-stream.ts";
-import { batchCapacity, hashLeavesHere, headDigest, treeRoot } from "./format/tree.ts";
-import { poolSize, submitLeaves } from "./wasm/leaf-pool.ts";
+import { EnvironmentError } from "../errors.ts";
+import { StreamSha256, WORKER_MIN_BYTES } from "../hash-stream.ts";
+import { batchCapacity, hashLeavesHere, headDigest, treeRoot } from "./tree.ts";
+import { poolSize, submitLeaves } from "../wasm/leaf-pool.ts";
 
 export interface LeafBatch {
   /** Index of the batch's first chunk. */

@@ -44,7 +44,9 @@ import { FsError, LockedError, UnsupportedError } from "../errors.ts";
 import type { DurableFs, FileHandle, ProcessIdentity } from "../fs.ts";
 import { attempt, readFully } from "../fs-util.ts";
 import { join } from "../path.ts";
-import { LOCK_NAME } from "./layout.ts";
+
+/** The writer lock's file name in a store or log directory (store/layout.ts re-exports it). */
+export const LOCK_NAME = ".lock";
 
 interface LockInfo { pid: number; host: string; since: number; bootId?: string; start?: number; nonce?: string }
 interface Seen { key: string; info?: LockInfo }
@@ -71,9 +73,11 @@ const held: Set<string> = ((globalThis as Record<symbol, Set<string>>)[Symbol.fo
 const enc = new TextEncoder();
 
 export class StoreLock {
-  private constructor(private readonly fs: DurableFs, readonly path: string, readonly nonce: string) {}
+  private constructor(private readonly fs: DurableFs, readonly path: string, readonly nonce: string, private readonly own?: { release(): Promise<void> }) {}
 
   static async acquire(fs: DurableFs, dir: string, warn: (msg: string) => void): Promise<StoreLock> {
+    // A storage with its own lock (OPFS: Web Locks) uses it; no `.lock` file is written.
+    if (fs.writerLock) return new StoreLock(fs, join(dir, LOCK_NAME), "", await fs.writerLock.acquire(dir));
     const taker = new Taker(fs, dir, warn);
     held.add(taker.nonce);
     try {
@@ -88,6 +92,7 @@ export class StoreLock {
 
   /** Removes `.lock` if it is still ours (see RELEASE above); anything else is left alone. */
   async release(): Promise<void> {
+    if (this.own) return this.own.release();
     try {
       const cur = await readLock(this.fs, this.path);
       if (cur?.key === this.nonce) await attempt(() => this.fs.unlink(this.path));
@@ -348,6 +353,7 @@ function fnv1a(bytes: Uint8Array): number {
  * or an fs that cannot check liveness, gives false (the step then reads as incomplete: also not damage).
  */
 export async function lockHolderAlive(fs: DurableFs, dir: string): Promise<boolean> {
+  if (fs.writerLock) return fs.writerLock.held(dir);
   const info = (await readLock(fs, join(dir, LOCK_NAME)))?.info;
   if (!info || !fs.capabilities.processAlive || info.host !== fs.hostname()) return false;
   // The same judgement a taker makes (boot id, pid reuse, our own pid): not stale = alive.
