@@ -166,6 +166,31 @@ test("leaves hashed on the worker pool equal leaves hashed on this thread, in or
   }
 });
 
+test("fuzz: v2 headers claiming adversarial chunk counts, chunk sizes and lengths (CRC resealed, total = the real size) give damage, never a trap or a huge allocation", async () => {
+  const good = encodeContainer({ kind: KIND_MEMBER, meta: {}, chunkSize: 16, chunkType: CHUNK_DATA, createdAt: 7 }, randomBytes(64, rng(12))).bytes;
+  const r = rng(13);
+  const pick = (xs: number[]) => xs[Math.floor(r() * xs.length)]!;
+  const big = [0, 1, 2, 3, 4, 5, 15, 16, 17, 63, 64, 65, 2047, 2048, 2049, 2 ** 20, 2 ** 31, 2 ** 32 - 1, 2 ** 40, 2 ** 52, 2 ** 53 - 1];
+  const heapBefore = process.memoryUsage().heapUsed;
+  let damaged = 0;
+  for (let t = 0; t < 3000; t++) {
+    const d = good.slice();
+    const dv = new DataView(d.buffer);
+    if (r() < 0.7) dv.setUint32(16, pick(big) >>> 0, true); // chunk size
+    if (r() < 0.7) dv.setBigUint64(32, BigInt(pick(big)), true); // payload length
+    if (r() < 0.8) dv.setBigUint64(40, BigInt(pick(big)), true); // chunk count: sizes the leaf list
+    if (r() < 0.2) dv.setUint32(20, pick(big) >>> 0, true); // metadata length
+    if (r() < 0.9) dv.setBigUint64(48, BigInt(r() < 0.8 ? d.length : pick(big)), true); // total size
+    dv.setUint32(60, crc32(d.subarray(0, 60)), true);
+    if (d.every((b, i) => b === good[i])) continue;
+    const res = await scanBytes(d); // throws only FormatVersionError/FsError: neither applies here
+    assert.ok(res.damage.length > 0, `trial ${t}: header ${toHex(d.subarray(0, 64))} not detected`);
+    damaged++;
+  }
+  assert.ok(damaged > 2500);
+  assert.ok(process.memoryUsage().heapUsed - heapBefore < 64 << 20, "no allocation sized by a claimed count");
+});
+
 test("a newer version (3) is refused with FormatVersionError, code EVERSION, naming both versions read", async () => {
   const d = greeting(2);
   new DataView(d.buffer).setUint16(8, 3, true);
