@@ -53,6 +53,7 @@ export class LeafHasher {
   /** Every leaf so far, in chunk order (only with `keep`: the writer needs the list, a reader does not). */
   private readonly kept: GrowingBytes | undefined;
   private readonly usePool: boolean;
+  private readonly totalBytes: number;
   private readonly maxInFlight: number;
   private buf: Uint8Array | undefined;
   private len = 0;
@@ -68,6 +69,7 @@ export class LeafHasher {
    */
   constructor(totalBytes: number, opts: { keep?: boolean; onBatch?: (b: LeafBatch) => void | Promise<void> }) {
     this.kept = opts.keep ? new GrowingBytes() : undefined;
+    this.totalBytes = totalBytes;
     this.onBatch = opts.onBatch;
     this.usePool = totalBytes >= WORKER_MIN_BYTES && poolSize() > 0;
     this.maxInFlight = this.usePool ? 2 * poolSize() + 1 : 1;
@@ -78,7 +80,8 @@ export class LeafHasher {
     const len = encoded.length;
     if (this.buf && (len !== this.len || this.n * len + len > this.buf.length)) await this.seal();
     if (!this.buf) {
-      let cap = Math.max(1, Math.min(batchCapacity(len), Math.floor(BATCH_BYTES / len) || 1));
+      // Never more chunks than the container can hold: a small file gets a small buffer.
+      let cap = Math.max(1, Math.min(batchCapacity(len), Math.floor(BATCH_BYTES / len) || 1, Math.ceil(this.totalBytes / len)));
       if (cap > 4) cap -= cap % 4; // whole groups of four lanes
       const size = cap * len;
       const i = this.spare.findIndex((b) => b.length === size);

@@ -54,7 +54,7 @@ export async function scanBodyV2(
   const first = HEADER_SIZE + meta.bytes.length;
   const leavesAt = first + CHUNK_HEADER_SIZE * n + header.payloadLength;
   options.onBytes?.(first);
-  const window = new Uint8Array(32 * 2048);
+  const window = new Uint8Array(32 * Math.min(2048, Math.max(1, n))); // n is bounded by the file size
   const pre = await authenticList(h, H, n, leavesAt, window, options);
   const listAuthentic = pre.ok;
   // The leaf list is read in step with the chunks, one window per batch (≤ 2048 leaves, 64 KiB),
