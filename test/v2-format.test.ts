@@ -5,6 +5,7 @@
 // store still verifies, loads, restores and takes a v2 save beside it, and newer versions are
 // refused with FormatVersionError.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +21,7 @@ import { restoreCheckpoint } from "../src/store/restore.ts";
 import { setLeafThreads } from "../src/wasm/leaf-pool.ts";
 import { LeafHasher } from "../src/format/leaf-hasher.ts";
 import { randomBytes, rng, test } from "./kit.ts";
+import { ROOT, cliArgv } from "./lib/cli.ts";
 
 const here = new URL(".", import.meta.url).pathname;
 const nodeSha = (...parts: Uint8Array[]) => { const h = createHash("sha256"); for (const p of parts) h.update(p); return new Uint8Array(h.digest()); };
@@ -198,7 +200,7 @@ test("a newer version (3) is refused with FormatVersionError, code EVERSION, nam
   await assert.rejects(scanBytes(d), (e: unknown) => e instanceof FormatVersionError && e.code === "EVERSION" && /version 3 is not supported \(this reader handles versions 1 to 2\)/.test(e.message));
 });
 
-test("the v1 fixture store: verify, latest, load and restore read it; a v2 save goes beside it; both verify", async () => {
+test("the v1 fixture store: verify, latest, load, restore, open and cat read it; a v2 save goes beside it; both verify", async () => {
   const dir = mkdtempSync(`${tmpdir()}/ckpt-v1-`);
   try {
     cpSync(`${here}fixtures/v1-mixed`, `${dir}/s`, { recursive: true });
@@ -218,6 +220,13 @@ test("the v1 fixture store: verify, latest, load and restore read it; a v2 save 
       assert.equal(String((await s.list()).find((c) => c.step === 3)?.meta?.lr), "0.5");
       await restoreCheckpoint(s, 5, `${dir}/out`);
       assert.deepEqual([...readFileSync(`${dir}/out/opt/state.bin`)], [0, 1, 2, 3, 255]);
+      // store.open and `ckpt cat` stream a v1 member, verified (v1: the file-wide SHA-256 at the end).
+      const opened = new Uint8Array(await new Response(s.open("weights.bin", { step: 5 })).arrayBuffer());
+      assert.deepEqual(opened, five.members.get("weights.bin"));
+      const [cmd, ...pre] = cliArgv();
+      const cat = spawnSync(cmd!, [...pre, "cat", `${dir}/s`, "opt/state.bin", "--step", "5"], { cwd: ROOT });
+      assert.equal(cat.status, 0, String(cat.stderr));
+      assert.deepEqual([...cat.stdout], [0, 1, 2, 3, 255]);
       // A v2 save into the v1 store: mixed versions, newest first.
       const { step } = await s.save([{ name: "new.bin", data: new Uint8Array([9, 8, 7]) }]);
       assert.equal(step, 6);
