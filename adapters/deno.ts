@@ -50,8 +50,10 @@ function deno(): DenoApi {
 }
 
 class DenoHandle implements FileHandle {
-  private readonly offload = new Offload();
-  constructor(readonly path: string, private readonly f: DenoFile) {}
+  private readonly offload: Offload;
+  constructor(readonly path: string, private readonly f: DenoFile, sizeHint?: number) {
+    this.offload = new Offload(sizeHint);
+  }
   async read(buf: Uint8Array, position: number): Promise<number> {
     if (this.offload.io(position, buf.length)) {
       return guardAsync("read", this.path, async () => {
@@ -148,7 +150,7 @@ function openNoFollow(D: DenoApi, path: string, o: OpenOptions): DenoHandle {
     if (!ok) f.close();
   }
   if (!ok) throw loop();
-  return new DenoHandle(path, f);
+  return new DenoHandle(path, f, o.sizeHint);
 }
 
 export function denoFs(): DurableFs {
@@ -167,11 +169,11 @@ export function denoFs(): DurableFs {
   };
   return {
     name: "deno",
-    capabilities: { dirSync: true, datasync: true, processAlive: hasProc, link: true },
+    capabilities: { dirSync: true, datasync: true, processAlive: hasProc, link: true, preallocate: true },
     async open(path, o = {}) {
       if (o.noFollow) return openNoFollow(D, path, o);
       const f = guard("open", path, () => D.openSync(path, openOptions(o)));
-      return new DenoHandle(path, f);
+      return new DenoHandle(path, f, o.sizeHint);
     },
     async rename(from, to) { guard("rename", `${from} -> ${to}`, () => D.renameSync(from, to)); },
     async unlink(path) { guard("unlink", path, () => D.removeSync(path)); },

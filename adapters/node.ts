@@ -61,8 +61,10 @@ function pooled<T>(call: (cb: (err: Error | null, v: T) => void) => void): Promi
 }
 
 class NodeFile implements FileHandle {
-  private readonly offload = new Offload();
-  constructor(readonly path: string, private readonly fd: number) {}
+  private readonly offload: Offload;
+  constructor(readonly path: string, private readonly fd: number, sizeHint?: number) {
+    this.offload = new Offload(sizeHint);
+  }
   async read(buf: Uint8Array, position: number): Promise<number> {
     if (this.offload.io(position, buf.length)) {
       return guardAsync("read", this.path, () => pooled<number>((cb) => fs.read(this.fd, buf, 0, buf.length, position, cb)));
@@ -110,10 +112,10 @@ export function nodeFs(name = "node"): DurableFs {
   };
   return {
     name,
-    capabilities: { dirSync: true, datasync: true, processAlive: true, link: true },
+    capabilities: { dirSync: true, datasync: true, processAlive: true, link: true, preallocate: true },
     async open(path, options = {}) {
       const fd = guard("open", path, () => fs.openSync(path, flagsOf(options), options.mode ?? 0o666));
-      return new NodeFile(path, fd);
+      return new NodeFile(path, fd, options.sizeHint);
     },
     async rename(from, to) { guard("rename", `${from} -> ${to}`, () => fs.renameSync(from, to)); },
     async unlink(path) { guard("unlink", path, () => fs.unlinkSync(path)); },

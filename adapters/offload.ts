@@ -16,7 +16,12 @@ export class Offload {
   /** Bytes written through this handle since its last sync. */
   private unsynced = 0;
   /** A write or read reached LARGE_FILE_BYTES: the file is large, later calls stay async. */
-  private large = false;
+  private large: boolean;
+
+  /** `sizeHint`: the open's hint (OpenOptions.sizeHint); a large one makes every call async at once. */
+  constructor(sizeHint = 0) {
+    this.large = sizeHint >= LARGE_FILE_BYTES;
+  }
 
   wrote(position: number, length: number): void {
     this.unsynced += length;

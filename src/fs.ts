@@ -24,6 +24,12 @@ export interface OpenOptions {
    * opening what it points to. Adapters without symlinks (memory, s3) have nothing to do.
    */
   noFollow?: boolean;
+  /**
+   * About how many bytes the caller will read or write through this handle. Only a hint for how
+   * to do the I/O: a file known to be large leaves the caller's thread from its first byte
+   * (adapters/offload.ts). It never changes what is read or written.
+   */
+  sizeHint?: number;
 }
 
 export interface StatOptions {
@@ -66,6 +72,12 @@ export interface FsCapabilities {
   processAlive: boolean;
   /** Has link(): a hard link that fails with EEXIST atomically (the writer lock publishes through it). */
   link: boolean;
+  /**
+   * Overwriting bytes already written in place is cheaper to make durable than appending (a local
+   * file system: the fdatasync has no new size to journal). Where true, the log preallocates its
+   * segments by default (LogOptions.preallocate, docs/LOG.md). Absent: false.
+   */
+  preallocate?: boolean;
 }
 
 /**

@@ -250,3 +250,28 @@ test("the CLI saves and verifies on the worker (CKPTKIT_HASH_WORKER=on) and exit
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a producer that outruns the worker waits without blocking: the event loop turns while the ring is full (guarantee 12)", async () => {
+  // 64 MiB in 512 KiB pieces: copying into the ring (8 slots) is ~20× faster than hashing, so the
+  // ring is full almost at once. A blocking Atomics.wait there returned settled promises: awaiting
+  // them never let a timer run until the last piece was in.
+  const piece = randomBytes(512 * 1024, rng(7));
+  const whole = createHash("sha256");
+  await withPolicy("on", async () => {
+    const sha = await StreamSha256.open(64 << 20);
+    assert.ok(sha.onWorker, "the stream must hash on the worker");
+    let ticks = 0;
+    const timer = setInterval(() => { ticks++; }, 0);
+    try {
+      for (let i = 0; i < 128; i++) {
+        await sha.update(piece);
+        whole.update(piece);
+      }
+      const ticksWhileFeeding = ticks;
+      assert.equal(hex(await sha.digest()), whole.digest("hex"));
+      assert.ok(ticksWhileFeeding > 0, "no timer ran while 64 MiB was fed to a full ring: the wait blocked the thread");
+    } finally {
+      clearInterval(timer);
+    }
+  });
+});

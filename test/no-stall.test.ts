@@ -16,7 +16,7 @@ import * as offload from "../adapters/offload.ts";
 import { LARGE_FILE_BYTES, SYNC_INLINE_BYTES } from "../adapters/offload.ts";
 import { probed } from "../bench/loop-probe.ts";
 import { decodeMemberTablePaced, encodeManifest, encodeManifestPaced, encodeMemberTable, type MemberEntry } from "../src/format/manifest.ts";
-import { paceStats, resetPaceStats } from "../src/pace.ts";
+import { pace, paceStats, resetPaceStats } from "../src/pace.ts";
 import { memberFilePrefix } from "../src/store/layout.ts";
 import { openStore, type Store } from "../src/store/store.ts";
 import { rng, runtime, test } from "./kit.ts";
@@ -73,10 +73,60 @@ test(`adapter (${runtime}): small-file calls stay synchronous; fsync after > 1 M
     assert.equal(await leftThread(() => r.read(head, 0)), false, "a read at the start of a file stays synchronous");
     assert.deepEqual(head, small);
     await r.close();
+    // A file opened with a large sizeHint (a member whose size the save knows) is large from its
+    // first byte: a synchronous 1 MiB write into a fresh file took up to 32 ms on a busy disk.
+    const hinted = await fs.open(`${dir}/g`, { write: true, create: true, sizeHint: LARGE_FILE_BYTES });
+    assert.equal(await leftThread(() => hinted.write(small, 0)), true, "the first write of a file hinted large must run on the thread pool");
+    await hinted.close();
+    const hintedRead = await fs.open(`${dir}/f`, { sizeHint: LARGE_FILE_BYTES + piece.length });
+    assert.equal(await leftThread(() => hintedRead.read(head, 0)), true, "a read of a file hinted large must run on the thread pool");
+    await hintedRead.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test(`every yield of pace lets the caller's due timers run (${runtime})`, async () => {
+  // A yield that resumes before the timers phase starves the caller's timers (a MessageChannel
+  // post in these runtimes: a 1 ms interval never fired in 500 ms of paced work). Here a loop of
+  // 1 ms work items paced like the library's runs ~300 ms; each yield must be followed by a tick.
+  let ticks = 0;
+  const timer = setInterval(() => { ticks++; }, 1);
+  let missed = 0;
+  let yieldsSeen = 0;
+  try {
+    await new Promise((r) => setTimeout(r, 5));
+    resetPaceStats();
+    const t0 = performance.now();
+    while (performance.now() - t0 < 300) {
+      const s = performance.now();
+      while (performance.now() - s < 1) { /* one item's work */ }
+      const before = ticks;
+      const p = pace();
+      if (p) {
+        await p;
+        yieldsSeen++;
+        if (ticks === before) missed++;
+      }
+    }
+  } finally {
+    clearInterval(timer);
+  }
+  assert.ok(yieldsSeen >= 10, `pace yielded only ${yieldsSeen} times in 300 ms`);
+  assert.equal(missed, 0, `${missed} of ${yieldsSeen} yields resumed before the caller's due 1 ms timer ran`);
+});
+
+/** The largest timer gap while `data`, written to `path` through the adapter, is fsynced on the pool. */
+async function bareFsyncGap(path: string, data: Uint8Array): Promise<number> {
+  const h = await defaultFs().open(path, { write: true, create: true, sizeHint: data.length });
+  try {
+    for (let o = 0; o < data.length; o += MiB) await h.write(data.subarray(o, Math.min(o + MiB, data.length)), o);
+    return (await probed(() => h.sync())).maxGapMs;
+  } finally {
+    await h.close();
+    rmSync(path, { force: true });
+  }
+}
 
 test(`event-loop probe around save, load, verify and restore of ${SIZE / MiB} MiB (${runtime}): no stretch without a turn > ${BUDGET_MS} ms`, async () => {
   const dir = scratch("probe");
@@ -92,23 +142,35 @@ test(`event-loop probe around save, load, verify and restore of ${SIZE / MiB} Mi
       ["restore", (attempt) => store.restore(`${dir}/out-${attempt}`)],
     ];
     const lines: string[] = [];
+    // The machine's own floor: timer gaps while an fsync of SIZE dirty bytes runs on the thread
+    // pool and this thread runs no JavaScript at all. On this VM writeback delays timer wakeups by
+    // 17-31 ms for 256 MiB (measured with node:fs alone). The calls that fsync that much (save,
+    // restore) are held to that floor in strict mode, not to less than the machine can do.
+    const floorGap = STRICT ? Math.max(await bareFsyncGap(`${dir}/floor`, data), await bareFsyncGap(`${dir}/floor`, data)) : 0;
+    if (STRICT) lines.push(`floor: an fsync of ${SIZE / MiB} MiB alone (worst of two), timer gap ${floorGap.toFixed(1)} ms`);
     for (const [what, fn] of calls) {
       // A stretch over the budget is measured once more: a missing pace() repeats on every run
       // (removing pacing fails both), a major GC of the whole test process (Deno runs every file
       // in one) lands where it likes and did once push a CI save past 25 ms.
       let r: Awaited<ReturnType<typeof probed>>;
       let p: ReturnType<typeof paceStats>;
+      let pooled = 0;
       for (let attempt = 1; ; attempt++) {
         resetPaceStats({ cpu: true });
+        const calls0 = offload.pooledCalls;
         r = await probed(() => fn(attempt));
         p = paceStats();
+        pooled = offload.pooledCalls - calls0;
         if (p.longestCpuMs <= BUDGET_MS || attempt === 2) break;
         lines.push(`${what}: ${p.longestCpuMs.toFixed(1)} ms of CPU in one stretch on the first run; measured again`);
       }
-      lines.push(`${what}: ${r.ms.toFixed(0)} ms, timer gap ${r.maxGapMs.toFixed(1)} ms, library stretch ${p.longestMs.toFixed(1)} ms wall / ${p.longestCpuMs.toFixed(1)} ms CPU, ${p.yields} yields`);
+      lines.push(`${what}: ${r.ms.toFixed(0)} ms, timer gap ${r.maxGapMs.toFixed(1)} ms, library stretch ${p.longestMs.toFixed(1)} ms wall / ${p.longestCpuMs.toFixed(1)} ms CPU, ${p.yields} yields, ${pooled} pooled calls`);
       assert.ok(p.longestCpuMs <= BUDGET_MS, `${what}: the library ran ${p.longestCpuMs.toFixed(1)} ms of CPU without letting the event loop turn`);
-      assert.ok(p.yields > 0, `${what}: pace never yielded`);
-      if (STRICT) assert.ok(r.maxGapMs <= BUDGET_MS, `${what}: the event loop stalled ${r.maxGapMs.toFixed(1)} ms`);
+      // Paced: every loop calls pace. It yields unless the loop already turns at every pooled call.
+      assert.ok(p.calls > 0, `${what}: pace was never called`);
+      assert.ok(p.yields > 0 || pooled >= SIZE / (1 << 20), `${what}: pace never yielded and the I/O stayed on this thread`);
+      const limit = what === "save" || what === "restore" ? Math.max(BUDGET_MS, floorGap + 5) : BUDGET_MS;
+      if (STRICT) assert.ok(r.maxGapMs <= limit, `${what}: the event loop stalled ${r.maxGapMs.toFixed(1)} ms (limit ${limit.toFixed(1)} ms)`);
     }
     console.log(`no-stall (${runtime}, ${SIZE / MiB} MiB):\n  ${lines.join("\n  ")}`);
   } finally {
@@ -128,7 +190,7 @@ test(`a manifest of 100,000 members is encoded and decoded without a stretch > $
   // The best of three: a real stall is in every run; a GC thread's burst (process CPU time counts
   // every thread) or a descheduling is not.
   let bytes: Uint8Array = new Uint8Array(0);
-  let enc = { longestMs: Infinity, longestCpuMs: Infinity, yields: 0 };
+  let enc = { longestMs: Infinity, longestCpuMs: Infinity, yields: 0, calls: 0 };
   for (let k = 0; k < 3; k++) {
     resetPaceStats({ cpu: true });
     bytes = await encodeManifestPaced(m);
@@ -140,7 +202,7 @@ test(`a manifest of 100,000 members is encoded and decoded without a stretch > $
   // The table alone (what readManifest hands the decoder).
   const t = encodeMemberTable(members);
   let back: MemberEntry[] = [];
-  let dec = { longestMs: Infinity, longestCpuMs: Infinity, yields: 0 };
+  let dec = { longestMs: Infinity, longestCpuMs: Infinity, yields: 0, calls: 0 };
   for (let k = 0; k < 3; k++) {
     resetPaceStats({ cpu: true });
     back = await decodeMemberTablePaced(t, "m", 0, memberFilePrefix(step));
@@ -164,8 +226,8 @@ test(`abort at random moments of a ${SIZE / MiB} MiB save (${runtime}): AbortErr
     const t0 = performance.now();
     await s.save([{ name: "w", data }]); // the previous checkpoint, and the duration to aim at
     const full = performance.now() - t0;
-    const prev = (await s.latest())!.step;
-    const before = listing(`${dir}/store`);
+    let prev = (await s.latest())!.step;
+    let before = listing(`${dir}/store`);
     const fds = openFds();
     const next = rng(15);
     const latencies: number[] = [];
@@ -177,10 +239,13 @@ test(`abort at random moments of a ${SIZE / MiB} MiB save (${runtime}): AbortErr
       const timer = setTimeout(() => { firedAt = performance.now(); ac.abort(); }, Math.floor(next() * full * 0.9));
       try {
         const r = await s.save([{ name: "w", data }], { signal: ac.signal });
-        // The timer came too late (this save ran faster than the first): undo it for the next trial.
+        // The timer came too late (this save ran faster than the first): it is the checkpoint the
+        // next trials must leave untouched.
         clearTimeout(timer);
-        await s.prune(1);
         assert.ok(r.step > prev);
+        await s.prune(1);
+        prev = r.step;
+        before = listing(`${dir}/store`);
         continue;
       } catch (err) {
         assert.equal((err as Error).name, "AbortError", String(err));

@@ -46,7 +46,10 @@ export const logCommand: Command = {
       case "append": {
         if (arg === undefined) throw new UsageError("log append needs <data-file or ->");
         const data = arg === "-" ? await ctx.readStdin(MAX_RECORD_PAYLOAD) : await readFile(ctx.fs, arg, MAX_RECORD_PAYLOAD);
-        const log = await openLog(dir!, { fs: ctx.fs, onWarning: (m) => ctx.note(esc(m)) });
+        // One record per process: a new segment is not preallocated (writing and fsyncing its
+        // zeros would cost more than the record). Segments the library preallocated are still
+        // appended to in place.
+        const log = await openLog(dir!, { fs: ctx.fs, preallocate: false, onWarning: (m) => ctx.note(esc(m)) });
         try {
           const sequence = await log.append(data);
           const r = log.recovery;

@@ -56,8 +56,8 @@ const KIND_OF: Record<Damage["kind"], FindingKind> = {
   "bad-chunk": "bad-header", "crc-mismatch": "crc-mismatch", "sha-mismatch": "sha-mismatch",
 };
 
-async function scanFile(fs: DurableFs, path: string, options: ScanOptions = {}): Promise<ScanResult> {
-  const h = await fs.open(path);
+async function scanFile(fs: DurableFs, path: string, options: ScanOptions = {}, sizeHint?: number): Promise<ScanResult> {
+  const h = await fs.open(path, { sizeHint });
   try {
     return await scanContainer(h, path, options);
   } finally {
@@ -107,7 +107,8 @@ export async function checkMember(fs: DurableFs, dir: string, step: number, inde
   const at = (kind: FindingKind, message: string, offset = 0, length = 0, block?: number): Finding => ({ step, file, member: m.name, kind, block, offset, length, message });
   if (file !== memberName(step, index)) return [at("bad-header", `manifest names member file '${file}', expected '${memberName(step, index)}'`)];
   const path = join(dir, file);
-  if (!(await fs.stat(path))) return [missingMember(step, m)];
+  const st = await fs.stat(path);
+  if (!st) return [missingMember(step, m)];
   // The member's own header is held to the manifest before any chunk is read, so a sink may
   // size its buffers by m.payloadSize: it then equals a length the kernel bounded by the file.
   const scan = await scanFile(fs, path, {
@@ -118,7 +119,7 @@ export async function checkMember(fs: DurableFs, dir: string, step: number, inde
     onChunk: sink ? (p, info) => sink(m, p, info) : undefined,
     expectRoot: m.fileSha256, // v2: a delivered chunk's leaf is vouched for by the manifest's root
     ...io,
-  });
+  }, st.size);
   const findings = scan.damage.map((d) => at(KIND_OF[d.kind], d.message, d.offset, d.length, d.block));
   if (findings.length > 0 || !scan.header) return findings;
   if (scan.meta!["ckptkit.step"] !== String(step) || scan.meta!["ckptkit.member"] !== m.name) {

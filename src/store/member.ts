@@ -69,7 +69,8 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
       chunkType: CHUNK_DATA,
       createdAt: a.createdAt,
     }, { externalSha256: true });
-    const h = await fs.open(a.path, { write: true, create: true, exclusive: true, mode: 0o666 }); // less the umask
+    // The size is known: a large member's writes leave this thread from the first byte.
+    const h = await fs.open(a.path, { write: true, create: true, exclusive: true, mode: 0o666, sizeHint: w.totalSize }); // less the umask
     let closed = false;
     let sha: ContainerDigest | undefined;
     try {

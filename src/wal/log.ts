@@ -37,8 +37,10 @@ export interface LogOptions {
   maxSegmentBytes?: number;
   /**
    * Create new segments at their full size, filled with zeros and fsynced, so that appends
-   * overwrite in place and an fdatasync has no file size to commit (default true; docs/LOG.md
-   * "Preallocated segments"). Existing segments are used as they are either way.
+   * overwrite in place and an fdatasync has no file size to commit (docs/LOG.md "Preallocated
+   * segments"). Default: the adapter's `capabilities.preallocate` (true on a local disk in Node,
+   * Deno and Bun; false in the memory simulator, S3 and OPFS). Existing segments are used as they
+   * are either way.
    */
   preallocate?: boolean;
   /** Most records one group commit takes (default 4096). */
@@ -122,7 +124,7 @@ export class Log {
       const opts = {
         durability: options.durability ?? "fdatasync",
         maxSegmentBytes: options.maxSegmentBytes ?? DEFAULT_SEGMENT_BYTES,
-        preallocate: options.preallocate ?? false,
+        preallocate: options.preallocate ?? fs.capabilities.preallocate ?? false,
         maxBatchRecords,
         maxBatchBytes,
       };

@@ -29,6 +29,9 @@ const SLOT_SIZE = 512 * 1024 + 64;
 /** ctrl indices (Int32). STATE: 0 streaming, 1 the caller has ended the stream, 2 worker error. */
 const PRODUCED = 0, CONSUMED = 1, SIGNAL = 2, STATE = 3, LENGTHS = 4;
 const CTRL_INTS = LENGTHS + SLOTS;
+/** Atomics.waitAsync (Node 16+, Deno, Bun; absent in some browsers' older engines). */
+type WaitAsync = (a: Int32Array, i: number, v: number, ms: number) => { async: false; value: "not-equal" | "timed-out" } | { async: true; value: Promise<"ok" | "timed-out"> };
+const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
 /** A producer waiting this long for a slot with no progress from the worker gives up. */
 const STALL_MS = 10_000;
 
@@ -143,26 +146,42 @@ class HashWorker {
 }
 
 /**
- * SHA-256 of a byte stream, hashed on the worker. update() copies the bytes into the ring
- * (blocking briefly in Atomics.wait when all slots are full) and returns; the caller may reuse
- * its buffer at once. digest() ends the stream and frees the worker for the next.
+ * SHA-256 of a byte stream, hashed on the worker. update() copies the bytes into the ring (when
+ * all slots are full it waits, without blocking, for the worker to free one); the caller may
+ * reuse its buffer once update() resolves. digest() ends the stream and frees the worker for the next.
  */
 export class WorkerSha256 {
   private done = false;
 
   constructor(private readonly worker: HashWorker, private readonly result: Promise<Reply>) {}
 
-  /** Waits (blocking this thread) until a slot is free; the worker needs no event loop turn from us. */
+  /** The next free slot, or -1 when all SLOTS hold pieces the worker has not hashed yet. */
   private freeSlot(): number {
     const { ctrl } = this.worker;
+    if (Atomics.load(ctrl, STATE) === 2) throw new EnvironmentError("EWORKER", "hash worker failed while hashing");
     const produced = Atomics.load(ctrl, PRODUCED);
+    return produced - Atomics.load(ctrl, CONSUMED) < SLOTS ? produced % SLOTS : -1;
+  }
+
+  /**
+   * Waits until the worker frees a slot (back-pressure: the producer outran the hashing). The
+   * wait is Atomics.waitAsync, so the caller's event loop keeps turning while the worker catches
+   * up (guarantee 12): a blocking Atomics.wait here held a save's thread for the whole wait, 18 to
+   * 45 ms at a time when the worker was scheduled late on a busy machine. Where waitAsync is
+   * missing, the wait blocks, in slices of at most 1 ms between turns of the loop.
+   */
+  private async slotFreed(): Promise<void> {
+    const { ctrl } = this.worker;
     let waitedMs = 0;
     for (;;) {
-      if (Atomics.load(ctrl, STATE) === 2) throw new EnvironmentError("EWORKER", "hash worker failed while hashing");
+      if (this.freeSlot() >= 0) return;
       const consumed = Atomics.load(ctrl, CONSUMED);
-      if (produced - consumed < SLOTS) return produced % SLOTS;
-      if (Atomics.wait(ctrl, CONSUMED, consumed, 100) === "timed-out") {
-        waitedMs += 100;
+      const t0 = Date.now();
+      const r = waitAsync ? waitAsync(ctrl, CONSUMED, consumed, 100) : { async: false, value: Atomics.wait(ctrl, CONSUMED, consumed, 1) };
+      const outcome = r.async ? await r.value : r.value;
+      if (!waitAsync) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      if (outcome === "timed-out") {
+        waitedMs += Date.now() - t0;
         if (waitedMs >= STALL_MS) throw new EnvironmentError("EWORKER", `hash worker made no progress for ${STALL_MS / 1000} s`);
       } else {
         waitedMs = 0;
@@ -170,23 +189,32 @@ export class WorkerSha256 {
     }
   }
 
+  /**
+   * Copies `bytes` into the ring; the caller may reuse its buffer once the promise resolves.
+   * Resolves without a turn of the event loop while the ring has room.
+   */
   update(bytes: Uint8Array): Promise<void> {
     if (this.done) return Promise.reject(new TypeError("sha256: update() after digest()"));
-    const { ctrl, ring } = this.worker;
     try {
       for (let off = 0; off < bytes.length; off += SLOT_SIZE) {
-        const len = Math.min(SLOT_SIZE, bytes.length - off);
-        const slot = this.freeSlot();
-        ring.set(bytes.subarray(off, off + len), slot * SLOT_SIZE);
-        Atomics.store(ctrl, LENGTHS + slot, len);
-        Atomics.add(ctrl, PRODUCED, 1);
-        Atomics.add(ctrl, SIGNAL, 1);
-        Atomics.notify(ctrl, SIGNAL);
+        if (this.freeSlot() < 0) return this.slotFreed().then(() => this.update(bytes.subarray(off)));
+        this.put(bytes.subarray(off, off + Math.min(SLOT_SIZE, bytes.length - off)));
       }
     } catch (err) {
       return Promise.reject(err);
     }
     return Promise.resolve();
+  }
+
+  /** Fills the next slot (there is one: freeSlot() >= 0) and tells the worker. */
+  private put(piece: Uint8Array): void {
+    const { ctrl, ring } = this.worker;
+    const slot = this.freeSlot();
+    ring.set(piece, slot * SLOT_SIZE);
+    Atomics.store(ctrl, LENGTHS + slot, piece.length);
+    Atomics.add(ctrl, PRODUCED, 1);
+    Atomics.add(ctrl, SIGNAL, 1);
+    Atomics.notify(ctrl, SIGNAL);
   }
 
   private end(): void {
