@@ -1,7 +1,7 @@
 // Charts of a bench run: Vega-Lite specifications rendered to SVG headless by Vega (no canvas,
 // no browser), the same in Node, Deno and Bun. Loaded only by `ckpt bench`.
 import type { LatencySeries, Row, Span } from "./types.ts";
-import { sizeLabel } from "./stats.ts";
+import { inSizeOrder, sizeLabel } from "./stats.ts";
 import { loadOptional } from "../src/optional-package.ts";
 
 export interface BenchData {
@@ -32,6 +32,11 @@ function logFloor(values: object[]): number {
   return Number.isFinite(min) ? 10 ** Math.floor(Math.log10(min)) : 1;
 }
 
+/** A facet field's values, smallest size first (an explicit list: Vega-Lite would sort text). */
+function facetOrder(values: object[], field: string): string[] {
+  return inSizeOrder(values.map((v) => String((v as Record<string, unknown>)[field])));
+}
+
 function bars(title: string, values: object[], enc: { x: string; offset: string; y: string; yTitle: string; column?: string; row?: string; log?: boolean; colors?: object; sortX?: string[] }): Spec {
   return {
     title,
@@ -45,8 +50,9 @@ function bars(title: string, values: object[], enc: { x: string; offset: string;
       // (a bar on a log scale has no zero to grow from).
       y: { field: "value", type: "quantitative", title: enc.yTitle, stack: null, scale: enc.log ? { type: "log", domainMin: logFloor(values) } : { zero: true } },
       color: { field: enc.offset, type: "nominal", title: enc.offset, ...(enc.colors ? { scale: enc.colors } : {}) },
-      ...(enc.column ? { column: { field: enc.column, type: "nominal", title: null, sort: null } } : {}),
-      ...(enc.row ? { row: { field: enc.row, type: "nominal", title: null, sort: null } } : {}),
+      // Facets in size order ("4 KiB", "64 KiB", "1 MiB"), never as text; others as they came.
+      ...(enc.column ? { column: { field: enc.column, type: "nominal", title: null, sort: facetOrder(values, enc.column) } } : {}),
+      ...(enc.row ? { row: { field: enc.row, type: "nominal", title: null, sort: facetOrder(values, enc.row) } } : {}),
     },
   };
 }
@@ -150,13 +156,26 @@ export function chartLibraries(): Promise<[typeof import("vega"), typeof import(
   ]);
 }
 
+/**
+ * Legends go above the plot, wrapped into rows of LEGEND_COLUMNS entries, so a legend is never
+ * wider than the page (beside a wide faceted chart it sat past the right edge, behind a
+ * scrollbar). The report scales a chart wider than the page down to it (report.ts).
+ */
+export const LEGEND = { orient: "top", direction: "horizontal", columns: 3, labelLimit: 260 } as const;
+
+/** Every chart the data has material for: file, title and the full Vega-Lite specification. */
+export function chartSpecs(data: BenchData): [string, string, Spec][] {
+  const specs = [...kernelCharts(data.rows), ...protocolCharts(data.rows, data.latencies), ...timelineChart(data.spans), ...simpleCharts(data.rows)];
+  return specs.map(([file, title, spec]) => [file, title, {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json", background: "white", config: { font: "sans-serif", legend: LEGEND }, ...spec,
+  }]);
+}
+
 /** Renders every chart the data has material for. */
 export async function renderCharts(data: BenchData): Promise<Chart[]> {
   const [vega, { compile }] = await chartLibraries();
-  const specs = [...kernelCharts(data.rows), ...protocolCharts(data.rows, data.latencies), ...timelineChart(data.spans), ...simpleCharts(data.rows)];
   const charts: Chart[] = [];
-  for (const [file, title, spec] of specs) {
-    const full = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", background: "white", config: { font: "sans-serif" }, ...spec };
+  for (const [file, title, full] of chartSpecs(data)) {
     const view = new vega.View(vega.parse(compile(full as never).spec), { renderer: "none" });
     charts.push({ file, title, svg: await view.toSVG() });
     view.finalize();

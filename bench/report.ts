@@ -3,6 +3,7 @@
 // comparison a reader makes is within one run.
 import type { BenchData, Chart } from "./charts.ts";
 import { sizeLabel } from "./stats.ts";
+import { type Headlines, headlineRatios } from "./headlines.ts";
 import type { MachineInfo } from "./machine.ts";
 import type { Row } from "./types.ts";
 
@@ -79,8 +80,19 @@ function suitesOf(rows: Row[]): string[] {
 
 const escMd = (s: string) => s.replace(/\|/g, "\\|");
 
+/** The headline ratios as a pivot ("-" where a runtime has none). */
+function headlinePivot(h: Headlines): Pivot {
+  return { head: h.head, body: h.body.map((l) => [l.label, ...l.cells.map((v) => (v === undefined ? "-" : `${fmt(v)}×`))]) };
+}
+
 export function markdownTables(rows: Row[], runtimes: string[]): string {
   const parts: string[] = [];
+  const top = headlinePivot(headlineRatios(rows, runtimes));
+  if (top.body.length > 0) {
+    parts.push("## headline ratios\n", `| ${top.head.join(" | ")} |`, `|${top.head.map((_, i) => (i >= 1 ? "---:" : "---")).join("|")}|`);
+    for (const line of top.body) parts.push(`| ${line.map(escMd).join(" | ")} |`);
+    parts.push("");
+  }
   for (const suite of suitesOf(rows)) {
     const keep = PRINTED[suite] ?? (() => true);
     const p = pivot(rows.filter((r) => r.suite === suite && keep(r)), runtimes);
@@ -115,13 +127,18 @@ export function csvFiles(data: BenchData): Record<string, string> {
 
 const escHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
-function htmlTable(p: Pivot): string {
-  const head = p.head.map((h, i) => `<th${i >= 3 ? ' class="n"' : ""}>${escHtml(h)}</th>`).join("");
-  const body = p.body.map((l) => `<tr>${l.map((c, i) => `<td${i >= 3 ? ' class="n"' : ""}>${escHtml(c)}</td>`).join("")}</tr>`).join("\n");
-  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+function htmlTable(p: Pivot, firstNumeric = 3, id?: string): string {
+  const n = (i: number) => (i >= firstNumeric ? ' class="n"' : "");
+  const head = p.head.map((h, i) => `<th${n(i)}>${escHtml(h)}</th>`).join("");
+  const body = p.body.map((l) => `<tr>${l.map((c, i) => `<td${n(i)}>${escHtml(c)}</td>`).join("")}</tr>`).join("\n");
+  return `<table${id ? ` id="${id}"` : ""}><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-/** One page a person can open anywhere: no scripts, no external files; SVG charts inline. */
+/**
+ * One page a person can open anywhere: no scripts, no external files; SVG charts inline. The
+ * headline ratios come first; a chart wider than the page is scaled down to it (its SVG has a
+ * viewBox), never scrolled: a scrollbar hid the legends of the widest charts.
+ */
 export function htmlReport(data: BenchData, charts: Chart[], info: RunInfo): string {
   const runtimes = Object.keys(info.runtimes);
   const m = info.machine;
@@ -139,6 +156,8 @@ export function htmlReport(data: BenchData, charts: Chart[], info: RunInfo): str
     const figures = own.map((c) => `<figure>${c.svg}<figcaption>${escHtml(c.title)} — <code>${escHtml(c.file)}</code></figcaption></figure>`).join("\n");
     return `<section><h2>${escHtml(suite)}</h2>\n${figures}\n${htmlTable(pivot(data.rows.filter((r) => r.suite === suite), runtimes))}</section>`;
   });
+  const top = headlinePivot(headlineRatios(data.rows, runtimes));
+  const headlines = top.body.length > 0 ? `<h2>Headline ratios</h2>\n${htmlTable(top, 1, "headlines")}` : "";
   const skipped = info.skipped.length
     ? `<p class="warn">Not measured: ${info.skipped.map((s) => escHtml(`${s.runtime}${s.suite ? ` ${s.suite}` : ""}: ${s.reason}`)).join("; ")}</p>`
     : "";
@@ -147,11 +166,13 @@ export function htmlReport(data: BenchData, charts: Chart[], info: RunInfo): str
 <style>
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:13px}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}
-.n{text-align:right;font-variant-numeric:tabular-nums}figure{margin:1em 0;overflow-x:auto}figcaption{font-size:13px;color:#555}
+.n{text-align:right;font-variant-numeric:tabular-nums}figure{margin:1em 0}figcaption{font-size:13px;color:#555}
+figure svg{max-width:100%;height:auto}
 .warn{color:#a40}
 </style></head><body>
 <h1>ckptkit bench</h1>
 <p>Only ratios within this run mean anything: every implementation ran in the same run, interleaved, on the machine below.</p>
+${headlines}
 <table>${machineRows.map(([k, v]) => `<tr><th>${escHtml(k)}</th><td>${escHtml(v)}</td></tr>`).join("")}</table>
 ${skipped}
 ${sections.join("\n")}

@@ -48,7 +48,7 @@ function checkOptionalBoolean(v: unknown, what: string): void {
   if (v !== undefined && typeof v !== "boolean") bad(what, "true or false", v);
 }
 
-function checkOptionalFunction(v: unknown, what: string): void {
+export function checkOptionalFunction(v: unknown, what: string): void {
   if (v !== undefined && typeof v !== "function") bad(what, "a function", v);
 }
 

@@ -4,7 +4,7 @@
 // from `script -qc`; absent on a pipe, with --json and with --quiet).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { COMMANDS } from "../src/cli/commands.ts";
 import { type Io, main } from "../src/cli/main.ts";
@@ -34,8 +34,8 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * Runs the CLI on a pseudo-terminal (stdout and stderr both the terminal); resolves to what it
  * drew. Asynchronous, so that independent runs overlap (the file stays fast on a busy machine).
  */
-function onTerminal(args: string[]): Promise<{ code: number; screen: string }> {
-  const cmd = [...cliArgv(), ...args].map(quote).join(" ");
+function onTerminal(args: string[], stdoutTo?: string): Promise<{ code: number; screen: string }> {
+  const cmd = [...cliArgv(), ...args].map(quote).join(" ") + (stdoutTo === undefined ? "" : ` > ${quote(stdoutTo)}`);
   return new Promise((resolve, reject) => {
     const child = spawn("script", ["-qec", cmd, "/dev/null"], { env: { ...process.env, NO_COLOR: "1", TERM: "xterm" }, stdio: ["ignore", "pipe", "inherit"] });
     let screen = "";
@@ -194,7 +194,7 @@ test(`cli feel (${runtime}): byte progress with human units on a terminal only`,
     const save = ["save", store, `${t.dir}/a.bin`];
     const saved = await onTerminal(save);
     const reads = [["verify", store], ["verify", `${store}/step-0000000000000001.member-0`], ["restore", store, `${t.dir}/out`], ["hash", `${t.dir}/a.bin`]];
-    const [json, ...screens] = await Promise.all([onTerminal(["verify", store, "--json"]), ...reads.map(onTerminal)]);
+    const [json, ...screens] = await Promise.all([onTerminal(["verify", store, "--json"]), ...reads.map((a) => onTerminal(a))]);
     for (const [i, args] of [save, ...reads].entries()) {
       const term = i === 0 ? saved : screens[i - 1]!;
       assert.equal(term.code, 0, term.screen);
@@ -210,5 +210,32 @@ test(`cli feel (${runtime}): byte progress with human units on a terminal only`,
     assert.equal(json.code, 0);
     assert.doesNotMatch(json.screen, BYTE_BAR);
     assert.match(json.screen, /^\{"store"/);
+  } finally { t.done(); }
+});
+
+test(`cli feel (${runtime}): cat to a file draws byte progress on the terminal; a pipe, --quiet or the terminal itself get none`, async () => {
+  const t = tmp();
+  try {
+    const data = new Uint8Array(2 ** 20).map((_, i) => 97 + (i % 26)); // printable: it is also drawn
+    writeFileSync(`${t.dir}/a.bin`, data);
+    const store = `${t.dir}/store`;
+    assert.equal(ckpt(["save", store, `${t.dir}/a.bin`]).code, 0);
+    const [toFile, quiet, toTerminal] = await Promise.all([
+      onTerminal(["cat", store, "a.bin"], `${t.dir}/out.bin`),
+      onTerminal(["cat", store, "a.bin", "--quiet"], `${t.dir}/quiet.bin`),
+      onTerminal(["cat", store, "a.bin"]),
+    ]);
+    assert.equal(toFile.code, 0, toFile.screen);
+    assert.match(toFile.screen, new RegExp(`cat \\[[^\\]]*\\] \\d+% \\| ${BYTE_BAR.source}`), "cat to a file: no byte bar");
+    assert.deepEqual(new Uint8Array(readFileSync(`${t.dir}/out.bin`)), data, "the bar never mixes into the bytes");
+    assert.equal(quiet.code, 0, quiet.screen);
+    assert.doesNotMatch(quiet.screen, BYTE_BAR);
+    assert.deepEqual(new Uint8Array(readFileSync(`${t.dir}/quiet.bin`)), data);
+    assert.equal(toTerminal.code, 0);
+    assert.doesNotMatch(toTerminal.screen, BYTE_BAR);
+    // On a pipe: the bytes on stdout, nothing on stderr.
+    const piped = ckpt(["cat", store, "a.bin"]);
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.equal(piped.stderr, "");
   } finally { t.done(); }
 });

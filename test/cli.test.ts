@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { runtime, test } from "./kit.ts";
+import { flipped } from "./lib/damage.ts";
 import { ckpt, noCrash } from "./lib/cli.ts";
 
 function tmp(): { dir: string; done(): void } {
@@ -195,8 +196,7 @@ test(`cli (${runtime}): log append, replay, truncate and repair per the contract
     // Mid-log damage: replay reports it (exit 0, log untouched); append refuses and names repair.
     ckpt(["log", "append", log, a!]);
     const seg = `${log}/seg-0000000000000001.wal`;
-    const bytes = new Uint8Array(readFileSync(seg));
-    bytes[32 + 25]! ^= 0xff;
+    const bytes = flipped(new Uint8Array(readFileSync(seg)), 32 + 25, 0xff);
     writeFileSync(seg, bytes);
     const damaged = ckpt(["log", "replay", log, "--json"]);
     assert.equal(damaged.code, 0);

@@ -15,6 +15,7 @@ import type { FileHandle } from "../src/fs.ts";
 import { crc32 } from "../src/hash.ts";
 import { type Kernel, loadKernel } from "../src/wasm/kernel.ts";
 import { randomBytes, rng, runtime, test } from "./kit.ts";
+import { flipped } from "./lib/damage.ts";
 
 async function scanBytes(bytes: Uint8Array): Promise<ScanResult> {
   const fs = new MemoryFs();
@@ -57,9 +58,7 @@ test("every single-byte flip of a small container is detected (exhaustive)", asy
   let detected = 0;
   for (let i = 0; i < bytes.length; i++) {
     for (const mask of [0x01, 0x80, 0xff]) {
-      const bad = bytes.slice();
-      bad[i]! ^= mask;
-      const r = await scanBytes(bad);
+      const r = await scanBytes(flipped(bytes, i, mask));
       assert.ok(r.damage.length > 0, `flip 0x${mask.toString(16)} at byte ${i} of ${bytes.length} went undetected`);
       detected++;
     }
@@ -88,9 +87,7 @@ test("damage is localized to the chunk that holds it", async () => {
   const bytes = encode(randomBytes(1000, rng(14)), 100);
   const r0 = await scanBytes(bytes);
   const chunk5 = HEADER_SIZE + (r0.header!.metaLength + 4) + 5 * (32 + 100) + 32 + 10;
-  const bad = bytes.slice();
-  bad[chunk5]! ^= 4;
-  const r = await scanBytes(bad);
+  const r = await scanBytes(flipped(bytes, chunk5, 4));
   assert.equal(r.damage.length, 1);
   assert.equal(r.damage[0]!.kind, "crc-mismatch");
   assert.equal(r.damage[0]!.block, 5);
@@ -376,8 +373,7 @@ test("> 4 GiB: a handle claiming 8 GiB of zeros after a re-sealed header with 16
   assert.deepEqual(chunks.map((c) => [c.index, c.ok, c.length]), [[0, false, CHUNK_HEADER_SIZE + chunk]]);
   assert.ok(h.maxBuffer <= CHUNK_HEADER_SIZE + chunk, `largest buffer ${h.maxBuffer}`);
   // The same claim behind a damaged header CRC is refused after reading 64 bytes.
-  head[50]! ^= 1;
-  const bad = new FakeHandle("/zeros", total, head);
+  const bad = new FakeHandle("/zeros", total, flipped(head, 50, 1));
   const r = await scanContainer(bad, "/zeros");
   assert.deepEqual(r.damage.map((d) => d.kind), ["bad-header"]);
   assert.equal(bad.maxBuffer, HEADER_SIZE);

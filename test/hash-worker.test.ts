@@ -18,6 +18,7 @@ import { inLanes } from "../src/lanes.ts";
 import { writeMember } from "../src/store/member.ts";
 import { ckpt } from "./lib/cli.ts";
 import { randomBytes, rng, test } from "./kit.ts";
+import { flipInFile, flipped } from "./lib/damage.ts";
 import { setWriteFormatVersion } from "../src/format/write-version.ts";
 
 // The hash worker serves format v1's serial SHA-256 (v1 files are still read, and written with
@@ -73,10 +74,8 @@ test("scanContainer finds the same damage and digest on the worker as in-thread:
     const good = encodeContainer({ kind: KIND_MEMBER, meta: { name: "m" }, chunkSize, chunkType: CHUNK_DATA, createdAt: 1_700_000_000_000 }, randomBytes(payloadSize, next)).bytes;
     const variants: Array<[string, Uint8Array]> = [["intact", good]];
     for (let i = 0; i < 6; i++) {
-      const bad = good.slice();
-      const at = (next() * bad.length) | 0;
-      bad[at]! ^= 1 << ((next() * 8) | 0);
-      variants.push([`flip at ${at}`, bad]);
+      const at = (next() * good.length) | 0;
+      variants.push([`flip at ${at}`, flipped(good, at, 1 << ((next() * 8) | 0))]);
     }
     variants.push(["truncated", good.slice(0, Math.max(1, good.length - 1 - ((next() * Math.min(good.length - 1, 70_000)) | 0)))]);
     for (const [name, bytes] of variants) {
@@ -184,12 +183,7 @@ test("a checkpoint's large members are saved and checked two at a time (one on t
   assert.equal(clean[1], clean[0]);
   // Damage members 2 and 0 (not 1): the findings name them, in member order, under both policies.
   for (const [file, at] of [["step-0000000000000001.member-2", 5_000_000], ["step-0000000000000001.member-0", 123_456]] as const) {
-    const h = await fs.open(`/s/${file}`, { write: true });
-    const b = new Uint8Array(1);
-    await h.read(b, at);
-    b[0]! ^= 0x10;
-    await h.write(b, at);
-    await h.close();
+    await flipInFile(fs, `/s/${file}`, at, 0x10);
   }
   const seen: string[] = [];
   for (const p of ["off", "auto"] as const) {

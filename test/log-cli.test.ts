@@ -9,6 +9,7 @@ import { defaultFs } from "../adapters/detect.ts";
 import { RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, SKIP_RECORD_SIZE, encodeSegmentHeader, segmentName } from "../src/wal/format.ts";
 import { openLog } from "../src/wal/log.ts";
 import { randomBytes, rng, runtime, test } from "./kit.ts";
+import { flipped } from "./lib/damage.ts";
 import { ckpt, noCrash } from "./lib/cli.ts";
 
 interface Report { recovered: number; discarded: number; lastSequence: number; truncatedBytes: number; damage: { sequence: number; offset: number; reason: string } | null }
@@ -56,9 +57,9 @@ test(`log cli (${runtime}): a bit flipped at the end of the last acknowledged re
     const log = `${t.dir}/lg`;
     for (let i = 1; i <= 3; i++) assert.equal(ckpt(["log", "append", log, "-", "--json"], { input: `record ${i}` }).json().sequence, i);
     const seg = `${log}/${segmentName(1)}`;
-    const bytes = new Uint8Array(readFileSync(seg));
-    const lastAt = bytes.length - RECORD_HEADER_SIZE - 8;
-    bytes[bytes.length - 1]! ^= 1;
+    const clean = new Uint8Array(readFileSync(seg));
+    const lastAt = clean.length - RECORD_HEADER_SIZE - 8;
+    const bytes = flipped(clean, clean.length - 1, 1);
     writeFileSync(seg, bytes);
     const r = replay(log);
     assert.deepEqual({ recovered: r.recovered, truncatedBytes: r.truncatedBytes, damage: r.damage && { sequence: r.damage.sequence, offset: r.damage.offset } },
@@ -84,9 +85,8 @@ test(`log cli (${runtime}): repair keeps every damaged byte in a side file and t
       assert.equal(ckpt(["log", "append", log, `${t.dir}/r`]).code, 0);
     }
     const seg = `${log}/${segmentName(1)}`;
-    const bytes = new Uint8Array(readFileSync(seg));
     const second = SEGMENT_HEADER_SIZE + RECORD_HEADER_SIZE + 8;
-    bytes[second + RECORD_HEADER_SIZE + 3]! ^= 0x20; // payload of record 2
+    const bytes = flipped(new Uint8Array(readFileSync(seg)), second + RECORD_HEADER_SIZE + 3, 0x20); // payload of record 2
     writeFileSync(seg, bytes);
     const r = replay(log);
     assert.deepEqual({ recovered: r.recovered, discarded: r.discarded, damage: r.damage && { sequence: r.damage.sequence, offset: r.damage.offset } },

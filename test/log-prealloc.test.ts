@@ -7,25 +7,14 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { MemoryFs, SECTOR, SimulatedCrash } from "../adapters/memory.ts";
 import { RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, segmentName } from "../src/wal/format.ts";
-import { LogDamageError, openLog, replayLog } from "../src/wal/log.ts";
+import { LogDamageError, openLog } from "../src/wal/log.ts";
 import { SPARE_SEGMENT } from "../src/wal/zero-tail.ts";
 import { test } from "./kit.ts";
-import { SEG, freshLogFs } from "./lib/log-helpers.ts";
+import { flipped } from "./lib/damage.ts";
+import { SEG, assertLastRecordDamaged, assertPrefixAfterReopen, dropLock, freshLogFs, scan } from "./lib/log-helpers.ts";
 
 const enc = new TextEncoder();
-const dec = new TextDecoder();
 const SEGMENT = 8192;
-
-async function scan(fs: MemoryFs) {
-  const seqs: number[] = [];
-  const payloads = new Map<number, string>();
-  const report = await replayLog("/log", { fs, onRecord: (r) => { seqs.push(r.sequence); payloads.set(r.sequence, dec.decode(r.payload)); } });
-  return { seqs, payloads, report };
-}
-
-async function dropLock(fs: MemoryFs): Promise<void> {
-  if (await fs.stat("/log/.lock")) await fs.unlink("/log/.lock");
-}
 
 test("PreallocatedSegmentsKeepTheirSizeAndEachAppendIsOneWriteAndOneSync", async () => {
   const fs = await freshLogFs();
@@ -89,21 +78,12 @@ test("AFlippedBitInTheLastRecordOfAPreallocatedSegmentIsDamageAtEveryByteAndBit"
   const { fs, full, lastAt, end } = await threeRecords([30, 40, 300]);
   for (let at = lastAt; at < end; at++) {
     for (let bit = 0; bit < 8; bit++) {
-      const bad = full.slice();
-      bad[at]! ^= 1 << bit;
-      fs.poke(SEG, bad);
-      const { seqs, report } = await scan(fs);
-      const where = `byte ${at - lastAt} bit ${bit}`;
-      assert.deepEqual(seqs, [1, 2], where);
-      assert.equal(report.truncatedBytes, 0, `${where}: not a torn tail`);
-      assert.deepEqual({ sequence: report.damage?.sequence, offset: report.damage?.offset }, { sequence: 3, offset: lastAt }, `${where}: ${report.damage?.reason}`);
+      await assertLastRecordDamaged(fs, flipped(full, at, 1 << bit), lastAt, `byte ${at - lastAt} bit ${bit}`);
     }
   }
   fs.poke(SEG, full);
   await assert.rejects(async () => {
-    const bad = full.slice();
-    bad[lastAt + 5]! ^= 1; // the length field, stretched 256 bytes into the zeros
-    fs.poke(SEG, bad);
+    fs.poke(SEG, flipped(full, lastAt + 5, 1)); // the length field, stretched 256 bytes into the zeros
     await openLog("/log", { fs, preallocate: true });
   }, LogDamageError);
 });
@@ -190,16 +170,7 @@ function crashStates(fs: MemoryFs): { name: string; fs: MemoryFs }[] {
 async function checkState(where: string, fs: MemoryFs, acked: Map<number, string>, sent: Set<string>): Promise<void> {
   await dropLock(fs);
   const log = await openLog("/log", { fs, preallocate: true, maxSegmentBytes: SEGMENT }).catch((e) => assert.fail(`${where}: ${(e as Error).message}`));
-  const more = [await log.append(enc.encode("after 1")), await log.append(enc.encode("after 2"))];
-  await log.close();
-  const maxAcked = Math.max(0, ...acked.keys());
-  assert.ok(more[0]! > maxAcked, `${where}: sequence ${more[0]} reuses an acknowledged one (max ${maxAcked})`);
-  const { seqs, payloads, report } = await scan(fs);
-  assert.equal(report.damage, null, where);
-  for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i]! > seqs[i - 1]!, `${where}: sequences strictly increase`);
-  for (const [seq, text] of acked) assert.equal(payloads.get(seq), text, `${where}: acknowledged record ${seq}`);
-  for (const seq of seqs.slice(0, -2)) assert.ok(sent.has(payloads.get(seq)!), `${where}: record ${seq} was never appended`);
-  assert.deepEqual(seqs.slice(-2), more);
+  await assertPrefixAfterReopen(where, fs, log, acked, sent);
 }
 
 test("EveryCrashPointOfAppendsIntoPreallocatedSegmentsKeepsEveryAcknowledgedRecord", async () => {

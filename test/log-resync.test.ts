@@ -8,6 +8,7 @@ import { openLog, replayLog } from "../src/wal/log.ts";
 import type { LogRecord } from "../src/wal/scan.ts";
 import { RECORD_DATA, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, encodeRecord, encodeSegmentHeader } from "../src/wal/format.ts";
 import { test } from "./kit.ts";
+import { flipInMemory, flipped } from "./lib/damage.ts";
 import { SEG, concat, freshLogFs } from "./lib/log-helpers.ts";
 
 const enc = new TextEncoder();
@@ -22,8 +23,7 @@ async function scan(fs: MemoryFs, salvage = false): Promise<{ seqs: number[]; re
 test("SalvageSkipsAStaleCopyOfAnEarlierRecordInsteadOfReturningItTwice", async () => {
   const fs = await fresh();
   const r = (seq: number) => encodeRecord(RECORD_DATA, seq, enc.encode(`payload ${seq}`));
-  const damaged = r(3);
-  damaged[RECORD_HEADER_SIZE + 2]! ^= 0x10;
+  const damaged = flipped(r(3), RECORD_HEADER_SIZE + 2, 0x10);
   const log = await openLog("/log", { fs });
   await log.append(enc.encode("placeholder"));
   await log.close();
@@ -68,10 +68,8 @@ test("SalvageResynchronizesAcrossTheReadWindowInsideALargeDamagedRecord", async 
   const sizes = [300, 2_500_000, 300, 700, 1_200_000, 90];
   for (const [i, n] of sizes.entries()) await log.append(new Uint8Array(n).fill(i + 1));
   await log.close();
-  const bytes = fs.peek(SEG)!.slice();
   // Damage the 2.5 MB record's payload: the scanner must walk its bytes across window refills.
-  bytes[SEGMENT_HEADER_SIZE + RECORD_HEADER_SIZE + 300 + RECORD_HEADER_SIZE + 1_000_000]! ^= 1;
-  fs.poke(SEG, bytes);
+  flipInMemory(fs, SEG, SEGMENT_HEADER_SIZE + RECORD_HEADER_SIZE + 300 + RECORD_HEADER_SIZE + 1_000_000, 1);
   const plain = await scan(fs);
   assert.deepEqual(plain.seqs, [1]);
   assert.equal(plain.report.discarded, 4);

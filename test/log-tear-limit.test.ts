@@ -16,6 +16,7 @@ import { LogDamageError, openLog, replayLog } from "../src/wal/log.ts";
 import { repairLog } from "../src/wal/repair.ts";
 import { MAX_WRITE_BYTES, tornTailVerdict } from "../src/wal/scan.ts";
 import { randomBytes, rng, test } from "./kit.ts";
+import { flipped } from "./lib/damage.ts";
 import { SEG, concat, freshLogFs, tornLength } from "./lib/log-helpers.ts";
 
 const enc = new TextEncoder();
@@ -267,9 +268,7 @@ test("ARecordLargerThanABatchTornOrWithItsHeaderSectorLostIsATear", async () => 
   }
   // A bit flip inside the complete record (its CRC fails, no sector of zeros): it may have been
   // acknowledged, so it is damage (guarantee 11), not a tear.
-  const flipped = full.slice();
-  flipped[base + RECORD_HEADER_SIZE + 5_000_000]! ^= 4;
-  fs.poke(SEG, flipped);
+  fs.poke(SEG, flipped(full, base + RECORD_HEADER_SIZE + 5_000_000, 4));
   const r = (await scan(fs)).report;
   assert.equal(r.truncatedBytes, 0);
   assert.equal(r.damage?.sequence, 4);
@@ -293,9 +292,8 @@ test("BytesBeyondTheRecordTheHeaderClaimsAreDamageAndRepairKeepsThem", async () 
   await log.append(enc.encode("one"));
   await log.append(new Uint8Array(10 << 20).fill(9));
   await log.close();
-  const full = fs.peek(SEG)!.slice();
   const second = SEGMENT_HEADER_SIZE + RECORD_HEADER_SIZE + 3;
-  full[second + 100]! ^= 1; // the big record's payload: its CRC fails
+  const full = flipped(fs.peek(SEG)!, second + 100, 1); // the big record's payload: its CRC fails
   for (const extra of [1, 1000]) {
     const bad = concat([full, new Uint8Array(extra).fill(0x5a)]);
     fs.poke(SEG, bad);

@@ -6,20 +6,13 @@ import assert from "node:assert/strict";
 import { MemoryFs, SECTOR, SimulatedCrash } from "../adapters/memory.ts";
 import { UsageError } from "../src/errors.ts";
 import { RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE } from "../src/wal/format.ts";
-import { LogDamageError, openLog, replayLog } from "../src/wal/log.ts";
+import { LogDamageError, openLog } from "../src/wal/log.ts";
 import { repairLog } from "../src/wal/repair.ts";
 import { test } from "./kit.ts";
-import { SEG, freshLogFs } from "./lib/log-helpers.ts";
+import { flipped } from "./lib/damage.ts";
+import { SEG, assertLastRecordDamaged, assertPrefixAfterReopen, dropLock, freshLogFs, scan } from "./lib/log-helpers.ts";
 
 const enc = new TextEncoder();
-const dec = new TextDecoder();
-
-async function scan(fs: MemoryFs): Promise<{ seqs: number[]; payloads: Map<number, string>; report: Awaited<ReturnType<typeof replayLog>> }> {
-  const seqs: number[] = [];
-  const payloads = new Map<number, string>();
-  const report = await replayLog("/log", { fs, onRecord: (r) => { seqs.push(r.sequence); payloads.set(r.sequence, dec.decode(r.payload)); } });
-  return { seqs, payloads, report };
-}
 
 /** Bytes of every file in /log but the writer lock: segments and side files. */
 async function logBytes(fs: MemoryFs): Promise<number> {
@@ -45,14 +38,7 @@ test("AFlippedBitInTheLastAcknowledgedRecordIsDamageNotATearAtEveryByteAndBit", 
   let cases = 0;
   for (let at = lastAt; at < full.length; at++) {
     for (let bit = 0; bit < 8; bit++) {
-      const bad = full.slice();
-      bad[at]! ^= 1 << bit;
-      fs.poke(SEG, bad);
-      const { seqs, report } = await scan(fs);
-      const where = `byte ${at - lastAt} bit ${bit}`;
-      assert.deepEqual(seqs, [1, 2], where);
-      assert.equal(report.truncatedBytes, 0, `${where}: nothing is a torn tail`);
-      assert.deepEqual({ sequence: report.damage?.sequence, offset: report.damage?.offset }, { sequence: 3, offset: lastAt }, `${where}: ${report.damage?.reason}`);
+      await assertLastRecordDamaged(fs, flipped(full, at, 1 << bit), lastAt, `byte ${at - lastAt} bit ${bit}`);
       cases++;
     }
   }
@@ -61,8 +47,7 @@ test("AFlippedBitInTheLastAcknowledgedRecordIsDamageNotATearAtEveryByteAndBit", 
 
 test("AppendRefusesAFlippedLastRecordAndRepairKeepsItAndNeverReusesItsSequence", async () => {
   const { fs, full, lastAt } = await threeRecords([10, 12, 11]);
-  const bad = full.slice();
-  bad[bad.length - 1]! ^= 1; // the issue: one bit at the end of the last acknowledged record
+  const bad = flipped(full, full.length - 1, 1); // the issue: one bit at the end of the last acknowledged record
   fs.poke(SEG, bad);
   const { report } = await scan(fs);
   assert.deepEqual({ recovered: report.recovered, truncatedBytes: report.truncatedBytes, damage: report.damage && report.damage.sequence },
@@ -84,8 +69,7 @@ test("AppendRefusesAFlippedLastRecordAndRepairKeepsItAndNeverReusesItsSequence",
 
 test("AFlippedSequenceClaiming2To53CannotRaiseTheFloorPastWhatTheBytesCanHold", async () => {
   const { fs, full, lastAt } = await threeRecords([10, 12, 11]);
-  const bad = full.slice();
-  bad[lastAt + 18]! ^= 0x10; // sequence bit 52
+  const bad = flipped(full, lastAt + 18, 0x10); // sequence bit 52
   fs.poke(SEG, bad);
   const fixed = await repairLog("/log", { fs });
   assert.ok(fixed.nextSequence > 3 && fixed.nextSequence <= 3 + (bad.length - lastAt) / 4, `floor ${fixed.nextSequence}`);
@@ -210,14 +194,6 @@ function crashStates(fs: MemoryFs): { name: string; fs: MemoryFs }[] {
   return out;
 }
 
-/**
- * A crash state's writer lock belongs to a dead process; how it is taken over after a power loss
- * (a 0-byte lock) is the lock's business (src/lock/lock.ts and its tests), not this file's.
- */
-async function dropLock(fs: MemoryFs): Promise<void> {
-  if (await fs.stat("/log/.lock")) await fs.unlink("/log/.lock");
-}
-
 /** Reopens a crash state and checks guarantee 11; returns the sequence the log continues at. */
 async function reopenAndCheck(where: string, fs: MemoryFs, acked: Map<number, string>): Promise<number> {
   await dropLock(fs);
@@ -234,15 +210,7 @@ async function reopenAndCheck(where: string, fs: MemoryFs, acked: Map<number, st
   assert.equal(r.cutBytes, r.truncatedBytes, `${where}: what is cut is what replay called torn`);
   assert.ok(await logBytes(fs) >= before, `${where}: no byte destroyed`);
   const next = log.nextSequence;
-  const more = [await log.append(enc.encode("after 1")), await log.append(enc.encode("after 2"))];
-  await log.close();
-  const maxAcked = Math.max(0, ...acked.keys());
-  assert.ok(more[0]! > maxAcked, `${where}: sequence ${more[0]} reuses an acknowledged one (max ${maxAcked})`);
-  const { seqs, payloads, report } = await scan(fs);
-  assert.equal(report.damage, null, where);
-  for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i]! > seqs[i - 1]!, `${where}: sequences strictly increase`);
-  for (const [seq, text] of acked) assert.equal(payloads.get(seq), text, `${where}: acknowledged record ${seq}`);
-  assert.deepEqual(seqs.slice(-2), more);
+  await assertPrefixAfterReopen(where, fs, log, acked);
   return next;
 }
 

@@ -13,6 +13,7 @@ import { memberName } from "../src/store/layout.ts";
 import { openStore } from "../src/store/store.ts";
 import { openLog } from "../src/wal/log.ts";
 import { randomBytes, rng, test } from "./kit.ts";
+import { flipInMemory } from "./lib/damage.ts";
 import { freshStoreFs, memStore } from "./lib/store-helpers.ts";
 
 const CHUNK = 1024;
@@ -38,11 +39,7 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<{ bytes: Uint8
   return { bytes, error };
 }
 
-function flip(fs: MemoryFs, path: string, offset: number): void {
-  const b = fs.peek(path)!.slice();
-  b[offset]! ^= 0x01;
-  fs.poke(path, b);
-}
+const flip = (fs: MemoryFs, path: string, offset: number) => flipInMemory(fs, path, offset, 0x01);
 
 /** Where chunk k of a member file starts (the member's metadata length read from its header). */
 function chunkOffset(file: Uint8Array, k: number): number {
@@ -95,9 +92,18 @@ test("a damaged chunk header errors before the chunk; the newest valid checkpoin
       fs.poke(path, clean);
     }
   }
-  flip(fs, path, chunkOffset(clean, 2) + 40);
-  const r = await drain(s.open("dir/weights.bin"));
+  // Without a step the member is read once, while it streams (issue 14): damage found before its
+  // first chunk goes out means the checkpoint is not valid (here the only one: none is) ...
+  flip(fs, path, chunkOffset(clean, 0) + 40);
+  let r = await drain(s.open("dir/weights.bin"));
   assert.ok(r.error instanceof NoCheckpointError, "the only checkpoint is damaged: none is valid");
+  assert.equal(r.bytes.length, 0);
+  fs.poke(path, clean);
+  // ... and damage found later ends the stream after the saved prefix, never inside a bad chunk.
+  flip(fs, path, chunkOffset(clean, 2) + 40);
+  r = await drain(s.open("dir/weights.bin"));
+  assert.ok(r.error instanceof CorruptionError, String(r.error));
+  assert.ok(r.bytes.length <= 2 * CHUNK);
   await s.close();
 });
 

@@ -9,6 +9,7 @@ import { memberName } from "../src/store/layout.ts";
 import { type KeepPolicy, stepsToKeep } from "../src/store/retention.ts";
 import { openStore } from "../src/store/store.ts";
 import { test } from "./kit.ts";
+import { flipInMemory } from "./lib/damage.ts";
 import { freshStoreFs } from "./lib/store-helpers.ts";
 
 // Not monotonic, with a tie (0.30 at steps 4 and 13): the best two by min are 0.20 (step 9) and
@@ -55,10 +56,7 @@ test("a damaged checkpoint is never deleted by retention (rollback quarantines i
   const fs = await freshStoreFs();
   const s = await openStore("/store", { fs, chunkSize: 1024, keep: { last: 1 } });
   await s.save([{ name: "w", data: new Uint8Array(3000) }]);
-  const path = `/store/${memberName(1, 0)}`;
-  const b = fs.peek(path)!.slice();
-  b[200]! ^= 1;
-  fs.poke(path, b);
+  flipInMemory(fs, `/store/${memberName(1, 0)}`, 200, 1); // step 1 was saved by this same Store
   await s.save([{ name: "w", data: new Uint8Array(3000) }]);
   await s.save([{ name: "w", data: new Uint8Array(3000) }]);
   assert.deepEqual((await s.list()).map((c) => c.step), [3, 1], "step 2 pruned, damaged step 1 left for rollback");

@@ -8,7 +8,7 @@ import { applyCorruption, planCorruption } from "../src/corrupt.ts";
 import { openStore } from "../src/store/store.ts";
 import { manifestName, memberName } from "../src/store/layout.ts";
 import { test } from "./kit.ts";
-import { flipInMemory } from "./lib/damage.ts";
+import { flipInMemory, flipped } from "./lib/damage.ts";
 import { equalMembers, freshStoreFs, members, memStore, sources } from "./lib/store-helpers.ts";
 
 const enc = new TextEncoder();
@@ -285,9 +285,7 @@ test("every single-byte flip of every file a save wrote is found by verify, nami
     const member = file === manifestName(2) ? undefined : file === memberName(2, 0) ? "weights.bin" : "opt.bin";
     for (let i = 0; i < clean.length; i++) {
       for (const mask of [0x01, 0x80]) {
-        const bad = clean.slice();
-        bad[i]! ^= mask;
-        fs.poke(path, bad);
+        fs.poke(path, flipped(clean, i, mask));
         const v = await s.verify();
         const where = `${file} byte ${i}/${clean.length} ^0x${mask.toString(16)}`;
         const hit = v.checkpoints.find((c) => c.step === 2)!;
@@ -342,9 +340,7 @@ test("finding kinds sha-mismatch, missing-member and truncated each name the fil
 
   // sha-mismatch (1): the SHA-256 in a member's trailer is damaged; every CRC still holds.
   const size1 = clean.get(m1)!.length;
-  const shaByte = clean.get(m1)!.slice();
-  shaByte[size1 - 1]! ^= 0x01;
-  fs.poke(m1, shaByte);
+  fs.poke(m1, flipped(clean.get(m1)!, size1 - 1, 0x01));
   let r = await only();
   assert.equal(r.status, "corrupt");
   assert.deepEqual(pick(r.f), { kind: "sha-mismatch", file: memberName(2, 1), member: "b", offset: size1 - 48, length: 48, step: 2 });

@@ -10,6 +10,7 @@ import { repairLog } from "../src/wal/repair.ts";
 import type { LogRecord } from "../src/wal/scan.ts";
 import { SEGMENT_HEADER_SIZE, RECORD_HEADER_SIZE, segmentName } from "../src/wal/format.ts";
 import { test } from "./kit.ts";
+import { flipInMemory, flipped } from "./lib/damage.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -117,9 +118,7 @@ test("ChecksumMismatchAtEveryByteOfEveryRecordIsReported", async () => {
   for (let i = 1; i <= 4; i++) { // every record but the last (test/log-tear-rule.test.ts does the last)
     const len = RECORD_HEADER_SIZE + rec(i).length;
     for (let b = 0; b < len; b++) {
-      const bad = clean.slice();
-      bad[off + b]! ^= 0x40;
-      fs.poke(seg, bad);
+      fs.poke(seg, flipped(clean, off + b, 0x40));
       const { list, report } = await records(fs);
       assert.deepEqual(list.map((r) => r.sequence), Array.from({ length: i - 1 }, (_, k) => k + 1), `record ${i} byte ${b}`);
       assert.equal(report.damage?.sequence, i, `record ${i} byte ${b}`);
@@ -140,9 +139,7 @@ test("MidLogDamageRefusesAppendUntilRepairSetsItAside", async () => {
   const fs = await fresh();
   await writeN(fs, 5);
   const seg = `/log/${segmentName(1)}`;
-  const bad = fs.peek(seg)!.slice();
-  bad[SEGMENT_HEADER_SIZE + 40]! ^= 1; // inside record 2 (record 1 is 30 bytes)
-  fs.poke(seg, bad);
+  flipInMemory(fs, seg, SEGMENT_HEADER_SIZE + 40, 1); // inside record 2 (record 1 is 30 bytes)
   await assert.rejects(openLog("/log", { fs }), (e: unknown) => e instanceof LogDamageError && /ckpt log repair/.test((e as Error).message));
   const before = fs.peek(seg)!.length;
   const r = await repairLog("/log", { fs });

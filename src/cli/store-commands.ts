@@ -215,9 +215,10 @@ export const catCommand: Command = {
     const step = intFlag(ctx.values, "step", 1);
     if (!ctx.json && !ctx.writeOut) throw new UsageError("this front end cannot write bytes to stdout");
     return withStore(ctx, dir!, "read", async (s) => {
-      const target = step ?? (await s.latest())?.step;
-      if (target === undefined) throw new NoCheckpointError(`no valid checkpoint in ${dir}`);
-      const reader = s.open(member!, { step: target }).getReader();
+      // One pass: open() finds the newest valid checkpoint while it streams (no latest() first).
+      let target = step;
+      const bar = byteProgress(ctx, "cat", { writesStdout: true });
+      const reader = s.open(member!, { step, onStep: (n) => { target = n; }, onProgress: (done, total) => bar.update(done, total) }).getReader();
       const sha = createSha256();
       let bytes = 0;
       try {
@@ -230,6 +231,7 @@ export const catCommand: Command = {
         }
       } finally {
         reader.releaseLock();
+        bar.stop();
       }
       if (ctx.json) ctx.out(JSON.stringify({ step: target, member, bytes, sha256: toHex(sha.digest()) }));
       return 0;

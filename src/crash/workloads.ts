@@ -85,12 +85,21 @@ async function judgeStore(fs: MemoryFs, expected: Map<number, Members>, oldStep:
   const v: Verdict = { outcome: "none", violations };
   if (got) {
     const want = expected.get(got.step);
-    if (!want || !sameMembers(want, got.members)) violations.push({ property: "wrong-bytes", message: `latest is step ${got.step} but its bytes are not what that save wrote` });
+    if (!want || !sameMembers(want, got.members)) {
+      const message = `latest is step ${got.step} but its bytes are not what that save wrote`;
+      violations.push({ property: "wrong-bytes", message });
+    }
     v.outcome = got.step === newStep ? "new" : got.step === oldStep ? "old" : "none";
     v.torn = got.present[0] !== undefined && got.present[0] > got.step;
   }
-  if (oldStep !== null && (!got || got.step < oldStep)) violations.push({ property: "old-lost", message: `step ${oldStep} was durable before the save, recovery found ${got ? `step ${got.step}` : "none"}` });
-  if (acked && got?.step !== newStep) violations.push({ property: "acked-lost", message: `the save of step ${newStep} was acknowledged, recovery found ${got ? `step ${got.step}` : "none"}` });
+  if (oldStep !== null && (!got || got.step < oldStep)) {
+    const message = `step ${oldStep} was durable before the save, recovery found ${got ? `step ${got.step}` : "none"}`;
+    violations.push({ property: "old-lost", message });
+  }
+  if (acked && got?.step !== newStep) {
+    const message = `the save of step ${newStep} was acknowledged, recovery found ${got ? `step ${got.step}` : "none"}`;
+    violations.push({ property: "acked-lost", message });
+  }
   return v;
 }
 
@@ -107,8 +116,13 @@ export function fileWorkload(protocol: Protocol, size = 1300): Workload<true> {
       const isNew = sameBytes(got, newData);
       const isOld = sameBytes(got, oldData);
       const violations: Verdict["violations"] = [];
-      if (!isNew && !isOld) violations.push({ property: "wrong-bytes", message: got ? `/d/f holds ${got.length} bytes that neither write produced` : "/d/f is gone" });
-      if (acked.length > 0 && !isNew) violations.push({ property: "acked-lost", message: "the acknowledged write is not on disk" });
+      if (!isNew && !isOld) {
+        const message = got ? `/d/f holds ${got.length} bytes that neither write produced` : "/d/f is gone";
+        violations.push({ property: "wrong-bytes", message });
+      }
+      if (acked.length > 0 && !isNew) {
+        violations.push({ property: "acked-lost", message: "the acknowledged write is not on disk" });
+      }
       return { outcome: isNew ? "new" : isOld ? "old" : "none", torn: !isNew && !isOld, violations };
     },
   };
@@ -169,9 +183,14 @@ export function rollbackWorkload(protocol: Protocol): Workload<true> {
       const inStore = new Set(await fs.readdir(DIR));
       const q = (await fs.stat(`${DIR}/${QUARANTINE_DIR}`)) ? new Set(await fs.readdir(`${DIR}/${QUARANTINE_DIR}`)) : new Set<string>();
       for (const f of damaged) {
-        if (!inStore.has(f) && !q.has(f)) v.violations.push({ property: "file-lost", message: `${f} is neither in the store nor in quarantine` });
+        if (!inStore.has(f) && !q.has(f)) {
+          v.violations.push({ property: "file-lost", message: `${f} is neither in the store nor in quarantine` });
+        }
       }
-      if (acked.length > 0 && damaged.some((f) => inStore.has(f))) v.violations.push({ property: "acked-lost", message: "rollback returned but damaged steps are back in the store" });
+      if (acked.length > 0 && damaged.some((f) => inStore.has(f))) {
+        const message = "rollback returned but damaged steps are back in the store";
+        v.violations.push({ property: "acked-lost", message });
+      }
       v.outcome = acked.length > 0 || damaged.every((f) => q.has(f)) ? "new" : "old";
       return v;
     },
@@ -190,7 +209,10 @@ export function pruneWorkload(protocol: Protocol): Workload<number[]> {
     check: async (fs, acked) => {
       const v = await judgeStore(fs, expected, 3, 3, false);
       const got = await recoverStore(fs);
-      if (acked.length > 0 && got && got.present.some((s) => s < 3)) v.violations.push({ property: "acked-lost", message: `prune returned but steps ${got.present.filter((s) => s < 3).join(",")} are back` });
+      if (acked.length > 0 && got && got.present.some((s) => s < 3)) {
+        const message = `prune returned but steps ${got.present.filter((s) => s < 3).join(",")} are back`;
+        v.violations.push({ property: "acked-lost", message });
+      }
       v.outcome = got && got.present.length === 1 ? "new" : got ? "old" : "none";
       return v;
     },
@@ -227,13 +249,23 @@ export function logWorkload(protocol: Protocol): Workload<number> {
         fs,
         onRecord: (r) => {
           seen.push(r.sequence);
-          if (r.sequence !== seen.length || !sameBytes(r.payload, rec(r.sequence))) violations.push({ property: "wrong-bytes", message: `record #${seen.length} has sequence ${r.sequence} and bytes no append wrote` });
+          if (r.sequence !== seen.length || !sameBytes(r.payload, rec(r.sequence))) {
+            const message = `record #${seen.length} has sequence ${r.sequence} and bytes no append wrote`;
+            violations.push({ property: "wrong-bytes", message });
+          }
         },
       });
-      if (report.damage) violations.push({ property: "log-damage", message: `replay reports damage: ${JSON.stringify(report.damage)}` });
-      if (seen.length < 2) violations.push({ property: "old-lost", message: `only ${seen.length} of the 2 durable records replay` });
+      if (report.damage) {
+        violations.push({ property: "log-damage", message: `replay reports damage: ${JSON.stringify(report.damage)}` });
+      }
+      if (seen.length < 2) {
+        violations.push({ property: "old-lost", message: `only ${seen.length} of the 2 durable records replay` });
+      }
       const missing = acked.filter((s) => s > seen.length);
-      if (missing.length > 0) violations.push({ property: "acked-lost", message: `acknowledged sequences ${missing.join(",")} are missing (replay ends at ${seen.length})` });
+      if (missing.length > 0) {
+        const message = `acknowledged sequences ${missing.join(",")} are missing (replay ends at ${seen.length})`;
+        violations.push({ property: "acked-lost", message });
+      }
       // The log must stay usable: reopening for append (which cuts a torn tail) succeeds.
       try {
         const reopened = await openLog(LOG, { fs });

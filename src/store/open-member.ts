@@ -11,10 +11,21 @@
 // Back-pressure (src/pull.ts): the stream has a high-water mark of 0 and the scan reads the next
 // chunk only when the consumer asks for it. Cancelling the stream stops the scan, which closes
 // the member file.
+//
+// Read once (issue 14, item 2). With a step, that checkpoint's member is streamed as above. Without
+// one, the newest valid checkpoint is found without reading the member twice: newest first, a
+// candidate's other members are checked in full (checkCheckpoint with this member's file left
+// out of the listing: it must come back valid but for that one missing member), then this member
+// is streamed, verified as it goes. A damage found before the first chunk is delivered makes the
+// candidate not valid and the next older one is tried, exactly as latest() would have; a damage
+// found after some chunks went out ends the stream with a StoreCorruption (the bytes delivered
+// are the saved prefix; nothing of a damaged chunk is ever delivered).
 import { checkAborted } from "../abort.ts";
+import { checkOptionalFunction } from "../check-args.ts";
 import { CorruptionError, NoCheckpointError } from "../errors.ts";
-import { type Finding, checkMember, readManifest } from "./check.ts";
-import { manifestName } from "./layout.ts";
+import type { MemberEntry } from "../format/manifest.ts";
+import { type Finding, checkCheckpoint, checkMember, readManifest } from "./check.ts";
+import { manifestName, memberName } from "./layout.ts";
 import { StoreCorruption } from "./corruption.ts";
 import type { Store } from "./store.ts";
 import { pullFrom, streamFrom } from "../pull.ts";
@@ -24,39 +35,102 @@ export interface OpenOptions {
   step?: number;
   /** Aborting errors the stream with an AbortError and closes the member file. */
   signal?: AbortSignal;
+  /** Called once the checkpoint is chosen, before the member's first byte: its step. */
+  onStep?: (step: number) => void;
+  /** Payload bytes delivered so far, of the member's size. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export function openMemberStream(store: Store, name: string, options: OpenOptions = {}): ReadableStream<Uint8Array> {
+  checkOptionalFunction(options.onStep, "open: options.onStep");
   return streamFrom(pullFrom<Uint8Array>((deliver) => readVerified(store, name, options, deliver)));
 }
 
-/** Scans member `name` of the chosen checkpoint, handing each verified chunk (a copy) to `deliver`. */
-async function readVerified(store: Store, name: string, options: OpenOptions, deliver: (chunk: Uint8Array) => Promise<void>): Promise<void> {
-  const { signal } = options;
-  checkAborted(signal, "the read");
-  const step = options.step ?? (await store.latest())?.step;
-  if (step === undefined) throw new NoCheckpointError(`no valid checkpoint in ${store.dir}`);
+type Deliver = (chunk: Uint8Array) => Promise<void>;
+
+async function readVerified(store: Store, name: string, options: OpenOptions, deliver: Deliver): Promise<void> {
+  checkAborted(options.signal, "the read");
+  if (options.step !== undefined) return readStep(store, options.step, name, options, deliver);
+  return readNewestValid(store, name, options, deliver);
+}
+
+/** Member `name` of checkpoint `step`, whatever the state of its other members. */
+async function readStep(store: Store, step: number, name: string, options: OpenOptions, deliver: Deliver) {
   const present = (await store.steps()).find((s) => s.step === step);
-  if (!present?.files.includes(manifestName(step))) throw new NoCheckpointError(`no checkpoint with step ${step} in ${store.dir}`);
-  const { manifest, findings } = await readManifest(store.fs, store.dir, step);
+  if (!present?.files.includes(manifestName(step))) {
+    throw new NoCheckpointError(`no checkpoint with step ${step} in ${store.dir}`);
+  }
+  const { manifest, findings } = await readManifest(store.fs, store.dir, step, { signal: options.signal });
   if (!manifest) throw corruption(step, findings, present.files);
   const index = manifest.members.findIndex((m) => m.name === name);
   if (index < 0) throw new NoCheckpointError(`checkpoint ${step} has no member ${JSON.stringify(name)}`);
-  const entry = manifest.members[index]!;
+  options.onStep?.(step);
+  const damage = await streamMember(store, step, index, manifest.members[index]!, options, deliver);
+  if (damage.length > 0) throw corruption(step, damage, present.files);
+}
+
+/** Member `name` of the newest valid checkpoint, each checkpoint's bytes read once. */
+async function readNewestValid(store: Store, name: string, options: OpenOptions, deliver: Deliver): Promise<void> {
+  const { signal } = options;
+  for (const s of await store.steps()) {
+    if (!s.files.includes(manifestName(s.step))) continue; // incomplete: never a checkpoint
+    const { manifest } = await readManifest(store.fs, store.dir, s.step, { signal });
+    if (!manifest) continue;
+    const index = manifest.members.findIndex((m) => m.name === name);
+    const own = index < 0 ? undefined : memberName(s.step, index);
+    // Everything but this member, in full: valid except for the one file left out of the listing.
+    const listed = s.files.filter((f) => f !== own);
+    const rest = await checkCheckpoint(store.fs, store.dir, s.step, listed, undefined, { signal });
+    const onlyOwnMissing = (f: Finding) => own !== undefined && f.kind === "missing-member" && f.member === name;
+    const othersGood = rest.manifest !== undefined && rest.findings.every(onlyOwnMissing);
+    if (!othersGood) continue;
+    if (index < 0) throw new NoCheckpointError(`checkpoint ${s.step} has no member ${JSON.stringify(name)}`);
+    if (!s.files.includes(own!)) continue; // this member's file is missing: torn
+    let started = false;
+    const first = (chunk: Uint8Array) => {
+      if (!started) { started = true; options.onStep?.(s.step); }
+      return deliver(chunk);
+    };
+    let damage: Finding[];
+    try {
+      damage = await streamMember(store, s.step, index, manifest.members[index]!, options, first);
+    } catch (err) {
+      if (started || !(err instanceof CorruptionError)) throw err;
+      continue; // damaged before its first byte went out: not valid, try the next older one
+    }
+    if (damage.length === 0) {
+      if (!started) options.onStep?.(s.step); // an empty member
+      return;
+    }
+    if (started) throw corruption(s.step, damage, s.files);
+  }
+  throw new NoCheckpointError(`no valid checkpoint in ${store.dir}`);
+}
+
+/** Scans member `index` of `step`, handing each verified chunk (a copy) to `deliver`. */
+async function streamMember(
+  store: Store, step: number, index: number, entry: MemberEntry, options: OpenOptions, deliver: Deliver,
+): Promise<Finding[]> {
+  const { signal, onProgress } = options;
   const crcs = entry.blockCrcs; // a decoded entry builds this array on each read: once here
-  const damage = await checkMember(store.fs, store.dir, step, index, entry, async (_m, payload, info) => {
+  let done = 0;
+  return checkMember(store.fs, store.dir, step, index, entry, async (_m, payload, info) => {
     checkAborted(signal, "the read");
     if (!info.ok || info.crc !== crcs[info.index]) {
-      throw new CorruptionError(entry.file, info.offset, "crc-mismatch",
-        `checkpoint ${step}, member ${JSON.stringify(name)}: block ${info.index} (bytes ${info.offset}..${info.offset + info.length - 1} of ${entry.file}) ${info.ok ? "differs from the manifest's CRC-32" : "is damaged"}`);
+      const name = JSON.stringify(entry.name);
+      const bytes = `bytes ${info.offset}..${info.offset + info.length - 1} of ${entry.file}`;
+      const what = info.ok ? "differs from the manifest's CRC-32" : "is damaged";
+      const message = `checkpoint ${step}, member ${name}: block ${info.index} (${bytes}) ${what}`;
+      throw new CorruptionError(entry.file, info.offset, "crc-mismatch", message);
     }
     await deliver(payload.slice()); // the scan reuses its buffer for the next chunk
-  });
-  if (damage.length > 0) throw corruption(step, damage, present.files);
+    onProgress?.((done += payload.length), entry.payloadSize);
+  }, { signal });
 }
 
 function corruption(step: number, findings: Finding[], files: string[]): StoreCorruption {
   const f = findings[0]!;
-  const status = findings.every((x) => x.kind === "torn" || x.kind === "truncated" || x.kind === "missing-member") ? "torn" : "corrupt";
+  const torn = findings.every((x) => x.kind === "torn" || x.kind === "truncated" || x.kind === "missing-member");
+  const status = torn ? "torn" : "corrupt";
   return new StoreCorruption({ step, status, findings, files }, `checkpoint ${step} is ${status}: ${f.message}`);
 }

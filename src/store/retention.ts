@@ -8,17 +8,33 @@
 // and, whatever the policy, the newest valid checkpoint is always kept: a save that returned
 // is never pruned by its own retention (guarantee 9). Every other valid checkpoint is deleted,
 // manifest first (once it is gone the checkpoint no longer exists, whatever else remains).
-// Damaged, torn and incomplete checkpoints are never deleted: they are rollback's to quarantine.
+// Checkpoints found damaged, torn or incomplete are never deleted: they are rollback's to quarantine.
 //
-// Cost: which checkpoints count as valid is decided by a cheap check after each save (the
-// manifest verified byte for byte, every member present at its recorded size), not by re-reading
-// every kept byte; each checkpoint chosen for deletion is fully verified first, and one that
-// fails is left in place for rollback. So the work per save is the manifests plus the bytes of
-// what is deleted, not the whole store.
+// Cost (issue 14, item 2): no save re-reads the older checkpoints in full. Three kinds of
+// knowledge, from strongest to weakest, each used only where it is safe:
+//   1. The anchor: the newest checkpoint proven good *in this call*: the one the save just wrote
+//      (every byte hashed as it was written, made durable before pruning), or, for a plain
+//      prune, the newest one that passes a full check now. It is always kept, and nothing newer
+//      than it is ever deleted (a newer one failed its full check: damage, rollback's to move).
+//      So retention never deletes the newest good checkpoint on an assumption.
+//   2. The Store's verified record (verified-record.ts): steps this Store committed or fully
+//      checked, whose files still have the recorded names and sizes. Counted as valid without a
+//      read.
+//   3. The manifest's own checks: a manifest that verifies byte for byte (CRCs and SHA-256) and
+//      every member present at its recorded size. Enough to count a step toward `last`.
+// A step is read in full once, just before it is deleted, however it was counted: one that fails
+// is left in place for rollback to quarantine (guarantee 3: a byte may have rotted since the
+// record was made, and a damaged checkpoint is rollback's, never deleted).
+// A step counted by 2 or 3 may hold a flipped byte that only a full read finds: then the window
+// holds one good checkpoint fewer than asked, never none (the anchor). `latest`, `load` and
+// `restore` do not use any of this: they read every byte they return, so they never choose a
+// damaged checkpoint. Work per save: stats, the manifests of unrecorded steps, and the bytes of
+// the steps being deleted (with `last: n`, one checkpoint per save), never of the ones kept.
 import { UsageError } from "../errors.ts";
 import { type UserMeta, numericValue } from "../format/typed-meta.ts";
 import { join } from "../path.ts";
 import { checkCheckpoint, readManifest } from "./check.ts";
+import type { VerifiedRecord } from "./verified-record.ts";
 import { manifestName } from "./layout.ts";
 import type { Store } from "./store.ts";
 
@@ -39,20 +55,36 @@ export function parseKeepPolicy(keep: unknown, what = "keep"): KeepPolicy {
     if (!posInt(keep)) throw new UsageError(`${what} must be at least 1, got ${keep}`);
     return { last: keep };
   }
-  if (typeof keep !== "object" || keep === null || Array.isArray(keep)) throw new UsageError(`${what} must be a number or { last?, every?, best? }`);
+  if (typeof keep !== "object" || keep === null || Array.isArray(keep)) {
+    throw new UsageError(`${what} must be a number or { last?, every?, best? }`);
+  }
   const k = keep as Record<string, unknown>;
-  for (const name of Object.keys(k)) if (!["last", "every", "best"].includes(name)) throw new UsageError(`${what}.${name} is not a retention rule (last, every, best)`);
+  for (const name of Object.keys(k)) {
+    if (!["last", "every", "best"].includes(name)) {
+      throw new UsageError(`${what}.${name} is not a retention rule (last, every, best)`);
+    }
+  }
   for (const name of ["last", "every"] as const) {
-    if (k[name] !== undefined && !posInt(k[name])) throw new UsageError(`${what}.${name} must be an integer ≥ 1, got ${String(k[name])}`);
+    if (k[name] !== undefined && !posInt(k[name])) {
+      throw new UsageError(`${what}.${name} must be an integer ≥ 1, got ${String(k[name])}`);
+    }
   }
   const best = k.best as Record<string, unknown> | undefined;
   if (best !== undefined) {
-    if (typeof best !== "object" || best === null) throw new UsageError(`${what}.best must be { key, mode: "min" | "max", n }`);
-    if (typeof best.key !== "string" || best.key === "") throw new UsageError(`${what}.best.key must be a metadata key`);
-    if (best.mode !== "min" && best.mode !== "max") throw new UsageError(`${what}.best.mode must be "min" or "max", got ${String(best.mode)}`);
+    if (typeof best !== "object" || best === null) {
+      throw new UsageError(`${what}.best must be { key, mode: "min" | "max", n }`);
+    }
+    if (typeof best.key !== "string" || best.key === "") {
+      throw new UsageError(`${what}.best.key must be a metadata key`);
+    }
+    if (best.mode !== "min" && best.mode !== "max") {
+      throw new UsageError(`${what}.best.mode must be "min" or "max", got ${String(best.mode)}`);
+    }
     if (!posInt(best.n)) throw new UsageError(`${what}.best.n must be an integer ≥ 1, got ${String(best.n)}`);
   }
-  if (k.last === undefined && k.every === undefined && best === undefined) throw new UsageError(`${what} names no rule: give last, every or best`);
+  if (k.last === undefined && k.every === undefined && best === undefined) {
+    throw new UsageError(`${what} names no rule: give last, every or best`);
+  }
   return { last: k.last as number | undefined, every: k.every as number | undefined, best: best as KeepPolicy["best"] };
 }
 
@@ -76,31 +108,58 @@ export function stepsToKeep(valid: { step: number; meta?: UserMeta }[], policy: 
   return keep;
 }
 
-/** Applies `policy` to the store (the caller holds the writer lock); returns the steps deleted. */
-export async function applyRetention(store: Store, policy: KeepPolicy): Promise<number[]> {
+interface Counted { step: number; meta: UserMeta; files: string[]; recorded: boolean }
+
+/**
+ * Applies `policy` to the store (the caller holds the writer lock); returns the steps deleted.
+ * `justCommitted` is the step the calling save has just written and made durable (the anchor,
+ * see above); `known` is the Store's verified record, which this call also updates.
+ */
+export async function applyRetention(
+  store: Store, policy: KeepPolicy, known: VerifiedRecord, justCommitted?: number,
+): Promise<number[]> {
   const { fs, dir } = store;
-  const valid: { step: number; meta: UserMeta; files: string[] }[] = [];
+  const valid: Counted[] = [];
+  let anchored = false;
   for (const s of await store.steps()) {
     if (!s.files.includes(manifestName(s.step))) continue; // incomplete: not ours to delete here
-    const { manifest } = await readManifest(fs, dir, s.step);
-    if (!manifest) continue;
-    let whole = true;
-    for (const m of manifest.members) {
-      const st = await fs.stat(join(dir, m.file));
-      if (st?.size !== m.fileSize) { whole = false; break; }
+    if (!anchored && s.step !== justCommitted) {
+      // Nothing proven good yet in this call: this step must be, before anything is kept for it.
+      const r = await checkCheckpoint(fs, dir, s.step, s.files);
+      if (r.status !== "valid") { known.forget(s.step); continue; }
+      await known.checked(fs, dir, s.step, s.files, r.manifest!.meta);
+      valid.push({ step: s.step, meta: r.manifest!.meta, files: s.files, recorded: true });
+      anchored = true;
+      continue;
     }
-    if (whole) valid.push({ step: s.step, meta: manifest.meta, files: s.files });
+    anchored = true;
+    const meta = await known.stillWhole(fs, dir, s.step, s.files);
+    if (meta) { valid.push({ step: s.step, meta, files: s.files, recorded: true }); continue; }
+    const whole = await wholeByManifest(store, s.step);
+    if (whole) valid.push({ step: s.step, meta: whole, files: s.files, recorded: false });
   }
-  const keep = stepsToKeep(valid, policy);
+  const keep = stepsToKeep(valid, policy); // valid[0] is the anchor: always kept
   const removed: number[] = [];
   for (const c of valid) {
     if (keep.has(c.step)) continue;
-    // Deleted only once known valid, byte for byte: damage is rollback's to quarantine (guarantee 3).
+    // Checked byte for byte first, however it was counted: damage is rollback's (guarantee 3).
     if ((await checkCheckpoint(fs, dir, c.step, c.files)).status !== "valid") continue;
     await fs.unlink(join(dir, manifestName(c.step)));
+    known.forget(c.step);
     for (const f of c.files) if (f !== manifestName(c.step)) await fs.unlink(join(dir, f));
     removed.push(c.step);
   }
   if (removed.length > 0) await fs.syncDir(dir);
   return removed;
+}
+
+/** The step's metadata if its manifest verifies and every member is present at its recorded size. */
+async function wholeByManifest(store: Store, step: number): Promise<UserMeta | undefined> {
+  const { manifest } = await readManifest(store.fs, store.dir, step);
+  if (!manifest) return undefined;
+  for (const m of manifest.members) {
+    const st = await store.fs.stat(join(store.dir, m.file));
+    if (st?.size !== m.fileSize) return undefined;
+  }
+  return manifest.meta;
 }

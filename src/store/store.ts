@@ -29,6 +29,7 @@ import { pace } from "../pace.ts";
 import { isDamage, isInProgress, removeIncompleteSteps, removeSaveFiles } from "./interrupted.ts";
 import { type OpenOptions, openMemberStream } from "./open-member.ts";
 import { type KeepPolicy, applyRetention, parseKeepPolicy } from "./retention.ts";
+import { VerifiedRecord } from "./verified-record.ts";
 
 export interface StoreOptions {
   fs?: DurableFs;
@@ -96,6 +97,8 @@ export class Store {
   private readonly serial = new Serial();
 
   private readonly retention: KeepPolicy | undefined;
+  /** Steps this Store proved good (committed or fully checked): retention's, never latest's. */
+  private readonly verified = new VerifiedRecord();
 
   private constructor(readonly dir: string, readonly fs: DurableFs, private readonly opts: StoreOptions, private lock?: StoreLock) {
     this.retention = opts.keep === undefined ? undefined : parseKeepPolicy(opts.keep, "openStore: options.keep");
@@ -206,7 +209,7 @@ export class Store {
       committing = true;
       // The commit point: members are durable (except under unsafe) before this write begins.
       await writeFileWithProtocol(this.fs, manifestPath, manifestBytes, protocol);
-      return await this.afterCommit(step, entries, protocol, options.keep);
+      return await this.afterCommit(manifest, manifestBytes.length, protocol, options.keep);
     } catch (err) {
       // Never committed: every file this save created goes (the step was fresh under our lock,
       // so each file of it is ours; the manifest's temp is removed by the protocol itself). A
@@ -216,14 +219,15 @@ export class Store {
     }
   }
 
-  private async afterCommit(step: number, entries: MemberEntry[], protocol: Protocol, keep: number | undefined): Promise<SaveResult> {
+  private async afterCommit(manifest: Manifest, manifestSize: number, protocol: Protocol, keep: number | undefined): Promise<SaveResult> {
+    const { step, members: entries } = manifest;
     const bytes = entries.reduce((n, e) => n + e.payloadSize, 0);
-    if (keep !== undefined) {
+    // Every byte was hashed as it was written: retention counts this step without a read.
+    this.verified.committed(step, new Map([...entries.map((e): [string, number] => [e.file, e.fileSize]), [manifestName(step), manifestSize]]), manifest.meta);
+    const policy = keep !== undefined ? { last: keep } : this.retention;
+    if (policy) {
       if (protocol !== "atomic_dirsync") await this.makeDurable(step, entries);
-      await this.pruneNow(keep, step); // written and hashed by this save just now: valid without a read
-    } else if (this.retention) {
-      if (protocol !== "atomic_dirsync") await this.makeDurable(step, entries);
-      await applyRetention(this, this.retention);
+      await applyRetention(this, policy, this.verified, step); // anchored on this step (retention.ts)
     }
     return { step, files: entries.map((e) => e.name), bytes, protocol };
   }
@@ -427,25 +431,12 @@ export class Store {
     return this.serial.run(() => this.pruneNow(keep));
   }
 
-  private async pruneNow(keep: number, justCommitted?: number): Promise<{ removed: number[] }> {
+  private async pruneNow(keep: number): Promise<{ removed: number[] }> {
     this.writable("prune");
     if (!Number.isSafeInteger(keep) || keep < 1) throw new UsageError(`keep must be at least 1, got ${keep}`);
-    // The step this save just committed is valid without reading it back (its bytes were hashed
-    // as they were written). Every other step is checked in full: a damaged one must be told
-    // from a valid one before anything is deleted (guarantee 3: damaged ones are left to rollback).
-    const valid: StepFiles[] = [];
-    for (const s of await this.steps()) {
-      if (s.step === justCommitted || (await checkCheckpoint(this.fs, this.dir, s.step, s.files)).status === "valid") valid.push(s);
-    }
-    const removed: number[] = [];
-    for (const s of valid.slice(keep)) {
-      // Manifest first: once it is gone the checkpoint no longer exists, whatever else remains.
-      await this.fs.unlink(join(this.dir, manifestName(s.step)));
-      for (const f of s.files) if (f !== manifestName(s.step)) await this.fs.unlink(join(this.dir, f));
-      removed.push(s.step);
-    }
-    if (removed.length > 0) await this.fs.syncDir(this.dir);
-    return { removed };
+    // Anchored on the newest step that passes a full check now; older ones by what the store
+    // already knows (src/store/retention.ts says why that is safe).
+    return { removed: await applyRetention(this, { last: keep }, this.verified) };
   }
 
   /** Assemble a checkpoint member by member; see CheckpointBuilder. */
