@@ -126,7 +126,10 @@ export class LeafHasher {
     if (this.spare.length < 2) this.spare.push(p.buf);
   }
 
-  /** Waits for every batch; returns the leaf list (N × 32 bytes, chunk order; empty without `keep`). */
+  /**
+   * Waits for every batch; returns the leaf list (N × 32 bytes, chunk order; empty without `keep`).
+   * May be called mid-stream to flush (a reader that must see a bad chunk now): add() goes on after.
+   */
   async finish(): Promise<Uint8Array> {
     if (this.buf) await this.seal();
     while (this.queue.length > 0) await this.drainOne();

@@ -160,6 +160,9 @@ export async function scanBodyV2(
       if (st !== STATUS.OK) bad(i, pos, piece.length, st === STATUS.CHUNK_CRC_MISMATCH ? "crc-mismatch" : "bad-chunk", STATUS_TEXT[st] ?? String(st));
       if (wrongType) damage({ kind: "bad-chunk", offset: pos, length: piece.length, block: i, message: `block ${i} (bytes ${pos}..${pos + piece.length - 1}): ${wrongChunkType(type, wantType!)}` });
       await hasher.add(piece);
+      // A consumer stops at the first bad chunk (store.open, load): hand the batch over now, so
+      // the file is read no further than that chunk's batch.
+      if (options.onChunk && crcOk[i] === 0) await hasher.finish();
       pos += piece.length;
       remaining -= len;
     }
