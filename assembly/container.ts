@@ -6,8 +6,13 @@ import { crc32Sparse } from "./crc32-sparse";
 
 export const HEADER_SIZE: usize = 64;       // fixed file header
 export const CHUNK_HEADER_SIZE: usize = 32; // per-chunk header
-export const TRAILER_SIZE: usize = 48;      // magic 8 | total u64 | sha256 32
-export const VERSION: u16 = 1;
+export const TRAILER_SIZE: usize = 48;      // magic 8 | total u64 | sha256 (v1) or tree root (v2) 32
+/** Versions this kernel reads and writes: 1 (serial SHA-256 trailer), 2 (SHA-256 tree, docs/FORMAT.md). */
+export const VERSION_MIN: u16 = 1;
+export const VERSION_MAX: u16 = 2;
+/** v2 only: the leaf list after the chunks, 32 bytes per chunk, then its CRC-32 (4 bytes). */
+export const LEAF_SIZE: usize = 32;
+export const LEAVES_CRC_SIZE: usize = 4;
 export const MAX_CHUNK_SIZE: u32 = 16 << 20;
 export const MAX_META_SIZE: u32 = 1 << 20;
 
@@ -31,17 +36,18 @@ export const STATUS_BAD_TRAILER: i32 = 11;
 
 function crcOf(ptr: usize, len: usize): u32 { return crc32Sparse(0, ptr, len); }
 
-/** Total file size implied by the header's fields (f64, exact below 2^53). */
-export function containerSize(metaLen: f64, payloadLen: f64, chunkCount: f64): f64 {
-  return <f64>HEADER_SIZE + metaLen + 4 + <f64>CHUNK_HEADER_SIZE * chunkCount + payloadLen + <f64>TRAILER_SIZE;
+/** Total file size implied by the header's fields (f64, exact below 2^53); v2 adds the leaf list. */
+export function containerSize(metaLen: f64, payloadLen: f64, chunkCount: f64, version: u32): f64 {
+  const leaves = version >= 2 ? <f64>LEAF_SIZE * chunkCount + <f64>LEAVES_CRC_SIZE : 0;
+  return <f64>HEADER_SIZE + metaLen + 4 + <f64>CHUNK_HEADER_SIZE * chunkCount + payloadLen + leaves + <f64>TRAILER_SIZE;
 }
 
 export function writeHeader(
-  ptr: usize, kind: u32, chunkSize: u32, metaLen: u32, createdAt: f64, payloadLen: f64, chunkCount: f64,
+  ptr: usize, kind: u32, chunkSize: u32, metaLen: u32, createdAt: f64, payloadLen: f64, chunkCount: f64, version: u32,
 ): void {
   memory.fill(ptr, 0, HEADER_SIZE);
   store<u64>(ptr, MAGIC, 0);
-  store<u16>(ptr, VERSION, 8);
+  store<u16>(ptr, <u16>version, 8);
   store<u16>(ptr, <u16>HEADER_SIZE, 10);
   store<u8>(ptr, <u8>kind, 12);
   store<u32>(ptr, chunkSize, 16);
@@ -49,7 +55,7 @@ export function writeHeader(
   store<u64>(ptr, <u64>createdAt, 24);
   store<u64>(ptr, <u64>payloadLen, 32);
   store<u64>(ptr, <u64>chunkCount, 40);
-  store<u64>(ptr, <u64>containerSize(<f64>metaLen, payloadLen, chunkCount), 48);
+  store<u64>(ptr, <u64>containerSize(<f64>metaLen, payloadLen, chunkCount, version), 48);
   store<u32>(ptr, crcOf(ptr, 60), 60);
 }
 
@@ -60,7 +66,8 @@ export function writeHeader(
 export function checkHeader(ptr: usize, fileSize: f64): i32 {
   if (load<u64>(ptr, 0) != MAGIC) return STATUS_BAD_MAGIC;
   if (load<u32>(ptr, 60) != crcOf(ptr, 60)) return STATUS_BAD_HEADER_CRC;
-  if (load<u16>(ptr, 8) != VERSION) return STATUS_BAD_VERSION;
+  const version = load<u16>(ptr, 8);
+  if (version < VERSION_MIN || version > VERSION_MAX) return STATUS_BAD_VERSION;
   const kind = load<u8>(ptr, 12);
   const chunkSize = load<u32>(ptr, 16);
   const metaLen = load<u32>(ptr, 20);
@@ -72,7 +79,7 @@ export function checkHeader(ptr: usize, fileSize: f64): i32 {
   if (chunkSize == 0 || chunkSize > MAX_CHUNK_SIZE || metaLen > MAX_META_SIZE) return STATUS_BAD_FIELD;
   if (payloadLen > (<u64>1 << 52) || total > (<u64>1 << 53)) return STATUS_BAD_FIELD;
   if (chunkCount != (payloadLen + <u64>chunkSize - 1) / <u64>chunkSize) return STATUS_BAD_FIELD;
-  if (<f64>total != containerSize(<f64>metaLen, <f64>payloadLen, <f64>chunkCount)) return STATUS_BAD_FIELD;
+  if (<f64>total != containerSize(<f64>metaLen, <f64>payloadLen, <f64>chunkCount, version)) return STATUS_BAD_FIELD;
   if (<f64>total != fileSize) return STATUS_SIZE_MISMATCH;
   return STATUS_OK;
 }

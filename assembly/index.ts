@@ -1,6 +1,6 @@
 // The kernel's exports. Pointers are byte offsets into the fixed memory described in layout.ts;
 // the host reads ioPtr()/statePtr()/scratchPtr() once and keeps views over them.
-import { CRC_TABLES, DIGESTS, DIGESTS_SIZE, IO, SCRATCH, SCRATCH_SIZE, STATE, STATE_SIZE, IO_SIZE, END, layoutOk } from "./layout";
+import { CRC_TABLES, DIGESTS, DIGESTS_SIZE, LEAF_BATCH, LEAF_BATCH_SIZE, IO, SCRATCH, SCRATCH_SIZE, STATE, STATE_SIZE, IO_SIZE, END, layoutOk } from "./layout";
 import { crc32Init, crc32Update } from "./crc32";
 import { crc32Sparse } from "./crc32-sparse";
 import { sha256Setup } from "./sha256";
@@ -20,6 +20,8 @@ export function scratchSize(): usize { return SCRATCH_SIZE; }
 export function digestsPtr(): usize { return DIGESTS; }
 export function digestsSize(): usize { return DIGESTS_SIZE; }
 export function memoryEnd(): usize { return END; }
+export function leafBatchPtr(): usize { return LEAF_BATCH; }
+export function leafBatchSize(): usize { return LEAF_BATCH_SIZE; }
 export function tablesPtr(): usize { return CRC_TABLES; }
 
 export function crc32(seed: u32, ptr: usize, len: usize): u32 { return crc32Update(seed, ptr, len); }

@@ -1,4 +1,4 @@
-// Fixed memory map of the kernel. Memory is exactly 40 pages (2.5 MiB) and never grows, so the
+// Fixed memory map of the kernel. Memory is exactly 64 pages (4 MiB) and never grows, so the
 // host's Uint8Array views over it never detach. Everything lives at fixed offsets above the
 // compiler's static data; there is no allocator and nothing is freed. Both builds (scalar, SIMD)
 // share this map. The offsets are literal constants, not derived from __heap_base: the
@@ -18,6 +18,7 @@
 //   DIGESTS      64 KiB                     sha256Many writes up to 2048 digests here
 //   SPARSE_RING  (2048 + 300) × 16 B        sparse-multiple CRC: the removed units U_i
 //   SPARSE_TAIL  300 × 16 B = 4800 B        sparse-multiple CRC: the message mod Q
+//   LEAF_BATCH   2 MiB + 4 KiB              v2 leaves: encoded chunks hashed 4 lanes at a time
 
 export const BASE: usize = 64 * 1024;
 export const CRC_TABLES: usize = BASE;
@@ -38,7 +39,10 @@ export const DIGESTS_SIZE: usize = 64 * 1024;
 export const SPARSE_RING: usize = DIGESTS + DIGESTS_SIZE;
 export const SPARSE_RING_UNITS: usize = 2048;
 export const SPARSE_TAIL: usize = SPARSE_RING + (SPARSE_RING_UNITS + 300) * 16;
-export const END: usize = SPARSE_TAIL + 300 * 16;
+/** v2 leaf batches: up to four encoded 512 KiB chunks (4 × (32 + 512 KiB)) hashed by sha256Many. */
+export const LEAF_BATCH: usize = SPARSE_TAIL + 300 * 16;
+export const LEAF_BATCH_SIZE: usize = (2 << 20) + 4096;
+export const END: usize = LEAF_BATCH + LEAF_BATCH_SIZE;
 
 /** True when the compiler's static data ends below BASE and the map fits the memory. */
 export function layoutOk(): bool {

@@ -3,7 +3,7 @@
 import { requireS3Packages } from "../adapters/s3-packages.ts";
 import type { Row, SuiteResult } from "./types.ts";
 
-export const SUITES = ["kernels", "protocols", "timeline", "log", "verify", "state", "stall", "s3"] as const;
+export const SUITES = ["kernels", "protocols", "timeline", "log", "verify", "v2", "state", "stall", "s3"] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface SuiteOptions {
@@ -35,6 +35,10 @@ export async function runSuite(name: SuiteName, opts: SuiteOptions): Promise<Sui
     case "verify": {
       const { runVerifyBench } = await import("./verify.ts");
       return runVerifyBench(opts);
+    }
+    case "v2": {
+      const { runV2Bench } = await import("./v2.ts");
+      return runV2Bench(opts);
     }
     case "state": {
       const { runStateBench } = await import("./state.ts");

@@ -23,3 +23,17 @@ export function env(name: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * The machine's logical cores, the same way in Node, Bun and Deno (navigator where the runtime
+ * has one; Node 20 has none, its os module is reached without a static import so the core stays
+ * free of node:* imports). At least 1.
+ */
+export function hardwareThreads(): number {
+  const g = globalThis as {
+    navigator?: { hardwareConcurrency?: number };
+    process?: { getBuiltinModule?: (id: string) => { availableParallelism?: () => number } | undefined };
+  };
+  const n = g.navigator?.hardwareConcurrency ?? g.process?.getBuiltinModule?.("node:os")?.availableParallelism?.();
+  return typeof n === "number" && n >= 1 ? Math.floor(n) : 1;
+}

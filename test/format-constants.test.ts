@@ -30,7 +30,10 @@ const HOST_NAME: Record<string, string> = {
   HEADER_SIZE: "HEADER_SIZE",
   CHUNK_HEADER_SIZE: "CHUNK_HEADER_SIZE",
   TRAILER_SIZE: "TRAILER_SIZE",
-  VERSION: "FORMAT_VERSION",
+  VERSION_MIN: "FORMAT_VERSION_MIN",
+  VERSION_MAX: "FORMAT_VERSION",
+  LEAF_SIZE: "LEAF_SIZE",
+  LEAVES_CRC_SIZE: "LEAVES_CRC_SIZE",
   MAX_CHUNK_SIZE: "MAX_CHUNK_SIZE",
   MAX_META_SIZE: "MAX_META_SIZE",
 };
@@ -80,7 +83,7 @@ test("every host constant mirrored in the kernel exists there with the same valu
   assert.equal(ascii(C.HEADER_SIZE + metaLen + C.META_CRC_SIZE, 4), "CHNK");
   assert.equal(ascii(bytes.length - C.TRAILER_SIZE, 8), "CKPTEND\0");
   assert.equal(bytes.length, C.containerSize(metaLen, 4, 1));
-  assert.equal(kernel().exports.containerSize(metaLen, 4, 1), bytes.length);
+  assert.equal(kernel().exports.containerSize(metaLen, 4, 1, C.FORMAT_VERSION), bytes.length);
 });
 
 test("the SHA-256 state size the host saves equals the kernel's SHA_STATE_SIZE", () => {

@@ -93,8 +93,8 @@ test("damage is localized to the chunk that holds it", async () => {
   assert.equal(r.damage[0]!.block, 5);
 });
 
-test("an older (0) or newer (2, 65535) format version is rejected with FormatVersionError / EVERSION", async () => {
-  for (const version of [0, 2, 0xffff]) {
+test("an older (0) or newer (3, 65535) format version is rejected with FormatVersionError / EVERSION", async () => {
+  for (const version of [0, 3, 0xffff]) {
     const bytes = encode(new Uint8Array(10));
     new DataView(bytes.buffer).setUint16(8, version, true);
     // Re-seal the header CRC so only the version differs: refused as another version, not as damage.
@@ -102,7 +102,7 @@ test("an older (0) or newer (2, 65535) format version is rejected with FormatVer
     await assert.rejects(scanBytes(bytes), (e: unknown) => {
       assert.ok(e instanceof FormatVersionError, `version ${version}: ${e}`);
       assert.equal(e.code, "EVERSION");
-      assert.match(e.message, new RegExp(`format version ${version} is not supported \\(this reader handles version 1\\)`));
+      assert.match(e.message, new RegExp(`format version ${version} is not supported \\(this reader handles versions 1 to 2\\)`));
       return true;
     });
   }
@@ -171,7 +171,7 @@ function bigHead(payload: number, chunkSize: number) {
   const P = BigInt(payload);
   const C = BigInt(chunkSize);
   const count = (P + C - 1n) / C;
-  const total = 64n + BigInt(metaLen) + 4n + 32n * count + P + 48n;
+  const total = 64n + BigInt(metaLen) + 4n + 32n * count + P + 32n * count + 4n + 48n; // v2: + leaf list
   return { w, head, dv, metaLen, count, total };
 }
 
@@ -207,7 +207,7 @@ test("> 4 GiB: payload, chunk count and total size just above 2^32 and 2^33 roun
     let seen: ContainerHeader | undefined;
     const r = await scanContainer(exact, "/big", { onHeader: (h) => { seen = h; return STOP; } });
     assert.deepEqual(seen, {
-      version: 1, kind: KIND_MEMBER, chunkSize: chunk, metaLength: metaLen, createdAt: 1_700_000_000_000,
+      version: 2, kind: KIND_MEMBER, chunkSize: chunk, metaLength: metaLen, createdAt: 1_700_000_000_000,
       payloadLength: payload, chunkCount: Number(count), totalSize: Number(total),
     }, what);
     assert.deepEqual(r.damage, [{ kind: "bad-header", offset: 0, length: HEADER_SIZE, message: STOP }], what);
@@ -362,7 +362,7 @@ test("> 4 GiB: a handle claiming 8 GiB of zeros after a re-sealed header with 16
   const dv = new DataView(head.buffer, head.byteOffset, HEADER_SIZE);
   const payload = 2 * GiB4 + 77;
   const count = Math.ceil(payload / chunk);
-  const total = HEADER_SIZE + dv.getUint32(20, true) + 4 + 32 * count + payload + TRAILER_SIZE;
+  const total = HEADER_SIZE + dv.getUint32(20, true) + 4 + 32 * count + payload + 32 * count + 4 + TRAILER_SIZE; // v2: + leaf list
   dv.setUint32(16, chunk, true);
   dv.setBigUint64(40, BigInt(count), true);
   dv.setBigUint64(48, BigInt(total), true);

@@ -19,6 +19,12 @@ import { writeMember } from "../src/store/member.ts";
 import { ckpt } from "./lib/cli.ts";
 import { randomBytes, rng, test } from "./kit.ts";
 import { flipInFile, flipped } from "./lib/damage.ts";
+import { setWriteFormatVersion } from "../src/format/write-version.ts";
+
+// The hash worker serves format v1's serial SHA-256 (v1 files are still read, and written with
+// CKPTKIT_FORMAT_VERSION=1); v2 leaves go to the leaf pool (test/v2-format.test.ts). These tests
+// write v1 so that the worker is what they exercise.
+setWriteFormatVersion(1);
 
 const nodeSha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const hex = (b: Uint8Array | undefined) => (b ? Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("") : "none");
@@ -221,6 +227,7 @@ test("the CLI saves and verifies on the worker (CKPTKIT_HASH_WORKER=on) and exit
     const src = join(dir, "weights.bin");
     writeFileSync(src, randomBytes(2 * 1024 * 1024 + 3, rng(44)));
     process.env.CKPTKIT_HASH_WORKER = "on";
+    process.env.CKPTKIT_FORMAT_VERSION = "1";
     // A worker left referenced would keep the process alive past the timeout (spawnSync kills it: code -1).
     const save = ckpt(["save", join(dir, "store"), src, "--step", "1", "--json"], { timeoutMs: 30_000 });
     assert.equal(save.code, 0, save.stderr);
@@ -231,6 +238,7 @@ test("the CLI saves and verifies on the worker (CKPTKIT_HASH_WORKER=on) and exit
     const bad = ckpt(["verify", join(dir, "store"), "--json"], { timeoutMs: 30_000 });
     assert.equal(bad.code, 2, `a bad CKPTKIT_HASH_WORKER is a usage error: ${bad.stdout}${bad.stderr}`);
   } finally {
+    delete process.env.CKPTKIT_FORMAT_VERSION;
     if (before === undefined) delete process.env.CKPTKIT_HASH_WORKER;
     else process.env.CKPTKIT_HASH_WORKER = before;
     rmSync(dir, { recursive: true, force: true });

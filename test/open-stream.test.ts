@@ -1,11 +1,14 @@
 // store.open(name, { step }) streams one member verified chunk by chunk: a clean member gives
 // every byte; a damaged chunk k (payload, chunk header, or a block that differs from the
-// manifest's CRC) delivers at most the bytes before chunk k, then errors; a digest that differs
-// errors at the end. Also log.records() and Symbol.asyncDispose on Store and Log.
+// manifest's CRC) delivers at most the bytes before chunk k, then errors; under v2 a tree root or
+// leaf list that does not vouch for the leaves errors before any chunk, under v1 a digest that
+// differs errors at the end. Also log.records() and Symbol.asyncDispose on Store and Log.
 import assert from "node:assert/strict";
 import type { MemoryFs } from "../adapters/memory.ts";
 import { CorruptionError, NoCheckpointError } from "../src/errors.ts";
-import { CHUNK_HEADER_SIZE, HEADER_SIZE, META_CRC_SIZE, TRAILER_SIZE } from "../src/format/constants.ts";
+import { CHUNK_HEADER_SIZE, HEADER_SIZE, LEAVES_CRC_SIZE, META_CRC_SIZE, TRAILER_SIZE } from "../src/format/constants.ts";
+import { setWriteFormatVersion } from "../src/format/write-version.ts";
+import { crc32 } from "../src/hash.ts";
 import { memberName } from "../src/store/layout.ts";
 import { openStore } from "../src/store/store.ts";
 import { openLog } from "../src/wal/log.ts";
@@ -119,13 +122,48 @@ test("a member file whose chunks verify by themselves but differ from the manife
   await s.close();
 });
 
-test("a damaged trailer (SHA-256) errors at the end, after every chunk checked out", async () => {
+test("v2: a damaged tree root or leaf list errors before the first chunk; other trailer damage errors at the end", async () => {
   const { fs, s, data, path } = await setup();
-  flip(fs, path, fs.peek(path)!.length - TRAILER_SIZE + 20);
-  const r = await drain(s.open("dir/weights.bin", { step: 1 }));
+  const clean = fs.peek(path)!.slice();
+  const n = 11;
+  const listAt = clean.length - TRAILER_SIZE - LEAVES_CRC_SIZE - 32 * n;
+  // The root (trailer bytes 16..47): no leaf is vouched for, so no chunk is delivered.
+  flip(fs, path, clean.length - TRAILER_SIZE + 20);
+  let r = await drain(s.open("dir/weights.bin", { step: 1 }));
+  assert.ok(r.error instanceof CorruptionError);
+  assert.equal(r.bytes.length, 0);
+  fs.poke(path, clean);
+  // Leaf 4 changed and the list's CRC re-sealed: the CRCs pass, the root over the list does not.
+  const d = clean.slice();
+  d[listAt + 32 * 4 + 3]! ^= 1;
+  new DataView(d.buffer).setUint32(listAt + 32 * n, crc32(d.subarray(listAt, listAt + 32 * n)), true);
+  fs.poke(path, d);
+  r = await drain(s.open("dir/weights.bin", { step: 1 }));
+  assert.ok(r.error instanceof CorruptionError);
+  assert.equal(r.bytes.length, 0);
+  fs.poke(path, clean);
+  // The trailer's magic: the root still vouches for every leaf, so every chunk is delivered,
+  // and the trailer's damage errors the stream at its end.
+  flip(fs, path, clean.length - TRAILER_SIZE + 2);
+  r = await drain(s.open("dir/weights.bin", { step: 1 }));
   assert.ok(r.error instanceof CorruptionError);
   assert.deepEqual(r.bytes, data);
   await s.close();
+});
+
+test("v1 (CKPTKIT_FORMAT_VERSION=1): a damaged trailer (SHA-256) errors at the end, after every chunk checked out", async () => {
+  setWriteFormatVersion(1);
+  try {
+    const { fs, s, data, path } = await setup();
+    assert.equal(new DataView(fs.peek(path)!.buffer).getUint16(8, true), 1, "a v1 member file");
+    flip(fs, path, fs.peek(path)!.length - TRAILER_SIZE + 20);
+    const r = await drain(s.open("dir/weights.bin", { step: 1 }));
+    assert.ok(r.error instanceof CorruptionError);
+    assert.deepEqual(r.bytes, data);
+    await s.close();
+  } finally {
+    setWriteFormatVersion(undefined);
+  }
 });
 
 test("open: a missing member or step is NoCheckpointError; cancel stops the read", async () => {

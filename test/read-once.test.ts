@@ -8,6 +8,7 @@ import { MemoryFs } from "../adapters/memory.ts";
 import { tracingFs } from "../adapters/tracing.ts";
 import { openStore } from "../src/store/store.ts";
 import { memberName } from "../src/store/layout.ts";
+import { LEAVES_CRC_SIZE, TRAILER_SIZE } from "../src/format/constants.ts";
 import { test } from "./kit.ts";
 import { flipInMemory } from "./lib/damage.ts";
 import { catCommand } from "../src/cli/store-commands.ts";
@@ -223,7 +224,10 @@ test("open(name): damage before the first chunk goes out falls back to the older
   assert.equal(reads.get(2), pass);
   assert.ok(reads.get(3)! < pass, "step 3 read only up to its damage");
   mem.poke(path, clean);
-  flipInMemory(mem, path, clean.length - 100); // the last chunk: the bytes before it are out already
+  // The last chunk's payload (v2: before the 4 leaves, their CRC and the trailer): the bytes
+  // before it are out already. (A flip in the leaf list delivers nothing: the root no longer
+  // vouches for any leaf, and the older checkpoint is used, as for damage before chunk 0.)
+  flipInMemory(mem, path, clean.length - (TRAILER_SIZE + LEAVES_CRC_SIZE + 4 * 32) - 100);
   r = await drain(s.open("w.bin"));
   assert.ok(r.error instanceof CorruptionError, String(r.error));
   assert.ok(r.bytes > 0 && r.bytes < MiB);

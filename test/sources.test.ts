@@ -3,13 +3,20 @@
 // not) produce members that verify; a source that fails mid-way leaves no file behind and the
 // previous checkpoint latest; a stream is pulled only as fast as it is written.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { MemoryFs } from "../adapters/memory.ts";
+import { tracingFs } from "../adapters/tracing.ts";
 import { UsageError } from "../src/errors.ts";
+import { CHUNK_HEADER_SIZE, HEADER_SIZE, LEAVES_CRC_SIZE, META_CRC_SIZE, TRAILER_SIZE } from "../src/format/constants.ts";
+import { setWriteFormatVersion } from "../src/format/write-version.ts";
+import { memberName } from "../src/store/layout.ts";
 import { SPOOL_BYTES } from "../src/store/unsized-member.ts";
 import { openStore } from "../src/store/store.ts";
 import { randomBytes, rng, test } from "./kit.ts";
 import { freshStoreFs, memStore } from "./lib/store-helpers.ts";
 
 const CHUNK = 4096;
+const nodeSha = (...parts: Uint8Array[]) => { const h = createHash("sha256"); for (const p of parts) h.update(p); return new Uint8Array(h.digest()); };
 
 const NOISE = randomBytes(65_537, rng(15));
 /** n bytes that differ at every offset within a member and between sizes (cheap: no RNG per byte). */
@@ -162,4 +169,45 @@ test("power loss after every operation of a streamed save (patched header): reco
     }
   }
   assert.ok(old > 0 && fresh > 0, `both outcomes reached (old ${old}, new ${fresh})`);
+});
+
+test("v2: a streamed member past the spool gets its leaf list and tree root as it is written (no read-back); v1 still reads back", async () => {
+  const data = bytes(3 * SPOOL_BYTES + 17, 5);
+  for (const version of [2, 1]) {
+    setWriteFormatVersion(version);
+    try {
+      const mem = new MemoryFs();
+      const fs = tracingFs(mem);
+      const s = await openStore("/s", { fs, chunkSize: CHUNK });
+      fs.reset();
+      const r = await s.save([{ name: "big", data: streamOf(data, 5000) }]);
+      const memberReads = fs.events.filter((e) => e.op === "read" && /member-/.test(e.path)).length;
+      const file = mem.peek(`/s/${memberName(r.step, 0)}`)!;
+      const dv = new DataView(file.buffer, file.byteOffset);
+      assert.equal(dv.getUint16(8, true), version);
+      if (version === 2) {
+        assert.equal(memberReads, 0, "a v2 streamed save reads nothing back");
+        // The tree recomputed with node:crypto: H over the patched head, a leaf per chunk as stored.
+        const n = Math.ceil(data.length / CHUNK);
+        const first = HEADER_SIZE + dv.getUint32(20, true) + META_CRC_SIZE;
+        const leaves: Uint8Array[] = [];
+        for (let i = 0; i < n; i++) {
+          const at = first + i * (CHUNK_HEADER_SIZE + CHUNK);
+          leaves.push(nodeSha(file.subarray(at, Math.min(at + CHUNK_HEADER_SIZE + CHUNK, first + n * CHUNK_HEADER_SIZE + data.length))));
+        }
+        const listAt = file.length - TRAILER_SIZE - LEAVES_CRC_SIZE - 32 * n;
+        assert.equal(listAt, first + n * CHUNK_HEADER_SIZE + data.length);
+        assert.deepEqual(file.subarray(listAt, listAt + 32 * n), new Uint8Array(Buffer.concat(leaves)));
+        const root = nodeSha(new TextEncoder().encode("CKPTROOT"), nodeSha(file.subarray(0, first)), ...leaves);
+        assert.deepEqual(file.subarray(file.length - 32), root);
+      } else {
+        assert.ok(memberReads > 0, "v1 hashes the file as written, read back");
+      }
+      assert.equal((await s.check(r.step)).status, "valid");
+      assert.deepEqual((await s.load(r.step)).members.get("big"), data);
+      await s.close();
+    } finally {
+      setWriteFormatVersion(undefined);
+    }
+  }
 });

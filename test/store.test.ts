@@ -63,7 +63,7 @@ test("verify names step, member, block and kind; latest falls back past the dama
   await s.save(sources(members(1, ["a", "b"], 5000)));
   await s.save(sources(members(2, ["a", "b"], 5000)));
   const path = `/store/${memberName(2, 1)}`;
-  damage(fs, path, fs.peek(path)!.length - 48 - 100); // inside the last data block
+  damage(fs, path, fs.peek(path)!.length - 48 - (32 * 5 + 4) - 100); // inside the last data block (v2: before the 5-leaf list)
   const v = await s.verify();
   assert.equal(v.ok, false);
   assert.equal(v.findings.length, 1);
@@ -383,7 +383,7 @@ test("finding kinds sha-mismatch, missing-member and truncated each name the fil
   await s.close();
 });
 
-test("a member stamped with an older (0) or newer (2) format version: verify and rollback refuse with EVERSION and move nothing", async () => {
+test("a member stamped with an older (0) or newer (3) format version: verify and rollback refuse with EVERSION and move nothing", async () => {
   const { crc32 } = await import("../src/hash.ts");
   const fs = await freshStoreFs();
   const s = await memStore(fs);
@@ -391,7 +391,7 @@ test("a member stamped with an older (0) or newer (2) format version: verify and
   await s.save([{ name: "a", data: enc.encode("two") }]);
   const path = `/store/${memberName(2, 0)}`;
   const clean = fs.peek(path)!.slice();
-  for (const version of [0, 2]) {
+  for (const version of [0, 3]) {
     const b = clean.slice();
     const dv = new DataView(b.buffer);
     dv.setUint16(8, version, true);

@@ -77,7 +77,7 @@ function runChild(argv: string[], onProgress: (fraction: number) => void): Promi
 
 export const benchCommand: Command = {
   name: "bench",
-  usage: "bench [--runtimes node,deno,bun] [--out DIR] [--quick] [--suites kernels,protocols,timeline,log,verify,state,stall,s3] [--json]",
+  usage: "bench [--runtimes node,deno,bun] [--out DIR] [--quick] [--suites kernels,protocols,timeline,log,verify,v2,state,stall,s3] [--json]",
   summary: "benchmarks of protocols, kernels, log and verify in each runtime, side by side with their anchors",
   help: [
     "Runs each suite in a child process of each runtime, one at a time, and writes to DIR (default ./ckpt-bench):",

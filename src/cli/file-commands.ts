@@ -41,7 +41,7 @@ export const inspectCommand: Command = {
       if (moreMembers > 0) ctx.out(`… ${moreMembers} more members not listed (${r.memberCount} in all)`);
       for (const c of doc.chunks) ctx.out(`chunk ${String(c.index).padStart(4)} @${c.offset} +${c.length} type ${c.type} crc32 ${c.crc32} ${c.ok ? "ok" : "BAD"}`);
       if (doc.chunksOmitted > 0) ctx.out(`… ${doc.chunksOmitted} more chunks not listed (${doc.chunkCount} in all, ${doc.badChunks} bad)`);
-      if (doc.sha256) ctx.out(`sha256 (all bytes before the trailer) ${doc.sha256}`);
+      if (doc.sha256) ctx.out(`${(s.header?.version ?? 1) >= 2 ? "sha256 tree root (docs/FORMAT.md)" : "sha256 (all bytes before the trailer)"} ${doc.sha256}`);
       for (const d of r.damage) ctx.out(`damage: ${d.kind} at byte ${d.offset}: ${esc(d.message)}`);
     }
     return r.ok ? 0 : 1;

@@ -10,10 +10,18 @@ export const META_CRC_SIZE = 4;
 /** magic "CHNK" 4 | type 2 | flags 2 | index 8 | payload length 4 | payload CRC-32 4 |
  *  reserved 4 | header CRC-32 4 */
 export const CHUNK_HEADER_SIZE = 32;
-/** magic "CKPTEND\0" 8 | total size 8 | SHA-256 of every preceding byte 32 */
+/** magic "CKPTEND\0" 8 | total size 8 | v1: SHA-256 of every preceding byte, v2: the tree root 32 */
 export const TRAILER_SIZE = 48;
+/** v2: the leaf list after the last chunk: one SHA-256 (32) per chunk, then a CRC-32 (4) of them. */
+export const LEAF_SIZE = 32;
+export const LEAVES_CRC_SIZE = 4;
+/** v2: the first 8 bytes of the root's message (docs/FORMAT.md, "The SHA-256 tree"). */
+export const ROOT_TAG = "CKPTROOT";
 
-export const FORMAT_VERSION = 1;
+/** What new saves write. */
+export const FORMAT_VERSION = 2;
+/** Oldest version still read (docs/FORMAT.md, "Versioning"). */
+export const FORMAT_VERSION_MIN = 1;
 export const MAGIC = "CKPTKIT\0";
 export const MAX_CHUNK_SIZE = 16 << 20;
 export const MAX_META_SIZE = 1 << 20;
@@ -63,9 +71,10 @@ export const STATUS_TEXT: Record<number, string> = {
   11: "trailer damaged or SHA-256 mismatch",
 };
 
-/** Total file size for the given section sizes. */
-export function containerSize(metaLen: number, payloadLen: number, chunkCount: number): number {
-  return HEADER_SIZE + metaLen + META_CRC_SIZE + CHUNK_HEADER_SIZE * chunkCount + payloadLen + TRAILER_SIZE;
+/** Total file size for the given section sizes (v2 adds the leaf list; assembly/container.ts agrees). */
+export function containerSize(metaLen: number, payloadLen: number, chunkCount: number, version = FORMAT_VERSION): number {
+  const leaves = version >= 2 ? LEAF_SIZE * chunkCount + LEAVES_CRC_SIZE : 0;
+  return HEADER_SIZE + metaLen + META_CRC_SIZE + CHUNK_HEADER_SIZE * chunkCount + payloadLen + leaves + TRAILER_SIZE;
 }
 
 export function chunkCountFor(payloadLen: number, chunkSize: number): number {

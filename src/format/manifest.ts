@@ -254,11 +254,12 @@ export function manifestMetadata(step: number, meta: UserMeta): Metadata {
  * exercise. A table that fits one chunk is written with chunk size = its length, byte for byte
  * what the single-chunk encoder wrote, so older readers read every manifest they could write.
  */
-export function encodeManifest(m: Manifest, tableChunkSize = TABLE_CHUNK_SIZE): Uint8Array {
+/** `version`: FORMAT_VERSION for new saves; 1 re-encodes what a v1 writer wrote (tests). */
+export function encodeManifest(m: Manifest, tableChunkSize = TABLE_CHUNK_SIZE, version?: number): Uint8Array {
   const table = encodeMemberTable(m.members);
   const chunkSize = table.length <= tableChunkSize ? Math.max(1, table.length) : tableChunkSize;
   return encodeContainer(
-    { kind: KIND_MANIFEST, meta: manifestMetadata(m.step, m.meta), chunkSize, chunkType: CHUNK_MEMBER_TABLE, createdAt: m.createdAt },
+    { kind: KIND_MANIFEST, meta: manifestMetadata(m.step, m.meta), chunkSize, chunkType: CHUNK_MEMBER_TABLE, createdAt: m.createdAt, version },
     table,
   ).bytes;
 }

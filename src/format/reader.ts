@@ -3,7 +3,7 @@
 // Damage is returned as findings, never thrown: I/O errors (FsError) and a file from another
 // format version (FormatVersionError) are the only exceptions. Every length comes from a header
 // the kernel has validated against the real file size before anything is allocated by it.
-import { CorruptionError, FormatVersionError } from "../errors.ts";
+import { FormatVersionError } from "../errors.ts";
 import type { FileHandle } from "../fs.ts";
 import { readFully } from "../fs-util.ts";
 import { crc32 } from "../hash.ts";
@@ -11,68 +11,17 @@ import { StreamSha256 } from "../hash-stream.ts";
 import { kernel } from "../wasm/kernel.ts";
 import { pace } from "../pace.ts";
 import {
-  CHUNK_HEADER_SIZE, FORMAT_VERSION, HEADER_SIZE, META_CRC_SIZE, STATUS, STATUS_TEXT, TRAILER_SIZE,
+  CHUNK_HEADER_SIZE, FORMAT_VERSION, FORMAT_VERSION_MIN, HEADER_SIZE, STATUS, STATUS_TEXT, TRAILER_SIZE,
 } from "./constants.ts";
-import { type Metadata, decodeMetadata } from "./metadata.ts";
 import { chunkTypeFor, wrongChunkType } from "./chunk-type.ts";
+import { scanBodyV2 } from "./tree-reader.ts";
+import {
+  type ChunkInfo, type ContainerHeader, type Damage, MAX_BLOCK_DAMAGE, ReadAhead, SMALL_CHUNK, type ScanOptions, type ScanResult,
+  readMetadata,
+} from "./scan-parts.ts";
 
-export type DamageKind = "torn" | "truncated" | "bad-header" | "bad-metadata" | "bad-chunk" | "crc-mismatch" | "sha-mismatch";
-
-export interface Damage {
-  kind: DamageKind;
-  /** Byte range of the damaged structure in the file. */
-  offset: number;
-  length: number;
-  /** Chunk (block) index, for chunk damage. */
-  block?: number;
-  message: string;
-}
-
-export interface ContainerHeader {
-  kind: number;
-  version: number;
-  chunkSize: number;
-  createdAt: number;
-  payloadLength: number;
-  chunkCount: number;
-  totalSize: number;
-  metaLength: number;
-}
-
-export interface ChunkInfo {
-  index: number;
-  offset: number;
-  length: number;
-  type: number;
-  crc: number;
-  ok: boolean;
-}
-
-export interface ScanResult {
-  path: string;
-  fileSize: number;
-  header?: ContainerHeader;
-  meta?: Metadata;
-  /** CRC-32 of each chunk's payload as read (computed, not stored). */
-  blockCrcs: number[];
-  /** SHA-256 of all bytes before the trailer, as read. */
-  fileSha256?: Uint8Array;
-  damage: Damage[];
-}
-
-export interface ScanOptions {
-  /**
-   * Called once the header has verified, before any chunk is read. Returning a message stops
-   * the scan and records it as header damage (e.g. the header disagrees with a manifest).
-   */
-  onHeader?: (header: ContainerHeader) => string | undefined;
-  /** Called with each chunk's payload (valid until the callback returns) and whether it checked out. */
-  onChunk?: (payload: Uint8Array, info: ChunkInfo) => void | Promise<void>;
-  /** Checked before every chunk (src/pace.ts): an aborted scan rejects with an AbortError. */
-  signal?: AbortSignal;
-  /** Called with the file bytes of each chunk once it is checked (progress). */
-  onBytes?: (n: number) => void;
-}
+export type { ChunkInfo, ContainerHeader, Damage, DamageKind, ScanOptions, ScanResult } from "./scan-parts.ts";
+export { MAX_BLOCK_DAMAGE, ReadAhead, SMALL_CHUNK, readMetadata } from "./scan-parts.ts";
 
 function parseHeader(bytes: Uint8Array): ContainerHeader {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, HEADER_SIZE);
@@ -106,7 +55,7 @@ export async function scanContainer(h: FileHandle, path: string, options: ScanOp
   k.io.set(head);
   const status = k.exports.checkHeader(k.ioPtr, fileSize);
   const header = parseHeader(head);
-  if (status === STATUS.BAD_VERSION) throw new FormatVersionError(path, header.version, FORMAT_VERSION);
+  if (status === STATUS.BAD_VERSION) throw new FormatVersionError(path, header.version, `${FORMAT_VERSION_MIN} to ${FORMAT_VERSION}`);
   if (status === STATUS.SIZE_MISMATCH) {
     result.header = header;
     return fileSize < header.totalSize
@@ -126,7 +75,9 @@ export async function scanContainer(h: FileHandle, path: string, options: ScanOp
     message: `file ends at byte ${at + got} while being read; its size and header say ${header.totalSize}`,
   });
 
-  // Large files are hashed on the worker thread while this one reads and checks CRCs.
+  // v2: leaves on the kernel's lanes and the pool (tree-reader.ts). v1: one serial SHA-256; large
+  // files are hashed on the worker thread while this one reads and checks CRCs.
+  if (header.version >= 2) return scanBodyV2(h, header, head, result, damage, short, options);
   const sha = await StreamSha256.open(header.totalSize);
   try {
     return await scanBody(h, header, head, sha, result, damage, short, options);
@@ -135,39 +86,6 @@ export async function scanContainer(h: FileHandle, path: string, options: ScanOp
   }
 }
 
-/** Chunks smaller than this are read through a READ_AHEAD window, not one read call each. */
-const SMALL_CHUNK = 64 * 1024;
-const READ_AHEAD = 1 << 20;
-
-/**
- * Serves small consecutive reads from one 1 MiB read: a file of 1-byte chunks (33 bytes each on
- * disk) is 3 million chunks per 99 MB, and a read call per chunk made the scan take minutes.
- */
-class ReadAhead {
-  private readonly buf = new Uint8Array(READ_AHEAD);
-  private start = 0;
-  private end = 0;
-  constructor(private readonly h: FileHandle) {}
-  /** Like readFully: fills `dst` from file offset `pos`, returns the bytes got (fewer at EOF). */
-  async read(dst: Uint8Array, pos: number): Promise<number> {
-    if (dst.length > this.buf.length) return readFully(this.h, dst, pos);
-    if (pos < this.start || pos + dst.length > this.end) {
-      this.start = pos;
-      this.end = pos + (await readFully(this.h, this.buf, pos));
-    }
-    const got = Math.max(0, Math.min(dst.length, this.end - pos));
-    dst.set(this.buf.subarray(pos - this.start, pos - this.start + got));
-    return got;
-  }
-}
-
-/**
- * Damaged blocks reported one by one; beyond this many, one entry counts the rest. A file of
- * millions of tiny chunks, all damaged, must not become millions of objects (the contract's RSS
- * bound): the first ones locate the damage, the count says how much there is.
- */
-export const MAX_BLOCK_DAMAGE = 1000;
-
 /** Everything after the header: metadata, chunks, trailer; the SHA-256 runs over all of it. */
 async function scanBody(
   h: FileHandle, header: ContainerHeader, head: Uint8Array, sha: StreamSha256, result: ScanResult,
@@ -175,24 +93,11 @@ async function scanBody(
 ): Promise<ScanResult> {
   const k = kernel();
   await sha.update(head);
-  const metaAndCrc = new Uint8Array(header.metaLength + META_CRC_SIZE);
-  const gotMeta = await readFully(h, metaAndCrc, HEADER_SIZE);
-  if (gotMeta < metaAndCrc.length) return short(HEADER_SIZE, gotMeta);
-  await sha.update(metaAndCrc);
-  const metaBytes = metaAndCrc.subarray(0, header.metaLength);
-  const storedMetaCrc = new DataView(metaAndCrc.buffer).getUint32(header.metaLength, true);
-  if (crc32(metaBytes) !== storedMetaCrc) {
-    damage({ kind: "bad-metadata", offset: HEADER_SIZE, length: metaAndCrc.length, message: "metadata CRC-32 mismatch" });
-  } else {
-    try {
-      result.meta = decodeMetadata(metaBytes, result.path, HEADER_SIZE);
-    } catch (err) {
-      if (!(err instanceof CorruptionError)) throw err;
-      damage({ kind: "bad-metadata", offset: err.offset, length: metaAndCrc.length, message: err.message });
-    }
-  }
+  const metaAndCrc = await readMetadata(h, header, result, damage);
+  if (!metaAndCrc.ok) return short(HEADER_SIZE, metaAndCrc.got);
+  await sha.update(metaAndCrc.bytes);
 
-  let pos = HEADER_SIZE + metaAndCrc.length;
+  let pos = HEADER_SIZE + metaAndCrc.bytes.length;
   options.onBytes?.(pos);
   const buf = new Uint8Array(CHUNK_HEADER_SIZE + Math.min(header.chunkSize, header.payloadLength));
   let remaining = header.payloadLength;

@@ -117,6 +117,7 @@ export async function checkMember(fs: DurableFs, dir: string, step: number, inde
         ? `member header disagrees with the manifest (payload ${h.payloadLength} vs ${m.payloadSize} bytes, file ${h.totalSize} vs ${m.fileSize})`
         : undefined,
     onChunk: sink ? (p, info) => sink(m, p, info) : undefined,
+    expectRoot: m.fileSha256, // v2: a delivered chunk's leaf is vouched for by the manifest's root
     ...io,
   }, st.size);
   const findings = scan.damage.map((d) => at(KIND_OF[d.kind], d.message, d.offset, d.length, d.block));

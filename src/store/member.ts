@@ -7,7 +7,7 @@ import { attempt } from "../fs-util.ts";
 import { CHUNK_DATA, KIND_MEMBER } from "../format/constants.ts";
 import type { MemberEntry } from "../format/manifest.ts";
 import { ContainerWriter } from "../format/writer.ts";
-import { StreamSha256 } from "../hash-stream.ts";
+import { type ContainerDigest, openContainerDigest } from "../format/leaf-hasher.ts";
 import { basename } from "../path.ts";
 import { pace } from "../pace.ts";
 import { unlessAborted } from "../abort.ts";
@@ -72,10 +72,11 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
     // The size is known: a large member's writes leave this thread from the first byte.
     const h = await fs.open(a.path, { write: true, create: true, exclusive: true, mode: 0o666, sizeHint: w.totalSize }); // less the umask
     let closed = false;
-    let sha: StreamSha256 | undefined;
+    let sha: ContainerDigest | undefined;
     try {
-      // A large member is hashed on the worker thread while this one reads, encodes and writes.
-      sha = await StreamSha256.open(w.totalSize);
+      // v1: a large member is hashed on the worker thread while this one reads, encodes and
+      // writes; v2: its leaves are hashed in 4-lane batches (format/leaf-hasher.ts).
+      sha = await openContainerDigest(w);
       const out = new BatchedWriter(h);
       const head = w.head();
       await sha.update(head);
@@ -89,7 +90,7 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
         await out.put(encoded);
         a.onBytes?.(len);
       }
-      await out.put(w.trailer(await sha.digest()));
+      await out.put(w.trailer(await sha.digest(), sha.leaves));
       await out.flush();
       if (a.sync) await unlessAborted(h.sync(), a.signal, "the save"); // seconds for a large member: an abort does not wait
       await pace(a.signal, "the save"); // the fsync may have taken seconds

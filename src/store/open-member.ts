@@ -1,8 +1,11 @@
 // store.open(name, { step }): one member of a checkpoint as a ReadableStream, verified chunk by
 // chunk (docs/ENGINE.md "Verified reads"). The member file is scanned as `verify` scans it; a
 // chunk is delivered only once its header has checked and its payload's CRC-32 equals both the
-// one stored beside it and the one the manifest recorded for that block. The file-wide SHA-256
-// (v1) is known only at the end: a stream whose digest differs errors after its last chunk.
+// one stored beside it and the one the manifest recorded for that block, and (v2) its SHA-256
+// leaf equals the stored leaf list's entry: a list whose root the scan checked against the
+// trailer's and the manifest's before reading the first chunk (format/tree-reader.ts). v1 has one
+// file-wide SHA-256, known only at the end: a v1 stream whose digest differs errors after its
+// last chunk.
 // Invariant: no byte of a chunk that failed a check is ever enqueued.
 //
 // Back-pressure (src/pull.ts): the stream has a high-water mark of 0 and the scan reads the next

@@ -10,6 +10,11 @@
 //   3. When the source ends, the real header is written over the placeholder (same length: the
 //      metadata does not depend on the length), the file is read back once to compute the
 //      SHA-256 of every byte before the trailer, the trailer is appended, and the file fsynced.
+// Format v2 (docs/FORMAT.md "The SHA-256 tree") needs no read-back: a chunk's leaf depends only
+// on the chunk as stored (its header carries index, length, CRC and type, never the total), so
+// leaves are hashed as chunks arrive (format/leaf-hasher.ts); at the end the header is patched,
+// the root is the SHA-256 over the tag, the patched head's digest and the leaves, and the leaf
+// list, its CRC and the trailer are appended. v1 (CKPTKIT_FORMAT_VERSION=1) reads the file back.
 // The member is fsynced before save writes the manifest, as for any member: the commit point
 // is unchanged, and a crash at any moment leaves a member file without a manifest (incomplete,
 // removed by the next writer). The extra cost is one sequential read of the member, from the
@@ -17,9 +22,11 @@
 import { UsageError } from "../errors.ts";
 import type { FileHandle } from "../fs.ts";
 import { attempt, readFully } from "../fs-util.ts";
-import { CHUNK_DATA, CHUNK_HEADER_SIZE, KIND_MEMBER, MAX_MEMBER_BLOCKS, TRAILER_SIZE } from "../format/constants.ts";
+import { CHUNK_DATA, KIND_MEMBER, MAX_MEMBER_BLOCKS } from "../format/constants.ts";
 import type { MemberEntry } from "../format/manifest.ts";
-import { ContainerWriter, encodeChunkAt, encodeTrailer } from "../format/writer.ts";
+import { ContainerWriter, encodeChunkAt, encodeTrailer, encodeTreeTail } from "../format/writer.ts";
+import { LeafHasher } from "../format/leaf-hasher.ts";
+import { writeFormatVersion } from "../format/write-version.ts";
 import { StreamSha256 } from "../hash-stream.ts";
 import { basename } from "../path.ts";
 import { pace } from "../pace.ts";
@@ -62,7 +69,10 @@ async function writeStreamed(a: WriteMemberArgs, chunks: ChunkReader, spooled: U
     kind: KIND_MEMBER,
     meta: { "ckptkit.step": String(a.step), "ckptkit.member": a.source.name, "ckptkit.index": String(a.index) },
     chunkSize: a.chunkSize, chunkType: CHUNK_DATA, createdAt: a.createdAt,
+    version: writeFormatVersion(), // one version for the placeholder and the patched header
   };
+  // v2: every leaf, in chunk order, hashed as its chunk is written (kept for the leaf list).
+  const leaves = spec.version >= 2 ? new LeafHasher(Number.MAX_SAFE_INTEGER, { keep: true }) : undefined;
   const placeholder = new ContainerWriter({ ...spec, payloadLength: 0 }, { externalSha256: true }).head();
   const h = await a.fs.open(a.path, { write: true, create: true, exclusive: true, mode: 0o666 }); // less the umask
   let closed = false;
@@ -77,6 +87,7 @@ async function writeStreamed(a: WriteMemberArgs, chunks: ChunkReader, spooled: U
       // The same encoding as ContainerWriter.chunk(), which needs the total up front.
       const { encoded, crc } = encodeChunkAt(CHUNK_DATA, blockCrcs.length, payload);
       blockCrcs.push(crc);
+      await leaves?.add(encoded); // copies: `encoded` is handed to the writer as is
       await out.put(encoded);
       pos += encoded.length;
       total += payload.length;
@@ -91,22 +102,27 @@ async function writeStreamed(a: WriteMemberArgs, chunks: ChunkReader, spooled: U
       if (piece.length < a.chunkSize) break;
     }
     await out.flush();
-    // 3. The real header over the placeholder, then the SHA-256 of the file as written.
+    // 3. The real header over the placeholder, then v1 the SHA-256 of the file as written, v2
+    //    the leaf list and the root over the patched head and the leaves.
     const final = new ContainerWriter({ ...spec, payloadLength: total }, { externalSha256: true });
     const head = final.head();
+    const list = leaves ? await leaves.finish() : undefined;
+    const tail = list ? encodeTreeTail(final.totalSize, head, list) : undefined;
+    const tailSize = tail ? tail.bytes.length : encodeTrailer(0, new Uint8Array(32)).length;
     // Invariants: the header is patched in place and the chunks sit where it says they are.
-    if (head.length !== placeholder.length || final.totalSize !== pos + TRAILER_SIZE || final.chunkCount !== blockCrcs.length) {
-      throw new Error(`internal: streamed member layout differs from its header (${final.totalSize} vs ${pos + TRAILER_SIZE} bytes)`);
+    if (head.length !== placeholder.length || final.totalSize !== pos + tailSize || final.chunkCount !== blockCrcs.length) {
+      throw new Error(`internal: streamed member layout differs from its header (${final.totalSize} vs ${pos + tailSize} bytes)`);
     }
     await h.write(head, 0);
-    const digest = await hashFile(h, pos, a.signal);
-    await h.write(encodeTrailer(final.totalSize, digest), pos);
+    const digest = tail ? tail.root : await hashFile(h, pos, a.signal);
+    await h.write(tail ? tail.bytes : encodeTrailer(final.totalSize, digest), pos);
     if (a.sync) await unlessAborted(h.sync(), a.signal, "the save"); // an abort does not wait for it
     await pace(a.signal, "the save");
     closed = true;
     await h.close();
     return { name: a.source.name, file: basename(a.path), payloadSize: total, fileSize: final.totalSize, chunkSize: a.chunkSize, fileSha256: digest, blockCrcs };
   } catch (err) {
+    leaves?.discard();
     if (!closed) await attempt(() => h.close());
     throw err;
   }
