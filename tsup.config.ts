@@ -3,9 +3,9 @@ import { resolve } from "node:path";
 import type { Plugin } from "esbuild";
 
 /**
- * The browser build swaps the two modules that reach node: (the runtime detection, whose Node,
- * Deno and Bun adapters use node:fs, and the node:worker_threads hash worker) for their browser
- * versions; everything else is the same source. test/browser.test.ts scans the output for node:.
+ * The browser build swaps the three modules that reach node: (the runtime detection, whose Node,
+ * Deno and Bun adapters use node:fs, and the node:worker_threads hash worker and v2 leaf pool) for
+ * their browser versions; everything else is the same source. test/browser.test.ts scans the output for node:.
  */
 const browserSwaps: Plugin = {
   name: "ckptkit-browser-swaps",
@@ -13,8 +13,9 @@ const browserSwaps: Plugin = {
     const swaps: Record<string, string> = {
       "adapters/detect.ts": "adapters/detect-browser.ts",
       "src/wasm/hash-worker.ts": "src/wasm/hash-worker-browser.ts",
+      "src/wasm/leaf-pool.ts": "src/wasm/leaf-pool-browser.ts",
     };
-    build.onResolve({ filter: /(detect|hash-worker)\.ts$/ }, (args) => {
+    build.onResolve({ filter: /(detect|hash-worker|leaf-pool)\.ts$/ }, (args) => {
       const abs = resolve(args.resolveDir, args.path);
       for (const [from, to] of Object.entries(swaps)) if (abs === resolve(from)) return { path: resolve(to) };
       return undefined;

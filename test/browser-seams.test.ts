@@ -69,3 +69,21 @@ test("a storage's own writer lock replaces the .lock file, refuses a second writ
   const b = await openStore("/s", { fs });
   await b.close();
 });
+
+test("each module the browser build swaps in exports exactly what the module it replaces exports", async () => {
+  // tsup.config.ts swaps these for dist/browser.js; a name missing on the browser side would
+  // only fail in a page, at the first call that needs it.
+  const pairs: [string, string][] = [
+    ["../adapters/detect.ts", "../adapters/detect-browser.ts"],
+    ["../src/wasm/hash-worker.ts", "../src/wasm/hash-worker-browser.ts"],
+    ["../src/wasm/leaf-pool.ts", "../src/wasm/leaf-pool-browser.ts"],
+  ];
+  for (const [server, browser] of pairs) {
+    // Functions only: a class exported for its type (WorkerSha256) is never constructed outside
+    // its module, and the browser side exports it as a type.
+    const fns = (m: Record<string, unknown>) => Object.keys(m).filter((k) => typeof m[k] === "function" && !/^class\b/.test(String(m[k]))).sort();
+    const a = fns(await import(server));
+    const b = fns(await import(browser));
+    assert.deepEqual(b, a, `${browser} must export what ${server} exports`);
+  }
+});
