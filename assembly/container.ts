@@ -7,7 +7,10 @@ import { crc32Sparse } from "./crc32-sparse";
 export const HEADER_SIZE: usize = 64;       // fixed file header
 export const CHUNK_HEADER_SIZE: usize = 32; // per-chunk header
 export const TRAILER_SIZE: usize = 48;      // magic 8 | total u64 | sha256 32
-export const VERSION: u16 = 1;
+/** Versions this kernel reads and writes: 1, and 2 (a manifest that may hold inline members:
+ *  docs/FORMAT.md, "Versioning"); names as on the format-v2 branch (wip/v2-format 0002). */
+export const VERSION_MIN: u16 = 1;
+export const VERSION_MAX: u16 = 2;
 export const MAX_CHUNK_SIZE: u32 = 16 << 20;
 export const MAX_META_SIZE: u32 = 1 << 20;
 
@@ -37,11 +40,11 @@ export function containerSize(metaLen: f64, payloadLen: f64, chunkCount: f64): f
 }
 
 export function writeHeader(
-  ptr: usize, kind: u32, chunkSize: u32, metaLen: u32, createdAt: f64, payloadLen: f64, chunkCount: f64,
+  ptr: usize, kind: u32, chunkSize: u32, metaLen: u32, createdAt: f64, payloadLen: f64, chunkCount: f64, version: u32,
 ): void {
   memory.fill(ptr, 0, HEADER_SIZE);
   store<u64>(ptr, MAGIC, 0);
-  store<u16>(ptr, VERSION, 8);
+  store<u16>(ptr, <u16>version, 8);
   store<u16>(ptr, <u16>HEADER_SIZE, 10);
   store<u8>(ptr, <u8>kind, 12);
   store<u32>(ptr, chunkSize, 16);
@@ -60,7 +63,8 @@ export function writeHeader(
 export function checkHeader(ptr: usize, fileSize: f64): i32 {
   if (load<u64>(ptr, 0) != MAGIC) return STATUS_BAD_MAGIC;
   if (load<u32>(ptr, 60) != crcOf(ptr, 60)) return STATUS_BAD_HEADER_CRC;
-  if (load<u16>(ptr, 8) != VERSION) return STATUS_BAD_VERSION;
+  const version = load<u16>(ptr, 8);
+  if (version < VERSION_MIN || version > VERSION_MAX) return STATUS_BAD_VERSION;
   const kind = load<u8>(ptr, 12);
   const chunkSize = load<u32>(ptr, 16);
   const metaLen = load<u32>(ptr, 20);

@@ -13,7 +13,16 @@ export const CHUNK_HEADER_SIZE = 32;
 /** magic "CKPTEND\0" 8 | total size 8 | SHA-256 of every preceding byte 32 */
 export const TRAILER_SIZE = 48;
 
+/** What member files, and manifests without an inline member, are written as. */
 export const FORMAT_VERSION = 1;
+/** Oldest version still read (docs/FORMAT.md, "Versioning"). */
+export const FORMAT_VERSION_MIN = 1;
+/**
+ * A manifest holding inline members (chunk type CHUNK_TABLE_INLINE) is written as version 2, so
+ * a reader older than inline members refuses it with FormatVersionError instead of reporting a
+ * chunk type it does not know as damage. The newest version this reader reads.
+ */
+export const INLINE_FORMAT_VERSION = 2;
 export const MAGIC = "CKPTKIT\0";
 export const MAX_CHUNK_SIZE = 16 << 20;
 export const MAX_META_SIZE = 1 << 20;
@@ -32,6 +41,8 @@ export const KIND_MEMBER = 1;
 export const KIND_MANIFEST = 2;
 export const CHUNK_DATA = 1;
 export const CHUNK_MEMBER_TABLE = 2;
+/** Manifest v2: the member table followed by the inline members' payloads (docs/FORMAT.md). */
+export const CHUNK_TABLE_INLINE = 3;
 
 /** Status codes returned by the kernel's check functions (assembly/container.ts). */
 export const STATUS = {

@@ -11,7 +11,7 @@ import { StreamSha256 } from "../hash-stream.ts";
 import { kernel } from "../wasm/kernel.ts";
 import { pace } from "../pace.ts";
 import {
-  CHUNK_HEADER_SIZE, FORMAT_VERSION, HEADER_SIZE, META_CRC_SIZE, STATUS, STATUS_TEXT, TRAILER_SIZE,
+  CHUNK_HEADER_SIZE, FORMAT_VERSION_MIN, HEADER_SIZE, INLINE_FORMAT_VERSION, META_CRC_SIZE, STATUS, STATUS_TEXT, TRAILER_SIZE,
 } from "./constants.ts";
 import { type Metadata, decodeMetadata } from "./metadata.ts";
 import { chunkTypeFor, wrongChunkType } from "./chunk-type.ts";
@@ -106,7 +106,7 @@ export async function scanContainer(h: FileHandle, path: string, options: ScanOp
   k.io.set(head);
   const status = k.exports.checkHeader(k.ioPtr, fileSize);
   const header = parseHeader(head);
-  if (status === STATUS.BAD_VERSION) throw new FormatVersionError(path, header.version, FORMAT_VERSION);
+  if (status === STATUS.BAD_VERSION) throw new FormatVersionError(path, header.version, `${FORMAT_VERSION_MIN} to ${INLINE_FORMAT_VERSION}`);
   if (status === STATUS.SIZE_MISMATCH) {
     result.header = header;
     return fileSize < header.totalSize
@@ -235,7 +235,7 @@ async function scanBody(
     }
     const dv = new DataView(piece.buffer, piece.byteOffset);
     const type = dv.getUint16(4, true);
-    const wantType = chunkTypeFor(header.kind);
+    const wantType = chunkTypeFor(header.kind, header.version, type);
     const wrongType = st === STATUS.OK && wantType !== undefined && type !== wantType;
     const info: ChunkInfo = { index: i, offset: pos, length: piece.length, type, crc, ok: st === STATUS.OK && !wrongType };
     result.blockCrcs.push(crc);

@@ -9,7 +9,7 @@ import { Sha256Hasher } from "../hash.ts";
 import type { StreamSha256 } from "../hash-stream.ts";
 import { kernel } from "../wasm/kernel.ts";
 import {
-  CHUNK_HEADER_SIZE, HEADER_SIZE, MAX_WRITE_CHUNK_SIZE, META_CRC_SIZE, TRAILER_SIZE, chunkCountFor, containerSize,
+  CHUNK_HEADER_SIZE, FORMAT_VERSION, FORMAT_VERSION_MIN, HEADER_SIZE, INLINE_FORMAT_VERSION, MAX_WRITE_CHUNK_SIZE, META_CRC_SIZE, TRAILER_SIZE, chunkCountFor, containerSize,
 } from "./constants.ts";
 import { type Metadata, encodeMetadata } from "./metadata.ts";
 import { crc32 } from "../hash.ts";
@@ -21,6 +21,8 @@ export interface ContainerSpec {
   chunkSize: number;
   chunkType: number;
   createdAt?: number;
+  /** Format version to write in the header: FORMAT_VERSION unless a manifest holds inline members. */
+  version?: number;
 }
 
 export class ContainerWriter {
@@ -36,6 +38,8 @@ export class ContainerWriter {
 
   constructor(private readonly spec: ContainerSpec, options: { externalSha256?: boolean } = {}) {
     this.sha = options.externalSha256 ? undefined : new Sha256Hasher();
+    const v = spec.version ?? FORMAT_VERSION;
+    if (!Number.isInteger(v) || v < FORMAT_VERSION_MIN || v > INLINE_FORMAT_VERSION) throw new UsageError(`format version must be ${FORMAT_VERSION_MIN}..${INLINE_FORMAT_VERSION}, got ${v}`);
     if (!Number.isSafeInteger(spec.chunkSize) || spec.chunkSize < 1 || spec.chunkSize > MAX_WRITE_CHUNK_SIZE) {
       throw new UsageError(`chunk size must be 1..${MAX_WRITE_CHUNK_SIZE} bytes, got ${spec.chunkSize}`);
     }
@@ -49,7 +53,7 @@ export class ContainerWriter {
     const k = kernel();
     const s = this.spec;
     const out = new Uint8Array(HEADER_SIZE + this.metaBytes.length + META_CRC_SIZE);
-    k.exports.writeHeader(k.ioPtr, s.kind, s.chunkSize, this.metaBytes.length, s.createdAt ?? Date.now(), s.payloadLength, this.chunkCount);
+    k.exports.writeHeader(k.ioPtr, s.kind, s.chunkSize, this.metaBytes.length, s.createdAt ?? Date.now(), s.payloadLength, this.chunkCount, s.version ?? FORMAT_VERSION);
     out.set(k.io.subarray(0, HEADER_SIZE));
     out.set(this.metaBytes, HEADER_SIZE);
     new DataView(out.buffer).setUint32(HEADER_SIZE + this.metaBytes.length, crc32(this.metaBytes), true);

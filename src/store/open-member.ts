@@ -3,6 +3,8 @@
 // chunk is delivered only once its header has checked and its payload's CRC-32 equals both the
 // one stored beside it and the one the manifest recorded for that block. The file-wide SHA-256
 // (v1) is known only at the end: a stream whose digest differs errors after its last chunk.
+// An inline member (stored in the manifest) is checked against its SHA-256 whole, before its
+// one chunk is delivered.
 // Invariant: no byte of a chunk that failed a check is ever enqueued.
 //
 // Back-pressure (src/pull.ts): the stream has a high-water mark of 0 and the scan reads the next
@@ -41,9 +43,11 @@ async function readVerified(store: Store, name: string, options: OpenOptions, de
   if (index < 0) throw new NoCheckpointError(`checkpoint ${step} has no member ${JSON.stringify(name)}`);
   const entry = manifest.members[index]!;
   const crcs = entry.blockCrcs; // a decoded entry builds this array on each read: once here
+  // An inline member comes whole out of the manifest, after checkMember held it to its SHA-256.
+  const inline = entry.inline !== undefined;
   const damage = await checkMember(store.fs, store.dir, step, index, entry, async (_m, payload, info) => {
     checkAborted(signal, "the read");
-    if (!info.ok || info.crc !== crcs[info.index]) {
+    if (!inline && (!info.ok || info.crc !== crcs[info.index])) {
       throw new CorruptionError(entry.file, info.offset, "crc-mismatch",
         `checkpoint ${step}, member ${JSON.stringify(name)}: block ${info.index} (bytes ${info.offset}..${info.offset + info.length - 1} of ${entry.file}) ${info.ok ? "differs from the manifest's CRC-32" : "is damaged"}`);
     }

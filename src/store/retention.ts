@@ -86,6 +86,7 @@ export async function applyRetention(store: Store, policy: KeepPolicy): Promise<
     if (!manifest) continue;
     let whole = true;
     for (const m of manifest.members) {
+      if (m.inline) continue; // in the manifest: no file of its own
       const st = await fs.stat(join(dir, m.file));
       if (st?.size !== m.fileSize) { whole = false; break; }
     }

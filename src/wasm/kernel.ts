@@ -42,7 +42,7 @@ export interface KernelExports {
   sha256ScalarRounds(on: number): void;
   /** SHA-256 of `count` messages of `len` bytes at ptr, ptr+len, …; digests to `out` (32 B each). */
   sha256Many(ptr: number, len: number, count: number, out: number): void;
-  writeHeader(ptr: number, kind: number, chunkSize: number, metaLen: number, createdAt: number, payloadLen: number, chunkCount: number): void;
+  writeHeader(ptr: number, kind: number, chunkSize: number, metaLen: number, createdAt: number, payloadLen: number, chunkCount: number, version: number): void;
   checkHeader(ptr: number, fileSize: number): number;
   encodeChunk(ptr: number, type: number, index: number, len: number): number;
   checkChunkHeader(ptr: number, index: number, expectedLen: number): number;
