@@ -11,8 +11,8 @@ import { sha256 } from "../hash.ts";
 import { type MemberSource, knownSize, openChunks, sizeChanged } from "./source.ts";
 import { manifestName } from "./layout.ts";
 
-/** A member is inline when its payload is below this many bytes (and the total cap allows). */
-export const INLINE_MAX = 256 * 1024;
+/** A member is inline when its payload is at most this many bytes (and the total cap allows). */
+export const INLINE_MAX = 64 * 1024;
 /**
  * At most this many payload bytes are inline in one manifest: every read of a manifest (list,
  * latest, the check of each member) reads and hashes all of it, so it stays small whatever the
@@ -28,14 +28,14 @@ export function checkInlineMax(v: number): number {
 
 /**
  * For each member, whether it goes inline: its size is known before reading (bytes, a Blob, a
- * file: `sizes` has stat's) and below `max`, taken in member order while the running total stays
+ * file: `sizes` has stat's) and at most `max`, taken in member order while the running total stays
  * within INLINE_TOTAL_MAX. A stream of unknown length always gets a file.
  */
 export function chooseInline(members: MemberSource[], sizes: number[], max: number): boolean[] {
   let total = 0;
   return members.map((m, i) => {
     const size = "path" in m ? sizes[i]! : knownSize(m);
-    if (size === undefined || size >= max || total + size > INLINE_TOTAL_MAX) return false;
+    if (size === undefined || size > max || max === 0 || total + size > INLINE_TOTAL_MAX) return false;
     total += size;
     return true;
   });

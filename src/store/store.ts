@@ -42,7 +42,7 @@ export interface StoreOptions {
   /** Payload bytes per chunk (block) of member files. */
   chunkSize?: number;
   /**
-   * Members below this many bytes are stored inside the manifest (docs/FORMAT.md, "Inline
+   * Members of at most this many bytes are stored inside the manifest (docs/FORMAT.md, "Inline
    * members"; default INLINE_MAX), up to INLINE_TOTAL_MAX bytes per checkpoint; 0 turns it off.
    */
   inlineMax?: number;
