@@ -262,3 +262,27 @@ test("a file member source keeps its permission bits when inline", async () => {
   await s.close();
 });
 
+
+test("docs/FORMAT.md's inline worked example is what encodeManifest writes, byte for byte, and reads back", async () => {
+  const doc = readFileSync(new URL("../docs/FORMAT.md", import.meta.url), "utf8");
+  const block = /<!-- inline-example:begin -->\n```\n([\s\S]*?)```\n<!-- inline-example:end -->/.exec(doc);
+  assert.ok(block, "the example block is in docs/FORMAT.md");
+  const hello = enc.encode("hello");
+  const { sha256 } = await import("../src/hash.ts");
+  const bytes = encodeManifest({ step: 1, createdAt: 1700000000000, meta: {}, members: [{ name: "hi.txt", file: "", payloadSize: 5, fileSize: 0, chunkSize: 0, fileSha256: sha256(hello), blockCrcs: [], inline: hello, mode: 0o644 }] });
+  const lines: string[] = [];
+  for (let o = 0; o < bytes.length; o += 16) {
+    const hex = [...bytes.subarray(o, o + 16)].map((b) => b.toString(16).padStart(2, "0"));
+    const groups: string[] = [];
+    for (let i = 0; i < hex.length; i += 2) groups.push(hex.slice(i, i + 2).join(""));
+    lines.push(`${o.toString(16).padStart(8, "0")}: ${groups.join(" ")}`);
+  }
+  assert.equal(block[1], `${lines.join("\n")}\n`);
+  assert.equal(bytes.length, 64 + 23 + 4 + 32 + 70 + 5 + 48);
+  const fs = await freshFs();
+  const h = await fs.open(`/s/${manifestName(1)}`, { write: true, create: true });
+  await h.write(bytes, 0);
+  await h.close();
+  const { manifest } = await readManifest(fs, "/s", 1);
+  assert.deepEqual([manifest!.members[0]!.name, manifest!.members[0]!.inline, manifest!.members[0]!.mode], ["hi.txt", hello, 0o644]);
+});
