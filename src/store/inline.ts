@@ -55,7 +55,9 @@ export async function readInlineMember(fs: DurableFs, source: MemberSource, size
   try {
     const piece = size === 0 ? new Uint8Array(0) : await src.next(size);
     if (piece.length !== size) throw sizeChanged(source, size, piece.length);
-    data = piece.slice(); // a file reader reuses its buffer; the caller's bytes may change after save returns
+    // A copy: the SHA-256 below and the manifest must hold the same bytes even if the caller's
+    // array changes while the save is in flight (a member file hashes what it writes, likewise).
+    data = piece.slice();
   } finally {
     await src.close();
   }
