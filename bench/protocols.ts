@@ -101,7 +101,8 @@ function saveImpl(ctx: Context, t: Target, c: string, name: string, members: Uin
     // By hand rather than store.prune, which would verify every byte of what it keeps.
     async reset() {
       await ctx.fs.unlink(join(t.dir, manifestName(step)));
-      for (let i = 0; i < members.length; i++) await ctx.fs.unlink(join(t.dir, memberName(step, i)));
+      // An inline member (src/store/inline.ts) has no file of its own.
+      for (let i = 0; i < members.length; i++) await attempt(() => ctx.fs.unlink(join(t.dir, memberName(step, i))));
     },
   };
 }

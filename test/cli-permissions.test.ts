@@ -64,7 +64,7 @@ async function fixture(): Promise<Fixture> {
   const dir = mkdtempSync(`${tmpdir()}/ckpt-perm-${runtime}-`);
   chmodSync(dir, 0o755);
   const input = `${dir}/input.bin`;
-  writeFileSync(input, new Uint8Array(3000).map((_, i) => i * 7));
+  writeFileSync(input, new Uint8Array(100_000).map((_, i) => i * 7)); // above the inline threshold: a member file of its own
   chmodSync(input, 0o644);
   // Set up in-process (the library the CLI wraps): only the commands under test pay for a child.
   const save = async (store: string) => {

@@ -76,7 +76,8 @@ test(`cli (${runtime}): save, list, verify, latest, restore with --json shapes`,
 test(`cli (${runtime}): corruption is caught, latest rolls back, rollback quarantines`, () => {
   const t = tmp();
   try {
-    const [a] = files(t.dir, { "a.bin": new Uint8Array(50_000).fill(7) });
+    // Above the inline threshold (64 KiB): this test damages a member file.
+    const [a] = files(t.dir, { "a.bin": new Uint8Array(100_000).fill(7) });
     ckpt(["save", `${t.dir}/store`, a!]);
     ckpt(["save", `${t.dir}/store`, a!]);
     const victim = `${t.dir}/store/step-0000000000000002.member-0`;

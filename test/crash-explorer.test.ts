@@ -26,7 +26,7 @@ function line(r: ExploreResult): string {
   return `${r.workload}: ${r.crashPoints} crash points (${r.exhaustivePoints} exhaustive), ${r.states} states, new ${r.outcomes.new}, old ${r.outcomes.old}, none ${r.outcomes.none}, torn ${r.torn}, broken ${JSON.stringify(r.broken)}, violations ${r.violations}`;
 }
 
-for (const name of ["save", "group", "save-keep", "rollback", "prune", "log"] as const) {
+for (const name of ["save", "group", "save-inline", "group-inline", "save-keep", "rollback", "prune", "log"] as const) {
   test(`crash states of ${name} under atomic_dirsync: every property holds in every state`, async () => {
     const r = await run(name, "atomic_dirsync");
     console.log(line(r));
@@ -40,7 +40,7 @@ for (const name of ["save", "group", "save-keep", "rollback", "prune", "log"] as
 }
 
 for (const p of ["unsafe", "atomic_nodirsync"] as const) {
-  for (const name of ["save", "group"] as const) {
+  for (const name of ["save", "group", "save-inline", "group-inline"] as const) {
     test(`crash states of ${name} under ${p}: never wrong bytes, and the permitted lost acknowledgement is found`, async () => {
       const r = await run(name, p);
       console.log(line(r));

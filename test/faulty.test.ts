@@ -107,7 +107,7 @@ test(`wraps the real ${runtime} adapter too: a save into a real directory fails 
   try {
     const fs = new FaultyFs(defaultFs(), [{ op: "fsync", path: ".member-", nth: 1, errno: "EIO" }]);
     const s = await openStore(`${dir}/store`, { fs });
-    await rejectsWith(s.save([{ name: "a", data: bytes(1000) }]), "EIO", DurabilityError);
+    await rejectsWith(s.save([{ name: "a", data: bytes(100_000) }]), "EIO", DurabilityError); // above the inline threshold: a member file
     await s.close();
     assert.equal(fs.failures.length, 1);
     assert.match(fs.failures[0]!.path, /\.member-0$/);

@@ -15,7 +15,8 @@ const N = byDepth(20_000, 20_000, 4_000);
 
 const TARGETS = [
   ["container", containerTarget], ["manifest", manifestTarget], ["log segment", logTarget],
-  ["sealed member table", sealedManifestTarget], ["sealed log batch", sealedLogTarget], ["metadata", metadataTarget],
+  ["sealed member table", () => sealedManifestTarget()], ["sealed member table + inline payloads", () => sealedManifestTarget(true)],
+  ["sealed log batch", sealedLogTarget], ["metadata", metadataTarget],
 ] as const;
 
 for (const [name, make] of TARGETS) {
@@ -43,7 +44,7 @@ test("a long fuzz run holds no memory per input: the simulator's call trace star
     await t.run(t.corpus[0]!);
     assert.ok(one > 0 && t.fs.trace.length <= 2 * one, `${name}: the trace holds ${t.fs.trace.length} calls after 301 inputs, ${one} after one`);
   }
-  assert.equal(checked, 5);
+  assert.equal(checked, 6);
 });
 
 test("fuzz seeds give independent runs: seed 2 does not replay seed 1's inputs", async () => {

@@ -54,7 +54,7 @@ test("the newest valid checkpoint is kept whatever the policy; max mode keeps th
 
 test("a damaged checkpoint is never deleted by retention (rollback quarantines it)", async () => {
   const fs = await freshStoreFs();
-  const s = await openStore("/store", { fs, chunkSize: 1024, keep: { last: 1 } });
+  const s = await openStore("/store", { fs, chunkSize: 1024, keep: { last: 1 }, inlineMax: 0 }); // a member file to damage
   await s.save([{ name: "w", data: new Uint8Array(3000) }]);
   flipInMemory(fs, `/store/${memberName(1, 0)}`, 200, 1); // step 1 was saved by this same Store
   await s.save([{ name: "w", data: new Uint8Array(3000) }]);

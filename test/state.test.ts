@@ -5,14 +5,14 @@
 // newest snapshot (fallback with a longer suffix) and the truncation policy that makes it work.
 import assert from "node:assert/strict";
 import { MemoryFs, SimulatedCrash } from "../adapters/memory.ts";
-import { memberName } from "../src/store/layout.ts";
+import { manifestName, memberName } from "../src/store/layout.ts";
 import { StateRecoveryError, type StateOptions } from "../src/state/state.ts";
 import { openState } from "../src/open.ts";
 import { MAX_RECORD_PAYLOAD } from "../src/wal/format.ts";
 import { ckpt, noCrash } from "./lib/cli.ts";
 import { rng, test } from "./kit.ts";
 import { flipInFile } from "./lib/damage.ts";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { main } from "../src/cli/main.ts";
 import { tmpdir } from "node:os";
 
@@ -210,12 +210,18 @@ async function threeSnapshots(fs: MemoryFs, keepSnapshots: number): Promise<{ st
 
 const flipByte = flipInFile;
 
+/** The file that holds snapshot `step`'s bytes: its member file, or its manifest when the snapshot is small enough to be inline. */
+async function snapFile(fs: { stat(p: string): Promise<unknown> }, dir: string, step: number): Promise<string> {
+  const member = `${dir}/${memberName(step, 0)}`;
+  return (await fs.stat(member)) ? member : `${dir}/${manifestName(step)}`;
+}
+
 test("DamagedNewestSnapshotFallsBackToTheOlderOneAndALongerSuffix", async () => {
   const fs = await freshFs();
   const { steps, issued, removed } = await threeSnapshots(fs, 2);
   assert.ok(removed > 0, "the log was never truncated: the test would not show the policy");
   const newest = steps[2]!;
-  const file = `/db/s/snap/${memberName(newest, 0)}`;
+  const file = await snapFile(fs, "/db/s/snap", newest);
   await flipByte(fs, file, ((await fs.stat(file))!.size / 2) | 0);
   const st = await reopen(fs);
   assert.equal(st.recovery.step, steps[1], `recovered from step ${st.recovery.step}`);
@@ -247,7 +253,7 @@ test("TruncationKeepsTheLogTheOldestRetainedSnapshotNeeds", async () => {
 test("OnlySnapshotDamagedAfterTruncationIsATypedErrorNotAWrongValue", async () => {
   const fs = await freshFs();
   const { steps } = await threeSnapshots(fs, 1);
-  const file = `/db/s/snap/${memberName(steps[2]!, 0)}`;
+  const file = await snapFile(fs, "/db/s/snap", steps[2]!);
   await flipByte(fs, file, ((await fs.stat(file))!.size / 2) | 0);
   await assert.rejects(reopen(fs, 1), (e) => e instanceof StateRecoveryError && e.code === "ESTATE");
 });
@@ -297,7 +303,8 @@ test("StateInspectReportsSnapshotsTheLogAndTheRecoveryPlan", async () => {
     assert.equal(j.recovery.replay, 7);
     assert.ok(j.log.segments > 0 && j.log.lastSequence >= 47);
     // Damage the newest: the plan falls back and replays more.
-    const file = `${dir}/s/snap/${memberName(newest, 0)}`;
+    const member = `${dir}/s/snap/${memberName(newest, 0)}`;
+    const file = existsSync(member) ? member : `${dir}/s/snap/${manifestName(newest)}`;
     const bytes = readFileSync(file);
     bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 1;
     writeFileSync(file, bytes);

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { MemoryFs } from "../adapters/memory.ts";
 import { defaultFs } from "../adapters/detect.ts";
@@ -17,6 +17,7 @@ import { encodeChunkAt, encodeContainer } from "../src/format/writer.ts";
 import { FormatVersionError } from "../src/errors.ts";
 import { crc32, toHex } from "../src/hash.ts";
 import { openStore } from "../src/store/store.ts";
+import { INLINE_MAX } from "../src/store/inline.ts";
 import { restoreCheckpoint } from "../src/store/restore.ts";
 import { setLeafThreads } from "../src/wasm/leaf-pool.ts";
 import { LeafHasher } from "../src/format/leaf-hasher.ts";
@@ -227,11 +228,17 @@ test("the v1 fixture store: verify, latest, load, restore, open and cat read it;
       const cat = spawnSync(cmd!, [...pre, "cat", `${dir}/s`, "opt/state.bin", "--step", "5"], { cwd: ROOT });
       assert.equal(cat.status, 0, String(cat.stderr));
       assert.deepEqual([...cat.stdout], [0, 1, 2, 3, 255]);
-      // A v2 save into the v1 store: mixed versions, newest first.
-      const { step } = await s.save([{ name: "new.bin", data: new Uint8Array([9, 8, 7]) }]);
+      // A v2 save into the v1 store: mixed versions, newest first. The small member is inline
+      // (in the v2 manifest, src/store/inline.ts), the one past the threshold a v2 member file.
+      const big = new Uint8Array(INLINE_MAX + 1).fill(4);
+      const { step } = await s.save([{ name: "new.bin", data: new Uint8Array([9, 8, 7]) }, { name: "big.bin", data: big }]);
       assert.equal(step, 6);
-      assert.equal(readFileSync(`${dir}/s/step-0000000000000006.member-0`).readUInt16LE(8), 2);
+      assert.ok(!existsSync(`${dir}/s/step-0000000000000006.member-0`), "new.bin is inline");
+      assert.equal(readFileSync(`${dir}/s/step-0000000000000006.member-1`).readUInt16LE(8), 2);
       assert.equal(readFileSync(`${dir}/s/step-0000000000000006.manifest`).readUInt16LE(8), 2);
+      const six = await s.load(6);
+      assert.deepEqual([...six.members.get("new.bin")!], [9, 8, 7]);
+      assert.deepEqual(six.members.get("big.bin"), big);
       const all = await s.verify();
       assert.ok(all.ok, JSON.stringify(all.findings));
       assert.equal((await s.latest())?.step, 6);
@@ -248,3 +255,31 @@ test("the v1 fixture store: verify, latest, load, restore, open and cat read it;
 function randomBytesLike(n: number): Uint8Array {
   return randomBytes(n, rng(16));
 }
+
+test("a v2 manifest of several table+inline chunks (type 3) passes the tree reader, reads back, and a type-3 chunk in a member file is damage", async () => {
+  const { encodeManifest } = await import("../src/format/manifest.ts");
+  const { readManifest } = await import("../src/store/check.ts");
+  const { manifestName } = await import("../src/store/layout.ts");
+  const { sha256 } = await import("../src/hash.ts");
+  const { CHUNK_TABLE_INLINE } = await import("../src/format/constants.ts");
+  const payloads = [0, 1, 2].map((i) => new Uint8Array(40 + i).fill(i + 1));
+  const members = payloads.map((p, i) => ({ name: `m${i}`, file: "", payloadSize: p.length, fileSize: 0, chunkSize: 0, fileSha256: sha256(p), blockCrcs: [], inline: p, mode: 0 }));
+  // A 32-byte table chunk: the table and the inline area span several chunks, all of type 3.
+  const bytes = encodeManifest({ step: 4, createdAt: 1, meta: {}, members }, 32);
+  assert.equal(new DataView(bytes.buffer).getUint16(8, true), 2);
+  const scan = await scanBytes(bytes);
+  assert.deepEqual(scan.damage, []);
+  assert.ok(scan.oks.length > 3 && scan.oks.every(Boolean), `${scan.oks.length} chunks, all ok`);
+  const fs = new MemoryFs();
+  await fs.mkdir("/s");
+  const h = await fs.open(`/s/${manifestName(4)}`, { write: true, create: true });
+  await h.write(bytes, 0);
+  await h.close();
+  const { manifest, findings } = await readManifest(fs, "/s", 4);
+  assert.deepEqual(findings, []);
+  assert.deepEqual(manifest!.members.map((m) => m.inline), payloads);
+  // The same chunk type in a member (kind 1) container is wrong: only manifests hold type 3.
+  const member = encodeContainer({ kind: KIND_MEMBER, meta: {}, chunkSize: 8, chunkType: CHUNK_TABLE_INLINE }, new Uint8Array(20)).bytes;
+  const bad = await scanBytes(member);
+  assert.ok(bad.damage.some((d) => d.kind === "bad-chunk" && /chunk type 3/.test(d.message)), JSON.stringify(bad.damage));
+});

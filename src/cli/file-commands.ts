@@ -36,7 +36,7 @@ export const inspectCommand: Command = {
         ctx.out(`header: version ${h.version}, chunk size ${h.chunkSize}, payload ${h.payloadLength} bytes in ${h.chunkCount} chunks, metadata ${h.metaLength} bytes, created ${new Date(h.createdAt).toISOString()}`);
       }
       for (const [k, v] of Object.entries(s.meta ?? {})) ctx.out(`meta ${esc(k)} = ${esc(String(v))}`);
-      for (const m of r.members ?? []) ctx.out(`member ${esc(m.name)} -> ${esc(m.file)}: ${m.payloadSize} bytes, ${m.blocks} blocks, sha256 ${m.sha256}`);
+      for (const m of r.members ?? []) ctx.out(m.inline ? `member ${esc(m.name)} inline: ${m.payloadSize} bytes, sha256 ${m.sha256}` : `member ${esc(m.name)} -> ${esc(m.file)}: ${m.payloadSize} bytes, ${m.blocks} blocks, sha256 ${m.sha256}`);
       const moreMembers = (r.memberCount ?? 0) - (r.members?.length ?? 0);
       if (moreMembers > 0) ctx.out(`… ${moreMembers} more members not listed (${r.memberCount} in all)`);
       for (const c of doc.chunks) ctx.out(`chunk ${String(c.index).padStart(4)} @${c.offset} +${c.length} type ${c.type} crc32 ${c.crc32} ${c.ok ? "ok" : "BAD"}`);

@@ -18,6 +18,7 @@ import { MemoryFs } from "../../adapters/memory.ts";
 import { type Protocol, writeFileWithProtocol } from "../protocol.ts";
 import { rng } from "../rng.ts";
 import { openStore, type Store } from "../store/store.ts";
+import { INLINE_MAX } from "../store/inline.ts";
 import { manifestName, memberName } from "../store/layout.ts";
 import { QUARANTINE_DIR } from "../store/layout.ts";
 import { type Durability, LogDamageError, openLog, replayLog } from "../wal/log.ts";
@@ -59,8 +60,12 @@ async function durable(build: (fs: MemoryFs) => Promise<void>): Promise<MemoryFs
   return fs.crash({ keep: () => true });
 }
 
-async function withStore(fs: MemoryFs, protocol: Protocol, fn: (s: Store) => Promise<void>): Promise<void> {
-  const s = await openStore(DIR, { fs, protocol, chunkSize: 1024 });
+/**
+ * `inlineMax` 0 by default: the classic workloads explore member files and poke them; the
+ * `*-inline` ones store their members in the manifest (src/store/inline.ts), one file per save.
+ */
+async function withStore(fs: MemoryFs, protocol: Protocol, fn: (s: Store) => Promise<void>, inlineMax = 0): Promise<void> {
+  const s = await openStore(DIR, { fs, protocol, chunkSize: 1024, inlineMax });
   await fn(s);
   await s.close();
 }
@@ -128,15 +133,16 @@ export function fileWorkload(protocol: Protocol, size = 1300): Workload<true> {
   };
 }
 
-export function saveWorkload(protocol: Protocol, memberCount = 1, size = 2500): Workload<number> {
+export function saveWorkload(protocol: Protocol, memberCount = 1, size = 2500, inline = false): Workload<number> {
   const oldM = makeMembers(1, memberCount, size);
   const newM = makeMembers(2, memberCount, size + 100);
   const expected = new Map([[1, oldM], [2, newM]]);
+  const inlineMax = inline ? INLINE_MAX : 0;
   return {
-    name: `${memberCount === 1 ? "save" : `group-save(${memberCount})`}/${protocol}`,
+    name: `${memberCount === 1 ? "save" : `group-save(${memberCount})`}${inline ? "-inline" : ""}/${protocol}`,
     promises: promisesFor(protocol),
-    setup: () => durable((fs) => withStore(fs, "atomic_dirsync", async (s) => { await s.save(sources(oldM)); })),
-    run: (fs, ack) => withStore(fs, protocol, async (s) => { ack((await s.save(sources(newM))).step); }),
+    setup: () => durable((fs) => withStore(fs, "atomic_dirsync", async (s) => { await s.save(sources(oldM)); }, inlineMax)),
+    run: (fs, ack) => withStore(fs, protocol, async (s) => { ack((await s.save(sources(newM))).step); }, inlineMax),
     check: (fs, acked) => judgeStore(fs, expected, 1, 2, acked.length > 0),
   };
 }
@@ -280,7 +286,7 @@ export function logWorkload(protocol: Protocol): Workload<number> {
   };
 }
 
-export const WORKLOADS = ["save", "group", "save-keep", "rollback", "prune", "log", "state"] as const;
+export const WORKLOADS = ["save", "group", "save-inline", "group-inline", "save-keep", "rollback", "prune", "log", "state"] as const;
 export type WorkloadName = (typeof WORKLOADS)[number] | "file";
 
 export function workload(name: WorkloadName, protocol: Protocol): Workload<unknown> {
@@ -288,6 +294,9 @@ export function workload(name: WorkloadName, protocol: Protocol): Workload<unkno
     case "file": return fileWorkload(protocol) as Workload<unknown>;
     case "save": return saveWorkload(protocol, 1) as Workload<unknown>;
     case "group": return saveWorkload(protocol, 4) as Workload<unknown>;
+    // Members below the inline threshold, in the manifest: a save is one file (src/store/inline.ts).
+    case "save-inline": return saveWorkload(protocol, 1, 2500, true) as Workload<unknown>;
+    case "group-inline": return saveWorkload(protocol, 4, 2500, true) as Workload<unknown>;
     case "save-keep": return saveKeepWorkload(protocol) as Workload<unknown>;
     case "rollback": return rollbackWorkload(protocol) as Workload<unknown>;
     case "prune": return pruneWorkload(protocol) as Workload<unknown>;

@@ -22,6 +22,12 @@ export const ROOT_TAG = "CKPTROOT";
 export const FORMAT_VERSION = 2;
 /** Oldest version still read (docs/FORMAT.md, "Versioning"). */
 export const FORMAT_VERSION_MIN = 1;
+/**
+ * The oldest version whose manifest may hold inline members (chunk type CHUNK_TABLE_INLINE): a
+ * v2 (tree-layout) container. A version 1 reader refuses every v2 file with FormatVersionError,
+ * so it never meets a type-3 chunk; a version 1 header with type-3 chunks is damage.
+ */
+export const INLINE_FORMAT_VERSION = 2;
 export const MAGIC = "CKPTKIT\0";
 export const MAX_CHUNK_SIZE = 16 << 20;
 export const MAX_META_SIZE = 1 << 20;
@@ -40,6 +46,8 @@ export const KIND_MEMBER = 1;
 export const KIND_MANIFEST = 2;
 export const CHUNK_DATA = 1;
 export const CHUNK_MEMBER_TABLE = 2;
+/** Manifest v2: the member table followed by the inline members' payloads (docs/FORMAT.md). */
+export const CHUNK_TABLE_INLINE = 3;
 
 /** Status codes returned by the kernel's check functions (assembly/container.ts). */
 export const STATUS = {

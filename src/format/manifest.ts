@@ -7,11 +7,23 @@
 //   name length u16 | name UTF-8 | file name length u16 | file name UTF-8 |
 //   payload size u64 | file size u64 | chunk size u32 | file SHA-256 32 B |
 //   block count u32 | block CRC-32 u32 × block count
+//
+// Inline members (docs/FORMAT.md, "Inline members"): a manifest holding any is a version 2 (tree-layout) container
+// and its chunks are all of type table+inline; their payload is the member table followed by the
+// inline area, every inline member's payload concatenated in member order, nothing after it. An
+// inline member's entry has an empty file name (that is the mark), file size 0, block count 0,
+// the SHA-256 of its payload, and in the chunk-size field the permission bits recorded for a
+// file source (0: none). Its integrity: that SHA-256, checked by every read before a byte is
+// used, plus the manifest container's chunk CRCs and trailer.
 import { CorruptionError, UsageError } from "../errors.ts";
-import { CHUNK_MEMBER_TABLE, KIND_MANIFEST, MAX_MEMBER_BLOCKS, TABLE_CHUNK_SIZE } from "./constants.ts";
+import {
+  CHUNK_MEMBER_TABLE, CHUNK_TABLE_INLINE, INLINE_FORMAT_VERSION, KIND_MANIFEST, MAX_MEMBER_BLOCKS, TABLE_CHUNK_SIZE,
+} from "./constants.ts";
 import type { Metadata } from "./metadata.ts";
 import { TYPES_KEY, type UserMeta, applyTypes, encodeTypes, metaText } from "./typed-meta.ts";
 import { ContainerWriter, encodeContainer } from "./writer.ts";
+import { writeFormatVersion } from "./write-version.ts";
+import { sha256 } from "../hash.ts";
 import { pace } from "../pace.ts";
 
 export interface MemberEntry {
@@ -25,6 +37,14 @@ export interface MemberEntry {
   fileSha256: Uint8Array;
   /** One CRC-32 per block. A decoded entry builds a fresh array per read (see TableEntry). */
   blockCrcs: ArrayLike<number>;
+  /**
+   * An inline member's payload (stored in the manifest, no file of its own; `file` is then the
+   * manifest's name, fileSize and chunkSize 0, blockCrcs empty, fileSha256 the payload's SHA-256).
+   * A decoded entry's is a view of the manifest's bytes, not yet checked against fileSha256.
+   */
+  inline?: Uint8Array;
+  /** Inline members only: the permission bits recorded for a file source (0 or absent: none). */
+  mode?: number;
 }
 
 export interface Manifest {
@@ -40,6 +60,26 @@ const dec = new TextDecoder("utf-8", { fatal: true });
 
 /** name length u16 + file name length u16 + sizes 8 + 8 + chunk size 4 + SHA-256 32 + block count 4 */
 const MIN_ENTRY_SIZE = 2 + 2 + 8 + 8 + 4 + 32 + 4;
+
+/**
+ * Whether an inline member's payload hashes to the SHA-256 its entry records. Every read checks
+ * this before it uses a byte of the payload: the manifest's CRCs and trailer cover the bytes as
+ * written, this covers them as the save meant them (a payload swapped or shifted by a writer
+ * whose container checks are consistent). False for a member that is not inline.
+ */
+export function inlineIntact(m: MemberEntry): boolean {
+  const data = m.inline;
+  if (!data) return false;
+  const got = sha256(data);
+  const want = m.fileSha256;
+  for (let i = 0; i < 32; i++) if (got[i] !== want[i]) return false;
+  return true;
+}
+
+/** Whether the manifest of these members is the inline form (version 2, table+inline chunks). */
+export function hasInline(members: MemberEntry[]): boolean {
+  return members.some((m) => m.inline !== undefined);
+}
 
 export function encodeMemberTable(members: MemberEntry[]): Uint8Array {
   const it = encodeTable(members);
@@ -85,7 +125,12 @@ function* encodeTable(members: MemberEntry[]): Generator<void, Uint8Array> {
     if (nl > 0xffff || fl > 0xffff || blocks > MAX_MEMBER_BLOCKS) {
       throw new UsageError(`member '${m.name}' does not fit the member table (name ${nl} bytes, ${blocks} blocks)`);
     }
-    size += 2 + nl + 2 + fl + 8 + 8 + 4 + 32 + 4 + 4 * blocks;
+    if (m.inline) {
+      if (m.inline.length !== m.payloadSize || blocks !== 0 || ((m.mode ?? 0) & ~0o777) !== 0) throw new UsageError(`inline member '${m.name}': payload ${m.inline.length} bytes for size ${m.payloadSize}, ${blocks} blocks, mode ${m.mode}`);
+      size += 2 + nl + 2 + 8 + 8 + 4 + 32 + 4 + m.inline.length;
+    } else {
+      size += 2 + nl + 2 + fl + 8 + 8 + 4 + 32 + 4 + 4 * blocks;
+    }
   }
   const out = new Uint8Array(size);
   const dv = new DataView(out.buffer);
@@ -95,6 +140,16 @@ function* encodeTable(members: MemberEntry[]): Generator<void, Uint8Array> {
     if (i % ENTRIES_PER_PACE === ENTRIES_PER_PACE - 1) yield;
     const nl = enc.encodeInto(m.name, out.subarray(o + 2, o + 2 + utf8Length(m.name))).written;
     dv.setUint16(o, nl, true); o += 2 + nl;
+    if (m.inline) {
+      // The mark of an inline member: no file name. File size 0; the chunk-size field holds the mode.
+      dv.setUint16(o, 0, true); o += 2;
+      setU64(dv, o, m.payloadSize); o += 8;
+      setU64(dv, o, 0); o += 8;
+      dv.setUint32(o, m.mode ?? 0, true); o += 4;
+      out.set(m.fileSha256, o); o += 32;
+      dv.setUint32(o, 0, true); o += 4;
+      continue;
+    }
     const fl = enc.encodeInto(m.file, out.subarray(o + 2, o + 2 + utf8Length(m.file))).written;
     dv.setUint16(o, fl, true); o += 2 + fl;
     setU64(dv, o, m.payloadSize); o += 8;
@@ -104,6 +159,12 @@ function* encodeTable(members: MemberEntry[]): Generator<void, Uint8Array> {
     const crcs = m.blockCrcs; // a decoded entry builds this array on each read: once here
     dv.setUint32(o, crcs.length, true); o += 4;
     for (let b = 0; b < crcs.length; b++) { dv.setUint32(o, crcs[b]!, true); o += 4; }
+  }
+  // The inline area: the inline payloads, in member order, right after the table.
+  for (const [i, m] of members.entries()) {
+    if (!m.inline) continue;
+    if (i % ENTRIES_PER_PACE === ENTRIES_PER_PACE - 1) yield;
+    out.set(m.inline, o); o += m.inline.length;
   }
   // Invariant: the two passes agree (else the table would hold other members than given).
   if (o !== size) throw new Error(`member table: wrote ${o} bytes, sized ${size}`);
@@ -120,11 +181,18 @@ function* encodeTable(members: MemberEntry[]): Generator<void, Uint8Array> {
  * Uint32Array per access (read it once per use, not in a loop condition).
  */
 class TableEntry implements MemberEntry {
-  constructor(readonly name: string, private readonly t: DecodedTable, private readonly i: number, private readonly at: number) {}
-  get file(): string { return this.t.filePrefix + this.i; }
+  /** `inlineAt`: an inline member's payload offset in the inline area, else -1. */
+  constructor(readonly name: string, private readonly t: DecodedTable, private readonly i: number, private readonly at: number, private readonly inlineAt = -1) {}
+  get file(): string { return this.inlineAt >= 0 ? this.t.manifestFile : this.t.filePrefix + this.i; }
   get payloadSize(): number { return Number(this.t.dv.getBigUint64(this.at, true)); }
   get fileSize(): number { return Number(this.t.dv.getBigUint64(this.at + 8, true)); }
-  get chunkSize(): number { return this.t.dv.getUint32(this.at + 16, true); }
+  get chunkSize(): number { return this.inlineAt >= 0 ? 0 : this.t.dv.getUint32(this.at + 16, true); }
+  get mode(): number | undefined { return this.inlineAt >= 0 ? this.t.dv.getUint32(this.at + 16, true) : undefined; }
+  get inline(): Uint8Array | undefined {
+    if (this.inlineAt < 0) return undefined;
+    const from = this.t.areaStart + this.inlineAt;
+    return this.t.bytes.subarray(from, from + this.payloadSize);
+  }
   get fileSha256(): Uint8Array { return this.t.bytes.subarray(this.at + 20, this.at + 52); }
   get blockCrcs(): Uint32Array {
     const n = this.t.dv.getUint32(this.at + 52, true);
@@ -133,17 +201,21 @@ class TableEntry implements MemberEntry {
     return out;
   }
   /** Plain data for JSON.stringify and structured copies (getters are not own properties). */
-  toJSON(): Omit<MemberEntry, "blockCrcs"> & { blockCrcs: number[] } {
-    return { name: this.name, file: this.file, payloadSize: this.payloadSize, fileSize: this.fileSize, chunkSize: this.chunkSize, fileSha256: this.fileSha256, blockCrcs: [...this.blockCrcs] };
+  toJSON(): Omit<MemberEntry, "blockCrcs" | "inline"> & { blockCrcs: number[]; inline?: true } {
+    const plain = { name: this.name, file: this.file, payloadSize: this.payloadSize, fileSize: this.fileSize, chunkSize: this.chunkSize, fileSha256: this.fileSha256, blockCrcs: [...this.blockCrcs] };
+    return this.inlineAt >= 0 ? { ...plain, inline: true, mode: this.mode } : plain;
   }
 }
 
 /** A decoded entry as a plain object of its own (a copy that may be modified). */
 export function plainEntry(m: MemberEntry): MemberEntry {
-  return { name: m.name, file: m.file, payloadSize: m.payloadSize, fileSize: m.fileSize, chunkSize: m.chunkSize, fileSha256: m.fileSha256.slice(), blockCrcs: Array.from(m.blockCrcs) };
+  const plain: MemberEntry = { name: m.name, file: m.file, payloadSize: m.payloadSize, fileSize: m.fileSize, chunkSize: m.chunkSize, fileSha256: m.fileSha256.slice(), blockCrcs: Array.from(m.blockCrcs) };
+  const inline = m.inline;
+  return inline ? { ...plain, inline: inline.slice(), mode: m.mode } : plain;
 }
 
-interface DecodedTable { bytes: Uint8Array; dv: DataView; filePrefix: string }
+/** `areaStart`: where the inline area begins (the table's end), set once the table is decoded. */
+interface DecodedTable { bytes: Uint8Array; dv: DataView; filePrefix: string; manifestFile: string; areaStart: number }
 
 /**
  * Decodes a member table; every count and length is checked against the bytes present, and
@@ -155,9 +227,9 @@ interface DecodedTable { bytes: Uint8Array; dv: DataView; filePrefix: string }
  * in one chunk at that offset, or a function when it spans chunks.
  */
 export function decodeMemberTable(
-  bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number), filePrefix: string,
+  bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number), filePrefix: string, inlineIn?: string,
 ): MemberEntry[] {
-  const it = decodeEntries(bytes, path, base, filePrefix);
+  const it = decodeEntries(bytes, path, base, filePrefix, inlineIn);
   for (;;) {
     const r = it.next();
     if (r.done) return r.value;
@@ -166,9 +238,9 @@ export function decodeMemberTable(
 
 /** decodeMemberTable, letting the event loop turn (src/pace.ts) between batches of entries. */
 export async function decodeMemberTablePaced(
-  bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number), filePrefix: string, signal?: AbortSignal,
+  bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number), filePrefix: string, signal?: AbortSignal, inlineIn?: string,
 ): Promise<MemberEntry[]> {
-  const it = decodeEntries(bytes, path, base, filePrefix);
+  const it = decodeEntries(bytes, path, base, filePrefix, inlineIn);
   for (;;) {
     const r = it.next();
     if (r.done) return r.value;
@@ -179,11 +251,16 @@ export async function decodeMemberTablePaced(
 /** Entries per pacing point: well under a millisecond of work, yet a pace call per entry would cost more than the entry. */
 const ENTRIES_PER_PACE = 64;
 
+/**
+ * `inlineIn`: the manifest's file name when its chunks are the table+inline form (version 2):
+ * then an entry with an empty file name is an inline member, and the bytes after the table are
+ * the inline area, exactly as long as the inline members' payload sizes add up to.
+ */
 function* decodeEntries(
-  bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number), filePrefix: string,
+  bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number), filePrefix: string, inlineIn?: string,
 ): Generator<void, MemberEntry[]> {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const table: DecodedTable = { bytes, dv, filePrefix };
+  const table: DecodedTable = { bytes, dv, filePrefix, manifestFile: inlineIn ?? "", areaStart: 0 };
   const at = typeof base === "number" ? (t: number) => base + t : base;
   let o = 0;
   const need = (n: number, what: string) => {
@@ -194,10 +271,11 @@ function* decodeEntries(
   o = 4;
   // Each entry takes at least MIN_ENTRY_SIZE bytes plus its file name (which only grows with
   // the index): a count beyond that is damage, not a reason to loop.
-  if (count > (bytes.length - 4) / (MIN_ENTRY_SIZE + filePrefix.length + 1)) {
+  if (count > (bytes.length - 4) / (MIN_ENTRY_SIZE + (inlineIn === undefined ? filePrefix.length + 1 : 0))) {
     throw new CorruptionError(path, at(0), "bad-manifest", `${path}: member table claims ${count} members in ${bytes.length} bytes`);
   }
   const members: MemberEntry[] = [];
+  let inlineBytes = 0; // the inline area's length so far: offsets of inline payloads in it
   for (let i = 0; i < count; i++) {
     if (i % ENTRIES_PER_PACE === ENTRIES_PER_PACE - 1) yield;
     need(2, "name length"); const nl = dv.getUint16(o, true); o += 2;
@@ -210,6 +288,22 @@ function* decodeEntries(
     }
     o += nl;
     need(2, "file name length"); const fl = dv.getUint16(o, true); o += 2;
+    if (fl === 0 && inlineIn !== undefined) {
+      need(8 + 8 + 4 + 32 + 4, "member sizes");
+      const size = Number(dv.getBigUint64(o, true));
+      const fileSize = dv.getBigUint64(o + 8, true);
+      const mode = dv.getUint32(o + 16, true);
+      const blocks = dv.getUint32(o + 52, true);
+      if (fileSize !== 0n || blocks !== 0 || (mode & ~0o777) !== 0) {
+        throw new CorruptionError(path, at(o), "bad-manifest", `${path}: inline member ${i} records file size ${fileSize}, ${blocks} blocks, mode ${mode.toString(8)} (must be 0, 0, at most 777)`);
+      }
+      // Checked entry by entry so that the running sum stays a small exact number.
+      if (size > bytes.length - inlineBytes) throw new CorruptionError(path, at(o), "bad-manifest", `${path}: inline member ${i} of ${size} bytes overruns the manifest`);
+      members.push(new TableEntry(name, table, i, o, inlineBytes));
+      inlineBytes += size;
+      o += 56;
+      continue;
+    }
     need(fl, "file name");
     if (!isFileName(bytes, o, fl, filePrefix, i)) {
       throw new CorruptionError(path, at(o), "bad-manifest", `${path}: member ${i} has file name ${JSON.stringify(textOf(bytes.subarray(o, o + fl)))}, expected '${filePrefix}${i}'`);
@@ -222,7 +316,12 @@ function* decodeEntries(
     o += 4 * blocks;
     members.push(entry);
   }
-  if (o !== bytes.length) throw new CorruptionError(path, at(o), "bad-manifest", `${path}: ${bytes.length - o} unexpected bytes after the member table`);
+  if (o + inlineBytes !== bytes.length) {
+    throw new CorruptionError(path, at(o), "bad-manifest", inlineBytes === 0 && inlineIn === undefined
+      ? `${path}: ${bytes.length - o} unexpected bytes after the member table`
+      : `${path}: the inline area is ${bytes.length - o} bytes; the inline members add up to ${inlineBytes}`);
+  }
+  table.areaStart = o;
   return members;
 }
 
@@ -254,14 +353,24 @@ export function manifestMetadata(step: number, meta: UserMeta): Metadata {
  * exercise. A table that fits one chunk is written with chunk size = its length, byte for byte
  * what the single-chunk encoder wrote, so older readers read every manifest they could write.
  */
-/** `version`: FORMAT_VERSION for new saves; 1 re-encodes what a v1 writer wrote (tests). */
+/**
+ * `version`: the header's version; by default writeFormatVersion() (FORMAT_VERSION, 2, unless a
+ * process asked for 1). 1 re-encodes what a v1 writer wrote (tests). Inline members need a v2
+ * (tree-layout) container: a version 1 manifest cannot hold them (the store does not inline when
+ * it writes version 1: src/store/store.ts).
+ */
 export function encodeManifest(m: Manifest, tableChunkSize = TABLE_CHUNK_SIZE, version?: number): Uint8Array {
   const table = encodeMemberTable(m.members);
   const chunkSize = table.length <= tableChunkSize ? Math.max(1, table.length) : tableChunkSize;
-  return encodeContainer(
-    { kind: KIND_MANIFEST, meta: manifestMetadata(m.step, m.meta), chunkSize, chunkType: CHUNK_MEMBER_TABLE, createdAt: m.createdAt, version },
-    table,
-  ).bytes;
+  return encodeContainer({ ...manifestSpec(m, version), chunkSize }, table).bytes;
+}
+
+/** The manifest container's kind, metadata, chunk type and version (chunk size aside). */
+function manifestSpec(m: Manifest, version?: number): { kind: number; meta: Metadata; chunkType: number; createdAt: number; version: number } {
+  const inline = hasInline(m.members);
+  const v = version ?? writeFormatVersion();
+  if (inline && v < INLINE_FORMAT_VERSION) throw new UsageError(`a manifest with inline members is format version ${INLINE_FORMAT_VERSION} or later, not ${v}`);
+  return { kind: KIND_MANIFEST, meta: manifestMetadata(m.step, m.meta), chunkType: inline ? CHUNK_TABLE_INLINE : CHUNK_MEMBER_TABLE, createdAt: m.createdAt, version: v };
 }
 
 /**
@@ -275,7 +384,7 @@ export async function encodeManifestPaced(m: Manifest, signal?: AbortSignal): Pr
   for (; !r.done; r = it.next()) await pace(signal, "the save");
   const table = r.value;
   const chunkSize = table.length <= TABLE_CHUNK_SIZE ? Math.max(1, table.length) : TABLE_CHUNK_SIZE;
-  const w = new ContainerWriter({ kind: KIND_MANIFEST, meta: manifestMetadata(m.step, m.meta), chunkSize, chunkType: CHUNK_MEMBER_TABLE, createdAt: m.createdAt, payloadLength: table.length });
+  const w = new ContainerWriter({ ...manifestSpec(m), chunkSize, payloadLength: table.length });
   const out = new Uint8Array(w.totalSize);
   let p = 0;
   const put = (b: Uint8Array) => { out.set(b, p); p += b.length; };

@@ -140,7 +140,7 @@ async function scanBody(
     }
     const dv = new DataView(piece.buffer, piece.byteOffset);
     const type = dv.getUint16(4, true);
-    const wantType = chunkTypeFor(header.kind);
+    const wantType = chunkTypeFor(header.kind, header.version, type);
     const wrongType = st === STATUS.OK && wantType !== undefined && type !== wantType;
     const info: ChunkInfo = { index: i, offset: pos, length: piece.length, type, crc, ok: st === STATUS.OK && !wrongType };
     result.blockCrcs.push(crc);

@@ -91,7 +91,6 @@ export async function scanBodyV2(
   const offsetOf = (i: number) => first + i * (CHUNK_HEADER_SIZE + chunkSize);
   // Grown per chunk read, like result.blockCrcs: never sized by the header's chunk count.
   const crcOk: number[] = [];
-  const wantType = chunkTypeFor(header.kind);
   const hasher = new LeafHasher(header.totalSize, { onBatch: async (b) => {
     root.update(b.digests);
     const at = leavesAt + 32 * b.start;
@@ -154,6 +153,9 @@ export async function scanBodyV2(
         if (st === STATUS.OK && crc !== new DataView(piece.buffer).getUint32(20, true)) st = STATUS.CHUNK_CRC_MISMATCH;
       }
       const type = new DataView(piece.buffer, piece.byteOffset).getUint16(4, true);
+      // Per chunk: a v2 manifest's chunks may be member-table or table+inline (the collector,
+      // src/format/table-reader.ts, holds one manifest to one of the two).
+      const wantType = chunkTypeFor(header.kind, header.version, type);
       const wrongType = st === STATUS.OK && wantType !== undefined && type !== wantType;
       result.blockCrcs.push(crc);
       crcOk.push(st === STATUS.OK && !wrongType ? 1 : 0);

@@ -45,7 +45,7 @@ export class ContainerWriter {
 
   constructor(private readonly spec: ContainerSpec, options: { externalSha256?: boolean } = {}) {
     this.version = spec.version ?? writeFormatVersion();
-    if (this.version < FORMAT_VERSION_MIN || this.version > FORMAT_VERSION) throw new UsageError(`format version must be ${FORMAT_VERSION_MIN}..${FORMAT_VERSION}, got ${this.version}`);
+    if (!Number.isInteger(this.version) || this.version < FORMAT_VERSION_MIN || this.version > FORMAT_VERSION) throw new UsageError(`format version must be ${FORMAT_VERSION_MIN}..${FORMAT_VERSION}, got ${this.version}`);
     this.sha = options.externalSha256 || this.version >= 2 ? undefined : new Sha256Hasher();
     if (!Number.isSafeInteger(spec.chunkSize) || spec.chunkSize < 1 || spec.chunkSize > MAX_WRITE_CHUNK_SIZE) {
       throw new UsageError(`chunk size must be 1..${MAX_WRITE_CHUNK_SIZE} bytes, got ${spec.chunkSize}`);

@@ -4,8 +4,8 @@
 // holds. Findings name the step, file, member, block, byte range and kind.
 import { CorruptionError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
-import { KIND_MEMBER } from "../format/constants.ts";
-import { type Manifest, type MemberEntry, decodeMemberTablePaced, userMeta } from "../format/manifest.ts";
+import { CHUNK_TABLE_INLINE, KIND_MEMBER } from "../format/constants.ts";
+import { type Manifest, type MemberEntry, decodeMemberTablePaced, inlineIntact, userMeta } from "../format/manifest.ts";
 import { memberNamesProblem } from "../format/member-name.ts";
 import { type ChunkInfo, type ContainerHeader, type Damage, type ScanOptions, type ScanResult, scanContainer } from "../format/reader.ts";
 import { MemberTableCollector } from "../format/table-reader.ts";
@@ -82,7 +82,7 @@ export async function readManifest(fs: DurableFs, dir: string, step: number, io:
   if (!t.table || t.wrongType) return bad("not a manifest (wrong kind or chunk count)");
   if (scan.meta!["ckptkit.step"] !== String(step)) return bad(`manifest records step ${scan.meta!["ckptkit.step"]}, its name says ${step}`);
   try {
-    const members = await decodeMemberTablePaced(t.table, file, t.fileOffset, memberFilePrefix(step), io.signal);
+    const members = await decodeMemberTablePaced(t.table, file, t.fileOffset, memberFilePrefix(step), io.signal, t.inline ? file : undefined);
     // Integrity is not authenticity: a manifest whose CRCs and SHA-256 hold may still name a
     // member "../../x". Such a manifest is returned as findings only, never as a Manifest, so
     // no caller can use its names as paths.
@@ -97,12 +97,37 @@ export async function readManifest(fs: DurableFs, dir: string, step: number, io:
   }
 }
 
+/**
+ * The indexes of the inline members. Inline members are few (their payloads share the manifest's
+ * byte cap), but the table may list millions of file members: one pass, a getter read each.
+ */
+function inlineIndexes(members: MemberEntry[]): Set<number> {
+  const out = new Set<number>();
+  for (const [i, m] of members.entries()) if (m.inline) out.add(i);
+  return out;
+}
+
 function missingMember(step: number, m: MemberEntry): Finding {
   return { step, file: m.file, member: m.name, kind: "missing-member", offset: 0, length: 0, message: `member '${m.name}' (${m.file}) is missing` };
 }
 
-/** Checks one member file against its manifest entry. */
+/**
+ * An inline member: its payload is in the manifest already read (and checked as a container);
+ * it is held to its entry's SHA-256 before the sink sees a byte, then handed over whole.
+ */
+async function checkInline(step: number, m: MemberEntry, data: Uint8Array, sink?: PayloadSink, io: ReadControl = {}): Promise<Finding[]> {
+  if (!inlineIntact(m)) {
+    return [{ step, file: m.file, member: m.name, kind: "sha-mismatch", offset: 0, length: 0, message: `inline member '${m.name}' in ${m.file}: SHA-256 of its payload differs from its entry's` }];
+  }
+  if (data.length > 0 && sink) await sink(m, data, { index: 0, offset: 0, length: data.length, type: CHUNK_TABLE_INLINE, crc: 0, ok: true });
+  io.onBytes?.(data.length);
+  return [];
+}
+
+/** Checks one member file (or inline payload) against its manifest entry. */
 export async function checkMember(fs: DurableFs, dir: string, step: number, index: number, m: MemberEntry, sink?: PayloadSink, io: ReadControl = {}): Promise<Finding[]> {
+  const inline = m.inline;
+  if (inline) return checkInline(step, m, inline, sink, io);
   const file = m.file;
   const at = (kind: FindingKind, message: string, offset = 0, length = 0, block?: number): Finding => ({ step, file, member: m.name, kind, block, offset, length, message });
   if (file !== memberName(step, index)) return [at("bad-header", `manifest names member file '${file}', expected '${memberName(step, index)}'`)];
@@ -149,11 +174,13 @@ async function checkMembers(fs: DurableFs, dir: string, step: number, members: M
   // without a stat or a promise each: a crafted manifest may list a million members that do not
   // exist, and `verify` must stay fast and small. The listing bounds the members scanned.
   const present: number[] = [];
+  const inline = inlineIndexes(members);
   for (const [n, f] of files.entries()) {
     if ((n & 255) === 0) await pace(io.signal, "the check");
     const p = parseName(f);
-    if (p && !p.manifest && p.member! < members.length && f === memberName(step, p.member!)) present.push(p.member!);
+    if (p && !p.manifest && p.member! < members.length && f === memberName(step, p.member!) && !inline.has(p.member!)) present.push(p.member!);
   }
+  present.push(...inline); // in the manifest, present by definition
   present.sort((x, y) => x - y);
   const results = await inLanes(present.length, sink ? 1 : 2, (k) => checkMember(fs, dir, step, present[k]!, members[present[k]!]!, sink, io));
   for (let i = 0, k = 0; i < members.length; i++) {
@@ -175,10 +202,12 @@ export async function checkCheckpoint(fs: DurableFs, dir: string, step: number, 
   await checkMembers(fs, dir, step, manifest.members, files, all, sink, io);
   // Member i's file is memberName(step, i) (decode checked it): no per-member name set needed.
   const count = manifest.members.length;
+  const inline = inlineIndexes(manifest.members);
   for (const [n, f] of files.entries()) {
     if ((n & 255) === 0) await pace(io.signal, "the check");
     const p = parseName(f);
-    const listed = p && (p.manifest || (p.member! < count && f === memberName(step, p.member!)));
+    // A member file beside an inline member of the same index is not the manifest's.
+    const listed = p && (p.manifest || (p.member! < count && f === memberName(step, p.member!) && !inline.has(p.member!)));
     if (p && !listed) all.add({ step, file: f, kind: "bad-header", offset: 0, length: 0, message: `${f} is not listed in the manifest` });
   }
   const capped = all.list();

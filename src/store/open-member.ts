@@ -5,7 +5,8 @@
 // leaf equals the stored leaf list's entry: a list whose root the scan checked against the
 // trailer's and the manifest's before reading the first chunk (format/tree-reader.ts). v1 has one
 // file-wide SHA-256, known only at the end: a v1 stream whose digest differs errors after its
-// last chunk.
+// last chunk. An inline member (stored in the manifest) is checked against its SHA-256 whole,
+// before its one chunk is delivered.
 // Invariant: no byte of a chunk that failed a check is ever enqueued.
 //
 // Back-pressure (src/pull.ts): the stream has a high-water mark of 0 and the scan reads the next
@@ -77,7 +78,9 @@ async function readNewestValid(store: Store, name: string, options: OpenOptions,
     const { manifest } = await readManifest(store.fs, store.dir, s.step, { signal });
     if (!manifest) continue;
     const index = manifest.members.findIndex((m) => m.name === name);
-    const own = index < 0 ? undefined : memberName(s.step, index);
+    // An inline member has no file of its own: nothing to leave out, the check covers it whole.
+    const inline = index >= 0 && manifest.members[index]!.inline !== undefined;
+    const own = index < 0 || inline ? undefined : memberName(s.step, index);
     // Everything but this member, in full: valid except for the one file left out of the listing.
     const listed = s.files.filter((f) => f !== own);
     const rest = await checkCheckpoint(store.fs, store.dir, s.step, listed, undefined, { signal });
@@ -85,7 +88,7 @@ async function readNewestValid(store: Store, name: string, options: OpenOptions,
     const othersGood = rest.manifest !== undefined && rest.findings.every(onlyOwnMissing);
     if (!othersGood) continue;
     if (index < 0) throw new NoCheckpointError(`checkpoint ${s.step} has no member ${JSON.stringify(name)}`);
-    if (!s.files.includes(own!)) continue; // this member's file is missing: torn
+    if (own !== undefined && !s.files.includes(own)) continue; // this member's file is missing: torn
     let started = false;
     const first = (chunk: Uint8Array) => {
       if (!started) { started = true; options.onStep?.(s.step); }
@@ -113,10 +116,12 @@ async function streamMember(
 ): Promise<Finding[]> {
   const { signal, onProgress } = options;
   const crcs = entry.blockCrcs; // a decoded entry builds this array on each read: once here
+  // An inline member comes whole out of the manifest, after checkMember held it to its SHA-256.
+  const inline = entry.inline !== undefined;
   let done = 0;
   return checkMember(store.fs, store.dir, step, index, entry, async (_m, payload, info) => {
     checkAborted(signal, "the read");
-    if (!info.ok || info.crc !== crcs[info.index]) {
+    if (!inline && (!info.ok || info.crc !== crcs[info.index])) {
       const name = JSON.stringify(entry.name);
       const bytes = `bytes ${info.offset}..${info.offset + info.length - 1} of ${entry.file}`;
       const what = info.ok ? "differs from the manifest's CRC-32" : "is damaged";

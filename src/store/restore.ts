@@ -31,28 +31,36 @@ import { memberNamesProblem } from "../format/member-name.ts";
 import { dirname, join } from "../path.ts";
 import { readManifest } from "./check.ts";
 import { manifestName, memberName } from "./layout.ts";
-import { restoredMode } from "./member.ts";
+import { MODE_KEY, restoredMode } from "./member.ts";
 import { assertValid } from "./corruption.ts";
 import type { Store } from "./store.ts";
 
 /** Where one member goes, relative to the root being filled (staging dir or out-dir). */
-/** size: the payload size the manifest claims (untrusted: only a hint for how to do the I/O). */
-interface Target { rel: string; written: string; file: string; size: number; h?: FileHandle; pos: number; open: boolean }
+/**
+ * size: the payload size the manifest claims (untrusted: only a hint for how to do the I/O).
+ * mode: an inline member's recorded permission bits (it has no member file to take them from).
+ */
+interface Target { rel: string; written: string; file: string; size: number; mode?: number; h?: FileHandle; pos: number; open: boolean }
+
+interface Planned { segs: string[]; file: string; size: number; mode?: number }
 
 /** The members' relative paths and the directories they need, parents before children. */
-function plan(members: MemberEntry[], step: number, manifestPath: string): { files: Map<string, { segs: string[]; file: string; size: number }>; dirs: string[] } {
+function plan(members: MemberEntry[], step: number, manifestPath: string): { files: Map<string, Planned>; dirs: string[] } {
   // readManifest already refused bad names; checked again here because restore is the code that
   // turns names into paths, and must hold that invariant by itself.
   const bad = memberNamesProblem(members.map((m) => m.name));
   if (bad) throw new CorruptionError(manifestPath, 0, "bad-name", `member ${bad.index} has a bad name ${JSON.stringify(bad.name)}: ${bad.problem}`);
-  const files = new Map<string, { segs: string[]; file: string; size: number }>();
+  const files = new Map<string, Planned>();
   const dirs: string[] = [];
   const seen = new Set<string>();
   for (const [i, m] of members.entries()) {
     const segs = m.name.split("/");
     // The store file is the one the layout names, never the manifest's `file` string (the
     // check refuses a manifest whose file names differ; until then it is untrusted too).
-    files.set(m.name, { segs, file: memberName(step, i), size: m.payloadSize });
+    // An inline member has no file: the mode its entry recorded is the one to create it with.
+    files.set(m.name, m.inline
+      ? { segs, file: "", size: m.payloadSize, mode: restoredMode(m.mode ? { [MODE_KEY]: m.mode.toString(8) } : undefined) }
+      : { segs, file: memberName(step, i), size: m.payloadSize });
     for (let i = 1; i < segs.length; i++) {
       const d = segs.slice(0, i).join("/");
       if (!seen.has(d)) { seen.add(d); dirs.push(d); }
@@ -174,18 +182,18 @@ export async function restoreCheckpoint(
       if (made) madeDirs.push(d); // only once it is known to be a directory of ours, not a link
     }
     const taken = new Set(files.keys());
-    for (const [name, { segs, file, size }] of files) {
+    for (const [name, { segs, file, size, mode }] of files) {
       const dir = segs.slice(0, -1).join("/");
       let written = name; // staging is private: files go straight to their names
       if (!staged) {
         do written = join(dir, `.ckpt-tmp-${fs.pid()}-${rand()}`); while (taken.has(written));
         taken.add(written);
       }
-      targets.set(name, { rel: name, written, file, size, pos: 0, open: false });
+      targets.set(name, { rel: name, written, file, size, mode, pos: 0, open: false });
     }
     const create = async (t: Target): Promise<Target> => {
       if (!t.h) {
-        const mode = await recordedMode(fs, join(store.dir, t.file));
+        const mode = t.mode ?? await recordedMode(fs, join(store.dir, t.file));
         t.h = await fs.open(join(root, t.written), { write: true, create: true, exclusive: true, noFollow: true, mode, sizeHint: t.size });
         t.open = true;
       }

@@ -158,6 +158,7 @@ async function wholeByManifest(store: Store, step: number): Promise<UserMeta | u
   const { manifest } = await readManifest(store.fs, store.dir, step);
   if (!manifest) return undefined;
   for (const m of manifest.members) {
+    if (m.inline) continue; // in the manifest, which readManifest just verified: no file of its own
     const st = await store.fs.stat(join(store.dir, m.file));
     if (st?.size !== m.fileSize) return undefined;
   }

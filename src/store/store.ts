@@ -6,7 +6,8 @@ import { FsError, NoCheckpointError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
 import { type WithFs, requireFs } from "../fs-arg.ts";
 import { attempt, mkdirDurable } from "../fs-util.ts";
-import { DEFAULT_CHUNK_SIZE } from "../format/constants.ts";
+import { DEFAULT_CHUNK_SIZE, INLINE_FORMAT_VERSION } from "../format/constants.ts";
+import { writeFormatVersion } from "../format/write-version.ts";
 import { type Manifest, type MemberEntry, encodeManifestPaced } from "../format/manifest.ts";
 import type { UserMeta } from "../format/typed-meta.ts";
 import { checkMemberNames } from "../format/member-name.ts";
@@ -20,6 +21,7 @@ import { StoreLock } from "../lock/lock.ts";
 import { Serial } from "./serial.ts";
 import { type MemberSource, writeMember } from "./member.ts";
 import { checkChunkSize, checkSaveLimits } from "./save-limits.ts";
+import { INLINE_MAX, checkInlineMax, chooseInline, readInlineMember } from "./inline.ts";
 import { restoreCheckpoint, restoreNewestValid } from "./restore.ts";
 import { inLanes } from "../lanes.ts";
 import { WORKER_MIN_BYTES, hashWorkerPolicy } from "../hash-stream.ts";
@@ -41,6 +43,11 @@ export interface StoreOptions {
   create?: boolean;
   /** Payload bytes per chunk (block) of member files. */
   chunkSize?: number;
+  /**
+   * Members of at most this many bytes are stored inside the manifest (docs/FORMAT.md, "Inline
+   * members"; default INLINE_MAX), up to INLINE_TOTAL_MAX bytes per checkpoint; 0 turns it off.
+   */
+  inlineMax?: number;
   /** Human notes (stale lock taken over, temp files removed). */
   onWarning?: (message: string) => void;
   /**
@@ -109,6 +116,7 @@ export class Store {
     const fs = requireFs(opts, "openStore");
     if (!opts.readOnly) { fs.pid(); fs.hostname(); } // the lock's facts first: a runtime that refuses them (Deno without --allow-sys) leaves nothing behind
     if (opts.chunkSize !== undefined) checkChunkSize(opts.chunkSize); // before the directory is created
+    if (opts.inlineMax !== undefined) checkInlineMax(opts.inlineMax);
     if (opts.keep !== undefined) parseKeepPolicy(opts.keep, "openStore: options.keep"); // likewise
     const st = await fs.stat(dir);
     if (!st) {
@@ -191,17 +199,29 @@ export class Store {
     const createdAt = Date.now();
     // Two large members are written at a time, so that one is hashed on the hash worker while
     // this thread hashes the other (src/hash-stream.ts); small ones go one by one, in order.
+    // Inline members need a v2 (tree-layout) manifest: a process writing version 1 (kept readable
+    // by an older ckptkit) stores every member in a file of its own.
+    const inlineMax = writeFormatVersion() >= INLINE_FORMAT_VERSION ? (this.opts.inlineMax ?? INLINE_MAX) : 0;
+    const inline = chooseInline(members, sizes, inlineMax);
     const lanes = this.twoLargeMembers(sizes) ? 2 : 1;
     const total = sizes.reduce((n, size) => n + size, 0);
     let done = 0;
     const onBytes = onProgress && ((n: number) => onProgress((done += n), total));
+    // An inline member has no file: nothing of it to remove if the save fails.
     const paths = members.map((_, i) => join(this.dir, memberName(step, i)));
+    const filePaths = paths.filter((_, i) => !inline[i]);
     const manifestPath = join(this.dir, manifestName(step));
     let committing = false;
     try {
-      const entries: MemberEntry[] = await inLanes(members.length, lanes, (i) => writeMember({
-        fs: this.fs, path: paths[i]!, source: members[i]!, step, index: i, chunkSize, createdAt, sync: protocol !== "unsafe", signal, onBytes,
-      }));
+      const entries: MemberEntry[] = await inLanes(members.length, lanes, async (i) => {
+        if (!inline[i]) {
+          return writeMember({ fs: this.fs, path: paths[i]!, source: members[i]!, step, index: i, chunkSize, createdAt, sync: protocol !== "unsafe", signal, onBytes });
+        }
+        await pace(signal, "the save");
+        const e = await readInlineMember(this.fs, members[i]!, sizes[i]!, step);
+        onBytes?.(e.payloadSize);
+        return e;
+      });
       const manifest: Manifest = { step, createdAt, meta: options.meta ?? {}, members: entries };
       // The last moment an abort can undo the save: once the manifest write starts it completes.
       const manifestBytes = await encodeManifestPaced(manifest, signal);
@@ -214,7 +234,7 @@ export class Store {
       // Never committed: every file this save created goes (the step was fresh under our lock,
       // so each file of it is ours; the manifest's temp is removed by the protocol itself). A
       // manifest in place means the commit happened and only a later step failed: keep it all.
-      if (!committing || !(await this.fs.stat(manifestPath).catch(() => null))) await removeSaveFiles(this.fs, paths);
+      if (!committing || !(await this.fs.stat(manifestPath).catch(() => null))) await removeSaveFiles(this.fs, filePaths);
       throw err;
     }
   }
@@ -240,7 +260,7 @@ export class Store {
 
   /** Forces a checkpoint written under a weaker protocol to disk (before pruning older ones). */
   private async makeDurable(step: number, entries: MemberEntry[]): Promise<void> {
-    for (const f of [...entries.map((e) => e.file), manifestName(step)]) {
+    for (const f of [...entries.filter((e) => !e.inline).map((e) => e.file), manifestName(step)]) {
       const h = await this.fs.open(join(this.dir, f), { write: true });
       try {
         await h.sync();

@@ -5,7 +5,8 @@
 import { MemoryFs } from "../../adapters/memory.ts";
 import type { FileHandle } from "../../src/fs.ts";
 import { scanContainer } from "../../src/format/reader.ts";
-import { CHUNK_MEMBER_TABLE, KIND_MANIFEST } from "../../src/format/constants.ts";
+import { CHUNK_MEMBER_TABLE, CHUNK_TABLE_INLINE, INLINE_FORMAT_VERSION, KIND_MANIFEST } from "../../src/format/constants.ts";
+import { INLINE_MAX } from "../../src/store/inline.ts";
 import { encodeMemberTable } from "../../src/format/manifest.ts";
 import { decodeMetadata, encodeMetadata } from "../../src/format/metadata.ts";
 import { encodeContainer } from "../../src/format/writer.ts";
@@ -52,9 +53,10 @@ export class WatchedFs extends MemoryFs {
 export interface FileTarget { corpus: Uint8Array[]; run(input: Uint8Array): Promise<unknown>; fs?: WatchedFs }
 
 /** A store with a 2-member and a 1-member checkpoint; the corpus is every file they wrote. */
-async function storeFixture(): Promise<{ fs: WatchedFs; files: Map<string, Uint8Array> }> {
+/** `inlineMax` 0 by default: member files and v1 manifests; INLINE_MAX: every member inline (v2). */
+async function storeFixture(inlineMax = 0): Promise<{ fs: WatchedFs; files: Map<string, Uint8Array> }> {
   const fs = new WatchedFs();
-  const s = await openStore("/s", { fs, chunkSize: 512 });
+  const s = await openStore("/s", { fs, chunkSize: 512, inlineMax });
   for (const [seed, count] of [[1, 2], [2, 1]] as const) {
     await s.save([...makeMembers(seed, count, 1500)].map(([name, data]) => ({ name, data })), { meta: { note: "fuzz" } });
   }
@@ -139,24 +141,33 @@ export async function logTarget(): Promise<FileTarget> {
 // its real members; a batch record with a valid CRC at a log's tail; raw metadata blocks.
 
 /** The step-1 member table, mutated, sealed into a valid manifest container, then load(1). */
-export async function sealedManifestTarget(): Promise<FileTarget> {
-  const { fs } = await storeFixture();
+export async function sealedManifestTarget(inline = false): Promise<FileTarget> {
+  const { fs } = await storeFixture(inline ? INLINE_MAX : 0);
   const store = await openStore("/s", { fs, readOnly: true });
   const manifest = (await readManifest(fs, "/s", 1)).manifest!;
   const table = encodeMemberTable(manifest.members);
   const other = encodeMemberTable((await readManifest(fs, "/s", 2)).manifest!.members);
   const path = `/s/${manifestName(1)}`;
   const want = makeMembers(1, 2, 1500);
+  const saved = [...want.values(), ...makeMembers(2, 1, 1500).values()];
+  const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
   return {
     fs,
     corpus: [table, other],
     async run(input) {
-      const sealed = encodeContainer({ kind: KIND_MANIFEST, meta: { "ckptkit.step": "1" }, chunkSize: Math.max(1, Math.min(input.length, 1 << 19)), chunkType: CHUNK_MEMBER_TABLE, createdAt: 1 }, input).bytes;
+      // Inline: the table+inline form (members and their payloads in one), sealed as version 2.
+      const form = inline ? { chunkType: CHUNK_TABLE_INLINE, version: INLINE_FORMAT_VERSION } : { chunkType: CHUNK_MEMBER_TABLE };
+      const sealed = encodeContainer({ kind: KIND_MANIFEST, meta: { "ckptkit.step": "1" }, chunkSize: Math.max(1, Math.min(input.length, 1 << 19)), ...form, createdAt: 1 }, input).bytes;
       fs.poke(path, sealed);
       try {
         const got = await store.load(1);
         // A table that loads must describe exactly the members on disk: no silent other bytes.
-        if (!sameMembers(got.members, want)) throw new Error("a sealed, mutated member table loaded bytes the save did not write");
+        // An inline table carries its members: a hostile writer may seal any names and payloads
+        // (integrity is not authenticity), but every payload it loads is one its SHA-256 vouches
+        // for, so here one of the bytes the two saves wrote, never mutated ones.
+        if (inline ? ![...got.members.values()].every((b) => saved.some((s) => sameBytes(s, b))) : !sameMembers(got.members, want)) {
+          throw new Error("a sealed, mutated member table loaded bytes the save did not write");
+        }
         return got;
       } finally {
         fs.checkReads(Math.max(sealed.length, 4096));
