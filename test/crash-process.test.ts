@@ -178,7 +178,7 @@ test(`crashtest --mode corrupt and powerloss through the CLI (${runtime}): exit 
     for (const x of rows) if (x.workload !== "clean") assert.equal(x.detected, x.trials, `${x.workload}: every effective injection detected`);
     // Manifests and headers are hit, not only member payloads, and the note says so per kind and region.
     const notes = (rows as unknown as { note: string }[]).map((x) => x.note).join("; ");
-    for (const where of ["manifest header", "manifest body", "member header", "member body", "member trailer"]) assert.match(notes, new RegExp(`${where} \\d+/\\d+`), notes);
+    for (const where of ["manifest header", "manifest body", "manifest trailer", "member header", "member body", "member trailer"]) assert.match(notes, new RegExp(`${where} \\d+/\\d+`), notes);
     assert.match(readFileSync(`${out}/crashtest-corrupt.csv`, "utf8"), /^mode,workload,protocol,runtime,trials/);
     // Every crash state of seven workloads at the full 2^14 subset limit: ~1 min in Node on an
     // idle 2-core machine since the lock publishes through temp + link, so more than ckpt's 60 s default.

@@ -77,7 +77,8 @@ test("store members and manifests follow the umask (0664 under 002, 0640 under 0
       await withUmask(mask, async () => {
         const s = await openStore(`${dir}/store`, { create: true });
         try {
-          await s.save([{ name: "a.bin", data: bytes }]);
+          // The large member gets its own file (small ones are stored inline in the manifest).
+          await s.save([{ name: "a.bin", data: bytes }, { name: "b.bin", data: new Uint8Array(100_000) }]);
         } finally {
           await s.close();
         }

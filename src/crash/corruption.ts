@@ -34,15 +34,22 @@ const DIR = "/store";
 
 async function buildStore(): Promise<{ fs: MemoryFs; store: Store; expected: Map<number, Members> }> {
   const fs = new MemoryFs();
-  const store = await openStore(DIR, { fs, chunkSize: 2048 });
   const expected = new Map<number, Members>();
-  const shapes: [number, number][] = [[1, 700], [3, 5000], [1, 12000], [4, 300]];
-  for (const [count, size] of shapes) {
-    const m = makeMembers(expected.size + 1, count, size);
-    const r = await store.save([...m].map(([name, data]) => ({ name, data })));
-    expected.set(r.step, m);
+  // Both layouts in one store: checkpoints whose members have their own files (inlineMax 0, small
+  // files, so member headers and trailers are a fair share of the bytes), then checkpoints whose
+  // small members are stored inline in the manifest (the default for ≤ 64 KiB).
+  const layouts: [number, [number, number][]][] = [[0, [[1, 700], [3, 5000], [1, 12000], [4, 300]]], [64 * 1024, [[2, 900], [3, 4000]]]];
+  let store: Store | undefined;
+  for (const [inlineMax, shapes] of layouts) {
+    await store?.close();
+    store = await openStore(DIR, { fs, chunkSize: 2048, inlineMax });
+    for (const [count, size] of shapes) {
+      const m = makeMembers(expected.size + 1, count, size);
+      const r = await store.save([...m].map(([name, data]) => ({ name, data })));
+      expected.set(r.step, m);
+    }
   }
-  return { fs, store, expected };
+  return { fs, store: store!, expected };
 }
 
 export async function corruptionExperiment(injections: number, cleanVerifies: number, seed = 1, onTick?: () => void): Promise<CorruptionRow[]> {
