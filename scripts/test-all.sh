@@ -37,7 +37,7 @@ step "node: vitest"
 npx --no-install vitest run --reporter=dot 2>&1 | tee "$logs/node"
 
 step "deno: deno test"
-npx --no-install deno test -A --no-check --quiet test/ 2>&1 | tee "$logs/deno"
+npx --no-install deno test -A --no-check --quiet --v8-flags=--expose-gc test/ 2>&1 | tee "$logs/deno"
 
 step "bun: bun test"
 npx --no-install bun test --timeout 120000 test/ 2>&1 | tee "$logs/bun"
