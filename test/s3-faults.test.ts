@@ -40,11 +40,11 @@ async function recover(prefix: string): Promise<{ step: number; members: Members
 
 /** Saves `first` as step 1 cleanly, then `second` through an fs with `fault`; returns the error. */
 async function failingSecondSave(prefix: string, first: Members, second: Members, fault: Fault, o: { protocol?: Protocol; partSize?: number } = {}): Promise<unknown> {
-  const ok = await openStore(url(prefix, "store"), { fs: s3fs() });
+  const ok = await openStore(url(prefix, "store"), { inlineMax: 0, fs: s3fs() });
   await ok.save(sources(first), { protocol: o.protocol });
   await ok.close();
   let armed = false;
-  const s = await openStore(url(prefix, "store"), { fs: s3fs({ partSize: o.partSize, fault: (cmd, input) => armed && fault(cmd, input) }) });
+  const s = await openStore(url(prefix, "store"), { inlineMax: 0, fs: s3fs({ partSize: o.partSize, fault: (cmd, input) => armed && fault(cmd, input) }) });
   armed = true;
   let error: unknown;
   try {
@@ -66,7 +66,7 @@ s3test("a member upload that fails: save rejects and removes what it wrote, late
   const r = await recover(p);
   assert.equal(r?.step, 1);
   assert.ok(equalMembers(r!.members, A));
-  const s = await openStore(url(p, "store"), { fs: s3fs() });
+  const s = await openStore(url(p, "store"), { inlineMax: 0, fs: s3fs() });
   try {
     const v = await s.verify();
     assert.deepEqual(v.checkpoints.map((c) => [c.step, c.status]), [[1, "valid"]]);
@@ -91,7 +91,7 @@ for (const [label, protocol, fault] of [
     assert.ok(!(await keys(client(), `${p}/store`)).includes("step-0000000000000002.manifest"));
     // The next writer removes the dead temp object, if one was left.
     const notes: string[] = [];
-    const s = await openStore(url(p, "store"), { fs: s3fs(), onWarning: (m) => notes.push(m) });
+    const s = await openStore(url(p, "store"), { inlineMax: 0, fs: s3fs(), onWarning: (m) => notes.push(m) });
     await s.close();
     assert.deepEqual((await keys(client(), `${p}/store`)).filter((k) => k.includes(".tmp-")), []);
   });
@@ -153,12 +153,12 @@ for (const protocol of ["atomic_dirsync", "unsafe"] as const) {
 
 s3test("a reader that sees a member older than the manifest never gets that checkpoint", async (p) => {
   const c = client();
-  const s = await openStore(url(p, "store"), { fs: s3fs() });
+  const s = await openStore(url(p, "store"), { inlineMax: 0, fs: s3fs() });
   await s.save(sources(A));
   await s.save(sources(B));
   await s.close();
   // An unrelated save of the same step and member names, elsewhere: same header, other bytes.
-  const o = await openStore(url(p, "other"), { fs: s3fs() });
+  const o = await openStore(url(p, "other"), { inlineMax: 0, fs: s3fs() });
   await o.save(sources(A));
   await o.save(sources(members(9, ["model", "optim"], 7000)));
   await o.close();
@@ -174,7 +174,7 @@ s3test("a reader that sees a member older than the manifest never gets that chec
     const r = await recover(p);
     assert.equal(r?.step, 1, `member ${what}: latest must fall back`);
     assert.ok(equalMembers(r!.members, A), `member ${what}: step 1's bytes`);
-    const ro = await openStore(url(p, "store"), { fs: s3fs(), readOnly: true });
+    const ro = await openStore(url(p, "store"), { inlineMax: 0, fs: s3fs(), readOnly: true });
     await assert.rejects(ro.load(2), `member ${what}: loading step 2 must fail`);
     await ro.close();
     await putObject(c, key, right); // the store catches up

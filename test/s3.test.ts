@@ -103,7 +103,7 @@ s3test("adapter: past one part an object is a multipart upload: appends only, by
 
 s3test("store: a single save and a group save come back byte for byte through latest, load, list and verify", async (p) => {
   const fs = s3fs();
-  const s = await openStore(url(p, "store"), { fs, chunkSize: 4096 });
+  const s = await openStore(url(p, "store"), { inlineMax: 0, fs, chunkSize: 4096 });
   try {
     const one = members(1, ["weights.bin"], 10_000);
     const group = members(2, ["model", "optimizer", "rng"], 30_000);
@@ -129,7 +129,7 @@ s3test("store: a single save and a group save come back byte for byte through la
 s3test("store: a flipped byte in a member object is found by verify, latest falls back, rollback quarantines by copy + delete", async (p) => {
   const fs = s3fs();
   const c = client();
-  const s = await openStore(url(p, "store"), { fs, chunkSize: 4096 });
+  const s = await openStore(url(p, "store"), { inlineMax: 0, fs, chunkSize: 4096 });
   try {
     const a = members(3, ["m"], 20_000);
     await s.save(sources(a));
@@ -157,7 +157,7 @@ s3test("store: a flipped byte in a member object is found by verify, latest fall
 
 s3test("store: prune keeps the newest valid checkpoints and deletes the rest; save --keep does the same", async (p) => {
   const fs = s3fs();
-  const s = await openStore(url(p, "store"), { fs });
+  const s = await openStore(url(p, "store"), { inlineMax: 0, fs });
   try {
     for (let i = 0; i < 4; i++) await s.save(sources(members(10 + i, ["m"], 3000)), { protocol: i % 2 ? "unsafe" : "atomic_dirsync" });
     assert.deepEqual((await s.prune(2)).removed, [2, 1]);
@@ -171,13 +171,13 @@ s3test("store: prune keeps the newest valid checkpoints and deletes the rest; sa
 
 s3test("store: a second writer is refused; a lock left by a dead process is taken over", async (p) => {
   const fs = s3fs();
-  const s = await openStore(url(p, "store"), { fs });
-  await assert.rejects(openStore(url(p, "store"), { fs: s3fs() }), (e: unknown) => e instanceof LockedError);
+  const s = await openStore(url(p, "store"), { inlineMax: 0, fs });
+  await assert.rejects(openStore(url(p, "store"), { inlineMax: 0, fs: s3fs() }), (e: unknown) => e instanceof LockedError);
   await s.close();
   // a crashed writer on this host: its pid is not alive
   await putObject(client(), `${p}/store/.lock`, enc.encode(JSON.stringify({ pid: 2 ** 22 + 12345, host: fs.hostname(), since: 0 })));
   const warnings: string[] = [];
-  const t = await openStore(url(p, "store"), { fs, onWarning: (m) => warnings.push(m) });
+  const t = await openStore(url(p, "store"), { inlineMax: 0, fs, onWarning: (m) => warnings.push(m) });
   await t.close();
   assert.match(warnings.join("\n"), /taking over the lock of dead process/);
 });
@@ -185,7 +185,7 @@ s3test("store: a second writer is refused; a lock left by a dead process is take
 s3test("store: a 20 MiB member goes up as a multipart upload, loads and verifies; damaged, it is quarantined whole", async (p) => {
   const fs = s3fs({ partSize: 5 * MIB });
   const c = client();
-  const s = await openStore(url(p, "store"), { fs });
+  const s = await openStore(url(p, "store"), { inlineMax: 0, fs });
   try {
     const small = members(30, ["m"], 5000);
     await s.save(sources(small));
@@ -242,7 +242,7 @@ const AWS_ENV = { AWS_ENDPOINT_URL_S3: ENDPOINT, AWS_ENDPOINT_URL: undefined, AW
 s3test("store: damage to the manifest, a member header or trailer is found; finding kinds sha-mismatch, missing-member, truncated name file, member and status", async (p) => {
   const fs = s3fs();
   const c = client();
-  const s = await openStore(url(p, "store"), { fs, chunkSize: 1024 });
+  const s = await openStore(url(p, "store"), { inlineMax: 0, fs, chunkSize: 1024 });
   try {
     await s.save(sources(members(50, ["a", "b"], 3000)));
     await s.save(sources(members(51, ["a", "b"], 3000)));
@@ -296,7 +296,7 @@ s3test("store: rollback with nothing valid quarantines all, a second damaged ste
   const { tmpdir } = await import("node:os");
   const fs = s3fs();
   const c = client();
-  const s = await openStore(url(p, "store"), { fs });
+  const s = await openStore(url(p, "store"), { inlineMax: 0, fs });
   const dir = mkdtempSync(`${tmpdir()}/ckpt-s3-restore-`);
   try {
     const damageManifest = async () => {
@@ -316,13 +316,13 @@ s3test("store: rollback with nothing valid quarantines all, a second damaged ste
     await s.rollback();
     assert.equal((await fs.readdir(url(p, "store/.quarantine"))).length, 4, "beside, not over");
 
-    const ro = await openStore(url(p, "store"), { fs: s3fs(), readOnly: true });
+    const ro = await openStore(url(p, "store"), { inlineMax: 0, fs: s3fs(), readOnly: true });
     await assert.rejects(ro.save([{ name: "a", data: enc.encode("x") }]), UsageError);
     await assert.rejects(ro.rollback(), UsageError);
     await ro.close();
-    await assert.rejects(openStore(url(p, "nope"), { fs: s3fs(), readOnly: true }), (e: unknown) => e instanceof FsError && e.errno === "ENOENT");
+    await assert.rejects(openStore(url(p, "nope"), { inlineMax: 0, fs: s3fs(), readOnly: true }), (e: unknown) => e instanceof FsError && e.errno === "ENOENT");
     await putObject(c, `${p}/object`, enc.encode("x"));
-    await assert.rejects(openStore(url(p, "object"), { fs: s3fs() }), (e: unknown) => e instanceof FsError && e.errno === "ENOTDIR");
+    await assert.rejects(openStore(url(p, "object"), { inlineMax: 0, fs: s3fs() }), (e: unknown) => e instanceof FsError && e.errno === "ENOTDIR");
 
     // restore from S3 into a local directory: the valid one whole, a damaged one not at all
     // (both quarantined, so the steps start at 1 again)
@@ -333,7 +333,7 @@ s3test("store: rollback with nothing valid quarantines all, a second damaged ste
     const b = await getObject(c, k);
     b[200]! ^= 0x10;
     await putObject(c, k, b);
-    const both = await openStore(url(p, "store"), { fs: new RoutingFs(undefined, s3fs()), readOnly: true });
+    const both = await openStore(url(p, "store"), { inlineMax: 0, fs: new RoutingFs(undefined, s3fs()), readOnly: true });
     try {
       assert.equal((await both.restore(`${dir}/out`)).step, 1);
       assert.deepEqual(readdirSync(`${dir}/out`).sort(), ["x.bin", "y.bin"]);
@@ -361,7 +361,9 @@ if (requireServer("s3: cli")) {
     const run = (...argv: string[]) => cli(AWS_ENV, ...argv);
     try {
       writeFileSync(`${dir}/a.bin`, "alpha");
-      writeFileSync(`${dir}/b.bin`, "beta");
+      // Large enough for its own member object (smaller members are stored inline in the manifest).
+      const beta = "beta".repeat(20_000);
+      writeFileSync(`${dir}/b.bin`, beta);
       const store = url(p, "store");
       assert.equal((await run("list", store)).code, 3, "a store that does not exist is exit 3");
       const s1 = await run("save", store, `${dir}/a.bin`, `${dir}/b.bin`, "--json");
@@ -372,7 +374,7 @@ if (requireServer("s3: cli")) {
       assert.deepEqual([JSON.parse(l.out).step, JSON.parse(l.out).files], [1, ["a.bin", "b.bin"]]);
       const r = await run("restore", store, `${dir}/out`, "--json");
       assert.equal(r.code, 0, r.err);
-      assert.equal(readFileSync(`${dir}/out/b.bin`, "utf8"), "beta");
+      assert.equal(readFileSync(`${dir}/out/b.bin`, "utf8"), beta);
       assert.equal((await run("verify", store)).code, 0);
       const k = await run("corrupt", `${store}/step-0000000000000001.member-1`, "--mode", "bitflip", "--seed", "5");
       assert.equal(k.code, 0, k.err);
@@ -448,7 +450,7 @@ if (requireServer("s3: cli")) {
       const fromEnv = await cli({ ...AWS_ENV, CKPTKIT_S3_CHECKSUM: "sha256" }, "save", store, `${dir}/m.bin`);
       assert.equal(fromEnv.code, 3, "CKPTKIT_S3_CHECKSUM=sha256 does the same");
       const left = await keys(c, `${p}/store`);
-      assert.deepEqual(left.filter((k) => k !== ""), ["step-0000000000000001.manifest", "step-0000000000000001.member-0"], "no lock and no step 2 left behind");
+      assert.deepEqual(left.filter((k) => k !== ""), ["step-0000000000000001.manifest"], "no lock and no step 2 left behind (step 1's small member is inline)");
       const auto = await cli(AWS_ENV, "save", store, `${dir}/m.bin`, "--s3-checksum", "auto", "--json");
       assert.equal(auto.code, 0, auto.err);
       assert.equal(JSON.parse(auto.out).step, 2);
@@ -487,7 +489,7 @@ s3test("the test server (Swift 2.30 s3api) ignores x-amz-checksum-sha256: a PUT 
 s3test("checksum off (the default): no checksum header on any upload; the store works", async (p) => {
   const wire: WireRequest[] = [];
   const fs = s3fs({ checksum: "off", onWire: (r) => wire.push(r), partSize: 5 * MIB });
-  const s = await openStore(url(p, "store"), { fs });
+  const s = await openStore(url(p, "store"), { inlineMax: 0, fs });
   try {
     const m = members(40, ["a", "b"], 3000);
     await s.save(sources(m));
@@ -504,7 +506,7 @@ s3test("checksum off (the default): no checksum header on any upload; the store 
 s3test("checksum sha256 on Swift 2.30: the upload carries the right SHA-256, the server stores without confirming it, the create fails ENOTSUP and its object is removed", async (p) => {
   const wire: WireRequest[] = [];
   const fs = s3fs({ checksum: "sha256", onWire: (r) => wire.push(r) });
-  await assert.rejects(openStore(url(p, "store"), { fs }), (e: unknown) => e instanceof FsError && e.errno === "ENOTSUP" && /without confirming its x-amz-checksum-sha256/.test(e.message));
+  await assert.rejects(openStore(url(p, "store"), { inlineMax: 0, fs }), (e: unknown) => e instanceof FsError && e.errno === "ENOTSUP" && /without confirming its x-amz-checksum-sha256/.test(e.message));
   const puts = wire.filter((r) => r.command === "PutObjectCommand" && r.headers["x-amz-checksum-sha256"]);
   assert.ok(puts.length > 0, "the lock PUT carried a checksum");
   for (const r of puts) assert.equal(r.headers["x-amz-checksum-sha256"], b64sha(r.body));
@@ -522,7 +524,7 @@ s3test("checksum sha256 on Swift 2.30: the upload carries the right SHA-256, the
 s3test("checksum auto on Swift 2.30: the first upload (the lock) carries one, the server does not confirm it, later uploads carry none; saves and loads work", async (p) => {
   const wire: WireRequest[] = [];
   const fs = s3fs({ checksum: "auto", onWire: (r) => wire.push(r), partSize: 5 * MIB });
-  const s = await openStore(url(p, "store"), { fs });
+  const s = await openStore(url(p, "store"), { inlineMax: 0, fs });
   try {
     const m = members(43, ["a"], 4000);
     await s.save(sources(m));
@@ -545,7 +547,7 @@ s3test("checksum auto and sha256 where the server confirms checksums (played): e
   for (const mode of ["auto", "sha256"] as const) {
     const wire: WireRequest[] = [];
     const fs = s3fs({ checksum: mode, onWire: (r) => wire.push(r), checksumServer: "confirm", partSize: 5 * MIB });
-    const s = await openStore(url(p, `store-${mode}`), { fs });
+    const s = await openStore(url(p, `store-${mode}`), { inlineMax: 0, fs });
     const big = randomBytes(11 * MIB, rng(45));
     try {
       await s.save(sources(members(46, ["a", "b"], 2000)));
@@ -564,11 +566,11 @@ s3test("checksum auto and sha256 where the server confirms checksums (played): e
 
 s3test("checksum where the server refuses the header (played, 501 before it is applied): sha256 fails ENOTSUP storing nothing; auto retries once without and works", async (p) => {
   const strict = s3fs({ checksum: "sha256", checksumServer: "refuse" });
-  await assert.rejects(openStore(url(p, "strict"), { fs: strict }), (e: unknown) => e instanceof FsError && e.errno === "ENOTSUP" && /refused x-amz-checksum-sha256/.test(e.message));
+  await assert.rejects(openStore(url(p, "strict"), { inlineMax: 0, fs: strict }), (e: unknown) => e instanceof FsError && e.errno === "ENOTSUP" && /refused x-amz-checksum-sha256/.test(e.message));
   assert.deepEqual((await keys(client(), `${p}/strict`)).filter((k) => k !== ""), []);
   const wire: WireRequest[] = [];
   const fs = s3fs({ checksum: "auto", checksumServer: "refuse", onWire: (r) => wire.push(r) });
-  const s = await openStore(url(p, "auto"), { fs });
+  const s = await openStore(url(p, "auto"), { inlineMax: 0, fs });
   try {
     const m = members(47, ["a"], 3000);
     await s.save(sources(m));
