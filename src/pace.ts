@@ -98,6 +98,14 @@ export function pace(signal?: AbortSignal, what?: string): Promise<void> | undef
     if (c > longestCpu) longestCpu = c;
   }
   if (ran < PACE_MS) return undefined;
+  return yieldTurn(signal, what);
+}
+
+/**
+ * pace()'s slow path, a function of its own: closures inside pace() would capture its arguments,
+ * and JavaScriptCore then allocates an environment on every call, yielding or not.
+ */
+function yieldTurn(signal: AbortSignal | undefined, what: string | undefined): Promise<void> {
   yields++;
   // Checked again after the turn: an abort fired by a handler that ran in it is seen now, not
   // one iteration later.

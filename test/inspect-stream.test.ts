@@ -1,4 +1,4 @@
-// `inspect` streams: a member of 1-byte chunks (a 4 MB file of 120,000 chunks here; the 99 MB
+// `inspect` streams: a member of 1-byte chunks (a 7.8 MB v2 file of 120,000 chunks and their leaves here; the 99 MB
 // case is in the report) is inspected without one object per chunk. The JSON lists the first
 // INSPECT_CHUNKS chunks and counts them all; a file whose every chunk is damaged reports the
 // first MAX_BLOCK_DAMAGE blocks and one entry counting the rest; peak RSS stays flat.

@@ -75,10 +75,14 @@ export class LeafHasher {
     this.maxInFlight = this.usePool ? 2 * poolSize() + 1 : 1;
   }
 
-  /** Adds the next encoded chunk (copied: the caller may reuse `encoded` at once). */
-  async add(encoded: Uint8Array): Promise<void> {
+  /**
+   * Adds the next encoded chunk (copied: the caller may reuse `encoded` at once). Returns a
+   * promise only when a batch was sealed (await it: back-pressure), undefined otherwise, so a
+   * member of a million one-byte chunks does not allocate a promise per chunk.
+   */
+  add(encoded: Uint8Array): Promise<void> | undefined {
     const len = encoded.length;
-    if (this.buf && (len !== this.len || this.n * len + len > this.buf.length)) await this.seal();
+    if (this.buf && (len !== this.len || this.n * len + len > this.buf.length)) return this.sealThenAdd(encoded);
     if (!this.buf) {
       // Never more chunks than the container can hold: a small file gets a small buffer.
       let cap = Math.max(1, Math.min(batchCapacity(len), Math.floor(BATCH_BYTES / len) || 1, Math.ceil(this.totalBytes / len)));
@@ -91,7 +95,16 @@ export class LeafHasher {
     }
     this.buf.set(encoded, this.n * len);
     this.n++;
-    if (this.n * len + len > this.buf.length) await this.seal();
+    return this.n * len + len > this.buf.length ? this.seal() : undefined;
+  }
+
+  /**
+   * The slow path of add(), a method of its own: a closure inside add() would capture its
+   * arguments, and JavaScriptCore then allocates an environment on every call, taken or not.
+   */
+  private async sealThenAdd(encoded: Uint8Array): Promise<void> {
+    await this.seal();
+    await this.add(encoded);
   }
 
   private async seal(): Promise<void> {

@@ -84,6 +84,18 @@ export class ReadAhead {
   private start = 0;
   private end = 0;
   constructor(private readonly h: FileHandle) {}
+  /**
+   * Fills `dst` from what is buffered, without a promise (a million tiny chunks are a million
+   * calls): the bytes got, or -1 when `dst` is not all buffered and read() must go to the file.
+   */
+  readBuffered(dst: Uint8Array, pos: number): number {
+    if (dst.length > this.buf.length || pos < this.start || pos + dst.length > this.end) return -1;
+    const from = pos - this.start;
+    // A short copy by hand: a subarray view per tiny chunk is garbage the collector lets pile up.
+    if (dst.length <= 64) for (let i = 0; i < dst.length; i++) dst[i] = this.buf[from + i]!;
+    else dst.set(this.buf.subarray(from, from + dst.length));
+    return dst.length;
+  }
   /** Like readFully: fills `dst` from file offset `pos`, returns the bytes got (fewer at EOF). */
   async read(dst: Uint8Array, pos: number): Promise<number> {
     if (dst.length > this.buf.length) return readFully(this.h, dst, pos);

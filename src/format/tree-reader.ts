@@ -14,7 +14,7 @@
 import type { FileHandle } from "../fs.ts";
 import { readFully } from "../fs-util.ts";
 import { Sha256Hasher, crc32 } from "../hash.ts";
-import { LeafHasher } from "./leaf-hasher.ts";
+import { type LeafBatch, LeafHasher } from "./leaf-hasher.ts";
 import { kernel } from "../wasm/kernel.ts";
 import { pace } from "../pace.ts";
 import { chunkTypeFor, wrongChunkType } from "./chunk-type.ts";
@@ -91,6 +91,24 @@ export async function scanBodyV2(
   const offsetOf = (i: number) => first + i * (CHUNK_HEADER_SIZE + chunkSize);
   // Grown per chunk read, like result.blockCrcs: never sized by the header's chunk count.
   const crcOk: number[] = [];
+  /** Hands each chunk of a completed batch to onChunk (no declaration inside the awaiting loop: see the chunk loop). */
+  const deliver = async (b: LeafBatch, stored: Uint8Array, onChunk: NonNullable<ScanOptions["onChunk"]>) => {
+    let j = 0;
+    let due: Promise<void> | undefined;
+    let done: unknown;
+    for (; j < b.count; j++) {
+      due = pace(options.signal, "the scan");
+      if (due) await due;
+      done = onChunk(chunkPayload(b, j), chunkInfo(b, j, stored));
+      if (done) await done;
+    }
+  };
+  const chunkPayload = (b: LeafBatch, j: number) => b.bytes.subarray(j * b.len + CHUNK_HEADER_SIZE, (j + 1) * b.len);
+  const chunkInfo = (b: LeafBatch, j: number, stored: Uint8Array): ChunkInfo => {
+    const i = b.start + j;
+    const type = b.bytes[j * b.len + 4]! | (b.bytes[j * b.len + 5]! << 8);
+    return { index: i, offset: offsetOf(i), length: b.len, type, crc: result.blockCrcs[i]!, ok: crcOk[i] === 1 && sameDigest(b.digests, 32 * j, stored, 32 * j) && listAuthentic };
+  };
   const hasher = new LeafHasher(header.totalSize, { onBatch: async (b) => {
     root.update(b.digests);
     const at = leavesAt + 32 * b.start;
@@ -108,20 +126,13 @@ export async function scanBodyV2(
       throw new TruncatedLeaves();
     }
     listCrc = crc32(stored, listCrc);
+    // A leaf that differs with the chunk's CRCs intact: the chunk changed past its CRC-32, or
+    // the list entry did (told apart by the list's CRC at the end); with a CRC already failing
+    // it adds nothing. Capped like block damage.
     for (let j = 0; j < b.count; j++) {
-      const i = b.start + j;
-      const leafOk = sameDigest(b.digests, 32 * j, stored, 32 * j);
-      // A leaf that differs with the chunk's CRCs intact: the chunk changed past its CRC-32, or
-      // the list entry did (told apart by the list's CRC at the end); with a CRC already failing
-      // it adds nothing. Capped like block damage.
-      if (crcOk[i] && !leafOk && leafMismatches.length <= MAX_BLOCK_DAMAGE) leafMismatches.push(i);
-      if (!options.onChunk) continue;
-      await pace(options.signal, "the scan");
-      const piece = b.bytes.subarray(j * b.len, (j + 1) * b.len);
-      const dv = new DataView(piece.buffer, piece.byteOffset);
-      const info: ChunkInfo = { index: i, offset: offsetOf(i), length: b.len, type: dv.getUint16(4, true), crc: result.blockCrcs[i]!, ok: crcOk[i] === 1 && leafOk && listAuthentic };
-      await options.onChunk(piece.subarray(CHUNK_HEADER_SIZE), info);
+      if (crcOk[b.start + j] && !sameDigest(b.digests, 32 * j, stored, 32 * j) && leafMismatches.length <= MAX_BLOCK_DAMAGE) leafMismatches.push(b.start + j);
     }
+    if (options.onChunk) await deliver(b, stored, options.onChunk);
     options.onBytes?.(b.count * b.len);
   } });
 
@@ -130,29 +141,24 @@ export async function scanBodyV2(
     try {
     let remaining = header.payloadLength;
     const buf = new Uint8Array(CHUNK_HEADER_SIZE + Math.min(chunkSize, header.payloadLength));
+    /** Every chunk but a short last one: one view, not one per chunk. */
+    const whole = buf.subarray(0, CHUNK_HEADER_SIZE + chunkSize);
     const ahead = chunkSize + CHUNK_HEADER_SIZE < SMALL_CHUNK ? new ReadAhead(h) : undefined;
-    for (let i = 0; i < n; i++) {
-      await pace(options.signal, "the scan");
-      const len = Math.min(chunkSize, remaining);
-      const piece = buf.subarray(0, CHUNK_HEADER_SIZE + len);
-      const got = ahead ? await ahead.read(piece, pos) : await readFully(h, piece, pos);
-      if (got < piece.length) {
-        flushOmitted();
-        return short(pos, got);
-      }
+    /** Checks chunk i (CRCs, type) as read into `piece`; records its CRC and whether it holds. */
+    const check = (piece: Uint8Array, i: number, len: number, pos: number): boolean => {
       let st: number;
       let crc: number;
       if (piece.length <= k.io.length) {
         k.io.set(piece);
         st = k.exports.scanChunk(k.ioPtr, i, len);
-        crc = st === STATUS.OK ? new DataView(piece.buffer, piece.byteOffset).getUint32(20, true) : k.exports.crc32(0, k.ioPtr + CHUNK_HEADER_SIZE, len) >>> 0;
+        crc = st === STATUS.OK ? (piece[20]! | (piece[21]! << 8) | (piece[22]! << 16) | (piece[23]! << 24)) >>> 0 : k.exports.crc32(0, k.ioPtr + CHUNK_HEADER_SIZE, len) >>> 0;
       } else {
         k.io.set(piece.subarray(0, CHUNK_HEADER_SIZE));
         st = k.exports.checkChunkHeader(k.ioPtr, i, len);
         crc = crc32(piece.subarray(CHUNK_HEADER_SIZE));
         if (st === STATUS.OK && crc !== new DataView(piece.buffer).getUint32(20, true)) st = STATUS.CHUNK_CRC_MISMATCH;
       }
-      const type = new DataView(piece.buffer, piece.byteOffset).getUint16(4, true);
+      const type = piece[4]! | (piece[5]! << 8);
       // Per chunk: a v2 manifest's chunks may be member-table or table+inline (the collector,
       // src/format/table-reader.ts, holds one manifest to one of the two).
       const wantType = chunkTypeFor(header.kind, header.version, type);
@@ -161,10 +167,37 @@ export async function scanBodyV2(
       crcOk.push(st === STATUS.OK && !wrongType ? 1 : 0);
       if (st !== STATUS.OK) bad(i, pos, piece.length, st === STATUS.CHUNK_CRC_MISMATCH ? "crc-mismatch" : "bad-chunk", STATUS_TEXT[st] ?? String(st));
       if (wrongType) damage({ kind: "bad-chunk", offset: pos, length: piece.length, block: i, message: `block ${i} (bytes ${pos}..${pos + piece.length - 1}): ${wrongChunkType(type, wantType!)}` });
-      await hasher.add(piece);
+      return crcOk[i] === 1;
+    };
+    // Per chunk, nothing is allocated that a million one-byte chunks would pile up (the
+    // contract's RSS bound): no promise unless a yield, a read or a batch is due, and no
+    // declaration inside the loop's block (an async function's block scope that spans an await
+    // is one environment object per iteration in JavaScriptCore, left for a lazy collector).
+    let due: Promise<void> | undefined;
+    let len: number;
+    let piece: Uint8Array;
+    let got: number;
+    let i = 0; // outside the for: a `let` in its head is one environment per iteration, too
+    for (; i < n; i++) {
+      due = pace(options.signal, "the scan");
+      if (due) await due;
+      len = Math.min(chunkSize, remaining);
+      piece = len === chunkSize ? whole : buf.subarray(0, CHUNK_HEADER_SIZE + len);
+      got = ahead ? ahead.readBuffered(piece, pos) : -1;
+      if (got < 0) got = ahead ? await ahead.read(piece, pos) : await readFully(h, piece, pos);
+      if (got < piece.length) {
+        flushOmitted();
+        return short(pos, got);
+      }
       // A consumer stops at the first bad chunk (store.open, load): hand the batch over now, so
       // the file is read no further than that chunk's batch.
-      if (options.onChunk && crcOk[i] === 0) await hasher.finish();
+      if (!check(piece, i, len, pos) && options.onChunk) {
+        await hasher.add(piece);
+        await hasher.finish();
+      } else {
+        due = hasher.add(piece);
+        if (due) await due;
+      }
       pos += piece.length;
       remaining -= len;
     }
