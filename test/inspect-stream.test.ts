@@ -1,7 +1,8 @@
-// `inspect` streams: a member of 1-byte chunks (a 7.8 MB v2 file of 120,000 chunks and their leaves here; the 99 MB
-// case is in the report) is inspected without one object per chunk. The JSON lists the first
-// INSPECT_CHUNKS chunks and counts them all; a file whose every chunk is damaged reports the
-// first MAX_BLOCK_DAMAGE blocks and one entry counting the rest; peak RSS stays flat.
+// `inspect` streams: a member of 1-byte chunks (a 7.8 MB v2 file of 120,000 chunks and their
+// leaves here; the 99 MB case is in the report) is inspected without one object per chunk. The
+// JSON lists the first INSPECT_CHUNKS chunks and counts them all; a file whose every chunk is
+// damaged reports the first MAX_BLOCK_DAMAGE blocks and one entry counting the rest; peak RSS
+// stays flat.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
