@@ -213,14 +213,18 @@ function envThreads(): number | undefined {
 }
 
 /**
- * Threads that hash v2 leaves: the caller's + (this − 1) workers. Default 1 (the caller's thread,
- * 4 lanes): measured on the 2-core machines here (docs/BENCH.md, "Format v2"), a worker made
- * hashing slower in Node and Bun (no idle core to run on) and ~30× slower in Deno (message
- * delivery from node:worker_threads workers); CKPTKIT_HASH_THREADS=N or setLeafThreads(N) turns
- * the pool on, e.g. availableParallelism() on a machine with idle cores.
+ * The default number of hashing threads: every core, up to DEFAULT_MAX_THREADS. Measured on the
+ * 2-core machines here (docs/BENCH.md, "Format v2"), 2 threads hash leaves 1.25–1.3× faster than
+ * the caller alone and a 64 MiB save takes 0.65× the time; beyond a few threads the caller's own
+ * work (reading, CRC-32, gathering batches, writing) bounds a single call, and each worker holds
+ * ~10 MB (its kernel instance and 3 slots), so the default stops at 4 threads. More with
+ * CKPTKIT_HASH_THREADS=N or setLeafThreads(N); 1 turns the pool off.
  */
+const DEFAULT_MAX_THREADS = 4;
+
+/** Threads that hash v2 leaves: the caller's + (this − 1) workers. */
 export function leafThreads(): number {
-  return threads ?? envThreads() ?? 1;
+  return threads ?? envThreads() ?? Math.max(1, Math.min(DEFAULT_MAX_THREADS, hardwareThreads()));
 }
 
 /** The machine's cores: the largest useful leafThreads() (benchmarks sweep 1..this). */
