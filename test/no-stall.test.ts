@@ -17,6 +17,7 @@ import { LARGE_FILE_BYTES, SYNC_INLINE_BYTES } from "../adapters/offload.ts";
 import { probed } from "../bench/loop-probe.ts";
 import { decodeMemberTablePaced, encodeManifest, encodeManifestPaced, encodeMemberTable, type MemberEntry } from "../src/format/manifest.ts";
 import { pace, paceStats, resetPaceStats } from "../src/pace.ts";
+import { unlessAborted } from "../src/abort.ts";
 import { memberFilePrefix } from "../src/store/layout.ts";
 import { openStore, type Store } from "../src/store/store.ts";
 import { rng, runtime, test } from "./kit.ts";
@@ -229,6 +230,28 @@ test(`a manifest of 100,000 members is encoded and decoded without a stretch > $
   assert.ok(enc.longestCpuMs <= BUDGET_MS, `encode held the thread ${enc.longestCpuMs.toFixed(1)} ms`);
   assert.ok(dec.longestCpuMs <= BUDGET_MS, `decode held the thread ${dec.longestCpuMs.toFixed(1)} ms`);
   assert.ok(enc.yields > 0 && dec.yields > 0, "encoding and decoding 100,000 entries must let the event loop turn");
+});
+
+test(`an fsync abandoned by an abort that fired before it was awaited rejects handled, not unhandled (${runtime})`, async () => {
+  // The save aborted during its last write, then awaited the member's fsync under the signal: the
+  // fsync was already running, its descriptor was closed by the cleanup, and its EBADF must not
+  // escape as an unhandled rejection (Bun failed the abort trials with exactly that).
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => { unhandled.push(reason); };
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    const ac = new AbortController();
+    ac.abort();
+    let fail!: (e: Error) => void;
+    const fsync = new Promise<void>((_, reject) => { fail = reject; });
+    await assert.rejects(unlessAborted(fsync, ac.signal, "the save"), (e: Error) => e.name === "AbortError");
+    fail(new Error("EBADF: bad file descriptor, fsync"));
+    // Unhandled rejections are reported after the microtask queue drains: give it a few turns.
+    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(unhandled, [], "the abandoned fsync's error was unhandled");
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
 });
 
 test(`abort at random moments of a ${SIZE / MiB} MiB save (${runtime}): AbortError, no file left, latest unchanged, every handle closed`, async () => {

@@ -12,7 +12,7 @@
 import { EnvironmentError } from "../errors.ts";
 import { StreamSha256, WORKER_MIN_BYTES } from "../hash-stream.ts";
 import { batchCapacity, hashLeavesHere, headDigest, treeRoot } from "./tree.ts";
-import { poolSize, submitLeaves } from "../wasm/leaf-pool.ts";
+import { type PoolSlot, poolSize, reserveLeafSlot } from "../wasm/leaf-pool.ts";
 
 export interface LeafBatch {
   /** Index of the batch's first chunk. */
@@ -26,7 +26,8 @@ export interface LeafBatch {
   digests: Uint8Array;
 }
 
-interface Pending { start: number; count: number; len: number; buf: Uint8Array; result: Promise<Uint8Array> | Uint8Array }
+/** A sealed batch: `slot` when it was gathered in a pool worker's slot (freed once consumed). */
+interface Pending { start: number; count: number; len: number; buf: Uint8Array; slot: PoolSlot | undefined; result: Promise<Uint8Array> | Uint8Array }
 
 /** Bytes gathered per batch: large enough to amortize a worker message, small enough to overlap. */
 const BATCH_BYTES = 2 << 20;
@@ -56,6 +57,8 @@ export class LeafHasher {
   private readonly totalBytes: number;
   private readonly maxInFlight: number;
   private buf: Uint8Array | undefined;
+  /** The pool slot `buf` lies in, when the batch being gathered goes to a worker. */
+  private slot: PoolSlot | undefined;
   private len = 0;
   private n = 0;
   private next = 0;
@@ -88,8 +91,17 @@ export class LeafHasher {
       let cap = Math.max(1, Math.min(batchCapacity(len), Math.floor(BATCH_BYTES / len) || 1, Math.ceil(this.totalBytes / len)));
       if (cap > 4) cap -= cap % 4; // whole groups of four lanes
       const size = cap * len;
-      const i = this.spare.findIndex((b) => b.length === size);
-      this.buf = i >= 0 ? this.spare.splice(i, 1)[0]! : new Uint8Array(size);
+      // Gathered straight into a worker's slot when one is free (no second copy to hand it
+      // over), else into a local buffer and hashed here.
+      const slot = this.usePool && batchCapacity(len) >= cap ? reserveLeafSlot() : undefined;
+      if (slot && slot.bytes.length >= size) {
+        this.slot = slot;
+        this.buf = slot.bytes.subarray(0, size);
+      } else {
+        slot?.release();
+        const i = this.spare.findIndex((b) => b.length === size);
+        this.buf = i >= 0 ? this.spare.splice(i, 1)[0]! : new Uint8Array(size);
+      }
       this.len = len;
       this.n = 0;
     }
@@ -112,7 +124,9 @@ export class LeafHasher {
     const { len, n } = this;
     this.buf = undefined;
     const bytes = buf.subarray(0, n * len);
-    let result: Promise<Uint8Array> | Uint8Array | undefined = this.usePool && batchCapacity(len) >= n ? submitLeaves(bytes, len, n) : undefined;
+    const slot = this.slot;
+    this.slot = undefined;
+    let result: Promise<Uint8Array> | Uint8Array | undefined = slot?.submit(len, n);
     if (!result) {
       const d = new Uint8Array(32 * n);
       for (let j = 0; j < n; j += Math.max(1, batchCapacity(len))) {
@@ -121,22 +135,28 @@ export class LeafHasher {
       }
       result = d;
     }
-    this.queue.push({ start: this.next, count: n, len, buf, result });
+    this.queue.push({ start: this.next, count: n, len, buf, slot, result });
     this.next += n;
     while (this.queue.length > this.maxInFlight) await this.drainOne();
   }
 
   private async drainOne(): Promise<void> {
     const p = this.queue.shift()!;
-    let digests: Uint8Array;
     try {
-      digests = await p.result;
-    } catch (err) {
-      throw err instanceof EnvironmentError ? err : new EnvironmentError("EWORKER", String(err));
+      let digests: Uint8Array;
+      try {
+        digests = await p.result;
+      } catch (err) {
+        throw err instanceof EnvironmentError ? err : new EnvironmentError("EWORKER", String(err));
+      }
+      this.kept?.push(digests);
+      await this.onBatch?.({ start: p.start, count: p.count, len: p.len, bytes: p.buf.subarray(0, p.count * p.len), digests });
+    } finally {
+      // A slot is freed only once its result settled (the worker no longer reads it) and onBatch
+      // has read its bytes.
+      p.slot?.release();
     }
-    this.kept?.push(digests);
-    await this.onBatch?.({ start: p.start, count: p.count, len: p.len, bytes: p.buf.subarray(0, p.count * p.len), digests });
-    if (this.spare.length < 2) this.spare.push(p.buf);
+    if (!p.slot && this.spare.length < 2) this.spare.push(p.buf);
   }
 
   /**
@@ -151,7 +171,15 @@ export class LeafHasher {
 
   /** Abandons outstanding batches (an error elsewhere): their rejections are not unhandled. */
   discard(): void {
-    for (const p of this.queue.splice(0)) if (p.result instanceof Promise) p.result.catch(() => {});
+    for (const p of this.queue.splice(0)) {
+      // A batch still with a worker keeps its slot until the worker is done with it: freed
+      // earlier, the slot could be gathered into again while the worker still reads it.
+      if (p.result instanceof Promise) p.result.then(() => p.slot?.release(), () => p.slot?.release());
+      else p.slot?.release();
+    }
+    this.slot?.release();
+    this.slot = undefined;
+    this.buf = undefined;
   }
 }
 

@@ -1,7 +1,9 @@
 // The browser build's leaf pool (tsup.config.ts swaps it for leaf-pool.ts): no node:worker_threads
 // there, so v2 leaves are always hashed on the caller's thread, in 4-lane batches. Same exports,
 // same results: a pool is only ever a speed-up (src/format/leaf-hasher.ts hashes locally whenever
-// submitLeaves returns undefined).
+// reserveLeafSlot returns undefined).
+
+import type { PoolSlot } from "./leaf-pool.ts";
 
 /** Threads that hash v2 leaves: the caller's only. */
 export function leafThreads(): number {
@@ -22,7 +24,7 @@ export function poolSize(): number {
   return 0;
 }
 
-/** Never takes a batch: the caller hashes it. */
-export function submitLeaves(_bytes: Uint8Array, _len: number, _count: number): Promise<Uint8Array> | undefined {
+/** Never has a slot: the caller gathers and hashes every batch itself. */
+export function reserveLeafSlot(): PoolSlot | undefined {
   return undefined;
 }

@@ -1,88 +1,197 @@
 // Worker threads for v2 leaf hashing (docs/ENGINE.md, "Which thread does what"). Leaves are
 // independent messages, so unlike a v1 member's one serial stream (src/wasm/hash-worker.ts) they
 // spread over every core: each worker owns an instance of the same kernel build and hashes whole
-// batches of equal-length messages with sha256Many (4 lanes on the SIMD build). A batch is copied
-// to the worker in its message (structured clone, ~0.1 ms per MiB against ~3 ms of hashing), so
-// the caller keeps its buffer and results come back by job id, in any order; the caller restores
-// the order (src/format/leaf-hasher.ts).
+// batches of equal-length messages with sha256Many (4 lanes on the SIMD build).
+//
+// Batches live in job slots in a SharedArrayBuffer, not in messages (the first pool posted each
+// batch and got its digests back by message: in Deno, whose worker messages reach a busy caller
+// late, that made hashing ~30× slower). The caller reserves a free slot, gathers a batch straight
+// into it (src/format/leaf-hasher.ts: no copy beyond the one into the batch) and marks it READY;
+// the worker, lingering in Atomics.wait, hashes it, writes the digests beside it and marks it
+// DONE; the caller learns that by Atomics.waitAsync, with no message and no turn of the worker's
+// event loop. A message is sent only to wake a worker that has gone idle (nothing for LINGER_MS).
 //
 // Invariants:
-// - A worker has at most JOBS_PER_WORKER jobs in flight; submit() returns undefined when every
-//   worker is full, and the caller hashes that batch on its own thread (it is then one of the
-//   hashing threads, so `leafThreads()` threads hash in all: the caller + leafThreads() − 1 workers).
-// - A worker is ref'd only while it has jobs in flight: an idle pool never keeps a process alive.
-// - A worker that fails rejects its jobs with EnvironmentError and is never used again.
+// - A slot is FREE → RESERVED (caller: a batch is being gathered in it) → READY (caller) → DONE
+//   or FAILED (worker) → FREE (caller, once nothing reads the batch's bytes: a reader hands them
+//   to its consumer after the digests arrive). Only the caller moves a slot to RESERVED, READY or
+//   FREE; only the worker to DONE or FAILED, and the pool marks a dead worker's slots FAILED.
+// - IDLE: the worker stores 1, then looks for a READY slot once more; the caller marks a slot
+//   READY, then reads IDLE and posts a wake-up if it is 1. Both are sequentially consistent, so a
+//   batch is never left READY with the worker asleep in its event loop.
+// - The worker hashes any READY slot (round robin), so batches of two hashers in flight at once
+//   never wait on each other's order; each batch's completion is its own.
+// - reserve() returns undefined when no worker has a free slot: the caller then gathers and
+//   hashes that batch on its own thread (it is one of the hashing threads, so `leafThreads()`
+//   threads hash in all: the caller + leafThreads() − 1 workers).
+// - A worker is ref'd only while it has slots READY: an idle pool never keeps a process alive.
 import { Worker } from "node:worker_threads";
 import { EnvironmentError, UsageError } from "../errors.ts";
 import { env } from "../env.ts";
 import { hardwareThreads } from "../runtime.ts";
 import { kernel, kernelBytes, scalarRoundsHere } from "./kernel.ts";
 
-/** Two jobs per worker: one hashing, one queued behind it, so a worker never waits for the caller. */
-const JOBS_PER_WORKER = 2;
+/** Slots per worker: one being gathered, one hashing, one queued or being consumed. */
+const JOBS_PER_WORKER = 3;
+/** After its last batch a worker waits this long for the next before it goes idle. */
+const LINGER_MS = 20;
+/** Slot states (Int32 in ctrl). */
+const FREE = 0, RESERVED = 1, READY = 2, DONE = 3, FAILED = 4;
+/** ctrl layout: SIGNAL (bumped by the caller after every READY), IDLE, then per slot STATE, LEN, COUNT. */
+const SIGNAL = 0, IDLE = 1, SLOT_CTRL = 2, SLOT_INTS = 3;
+/** A waiter re-checks a silent worker this often (a worker that died is seen by its exit event). */
+const WAIT_SLICE_MS = 1000;
+
+type WaitAsync = (a: Int32Array, i: number, v: number, ms: number) => { async: false; value: "not-equal" | "timed-out" } | { async: true; value: Promise<"ok" | "timed-out"> };
+const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
 
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
-let ex, mem, batch, dig;
-parentPort.on("message", (m) => {
+const JOBS = ${JOBS_PER_WORKER}, LINGER_MS = ${LINGER_MS}, READY = ${READY}, DONE = ${DONE}, FAILED = ${FAILED};
+const SIGNAL = ${SIGNAL}, IDLE = ${IDLE}, SLOT_CTRL = ${SLOT_CTRL}, SLOT_INTS = ${SLOT_INTS};
+let ex, mem, batch, dig, ctrl, data, inSize, outSize, next = 0;
+function hashSlot(s) {
+  const c = SLOT_CTRL + s * SLOT_INTS;
+  const len = ctrl[c + 1], count = ctrl[c + 2];
   try {
-    if (m.op === "init") {
-      ex = new WebAssembly.Instance(new WebAssembly.Module(m.wasm), { env: { abort() { throw new Error("kernel abort"); } } }).exports;
-      if (m.scalarRounds) ex.sha256ScalarRounds(1);
-      mem = new Uint8Array(ex.memory.buffer);
-      batch = ex.leafBatchPtr(); dig = ex.digestsPtr();
-      return;
-    }
-    if (m.len * m.count > ex.leafBatchSize() || m.count * 32 > ex.digestsSize()) throw new Error("batch too large");
-    mem.set(m.bytes, batch);
-    ex.sha256Many(batch, m.len, m.count, dig);
-    const out = mem.slice(dig, dig + 32 * m.count);
-    parentPort.postMessage({ id: m.id, digests: out }, [out.buffer]);
+    if (len * count > ex.leafBatchSize() || count * 32 > ex.digestsSize() || len * count > inSize) throw new Error("batch too large");
+    const at = s * (inSize + outSize);
+    mem.set(data.subarray(at, at + len * count), batch);
+    ex.sha256Many(batch, len, count, dig);
+    data.set(mem.subarray(dig, dig + 32 * count), at + inSize);
+    Atomics.store(ctrl, c, DONE);
   } catch (err) {
-    parentPort.postMessage({ id: m.id, error: String((err && err.message) || err) });
+    Atomics.store(ctrl, c, FAILED);
   }
+  Atomics.notify(ctrl, c);
+}
+/** The next READY slot, round robin from the last one hashed, or -1. */
+function ready() {
+  for (let k = 0; k < JOBS; k++) {
+    const s = (next + k) % JOBS;
+    if (Atomics.load(ctrl, SLOT_CTRL + s * SLOT_INTS) === READY) return s;
+  }
+  return -1;
+}
+function run() {
+  Atomics.store(ctrl, IDLE, 0);
+  for (;;) {
+    const sig = Atomics.load(ctrl, SIGNAL);
+    const s = ready();
+    if (s >= 0) {
+      hashSlot(s);
+      next = s + 1;
+      continue;
+    }
+    if (Atomics.wait(ctrl, SIGNAL, sig, LINGER_MS) !== "timed-out") continue;
+    Atomics.store(ctrl, IDLE, 1);
+    if (ready() >= 0) { Atomics.store(ctrl, IDLE, 0); continue; }
+    return;
+  }
+}
+parentPort.on("message", (m) => {
+  if (m.op === "init") {
+    ex = new WebAssembly.Instance(new WebAssembly.Module(m.wasm), { env: { abort() { throw new Error("kernel abort"); } } }).exports;
+    if (m.scalarRounds) ex.sha256ScalarRounds(1);
+    mem = new Uint8Array(ex.memory.buffer);
+    batch = ex.leafBatchPtr(); dig = ex.digestsPtr();
+    ctrl = new Int32Array(m.ctrl); data = new Uint8Array(m.data); inSize = m.inSize; outSize = m.outSize;
+  }
+  run();
 });
 `;
 
-interface Job { resolve(d: Uint8Array): void; reject(e: Error): void }
+/** A worker's job slot, reserved by the caller: gather a batch into `bytes`, then submit or release. */
+export interface PoolSlot {
+  /** Where the batch is gathered (the slot's input area, a SharedArrayBuffer view). */
+  readonly bytes: Uint8Array;
+  /** Hands `count` messages of `len` bytes (laid end to end from bytes[0]) to the worker; resolves to count × 32 bytes of digests. */
+  submit(len: number, count: number): Promise<Uint8Array>;
+  /** Frees the slot; `bytes` must not be used after. Call once, after submit settled or instead of it. */
+  release(): void;
+}
 
 class LeafWorker {
   private readonly w: Worker;
-  private readonly jobs = new Map<number, Job>();
+  private readonly ctrl: Int32Array;
+  private readonly data: Uint8Array;
+  private readonly inSize: number;
+  private readonly outSize: number;
+  private ready = 0;
   dead: Error | undefined;
 
   constructor() {
     const k = kernel();
+    this.inSize = k.exports.leafBatchSize();
+    this.outSize = k.digestsSize;
+    this.ctrl = new Int32Array(new SharedArrayBuffer(4 * (SLOT_CTRL + JOBS_PER_WORKER * SLOT_INTS)));
+    this.data = new Uint8Array(new SharedArrayBuffer(JOBS_PER_WORKER * (this.inSize + this.outSize)));
+    Atomics.store(this.ctrl, IDLE, 1);
     this.w = new Worker(WORKER_SOURCE, { eval: true });
     this.w.unref();
-    this.w.on("message", (r: { id: number; digests?: Uint8Array; error?: string }) => {
-      const job = this.jobs.get(r.id);
-      if (!job) return;
-      this.jobs.delete(r.id);
-      if (this.jobs.size === 0) this.w.unref();
-      if (r.digests) job.resolve(r.digests);
-      else job.reject(new EnvironmentError("EWORKER", `leaf hash worker: ${r.error}`));
-    });
     const fail = (err: unknown) => {
       this.dead ??= err instanceof Error ? err : new Error(String(err));
-      for (const j of this.jobs.values()) j.reject(new EnvironmentError("EWORKER", `leaf hash worker stopped: ${this.dead.message}`));
-      this.jobs.clear();
+      for (let s = 0; s < JOBS_PER_WORKER; s++) {
+        const c = SLOT_CTRL + s * SLOT_INTS;
+        if (Atomics.compareExchange(this.ctrl, c, READY, FAILED) === READY) Atomics.notify(this.ctrl, c);
+      }
     };
     this.w.on("error", fail);
     this.w.on("exit", (code: number) => fail(new Error(`exited with code ${code}`)));
-    this.w.postMessage({ op: "init", wasm: kernelBytes(k.variant), scalarRounds: scalarRoundsHere(k.variant) });
-  }
-
-  get free(): boolean {
-    return !this.dead && this.jobs.size < JOBS_PER_WORKER;
-  }
-
-  hash(id: number, bytes: Uint8Array, len: number, count: number): Promise<Uint8Array> {
-    return new Promise((resolve, reject) => {
-      this.jobs.set(id, { resolve, reject });
-      this.w.ref();
-      this.w.postMessage({ id, bytes, len, count });
+    this.w.postMessage({
+      op: "init", wasm: kernelBytes(k.variant), scalarRounds: scalarRoundsHere(k.variant),
+      ctrl: this.ctrl.buffer, data: this.data.buffer, inSize: this.inSize, outSize: this.outSize,
     });
+  }
+
+  /** A free slot of this worker, now RESERVED, or undefined. */
+  reserve(): PoolSlot | undefined {
+    if (this.dead) return undefined;
+    for (let s = 0; s < JOBS_PER_WORKER; s++) {
+      const c = SLOT_CTRL + s * SLOT_INTS;
+      if (Atomics.load(this.ctrl, c) !== FREE) continue;
+      Atomics.store(this.ctrl, c, RESERVED);
+      const at = s * (this.inSize + this.outSize);
+      let released = false;
+      return {
+        bytes: this.data.subarray(at, at + this.inSize),
+        submit: (len, count) => this.submit(c, at, len, count),
+        release: () => {
+          if (released) return;
+          released = true;
+          Atomics.store(this.ctrl, c, FREE);
+        },
+      };
+    }
+    return undefined;
+  }
+
+  private submit(c: number, at: number, len: number, count: number): Promise<Uint8Array> {
+    if (len * count > this.inSize || 32 * count > this.outSize) return Promise.reject(new RangeError("leaf batch larger than a slot"));
+    if (this.dead) return Promise.reject(new EnvironmentError("EWORKER", `leaf hash worker stopped: ${this.dead.message}`));
+    this.ctrl[c + 1] = len;
+    this.ctrl[c + 2] = count;
+    Atomics.store(this.ctrl, c, READY);
+    Atomics.add(this.ctrl, SIGNAL, 1);
+    Atomics.notify(this.ctrl, SIGNAL);
+    if (this.ready++ === 0) this.w.ref();
+    if (Atomics.load(this.ctrl, IDLE) === 1) this.w.postMessage({ op: "run" });
+    return this.completion(c, at, count);
+  }
+
+  /** Waits (Atomics.waitAsync: the caller's loop keeps turning) for slot `c` to leave READY. */
+  private async completion(c: number, at: number, count: number): Promise<Uint8Array> {
+    try {
+      for (;;) {
+        const st = Atomics.load(this.ctrl, c);
+        if (st === DONE) return this.data.slice(at + this.inSize, at + this.inSize + 32 * count);
+        if (st === FAILED) throw new EnvironmentError("EWORKER", `leaf hash worker failed${this.dead ? `: ${this.dead.message}` : ""}`);
+        const r = waitAsync!(this.ctrl, c, st, WAIT_SLICE_MS);
+        if (r.async) await r.value;
+      }
+    } finally {
+      if (--this.ready === 0) this.w.unref();
+    }
   }
 
   terminate(): void {
@@ -94,7 +203,6 @@ class LeafWorker {
 let threads: number | undefined;
 const workers: LeafWorker[] = [];
 let spawnFailed = false;
-let nextId = 1;
 
 function envThreads(): number | undefined {
   const v = env("CKPTKIT_HASH_THREADS");
@@ -105,14 +213,18 @@ function envThreads(): number | undefined {
 }
 
 /**
- * Threads that hash v2 leaves: the caller's + (this − 1) workers. Default 1 (the caller's thread,
- * 4 lanes): measured on the 2-core machines here (docs/BENCH.md, "Format v2"), a worker made
- * hashing slower in Node and Bun (no idle core to run on) and ~30× slower in Deno (message
- * delivery from node:worker_threads workers); CKPTKIT_HASH_THREADS=N or setLeafThreads(N) turns
- * the pool on, e.g. availableParallelism() on a machine with idle cores.
+ * The default number of hashing threads: every core, up to DEFAULT_MAX_THREADS. Measured on the
+ * 2-core machines here (docs/BENCH.md, "Format v2"), 2 threads hash leaves 1.25–1.3× faster than
+ * the caller alone and a 64 MiB save takes 0.65× the time; beyond a few threads the caller's own
+ * work (reading, CRC-32, gathering batches, writing) bounds a single call, and each worker holds
+ * ~10 MB (its kernel instance and 3 slots), so the default stops at 4 threads. More with
+ * CKPTKIT_HASH_THREADS=N or setLeafThreads(N); 1 turns the pool off.
  */
+const DEFAULT_MAX_THREADS = 4;
+
+/** Threads that hash v2 leaves: the caller's + (this − 1) workers. */
 export function leafThreads(): number {
-  return threads ?? envThreads() ?? 1;
+  return threads ?? envThreads() ?? Math.max(1, Math.min(DEFAULT_MAX_THREADS, hardwareThreads()));
 }
 
 /** The machine's cores: the largest useful leafThreads() (benchmarks sweep 1..this). */
@@ -130,25 +242,28 @@ export function setLeafThreads(n: number | undefined): void {
 
 /** Workers the pool would use; 0 when leafThreads() is 1 or workers cannot start here. */
 export function poolSize(): number {
-  return spawnFailed ? 0 : Math.max(0, leafThreads() - 1);
+  return spawnFailed || !waitAsync ? 0 : Math.max(0, leafThreads() - 1);
 }
 
 /**
- * Hashes `count` messages of `len` bytes laid end to end in `bytes` on a free worker, or returns
- * undefined when none is free (the caller hashes the batch itself). Resolves to count × 32 bytes.
+ * A free job slot on some worker (starting one if the pool is not full yet), or undefined when
+ * every worker's slots are taken or there is no pool: the caller gathers and hashes that batch itself.
  */
-export function submitLeaves(bytes: Uint8Array, len: number, count: number): Promise<Uint8Array> | undefined {
+export function reserveLeafSlot(): PoolSlot | undefined {
   const want = poolSize();
+  if (want === 0) return undefined;
   for (let i = workers.length - 1; i >= 0; i--) if (workers[i]!.dead) workers.splice(i, 1);
-  let w = workers.find((x) => x.free);
-  if (!w && workers.length < want) {
-    try {
-      w = new LeafWorker();
-      workers.push(w);
-    } catch {
-      spawnFailed = true;
-      return undefined;
-    }
+  for (const w of workers) {
+    const slot = w.reserve();
+    if (slot) return slot;
   }
-  return w?.hash(nextId++, bytes, len, count);
+  if (workers.length >= want) return undefined;
+  try {
+    const w = new LeafWorker();
+    workers.push(w);
+    return w.reserve();
+  } catch {
+    spawnFailed = true;
+    return undefined;
+  }
 }
