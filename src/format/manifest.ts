@@ -24,6 +24,7 @@ import { TYPES_KEY, type UserMeta, applyTypes, encodeTypes, metaText } from "./t
 import { ContainerWriter, encodeContainer } from "./writer.ts";
 import { writeFormatVersion } from "./write-version.ts";
 import { sha256 } from "../hash.ts";
+import { utf8Length } from "./utf8.ts";
 import { pace } from "../pace.ts";
 
 export interface MemberEntry {
@@ -87,19 +88,6 @@ export function encodeMemberTable(members: MemberEntry[]): Uint8Array {
     const r = it.next();
     if (r.done) return r.value;
   }
-}
-
-/** UTF-8 length of `s` as TextEncoder encodes it (a lone surrogate becomes U+FFFD, 3 bytes). */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 4; i++; }
-    else n += 3;
-  }
-  return n;
 }
 
 /** A u64 below 2^53 as two u32 (no BigInt allocated per field). */
