@@ -53,8 +53,16 @@ function evict(k: Kernel): void {
   k.stateOwner = undefined;
 }
 
-/** Feeds `data` through the I/O window into the hash state at k.statePtr. */
+/**
+ * Feeds `data` through the I/O window into the hash state at k.statePtr. Bytes that already lie
+ * in kernel memory (a view of it, e.g. a payload placed in a container writer's chunk window)
+ * are hashed where they lie: no copy, and the window is left as it was.
+ */
 function feed(k: Kernel, data: Uint8Array): void {
+  if (data.buffer === k.mem.buffer) {
+    k.exports.sha256Update(k.statePtr, data.byteOffset, data.length);
+    return;
+  }
   const window = k.io.length;
   if (data.length <= window) {
     k.io.set(data);
@@ -144,6 +152,28 @@ function oneShot(k: Kernel, data: Uint8Array): Uint8Array {
   const out = k.scratchPtr;
   k.exports.sha256Final(k.statePtr, out);
   return k.mem.slice(out, out + 32);
+}
+
+/**
+ * SHA-256 of `parts` laid end to end, as one message. Parts that fit the I/O window together are
+ * copied in and hashed in one call, with no hasher state to allocate (a v2 root: tag, head digest
+ * and a few leaves); otherwise they stream through a hasher.
+ */
+export function sha256Concat(parts: Uint8Array[]): Uint8Array {
+  const k = kernel();
+  let n = 0;
+  let inKernel = false;
+  for (const p of parts) { n += p.length; inKernel ||= p.buffer === k.mem.buffer; }
+  if (inKernel || n > k.io.length) {
+    // A part inside kernel memory could be overwritten by another part's pass through the
+    // window: such parts are copied out first.
+    const h = new Sha256Hasher(k);
+    for (const p of parts.map((p) => (p.buffer === k.mem.buffer ? p.slice() : p))) h.update(p);
+    return h.digest();
+  }
+  let at = 0;
+  for (const p of parts) { k.io.set(p, at); at += p.length; }
+  return oneShot(k, k.io.subarray(0, n));
 }
 
 /**

@@ -13,6 +13,7 @@ import { ContainerWriter, encodeContainer } from "../src/format/writer.ts";
 import { FormatVersionError } from "../src/errors.ts";
 import type { FileHandle } from "../src/fs.ts";
 import { crc32 } from "../src/hash.ts";
+import { decodeMetadata, encodeMetadata } from "../src/format/metadata.ts";
 import { type Kernel, loadKernel } from "../src/wasm/kernel.ts";
 import { randomBytes, rng, runtime, test } from "./kit.ts";
 import { flipped } from "./lib/damage.ts";
@@ -377,4 +378,21 @@ test("> 4 GiB: a handle claiming 8 GiB of zeros after a re-sealed header with 16
   const r = await scanContainer(bad, "/zeros");
   assert.deepEqual(r.damage.map((d) => d.kind), ["bad-header"]);
   assert.equal(bad.maxBuffer, HEADER_SIZE);
+});
+
+test("metadata encodes every string exactly as TextEncoder does (sized first, encoded in place): ASCII, 2-, 3- and 4-byte characters, lone surrogates", () => {
+  const te = new TextEncoder();
+  const texts = ["", "ckptkit.step", "é", "€uro", "😀x", "a\ud800b", "\udc00", "x\ud83d", "日本語".repeat(50)];
+  const meta: Record<string, string> = {};
+  texts.forEach((t, i) => { meta[`k${i}${t}`] = t; });
+  // The reference: each key and value encoded separately, laid out as docs/FORMAT.md says.
+  const parts: number[] = [...new Uint8Array(new Uint32Array([texts.length]).buffer)];
+  for (const [k, v] of Object.entries(meta)) {
+    const kb = te.encode(k), vb = te.encode(v);
+    parts.push(kb.length & 0xff, kb.length >> 8, ...kb, ...new Uint8Array(new Uint32Array([vb.length]).buffer), ...vb);
+  }
+  const bytes = encodeMetadata(meta);
+  assert.deepEqual([...bytes], parts);
+  const back = decodeMetadata(bytes, "m", 0);
+  assert.deepEqual(Object.keys(back).length, texts.length);
 });

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as zlib from "node:zlib";
 import { crc32 as hwCrc32, sha256 as hwSha256 } from "hash-wasm";
-import { crc32, crc32With, createSha256, sha256, sha256Many, sha256With, Sha256Hasher, toHex } from "../src/hash.ts";
+import { crc32, crc32With, createSha256, sha256, sha256Concat, sha256Many, sha256With, Sha256Hasher, toHex } from "../src/hash.ts";
 import { kernel, loadKernel, parseKernelChoice, scalarRoundsHere, useKernel, type Kernel } from "../src/wasm/kernel.ts";
 import { UsageError } from "../src/errors.ts";
 import { randomBytes, rng, test } from "./kit.ts";
@@ -246,6 +246,35 @@ test("updateInKernel hashes bytes placed in the window, interleaved with another
   }
   assert.equal(toHex(h.digest()), nodeSha(data));
   assert.equal(toHex(other.digest()), nodeSha(data));
+});
+
+test("bytes already in kernel memory are hashed where they lie, leaving the window as it was; sha256Concat equals the hash of the parts joined", () => {
+  const next = rng(11);
+  const k = kernel();
+  for (const size of [0, 1, 55, 64, 4096, 4097, 70_000]) {
+    const data = randomBytes(size, next);
+    // Anywhere in kernel memory: the I/O window's middle, and the window's very start.
+    for (const at of [0, 12_345]) {
+      k.io.set(data, at);
+      const view = k.io.subarray(at, at + size);
+      assert.equal(toHex(sha256(view)), nodeSha(data), `${size} bytes at ${at}`);
+      assert.equal(toHex(createSha256().update(view).digest()), nodeSha(data), `${size} bytes at ${at}, streamed`);
+      assert.deepEqual(k.io.subarray(at, at + size), data, "the window is untouched");
+    }
+  }
+  const parts = [enc.encode("CKPTROOT"), randomBytes(32, next), randomBytes(96, next)];
+  const joined = new Uint8Array(136);
+  joined.set(parts[0]!); joined.set(parts[1]!, 8); joined.set(parts[2]!, 40);
+  assert.equal(toHex(sha256Concat(parts)), nodeSha(joined));
+  // A part inside kernel memory (it would be overwritten by a copy into the window) and parts
+  // larger than the window together take the streaming path, with the same result.
+  k.io.set(parts[2]!, 0);
+  assert.equal(toHex(sha256Concat([parts[0]!, parts[1]!, k.io.subarray(0, 96)])), nodeSha(joined));
+  const big = randomBytes(IO + 5, next);
+  const bigJoined = new Uint8Array(IO + 13);
+  bigJoined.set(parts[0]!); bigJoined.set(big, 8);
+  assert.equal(toHex(sha256Concat([parts[0]!, big])), nodeSha(bigJoined));
+  assert.equal(toHex(sha256Concat([])), nodeSha(new Uint8Array(0)));
 });
 
 test("a finished hasher refuses more input", () => {

@@ -17,6 +17,8 @@ import { INLINE_MAX, INLINE_TOTAL_MAX } from "../src/store/inline.ts";
 import { LOCK_NAME, manifestName, memberName } from "../src/store/layout.ts";
 import { openStore } from "../src/store/store.ts";
 import { verifyFile } from "../src/cli/verify-file.ts";
+import { sha256 } from "../src/hash.ts";
+import { readFile } from "../src/fs-util.ts";
 import { test } from "./kit.ts";
 import { flipInMemory } from "./lib/damage.ts";
 
@@ -284,6 +286,32 @@ test("a file member source keeps its permission bits when inline", async () => {
   await s.close();
 });
 
+
+test("a save's manifest is byte for byte what encodeManifest writes for its entries, in one chunk (built in kernel memory) and in several", async () => {
+  const fs = await freshFs();
+  const s = await openStore("/s", { fs, inlineMax: INLINE_TOTAL_MAX });
+  const sizes = [[0, 5, 4096], [60_000, 1, 70_000], Array.from({ length: 9 }, () => 64 * 1024)];
+  for (const [c, lens] of sizes.entries()) {
+    const members = lens.map((n, i) => ({ name: `m${i}`, data: Uint8Array.from({ length: n }, (_, j) => (j * 31 + i + c) & 0xff) }));
+    const r = await s.save(members, { meta: { run: c } });
+    const bytes = await readFile(fs, `/s/${manifestName(r.step)}`);
+    const { manifest } = await readManifest(fs, "/s", r.step);
+    assert.ok(manifest, `save ${c}: the manifest reads back`);
+    const chunks = new DataView(bytes.buffer, bytes.byteOffset).getUint32(40, true);
+    assert.equal(chunks, c < 2 ? 1 : 2, `save ${c}: chunk count`); // > 512 KiB of table: two chunks
+    // The entries as read, with the digest recomputed from the payload (no digest taken from the file).
+    const entries = manifest!.members.map((m) => ({ ...plainEntry(m), fileSha256: sha256(m.inline!) }));
+    assert.deepEqual(entries.map((e) => e.inline), members.map((m) => m.data));
+    assert.deepEqual(encodeManifest({ ...manifest!, members: entries }), bytes, `save ${c}: other bytes than encodeManifest's`);
+  }
+  await s.close();
+});
+
+test("an inline entry without its 32-byte SHA-256 is refused by encodeManifest, never written as zeros", () => {
+  const entry: MemberEntry = { name: "a", file: "", payloadSize: 1, fileSize: 0, chunkSize: 0, fileSha256: new Uint8Array(0), blockCrcs: [], inline: new Uint8Array(1), mode: 0 };
+  assert.throws(() => encodeManifest({ step: 1, createdAt: 1, meta: {}, members: [entry] }), /SHA-256 of 0 bytes/);
+  assert.throws(() => encodeMemberTable([{ ...entry, file: "step-1.member-0", inline: undefined, payloadSize: 0 }]), /SHA-256 of 0 bytes/);
+});
 
 test("docs/FORMAT.md's inline worked example is what encodeManifest writes, byte for byte, and reads back", async () => {
   const doc = readFileSync(new URL("../docs/FORMAT.md", import.meta.url), "utf8");

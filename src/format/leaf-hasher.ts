@@ -34,8 +34,12 @@ const BATCH_BYTES = 2 << 20;
 
 /** A byte list that grows as leaves arrive: nothing is sized by a chunk count up front. */
 export class GrowingBytes {
-  private buf = new Uint8Array(1024);
+  private buf: Uint8Array;
   length = 0;
+  /** `initial`: the first buffer's size (a container of one chunk needs 32 bytes, not 1,024). */
+  constructor(initial = 1024) {
+    this.buf = new Uint8Array(initial);
+  }
   push(b: Uint8Array): void {
     if (this.length + b.length > this.buf.length) {
       const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + b.length));

@@ -24,6 +24,7 @@ import { TYPES_KEY, type UserMeta, applyTypes, encodeTypes, metaText } from "./t
 import { ContainerWriter, encodeContainer } from "./writer.ts";
 import { writeFormatVersion } from "./write-version.ts";
 import { sha256 } from "../hash.ts";
+import { utf8Length } from "./utf8.ts";
 import { pace } from "../pace.ts";
 
 export interface MemberEntry {
@@ -89,19 +90,6 @@ export function encodeMemberTable(members: MemberEntry[]): Uint8Array {
   }
 }
 
-/** UTF-8 length of `s` as TextEncoder encodes it (a lone surrogate becomes U+FFFD, 3 bytes). */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 4; i++; }
-    else n += 3;
-  }
-  return n;
-}
-
 /** A u64 below 2^53 as two u32 (no BigInt allocated per field). */
 function setU64(dv: DataView, o: number, v: number): void {
   dv.setUint32(o, v % 0x100000000, true);
@@ -109,19 +97,18 @@ function setU64(dv: DataView, o: number, v: number): void {
 }
 
 /**
- * The member table's encoder, pausing (yield) after every ENTRIES_PER_PACE entries of each pass.
- * Names are encoded straight into the table (encodeInto): no array per name, which for 100,000
- * members was most of the time and of the garbage.
+ * The member table's size in bytes (its inline area included), checking what a wrapped u16/u32
+ * would otherwise record as other members. Every limit was checked before a save writes anything
+ * (src/store/save-limits.ts); these are asserted here because the table must decode to exactly
+ * the members given.
  */
-function* encodeTable(members: MemberEntry[]): Generator<void, Uint8Array> {
+function tableSize(members: MemberEntry[]): number {
   let size = 4;
-  for (const [i, m] of members.entries()) {
-    if (i % ENTRIES_PER_PACE === ENTRIES_PER_PACE - 1) yield;
+  for (let i = 0; i < members.length; i++) {
+    const m = members[i]!;
     const nl = utf8Length(m.name);
     const fl = utf8Length(m.file);
     const blocks = m.blockCrcs.length;
-    // Checked before a save writes anything (src/store/save-limits.ts); asserted here because a
-    // wrapped u16/u32 would record a table that decodes to other members.
     if (nl > 0xffff || fl > 0xffff || blocks > MAX_MEMBER_BLOCKS) {
       throw new UsageError(`member '${m.name}' does not fit the member table (name ${nl} bytes, ${blocks} blocks)`);
     }
@@ -132,12 +119,31 @@ function* encodeTable(members: MemberEntry[]): Generator<void, Uint8Array> {
       size += 2 + nl + 2 + fl + 8 + 8 + 4 + 32 + 4 + 4 * blocks;
     }
   }
-  const out = new Uint8Array(size);
-  const dv = new DataView(out.buffer);
+  return size;
+}
+
+/**
+ * The member table's encoder into `out` (exactly tableSize(members) bytes), pausing (yield)
+ * after every ENTRIES_PER_PACE entries of each pass. Names are encoded straight into the table
+ * (encodeInto): no array per name, which for 100,000 members was most of the time and of the
+ * garbage.
+ *
+ * `hashInline` (a save): each inline payload is copied into the inline area and its SHA-256 is
+ * computed from that copy, where it lies, into its entry (and the entry's fileSha256 set to it):
+ * the digest and the stored bytes are the same bytes by construction, even if the caller's array
+ * changes later, and the payload is copied once. Otherwise the entries' recorded digests are
+ * written as given (tests re-encode manifests, damaged ones included).
+ */
+function* writeTable(members: MemberEntry[], out: Uint8Array, hashInline: boolean): Generator<void, void> {
+  const size = out.length;
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   dv.setUint32(0, members.length, true);
   let o = 4;
-  for (const [i, m] of members.entries()) {
+  /** Where each inline member's digest goes, in member order (hashInline only). */
+  const shaAt: number[] = [];
+  for (let i = 0; i < members.length; i++) {
     if (i % ENTRIES_PER_PACE === ENTRIES_PER_PACE - 1) yield;
+    const m = members[i]!;
     const nl = enc.encodeInto(m.name, out.subarray(o + 2, o + 2 + utf8Length(m.name))).written;
     dv.setUint16(o, nl, true); o += 2 + nl;
     if (m.inline) {
@@ -146,7 +152,9 @@ function* encodeTable(members: MemberEntry[]): Generator<void, Uint8Array> {
       setU64(dv, o, m.payloadSize); o += 8;
       setU64(dv, o, 0); o += 8;
       dv.setUint32(o, m.mode ?? 0, true); o += 4;
-      out.set(m.fileSha256, o); o += 32;
+      if (hashInline) shaAt.push(o);
+      else out.set(sha32(m), o);
+      o += 32;
       dv.setUint32(o, 0, true); o += 4;
       continue;
     }
@@ -155,19 +163,39 @@ function* encodeTable(members: MemberEntry[]): Generator<void, Uint8Array> {
     setU64(dv, o, m.payloadSize); o += 8;
     setU64(dv, o, m.fileSize); o += 8;
     dv.setUint32(o, m.chunkSize, true); o += 4;
-    out.set(m.fileSha256, o); o += 32;
+    out.set(sha32(m), o); o += 32;
     const crcs = m.blockCrcs; // a decoded entry builds this array on each read: once here
     dv.setUint32(o, crcs.length, true); o += 4;
     for (let b = 0; b < crcs.length; b++) { dv.setUint32(o, crcs[b]!, true); o += 4; }
   }
   // The inline area: the inline payloads, in member order, right after the table.
-  for (const [i, m] of members.entries()) {
+  let k = 0;
+  for (let i = 0; i < members.length; i++) {
+    const m = members[i]!;
     if (!m.inline) continue;
     if (i % ENTRIES_PER_PACE === ENTRIES_PER_PACE - 1) yield;
-    out.set(m.inline, o); o += m.inline.length;
+    const stored = out.subarray(o, o + m.inline.length);
+    stored.set(m.inline); o += m.inline.length;
+    if (hashInline) {
+      const digest = sha256(stored); // where it lies when `out` is kernel memory (src/hash.ts)
+      out.set(digest, shaAt[k++]!);
+      m.fileSha256 = digest;
+    }
   }
   // Invariant: the two passes agree (else the table would hold other members than given).
   if (o !== size) throw new Error(`member table: wrote ${o} bytes, sized ${size}`);
+}
+
+/** An entry's recorded SHA-256, which must be 32 bytes (a save's inline entry has none until writeTable hashes it). */
+function sha32(m: MemberEntry): Uint8Array {
+  if (m.fileSha256.length !== 32) throw new UsageError(`member '${m.name}': a SHA-256 of ${m.fileSha256.length} bytes`);
+  return m.fileSha256;
+}
+
+/** tableSize, then writeTable into a fresh array. */
+function* encodeTable(members: MemberEntry[], hashInline = false): Generator<void, Uint8Array> {
+  const out = new Uint8Array(tableSize(members));
+  yield* writeTable(members, out, hashInline);
   return out;
 }
 
@@ -376,24 +404,45 @@ function manifestSpec(m: Manifest, version?: number): { kind: number; meta: Meta
 /**
  * encodeManifest for a save: the same bytes, with the event loop let turn (src/pace.ts) between
  * batches of member entries and between table chunks, so a manifest of 100,000 members does not
- * hold the caller's thread (guarantee 12).
+ * hold the caller's thread (guarantee 12). Each inline member's payload is copied into the
+ * manifest and hashed there, its entry's fileSha256 set to that digest (writeTable's
+ * `hashInline`): the save's inline entries come without one. `version`: as encodeManifest's.
  */
-export async function encodeManifestPaced(m: Manifest, signal?: AbortSignal): Promise<Uint8Array> {
-  const it = encodeTable(m.members);
+export async function encodeManifestPaced(m: Manifest, signal?: AbortSignal, version?: number): Promise<Uint8Array> {
+  const spec = manifestSpec(m, version);
+  const size = tableSize(m.members);
+  // A table of one chunk and fewer entries than a pacing batch (a save of a few small members)
+  // never yields: it is built in the chunk's place in kernel memory and encoded there (one copy
+  // in of each payload, one copy out of the chunk; every hash computed where the bytes lie).
+  if (size <= TABLE_CHUNK_SIZE && m.members.length < ENTRIES_PER_PACE) {
+    const w = new ContainerWriter({ ...spec, chunkSize: size, payloadLength: size });
+    const out = new Uint8Array(w.totalSize);
+    let p = w.headInto(out, 0); // first: the head's own hashing uses the kernel's window
+    const it = writeTable(m.members, w.payloadWindow(size), true);
+    // Invariant: no yield below ENTRIES_PER_PACE entries, so nothing else runs on the kernel
+    // while the table sits in its window.
+    if (!it.next().done) throw new Error("member table: yielded below the pacing batch");
+    p += w.chunkPlacedInto(size, out, p);
+    p += w.trailerInto(out, p);
+    if (p !== out.length) throw new Error(`manifest: wrote ${p} bytes, sized ${out.length}`);
+    return out;
+  }
+  const it = encodeTable(m.members, true);
   let r = it.next();
   for (; !r.done; r = it.next()) await pace(signal, "the save");
   const table = r.value;
   const chunkSize = table.length <= TABLE_CHUNK_SIZE ? Math.max(1, table.length) : TABLE_CHUNK_SIZE;
-  const w = new ContainerWriter({ ...manifestSpec(m), chunkSize, payloadLength: table.length });
+  const w = new ContainerWriter({ ...spec, chunkSize, payloadLength: table.length });
   const out = new Uint8Array(w.totalSize);
-  let p = 0;
-  const put = (b: Uint8Array) => { out.set(b, p); p += b.length; };
-  put(w.head());
+  let p = w.headInto(out, 0);
   for (let off = 0; off < table.length; off += chunkSize) {
     await pace(signal, "the save");
-    put(w.chunk(table.subarray(off, Math.min(off + chunkSize, table.length))));
+    const len = Math.min(chunkSize, table.length - off);
+    w.payloadWindow(len).set(table.subarray(off, off + len));
+    p += w.chunkPlacedInto(len, out, p);
   }
-  put(w.trailer());
+  p += w.trailerInto(out, p);
+  if (p !== out.length) throw new Error(`manifest: wrote ${p} bytes, sized ${out.length}`);
   return out;
 }
 

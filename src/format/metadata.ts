@@ -4,6 +4,7 @@
 // large allocation (the whole section is already capped at MAX_META_SIZE by the header check).
 import { CorruptionError, UsageError } from "../errors.ts";
 import { MAX_META_SIZE } from "./constants.ts";
+import { utf8Length } from "./utf8.ts";
 
 export type Metadata = Record<string, string>;
 
@@ -11,25 +12,29 @@ const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { fatal: true });
 
 export function encodeMetadata(meta: Metadata): Uint8Array {
-  const entries = Object.entries(meta).map(([k, v]) => [enc.encode(k), enc.encode(v)] as const);
+  // Sized first, then each string encoded straight into the output: no array per key or value.
+  const keys = Object.keys(meta);
   let size = 4;
-  for (const [k, v] of entries) {
-    if (k.length > 0xffff) throw new UsageError(`metadata key longer than 65535 bytes`);
-    size += 2 + k.length + 4 + v.length;
+  for (const k of keys) {
+    const kl = utf8Length(k);
+    if (kl > 0xffff) throw new UsageError(`metadata key longer than 65535 bytes`);
+    size += 2 + kl + 4 + utf8Length(meta[k]!);
   }
   if (size > MAX_META_SIZE) throw new UsageError(`metadata is ${size} bytes; the limit is ${MAX_META_SIZE}`);
   const out = new Uint8Array(size);
   const dv = new DataView(out.buffer);
-  dv.setUint32(0, entries.length, true);
+  dv.setUint32(0, keys.length, true);
   let p = 4;
-  for (const [k, v] of entries) {
-    dv.setUint16(p, k.length, true);
-    out.set(k, p + 2);
-    p += 2 + k.length;
-    dv.setUint32(p, v.length, true);
-    out.set(v, p + 4);
-    p += 4 + v.length;
+  for (const k of keys) {
+    const kl = enc.encodeInto(k, out.subarray(p + 2)).written;
+    dv.setUint16(p, kl, true);
+    p += 2 + kl;
+    const vl = enc.encodeInto(meta[k]!, out.subarray(p + 4)).written;
+    dv.setUint32(p, vl, true);
+    p += 4 + vl;
   }
+  // Invariant: utf8Length agrees with the encoder (a lone surrogate is U+FFFD, 3 bytes, in both).
+  if (p !== size) throw new Error(`metadata: wrote ${p} bytes, sized ${size}`);
   return out;
 }
 

@@ -5,7 +5,7 @@
 // The three messages start with different bytes, so none can be taken for another (RFC 6962's
 // leaf/node prefixes do the same with 0x00/0x01); a leaf's chunk header carries the chunk's
 // index, length and CRC (BLAKE3's chunk counter), so a leaf cannot move or change size.
-import { Sha256Hasher, sha256 } from "../hash.ts";
+import { sha256, sha256Concat } from "../hash.ts";
 import { kernel } from "../wasm/kernel.ts";
 import { LEAF_SIZE, ROOT_TAG } from "./constants.ts";
 
@@ -19,7 +19,7 @@ export function headDigest(head: Uint8Array): Uint8Array {
 /** R from H and the leaf list (N × 32 bytes, in chunk order). */
 export function treeRoot(head: Uint8Array, leaves: Uint8Array): Uint8Array {
   if (head.length !== 32 || leaves.length % LEAF_SIZE !== 0) throw new RangeError("treeRoot: bad digest lengths");
-  return new Sha256Hasher().update(TAG).update(head).update(leaves).digest();
+  return sha256Concat([TAG, head, leaves]);
 }
 
 /** Most messages one sha256Many call takes: the digests area holds 2048 digests. */

@@ -8,7 +8,7 @@ import { UsageError } from "../errors.ts";
 import { Sha256Hasher } from "../hash.ts";
 import { kernel } from "../wasm/kernel.ts";
 import {
-  CHUNK_HEADER_SIZE, FORMAT_VERSION, FORMAT_VERSION_MIN, HEADER_SIZE, LEAVES_CRC_SIZE, MAX_WRITE_CHUNK_SIZE, META_CRC_SIZE,
+  CHUNK_HEADER_SIZE, FORMAT_VERSION, FORMAT_VERSION_MIN, HEADER_SIZE, LEAF_SIZE, LEAVES_CRC_SIZE, MAX_WRITE_CHUNK_SIZE, META_CRC_SIZE,
   TRAILER_SIZE, chunkCountFor, containerSize,
 } from "./constants.ts";
 import { headDigest, treeRoot } from "./tree.ts";
@@ -54,21 +54,34 @@ export class ContainerWriter {
     this.chunkCount = chunkCountFor(spec.payloadLength, spec.chunkSize);
     this.totalSize = containerSize(this.metaBytes.length, spec.payloadLength, this.chunkCount, this.version);
     // Grown chunk by chunk, never sized by the claimed payload (tests encode headers of 2^52 bytes).
-    if (this.version >= 2 && !options.externalSha256) this.leaves = new GrowingBytes();
+    if (this.version >= 2 && !options.externalSha256) this.leaves = new GrowingBytes(Math.min(1024, LEAF_SIZE * Math.max(1, this.chunkCount)));
+  }
+
+  /** Bytes head() returns: the fixed header, the metadata and its CRC. */
+  get headSize(): number {
+    return HEADER_SIZE + this.metaBytes.length + META_CRC_SIZE;
   }
 
   /** The fixed header, metadata and metadata CRC: the first bytes of the file. */
   head(): Uint8Array {
+    const out = new Uint8Array(this.headSize);
+    this.headInto(out, 0);
+    return out;
+  }
+
+  /** head(), written into `out` at `at` (a container assembled in one buffer); returns its length. */
+  headInto(out: Uint8Array, at: number): number {
     const k = kernel();
     const s = this.spec;
-    const out = new Uint8Array(HEADER_SIZE + this.metaBytes.length + META_CRC_SIZE);
+    const n = this.headSize;
+    const head = out.subarray(at, at + n);
     k.exports.writeHeader(k.ioPtr, s.kind, s.chunkSize, this.metaBytes.length, s.createdAt ?? Date.now(), s.payloadLength, this.chunkCount, this.version);
-    out.set(k.io.subarray(0, HEADER_SIZE));
-    out.set(this.metaBytes, HEADER_SIZE);
-    new DataView(out.buffer).setUint32(HEADER_SIZE + this.metaBytes.length, crc32(this.metaBytes), true);
-    this.sha?.update(out);
-    if (this.leaves) this.headSha = headDigest(out);
-    return out;
+    head.set(k.io.subarray(0, HEADER_SIZE));
+    head.set(this.metaBytes, HEADER_SIZE);
+    new DataView(out.buffer, out.byteOffset).setUint32(at + HEADER_SIZE + this.metaBytes.length, crc32(this.metaBytes), true);
+    this.sha?.update(head);
+    if (this.leaves) this.headSha = headDigest(head);
+    return n;
   }
 
   /**
@@ -76,25 +89,52 @@ export class ContainerWriter {
    * Returns a fresh array; the same bytes stay at kernel().ioPtr until the next kernel call.
    */
   chunk(payload: Uint8Array): Uint8Array {
-    const s = this.spec;
-    const remaining = s.payloadLength - this.written;
-    const expected = Math.min(s.chunkSize, remaining);
-    if (payload.length !== expected || expected === 0) {
-      throw new UsageError(`chunk ${this.index}: expected ${expected} bytes, got ${payload.length}`);
-    }
+    this.expect(payload.length);
     const k = kernel();
     k.io.set(payload, CHUNK_HEADER_SIZE);
-    const crc = k.exports.encodeChunk(k.ioPtr, s.chunkType, this.index, payload.length) >>> 0;
-    this.sha?.updateInKernel(k.ioPtr, CHUNK_HEADER_SIZE + payload.length);
+    this.encodePlaced(payload.length);
+    return k.io.slice(0, CHUNK_HEADER_SIZE + payload.length);
+  }
+
+  /**
+   * Where chunkPlacedInto() expects the next chunk's payload of `len` bytes: a view of kernel
+   * memory, so a caller that builds the payload there (a manifest's table) copies it in once.
+   * It stays intact until the next kernel call, except hashing bytes that lie inside it
+   * (src/hash.ts hashes those where they lie). The caller fills it without awaiting in between.
+   */
+  payloadWindow(len: number): Uint8Array {
+    this.expect(len);
+    return kernel().io.subarray(CHUNK_HEADER_SIZE, CHUNK_HEADER_SIZE + len);
+  }
+
+  /** chunk() of the payload placed in payloadWindow(len), encoded into `out` at `at`; returns its length. */
+  chunkPlacedInto(len: number, out: Uint8Array, at: number): number {
+    this.expect(len);
+    const k = kernel();
+    this.encodePlaced(len);
+    out.set(k.io.subarray(0, CHUNK_HEADER_SIZE + len), at);
+    return CHUNK_HEADER_SIZE + len;
+  }
+
+  private expect(len: number): void {
+    const s = this.spec;
+    const expected = Math.min(s.chunkSize, s.payloadLength - this.written);
+    if (len !== expected || expected === 0) throw new UsageError(`chunk ${this.index}: expected ${expected} bytes, got ${len}`);
+  }
+
+  /** Encodes (header, CRC) and hashes the chunk whose `len` payload bytes sit at ioPtr + CHUNK_HEADER_SIZE. */
+  private encodePlaced(len: number): void {
+    const k = kernel();
+    const crc = k.exports.encodeChunk(k.ioPtr, this.spec.chunkType, this.index, len) >>> 0;
+    this.sha?.updateInKernel(k.ioPtr, CHUNK_HEADER_SIZE + len);
     // v2 leaf: the chunk as stored, hashed where encodeChunk left it (docs/FORMAT.md).
     if (this.leaves) {
-      k.exports.sha256Many(k.ioPtr, CHUNK_HEADER_SIZE + payload.length, 1, k.digestsPtr);
+      k.exports.sha256Many(k.ioPtr, CHUNK_HEADER_SIZE + len, 1, k.digestsPtr);
       this.leaves.push(k.mem.subarray(k.digestsPtr, k.digestsPtr + 32));
     }
     this.blockCrcs.push(crc);
-    this.written += payload.length;
+    this.written += len;
     this.index++;
-    return k.io.slice(0, CHUNK_HEADER_SIZE + payload.length);
   }
 
   /**
@@ -114,6 +154,19 @@ export class ContainerWriter {
    * head() and chunk() returned, in order (v1: their SHA-256; v2: the tree root, with `leaves`).
    */
   trailer(digest?: Uint8Array, leaves?: Uint8Array): Uint8Array {
+    const out = new Uint8Array(this.trailerSize(leaves));
+    this.trailerInto(out, 0, digest, leaves);
+    return out;
+  }
+
+  /** Bytes trailer() returns: v2 the leaf list and its CRC-32 too. */
+  private trailerSize(leaves?: Uint8Array): number {
+    if (this.version < 2) return TRAILER_SIZE;
+    return (this.leaves?.length ?? leaves?.length ?? 0) + LEAVES_CRC_SIZE + TRAILER_SIZE;
+  }
+
+  /** trailer(), written into `out` at `at`; returns its length. */
+  trailerInto(out: Uint8Array, at: number, digest?: Uint8Array, leaves?: Uint8Array): number {
     if (this.written !== this.spec.payloadLength) {
       throw new UsageError(`payload incomplete: ${this.written} of ${this.spec.payloadLength} bytes`);
     }
@@ -132,12 +185,14 @@ export class ContainerWriter {
     const shaPtr = k.scratchPtr + 256;
     k.mem.set(this.digest, shaPtr);
     k.exports.writeTrailer(k.ioPtr, this.totalSize, shaPtr);
-    if (this.version < 2) return k.io.slice(0, TRAILER_SIZE);
-    const out = new Uint8Array(list!.length + LEAVES_CRC_SIZE + TRAILER_SIZE);
-    out.set(list!);
-    new DataView(out.buffer).setUint32(list!.length, listCrc, true);
-    out.set(k.io.subarray(0, TRAILER_SIZE), list!.length + LEAVES_CRC_SIZE);
-    return out;
+    if (this.version < 2) {
+      out.set(k.io.subarray(0, TRAILER_SIZE), at);
+      return TRAILER_SIZE;
+    }
+    out.set(list!, at);
+    new DataView(out.buffer, out.byteOffset).setUint32(at + list!.length, listCrc, true);
+    out.set(k.io.subarray(0, TRAILER_SIZE), at + list!.length + LEAVES_CRC_SIZE);
+    return list!.length + LEAVES_CRC_SIZE + TRAILER_SIZE;
   }
 
   /** The file's digest as the manifest records it (available after trailer()): v1 the SHA-256 of every byte before the trailer, v2 the tree root. */
@@ -151,11 +206,15 @@ export class ContainerWriter {
 export function encodeContainer(spec: Omit<ContainerSpec, "payloadLength">, payload: Uint8Array): { bytes: Uint8Array; writer: ContainerWriter } {
   const w = new ContainerWriter({ ...spec, payloadLength: payload.length });
   const out = new Uint8Array(w.totalSize);
-  let p = 0;
-  const put = (b: Uint8Array) => { out.set(b, p); p += b.length; };
-  put(w.head());
-  for (let off = 0; off < payload.length; off += spec.chunkSize) put(w.chunk(payload.subarray(off, Math.min(off + spec.chunkSize, payload.length))));
-  put(w.trailer());
+  let p = w.headInto(out, 0);
+  for (let off = 0; off < payload.length; off += spec.chunkSize) {
+    const len = Math.min(spec.chunkSize, payload.length - off);
+    w.payloadWindow(len).set(payload.subarray(off, off + len));
+    p += w.chunkPlacedInto(len, out, p);
+  }
+  p += w.trailerInto(out, p);
+  // Invariant: the pieces fill the container exactly (its header records totalSize).
+  if (p !== out.length) throw new Error(`container: wrote ${p} bytes, sized ${out.length}`);
   return { bytes: out, writer: w };
 }
 

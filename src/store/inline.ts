@@ -7,7 +7,6 @@
 import { FsError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
 import type { MemberEntry } from "../format/manifest.ts";
-import { sha256 } from "../hash.ts";
 import { type MemberSource, knownSize, openChunks, sizeChanged } from "./source.ts";
 import { manifestName } from "./layout.ts";
 
@@ -41,25 +40,38 @@ export function chooseInline(members: MemberSource[], sizes: number[], max: numb
   });
 }
 
-/** Reads an inline member's payload whole (it is below the threshold) and builds its entry. */
+/**
+ * Reads an inline member's payload whole (it is below the threshold) and builds its entry. The
+ * entry has no SHA-256 yet: encodeManifestPaced copies the payload into the manifest and hashes
+ * that copy (src/format/manifest.ts), so the digest and the stored bytes are the same bytes. Bytes
+ * in memory are therefore not copied here, a file's or Blob's are read into a buffer of their own.
+ */
 export async function readInlineMember(fs: DurableFs, source: MemberSource, size: number, step: number): Promise<MemberEntry> {
   let mode = 0;
-  if ("path" in source) {
-    const st = await fs.stat(source.path);
-    if (!st) throw new FsError("ENOENT", "open", source.path);
-    mode = st.mode & 0o777; // low 9 bits only, as a member file records them (src/store/member.ts)
-    size = st.size; // the file as it is now; a change after this stat is caught by the read below
-  }
-  const src = await openChunks(fs, source, Math.max(1, size));
   let data: Uint8Array;
-  try {
-    const piece = size === 0 ? new Uint8Array(0) : await src.next(size);
-    if (piece.length !== size) throw sizeChanged(source, size, piece.length);
-    // A copy: the SHA-256 below and the manifest must hold the same bytes even if the caller's
-    // array changes while the save is in flight (a member file hashes what it writes, likewise).
-    data = piece.slice();
-  } finally {
-    await src.close();
+  if ("data" in source && source.data instanceof Uint8Array) {
+    data = source.data;
+    if (data.length !== size) throw sizeChanged(source, size, data.length);
+  } else {
+    if ("path" in source) {
+      const st = await fs.stat(source.path);
+      if (!st) throw new FsError("ENOENT", "open", source.path);
+      mode = st.mode & 0o777; // low 9 bits only, as a member file records them (src/store/member.ts)
+      size = st.size; // the file as it is now; a change after this stat is caught by the read below
+    }
+    const src = await openChunks(fs, source, Math.max(1, size));
+    try {
+      const piece = size === 0 ? new Uint8Array(0) : await src.next(size);
+      if (piece.length !== size) throw sizeChanged(source, size, piece.length);
+      // A copy when the reader's buffer could be the caller's (the stream of a Blob hands out its
+      // own pieces, a file is read into the reader's buffer: a copy costs little at this size).
+      data = piece.slice();
+    } finally {
+      await src.close();
+    }
   }
-  return { name: source.name, file: manifestName(step), payloadSize: size, fileSize: 0, chunkSize: 0, fileSha256: sha256(data), blockCrcs: [], inline: data, mode };
+  return { name: source.name, file: manifestName(step), payloadSize: size, fileSize: 0, chunkSize: 0, fileSha256: UNHASHED, blockCrcs: [], inline: data, mode };
 }
+
+/** An inline entry's digest until the manifest encoder computes it (never written: writeTable refuses a digest that is not 32 bytes). */
+const UNHASHED = new Uint8Array(0);

@@ -201,9 +201,11 @@ export class Store {
     // this thread hashes the other (src/hash-stream.ts); small ones go one by one, in order.
     // Inline members need a v2 (tree-layout) manifest: a process writing version 1 (kept readable
     // by an older ckptkit) stores every member in a file of its own.
-    const inlineMax = writeFormatVersion() >= INLINE_FORMAT_VERSION ? (this.opts.inlineMax ?? INLINE_MAX) : 0;
+    // The version is read once per save (it comes from the environment): the manifest is
+    // encoded in the version its inline choice was made for.
+    const version = writeFormatVersion();
+    const inlineMax = version >= INLINE_FORMAT_VERSION ? (this.opts.inlineMax ?? INLINE_MAX) : 0;
     const inline = chooseInline(members, sizes, inlineMax);
-    const lanes = this.twoLargeMembers(sizes) ? 2 : 1;
     const total = sizes.reduce((n, size) => n + size, 0);
     let done = 0;
     const onBytes = onProgress && ((n: number) => onProgress((done += n), total));
@@ -213,19 +215,22 @@ export class Store {
     const manifestPath = join(this.dir, manifestName(step));
     let committing = false;
     try {
-      const entries: MemberEntry[] = await inLanes(members.length, lanes, async (i) => {
-        if (!inline[i]) {
-          return writeMember({ fs: this.fs, path: paths[i]!, source: members[i]!, step, index: i, chunkSize, createdAt, sync: protocol !== "unsafe", signal, onBytes });
-        }
-        await pace(signal, "the save");
-        const e = await readInlineMember(this.fs, members[i]!, sizes[i]!, step);
-        onBytes?.(e.payloadSize);
-        return e;
-      });
+      const entries: MemberEntry[] = filePaths.length === 0
+        ? await this.readInline(members, sizes, step, signal, onBytes)
+        : await inLanes(members.length, this.twoLargeMembers(sizes) ? 2 : 1, async (i) => {
+          if (!inline[i]) {
+            return writeMember({ fs: this.fs, path: paths[i]!, source: members[i]!, step, index: i, chunkSize, createdAt, sync: protocol !== "unsafe", signal, onBytes });
+          }
+          await pace(signal, "the save");
+          const e = await readInlineMember(this.fs, members[i]!, sizes[i]!, step);
+          onBytes?.(e.payloadSize);
+          return e;
+        });
       const manifest: Manifest = { step, createdAt, meta: options.meta ?? {}, members: entries };
       // The last moment an abort can undo the save: once the manifest write starts it completes.
-      const manifestBytes = await encodeManifestPaced(manifest, signal);
-      await pace(signal, "the save");
+      const manifestBytes = await encodeManifestPaced(manifest, signal, version);
+      const turn = pace(signal, "the save");
+      if (turn) await turn;
       committing = true;
       // The commit point: members are durable (except under unsafe) before this write begins.
       await writeFileWithProtocol(this.fs, manifestPath, manifestBytes, protocol);
@@ -237,6 +242,23 @@ export class Store {
       if (!committing || !(await this.fs.stat(manifestPath).catch(() => null))) await removeSaveFiles(this.fs, filePaths);
       throw err;
     }
+  }
+
+  /**
+   * Every member inline (a checkpoint of small members): read one by one in member order, as
+   * inLanes would with one lane, without its promise per member. pace() is awaited only when it
+   * yields: it returns nothing to wait for in the common case (src/pace.ts).
+   */
+  private async readInline(members: MemberSource[], sizes: number[], step: number, signal: AbortSignal | undefined, onBytes: ((n: number) => void) | undefined): Promise<MemberEntry[]> {
+    const entries: MemberEntry[] = [];
+    for (let i = 0; i < members.length; i++) {
+      const turn = pace(signal, "the save");
+      if (turn) await turn;
+      const e = await readInlineMember(this.fs, members[i]!, sizes[i]!, step);
+      onBytes?.(e.payloadSize);
+      entries.push(e);
+    }
+    return entries;
   }
 
   private async afterCommit(manifest: Manifest, manifestSize: number, protocol: Protocol, keep: number | undefined): Promise<SaveResult> {
@@ -254,8 +276,7 @@ export class Store {
 
   /** Whether at least two members are large enough for the hash worker (never when it is off). */
   private twoLargeMembers(sizes: number[]): boolean {
-    if (hashWorkerPolicy() === "off") return false;
-    return sizes.filter((size) => size >= WORKER_MIN_BYTES).length >= 2;
+    return sizes.filter((size) => size >= WORKER_MIN_BYTES).length >= 2 && hashWorkerPolicy() !== "off";
   }
 
   /** Forces a checkpoint written under a weaker protocol to disk (before pruning older ones). */
