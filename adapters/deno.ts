@@ -95,14 +95,16 @@ class DenoHandle implements FileHandle {
     });
   }
   async sync(): Promise<void> {
+    const atStart = this.offload.pending;
     if (this.offload.sync()) await guardAsync("fsync", this.path, () => this.f.sync());
     else guard("fsync", this.path, () => this.f.syncSync());
-    this.offload.synced();
+    this.offload.synced(atStart);
   }
   async datasync(): Promise<void> {
+    const atStart = this.offload.pending;
     if (this.offload.sync()) await guardAsync("fdatasync", this.path, () => this.f.syncData());
     else guard("fdatasync", this.path, () => this.f.syncDataSync());
-    this.offload.synced();
+    this.offload.synced(atStart);
   }
   async truncate(length: number): Promise<void> { guard("truncate", this.path, () => this.f.truncateSync(length)); }
   async size(): Promise<number> { return guard("stat", this.path, () => this.f.statSync().size); }
@@ -169,7 +171,7 @@ export function denoFs(): DurableFs {
   };
   return {
     name: "deno",
-    capabilities: { dirSync: true, datasync: true, processAlive: hasProc, link: true, preallocate: true },
+    capabilities: { dirSync: true, datasync: true, processAlive: hasProc, link: true, preallocate: true, flushBehind: true },
     async open(path, o = {}) {
       if (o.noFollow) return openNoFollow(D, path, o);
       const f = guard("open", path, () => D.openSync(path, openOptions(o)));

@@ -86,14 +86,16 @@ class NodeFile implements FileHandle {
     });
   }
   async sync(): Promise<void> {
+    const atStart = this.offload.pending;
     if (this.offload.sync()) await guardAsync("fsync", this.path, () => pooled<void>((cb) => fs.fsync(this.fd, cb)));
     else guard("fsync", this.path, () => fs.fsyncSync(this.fd));
-    this.offload.synced();
+    this.offload.synced(atStart);
   }
   async datasync(): Promise<void> {
+    const atStart = this.offload.pending;
     if (this.offload.sync()) await guardAsync("fdatasync", this.path, () => pooled<void>((cb) => fs.fdatasync(this.fd, cb)));
     else guard("fdatasync", this.path, () => fs.fdatasyncSync(this.fd));
-    this.offload.synced();
+    this.offload.synced(atStart);
   }
   async truncate(length: number): Promise<void> { guard("truncate", this.path, () => fs.ftruncateSync(this.fd, length)); }
   async size(): Promise<number> { return guard("stat", this.path, () => fs.fstatSync(this.fd).size); }
@@ -112,7 +114,7 @@ export function nodeFs(name = "node"): DurableFs {
   };
   return {
     name,
-    capabilities: { dirSync: true, datasync: true, processAlive: true, link: true, preallocate: true },
+    capabilities: { dirSync: true, datasync: true, processAlive: true, link: true, preallocate: true, flushBehind: true },
     async open(path, options = {}) {
       const fd = guard("open", path, () => fs.openSync(path, flagsOf(options), options.mode ?? 0o666));
       return new NodeFile(path, fd, options.sizeHint);

@@ -26,7 +26,13 @@ export class Offload {
     this.unsynced += length;
     if (position + length >= LARGE_FILE_BYTES) this.large = true;
   }
-  synced(): void { this.unsynced = 0; }
+  /**
+   * A sync that began when `atStart` bytes were unsynced has finished: those are on disk, the
+   * bytes written while it ran are not (a flush-behind datasync runs beside later writes).
+   */
+  synced(atStart: number): void { this.unsynced = Math.max(0, this.unsynced - atStart); }
+  /** Bytes written since the last sync began (pass to synced()). */
+  get pending(): number { return this.unsynced; }
 
   /** Whether an access [position, position + length) should go to the thread pool. */
   io(position: number, length: number): boolean {

@@ -78,6 +78,12 @@ export interface FsCapabilities {
    * segments by default (LogOptions.preallocate, docs/LOG.md). Absent: false.
    */
   preallocate?: boolean;
+  /**
+   * A datasync may run on the thread pool while later writes to the same handle go on, and costs
+   * only the flush: a large file written in a stream is flushed as it goes, so its closing fsync
+   * covers only the tail (src/store/flush-behind.ts). A local file system. Absent: false.
+   */
+  flushBehind?: boolean;
 }
 
 /**

@@ -2,6 +2,7 @@
 // member). Its own module so that the sized and the unsized member writers share it without
 // importing each other.
 import type { FileHandle } from "../fs.ts";
+import type { FlushBehind } from "./flush-behind.ts";
 
 const WRITE_BATCH = 1 << 20;
 
@@ -11,7 +12,8 @@ export class BatchedWriter {
   private pieces: Uint8Array[] = [];
   private pending = 0;
   private pos = 0;
-  constructor(private readonly h: FileHandle) {}
+  /** `flush`: told of every write, so a large member is flushed while it is written. */
+  constructor(private readonly h: FileHandle, private readonly flushBehind?: FlushBehind) {}
   async put(b: Uint8Array): Promise<void> {
     this.pieces.push(b);
     this.pending += b.length;
@@ -29,6 +31,7 @@ export class BatchedWriter {
       for (const p of this.pieces) { buf.set(p, o); o += p.length; }
     }
     await this.h.write(buf, this.pos);
+    this.flushBehind?.wrote(buf.length);
     this.pos += buf.length;
     this.pieces = [];
     this.pending = 0;

@@ -12,6 +12,7 @@ import { basename } from "../path.ts";
 import { pace } from "../pace.ts";
 import { unlessAborted } from "../abort.ts";
 import { BatchedWriter } from "./batched-writer.ts";
+import { FlushBehind } from "./flush-behind.ts";
 import { type MemberSource, knownSize, openChunks, sizeChanged } from "./source.ts";
 import { writeUnsizedMember } from "./unsized-member.ts";
 
@@ -77,7 +78,8 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
       // v1: a large member is hashed on the worker thread while this one reads, encodes and
       // writes; v2: its leaves are hashed in 4-lane batches (format/leaf-hasher.ts).
       sha = await openContainerDigest(w);
-      const out = new BatchedWriter(h);
+      const flush = FlushBehind.for(fs, h, w.totalSize, a.sync);
+      const out = new BatchedWriter(h, flush);
       const head = w.head();
       await sha.update(head);
       await out.put(head);
@@ -92,6 +94,7 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
       }
       await out.put(w.trailer(await sha.digest(), sha.leaves));
       await out.flush();
+      await unlessAborted(flush.settle(), a.signal, "the save");
       if (a.sync) await unlessAborted(h.sync(), a.signal, "the save"); // seconds for a large member: an abort does not wait
       await pace(a.signal, "the save"); // the fsync may have taken seconds
       closed = true;

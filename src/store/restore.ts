@@ -22,6 +22,7 @@
 // calls no runtime adapter offers. It is not reachable from the store's contents.
 import { pace } from "../pace.ts";
 import { unlessAborted } from "../abort.ts";
+import { FlushBehind } from "./flush-behind.ts";
 import { CorruptionError, DurabilityError, FsError, UsageError } from "../errors.ts";
 import type { DurableFs, FileHandle } from "../fs.ts";
 import { attempt, mkdirDurable } from "../fs-util.ts";
@@ -40,7 +41,7 @@ import type { Store } from "./store.ts";
  * size: the payload size the manifest claims (untrusted: only a hint for how to do the I/O).
  * mode: an inline member's recorded permission bits (it has no member file to take them from).
  */
-interface Target { rel: string; written: string; file: string; size: number; mode?: number; h?: FileHandle; pos: number; open: boolean }
+interface Target { rel: string; written: string; file: string; size: number; mode?: number; h?: FileHandle; flush?: FlushBehind; pos: number; open: boolean }
 
 interface Planned { segs: string[]; file: string; size: number; mode?: number }
 
@@ -195,11 +196,13 @@ export async function restoreCheckpoint(
       if (!t.h) {
         const mode = t.mode ?? await recordedMode(fs, join(store.dir, t.file));
         t.h = await fs.open(join(root, t.written), { write: true, create: true, exclusive: true, noFollow: true, mode, sizeHint: t.size });
+        t.flush = FlushBehind.for(fs, t.h, t.size);
         t.open = true;
       }
       return t;
     };
     const finish = async (t: Target): Promise<void> => {
+      await unlessAborted(t.flush!.settle(), signal, "the restore");
       await unlessAborted(t.h!.sync(), signal, "the restore"); // an abort does not wait for it: the file is removed
       t.open = false; // a failed close is not retried: the fd number may be reused
       await t.h!.close();
@@ -216,6 +219,7 @@ export async function restoreCheckpoint(
       if (!t) throw new CorruptionError(manifestPath, 0, "bad-name", `member ${JSON.stringify(m.name)} was not in the manifest read first (changed during restore)`);
       await create(t);
       await t.h!.write(payload, t.pos);
+      t.flush!.wrote(payload.length);
       t.pos += payload.length;
       if (t.pos === m.payloadSize) await finish(t);
       written += payload.length;

@@ -33,6 +33,7 @@ import { pace } from "../pace.ts";
 import { unlessAborted } from "../abort.ts";
 import { type ChunkReader, openChunks } from "./source.ts";
 import { BatchedWriter } from "./batched-writer.ts";
+import { FlushBehind } from "./flush-behind.ts";
 import type { WriteMemberArgs } from "./member.ts";
 
 /** A stream that ends within this many bytes is buffered and written in one pass. */
@@ -77,7 +78,8 @@ async function writeStreamed(a: WriteMemberArgs, chunks: ChunkReader, spooled: U
   const h = await a.fs.open(a.path, { write: true, create: true, exclusive: true, mode: 0o666 }); // less the umask
   let closed = false;
   try {
-    const out = new BatchedWriter(h); // coalesces chunks into writes of about 1 MiB, as for any member
+    const flush = FlushBehind.for(a.fs, h, undefined, a.sync); // the size is unknown: flushed behind once it is large
+    const out = new BatchedWriter(h, flush); // coalesces chunks into writes of about 1 MiB, as for any member
     await out.put(placeholder);
     let pos = placeholder.length;
     let total = 0;
@@ -116,6 +118,7 @@ async function writeStreamed(a: WriteMemberArgs, chunks: ChunkReader, spooled: U
     await h.write(head, 0);
     const digest = tail ? tail.root : await hashFile(h, pos, a.signal);
     await h.write(tail ? tail.bytes : encodeTrailer(final.totalSize, digest), pos);
+    await unlessAborted(flush.settle(), a.signal, "the save");
     if (a.sync) await unlessAborted(h.sync(), a.signal, "the save"); // an abort does not wait for it
     await pace(a.signal, "the save");
     closed = true;
