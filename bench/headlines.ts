@@ -6,6 +6,8 @@
 //     the directory) of the same bytes, per protocol and size (bench/protocols.ts);
 //   - verify ÷ native SHA-256: verify's throughput over node:crypto's SHA-256 in memory
 //     (bench/verify.ts: what bounds a verify);
+//   - v2 suite (bench/v2.ts): save ÷ floor at 64 MiB beside its bound (leaf hashing alone ÷
+//     floor, and node:crypto's ÷ floor), and verify ÷ node:crypto per number of hashing threads;
 //   - log appends ÷ SQLite: group-commit appends per second over SQLite's WAL with
 //     synchronous=FULL, per number of concurrent appenders, when better-sqlite3 ran (bench/log.ts).
 import { inSizeOrder, sizeLabel } from "./stats.ts";
@@ -31,6 +33,10 @@ export function headlineRatios(rows: Row[], runtimes: string[]): Headlines {
   for (const r of rows.filter((x) => x.suite === "verify" && x.impl === "ckptkit verify" && x.metric === "x native SHA-256")) {
     put(`verify ÷ native SHA-256 (node:crypto), ${r.case}`, r);
   }
+  for (const r of rows.filter((x) => x.suite === "v2" && x.metric === "x floor" && /^(ckptkit save v2|bound: )/.test(x.impl) && x.size === 64 * 1024 * 1024)) {
+    put(r.impl === "ckptkit save v2" ? "save ÷ floor, v2 suite, 64 MiB" : `${r.impl}, 64 MiB (the least a save can reach)`, r);
+  }
+  for (const r of rows.filter((x) => x.suite === "v2" && x.metric === "x node:crypto" && /^ckptkit verify v2/.test(x.impl))) put(`verify ÷ node:crypto, ${r.impl.replace("ckptkit verify ", "")}, ${r.case}`, r);
   for (const r of rows.filter((x) => x.suite === "log" && /^x SQLite/.test(x.metric))) put(`log appends/s, ${r.impl} ÷ SQLite, ${r.case}`, r);
   return {
     head: ["ratio (within one run)", ...runtimes],

@@ -33,6 +33,9 @@ function rows(): Row[] {
     out.push({ suite: "verify", case: "verify 64 MiB", impl: "ckptkit verify", runtime, metric: "MB/s", value: 800, unit: "MB/s", size: 64 * MiB });
     out.push({ suite: "verify", case: "verify 64 MiB", impl: "native SHA-256 (in memory)", runtime, metric: "MB/s", value: 1000, unit: "MB/s", size: 64 * MiB });
     out.push({ suite: "verify", case: "verify 64 MiB", impl: "ckptkit verify", runtime, metric: "x native SHA-256", value: 0.8, unit: "x", size: 64 * MiB });
+    out.push({ suite: "v2", case: "save 64 MiB", impl: "ckptkit save v2", runtime, metric: "x floor", value: 2.4, unit: "x", size: 64 * MiB });
+    out.push({ suite: "v2", case: "save 64 MiB", impl: "bound: leaf hashing ÷ floor", runtime, metric: "x floor", value: 2.1, unit: "x", size: 64 * MiB });
+    out.push({ suite: "v2", case: "verify 64 MiB", impl: "ckptkit verify v2, 2 threads", runtime, metric: "x node:crypto", value: 0.45, unit: "x", size: 64 * MiB });
     out.push({ suite: "log", case: "append x8", impl: "ckptkit group commit", runtime, metric: "appends/s", value: 7000, unit: "1/s" });
     if (runtime === "node") out.push({ suite: "log", case: "append x8", impl: "ckptkit group commit", runtime, metric: `x ${SQLITE}`, value: 3.5, unit: "x" });
   }
@@ -75,7 +78,9 @@ test("bench report: headline ratios first, in size order; charts scale to the pa
   const labels = [...table[1]!.matchAll(/<tr><td>([^<]*)<\/td>/g)].map((m) => m[1]!);
   assert.deepEqual(labels.map((l) => l.replace(/ \(node:crypto\)|, in| \(by hand\)/g, "")), [
     "save ÷ floor, atomic_dirsync 4 KiB", "save ÷ floor, atomic_dirsync 64 KiB", "save ÷ floor, atomic_dirsync 1 MiB",
-    "save ÷ floor, atomic_dirsync group 4x1 MiB", "verify ÷ native SHA-256, verify 64 MiB", "log appends/s, ckptkit group commit ÷ SQLite, append x8",
+    "save ÷ floor, atomic_dirsync group 4x1 MiB", "verify ÷ native SHA-256, verify 64 MiB",
+    "save ÷ floor, v2 suite, 64 MiB", "bound: leaf hashing ÷ floor, 64 MiB (the least a save can reach)", "verify ÷ node:crypto, v2, 2 threads, verify 64 MiB",
+    "log appends/s, ckptkit group commit ÷ SQLite, append x8",
   ]);
   assert.match(table[1]!, /<td class="n">1\.25×<\/td><td class="n">1\.25×<\/td>/);
   assert.match(table[1]!, /SQLite, append x8<\/td><td class="n">3\.50×<\/td><td class="n">-<\/td>/, "no SQLite under deno: a dash");
