@@ -157,7 +157,7 @@ if (isMain(import.meta.url)) {
   const sizeArg = args.find((a) => a.startsWith("--size="));
   await withScratch("v2", async (dir) => {
     const { rows } = await runV2Bench({ quick: args.includes("--quick"), dir, verifySize: sizeArg ? Number(sizeArg.slice(7)) * MiB : undefined });
-    for (const r of rows) console.log(`${r.runtime.padEnd(6)}${r.case.padEnd(16)}${r.impl.padEnd(34)}${r.metric.padEnd(16)}${r.value.toFixed(2)} ${r.unit}`);
+    for (const r of rows) console.log(`${r.runtime.padEnd(6)}${r.case.padEnd(16)}${r.impl.padEnd(40)}${r.metric.padEnd(16)}${r.value.toFixed(2)} ${r.unit}`);
   });
   process.exit(0);
 }
