@@ -7,7 +7,7 @@
 import { FsError } from "../src/errors.ts";
 import type { DurableFs, FileHandle, FileStat, OpenOptions, ProcessIdentity } from "../src/fs.ts";
 import { guard } from "./errno.ts";
-import { Offload, guardAsync } from "./offload.ts";
+import { guardAsync, Offload } from "./offload.ts";
 import { identityOf, procState } from "./proc.ts";
 
 interface DenoFile {
@@ -25,9 +25,21 @@ interface DenoFile {
   statSync(): { size: number; ino: number | null; dev: number };
   close(): void;
 }
-interface DenoStat { isFile: boolean; isDirectory: boolean; isSymlink: boolean; size: number; mtime: Date | null; mode: number | null; ino: number | null; dev: number }
+interface DenoStat {
+  isFile: boolean;
+  isDirectory: boolean;
+  isSymlink: boolean;
+  size: number;
+  mtime: Date | null;
+  mode: number | null;
+  ino: number | null;
+  dev: number;
+}
 interface DenoApi {
-  openSync(path: string, o: { read?: boolean; write?: boolean; create?: boolean; createNew?: boolean; truncate?: boolean; mode?: number }): DenoFile;
+  openSync(
+    path: string,
+    o: { read?: boolean; write?: boolean; create?: boolean; createNew?: boolean; truncate?: boolean; mode?: number },
+  ): DenoFile;
   renameSync(from: string, to: string): void;
   removeSync(path: string): void;
   readDirSync(path: string): Iterable<{ name: string }>;
@@ -106,9 +118,15 @@ class DenoHandle implements FileHandle {
     else guard("fdatasync", this.path, () => this.f.syncDataSync());
     this.offload.synced(atStart);
   }
-  async truncate(length: number): Promise<void> { guard("truncate", this.path, () => this.f.truncateSync(length)); }
-  async size(): Promise<number> { return guard("stat", this.path, () => this.f.statSync().size); }
-  async close(): Promise<void> { guard("close", this.path, () => this.f.close()); }
+  async truncate(length: number): Promise<void> {
+    guard("truncate", this.path, () => this.f.truncateSync(length));
+  }
+  async size(): Promise<number> {
+    return guard("stat", this.path, () => this.f.statSync().size);
+  }
+  async close(): Promise<void> {
+    guard("close", this.path, () => this.f.close());
+  }
 }
 
 function openOptions(o: OpenOptions) {
@@ -127,7 +145,9 @@ function lstatOrNull(D: DenoApi, path: string): DenoStat | null {
     return D.lstatSync(path);
   } catch (err) {
     if ((err as { name?: string }).name === "NotFound") return null;
-    return guard("lstat", path, () => { throw err; });
+    return guard("lstat", path, () => {
+      throw err;
+    });
   }
 }
 
@@ -158,30 +178,60 @@ function openNoFollow(D: DenoApi, path: string, o: OpenOptions): DenoHandle {
 export function denoFs(): DurableFs {
   const D = deno();
   const hasProc = (() => {
-    try { return D.statSync("/proc/self").isDirectory; } catch { return false; }
+    try {
+      return D.statSync("/proc/self").isDirectory;
+    } catch {
+      return false;
+    }
   })();
   const readText = (path: string): string | undefined => {
-    try { return D.readTextFileSync(path); } catch { return undefined; }
+    try {
+      return D.readTextFileSync(path);
+    } catch {
+      return undefined;
+    }
   };
   let self: ProcessIdentity | undefined;
   const alive = (pid: number): boolean => {
     // No signal-0 probe in Deno's API; /proc/<pid> is the Linux answer.
     if (!hasProc) return true;
-    try { D.statSync(`/proc/${pid}`); return true; } catch { return false; }
+    try {
+      D.statSync(`/proc/${pid}`);
+      return true;
+    } catch {
+      return false;
+    }
   };
   return {
     name: "deno",
-    capabilities: { dirSync: true, datasync: true, processAlive: hasProc, link: true, preallocate: true, flushBehind: true },
+    capabilities: {
+      dirSync: true,
+      datasync: true,
+      processAlive: hasProc,
+      link: true,
+      preallocate: true,
+      flushBehind: true,
+    },
     async open(path, o = {}) {
       if (o.noFollow) return openNoFollow(D, path, o);
       const f = guard("open", path, () => D.openSync(path, openOptions(o)));
       return new DenoHandle(path, f, o.sizeHint);
     },
-    async rename(from, to) { guard("rename", `${from} -> ${to}`, () => D.renameSync(from, to)); },
-    async unlink(path) { guard("unlink", path, () => D.removeSync(path)); },
-    async readdir(path) { return guard("readdir", path, () => Array.from(D.readDirSync(path), (e) => e.name)); },
-    async mkdir(path, mode) { guard("mkdir", path, () => D.mkdirSync(path, { recursive: true, mode })); },
-    async rmdir(path) { guard("rmdir", path, () => D.removeSync(path)); },
+    async rename(from, to) {
+      guard("rename", `${from} -> ${to}`, () => D.renameSync(from, to));
+    },
+    async unlink(path) {
+      guard("unlink", path, () => D.removeSync(path));
+    },
+    async readdir(path) {
+      return guard("readdir", path, () => Array.from(D.readDirSync(path), (e) => e.name));
+    },
+    async mkdir(path, mode) {
+      guard("mkdir", path, () => D.mkdirSync(path, { recursive: true, mode }));
+    },
+    async rmdir(path) {
+      guard("rmdir", path, () => D.removeSync(path));
+    },
     async syncDir(path) {
       const f = guard("open", path, () => D.openSync(path, { read: true }));
       try {
@@ -193,14 +243,27 @@ export function denoFs(): DurableFs {
     async stat(path, o = {}): Promise<FileStat | null> {
       try {
         const s = o.noFollow ? D.lstatSync(path) : D.statSync(path);
-        return { isFile: s.isFile, isDirectory: s.isDirectory, size: s.size, mtimeMs: s.mtime?.getTime() ?? 0, mode: (s.mode ?? 0) & 0o7777, isSymlink: s.isSymlink };
+        return {
+          isFile: s.isFile,
+          isDirectory: s.isDirectory,
+          size: s.size,
+          mtimeMs: s.mtime?.getTime() ?? 0,
+          mode: (s.mode ?? 0) & 0o7777,
+          isSymlink: s.isSymlink,
+        };
       } catch (err) {
         if ((err as { name?: string }).name === "NotFound") return null;
-        return guard("stat", path, () => { throw err; });
+        return guard("stat", path, () => {
+          throw err;
+        });
       }
     },
-    async chmod(path, mode) { guard("chmod", path, () => D.chmodSync(path, mode)); },
-    async link(existing, newPath) { guard("link", `${existing} -> ${newPath}`, () => D.linkSync(existing, newPath)); },
+    async chmod(path, mode) {
+      guard("chmod", path, () => D.chmodSync(path, mode));
+    },
+    async link(existing, newPath) {
+      guard("link", `${existing} -> ${newPath}`, () => D.linkSync(existing, newPath));
+    },
     pid: () => D.pid,
     hostname: () => guard("hostname", "", () => D.hostname()), // Deno without --allow-sys: PermissionMissingError
     processAlive: alive,

@@ -26,7 +26,18 @@ export function errnoOf(err: unknown): string {
 
 function osErrno(msg: string): string {
   const n = Number(/os error (\d+)/.exec(msg)?.[1]);
-  return ({ 2: "ENOENT", 5: "EIO", 13: "EACCES", 17: "EEXIST", 20: "ENOTDIR", 21: "EISDIR", 28: "ENOSPC", 30: "EROFS", 39: "ENOTEMPTY", 1: "EPERM" } as Record<number, string>)[n] ?? "EIO";
+  return ({
+    2: "ENOENT",
+    5: "EIO",
+    13: "EACCES",
+    17: "EEXIST",
+    20: "ENOTDIR",
+    21: "EISDIR",
+    28: "ENOSPC",
+    30: "EROFS",
+    39: "ENOTEMPTY",
+    1: "EPERM",
+  } as Record<number, string>)[n] ?? "EIO";
 }
 
 const SYNC_OPS = new Set(["fsync", "fdatasync", "fsync-dir"]);

@@ -21,12 +21,35 @@
 // are dropped from its pending list (its volatile contents stay as they were), so a crash can
 // never keep them and no later sync makes them durable.
 import { DurabilityError, FsError } from "../src/errors.ts";
-import type { DurableFs, FileHandle, FileStat, OpenOptions, ProcessIdentity, ProcessState, StatOptions } from "../src/fs.ts";
+import type {
+  DurableFs,
+  FileHandle,
+  FileStat,
+  OpenOptions,
+  ProcessIdentity,
+  ProcessState,
+  StatOptions,
+} from "../src/fs.ts";
 import { MemoryFs } from "./memory.ts";
 
 export const FAULT_OPS = [
-  "open", "read", "write", "fsync", "fdatasync", "truncate", "size", "close",
-  "rename", "unlink", "readdir", "mkdir", "rmdir", "fsync-dir", "stat", "chmod", "link",
+  "open",
+  "read",
+  "write",
+  "fsync",
+  "fdatasync",
+  "truncate",
+  "size",
+  "close",
+  "rename",
+  "unlink",
+  "readdir",
+  "mkdir",
+  "rmdir",
+  "fsync-dir",
+  "stat",
+  "chmod",
+  "link",
 ] as const;
 export type FaultOp = (typeof FAULT_OPS)[number];
 export type FaultErrno = "EIO" | "ENOSPC" | "EPERM" | "EROFS";
@@ -48,9 +71,18 @@ export interface FaultRule {
   when?: "before" | "after";
 }
 
-export interface FaultRecord { op: FaultOp; path: string; errno: FaultErrno; call: number }
+export interface FaultRecord {
+  op: FaultOp;
+  path: string;
+  errno: FaultErrno;
+  call: number;
+}
 
-interface Armed { rule: FaultRule; seen: number; fired: number }
+interface Armed {
+  rule: FaultRule;
+  seen: number;
+  fired: number;
+}
 
 export class FaultyFs implements DurableFs {
   readonly name: string;
@@ -66,12 +98,18 @@ export class FaultyFs implements DurableFs {
     for (const r of rules) this.addRule(r);
   }
 
-  get capabilities() { return this.inner.capabilities; }
+  get capabilities() {
+    return this.inner.capabilities;
+  }
 
   /** Adds a rule; its call counting starts now. */
   addRule(rule: FaultRule): this {
-    if (rule.nth !== undefined && (!Number.isSafeInteger(rule.nth) || rule.nth < 1)) throw new RangeError(`nth must be ≥ 1, got ${rule.nth}`);
-    if (rule.after !== undefined && (!Number.isSafeInteger(rule.after) || rule.after < 0)) throw new RangeError(`after must be ≥ 0, got ${rule.after}`);
+    if (rule.nth !== undefined && (!Number.isSafeInteger(rule.nth) || rule.nth < 1)) {
+      throw new RangeError(`nth must be ≥ 1, got ${rule.nth}`);
+    }
+    if (rule.after !== undefined && (!Number.isSafeInteger(rule.after) || rule.after < 0)) {
+      throw new RangeError(`after must be ≥ 0, got ${rule.after}`);
+    }
     this.armed.push({ rule, seen: 0, fired: 0 });
     return this;
   }
@@ -102,7 +140,9 @@ export class FaultyFs implements DurableFs {
       const r = a.rule;
       const ops = r.op === undefined ? undefined : Array.isArray(r.op) ? r.op : [r.op];
       if (ops && !ops.includes(op)) continue;
-      if (r.path !== undefined && !paths.some((p) => (typeof r.path === "string" ? p.includes(r.path) : r.path!.test(p)))) continue;
+      if (
+        r.path !== undefined && !paths.some((p) => (typeof r.path === "string" ? p.includes(r.path) : r.path!.test(p)))
+      ) continue;
       a.seen++;
       if (hit) continue; // later rules still count the call, so their nth stays meaningful
       const limit = r.times ?? (r.nth !== undefined ? 1 : Infinity);
@@ -140,34 +180,80 @@ export class FaultyFs implements DurableFs {
     const h = await this.call("open", [path], () => this.inner.open(path, options));
     return new FaultyHandle(this, h);
   }
-  rename(from: string, to: string): Promise<void> { return this.call("rename", [from, to], () => this.inner.rename(from, to)); }
-  unlink(path: string): Promise<void> { return this.call("unlink", [path], () => this.inner.unlink(path)); }
-  readdir(path: string): Promise<string[]> { return this.call("readdir", [path], () => this.inner.readdir(path)); }
-  mkdir(path: string, mode?: number): Promise<void> { return this.call("mkdir", [path], () => this.inner.mkdir(path, mode)); }
-  rmdir(path: string): Promise<void> { return this.call("rmdir", [path], () => this.inner.rmdir(path)); }
-  syncDir(path: string): Promise<void> { return this.call("fsync-dir", [path], () => this.inner.syncDir(path)); }
-  stat(path: string, options?: StatOptions): Promise<FileStat | null> { return this.call("stat", [path], () => this.inner.stat(path, options)); }
-  chmod(path: string, mode: number): Promise<void> { return this.call("chmod", [path], () => this.inner.chmod(path, mode)); }
-  pid(): number { return this.inner.pid(); }
-  hostname(): string { return this.inner.hostname(); }
-  processAlive(pid: number): boolean { return this.inner.processAlive(pid); }
-  link(existing: string, newPath: string): Promise<void> { return this.call("link", [existing, newPath], () => this.inner.link(existing, newPath)); }
-  processIdentity(): ProcessIdentity { return this.inner.processIdentity(); }
-  processState(pid: number, start?: number): ProcessState { return this.inner.processState(pid, start); }
-  async dropUnfinishedWrites(dir: string, ours: (name: string) => boolean): Promise<string[]> { return (await this.inner.dropUnfinishedWrites?.(dir, ours)) ?? []; }
+  rename(from: string, to: string): Promise<void> {
+    return this.call("rename", [from, to], () => this.inner.rename(from, to));
+  }
+  unlink(path: string): Promise<void> {
+    return this.call("unlink", [path], () => this.inner.unlink(path));
+  }
+  readdir(path: string): Promise<string[]> {
+    return this.call("readdir", [path], () => this.inner.readdir(path));
+  }
+  mkdir(path: string, mode?: number): Promise<void> {
+    return this.call("mkdir", [path], () => this.inner.mkdir(path, mode));
+  }
+  rmdir(path: string): Promise<void> {
+    return this.call("rmdir", [path], () => this.inner.rmdir(path));
+  }
+  syncDir(path: string): Promise<void> {
+    return this.call("fsync-dir", [path], () => this.inner.syncDir(path));
+  }
+  stat(path: string, options?: StatOptions): Promise<FileStat | null> {
+    return this.call("stat", [path], () => this.inner.stat(path, options));
+  }
+  chmod(path: string, mode: number): Promise<void> {
+    return this.call("chmod", [path], () => this.inner.chmod(path, mode));
+  }
+  pid(): number {
+    return this.inner.pid();
+  }
+  hostname(): string {
+    return this.inner.hostname();
+  }
+  processAlive(pid: number): boolean {
+    return this.inner.processAlive(pid);
+  }
+  link(existing: string, newPath: string): Promise<void> {
+    return this.call("link", [existing, newPath], () => this.inner.link(existing, newPath));
+  }
+  processIdentity(): ProcessIdentity {
+    return this.inner.processIdentity();
+  }
+  processState(pid: number, start?: number): ProcessState {
+    return this.inner.processState(pid, start);
+  }
+  async dropUnfinishedWrites(dir: string, ours: (name: string) => boolean): Promise<string[]> {
+    return (await this.inner.dropUnfinishedWrites?.(dir, ours)) ?? [];
+  }
 }
 
 class FaultyHandle implements FileHandle {
   constructor(private readonly fs: FaultyFs, private readonly h: FileHandle) {}
-  get path(): string { return this.h.path; }
-  read(buf: Uint8Array, position: number): Promise<number> { return this.fs.call("read", [this.path], () => this.h.read(buf, position)); }
-  write(data: Uint8Array, position: number): Promise<void> { return this.fs.call("write", [this.path], () => this.h.write(data, position)); }
-  sync(): Promise<void> { return this.fs.call("fsync", [this.path], () => this.h.sync(), () => this.fs.dropUnsynced(this.path)); }
-  datasync(): Promise<void> { return this.fs.call("fdatasync", [this.path], () => this.h.datasync(), () => this.fs.dropUnsynced(this.path)); }
-  truncate(length: number): Promise<void> { return this.fs.call("truncate", [this.path], () => this.h.truncate(length)); }
-  size(): Promise<number> { return this.fs.call("size", [this.path], () => this.h.size()); }
+  get path(): string {
+    return this.h.path;
+  }
+  read(buf: Uint8Array, position: number): Promise<number> {
+    return this.fs.call("read", [this.path], () => this.h.read(buf, position));
+  }
+  write(data: Uint8Array, position: number): Promise<void> {
+    return this.fs.call("write", [this.path], () => this.h.write(data, position));
+  }
+  sync(): Promise<void> {
+    return this.fs.call("fsync", [this.path], () => this.h.sync(), () => this.fs.dropUnsynced(this.path));
+  }
+  datasync(): Promise<void> {
+    return this.fs.call("fdatasync", [this.path], () => this.h.datasync(), () => this.fs.dropUnsynced(this.path));
+  }
+  truncate(length: number): Promise<void> {
+    return this.fs.call("truncate", [this.path], () => this.h.truncate(length));
+  }
+  size(): Promise<number> {
+    return this.fs.call("size", [this.path], () => this.h.size());
+  }
   /** A failed close still releases the inner handle: a close is never retried (fd reuse). */
-  close(): Promise<void> { return this.fs.call("close", [this.path], () => this.h.close(), () => void this.h.close().catch(() => {})); }
+  close(): Promise<void> {
+    return this.fs.call("close", [this.path], () => this.h.close(), () => void this.h.close().catch(() => {}));
+  }
 }
 
 // ---- policies (the seeds' FailingBlockDevice, and the common single faults) -----------------

@@ -4,10 +4,19 @@
 // CLI gets a fs that routes each call by its path. The AWS SDK is loaded only when an s3:// path
 // is first used, so local-only commands never pay for it.
 import { FsError, UsageError } from "../src/errors.ts";
-import type { DurableFs, FileHandle, FileStat, FsCapabilities, OpenOptions, ProcessIdentity, ProcessState, StatOptions } from "../src/fs.ts";
+import type {
+  DurableFs,
+  FileHandle,
+  FileStat,
+  FsCapabilities,
+  OpenOptions,
+  ProcessIdentity,
+  ProcessState,
+  StatOptions,
+} from "../src/fs.ts";
 import { defaultFs } from "./detect.ts";
 import type { S3FsOptions } from "./s3-types.ts";
-import { S3_CHECKSUM_MODES, isChecksumMode } from "./s3-options.ts";
+import { isChecksumMode, S3_CHECKSUM_MODES } from "./s3-options.ts";
 import { loadS3Adapter } from "./s3-packages.ts";
 import { checkS3Url, isS3Path } from "./s3-path.ts";
 
@@ -40,30 +49,60 @@ export class RoutingFs implements DurableFs {
     return isS3Path(path) ? this.s3() : this.local;
   }
 
-  async open(path: string, o?: OpenOptions): Promise<FileHandle> { return (await this.on(path)).open(path, o); }
+  async open(path: string, o?: OpenOptions): Promise<FileHandle> {
+    return (await this.on(path)).open(path, o);
+  }
   async rename(from: string, to: string): Promise<void> {
-    if (isS3Path(from) !== isS3Path(to)) throw new FsError("EXDEV", "rename", from, `cannot rename across storage to ${to}`);
+    if (isS3Path(from) !== isS3Path(to)) {
+      throw new FsError("EXDEV", "rename", from, `cannot rename across storage to ${to}`);
+    }
     return (await this.on(from)).rename(from, to);
   }
-  async unlink(path: string): Promise<void> { return (await this.on(path)).unlink(path); }
-  async readdir(path: string): Promise<string[]> { return (await this.on(path)).readdir(path); }
-  async mkdir(path: string, mode?: number): Promise<void> { return (await this.on(path)).mkdir(path, mode); }
-  async rmdir(path: string): Promise<void> { return (await this.on(path)).rmdir(path); }
-  async syncDir(path: string): Promise<void> { return (await this.on(path)).syncDir(path); }
-  async stat(path: string, o?: StatOptions): Promise<FileStat | null> { return (await this.on(path)).stat(path, o); }
-  async chmod(path: string, mode: number): Promise<void> { return (await this.on(path)).chmod(path, mode); }
+  async unlink(path: string): Promise<void> {
+    return (await this.on(path)).unlink(path);
+  }
+  async readdir(path: string): Promise<string[]> {
+    return (await this.on(path)).readdir(path);
+  }
+  async mkdir(path: string, mode?: number): Promise<void> {
+    return (await this.on(path)).mkdir(path, mode);
+  }
+  async rmdir(path: string): Promise<void> {
+    return (await this.on(path)).rmdir(path);
+  }
+  async syncDir(path: string): Promise<void> {
+    return (await this.on(path)).syncDir(path);
+  }
+  async stat(path: string, o?: StatOptions): Promise<FileStat | null> {
+    return (await this.on(path)).stat(path, o);
+  }
+  async chmod(path: string, mode: number): Promise<void> {
+    return (await this.on(path)).chmod(path, mode);
+  }
   async dropUnfinishedWrites(dir: string, ours: (name: string) => boolean): Promise<string[]> {
     return (await (await this.on(dir)).dropUnfinishedWrites?.(dir, ours)) ?? [];
   }
-  pid(): number { return this.local.pid(); }
-  hostname(): string { return this.local.hostname(); }
-  processAlive(pid: number): boolean { return this.local.processAlive(pid); }
+  pid(): number {
+    return this.local.pid();
+  }
+  hostname(): string {
+    return this.local.hostname();
+  }
+  processAlive(pid: number): boolean {
+    return this.local.processAlive(pid);
+  }
   async link(existing: string, newPath: string): Promise<void> {
-    if (isS3Path(existing) !== isS3Path(newPath)) throw new FsError("EXDEV", "link", existing, `cannot link across storage to ${newPath}`);
+    if (isS3Path(existing) !== isS3Path(newPath)) {
+      throw new FsError("EXDEV", "link", existing, `cannot link across storage to ${newPath}`);
+    }
     return (await this.on(existing)).link(existing, newPath);
   }
-  processIdentity(): ProcessIdentity { return this.local.processIdentity(); }
-  processState(pid: number, start?: number): ProcessState { return this.local.processState(pid, start); }
+  processIdentity(): ProcessIdentity {
+    return this.local.processIdentity();
+  }
+  processState(pid: number, start?: number): ProcessState {
+    return this.local.processState(pid, start);
+  }
 }
 
 /**
@@ -106,19 +145,25 @@ export function s3OptionsFromFlags(values: FlagValues): S3FsOptions {
     } catch {
       u = undefined;
     }
-    if (!u || (u.protocol !== "http:" && u.protocol !== "https:") || !u.hostname) throw new UsageError(`--endpoint must be an http:// or https:// URL, got '${endpoint}'`);
+    if (!u || (u.protocol !== "http:" && u.protocol !== "https:") || !u.hostname) {
+      throw new UsageError(`--endpoint must be an http:// or https:// URL, got '${endpoint}'`);
+    }
     o.endpoint = endpoint;
   }
   const region = str("region");
   if (region !== undefined) {
-    if (!/^[A-Za-z0-9-]+$/.test(region)) throw new UsageError(`--region must be a region name like eu-west-1, got '${region}'`);
+    if (!/^[A-Za-z0-9-]+$/.test(region)) {
+      throw new UsageError(`--region must be a region name like eu-west-1, got '${region}'`);
+    }
     o.region = region;
   }
   const profile = str("profile");
   if (profile !== undefined) o.profile = profile;
   const checksum = str("s3-checksum");
   if (checksum !== undefined) {
-    if (!isChecksumMode(checksum)) throw new UsageError(`--s3-checksum must be ${S3_CHECKSUM_MODES.join(", ")}, got '${checksum}'`);
+    if (!isChecksumMode(checksum)) {
+      throw new UsageError(`--s3-checksum must be ${S3_CHECKSUM_MODES.join(", ")}, got '${checksum}'`);
+    }
     o.checksum = checksum;
   }
   return o;
@@ -149,7 +194,9 @@ export function fsForCommand(paths: readonly string[], values: FlagValues): Dura
   const given = Object.keys(S3_FLAGS).filter((k) => values[k] !== undefined);
   const s3 = s3OptionsFromFlags(values);
   for (const p of paths) checkS3Url(p);
-  if (given.length > 0 && !paths.some(isS3Path)) throw new UsageError(`--${given[0]} applies to s3:// paths, and none was given`);
+  if (given.length > 0 && !paths.some(isS3Path)) {
+    throw new UsageError(`--${given[0]} applies to s3:// paths, and none was given`);
+  }
   return fsForPaths(paths, s3);
 }
 

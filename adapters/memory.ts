@@ -111,7 +111,16 @@ export class MemoryFs implements DurableFs {
   }
 
   private newInode(id: number, dir: boolean, mode: number): Inode {
-    return { id, dir, mode, mtimeMs: 0, data: new Uint8Array(0), durableData: new Uint8Array(0), entries: new Map(), durableEntries: new Map() };
+    return {
+      id,
+      dir,
+      mode,
+      mtimeMs: 0,
+      data: new Uint8Array(0),
+      durableData: new Uint8Array(0),
+      entries: new Map(),
+      durableEntries: new Map(),
+    };
   }
 
   // ---- crash control -------------------------------------------------------------------
@@ -326,7 +335,14 @@ export class MemoryFs implements DurableFs {
     this.step(`rename ${from} -> ${to}`, true);
     src.dir.entries.delete(src.name);
     dst.dir.entries.set(dst.name, id);
-    this.pending.push({ kind: "rename", fromDir: src.dir.id, fromName: src.name, toDir: dst.dir.id, toName: dst.name, path: `${from} -> ${to}` });
+    this.pending.push({
+      kind: "rename",
+      fromDir: src.dir.id,
+      fromName: src.name,
+      toDir: dst.dir.id,
+      toName: dst.name,
+      path: `${from} -> ${to}`,
+    });
   }
 
   async unlink(path: string): Promise<void> {
@@ -385,8 +401,7 @@ export class MemoryFs implements DurableFs {
     this.step(`fsync-dir ${path}`, true);
     const keep: PendingOp[] = [];
     for (const p of this.pending) {
-      const touches =
-        ((p.kind === "link" || p.kind === "unlink") && p.dir === node.id) ||
+      const touches = ((p.kind === "link" || p.kind === "unlink") && p.dir === node.id) ||
         (p.kind === "rename" && (p.fromDir === node.id || p.toDir === node.id));
       if (!touches) {
         keep.push(p);
@@ -428,10 +443,18 @@ export class MemoryFs implements DurableFs {
     this.pending.push({ kind: "link", dir: dir.id, name, ino: node.id, path: newPath });
   }
 
-  pid(): number { return this.myPid; }
-  hostname(): string { return this.host; }
-  processAlive(pid: number): boolean { return pid === this.myPid || this.livePids.has(pid); }
-  processIdentity(): ProcessIdentity { return { pid: this.myPid, start: this.myStart, bootId: this.bootId }; }
+  pid(): number {
+    return this.myPid;
+  }
+  hostname(): string {
+    return this.host;
+  }
+  processAlive(pid: number): boolean {
+    return pid === this.myPid || this.livePids.has(pid);
+  }
+  processIdentity(): ProcessIdentity {
+    return { pid: this.myPid, start: this.myStart, bootId: this.bootId };
+  }
   processState(pid: number, start?: number): ProcessState {
     if (pid === this.myPid) return start === undefined || start === this.myStart ? "alive" : "dead";
     if (!this.livePids.has(pid)) return "dead";
@@ -492,7 +515,12 @@ export class MemoryFs implements DurableFs {
 
 class MemoryHandle implements FileHandle {
   private closed = false;
-  constructor(private readonly fs: MemoryFs, private readonly node: Inode, readonly path: string, private readonly writable: boolean) {}
+  constructor(
+    private readonly fs: MemoryFs,
+    private readonly node: Inode,
+    readonly path: string,
+    private readonly writable: boolean,
+  ) {}
 
   private check(op: string, write = false): void {
     if (this.closed) throw new FsError("EBADF", op, this.path);
@@ -511,9 +539,17 @@ class MemoryHandle implements FileHandle {
   async write(data: Uint8Array, position: number): Promise<void> {
     this.check("write", true);
     try {
-      this.fs.fileOp(this.node, this.path, { kind: "write", ino: this.node.id, path: this.path, offset: position, data });
+      this.fs.fileOp(this.node, this.path, {
+        kind: "write",
+        ino: this.node.id,
+        path: this.path,
+        offset: position,
+        data,
+      });
     } catch (err) {
-      throw err instanceof FsError || (err as { code?: string }).code === "ESIMCRASH" ? err : fsError(err, "write", this.path);
+      throw err instanceof FsError || (err as { code?: string }).code === "ESIMCRASH"
+        ? err
+        : fsError(err, "write", this.path);
     }
   }
   async sync(): Promise<void> {

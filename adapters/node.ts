@@ -8,8 +8,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import type { DurableFs, FileHandle, FileStat, OpenOptions, ProcessIdentity } from "../src/fs.ts";
 import { guard } from "./errno.ts";
-import { Offload, guardAsync } from "./offload.ts";
-import { type ReadText, identityOf, procState } from "./proc.ts";
+import { guardAsync, Offload } from "./offload.ts";
+import { identityOf, procState, type ReadText } from "./proc.ts";
 
 const readText: ReadText = (path) => {
   try {
@@ -46,7 +46,8 @@ function mkdirp(path: string, mode?: number): void {
       throw err;
     }
   };
-  const enoent = () => Object.assign(new Error(`ENOENT: no such file or directory, mkdir '${path}'`), { code: "ENOENT", errno: -2 });
+  const enoent = () =>
+    Object.assign(new Error(`ENOENT: no such file or directory, mkdir '${path}'`), { code: "ENOENT", errno: -2 });
   if (made()) return;
   const parent = path.replace(/\/+[^/]*\/*$/, "") || "/";
   // A parent that must already exist (the root, the working directory) cannot be made.
@@ -67,7 +68,11 @@ class NodeFile implements FileHandle {
   }
   async read(buf: Uint8Array, position: number): Promise<number> {
     if (this.offload.io(position, buf.length)) {
-      return guardAsync("read", this.path, () => pooled<number>((cb) => fs.read(this.fd, buf, 0, buf.length, position, cb)));
+      return guardAsync(
+        "read",
+        this.path,
+        () => pooled<number>((cb) => fs.read(this.fd, buf, 0, buf.length, position, cb)),
+      );
     }
     return guard("read", this.path, () => fs.readSync(this.fd, buf, 0, buf.length, position));
   }
@@ -77,7 +82,9 @@ class NodeFile implements FileHandle {
     if (pool) {
       return guardAsync("write", this.path, async () => {
         let off = 0;
-        while (off < data.length) off += await pooled<number>((cb) => fs.write(this.fd, data, off, data.length - off, position + off, cb));
+        while (off < data.length) {
+          off += await pooled<number>((cb) => fs.write(this.fd, data, off, data.length - off, position + off, cb));
+        }
       });
     }
     guard("write", this.path, () => {
@@ -93,13 +100,20 @@ class NodeFile implements FileHandle {
   }
   async datasync(): Promise<void> {
     const atStart = this.offload.pending;
-    if (this.offload.sync()) await guardAsync("fdatasync", this.path, () => pooled<void>((cb) => fs.fdatasync(this.fd, cb)));
-    else guard("fdatasync", this.path, () => fs.fdatasyncSync(this.fd));
+    if (this.offload.sync()) {
+      await guardAsync("fdatasync", this.path, () => pooled<void>((cb) => fs.fdatasync(this.fd, cb)));
+    } else guard("fdatasync", this.path, () => fs.fdatasyncSync(this.fd));
     this.offload.synced(atStart);
   }
-  async truncate(length: number): Promise<void> { guard("truncate", this.path, () => fs.ftruncateSync(this.fd, length)); }
-  async size(): Promise<number> { return guard("stat", this.path, () => fs.fstatSync(this.fd).size); }
-  async close(): Promise<void> { guard("close", this.path, () => fs.closeSync(this.fd)); }
+  async truncate(length: number): Promise<void> {
+    guard("truncate", this.path, () => fs.ftruncateSync(this.fd, length));
+  }
+  async size(): Promise<number> {
+    return guard("stat", this.path, () => fs.fstatSync(this.fd).size);
+  }
+  async close(): Promise<void> {
+    guard("close", this.path, () => fs.closeSync(this.fd));
+  }
 }
 
 export function nodeFs(name = "node"): DurableFs {
@@ -114,16 +128,33 @@ export function nodeFs(name = "node"): DurableFs {
   };
   return {
     name,
-    capabilities: { dirSync: true, datasync: true, processAlive: true, link: true, preallocate: true, flushBehind: true },
+    capabilities: {
+      dirSync: true,
+      datasync: true,
+      processAlive: true,
+      link: true,
+      preallocate: true,
+      flushBehind: true,
+    },
     async open(path, options = {}) {
       const fd = guard("open", path, () => fs.openSync(path, flagsOf(options), options.mode ?? 0o666));
       return new NodeFile(path, fd, options.sizeHint);
     },
-    async rename(from, to) { guard("rename", `${from} -> ${to}`, () => fs.renameSync(from, to)); },
-    async unlink(path) { guard("unlink", path, () => fs.unlinkSync(path)); },
-    async readdir(path) { return guard("readdir", path, () => fs.readdirSync(path)); },
-    async mkdir(path, mode) { guard("mkdir", path, () => mkdirp(path, mode)); },
-    async rmdir(path) { guard("rmdir", path, () => fs.rmdirSync(path)); },
+    async rename(from, to) {
+      guard("rename", `${from} -> ${to}`, () => fs.renameSync(from, to));
+    },
+    async unlink(path) {
+      guard("unlink", path, () => fs.unlinkSync(path));
+    },
+    async readdir(path) {
+      return guard("readdir", path, () => fs.readdirSync(path));
+    },
+    async mkdir(path, mode) {
+      guard("mkdir", path, () => mkdirp(path, mode));
+    },
+    async rmdir(path) {
+      guard("rmdir", path, () => fs.rmdirSync(path));
+    },
     async syncDir(path) {
       // A directory opened read-only can be fsynced on Linux; that makes its entries durable.
       const fd = guard("open", path, () => fs.openSync(path, fs.constants.O_RDONLY));
@@ -136,10 +167,21 @@ export function nodeFs(name = "node"): DurableFs {
     async stat(path, o = {}): Promise<FileStat | null> {
       const s = guard("stat", path, () => (o.noFollow ? fs.lstatSync : fs.statSync)(path, { throwIfNoEntry: false }));
       if (!s) return null;
-      return { isFile: s.isFile(), isDirectory: s.isDirectory(), size: s.size, mtimeMs: s.mtimeMs, mode: s.mode & 0o7777, isSymlink: s.isSymbolicLink() };
+      return {
+        isFile: s.isFile(),
+        isDirectory: s.isDirectory(),
+        size: s.size,
+        mtimeMs: s.mtimeMs,
+        mode: s.mode & 0o7777,
+        isSymlink: s.isSymbolicLink(),
+      };
     },
-    async chmod(path, mode) { guard("chmod", path, () => fs.chmodSync(path, mode)); },
-    async link(existing, newPath) { guard("link", `${existing} -> ${newPath}`, () => fs.linkSync(existing, newPath)); },
+    async chmod(path, mode) {
+      guard("chmod", path, () => fs.chmodSync(path, mode));
+    },
+    async link(existing, newPath) {
+      guard("link", `${existing} -> ${newPath}`, () => fs.linkSync(existing, newPath));
+    },
     pid: () => process.pid,
     hostname: () => os.hostname(),
     processAlive: alive,

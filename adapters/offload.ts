@@ -30,9 +30,13 @@ export class Offload {
    * A sync that began when `atStart` bytes were unsynced has finished: those are on disk, the
    * bytes written while it ran are not (a flush-behind datasync runs beside later writes).
    */
-  synced(atStart: number): void { this.unsynced = Math.max(0, this.unsynced - atStart); }
+  synced(atStart: number): void {
+    this.unsynced = Math.max(0, this.unsynced - atStart);
+  }
   /** Bytes written since the last sync began (pass to synced()). */
-  get pending(): number { return this.unsynced; }
+  get pending(): number {
+    return this.unsynced;
+  }
 
   /** Whether an access [position, position + length) should go to the thread pool. */
   io(position: number, length: number): boolean {
@@ -40,7 +44,9 @@ export class Offload {
     return this.large;
   }
   /** Whether the next fsync/fdatasync should go to the thread pool. */
-  sync(): boolean { return this.unsynced > SYNC_INLINE_BYTES; }
+  sync(): boolean {
+    return this.unsynced > SYNC_INLINE_BYTES;
+  }
 }
 
 /** How many calls went to the thread pool in this process (tests: the policy's decisions are observable). */

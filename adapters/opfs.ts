@@ -33,7 +33,17 @@
 //   Chromium lets several agents share. A second open of a file this adapter already has open
 //   shares the open handle (refcounted).
 import { DurabilityError, FsError, LockedError, UnsupportedError } from "../src/errors.ts";
-import type { DurableFs, FileHandle, FileStat, FsCapabilities, OpenOptions, ProcessIdentity, ProcessState, StatOptions, WriterLock } from "../src/fs.ts";
+import type {
+  DurableFs,
+  FileHandle,
+  FileStat,
+  FsCapabilities,
+  OpenOptions,
+  ProcessIdentity,
+  ProcessState,
+  StatOptions,
+  WriterLock,
+} from "../src/fs.ts";
 
 /** The part of FileSystemSyncAccessHandle we use (lib.dom's types lag behind the browsers). */
 interface SyncAccessHandle {
@@ -57,7 +67,11 @@ export function opfsFs(root?: FileSystemDirectoryHandle): DurableFs & { writerLo
   return new OpfsFs(root);
 }
 
-interface Open { sah: SyncAccessHandle; writable: boolean; refs: number }
+interface Open {
+  sah: SyncAccessHandle;
+  writable: boolean;
+  refs: number;
+}
 
 class OpfsFs implements DurableFs {
   readonly name = NAME;
@@ -72,8 +86,15 @@ class OpfsFs implements DurableFs {
 
   private root(): Promise<FileSystemDirectoryHandle> {
     if (this.rootHandle) return Promise.resolve(this.rootHandle);
-    const storage = (globalThis as { navigator?: { storage?: { getDirectory?: () => Promise<FileSystemDirectoryHandle> } } }).navigator?.storage;
-    if (!storage?.getDirectory) throw new UnsupportedError("run here: no navigator.storage.getDirectory (OPFS needs a secure context, e.g. http://127.0.0.1 or https)", NAME);
+    const storage =
+      (globalThis as { navigator?: { storage?: { getDirectory?: () => Promise<FileSystemDirectoryHandle> } } })
+        .navigator?.storage;
+    if (!storage?.getDirectory) {
+      throw new UnsupportedError(
+        "run here: no navigator.storage.getDirectory (OPFS needs a secure context, e.g. http://127.0.0.1 or https)",
+        NAME,
+      );
+    }
     return (this.rootP ??= storage.getDirectory());
   }
 
@@ -84,7 +105,10 @@ class OpfsFs implements DurableFs {
     return d as Dir;
   }
 
-  private async entry(path: string, op: string): Promise<{ parent: Dir; name: string; kind: "file" | "directory" } | null> {
+  private async entry(
+    path: string,
+    op: string,
+  ): Promise<{ parent: Dir; name: string; kind: "file" | "directory" } | null> {
     const parts = split(path);
     if (parts.length === 0) return { parent: (await this.root()) as Dir, name: "", kind: "directory" };
     const name = parts.pop()!;
@@ -127,13 +151,22 @@ class OpfsFs implements DurableFs {
         fh = (await this.call("open", path, () => parent.getFileHandle(name, { create: true }))) as FileH;
       }
       if (typeof fh.createSyncAccessHandle !== "function") {
-        throw new UnsupportedError(`open ${path}: OPFS sync access handles exist only in a dedicated worker (run the store there: serveWorker / connectWorker)`, NAME);
+        throw new UnsupportedError(
+          `open ${path}: OPFS sync access handles exist only in a dedicated worker (run the store there: serveWorker / connectWorker)`,
+          NAME,
+        );
       }
       const writable = !!o.write;
       let cur = this.open_.get(path);
-      if (cur && writable && !cur.writable) throw new FsError("EBUSY", "open", path, "open read-only in this worker; OPFS allows one writer per file");
+      if (cur && writable && !cur.writable) {
+        throw new FsError("EBUSY", "open", path, "open read-only in this worker; OPFS allows one writer per file");
+      }
       if (!cur) {
-        const sah = await this.call("open", path, () => fh.createSyncAccessHandle({ mode: writable ? "readwrite" : "read-only" }));
+        const sah = await this.call(
+          "open",
+          path,
+          () => fh.createSyncAccessHandle({ mode: writable ? "readwrite" : "read-only" }),
+        );
         cur = { sah, writable, refs: 0 };
         this.open_.set(path, cur);
       }
@@ -158,11 +191,21 @@ class OpfsFs implements DurableFs {
     const toName = toParts.pop();
     if (toName === undefined) throw new FsError("EBUSY", "rename", to);
     const dest = await this.dir(toParts, "rename", to);
-    const h = (src.kind === "file" ? await src.parent.getFileHandle(src.name) : await src.parent.getDirectoryHandle(src.name)) as FileH;
+    const h =
+      (src.kind === "file"
+        ? await src.parent.getFileHandle(src.name)
+        : await src.parent.getDirectoryHandle(src.name)) as FileH;
     // Chromium has move() on files only: a directory cannot be renamed at all, let alone
     // atomically, so it is refused (store.restore() into an existing empty directory needs none).
     if (typeof h.move !== "function") {
-      throw new UnsupportedError(`rename ${src.kind === "directory" ? "a directory" : "a file"} (${from}): this browser has no FileSystemHandle.move for it${src.kind === "directory" ? "; restore into an existing empty directory instead" : ""}`, NAME);
+      throw new UnsupportedError(
+        `rename ${
+          src.kind === "directory" ? "a directory" : "a file"
+        } (${from}): this browser has no FileSystemHandle.move for it${
+          src.kind === "directory" ? "; restore into an existing empty directory instead" : ""
+        }`,
+        NAME,
+      );
     }
     await this.call("rename", from, () => h.move!(dest, toName));
   }
@@ -219,19 +262,34 @@ class OpfsFs implements DurableFs {
   async chmod(path: string, mode: number): Promise<void> {
     const st = await this.stat(path);
     if (!st) throw new FsError("ENOENT", "chmod", path);
-    if ((mode & 0o777) !== (st.mode & 0o777)) throw new UnsupportedError(`chmod ${path} to ${(mode & 0o777).toString(8)} (OPFS files are origin-private, always 600)`, NAME);
+    if ((mode & 0o777) !== (st.mode & 0o777)) {
+      throw new UnsupportedError(
+        `chmod ${path} to ${(mode & 0o777).toString(8)} (OPFS files are origin-private, always 600)`,
+        NAME,
+      );
+    }
   }
 
   async link(): Promise<void> {
     throw new UnsupportedError("link (OPFS has no hard links; the writer lock uses Web Locks)", NAME);
   }
 
-  pid(): number { return this.id; }
-  hostname(): string { return (globalThis as { location?: { origin?: string } }).location?.origin ?? "browser"; }
-  processAlive(pid: number): boolean { return pid === this.id; }
-  processIdentity(): ProcessIdentity { return { pid: this.id }; }
+  pid(): number {
+    return this.id;
+  }
+  hostname(): string {
+    return (globalThis as { location?: { origin?: string } }).location?.origin ?? "browser";
+  }
+  processAlive(pid: number): boolean {
+    return pid === this.id;
+  }
+  processIdentity(): ProcessIdentity {
+    return { pid: this.id };
+  }
   /** Only this agent can be judged (alive); the liveness of other agents is the Web Locks' business. */
-  processState(pid: number): ProcessState { return pid === this.id ? "alive" : "unknown"; }
+  processState(pid: number): ProcessState {
+    return pid === this.id ? "alive" : "unknown";
+  }
 
   /** OPFS calls that reject with DOMExceptions, as FsErrors. */
   async call<T>(op: string, path: string, fn: () => Promise<T>): Promise<T> {
@@ -258,14 +316,21 @@ class OpfsFs implements DurableFs {
     const next = prev.then(fn, fn);
     const tail = next.catch(() => {});
     this.queues.set(path, tail);
-    void tail.then(() => { if (this.queues.get(path) === tail) this.queues.delete(path); });
+    void tail.then(() => {
+      if (this.queues.get(path) === tail) this.queues.delete(path);
+    });
     return next;
   }
 }
 
 class OpfsHandle implements FileHandle {
   private closed = false;
-  constructor(private readonly fs: OpfsFs, readonly path: string, private readonly cur: Open, private readonly writable: boolean) {}
+  constructor(
+    private readonly fs: OpfsFs,
+    readonly path: string,
+    private readonly cur: Open,
+    private readonly writable: boolean,
+  ) {}
 
   private live(op: string): SyncAccessHandle {
     if (this.closed) throw new FsError("EBADF", op, this.path, "the handle is closed");
@@ -297,7 +362,9 @@ class OpfsHandle implements FileHandle {
     }
   }
 
-  datasync(): Promise<void> { return this.sync(); }
+  datasync(): Promise<void> {
+    return this.sync();
+  }
 
   async truncate(length: number): Promise<void> {
     const sah = this.live("truncate");
@@ -338,7 +405,13 @@ const ERRNO: Record<string, string> = {
 function mapError(err: unknown, op: string, path: string): FsError {
   if (err instanceof FsError) return err;
   const name = (err as { name?: string }).name ?? "Error";
-  return new FsError(ERRNO[name] ?? "EIO", op, path, `${name}: ${(err as { message?: string }).message ?? String(err)}`, err);
+  return new FsError(
+    ERRNO[name] ?? "EIO",
+    op,
+    path,
+    `${name}: ${(err as { message?: string }).message ?? String(err)}`,
+    err,
+  );
 }
 
 interface LockManager {

@@ -6,7 +6,10 @@ import type { ProcessIdentity, ProcessState } from "../src/fs.ts";
 /** Reads a small text file, or undefined if it cannot (missing, no permission, no /proc). */
 export type ReadText = (path: string) => string | undefined;
 
-export interface ProcStat { state: string; start: number }
+export interface ProcStat {
+  state: string;
+  start: number;
+}
 
 /**
  * Parses /proc/<pid>/stat. Field 2 (comm) is the executable name in parentheses and may itself

@@ -12,20 +12,37 @@ import { AbortMultipartUploadCommand, ListMultipartUploadsCommand, type S3Client
 import { errnoOf, errorName } from "./s3-client.ts";
 
 /** Aborts `bucket`'s unfinished uploads of keys `<prefix><name>` with `ours(name)`; returns notes. */
-export async function abortAbandonedUploads(client: S3Client, bucket: string, prefix: string, ours: (name: string) => boolean): Promise<string[]> {
+export async function abortAbandonedUploads(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  ours: (name: string) => boolean,
+): Promise<string[]> {
   const notes: string[] = [];
   let keyMarker: string | undefined;
   let uploadIdMarker: string | undefined;
   try {
     do {
       // Delimiter "/": uploads deeper under the prefix come back as CommonPrefixes, not Uploads.
-      const r = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, Delimiter: "/", KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+      const r = await client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: bucket,
+          Prefix: prefix,
+          Delimiter: "/",
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+        }),
+      );
       for (const u of r.Uploads ?? []) {
         const name = u.Key?.slice(prefix.length) ?? "";
         if (!u.Key?.startsWith(prefix) || name === "" || name.includes("/") || !ours(name) || !u.UploadId) continue;
         try {
           await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
-          notes.push(`aborted an abandoned upload of ${name} (started ${u.Initiated?.toISOString() ?? "at an unknown time"} by a writer that is gone)`);
+          notes.push(
+            `aborted an abandoned upload of ${name} (started ${
+              u.Initiated?.toISOString() ?? "at an unknown time"
+            } by a writer that is gone)`,
+          );
         } catch (err) {
           if (errorName(err) !== "NoSuchUpload" && errnoOf(err) !== "ENOENT") throw err; // gone already: fine
         }
@@ -36,7 +53,11 @@ export async function abortAbandonedUploads(client: S3Client, bucket: string, pr
   } catch (err) {
     // Best effort: a server without the API (501) or a policy without s3:ListBucketMultipartUploads
     // must not keep the store from opening; the uploads only cost storage. Say so once.
-    notes.push(`could not clean up abandoned uploads under ${prefix} (${errorName(err)}: ${errnoOf(err)}); they cost storage until aborted`);
+    notes.push(
+      `could not clean up abandoned uploads under ${prefix} (${errorName(err)}: ${
+        errnoOf(err)
+      }); they cost storage until aborted`,
+    );
   }
   return notes;
 }

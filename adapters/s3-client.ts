@@ -5,7 +5,7 @@ import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { DurabilityError, FsError } from "../src/errors.ts";
 import { env } from "../src/env.ts";
 export { env };
-export { type S3Location, isS3Path, parseS3Path } from "./s3-path.ts";
+export { isS3Path, parseS3Path, type S3Location } from "./s3-path.ts";
 import type { S3ClientOptions } from "./s3-types.ts";
 
 export type { S3ClientOptions } from "./s3-types.ts";
@@ -57,7 +57,13 @@ async function profileRegion(profile: string | undefined): Promise<string> {
   }
 }
 
-interface SdkError { name?: string; Code?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } }
+interface SdkError {
+  name?: string;
+  Code?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+}
 
 /** The HTTP status of an SDK error (undefined for network failures). */
 export function statusOf(err: unknown): number | undefined {
@@ -74,7 +80,9 @@ export function errnoOf(err: unknown): string {
   const name = errorName(err);
   const status = statusOf(err);
   if (name === "NoSuchKey" || name === "NoSuchBucket" || name === "NotFound" || status === 404) return "ENOENT";
-  if (name === "AccessDenied" || name === "InvalidAccessKeyId" || name === "SignatureDoesNotMatch" || status === 403) return "EACCES";
+  if (name === "AccessDenied" || name === "InvalidAccessKeyId" || name === "SignatureDoesNotMatch" || status === 403) {
+    return "EACCES";
+  }
   if (name === "PreconditionFailed" || status === 412) return "EEXIST";
   if (name === "EntityTooLarge") return "EFBIG";
   if (name === "NotImplemented" || status === 501) return "ENOTSUP";
@@ -96,5 +104,10 @@ export function s3Error(err: unknown, op: string, path: string): FsError {
 /** An upload that did not complete: the data it carried must be presumed not stored. */
 export function s3DurabilityError(err: unknown, op: string, path: string): DurabilityError {
   if (err instanceof DurabilityError) return err;
-  return new DurabilityError(err instanceof FsError ? err.errno : errnoOf(err), `${op} (upload: ${detail(err)})`, path, err);
+  return new DurabilityError(
+    err instanceof FsError ? err.errno : errnoOf(err),
+    `${op} (upload: ${detail(err)})`,
+    path,
+    err,
+  );
 }

@@ -11,10 +11,17 @@
 // as bytes come (memory stays ~ partSize × (queueSize + 2)); it is append-only from then on
 // (the store writes sequentially), and a handle whose multipart upload completed takes no more
 // writes.
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type PutObjectCommandInput, type S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { FsError, UnsupportedError } from "../src/errors.ts";
 import type { FileHandle } from "../src/fs.ts";
-import { type S3Location, errorName, s3DurabilityError, s3Error, statusOf } from "./s3-client.ts";
+import { errorName, s3DurabilityError, s3Error, type S3Location, statusOf } from "./s3-client.ts";
 import type { S3ChecksumMode } from "./s3-options.ts";
 import { StreamingUpload } from "./s3-upload.ts";
 
@@ -46,7 +53,13 @@ function refused(err: unknown, about?: RegExp): boolean {
 const CHECKSUM_WORDS = /checksum/i;
 
 function notVerified(path: string, why: string, cause?: unknown): FsError {
-  return new FsError("ENOTSUP", "fsync", path, `checksum mode sha256: ${why}; use --s3-checksum off or auto (CKPTKIT_S3_CHECKSUM)`, cause);
+  return new FsError(
+    "ENOTSUP",
+    "fsync",
+    path,
+    `checksum mode sha256: ${why}; use --s3-checksum off or auto (CKPTKIT_S3_CHECKSUM)`,
+    cause,
+  );
 }
 
 /**
@@ -57,16 +70,29 @@ function notVerified(path: string, why: string, cause?: unknown): FsError {
  * a refusal, or a server that stores the object without confirming the checksum (it ignored the
  * header), is ENOTSUP; an object created by this exclusive PUT is then removed again.
  */
-export async function putObject(ctx: S3HandleContext, input: PutObjectCommandInput, path: string, exclusive: boolean): Promise<void> {
+export async function putObject(
+  ctx: S3HandleContext,
+  input: PutObjectCommandInput,
+  path: string,
+  exclusive: boolean,
+): Promise<void> {
   let conditional = exclusive && ctx.conditionalPut !== false;
   let checksum = wantChecksum(ctx);
   let conditionalDropped = false;
   for (;;) {
     let r;
     try {
-      r = await ctx.client.send(new PutObjectCommand({ ...input, ...(conditional ? { IfNoneMatch: "*" } : {}), ...(checksum ? { ChecksumAlgorithm: "SHA256" } : {}) }));
+      r = await ctx.client.send(
+        new PutObjectCommand({
+          ...input,
+          ...(conditional ? { IfNoneMatch: "*" } : {}),
+          ...(checksum ? { ChecksumAlgorithm: "SHA256" } : {}),
+        }),
+      );
     } catch (err) {
-      if (conditional && statusOf(err) === 412) throw new FsError("EEXIST", "open", path, "created by someone else meanwhile", err);
+      if (conditional && statusOf(err) === 412) {
+        throw new FsError("EEXIST", "open", path, "created by someone else meanwhile", err);
+      }
       if (conditional && checksum && refused(err)) {
         // Either header may be the one refused: try without the conditional first (Swift 2.30
         // answers 501 to it), and put it back if the checksum turns out to be the culprit.
@@ -107,7 +133,10 @@ export async function putObject(ctx: S3HandleContext, input: PutObjectCommandInp
         // best effort: a lock object left behind names this (exiting) process and is taken over
       }
     }
-    throw notVerified(path, "the server stored the object without confirming its x-amz-checksum-sha256 (it does not verify it)");
+    throw notVerified(
+      path,
+      "the server stored the object without confirming its x-amz-checksum-sha256 (it does not verify it)",
+    );
   }
 }
 
@@ -124,12 +153,20 @@ export class S3ReadHandle implements FileHandle {
   private window = MIN_WINDOW;
   private closed = false;
 
-  private constructor(private readonly ctx: S3HandleContext, private readonly loc: S3Location, readonly path: string, private readonly total: number, private readonly etag: string | undefined) {}
+  private constructor(
+    private readonly ctx: S3HandleContext,
+    private readonly loc: S3Location,
+    readonly path: string,
+    private readonly total: number,
+    private readonly etag: string | undefined,
+  ) {}
 
   /** Opens with one GET of the first window, which also gives the size and the ETag. */
   static async open(ctx: S3HandleContext, loc: S3Location, path: string): Promise<S3ReadHandle> {
     try {
-      const r = await ctx.client.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key, Range: `bytes=0-${MIN_WINDOW - 1}` }));
+      const r = await ctx.client.send(
+        new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key, Range: `bytes=0-${MIN_WINDOW - 1}` }),
+      );
       const data = await body(r.Body);
       const total = Number(/\/(\d+)$/.exec(r.ContentRange ?? "")?.[1] ?? data.length);
       const h = new S3ReadHandle(ctx, loc, path, total, r.ETag);
@@ -150,10 +187,19 @@ export class S3ReadHandle implements FileHandle {
   private fetch(pos: number, len: number): Promise<Uint8Array> {
     const end = Math.min(pos + len, this.total) - 1;
     return this.ctx.client
-      .send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.loc.key, Range: `bytes=${pos}-${end}`, IfMatch: this.etag }))
+      .send(
+        new GetObjectCommand({
+          Bucket: this.loc.bucket,
+          Key: this.loc.key,
+          Range: `bytes=${pos}-${end}`,
+          IfMatch: this.etag,
+        }),
+      )
       .then((r) => body(r.Body))
       .catch((err: unknown) => {
-        if (statusOf(err) === 412) throw new FsError("ESTALE", "read", this.path, "the object was replaced while being read", err);
+        if (statusOf(err) === 412) {
+          throw new FsError("ESTALE", "read", this.path, "the object was replaced while being read", err);
+        }
         throw s3Error(err, "read", this.path);
       });
   }
@@ -182,11 +228,17 @@ export class S3ReadHandle implements FileHandle {
     return n;
   }
 
-  async write(): Promise<void> { throw new FsError("EBADF", "write", this.path, "opened for reading"); }
+  async write(): Promise<void> {
+    throw new FsError("EBADF", "write", this.path, "opened for reading");
+  }
   async sync(): Promise<void> {}
   async datasync(): Promise<void> {}
-  async truncate(): Promise<void> { throw new FsError("EBADF", "truncate", this.path, "opened for reading"); }
-  async size(): Promise<number> { return this.total; }
+  async truncate(): Promise<void> {
+    throw new FsError("EBADF", "truncate", this.path, "opened for reading");
+  }
+  async size(): Promise<number> {
+    return this.total;
+  }
   async close(): Promise<void> {
     this.closed = true;
     this.win = undefined;
@@ -214,7 +266,12 @@ export class S3WriteHandle implements FileHandle {
   private closed = false;
   private exclusive: boolean;
 
-  constructor(private readonly ctx: S3HandleContext, private readonly loc: S3Location, readonly path: string, private readonly o: WriteHandleOptions) {
+  constructor(
+    private readonly ctx: S3HandleContext,
+    private readonly loc: S3Location,
+    readonly path: string,
+    private readonly o: WriteHandleOptions,
+  ) {
     this.loaded = o.existingSize === undefined;
     // A created or truncated object must exist (possibly empty) once the handle is synced or closed.
     this.dirty = this.loaded;
@@ -224,14 +281,24 @@ export class S3WriteHandle implements FileHandle {
   private check(op: string): void {
     if (this.closed) throw new FsError("EBADF", op, this.path);
     if (this.failed !== undefined) throw new FsError("EIO", op, this.path, "an earlier upload of this handle failed");
-    if (this.sealed && op !== "read" && op !== "stat") throw new UnsupportedError(`${op} ${this.path} after its multipart upload completed (S3 objects are immutable)`, "s3");
+    if (this.sealed && op !== "read" && op !== "stat") {
+      throw new UnsupportedError(
+        `${op} ${this.path} after its multipart upload completed (S3 objects are immutable)`,
+        "s3",
+      );
+    }
   }
 
   /** Read-modify-write of an existing object: only objects that fit in one part are loaded. */
   private async ensureLoaded(op: string): Promise<void> {
     if (this.loaded) return;
     const size = this.o.existingSize!;
-    if (size > this.ctx.partSize) throw new UnsupportedError(`modify ${this.path} in place (${size} bytes; only objects up to the ${this.ctx.partSize}-byte part size can be rewritten)`, "s3");
+    if (size > this.ctx.partSize) {
+      throw new UnsupportedError(
+        `modify ${this.path} in place (${size} bytes; only objects up to the ${this.ctx.partSize}-byte part size can be rewritten)`,
+        "s3",
+      );
+    }
     try {
       const r = await this.ctx.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.loc.key }));
       this.cur = await body(r.Body);
@@ -250,7 +317,10 @@ export class S3WriteHandle implements FileHandle {
   }
 
   private immutable(op: string, position: number): never {
-    throw new UnsupportedError(`${op} ${this.path} at byte ${position}: bytes before ${this.flushed} are already in a multipart upload (only appends are possible)`, "s3");
+    throw new UnsupportedError(
+      `${op} ${this.path} at byte ${position}: bytes before ${this.flushed} are already in a multipart upload (only appends are possible)`,
+      "s3",
+    );
   }
 
   async write(data: Uint8Array, position: number): Promise<void> {
@@ -272,8 +342,16 @@ export class S3WriteHandle implements FileHandle {
     if (this.curLen > this.ctx.partSize) {
       // A multipart upload cannot drop its checksum halfway: in auto mode parts carry one only
       // once a single PUT showed the server confirms it.
-      const checksum = this.ctx.checksum === "sha256" || (this.ctx.checksum === "auto" && this.ctx.checksumConfirmed === true);
-      this.upload = new StreamingUpload(this.ctx.client, this.loc.bucket, this.loc.key, this.ctx.partSize, this.ctx.queueSize, checksum);
+      const checksum = this.ctx.checksum === "sha256" ||
+        (this.ctx.checksum === "auto" && this.ctx.checksumConfirmed === true);
+      this.upload = new StreamingUpload(
+        this.ctx.client,
+        this.loc.bucket,
+        this.loc.key,
+        this.ctx.partSize,
+        this.ctx.queueSize,
+        checksum,
+      );
       const all = this.cur.subarray(0, this.curLen);
       this.flushed = this.curLen;
       this.cur = new Uint8Array(0);
@@ -305,7 +383,12 @@ export class S3WriteHandle implements FileHandle {
   async read(buf: Uint8Array, position: number): Promise<number> {
     this.check("read");
     await this.ensureLoaded("read");
-    if (position < this.flushed) throw new UnsupportedError(`read ${this.path} at byte ${position} while its multipart upload is in progress`, "s3");
+    if (position < this.flushed) {
+      throw new UnsupportedError(
+        `read ${this.path} at byte ${position} while its multipart upload is in progress`,
+        "s3",
+      );
+    }
     const rel = position - this.flushed;
     if (rel >= this.curLen) return 0;
     const n = Math.min(buf.length, this.curLen - rel);
@@ -328,13 +411,18 @@ export class S3WriteHandle implements FileHandle {
         try {
           await this.upload.finish();
         } catch (err) {
-          if (this.ctx.checksum === "sha256" && refused(err, CHECKSUM_WORDS)) throw notVerified(this.path, "the server refused x-amz-checksum-sha256 on a multipart upload", err);
+          if (this.ctx.checksum === "sha256" && refused(err, CHECKSUM_WORDS)) {
+            throw notVerified(this.path, "the server refused x-amz-checksum-sha256 on a multipart upload", err);
+          }
           throw err;
         }
         this.sealed = true;
         if (this.ctx.checksum === "sha256" && !this.upload.confirmed) {
           this.ctx.checksumConfirmed = false;
-          throw notVerified(this.path, "the server completed the multipart upload without confirming its x-amz-checksum-sha256 (it does not verify it)");
+          throw notVerified(
+            this.path,
+            "the server completed the multipart upload without confirming its x-amz-checksum-sha256 (it does not verify it)",
+          );
         }
       } else {
         await this.put(this.cur.subarray(0, this.curLen));
@@ -352,7 +440,12 @@ export class S3WriteHandle implements FileHandle {
   }
 
   private async put(data: Uint8Array): Promise<void> {
-    await putObject(this.ctx, { Bucket: this.loc.bucket, Key: this.loc.key, Body: data, ContentLength: data.length }, this.path, this.exclusive);
+    await putObject(
+      this.ctx,
+      { Bucket: this.loc.bucket, Key: this.loc.key, Body: data, ContentLength: data.length },
+      this.path,
+      this.exclusive,
+    );
     this.exclusive = false;
   }
 

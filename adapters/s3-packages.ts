@@ -2,7 +2,7 @@
 // goes through loadS3Adapter, so a missing SDK is a MissingPackageError (exit 3 in the CLI)
 // naming both packages, instead of a module-not-found from deep inside a chunk.
 import type { DurableFs } from "../src/fs.ts";
-import { type OptionalPackage, loadOptional } from "../src/optional-package.ts";
+import { loadOptional, type OptionalPackage } from "../src/optional-package.ts";
 import type { S3FsOptions } from "./s3-types.ts";
 
 export const S3_FEATURE = "s3:// paths";

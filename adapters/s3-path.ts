@@ -1,7 +1,10 @@
 // `s3://bucket/key` paths, kept apart from the SDK so the CLI can route by path without loading it.
 import { FsError, UsageError } from "../src/errors.ts";
 
-export interface S3Location { bucket: string; key: string }
+export interface S3Location {
+  bucket: string;
+  key: string;
+}
 
 /**
  * `s3://bucket/a/b` → {bucket, key "a/b"}. The store joins paths with helpers that collapse "//",

@@ -22,11 +22,21 @@ export class StreamingUpload {
     // highWaterMark 1: a part waits in the stream only while the uploader has not taken the
     // previous one; push() blocks until it does (backpressure).
     const body = new ReadableStream<Uint8Array>(
-      { start: (c) => { this.ctrl = c; }, pull: () => this.wake() },
+      {
+        start: (c) => {
+          this.ctrl = c;
+        },
+        pull: () => this.wake(),
+      },
       { highWaterMark: 1 },
     );
     // leavePartsOnError false: a failed upload is aborted, so no parts linger billed and unseen.
-    const params = { Bucket: bucket, Key: key, Body: body, ...(checksum ? { ChecksumAlgorithm: "SHA256" as const } : {}) };
+    const params = {
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      ...(checksum ? { ChecksumAlgorithm: "SHA256" as const } : {}),
+    };
     this.upload = new Upload({ client, params, partSize, queueSize, leavePartsOnError: false });
     this.done = this.upload.done().then(
       (r) => {
@@ -52,7 +62,11 @@ export class StreamingUpload {
 
   /** Hands one part to the uploader; resolves once it has room, rejects if the upload failed. */
   async push(part: Uint8Array): Promise<void> {
-    while (!this.failed && (this.ctrl.desiredSize ?? 0) <= 0) await new Promise<void>((r) => { this.waiter = r; });
+    while (!this.failed && (this.ctrl.desiredSize ?? 0) <= 0) {
+      await new Promise<void>((r) => {
+        this.waiter = r;
+      });
+    }
     if (this.failed) throw this.error;
     this.ctrl.enqueue(part);
   }

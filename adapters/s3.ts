@@ -14,12 +14,28 @@
 // so the manifest's own PUT is the commit point. The atomic protocols still work (temp PUT, then
 // copy onto the name, then delete): correct but two requests and a server-side copy more than
 // `unsafe`, which on S3 is equally safe. docs/S3.md has the guarantees and limits.
-import { CopyObjectCommand, DeleteObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { FsError, UnsupportedError } from "../src/errors.ts";
-import type { DurableFs, FileHandle, FileStat, FsCapabilities, OpenOptions, ProcessIdentity, ProcessState } from "../src/fs.ts";
+import type {
+  DurableFs,
+  FileHandle,
+  FileStat,
+  FsCapabilities,
+  OpenOptions,
+  ProcessIdentity,
+  ProcessState,
+} from "../src/fs.ts";
 import { defaultFs } from "./detect.ts";
-import { type S3Location, env, errnoOf, isS3Path, makeClient, parseS3Path, s3Error } from "./s3-client.ts";
-import { type S3ChecksumMode, checksumMode } from "./s3-options.ts";
+import { env, errnoOf, isS3Path, makeClient, parseS3Path, s3Error, type S3Location } from "./s3-client.ts";
+import { checksumMode, type S3ChecksumMode } from "./s3-options.ts";
 import { type S3HandleContext, S3ReadHandle, S3WriteHandle } from "./s3-handles.ts";
 import { abortAbandonedUploads } from "./s3-abandoned.ts";
 import type { S3FsOptions } from "./s3-types.ts";
@@ -41,12 +57,26 @@ export class S3Fs implements DurableFs {
     this.client = (o.client as S3Client | undefined) ?? makeClient(o);
     this.local = o.local ?? defaultFs();
     const partSize = o.partSize ?? Number(env("CKPTKIT_S3_PART_SIZE_MB") ?? 16) * MIB;
-    if (!Number.isFinite(partSize) || partSize < 5 * MIB) throw new FsError("EINVAL", "configure", "s3", `part size must be at least 5 MiB, got ${partSize} bytes`);
-    this.ctx = { client: this.client, partSize, queueSize: o.queueSize ?? 4, conditionalPut: undefined, checksum: checksumMode(o.checksum), checksumConfirmed: undefined };
+    if (!Number.isFinite(partSize) || partSize < 5 * MIB) {
+      throw new FsError("EINVAL", "configure", "s3", `part size must be at least 5 MiB, got ${partSize} bytes`);
+    }
+    this.ctx = {
+      client: this.client,
+      partSize,
+      queueSize: o.queueSize ?? 4,
+      conditionalPut: undefined,
+      checksum: checksumMode(o.checksum),
+      checksumConfirmed: undefined,
+    };
     // dirSync/datasync: every acknowledged S3 mutation is already durable, so both are honest.
     // link: objects have no second names. The writer lock then publishes by exclusive create
     // (If-None-Match: * where the server honours it), see src/lock/lock.ts and docs/S3.md.
-    this.capabilities = { dirSync: true, datasync: true, processAlive: this.local.capabilities.processAlive, link: false };
+    this.capabilities = {
+      dirSync: true,
+      datasync: true,
+      processAlive: this.local.capabilities.processAlive,
+      link: false,
+    };
   }
 
   /** Whether the server refused or honoured conditional PUTs so far (undefined: not tried yet). */
@@ -77,12 +107,26 @@ export class S3Fs implements DurableFs {
   }
 
   /** One page after another of LIST under `prefix`, grouped at "/". */
-  private async *list(l: S3Location, prefix: string, op: string, path: string, maxKeys?: number): AsyncGenerator<{ keys: string[]; prefixes: string[] }> {
+  private async *list(
+    l: S3Location,
+    prefix: string,
+    op: string,
+    path: string,
+    maxKeys?: number,
+  ): AsyncGenerator<{ keys: string[]; prefixes: string[] }> {
     let token: string | undefined;
     do {
       let r;
       try {
-        r = await this.client.send(new ListObjectsV2Command({ Bucket: l.bucket, Prefix: prefix, Delimiter: "/", ContinuationToken: token, MaxKeys: maxKeys }));
+        r = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: l.bucket,
+            Prefix: prefix,
+            Delimiter: "/",
+            ContinuationToken: token,
+            MaxKeys: maxKeys,
+          }),
+        );
       } catch (err) {
         throw s3Error(err, op, path);
       }
@@ -104,7 +148,10 @@ export class S3Fs implements DurableFs {
     const existing = o.exclusive || !o.create || !o.truncate ? await this.head(l, "open", path) : null;
     if (o.create && o.exclusive && existing) throw new FsError("EEXIST", "open", path);
     if (!o.create && !existing) throw new FsError("ENOENT", "open", path);
-    return new S3WriteHandle(this.ctx, l, path, { existingSize: o.truncate || !existing ? undefined : existing.size, exclusive: !!(o.create && o.exclusive) });
+    return new S3WriteHandle(this.ctx, l, path, {
+      existingSize: o.truncate || !existing ? undefined : existing.size,
+      exclusive: !!(o.create && o.exclusive),
+    });
   }
 
   async rename(from: string, to: string): Promise<void> {
@@ -149,7 +196,9 @@ export class S3Fs implements DurableFs {
         names.push(p.slice(prefix.length, -1));
       }
     }
-    if (!exists) throw new FsError(l.key !== "" && (await this.head(l, "readdir", path)) ? "ENOTDIR" : "ENOENT", "readdir", path);
+    if (!exists) {
+      throw new FsError(l.key !== "" && (await this.head(l, "readdir", path)) ? "ENOTDIR" : "ENOENT", "readdir", path);
+    }
     return names;
   }
 
@@ -157,13 +206,17 @@ export class S3Fs implements DurableFs {
   async mkdir(path: string): Promise<void> {
     const l = this.loc(path, "mkdir");
     if (l.key === "") {
-      if (!(await this.stat(path))) throw new FsError("ENOENT", "mkdir", path, `bucket ${l.bucket} does not exist (create it first)`);
+      if (!(await this.stat(path))) {
+        throw new FsError("ENOENT", "mkdir", path, `bucket ${l.bucket} does not exist (create it first)`);
+      }
       return;
     }
     const parts = l.key.split("/");
     for (let i = 1; i <= parts.length; i++) {
       const key = parts.slice(0, i).join("/");
-      if (i === parts.length && (await this.head({ bucket: l.bucket, key }, "mkdir", path))) throw new FsError("EEXIST", "mkdir", path, "a file has that name");
+      if (i === parts.length && (await this.head({ bucket: l.bucket, key }, "mkdir", path))) {
+        throw new FsError("EEXIST", "mkdir", path, "a file has that name");
+      }
       try {
         await this.client.send(new PutObjectCommand({ Bucket: l.bucket, Key: `${key}/`, Body: new Uint8Array(0) }));
       } catch (err) {
@@ -177,7 +230,9 @@ export class S3Fs implements DurableFs {
     const prefix = this.dirPrefix(l);
     let marker = false;
     for await (const page of this.list(l, prefix, "rmdir", path, 2)) {
-      if (page.prefixes.length > 0 || page.keys.some((k) => k !== prefix)) throw new FsError("ENOTEMPTY", "rmdir", path);
+      if (page.prefixes.length > 0 || page.keys.some((k) => k !== prefix)) {
+        throw new FsError("ENOTEMPTY", "rmdir", path);
+      }
       marker = page.keys.includes(prefix);
     }
     if (!marker) throw new FsError("ENOENT", "rmdir", path);
@@ -208,7 +263,9 @@ export class S3Fs implements DurableFs {
     if (h) return { isFile: true, isDirectory: false, size: h.size, mtimeMs: h.mtimeMs, mode: 0o644 };
     try {
       for await (const page of this.list(l, this.dirPrefix(l), "stat", path, 1)) {
-        if (page.keys.length + page.prefixes.length > 0) return { isFile: false, isDirectory: true, size: 0, mtimeMs: 0, mode: 0o755 };
+        if (page.keys.length + page.prefixes.length > 0) {
+          return { isFile: false, isDirectory: true, size: 0, mtimeMs: 0, mode: 0o755 };
+        }
       }
     } catch (err) {
       if (err instanceof FsError && err.errno === "ENOENT") return null; // no such bucket
@@ -222,15 +279,25 @@ export class S3Fs implements DurableFs {
     this.loc(path, "chmod");
   }
 
-  pid(): number { return this.local.pid(); }
-  hostname(): string { return this.local.hostname(); }
-  processAlive(pid: number): boolean { return this.local.processAlive(pid); }
+  pid(): number {
+    return this.local.pid();
+  }
+  hostname(): string {
+    return this.local.hostname();
+  }
+  processAlive(pid: number): boolean {
+    return this.local.processAlive(pid);
+  }
   async link(existing: string): Promise<void> {
     this.loc(existing, "link");
     throw new UnsupportedError("make hard links (objects have one name)", "s3");
   }
-  processIdentity(): ProcessIdentity { return this.local.processIdentity(); }
-  processState(pid: number, start?: number): ProcessState { return this.local.processState(pid, start); }
+  processIdentity(): ProcessIdentity {
+    return this.local.processIdentity();
+  }
+  processState(pid: number, start?: number): ProcessState {
+    return this.local.processState(pid, start);
+  }
 
   /** The lock holder's cleanup: aborts the store's abandoned multipart uploads (s3-abandoned.ts). */
   async dropUnfinishedWrites(dir: string, ours: (name: string) => boolean): Promise<string[]> {
@@ -242,4 +309,3 @@ export class S3Fs implements DurableFs {
 export function s3Fs(options: S3FsOptions = {}): S3Fs {
   return new S3Fs(options);
 }
-

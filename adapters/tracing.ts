@@ -6,8 +6,23 @@ import type { DurableFs, FileHandle, FileStat, OpenOptions, StatOptions } from "
 import { basename } from "../src/path.ts";
 
 export type TraceOp =
-  | "open" | "read" | "write" | "sync" | "datasync" | "truncate" | "size" | "close"
-  | "rename" | "unlink" | "readdir" | "mkdir" | "rmdir" | "syncDir" | "stat" | "chmod" | "link";
+  | "open"
+  | "read"
+  | "write"
+  | "sync"
+  | "datasync"
+  | "truncate"
+  | "size"
+  | "close"
+  | "rename"
+  | "unlink"
+  | "readdir"
+  | "mkdir"
+  | "rmdir"
+  | "syncDir"
+  | "stat"
+  | "chmod"
+  | "link";
 
 export interface TraceEvent {
   op: TraceOp;
@@ -34,7 +49,9 @@ type Clock = () => number;
 class Tracer {
   events: TraceEvent[] = [];
   origin: number;
-  constructor(readonly clock: Clock) { this.origin = clock(); }
+  constructor(readonly clock: Clock) {
+    this.origin = clock();
+  }
 
   async run<T>(op: TraceOp, path: string, call: () => Promise<T>): Promise<T> {
     const start = this.clock();
@@ -54,15 +71,33 @@ class Tracer {
 
 class TracedHandle implements FileHandle {
   private readonly name: string;
-  constructor(private readonly h: FileHandle, private readonly t: Tracer) { this.name = basename(h.path); }
-  get path(): string { return this.h.path; }
-  read(buf: Uint8Array, position: number): Promise<number> { return this.t.run("read", this.name, () => this.h.read(buf, position)); }
-  write(data: Uint8Array, position: number): Promise<void> { return this.t.run("write", this.name, () => this.h.write(data, position)); }
-  sync(): Promise<void> { return this.t.run("sync", this.name, () => this.h.sync()); }
-  datasync(): Promise<void> { return this.t.run("datasync", this.name, () => this.h.datasync()); }
-  truncate(length: number): Promise<void> { return this.t.run("truncate", this.name, () => this.h.truncate(length)); }
-  size(): Promise<number> { return this.t.run("size", this.name, () => this.h.size()); }
-  close(): Promise<void> { return this.t.run("close", this.name, () => this.h.close()); }
+  constructor(private readonly h: FileHandle, private readonly t: Tracer) {
+    this.name = basename(h.path);
+  }
+  get path(): string {
+    return this.h.path;
+  }
+  read(buf: Uint8Array, position: number): Promise<number> {
+    return this.t.run("read", this.name, () => this.h.read(buf, position));
+  }
+  write(data: Uint8Array, position: number): Promise<void> {
+    return this.t.run("write", this.name, () => this.h.write(data, position));
+  }
+  sync(): Promise<void> {
+    return this.t.run("sync", this.name, () => this.h.sync());
+  }
+  datasync(): Promise<void> {
+    return this.t.run("datasync", this.name, () => this.h.datasync());
+  }
+  truncate(length: number): Promise<void> {
+    return this.t.run("truncate", this.name, () => this.h.truncate(length));
+  }
+  size(): Promise<number> {
+    return this.t.run("size", this.name, () => this.h.size());
+  }
+  close(): Promise<void> {
+    return this.t.run("close", this.name, () => this.h.close());
+  }
 }
 
 export function tracingFs(inner: DurableFs, clock: Clock = () => performance.now()): TracingFs {
@@ -70,11 +105,20 @@ export function tracingFs(inner: DurableFs, clock: Clock = () => performance.now
   const b = basename;
   return {
     inner,
-    get events() { return t.events; },
-    get origin() { return t.origin; },
-    reset() { t.events = []; t.origin = t.clock(); },
+    get events() {
+      return t.events;
+    },
+    get origin() {
+      return t.origin;
+    },
+    reset() {
+      t.events = [];
+      t.origin = t.clock();
+    },
     name: `tracing:${inner.name}`,
-    get capabilities() { return inner.capabilities; },
+    get capabilities() {
+      return inner.capabilities;
+    },
     async open(path: string, options?: OpenOptions) {
       return new TracedHandle(await t.run("open", b(path), () => inner.open(path, options)), t);
     },
@@ -84,7 +128,8 @@ export function tracingFs(inner: DurableFs, clock: Clock = () => performance.now
     mkdir: (path, mode) => t.run("mkdir", b(path), () => inner.mkdir(path, mode)),
     rmdir: (path) => t.run("rmdir", b(path), () => inner.rmdir(path)),
     syncDir: (path) => t.run("syncDir", b(path), () => inner.syncDir(path)),
-    stat: (path, options?: StatOptions): Promise<FileStat | null> => t.run("stat", b(path), () => inner.stat(path, options)),
+    stat: (path, options?: StatOptions): Promise<FileStat | null> =>
+      t.run("stat", b(path), () => inner.stat(path, options)),
     chmod: (path, mode) => t.run("chmod", b(path), () => inner.chmod(path, mode)),
     pid: () => inner.pid(),
     hostname: () => inner.hostname(),

@@ -19,7 +19,6 @@ export interface Chart {
 
 type Spec = Record<string, unknown>;
 
-
 const RUNTIME_COLORS = { domain: ["node", "deno", "bun"], range: ["#3c873a", "#1f6feb", "#d4a72c"] };
 /** One colour per protocol-bench implementation in every chart, so the bars and the CDFs read alike. */
 const IMPL_COLORS = {
@@ -37,21 +36,49 @@ function facetOrder(values: object[], field: string): string[] {
   return inSizeOrder(values.map((v) => String((v as Record<string, unknown>)[field])));
 }
 
-function bars(title: string, values: object[], enc: { x: string; offset: string; y: string; yTitle: string; column?: string; row?: string; log?: boolean; colors?: object; sortX?: string[] }): Spec {
+function bars(
+  title: string,
+  values: object[],
+  enc: {
+    x: string;
+    offset: string;
+    y: string;
+    yTitle: string;
+    column?: string;
+    row?: string;
+    log?: boolean;
+    colors?: object;
+    sortX?: string[];
+  },
+): Spec {
   return {
     title,
     data: { values },
     mark: { type: "bar", tooltip: true },
     ...(enc.column || enc.row ? {} : { width: { step: 14 } }),
     encoding: {
-      x: { field: enc.x, type: "nominal", title: null, axis: { labelAngle: -35, labelLimit: 180 }, ...(enc.sortX ? { sort: enc.sortX } : {}) },
+      x: {
+        field: enc.x,
+        type: "nominal",
+        title: null,
+        axis: { labelAngle: -35, labelLimit: 180 },
+        ...(enc.sortX ? { sort: enc.sortX } : {}),
+      },
       xOffset: { field: enc.offset, type: "nominal" },
       // Bars are not stacked, and a log axis starts at the power of ten below the smallest bar
       // (a bar on a log scale has no zero to grow from).
-      y: { field: "value", type: "quantitative", title: enc.yTitle, stack: null, scale: enc.log ? { type: "log", domainMin: logFloor(values) } : { zero: true } },
+      y: {
+        field: "value",
+        type: "quantitative",
+        title: enc.yTitle,
+        stack: null,
+        scale: enc.log ? { type: "log", domainMin: logFloor(values) } : { zero: true },
+      },
       color: { field: enc.offset, type: "nominal", title: enc.offset, ...(enc.colors ? { scale: enc.colors } : {}) },
       // Facets in size order ("4 KiB", "64 KiB", "1 MiB"), never as text; others as they came.
-      ...(enc.column ? { column: { field: enc.column, type: "nominal", title: null, sort: facetOrder(values, enc.column) } } : {}),
+      ...(enc.column
+        ? { column: { field: enc.column, type: "nominal", title: null, sort: facetOrder(values, enc.column) } }
+        : {}),
       ...(enc.row ? { row: { field: enc.row, type: "nominal", title: null, sort: facetOrder(values, enc.row) } } : {}),
     },
   };
@@ -63,8 +90,19 @@ function kernelCharts(rows: Row[]): [string, string, Spec][] {
   return cases.map((c) => {
     const values = k.filter((r) => r.case === c).sort((a, b) => (a.size ?? 0) - (b.size ?? 0))
       .map((r) => ({ impl: r.impl, runtime: r.runtime, size: sizeLabel(r.size ?? 0), value: r.value }));
-    return [`kernels-${c}.svg`, `${c}: throughput by implementation (MB/s, log scale; higher is better)`,
-      bars(`${c} throughput, MB/s`, values, { x: "impl", offset: "runtime", y: "value", yTitle: "MB/s", column: "size", log: true, colors: RUNTIME_COLORS })];
+    return [
+      `kernels-${c}.svg`,
+      `${c}: throughput by implementation (MB/s, log scale; higher is better)`,
+      bars(`${c} throughput, MB/s`, values, {
+        x: "impl",
+        offset: "runtime",
+        y: "value",
+        yTitle: "MB/s",
+        column: "size",
+        log: true,
+        colors: RUNTIME_COLORS,
+      }),
+    ];
   });
 }
 
@@ -79,37 +117,74 @@ function protocolCharts(rows: Row[], latencies: LatencySeries[]): [string, strin
   const p50 = rows.filter((r) => r.suite === "protocols" && r.metric === "p50");
   if (p50.length) {
     const values = p50.map((r) => ({ ...splitCase(r.case), impl: r.impl, runtime: r.runtime, value: r.value }));
-    out.push(["protocols-p50.svg", "Save latency p50 per protocol, size and runtime (ms, log scale; lower is better)",
-      bars("save latency p50, ms", values, { x: "protocol", offset: "impl", y: "value", yTitle: "p50 ms", column: "variant", row: "runtime", log: true, colors: IMPL_COLORS, sortX: ["unsafe", "atomic_nodirsync", "atomic_dirsync"] })]);
+    out.push([
+      "protocols-p50.svg",
+      "Save latency p50 per protocol, size and runtime (ms, log scale; lower is better)",
+      bars("save latency p50, ms", values, {
+        x: "protocol",
+        offset: "impl",
+        y: "value",
+        yTitle: "p50 ms",
+        column: "variant",
+        row: "runtime",
+        log: true,
+        colors: IMPL_COLORS,
+        sortX: ["unsafe", "atomic_nodirsync", "atomic_dirsync"],
+      }),
+    ]);
   }
   const series = latencies.filter((s) => s.suite === "protocols");
   for (const variant of [...new Set(series.map((s) => splitCase(s.case).variant))]) {
     const points: object[] = [];
     for (const s of series.filter((x) => splitCase(x.case).variant === variant)) {
       const sorted = [...s.ms].sort((a, b) => a - b);
-      sorted.forEach((ms, i) => points.push({ protocol: splitCase(s.case).protocol, impl: s.impl, runtime: s.runtime, ms, fraction: (i + 1) / sorted.length }));
+      sorted.forEach((ms, i) =>
+        points.push({
+          protocol: splitCase(s.case).protocol,
+          impl: s.impl,
+          runtime: s.runtime,
+          ms,
+          fraction: (i + 1) / sorted.length,
+        })
+      );
     }
-    out.push([`protocols-cdf-${variant.replace(/[^A-Za-z0-9]+/g, "")}.svg`, `Latency CDF, ${variant} (fraction of saves done within x ms)`, {
-      title: `latency CDF, ${variant}`,
-      data: { values: points },
-      mark: { type: "line", interpolate: "step-after" },
-      encoding: {
-        x: { field: "ms", type: "quantitative", scale: { type: "log" }, title: "ms (log)" },
-        y: { field: "fraction", type: "quantitative", title: "fraction ≤ x" },
-        color: { field: "impl", type: "nominal", scale: IMPL_COLORS },
-        row: { field: "runtime", type: "nominal", title: null, sort: null },
-        column: { field: "protocol", type: "nominal", title: null, sort: ["unsafe", "atomic_nodirsync", "atomic_dirsync"] },
+    out.push([
+      `protocols-cdf-${variant.replace(/[^A-Za-z0-9]+/g, "")}.svg`,
+      `Latency CDF, ${variant} (fraction of saves done within x ms)`,
+      {
+        title: `latency CDF, ${variant}`,
+        data: { values: points },
+        mark: { type: "line", interpolate: "step-after" },
+        encoding: {
+          x: { field: "ms", type: "quantitative", scale: { type: "log" }, title: "ms (log)" },
+          y: { field: "fraction", type: "quantitative", title: "fraction ≤ x" },
+          color: { field: "impl", type: "nominal", scale: IMPL_COLORS },
+          row: { field: "runtime", type: "nominal", title: null, sort: null },
+          column: {
+            field: "protocol",
+            type: "nominal",
+            title: null,
+            sort: ["unsafe", "atomic_nodirsync", "atomic_dirsync"],
+          },
+        },
+        width: 220,
+        height: 140,
       },
-      width: 220,
-      height: 140,
-    }]);
+    ]);
   }
   return out;
 }
 
 function timelineChart(spans: Span[]): [string, string, Spec][] {
   if (!spans.length) return [];
-  const values = spans.map((s) => ({ save: `${s.runtime} · ${s.case}`, op: s.op, path: s.path, start: s.startMs, end: s.startMs + Math.max(s.durMs, 0.001), ms: s.durMs }));
+  const values = spans.map((s) => ({
+    save: `${s.runtime} · ${s.case}`,
+    op: s.op,
+    path: s.path,
+    start: s.startMs,
+    end: s.startMs + Math.max(s.durMs, 0.001),
+    ms: s.durMs,
+  }));
   return [["timeline.svg", "One traced save per protocol and runtime: each primitive's start and duration (ms)", {
     title: "timeline of one save",
     data: { values },
@@ -129,21 +204,45 @@ function simpleCharts(rows: Row[]): [string, string, Spec][] {
   const out: [string, string, Spec][] = [];
   const log = rows.filter((r) => r.suite === "log" && r.metric === "appends/s");
   if (log.length) {
-    out.push(["log.svg", "Durable log appends per second by concurrent appenders (log scale; higher is better)",
-      bars("log appends/s", log.map((r) => ({ case: r.case, impl: r.impl, runtime: r.runtime, value: r.value })),
-        { x: "case", offset: "impl", y: "value", yTitle: "appends/s", column: "runtime", log: true })]);
+    out.push([
+      "log.svg",
+      "Durable log appends per second by concurrent appenders (log scale; higher is better)",
+      bars("log appends/s", log.map((r) => ({ case: r.case, impl: r.impl, runtime: r.runtime, value: r.value })), {
+        x: "case",
+        offset: "impl",
+        y: "value",
+        yTitle: "appends/s",
+        column: "runtime",
+        log: true,
+      }),
+    ]);
   }
   const verify = rows.filter((r) => r.suite === "verify" && r.metric === "MB/s");
   if (verify.length) {
-    out.push(["verify.svg", "verify throughput next to raw SHA-256 and a plain read (MB/s, log scale)",
-      bars("verify, MB/s", verify.map((r) => ({ impl: r.impl, runtime: r.runtime, value: r.value })),
-        { x: "impl", offset: "runtime", y: "value", yTitle: "MB/s", log: true, colors: RUNTIME_COLORS })]);
+    out.push([
+      "verify.svg",
+      "verify throughput next to raw SHA-256 and a plain read (MB/s, log scale)",
+      bars("verify, MB/s", verify.map((r) => ({ impl: r.impl, runtime: r.runtime, value: r.value })), {
+        x: "impl",
+        offset: "runtime",
+        y: "value",
+        yTitle: "MB/s",
+        log: true,
+        colors: RUNTIME_COLORS,
+      }),
+    ]);
   }
   const s3 = rows.filter((r) => r.suite === "s3" && r.unit === "ms");
   if (s3.length) {
-    out.push(["s3.svg", "Object store (local S3 server): latency of ckptkit operations next to raw PUT/GET (ms, log scale)",
-      bars("object store latency, ms", s3.map((r) => ({ case: r.case, impl: r.impl, runtime: r.runtime, value: r.value })),
-        { x: "case", offset: "impl", y: "value", yTitle: "ms", column: "runtime", log: true })]);
+    out.push([
+      "s3.svg",
+      "Object store (local S3 server): latency of ckptkit operations next to raw PUT/GET (ms, log scale)",
+      bars(
+        "object store latency, ms",
+        s3.map((r) => ({ case: r.case, impl: r.impl, runtime: r.runtime, value: r.value })),
+        { x: "case", offset: "impl", y: "value", yTitle: "ms", column: "runtime", log: true },
+      ),
+    ]);
   }
   return out;
 }
@@ -165,9 +264,17 @@ export const LEGEND = { orient: "top", direction: "horizontal", columns: 3, labe
 
 /** Every chart the data has material for: file, title and the full Vega-Lite specification. */
 export function chartSpecs(data: BenchData): [string, string, Spec][] {
-  const specs = [...kernelCharts(data.rows), ...protocolCharts(data.rows, data.latencies), ...timelineChart(data.spans), ...simpleCharts(data.rows)];
+  const specs = [
+    ...kernelCharts(data.rows),
+    ...protocolCharts(data.rows, data.latencies),
+    ...timelineChart(data.spans),
+    ...simpleCharts(data.rows),
+  ];
   return specs.map(([file, title, spec]) => [file, title, {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json", background: "white", config: { font: "sans-serif", legend: LEGEND }, ...spec,
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    background: "white",
+    config: { font: "sans-serif", legend: LEGEND },
+    ...spec,
   }]);
 }
 

@@ -53,9 +53,16 @@ function nodePrimitives(): Primitives {
   };
 }
 
-interface DenoFile { writeSync(b: Uint8Array): number; syncSync(): void; close(): void }
+interface DenoFile {
+  writeSync(b: Uint8Array): number;
+  syncSync(): void;
+  close(): void;
+}
 interface DenoApi {
-  openSync(path: string, o: { read?: boolean; write?: boolean; create?: boolean; createNew?: boolean; truncate?: boolean; mode?: number }): DenoFile;
+  openSync(
+    path: string,
+    o: { read?: boolean; write?: boolean; create?: boolean; createNew?: boolean; truncate?: boolean; mode?: number },
+  ): DenoFile;
   renameSync(from: string, to: string): void;
 }
 
@@ -63,7 +70,12 @@ function denoPrimitives(): Primitives {
   const D = (globalThis as unknown as { Deno: DenoApi }).Deno;
   return {
     put(path, data, sync, exclusive) {
-      const f = D.openSync(path, exclusive ? { write: true, createNew: true, mode: 0o644 } : { write: true, create: true, truncate: true, mode: 0o644 });
+      const f = D.openSync(
+        path,
+        exclusive
+          ? { write: true, createNew: true, mode: 0o644 }
+          : { write: true, create: true, truncate: true, mode: 0o644 },
+      );
       try {
         for (let off = 0; off < data.length;) off += f.writeSync(data.subarray(off));
         if (sync) f.syncSync();

@@ -17,7 +17,10 @@ import type { Row } from "./types.ts";
 export const SAVE = "ckptkit save";
 export const FLOOR = "floor (by hand)";
 
-export interface Headlines { head: string[]; body: { label: string; cells: (number | undefined)[] }[] }
+export interface Headlines {
+  head: string[];
+  body: { label: string; cells: (number | undefined)[] }[];
+}
 
 /** One line per ratio found in `rows`, in a fixed order (saves by size), one cell per runtime. */
 export function headlineRatios(rows: Row[], runtimes: string[]): Headlines {
@@ -28,16 +31,39 @@ export function headlineRatios(rows: Row[], runtimes: string[]): Headlines {
     lines.set(label, line);
   };
   const saves = rows.filter((r) => r.suite === "protocols" && r.impl === SAVE && r.metric === "overhead vs floor");
-  const saveLabel = (r: Row) => `save ÷ ${FLOOR}, ${/\d\s?[KMG]iB/.test(r.case) || r.size === undefined ? r.case : `${r.case} ${sizeLabel(r.size)}`}`;
-  for (const label of inSizeOrder(saves.map(saveLabel))) for (const r of saves) if (saveLabel(r) === label) put(label, r);
-  for (const r of rows.filter((x) => x.suite === "verify" && x.impl === "ckptkit verify" && x.metric === "x native SHA-256")) {
+  const saveLabel = (r: Row) =>
+    `save ÷ ${FLOOR}, ${
+      /\d\s?[KMG]iB/.test(r.case) || r.size === undefined ? r.case : `${r.case} ${sizeLabel(r.size)}`
+    }`;
+  for (const label of inSizeOrder(saves.map(saveLabel))) {
+    for (const r of saves) if (saveLabel(r) === label) put(label, r);
+  }
+  for (
+    const r of rows.filter((x) =>
+      x.suite === "verify" && x.impl === "ckptkit verify" && x.metric === "x native SHA-256"
+    )
+  ) {
     put(`verify ÷ native SHA-256 (node:crypto), ${r.case}`, r);
   }
-  for (const r of rows.filter((x) => x.suite === "v2" && x.metric === "x floor" && /^(ckptkit save v2|bound: )/.test(x.impl) && x.size === 64 * 1024 * 1024)) {
-    put(r.impl === "ckptkit save v2" ? "save ÷ floor, v2 suite, 64 MiB" : `${r.impl}, 64 MiB (the least a save can reach)`, r);
+  for (
+    const r of rows.filter((x) =>
+      x.suite === "v2" && x.metric === "x floor" && /^(ckptkit save v2|bound: )/.test(x.impl) &&
+      x.size === 64 * 1024 * 1024
+    )
+  ) {
+    put(
+      r.impl === "ckptkit save v2"
+        ? "save ÷ floor, v2 suite, 64 MiB"
+        : `${r.impl}, 64 MiB (the least a save can reach)`,
+      r,
+    );
   }
-  for (const r of rows.filter((x) => x.suite === "v2" && x.metric === "x node:crypto" && /^ckptkit verify v2/.test(x.impl))) put(`verify ÷ node:crypto, ${r.impl.replace("ckptkit verify ", "")}, ${r.case}`, r);
-  for (const r of rows.filter((x) => x.suite === "log" && /^x SQLite/.test(x.metric))) put(`log appends/s, ${r.impl} ÷ SQLite, ${r.case}`, r);
+  for (
+    const r of rows.filter((x) => x.suite === "v2" && x.metric === "x node:crypto" && /^ckptkit verify v2/.test(x.impl))
+  ) put(`verify ÷ node:crypto, ${r.impl.replace("ckptkit verify ", "")}, ${r.case}`, r);
+  for (const r of rows.filter((x) => x.suite === "log" && /^x SQLite/.test(x.metric))) {
+    put(`log appends/s, ${r.impl} ÷ SQLite, ${r.case}`, r);
+  }
   return {
     head: ["ratio (within one run)", ...runtimes],
     body: [...lines].map(([label, cells]) => ({ label, cells: runtimes.map((rt) => cells.get(rt)) })),

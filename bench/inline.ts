@@ -14,7 +14,7 @@ import { writeFileWithProtocol } from "../src/protocol.ts";
 import { manifestName, memberName } from "../src/store/layout.ts";
 import { INLINE_TOTAL_MAX } from "../src/store/inline.ts";
 import { rng } from "../src/rng.ts";
-import { type Store, openStore } from "../src/store/store.ts";
+import { openStore, type Store } from "../src/store/store.ts";
 import { handFloor } from "./floor.ts";
 import { quantile } from "./protocols.ts";
 import { KiB, MiB, sizeLabel } from "./stats.ts";
@@ -24,7 +24,13 @@ export const SEPARATE = "save, member file";
 export const FLOOR = "floor (by hand)";
 export const WRITE = "protocol write";
 
-interface Impl { name: string; dir: string; run(): Promise<void> | void; check(): Promise<void>; reset(): Promise<void> }
+interface Impl {
+  name: string;
+  dir: string;
+  run(): Promise<void> | void;
+  check(): Promise<void>;
+  reset(): Promise<void>;
+}
 
 function same(a: Uint8Array, b: Uint8Array, what: string): void {
   if (a.length !== b.length || a.some((x, i) => x !== b[i])) throw new Error(`${what}: read back other bytes`);
@@ -33,9 +39,14 @@ function same(a: Uint8Array, b: Uint8Array, what: string): void {
 function saveImpl(fs: DurableFs, name: string, store: Store, data: Uint8Array): Impl {
   let step = 0;
   return {
-    name, dir: store.dir,
-    async run() { step = (await store.save([{ name: "m", data }])).step; },
-    async check() { same((await store.load(step)).members.get("m")!, data, name); },
+    name,
+    dir: store.dir,
+    async run() {
+      step = (await store.save([{ name: "m", data }])).step;
+    },
+    async check() {
+      same((await store.load(step)).members.get("m")!, data, name);
+    },
     async reset() {
       await fs.unlink(join(store.dir, manifestName(step)));
       await attempt(() => fs.unlink(join(store.dir, memberName(step, 0))));
@@ -43,7 +54,13 @@ function saveImpl(fs: DurableFs, name: string, store: Store, data: Uint8Array): 
   };
 }
 
-export interface InlineRow { runtime: string; size: number; impl: string; p50: number; ratio: number }
+export interface InlineRow {
+  runtime: string;
+  size: number;
+  impl: string;
+  p50: number;
+  ratio: number;
+}
 
 export async function runInlineBench(opts: { quick: boolean; dir: string; sizes?: number[] }): Promise<InlineRow[]> {
   const fs = defaultFs();
@@ -64,22 +81,41 @@ export async function runInlineBench(opts: { quick: boolean; dir: string; sizes?
         saveImpl(fs, INLINE, inline, bytes),
         saveImpl(fs, SEPARATE, separate, bytes),
         {
-          name: FLOOR, dir: opts.dir,
+          name: FLOOR,
+          dir: opts.dir,
           run: () => floor.write(floorPath, bytes, "atomic_dirsync"),
-          async check() { same(await readFile(fs, floorPath), bytes, FLOOR); },
-          async reset() { await fs.unlink(floorPath); },
+          async check() {
+            same(await readFile(fs, floorPath), bytes, FLOOR);
+          },
+          async reset() {
+            await fs.unlink(floorPath);
+          },
         },
         {
           // The protocol alone (writeFileWithProtocol of the payload): what the save adds above it is the format's.
-          name: WRITE, dir: opts.dir,
+          name: WRITE,
+          dir: opts.dir,
           run: () => writeFileWithProtocol(fs, writePath, bytes, "atomic_dirsync"),
-          async check() { same(await readFile(fs, writePath), bytes, WRITE); },
-          async reset() { await fs.unlink(writePath); },
+          async check() {
+            same(await readFile(fs, writePath), bytes, WRITE);
+          },
+          async reset() {
+            await fs.unlink(writePath);
+          },
         },
       ];
       const samples = opts.quick ? (size <= 64 * KiB ? 30 : 10) : (size <= 64 * KiB ? 120 : 40);
-      const settle = async (i: Impl) => { await i.reset(); await fs.syncDir(i.dir); };
-      for (const i of impls) { await i.run(); await i.check(); await settle(i); await i.run(); await settle(i); }
+      const settle = async (i: Impl) => {
+        await i.reset();
+        await fs.syncDir(i.dir);
+      };
+      for (const i of impls) {
+        await i.run();
+        await i.check();
+        await settle(i);
+        await i.run();
+        await settle(i);
+      }
       const ms = new Map<Impl, number[]>(impls.map((i) => [i, []]));
       const order = [...impls];
       for (let r = 0; r < samples; r++) {
@@ -95,7 +131,9 @@ export async function runInlineBench(opts: { quick: boolean; dir: string; sizes?
         }
       }
       const p50 = new Map(impls.map((i) => [i.name, quantile([...ms.get(i)!].sort((x, y) => x - y), 0.5)]));
-      for (const i of impls) rows.push({ runtime, size, impl: i.name, p50: p50.get(i.name)!, ratio: p50.get(i.name)! / p50.get(FLOOR)! });
+      for (const i of impls) {
+        rows.push({ runtime, size, impl: i.name, p50: p50.get(i.name)!, ratio: p50.get(i.name)! / p50.get(FLOOR)! });
+      }
     }
   } finally {
     await inline.close();
@@ -105,11 +143,23 @@ export async function runInlineBench(opts: { quick: boolean; dir: string; sizes?
 }
 
 export function formatInlineTable(rows: InlineRow[]): string {
-  const lines = [`${"runtime".padEnd(7)} ${"size".padEnd(8)} ${"inline ms".padStart(10)} ${"file ms".padStart(10)} ${"write ms".padStart(10)} ${"floor ms".padStart(10)} ${"inline/floor".padStart(13)} ${"file/floor".padStart(11)} ${"write/floor".padStart(12)} ${"inline/file".padStart(12)}`];
+  const lines = [
+    `${"runtime".padEnd(7)} ${"size".padEnd(8)} ${"inline ms".padStart(10)} ${"file ms".padStart(10)} ${
+      "write ms".padStart(10)
+    } ${"floor ms".padStart(10)} ${"inline/floor".padStart(13)} ${"file/floor".padStart(11)} ${
+      "write/floor".padStart(12)
+    } ${"inline/file".padStart(12)}`,
+  ];
   for (const size of [...new Set(rows.map((r) => r.size))]) {
     const get = (impl: string) => rows.find((r) => r.size === size && r.impl === impl)!;
     const [a, b, w, f] = [get(INLINE), get(SEPARATE), get(WRITE), get(FLOOR)];
-    lines.push(`${a.runtime.padEnd(7)} ${sizeLabel(size).padEnd(8)} ${a.p50.toFixed(3).padStart(10)} ${b.p50.toFixed(3).padStart(10)} ${w.p50.toFixed(3).padStart(10)} ${f.p50.toFixed(3).padStart(10)} ${a.ratio.toFixed(2).padStart(13)} ${b.ratio.toFixed(2).padStart(11)} ${w.ratio.toFixed(2).padStart(12)} ${(a.p50 / b.p50).toFixed(2).padStart(12)}`);
+    lines.push(
+      `${a.runtime.padEnd(7)} ${sizeLabel(size).padEnd(8)} ${a.p50.toFixed(3).padStart(10)} ${
+        b.p50.toFixed(3).padStart(10)
+      } ${w.p50.toFixed(3).padStart(10)} ${f.p50.toFixed(3).padStart(10)} ${a.ratio.toFixed(2).padStart(13)} ${
+        b.ratio.toFixed(2).padStart(11)
+      } ${w.ratio.toFixed(2).padStart(12)} ${(a.p50 / b.p50).toFixed(2).padStart(12)}`,
+    );
   }
   return `p50 latency, one member, atomic_dirsync\n${lines.join("\n")}`;
 }

@@ -10,13 +10,19 @@ import * as zlib from "node:zlib";
 import { createHash } from "node:crypto";
 import { detectRuntime } from "../adapters/detect.ts";
 import { crc32, crc32With, sha256, sha256Many, sha256With, toHex } from "../src/hash.ts";
-import { kernel, loadKernel, type Kernel, type KernelVariant } from "../src/wasm/kernel.ts";
-import { KiB, MiB, median, sizeLabel } from "./stats.ts";
+import { type Kernel, kernel, type KernelVariant, loadKernel } from "../src/wasm/kernel.ts";
+import { KiB, median, MiB, sizeLabel } from "./stats.ts";
 import { NATIVE_ANCHORS } from "./report.ts";
 
 export interface Row {
-  suite: "kernels"; case: string; impl: string; runtime: string; size: number;
-  metric: "MB/s"; value: number; unit: "MB/s";
+  suite: "kernels";
+  case: string;
+  impl: string;
+  runtime: string;
+  size: number;
+  metric: "MB/s";
+  value: number;
+  unit: "MB/s";
 }
 
 type Result = number | Uint8Array;
@@ -29,7 +35,11 @@ interface Impl {
   /** Largest input it takes (sizes above it skip this implementation). */
   maxSize?: number;
 }
-interface Case { name: string; impls: Impl[]; sizes: number[] }
+interface Case {
+  name: string;
+  impls: Impl[];
+  sizes: number[];
+}
 
 /** The multi-buffer case hashes a buffer as independent blocks of this size (one digest each). */
 export const MANY_BLOCK = 4 * KiB;
@@ -41,7 +51,11 @@ interface BunLike {
   CryptoHasher: new (alg: string) => { update(d: Uint8Array): unknown; digest(): Uint8Array };
 }
 
-interface HashWasmHasher { init(): unknown; update(d: Uint8Array): unknown; digest(f: "binary"): Uint8Array }
+interface HashWasmHasher {
+  init(): unknown;
+  update(d: Uint8Array): unknown;
+  digest(f: "binary"): Uint8Array;
+}
 
 /** The WASM anchors are devDependencies: loaded lazily, skipped where not installed. */
 async function optional<T>(name: string): Promise<T | undefined> {
@@ -53,7 +67,9 @@ async function optional<T>(name: string): Promise<T | undefined> {
 }
 
 async function cases(sizes: number[]): Promise<Case[]> {
-  const hw = await optional<{ createCRC32(): Promise<HashWasmHasher>; createSHA256(): Promise<HashWasmHasher> }>("hash-wasm");
+  const hw = await optional<{ createCRC32(): Promise<HashWasmHasher>; createSHA256(): Promise<HashWasmHasher> }>(
+    "hash-wasm",
+  );
   const chainsafe = await optional<{ digest(d: Uint8Array): Uint8Array }>("@chainsafe/as-sha256");
   const hwCrc = await hw?.createCRC32();
   const hwSha = await hw?.createSHA256();
@@ -69,21 +85,60 @@ async function cases(sizes: number[]): Promise<Case[]> {
   const crcImpls: Impl[] = [
     { name: "ckptkit-wasm", run: (d) => crc32(d) },
     ...others.map((o): Impl => ({ name: `ckptkit-wasm-${o.variant}`, run: (d) => crc32With(o, d) })),
-    { name: "ckptkit-in-kernel", run: (d) => k.exports.crc32Wide(0, k.ioPtr, d.length) >>> 0, prepare: (d) => k.io.set(d), maxSize: k.io.length },
+    {
+      name: "ckptkit-in-kernel",
+      run: (d) => k.exports.crc32Wide(0, k.ioPtr, d.length) >>> 0,
+      prepare: (d) => k.io.set(d),
+      maxSize: k.io.length,
+    },
   ];
-  if (hwCrc) crcImpls.push({ name: "hash-wasm", run: (d) => { hwCrc.init(); hwCrc.update(d); return hwCrc.digest("binary"); } });
+  if (hwCrc) {
+    crcImpls.push({
+      name: "hash-wasm",
+      run: (d) => {
+        hwCrc.init();
+        hwCrc.update(d);
+        return hwCrc.digest("binary");
+      },
+    });
+  }
   if (typeof zcrc === "function") crcImpls.push({ name: "zlib.crc32", run: (d) => zcrc(d) >>> 0 });
   if (bun) crcImpls.push({ name: "Bun.hash.crc32", run: (d) => bun.hash.crc32(d) >>> 0 });
 
   const shaImpls: Impl[] = [
     { name: "ckptkit-wasm", run: (d) => sha256(d) },
-    ...others.filter((o) => o.variant === "scalar").map((o): Impl => ({ name: "ckptkit-wasm-scalar", run: (d) => sha256With(o, d) })),
+    ...others.filter((o) => o.variant === "scalar").map((o): Impl => ({
+      name: "ckptkit-wasm-scalar",
+      run: (d) => sha256With(o, d),
+    })),
     { name: "node:crypto", run: (d) => createHash("sha256").update(d).digest() },
-    { name: "webcrypto", async: true, run: async (d) => new Uint8Array(await crypto.subtle.digest("SHA-256", d as BufferSource)) },
+    {
+      name: "webcrypto",
+      async: true,
+      run: async (d) => new Uint8Array(await crypto.subtle.digest("SHA-256", d as BufferSource)),
+    },
   ];
-  if (hwSha) shaImpls.splice(shaImpls.length - 2, 0, { name: "hash-wasm", run: (d) => { hwSha.init(); hwSha.update(d); return hwSha.digest("binary"); } });
+  if (hwSha) {
+    shaImpls.splice(shaImpls.length - 2, 0, {
+      name: "hash-wasm",
+      run: (d) => {
+        hwSha.init();
+        hwSha.update(d);
+        return hwSha.digest("binary");
+      },
+    });
+  }
   if (chainsafe) shaImpls.push({ name: "@chainsafe/as-sha256", run: (d) => chainsafe.digest(d) });
-  if (bun) shaImpls.push({ name: "Bun.CryptoHasher", run: (d) => { const h = new bun.CryptoHasher("sha256"); h.update(d); return h.digest(); } });
+  if (bun) {
+    shaImpls.push({
+      name: "Bun.CryptoHasher",
+      run: (d) => {
+        const h = new bun.CryptoHasher("sha256");
+        h.update(d);
+        return h.digest();
+      },
+    });
+  }
 
   // Many independent 4 KiB blocks → one digest each, concatenated. Anchors hash block by block.
   const perBlock = (one: (b: Uint8Array) => Uint8Array) => (d: Uint8Array): Uint8Array => {
@@ -96,7 +151,16 @@ async function cases(sizes: number[]): Promise<Case[]> {
     const k = loadKernel(v);
     if (k) manyImpls.push({ name: `ckptkit-wasm-${v}`, run: (d) => sha256Many(d, MANY_BLOCK, { kernel: k }) });
   }
-  if (hwSha) manyImpls.push({ name: "hash-wasm", run: perBlock((b) => { hwSha.init(); hwSha.update(b); return hwSha.digest("binary"); }) });
+  if (hwSha) {
+    manyImpls.push({
+      name: "hash-wasm",
+      run: perBlock((b) => {
+        hwSha.init();
+        hwSha.update(b);
+        return hwSha.digest("binary");
+      }),
+    });
+  }
   manyImpls.push({ name: "node:crypto", run: perBlock((b) => createHash("sha256").update(b).digest()) });
   return [
     { name: "crc32", impls: crcImpls, sizes },
@@ -108,7 +172,7 @@ async function cases(sizes: number[]): Promise<Case[]> {
 async function timeOnce(impl: Impl, data: Uint8Array, iters: number): Promise<number> {
   impl.prepare?.(data);
   const t0 = performance.now();
-  if (impl.async) for (let i = 0; i < iters; i++) await impl.run(data);
+  if (impl.async) { for (let i = 0; i < iters; i++) await impl.run(data); }
   else for (let i = 0; i < iters; i++) impl.run(data);
   return performance.now() - t0;
 }
@@ -133,14 +197,21 @@ export async function runKernelBench(opts: { quick: boolean; cases?: string[] })
       for (const impl of impls) {
         impl.prepare?.(buf);
         const got = hex(await impl.run(buf));
-        if (got !== want) throw new Error(`${c.name} ${size}: ${impl.name} gave ${got.slice(0, 16)}…, ${impls[0]!.name} gave ${want.slice(0, 16)}…`);
+        if (got !== want) {
+          throw new Error(
+            `${c.name} ${size}: ${impl.name} gave ${got.slice(0, 16)}…, ${impls[0]!.name} gave ${want.slice(0, 16)}…`,
+          );
+        }
       }
       // Warm up (JIT tiers) and size each impl's rep to ~repMs.
       const iters = new Map<Impl, number>();
       for (const impl of impls) {
         let n = 1;
         let ms = await timeOnce(impl, buf, n);
-        while (ms < repMs / 4 && n < 1 << 20) { n *= 4; ms = await timeOnce(impl, buf, n); }
+        while (ms < repMs / 4 && n < 1 << 20) {
+          n *= 4;
+          ms = await timeOnce(impl, buf, n);
+        }
         iters.set(impl, Math.max(1, Math.round((n * repMs) / Math.max(ms, 0.001))));
       }
       const samples = new Map<Impl, number[]>(impls.map((i) => [i, []]));
@@ -152,7 +223,16 @@ export async function runKernelBench(opts: { quick: boolean; cases?: string[] })
         }
       }
       for (const impl of impls) {
-        rows.push({ suite: "kernels", case: c.name, impl: impl.name, runtime, size, metric: "MB/s", value: median(samples.get(impl)!), unit: "MB/s" });
+        rows.push({
+          suite: "kernels",
+          case: c.name,
+          impl: impl.name,
+          runtime,
+          size,
+          metric: "MB/s",
+          value: median(samples.get(impl)!),
+          unit: "MB/s",
+        });
       }
     }
   }
@@ -161,13 +241,24 @@ export async function runKernelBench(opts: { quick: boolean; cases?: string[] })
 
 /** A plain-text table with each value's ratio to hash-wasm and to the native anchor of its case. */
 export function formatKernelTable(rows: Row[]): string {
-  const find = (r: Row, impl: string) => rows.find((x) => x.case === r.case && x.size === r.size && x.runtime === r.runtime && x.impl === impl);
-  const lines = [`${"runtime".padEnd(7)} ${"case".padEnd(17)} ${"size".padStart(7)} ${"impl".padEnd(22)} ${"MB/s".padStart(8)} ${"×hash-wasm".padStart(10)} ${"×native".padStart(8)}`];
+  const find = (r: Row, impl: string) =>
+    rows.find((x) => x.case === r.case && x.size === r.size && x.runtime === r.runtime && x.impl === impl);
+  const lines = [
+    `${"runtime".padEnd(7)} ${"case".padEnd(17)} ${"size".padStart(7)} ${"impl".padEnd(22)} ${"MB/s".padStart(8)} ${
+      "×hash-wasm".padStart(10)
+    } ${"×native".padStart(8)}`,
+  ];
   for (const r of rows) {
     const hw = find(r, "hash-wasm");
     const nat = (NATIVE_ANCHORS[r.case] ?? []).map((n) => find(r, n)).find((x) => x !== undefined);
-    lines.push(`${r.runtime.padEnd(7)} ${r.case.padEnd(17)} ${sizeLabel(r.size).padStart(7)} ${r.impl.padEnd(22)} ${r.value.toFixed(0).padStart(8)} ` +
-      `${(hw ? (r.value / hw.value).toFixed(2) : "-").padStart(10)} ${(nat ? (r.value / nat.value).toFixed(2) : "-").padStart(8)}`);
+    lines.push(
+      `${r.runtime.padEnd(7)} ${r.case.padEnd(17)} ${sizeLabel(r.size).padStart(7)} ${r.impl.padEnd(22)} ${
+        r.value.toFixed(0).padStart(8)
+      } ` +
+        `${(hw ? (r.value / hw.value).toFixed(2) : "-").padStart(10)} ${
+          (nat ? (r.value / nat.value).toFixed(2) : "-").padStart(8)
+        }`,
+    );
   }
   return lines.join("\n");
 }

@@ -9,12 +9,22 @@ import type { DurableFs } from "../src/fs.ts";
 import { openStore } from "../src/store/store.ts";
 import { median } from "./stats.ts";
 
-interface SaveOnly { save(m: { name: string; data: Uint8Array }[]): Promise<unknown>; close(): Promise<void> }
+interface SaveOnly {
+  save(m: { name: string; data: Uint8Array }[]): Promise<unknown>;
+  close(): Promise<void>;
+}
 type Open = (dir: string, options: { fs: DurableFs }) => Promise<SaveOnly>;
 
 export async function latencyAB(before: Open, after: Open, dir: string, rounds: number, size: number, warmup = 20) {
   const data = new Uint8Array(size).fill(7);
-  const impls = [{ name: "before", s: await before(`${dir}/before`, {} as { fs: DurableFs }) /* no fs: the old checkout picks its own adapter, as it did */, ms: [] as number[] }, { name: "after", s: await after(`${dir}/after`, { fs: defaultFs() }), ms: [] as number[] }];
+  const impls = [{
+    name: "before",
+    s: await before(
+      `${dir}/before`,
+      {} as { fs: DurableFs },
+    ), /* no fs: the old checkout picks its own adapter, as it did */
+    ms: [] as number[],
+  }, { name: "after", s: await after(`${dir}/after`, { fs: defaultFs() }), ms: [] as number[] }];
   for (let r = 0; r < rounds + warmup; r++) {
     const order = Math.random() < 0.5 ? impls : [...impls].reverse();
     for (const i of order) {
@@ -29,12 +39,26 @@ export async function latencyAB(before: Open, after: Open, dir: string, rounds: 
 }
 
 if (isMain(import.meta.url)) {
-  const opt = (k: string) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : undefined; };
+  const opt = (k: string) => {
+    const i = args.indexOf(k);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
   const other = opt("--before");
   if (!other) throw new Error("--before <checkout> is required");
   const mod = (await import(`${other}/src/store/store.ts`)) as { openStore: Open };
   await withScratch("latency-ab", async (dir) => {
-    const r = await latencyAB(mod.openStore, openStore, dir, Number(opt("--rounds") ?? 300), Number(opt("--size") ?? 4096), Number(opt("--warmup") ?? 20));
-    console.log(`${detectRuntime()}: ${Number(opt("--size") ?? 4096)} B save median before ${r.before.toFixed(3)} ms, after ${r.after.toFixed(3)} ms, ratio ${r.ratio.toFixed(3)}`);
+    const r = await latencyAB(
+      mod.openStore,
+      openStore,
+      dir,
+      Number(opt("--rounds") ?? 300),
+      Number(opt("--size") ?? 4096),
+      Number(opt("--warmup") ?? 20),
+    );
+    console.log(
+      `${detectRuntime()}: ${Number(opt("--size") ?? 4096)} B save median before ${r.before.toFixed(3)} ms, after ${
+        r.after.toFixed(3)
+      } ms, ratio ${r.ratio.toFixed(3)}`,
+    );
   });
 }

@@ -18,7 +18,15 @@ import { openLog, replayLog } from "../src/wal/log.ts";
 import { median } from "./stats.ts";
 import { fillPreallocated } from "../src/wal/zero-tail.ts";
 
-export interface Row { suite: "log"; case: string; impl: string; runtime: string; metric: string; value: number; unit: string }
+export interface Row {
+  suite: "log";
+  case: string;
+  impl: string;
+  runtime: string;
+  metric: string;
+  value: number;
+  unit: string;
+}
 
 const GROUP = "ckptkit group commit";
 const SINGLE = "ckptkit, one fdatasync per record";
@@ -38,7 +46,9 @@ async function timed(app: Appender, writers: number, total: number): Promise<{ r
   const s0 = app.syncs?.() ?? 0;
   const per = Math.ceil(total / writers);
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: writers }, async () => { for (let i = 0; i < per; i++) await app.append(); }));
+  await Promise.all(Array.from({ length: writers }, async () => {
+    for (let i = 0; i < per; i++) await app.append();
+  }));
   const rate = (per * writers) / ((performance.now() - t0) / 1000);
   const syncs = (app.syncs?.() ?? 0) - s0;
   await app.close();
@@ -49,7 +59,13 @@ function ckpt(fs: DurableFs, preallocate: boolean, groupCommit: boolean): Varian
   return async (dir) => {
     const log = await openLog(dir, { fs, preallocate, ...(groupCommit ? {} : { maxBatchRecords: 1 }) });
     const payload = new Uint8Array(128).fill(7);
-    return { append: async () => { await log.append(payload); }, close: () => log.close(), syncs: () => log.syncs };
+    return {
+      append: async () => {
+        await log.append(payload);
+      },
+      close: () => log.close(),
+      syncs: () => log.syncs,
+    };
   };
 }
 
@@ -86,11 +102,23 @@ const sqliteOpen: Variant["open"] = async (dir) => {
   const payload = new Uint8Array(128).fill(7);
   // One autocommit transaction per append: a durable commit each (the WAL is fsynced). The API is
   // synchronous, so concurrent appenders take turns; the await lets the others in between.
-  return { append: async () => { insert.run(payload); await Promise.resolve(); }, close: async () => db.close() };
+  return {
+    append: async () => {
+      insert.run(payload);
+      await Promise.resolve();
+    },
+    close: async () => db.close(),
+  };
 };
 
 /** One timed run of ckptkit without preallocation (the warm-up). */
-async function appendRun(fs: DurableFs, dir: string, writers: number, total: number, groupCommit: boolean): Promise<{ rate: number; syncs: number }> {
+async function appendRun(
+  fs: DurableFs,
+  dir: string,
+  writers: number,
+  total: number,
+  groupCommit: boolean,
+): Promise<{ rate: number; syncs: number }> {
   return timed((await ckpt(fs, false, groupCommit)(dir))!, writers, total);
 }
 
@@ -105,7 +133,10 @@ async function floorRun(fs: DurableFs, dir: string, total: number, preallocated 
   await h.write(payload, total * payload.length); // untimed, like the first append of the others
   await h.datasync();
   const t0 = performance.now();
-  for (let i = 0; i < total; i++) { await h.write(payload, i * payload.length); await h.datasync(); }
+  for (let i = 0; i < total; i++) {
+    await h.write(payload, i * payload.length);
+    await h.datasync();
+  }
   const rate = total / ((performance.now() - t0) / 1000);
   await h.close();
   return rate;
@@ -115,7 +146,8 @@ export async function runLogBench(opts: { quick: boolean; dir: string; rounds?: 
   const fs = defaultFs();
   const runtime = detectRuntime();
   const rows: Row[] = [];
-  const row = (c: string, impl: string, metric: string, value: number, unit: string) => rows.push({ suite: "log", case: c, impl, runtime, metric, value, unit });
+  const row = (c: string, impl: string, metric: string, value: number, unit: string) =>
+    rows.push({ suite: "log", case: c, impl, runtime, metric, value, unit });
   const total = opts.quick ? 300 : 2000;
   // Direct runs may ask for more rounds with --quick (--rounds 3): fdatasync latency on a shared
   // disk swings several-fold within a minute, and rotating rounds spread that over every variant.
@@ -143,7 +175,10 @@ export async function runLogBench(opts: { quick: boolean; dir: string; rounds?: 
         const v = variants[(k + r) % variants.length]!;
         if (missing.has(v.impl) || (writers === 8 && (v.impl === LEVEL || v.impl === SQLITE))) continue;
         const app = await v.open(fresh());
-        if (!app) { missing.add(v.impl); continue; }
+        if (!app) {
+          missing.add(v.impl);
+          continue;
+        }
         runs.set(v.impl, [...(runs.get(v.impl) ?? []), await timed(app, writers, total)]);
       }
     }
@@ -155,7 +190,9 @@ export async function runLogBench(opts: { quick: boolean; dir: string; rounds?: 
       if (impl.startsWith("ckptkit")) row(c, impl, "syncs", median(xs.map((x) => x.syncs)), "count");
     }
     row(c, GROUP, "speedup vs one fdatasync per record", rate(GROUP) / rate(SINGLE), "x");
-    if (runs.has(SQLITE)) for (const impl of [GROUP, PRE]) row(c, impl, `x ${SQLITE}`, rate(impl) / rate(SQLITE), "x");
+    if (runs.has(SQLITE)) {
+      for (const impl of [GROUP, PRE]) row(c, impl, `x ${SQLITE}`, rate(impl) / rate(SQLITE), "x");
+    }
   }
   const floors: number[] = [];
   const floorsPre: number[] = [];
@@ -190,8 +227,18 @@ export async function runLogBench(opts: { quick: boolean; dir: string; rounds?: 
 if (isMain(import.meta.url)) {
   await withScratch("log", async (dir) => {
     const at = args.indexOf("--rounds");
-    const rows = await runLogBench({ quick: args.includes("--quick"), dir, rounds: at >= 0 ? Number(args[at + 1]) : undefined });
+    const rows = await runLogBench({
+      quick: args.includes("--quick"),
+      dir,
+      rounds: at >= 0 ? Number(args[at + 1]) : undefined,
+    });
     console.log(`${"runtime".padEnd(8)}${"case".padEnd(26)}${"impl".padEnd(62)}${"metric".padEnd(38)}value`);
-    for (const r of rows) console.log(`${r.runtime.padEnd(8)}${r.case.padEnd(26)}${r.impl.padEnd(62)}${r.metric.padEnd(38)}${r.value.toFixed(r.value < 100 ? 2 : 0)}`);
+    for (const r of rows) {
+      console.log(
+        `${r.runtime.padEnd(8)}${r.case.padEnd(26)}${r.impl.padEnd(62)}${r.metric.padEnd(38)}${
+          r.value.toFixed(r.value < 100 ? 2 : 0)
+        }`,
+      );
+    }
   });
 }

@@ -28,7 +28,9 @@ export function startLoopProbe(): LoopProbe {
 }
 
 /** Runs `fn` under the probe: its result, wall time and the largest gap. */
-export async function probed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; maxGapMs: number; ticks: number }> {
+export async function probed<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; ms: number; maxGapMs: number; ticks: number }> {
   // One turn first, so the probe's first tick is not the timer's own start-up.
   await new Promise((r) => setTimeout(r, 5));
   const probe = startLoopProbe();

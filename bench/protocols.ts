@@ -17,10 +17,10 @@ import { defaultFs, detectRuntime } from "../adapters/detect.ts";
 import type { DurableFs } from "../src/fs.ts";
 import { attempt, readFile } from "../src/fs-util.ts";
 import { join } from "../src/path.ts";
-import { PROTOCOLS, type Protocol, writeFileWithProtocol } from "../src/protocol.ts";
+import { type Protocol, PROTOCOLS, writeFileWithProtocol } from "../src/protocol.ts";
 import { manifestName, memberName } from "../src/store/layout.ts";
 import { rng } from "../src/rng.ts";
-import { type Store, openStore } from "../src/store/store.ts";
+import { openStore, type Store } from "../src/store/store.ts";
 import { type Floor, handFloor } from "./floor.ts";
 import type { LatencySeries, Row, SuiteResult } from "./types.ts";
 import { KiB, MiB, sizeLabel } from "./stats.ts";
@@ -86,17 +86,32 @@ function sameBytes(got: Uint8Array, want: Uint8Array, what: string): void {
   }
 }
 
-interface Target { protocol: Protocol; dir: string; store: Store }
-interface Context { fs: DurableFs; floor: Floor; wfa?: WriteFileAtomic; data: Uint8Array }
+interface Target {
+  protocol: Protocol;
+  dir: string;
+  store: Store;
+}
+interface Context {
+  fs: DurableFs;
+  floor: Floor;
+  wfa?: WriteFileAtomic;
+  data: Uint8Array;
+}
 
 function saveImpl(ctx: Context, t: Target, c: string, name: string, members: Uint8Array[]): Impl {
   let step = 0;
   return {
-    case: c, name, dir: t.dir,
-    async run() { step = (await t.store.save(members.map((data, i) => ({ name: `m${i}`, data })))).step; },
+    case: c,
+    name,
+    dir: t.dir,
+    async run() {
+      step = (await t.store.save(members.map((data, i) => ({ name: `m${i}`, data })))).step;
+    },
     async verify() {
       const got = await t.store.load(step);
-      members.forEach((m, i) => sameBytes(got.members.get(`m${i}`) ?? new Uint8Array(0), m, `${c} ${name} member m${i}`));
+      members.forEach((m, i) =>
+        sameBytes(got.members.get(`m${i}`) ?? new Uint8Array(0), m, `${c} ${name} member m${i}`)
+      );
     },
     // By hand rather than store.prune, which would verify every byte of what it keeps.
     async reset() {
@@ -108,12 +123,27 @@ function saveImpl(ctx: Context, t: Target, c: string, name: string, members: Uin
 }
 
 /** An implementation that writes the files `files` (their paths and bytes). */
-function filesImpl(ctx: Context, t: Target, c: string, name: string, files: { path: string; data: Uint8Array }[], run: () => Promise<void> | void): Impl {
+function filesImpl(
+  ctx: Context,
+  t: Target,
+  c: string,
+  name: string,
+  files: { path: string; data: Uint8Array }[],
+  run: () => Promise<void> | void,
+): Impl {
   return {
-    case: c, name, dir: t.dir,
-    async run() { await run(); },
-    async verify() { for (const f of files) sameBytes(await readFile(ctx.fs, f.path), f.data, `${c} ${name} ${f.path}`); },
-    async reset() { for (const f of files) await attempt(() => ctx.fs.unlink(f.path)); },
+    case: c,
+    name,
+    dir: t.dir,
+    async run() {
+      await run();
+    },
+    async verify() {
+      for (const f of files) sameBytes(await readFile(ctx.fs, f.path), f.data, `${c} ${name} ${f.path}`);
+    },
+    async reset() {
+      for (const f of files) await attempt(() => ctx.fs.unlink(f.path));
+    },
   };
 }
 
@@ -130,20 +160,27 @@ function singleImpls(ctx: Context, t: Target, size: number): Impl[] {
   ];
   // It fsyncs the file but never the directory: its guarantee is atomic_nodirsync's, so it is
   // measured beside that protocol only.
-  if (wfa && t.protocol === "atomic_nodirsync") impls.push(filesImpl(ctx, t, c, WFA, a, () => wfa(a[0]!.path, bytes, { fsync: true })));
+  if (wfa && t.protocol === "atomic_nodirsync") {
+    impls.push(filesImpl(ctx, t, c, WFA, a, () => wfa(a[0]!.path, bytes, { fsync: true })));
+  }
   return impls;
 }
 
 function groupImpls(ctx: Context, t: Target, size: number): Impl[] {
   const c = `${t.protocol} group ${GROUP}x${sizeLabel(size)}`;
-  const files = Array.from({ length: GROUP }, (_, i) => ({ path: join(t.dir, `group-${i}.bin`), data: ctx.data.subarray(i * size, (i + 1) * size) }));
+  const files = Array.from(
+    { length: GROUP },
+    (_, i) => ({ path: join(t.dir, `group-${i}.bin`), data: ctx.data.subarray(i * size, (i + 1) * size) }),
+  );
   return [
     saveImpl(ctx, t, c, GROUP_SAVE, files.map((f) => f.data)),
     filesImpl(ctx, t, c, FLOOR, files, () => ctx.floor.writeGroup(t.dir, files, t.protocol)),
   ];
 }
 
-export async function runProtocolBench(opts: { quick: boolean; dir: string; onProgress?: (done: number, total: number) => void }): Promise<SuiteResult> {
+export async function runProtocolBench(
+  opts: { quick: boolean; dir: string; onProgress?: (done: number, total: number) => void },
+): Promise<SuiteResult> {
   const fs = defaultFs();
   const runtime = detectRuntime();
   const { quick } = opts;
@@ -165,10 +202,20 @@ export async function runProtocolBench(opts: { quick: boolean; dir: string; onPr
     }
     const blocks: Block[] = [];
     for (const size of quick ? [4 * KiB, MiB] : [4 * KiB, MiB, 64 * MiB]) {
-      blocks.push({ size, samples: samples(size), warmups: warmups(size), impls: targets.flatMap((t) => singleImpls(ctx, t, size)) });
+      blocks.push({
+        size,
+        samples: samples(size),
+        warmups: warmups(size),
+        impls: targets.flatMap((t) => singleImpls(ctx, t, size)),
+      });
     }
     for (const size of [4 * KiB, MiB]) {
-      blocks.push({ size: GROUP * size, samples: samples(size), warmups: warmups(size), impls: targets.flatMap((t) => groupImpls(ctx, t, size)) });
+      blocks.push({
+        size: GROUP * size,
+        samples: samples(size),
+        warmups: warmups(size),
+        impls: targets.flatMap((t) => groupImpls(ctx, t, size)),
+      });
     }
     const total = blocks.reduce((n, b) => n + b.samples * b.impls.length, 0);
     let done = 0;
@@ -176,7 +223,10 @@ export async function runProtocolBench(opts: { quick: boolean; dir: string; onPr
     for (const b of blocks) {
       // Each call starts on a quiet journal: the directory fsync makes what the previous call
       // and its reset left pending durable, untimed, so no call pays for another's metadata.
-      const settle = async (impl: Impl) => { await impl.reset(); await fs.syncDir(impl.dir); };
+      const settle = async (impl: Impl) => {
+        await impl.reset();
+        await fs.syncDir(impl.dir);
+      };
       for (let r = 0; r < b.warmups; r++) {
         for (const impl of b.impls) {
           await impl.run();
@@ -207,13 +257,31 @@ export async function runProtocolBench(opts: { quick: boolean; dir: string; onPr
         const sorted = [...xs].sort((x, y) => x - y);
         for (const [metric, q] of [["p50", 0.5], ["p90", 0.9], ["p99", 0.99]] as const) {
           const value = quantile(sorted, q);
-          rows.push({ suite: SUITE, case: impl.case, impl: impl.name, runtime, metric, value, unit: "ms", size: b.size });
+          rows.push({
+            suite: SUITE,
+            case: impl.case,
+            impl: impl.name,
+            runtime,
+            metric,
+            value,
+            unit: "ms",
+            size: b.size,
+          });
           if (metric === "p50") p50.set(impl, value);
         }
       }
       for (const impl of b.impls.filter((i) => i.name === SAVE || i.name === WRITE || i.name === GROUP_SAVE)) {
         const floor = b.impls.find((i) => i.case === impl.case && i.name === FLOOR)!;
-        rows.push({ suite: SUITE, case: impl.case, impl: impl.name, runtime, metric: "overhead vs floor", value: p50.get(impl)! / p50.get(floor)!, unit: "x", size: b.size });
+        rows.push({
+          suite: SUITE,
+          case: impl.case,
+          impl: impl.name,
+          runtime,
+          metric: "overhead vs floor",
+          value: p50.get(impl)! / p50.get(floor)!,
+          unit: "x",
+          size: b.size,
+        });
       }
     }
   } finally {
@@ -226,13 +294,28 @@ export async function runProtocolBench(opts: { quick: boolean; dir: string; onPr
 export function formatProtocolTable(rows: Row[]): string {
   const impls = [SAVE, GROUP_SAVE, WRITE, FLOOR, WFA];
   const cases = [...new Set(rows.map((r) => r.case))];
-  const head = ["runtime".padEnd(7), "case".padEnd(30), ...impls.map((i) => i.padStart(18)), "save/floor".padStart(11), "write/floor".padStart(12)];
+  const head = [
+    "runtime".padEnd(7),
+    "case".padEnd(30),
+    ...impls.map((i) => i.padStart(18)),
+    "save/floor".padStart(11),
+    "write/floor".padStart(12),
+  ];
   const lines = [head.join(" ")];
   for (const c of cases) {
-    const get = (impl: string, metric: string) => rows.find((r) => r.case === c && r.impl === impl && r.metric === metric)?.value;
+    const get = (impl: string, metric: string) =>
+      rows.find((r) => r.case === c && r.impl === impl && r.metric === metric)?.value;
     const fmt = (v: number | undefined, w: number, d = 3) => (v === undefined ? "-" : v.toFixed(d)).padStart(w);
     const over = get(SAVE, "overhead vs floor") ?? get(GROUP_SAVE, "overhead vs floor");
-    lines.push([rows[0]!.runtime.padEnd(7), c.padEnd(30), ...impls.map((i) => fmt(get(i, "p50"), 18)), fmt(over, 11, 2), fmt(get(WRITE, "overhead vs floor"), 12, 2)].join(" "));
+    lines.push(
+      [
+        rows[0]!.runtime.padEnd(7),
+        c.padEnd(30),
+        ...impls.map((i) => fmt(get(i, "p50"), 18)),
+        fmt(over, 11, 2),
+        fmt(get(WRITE, "overhead vs floor"), 12, 2),
+      ].join(" "),
+    );
   }
   return `p50 latency in ms\n${lines.join("\n")}`;
 }

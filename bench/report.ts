@@ -3,7 +3,7 @@
 // comparison a reader makes is within one run.
 import type { BenchData, Chart } from "./charts.ts";
 import { sizeLabel } from "./stats.ts";
-import { type Headlines, headlineRatios } from "./headlines.ts";
+import { headlineRatios, type Headlines } from "./headlines.ts";
 import type { MachineInfo } from "./machine.ts";
 import type { Row } from "./types.ts";
 
@@ -24,13 +24,18 @@ const PRINTED: Record<string, (r: Row) => boolean> = {
 };
 
 /** Each kernel case's native anchors: the first one a runtime's rows hold is the ratio's denominator. */
-export const NATIVE_ANCHORS: Record<string, string[]> = { crc32: ["zlib.crc32", "Bun.hash.crc32"], sha256: ["node:crypto"], "sha256-many-4KiB": ["node:crypto"] };
+export const NATIVE_ANCHORS: Record<string, string[]> = {
+  crc32: ["zlib.crc32", "Bun.hash.crc32"],
+  sha256: ["node:crypto"],
+  "sha256-many-4KiB": ["node:crypto"],
+};
 
 /** Ratios the kernel issue is judged by, derived from the kernel rows of each runtime. */
 export function kernelRatios(rows: Row[]): Row[] {
   const out: Row[] = [];
   const mbs = rows.filter((r) => r.suite === "kernels" && r.metric === "MB/s");
-  const find = (r: Row, impl: string) => mbs.find((x) => x.case === r.case && x.size === r.size && x.runtime === r.runtime && x.impl === impl);
+  const find = (r: Row, impl: string) =>
+    mbs.find((x) => x.case === r.case && x.size === r.size && x.runtime === r.runtime && x.impl === impl);
   for (const r of mbs) {
     if (!r.impl.startsWith("ckptkit")) continue;
     const hw = find(r, "hash-wasm");
@@ -50,7 +55,10 @@ export function fmt(v: number): string {
   return v.toPrecision(2);
 }
 
-interface Pivot { head: string[]; body: string[][] }
+interface Pivot {
+  head: string[];
+  body: string[][];
+}
 
 /** One line per (case, impl, metric), one column per runtime. */
 function pivot(rows: Row[], runtimes: string[]): Pivot {
@@ -70,7 +78,9 @@ function pivot(rows: Row[], runtimes: string[]): Pivot {
   }
   return {
     head: ["case", "impl", "metric", ...runtimes],
-    body: [...lines.values()].map((l) => [...l.key, ...runtimes.map((rt) => (l.cells.has(rt) ? fmt(l.cells.get(rt)!) : "-"))]),
+    body: [...lines.values()].map((
+      l,
+    ) => [...l.key, ...runtimes.map((rt) => (l.cells.has(rt) ? fmt(l.cells.get(rt)!) : "-"))]),
   };
 }
 
@@ -82,21 +92,32 @@ const escMd = (s: string) => s.replace(/\|/g, "\\|");
 
 /** The headline ratios as a pivot ("-" where a runtime has none). */
 function headlinePivot(h: Headlines): Pivot {
-  return { head: h.head, body: h.body.map((l) => [l.label, ...l.cells.map((v) => (v === undefined ? "-" : `${fmt(v)}×`))]) };
+  return {
+    head: h.head,
+    body: h.body.map((l) => [l.label, ...l.cells.map((v) => (v === undefined ? "-" : `${fmt(v)}×`))]),
+  };
 }
 
 export function markdownTables(rows: Row[], runtimes: string[]): string {
   const parts: string[] = [];
   const top = headlinePivot(headlineRatios(rows, runtimes));
   if (top.body.length > 0) {
-    parts.push("## headline ratios\n", `| ${top.head.join(" | ")} |`, `|${top.head.map((_, i) => (i >= 1 ? "---:" : "---")).join("|")}|`);
+    parts.push(
+      "## headline ratios\n",
+      `| ${top.head.join(" | ")} |`,
+      `|${top.head.map((_, i) => (i >= 1 ? "---:" : "---")).join("|")}|`,
+    );
     for (const line of top.body) parts.push(`| ${line.map(escMd).join(" | ")} |`);
     parts.push("");
   }
   for (const suite of suitesOf(rows)) {
     const keep = PRINTED[suite] ?? (() => true);
     const p = pivot(rows.filter((r) => r.suite === suite && keep(r)), runtimes);
-    parts.push(`## ${suite}\n`, `| ${p.head.join(" | ")} |`, `|${p.head.map((_, i) => (i >= 3 ? "---:" : "---")).join("|")}|`);
+    parts.push(
+      `## ${suite}\n`,
+      `| ${p.head.join(" | ")} |`,
+      `|${p.head.map((_, i) => (i >= 3 ? "---:" : "---")).join("|")}|`,
+    );
     for (const line of p.body) parts.push(`| ${line.map(escMd).join(" | ")} |`);
     parts.push("");
   }
@@ -117,15 +138,23 @@ export const CSV_COLUMNS = ["suite", "case", "impl", "runtime", "metric", "value
 /** results.csv (every number), latencies.csv (every sample), timeline.csv (every traced primitive). */
 export function csvFiles(data: BenchData): Record<string, string> {
   return {
-    "results.csv": csvOf(CSV_COLUMNS, data.rows.map((r) => [r.suite, r.case, r.impl, r.runtime, r.metric, r.value, r.unit, r.size])),
-    "latencies.csv": csvOf(["suite", "case", "impl", "runtime", "sample", "ms"],
-      data.latencies.flatMap((s) => s.ms.map((ms, i) => [s.suite, s.case, s.impl, s.runtime, i, ms]))),
-    "timeline.csv": csvOf(["runtime", "case", "op", "path", "start_ms", "dur_ms"],
-      data.spans.map((s) => [s.runtime, s.case, s.op, s.path, s.startMs, s.durMs])),
+    "results.csv": csvOf(
+      CSV_COLUMNS,
+      data.rows.map((r) => [r.suite, r.case, r.impl, r.runtime, r.metric, r.value, r.unit, r.size]),
+    ),
+    "latencies.csv": csvOf(
+      ["suite", "case", "impl", "runtime", "sample", "ms"],
+      data.latencies.flatMap((s) => s.ms.map((ms, i) => [s.suite, s.case, s.impl, s.runtime, i, ms])),
+    ),
+    "timeline.csv": csvOf(
+      ["runtime", "case", "op", "path", "start_ms", "dur_ms"],
+      data.spans.map((s) => [s.runtime, s.case, s.op, s.path, s.startMs, s.durMs]),
+    ),
   };
 }
 
-const escHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const escHtml = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 function htmlTable(p: Pivot, firstNumeric = 3, id?: string): string {
   const n = (i: number) => (i >= firstNumeric ? ' class="n"' : "");
@@ -147,19 +176,28 @@ export function htmlReport(data: BenchData, charts: Chart[], info: RunInfo): str
     ["hash flags", Object.entries(m.flags).map(([f, on]) => `${f} ${on ? "yes" : "no"}`).join(", ")],
     ["memory", `${m.memoryGiB} GiB`],
     ["OS", m.os],
-    ["filesystem", m.filesystem ? `${m.filesystem.type} (${m.filesystem.device} on ${m.filesystem.mountPoint})` : "unknown"],
+    [
+      "filesystem",
+      m.filesystem ? `${m.filesystem.type} (${m.filesystem.device} on ${m.filesystem.mountPoint})` : "unknown",
+    ],
     ["runtimes", runtimes.map((r) => `${r} ${info.runtimes[r]}`).join(", ")],
     ["started", `${info.startedAt}${info.quick ? " (--quick: fewer sizes and samples)" : ""}`],
   ];
   const sections = suitesOf(data.rows).map((suite) => {
     const own = charts.filter((c) => c.file.startsWith(suite));
-    const figures = own.map((c) => `<figure>${c.svg}<figcaption>${escHtml(c.title)} — <code>${escHtml(c.file)}</code></figcaption></figure>`).join("\n");
-    return `<section><h2>${escHtml(suite)}</h2>\n${figures}\n${htmlTable(pivot(data.rows.filter((r) => r.suite === suite), runtimes))}</section>`;
+    const figures = own.map((c) =>
+      `<figure>${c.svg}<figcaption>${escHtml(c.title)} — <code>${escHtml(c.file)}</code></figcaption></figure>`
+    ).join("\n");
+    return `<section><h2>${escHtml(suite)}</h2>\n${figures}\n${
+      htmlTable(pivot(data.rows.filter((r) => r.suite === suite), runtimes))
+    }</section>`;
   });
   const top = headlinePivot(headlineRatios(data.rows, runtimes));
   const headlines = top.body.length > 0 ? `<h2>Headline ratios</h2>\n${htmlTable(top, 1, "headlines")}` : "";
   const skipped = info.skipped.length
-    ? `<p class="warn">Not measured: ${info.skipped.map((s) => escHtml(`${s.runtime}${s.suite ? ` ${s.suite}` : ""}: ${s.reason}`)).join("; ")}</p>`
+    ? `<p class="warn">Not measured: ${
+      info.skipped.map((s) => escHtml(`${s.runtime}${s.suite ? ` ${s.suite}` : ""}: ${s.reason}`)).join("; ")
+    }</p>`
     : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ckptkit bench ${escHtml(info.startedAt)}</title>

@@ -3,7 +3,14 @@
 // Needs a server: scripts/s3-server.sh start; eval "$(scripts/s3-server.sh env)".
 // Run: npx tsx bench/s3.ts | npx deno run -A bench/s3.ts | npx bun bench/s3.ts   [--quick]
 import { args, isMain } from "./direct.ts";
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { detectRuntime } from "../adapters/detect.ts";
 import { env, makeClient } from "../adapters/s3-client.ts";
 import { S3Fs } from "../adapters/s3.ts";
@@ -12,8 +19,17 @@ import { openStore } from "../src/store/store.ts";
 import { KiB, MiB, sizeLabel } from "./stats.ts";
 
 export interface Row {
-  suite: "s3"; case: string; impl: string; runtime: string; size?: number;
-  metric: string; value: number; unit: string; p50?: number; p90?: number; p99?: number;
+  suite: "s3";
+  case: string;
+  impl: string;
+  runtime: string;
+  size?: number;
+  metric: string;
+  value: number;
+  unit: string;
+  p50?: number;
+  p90?: number;
+  p99?: number;
 }
 
 const BUCKET = "ckptkit-bench";
@@ -25,7 +41,15 @@ function pct(sorted: number[], q: number): number {
 function fill(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
   let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i += 4) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; out[i] = x; out[i + 1] = x >>> 8; out[i + 2] = x >>> 16; out[i + 3] = x >>> 24; }
+  for (let i = 0; i < n; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x;
+    out[i + 1] = x >>> 8;
+    out[i + 2] = x >>> 16;
+    out[i + 3] = x >>> 24;
+  }
   return out;
 }
 
@@ -41,7 +65,10 @@ async function removePrefix(c: S3Client, prefix: string): Promise<void> {
 export async function runS3Bench(opts: { quick: boolean; endpoint?: string }): Promise<Row[]> {
   const endpoint = opts.endpoint ?? env("CKPTKIT_S3_ENDPOINT") ?? env("AWS_ENDPOINT_URL_S3");
   if (!endpoint) throw new Error("no S3 endpoint: start scripts/s3-server.sh and set CKPTKIT_S3_ENDPOINT");
-  const credentials = { accessKeyId: env("AWS_ACCESS_KEY_ID") ?? "test:tester", secretAccessKey: env("AWS_SECRET_ACCESS_KEY") ?? "testing" };
+  const credentials = {
+    accessKeyId: env("AWS_ACCESS_KEY_ID") ?? "test:tester",
+    secretAccessKey: env("AWS_SECRET_ACCESS_KEY") ?? "testing",
+  };
   const client = makeClient({ endpoint, credentials });
   await client.send(new CreateBucketCommand({ Bucket: BUCKET })).catch((e: { name?: string }) => {
     if (e.name !== "BucketAlreadyOwnedByYou" && e.name !== "BucketAlreadyExists") throw e;
@@ -58,7 +85,9 @@ export async function runS3Bench(opts: { quick: boolean; endpoint?: string }): P
     add({ case: c, impl, size, metric: "throughput", value: size / MiB / (p50 / 1000), unit: "MiB/s" });
   };
 
-  const sizes: [number, number][] = opts.quick ? [[4 * KiB, 10], [1 * MiB, 5], [16 * MiB, 1]] : [[4 * KiB, 30], [1 * MiB, 15], [64 * MiB, 3]];
+  const sizes: [number, number][] = opts.quick
+    ? [[4 * KiB, 10], [1 * MiB, 5], [16 * MiB, 1]]
+    : [[4 * KiB, 30], [1 * MiB, 15], [64 * MiB, 3]];
   try {
     for (const [size, reps] of sizes) {
       const data = fill(size, size);
@@ -117,6 +146,10 @@ if (isMain(import.meta.url)) {
   for (const r of rows) {
     const v = r.value.toFixed(r.value < 100 ? 1 : 0);
     const tail = r.p90 !== undefined ? `  (p90 ${r.p90.toFixed(1)}, p99 ${r.p99!.toFixed(1)})` : "";
-    console.log(`${r.runtime.padEnd(5)} ${r.case.padEnd(24)} ${r.impl.padEnd(40)} ${r.metric.padEnd(10)} ${v.padStart(8)} ${r.unit}${tail}`);
+    console.log(
+      `${r.runtime.padEnd(5)} ${r.case.padEnd(24)} ${r.impl.padEnd(40)} ${r.metric.padEnd(10)} ${
+        v.padStart(8)
+      } ${r.unit}${tail}`,
+    );
   }
 }

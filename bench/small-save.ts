@@ -12,7 +12,8 @@ import { manifestName } from "../src/store/layout.ts";
 import { openStore } from "../src/store/store.ts";
 import { handFloor } from "./floor.ts";
 
-const opt = (name: string, dflt: number) => Number(args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt);
+const opt = (name: string, dflt: number) =>
+  Number(args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt);
 const parent = args.find((a) => !a.startsWith("--")) ?? "/dev/shm";
 const n = opt("n", 2000);
 const warm = opt("warm", 200);
@@ -30,7 +31,9 @@ const floorData = new Uint8Array(floorSize);
 crypto.getRandomValues(floorData);
 const store = await openStore(join(dir, "store"), { fs: defaultFs() });
 // --floor-in-store: the floor writes into the store's directory, under a manifest-like name.
-const floorPath = args.includes("--floor-in-store") ? join(dir, "store", "floor-0000000000000000.manifest") : join(dir, "floor.bin");
+const floorPath = args.includes("--floor-in-store")
+  ? join(dir, "store", "floor-0000000000000000.manifest")
+  : join(dir, "floor.bin");
 const saves: number[] = [];
 const floors: number[] = [];
 let step = 0;
@@ -59,5 +62,9 @@ const s = p50(saves);
 if (saveOnly) console.log(`${runtime} ${parent} save p50 ${s.toFixed(1)} µs`);
 else {
   const f = p50(floors);
-  console.log(`${runtime.padEnd(4)} ${parent.padEnd(8)} save p50 ${s.toFixed(1).padStart(7)} µs  floor p50 ${f.toFixed(1).padStart(7)} µs  ratio ${(s / f).toFixed(3)}`);
+  console.log(
+    `${runtime.padEnd(4)} ${parent.padEnd(8)} save p50 ${s.toFixed(1).padStart(7)} µs  floor p50 ${
+      f.toFixed(1).padStart(7)
+    } µs  ratio ${(s / f).toFixed(3)}`,
+  );
 }

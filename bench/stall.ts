@@ -12,7 +12,7 @@ import { openStore } from "../src/store/store.ts";
 import { paceStats, resetPaceStats } from "../src/pace.ts";
 import { probed } from "./loop-probe.ts";
 import type { Row, SuiteResult } from "./types.ts";
-import { KiB, MiB, median, sizeLabel } from "./stats.ts";
+import { KiB, median, MiB, sizeLabel } from "./stats.ts";
 
 const SUITE = "stall";
 
@@ -26,11 +26,14 @@ function pattern(size: number): Uint8Array {
   return out;
 }
 
-export async function runStallBench(opts: { quick: boolean; dir: string; size?: number; small?: number }): Promise<SuiteResult> {
+export async function runStallBench(
+  opts: { quick: boolean; dir: string; size?: number; small?: number },
+): Promise<SuiteResult> {
   const runtime = detectRuntime();
   const size = opts.size ?? (opts.quick ? 64 * MiB : 256 * MiB);
   const rows: Row[] = [];
-  const row = (c: string, metric: string, value: number, unit: string, n = size) => rows.push({ suite: SUITE, case: c, impl: "ckptkit", runtime, metric, value, unit, size: n });
+  const row = (c: string, metric: string, value: number, unit: string, n = size) =>
+    rows.push({ suite: SUITE, case: c, impl: "ckptkit", runtime, metric, value, unit, size: n });
 
   // 4 KiB saves first, on a quiet page cache.
   const smallDir = join(opts.dir, "small");
@@ -72,10 +75,13 @@ if (isMain(import.meta.url)) {
   const sn = args.indexOf("--small");
   await withScratch("stall", async (dir) => {
     const { rows } = await runStallBench({
-      quick: args.includes("--quick"), dir,
+      quick: args.includes("--quick"),
+      dir,
       size: at >= 0 ? Number(args[at + 1]) * MiB : undefined,
       small: sn >= 0 ? Number(args[sn + 1]) : undefined,
     });
-    for (const r of rows) console.log(`${r.runtime.padEnd(6)}${r.case.padEnd(20)}${r.metric.padEnd(14)}${r.value.toFixed(2)} ${r.unit}`);
+    for (const r of rows) {
+      console.log(`${r.runtime.padEnd(6)}${r.case.padEnd(20)}${r.metric.padEnd(14)}${r.value.toFixed(2)} ${r.unit}`);
+    }
   });
 }

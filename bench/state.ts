@@ -7,14 +7,23 @@
 // with the default encode-inside capture and with `immutable: true` (capture by reference).
 // `ckpt bench --suites state` runs it in each runtime (not in the default --quick test set); directly:
 //   npx tsx bench/state.ts | npx deno run -A bench/state.ts | npx bun bench/state.ts   [--quick]
-import { readFile, readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { args, isMain, withScratch } from "./direct.ts";
 import { defaultFs, detectRuntime } from "../adapters/detect.ts";
 import type { StateOptions } from "../src/state/state.ts";
 import { openState } from "../src/open.ts";
 import { median } from "./stats.ts";
 
-export interface Row { suite: "state"; case: string; impl: string; runtime: string; metric: string; value: number; unit: string; size?: number }
+export interface Row {
+  suite: "state";
+  case: string;
+  impl: string;
+  runtime: string;
+  metric: string;
+  value: number;
+  unit: string;
+  size?: number;
+}
 
 /** A byte array; a change is [u32 offset][8 bytes] written at that offset. Mutated in place. */
 function bytesState(size: number, immutable = false): StateOptions<Uint8Array> {
@@ -38,7 +47,11 @@ function counterState(): StateOptions<bigint> {
   return {
     initial: 0n,
     apply: (s, c) => s + BigInt(c[0]!),
-    encode: (s) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, s, true); return b; },
+    encode: (s) => {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setBigUint64(0, s, true);
+      return b;
+    },
     decode: (b) => new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true),
     immutable: true,
     fs: defaultFs(),
@@ -53,9 +66,15 @@ function change(i: number): Uint8Array {
   return c;
 }
 
-async function updates(st: { update(c: Uint8Array): Promise<number> }, n: number, make: (i: number) => Uint8Array): Promise<void> {
+async function updates(
+  st: { update(c: Uint8Array): Promise<number> },
+  n: number,
+  make: (i: number) => Uint8Array,
+): Promise<void> {
   const burst = 1000;
-  for (let i = 0; i < n; i += burst) await Promise.all(Array.from({ length: Math.min(burst, n - i) }, (_, j) => st.update(make(i + j))));
+  for (let i = 0; i < n; i += burst) {
+    await Promise.all(Array.from({ length: Math.min(burst, n - i) }, (_, j) => st.update(make(i + j))));
+  }
 }
 
 /** Every file recovery reads (snapshot files, log segments), read raw. */
@@ -73,7 +92,8 @@ async function rawRead(dir: string): Promise<number> {
 export async function runStateBench(opts: { quick: boolean; dir: string }): Promise<Row[]> {
   const runtime = detectRuntime();
   const rows: Row[] = [];
-  const row = (c: string, impl: string, metric: string, value: number, unit: string, size?: number) => rows.push({ suite: "state", case: c, impl, runtime, metric, value, unit, ...(size ? { size } : {}) });
+  const row = (c: string, impl: string, metric: string, value: number, unit: string, size?: number) =>
+    rows.push({ suite: "state", case: c, impl, runtime, metric, value, unit, ...(size ? { size } : {}) });
   const rounds = opts.quick ? 1 : 3;
   const size = opts.quick ? 8 << 20 : 64 << 20;
   const records = opts.quick ? 10_000 : 100_000;
@@ -107,12 +127,17 @@ export async function runStateBench(opts: { quick: boolean; dir: string }): Prom
     let t0 = performance.now();
     const st = await openState(bdir, bytesState(size));
     const t = performance.now() - t0;
-    if (st.recovery.step === null || st.recovery.replayed !== records) throw new Error(`recovery replayed ${st.recovery.replayed} of ${records} from step ${st.recovery.step}`);
+    if (st.recovery.step === null || st.recovery.replayed !== records) {
+      throw new Error(`recovery replayed ${st.recovery.replayed} of ${records} from step ${st.recovery.step}`);
+    }
     await st.close();
     t0 = performance.now();
     rawBytes = await rawRead(bdir);
     const tr = performance.now() - t0;
-    if (r > 0) { open.push(t); raw.push(tr); } // round 0 warms up JIT and page cache
+    if (r > 0) {
+      open.push(t);
+      raw.push(tr);
+    } // round 0 warms up JIT and page cache
   }
   row(big, "openState (load + verify + replay)", "ms", median(open), "ms", rawBytes);
   row(big, "read the same files raw", "ms", median(raw), "ms", rawBytes);
@@ -140,7 +165,10 @@ export async function runStateBench(opts: { quick: boolean; dir: string }): Prom
     t0 = performance.now();
     const b = await rawRead(sdir);
     const tr = performance.now() - t0;
-    if (r > 0) { small.push(t); smallRaw.push(tr); }
+    if (r > 0) {
+      small.push(t);
+      smallRaw.push(tr);
+    }
     if (b === 0) throw new Error("nothing to read");
   }
   row("counter + 100 changes", "openState (load + verify + replay)", "ms", median(small), "ms");
@@ -152,6 +180,12 @@ if (isMain(import.meta.url)) {
   await withScratch("state", async (dir) => {
     const rows = await runStateBench({ quick: args.includes("--quick"), dir });
     console.log(`${"runtime".padEnd(8)}${"case".padEnd(28)}${"impl".padEnd(38)}${"metric".padEnd(14)}value`);
-    for (const r of rows) console.log(`${r.runtime.padEnd(8)}${r.case.padEnd(28)}${r.impl.padEnd(38)}${r.metric.padEnd(14)}${r.value.toFixed(r.value < 100 ? 2 : 0)} ${r.unit}`);
+    for (const r of rows) {
+      console.log(
+        `${r.runtime.padEnd(8)}${r.case.padEnd(28)}${r.impl.padEnd(38)}${r.metric.padEnd(14)}${
+          r.value.toFixed(r.value < 100 ? 2 : 0)
+        } ${r.unit}`,
+      );
+    }
   });
 }

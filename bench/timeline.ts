@@ -58,7 +58,9 @@ export async function runTimeline(opts: { quick: boolean; dir: string }): Promis
     rows.push({ suite: SUITE, case: c, impl: IMPL, runtime, metric: "total", value: totalMs, unit: "ms", size: SIZE });
     const byOp = new Map<string, number>();
     for (const s of mine) byOp.set(s.op, (byOp.get(s.op) ?? 0) + s.durMs);
-    for (const [op, ms] of byOp) rows.push({ suite: SUITE, case: c, impl: IMPL, runtime, metric: op, value: ms, unit: "ms", size: SIZE });
+    for (const [op, ms] of byOp) {
+      rows.push({ suite: SUITE, case: c, impl: IMPL, runtime, metric: op, value: ms, unit: "ms", size: SIZE });
+    }
   }
   return { rows, spans };
 }
@@ -67,8 +69,16 @@ if (isMain(import.meta.url)) {
   await withScratch("timeline", async (dir) => {
     const { rows, spans = [] } = await runTimeline({ quick: args.includes("--quick"), dir });
     console.log(`${"runtime".padEnd(8)}${"case".padEnd(34)}${"metric".padEnd(12)}${"ms".padStart(9)}`);
-    for (const r of rows) console.log(`${r.runtime.padEnd(8)}${r.case.padEnd(34)}${r.metric.padEnd(12)}${r.value.toFixed(3).padStart(9)}`);
+    for (const r of rows) {
+      console.log(`${r.runtime.padEnd(8)}${r.case.padEnd(34)}${r.metric.padEnd(12)}${r.value.toFixed(3).padStart(9)}`);
+    }
     console.log(`\n${"case".padEnd(34)}${"op".padEnd(10)}${"start".padStart(9)}${"dur".padStart(9)}  path`);
-    for (const s of spans) console.log(`${s.case.padEnd(34)}${s.op.padEnd(10)}${s.startMs.toFixed(3).padStart(9)}${s.durMs.toFixed(3).padStart(9)}  ${s.path}`);
+    for (const s of spans) {
+      console.log(
+        `${s.case.padEnd(34)}${s.op.padEnd(10)}${s.startMs.toFixed(3).padStart(9)}${
+          s.durMs.toFixed(3).padStart(9)
+        }  ${s.path}`,
+      );
+    }
   });
 }

@@ -20,7 +20,7 @@ import { LeafHasher } from "../src/format/leaf-hasher.ts";
 import { CHUNK_HEADER_SIZE, DEFAULT_CHUNK_SIZE } from "../src/format/constants.ts";
 import { handFloor } from "./floor.ts";
 import type { Row, SuiteResult } from "./types.ts";
-import { KiB, MiB, median, sizeLabel } from "./stats.ts";
+import { KiB, median, MiB, sizeLabel } from "./stats.ts";
 
 function randomFill(b: Uint8Array): void {
   for (let i = 0; i < b.length; i += 65536) crypto.getRandomValues(b.subarray(i, i + 65536));
@@ -44,7 +44,10 @@ export async function runV2Bench(opts: { quick: boolean; dir: string; verifySize
       const bytes = data.subarray(0, size);
       const save: Record<1 | 2, number[]> = { 1: [], 2: [] };
       const hand: number[] = [];
-      const settle = async () => { for (const f of await fs.readdir(dir)) if (!f.startsWith(".")) await fs.unlink(join(dir, f)); await fs.syncDir(dir); };
+      const settle = async () => {
+        for (const f of await fs.readdir(dir)) if (!f.startsWith(".")) await fs.unlink(join(dir, f));
+        await fs.syncDir(dir);
+      };
       for (let r = -1; r < n; r++) {
         // Alternating turns, each on a settled directory, so drift hits all alike.
         for (const v of [1, 2] as const) {
@@ -94,7 +97,14 @@ export async function runV2Bench(opts: { quick: boolean; dir: string; verifySize
       native.push(performance.now() - t0);
     }
     const c = "save 64 MiB";
-    row(c, `leaf hashing alone, ${pool.leafThreads()} thread${pool.leafThreads() === 1 ? "" : "s"}`, "p50", median(times), "ms", 64 * MiB);
+    row(
+      c,
+      `leaf hashing alone, ${pool.leafThreads()} thread${pool.leafThreads() === 1 ? "" : "s"}`,
+      "p50",
+      median(times),
+      "ms",
+      64 * MiB,
+    );
     row(c, "bound: leaf hashing ÷ floor", "x floor", median(times) / floor64, "x", 64 * MiB);
     row(c, "bound: node:crypto SHA-256 ÷ floor", "x floor", median(native) / floor64, "x", 64 * MiB);
   }
@@ -156,8 +166,18 @@ export async function runV2Bench(opts: { quick: boolean; dir: string; verifySize
 if (isMain(import.meta.url)) {
   const sizeArg = args.find((a) => a.startsWith("--size="));
   await withScratch("v2", async (dir) => {
-    const { rows } = await runV2Bench({ quick: args.includes("--quick"), dir, verifySize: sizeArg ? Number(sizeArg.slice(7)) * MiB : undefined });
-    for (const r of rows) console.log(`${r.runtime.padEnd(6)}${r.case.padEnd(16)}${r.impl.padEnd(40)}${r.metric.padEnd(16)}${r.value.toFixed(2)} ${r.unit}`);
+    const { rows } = await runV2Bench({
+      quick: args.includes("--quick"),
+      dir,
+      verifySize: sizeArg ? Number(sizeArg.slice(7)) * MiB : undefined,
+    });
+    for (const r of rows) {
+      console.log(
+        `${r.runtime.padEnd(6)}${r.case.padEnd(16)}${r.impl.padEnd(40)}${r.metric.padEnd(16)}${
+          r.value.toFixed(2)
+        } ${r.unit}`,
+      );
+    }
   });
   process.exit(0);
 }

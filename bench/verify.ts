@@ -14,7 +14,7 @@ import { join } from "../src/path.ts";
 import { openStore } from "../src/store/store.ts";
 import { hashWorkerPolicy, setHashWorkerPolicy } from "../src/hash-stream.ts";
 import type { Row, SuiteResult } from "./types.ts";
-import { MiB, median, sizeLabel } from "./stats.ts";
+import { median, MiB, sizeLabel } from "./stats.ts";
 
 const PIECE = 64 * MiB;
 
@@ -42,7 +42,7 @@ async function readAll(fs: DurableFs, dir: string): Promise<number> {
     if (!st || st.isDirectory) continue;
     const h = await fs.open(join(dir, name));
     try {
-      for (let pos = 0; pos < st.size; ) {
+      for (let pos = 0; pos < st.size;) {
         const n = await h.read(buf, pos);
         if (n === 0) break;
         pos += n;
@@ -74,7 +74,8 @@ export async function runVerifyBench(opts: { quick: boolean; dir: string; size?:
   const reps = opts.quick ? 1 : 3;
   const c = `verify ${sizeLabel(size)}`;
   const rows: Row[] = [];
-  const row = (impl: string, metric: string, value: number, unit: string) => rows.push({ suite: "verify", case: c, impl, runtime, metric, value, unit, size });
+  const row = (impl: string, metric: string, value: number, unit: string) =>
+    rows.push({ suite: "verify", case: c, impl, runtime, metric, value, unit, size });
 
   await fs.mkdir(opts.dir);
   const source = join(opts.dir, "source.bin");
@@ -127,7 +128,8 @@ async function storeOfFour(fs: DurableFs, dir: string, size: number, reps: numbe
   const runtime = detectRuntime();
   const c = `verify 4 × ${sizeLabel(size / 4)}`;
   const rows: Row[] = [];
-  const row = (impl: string, metric: string, value: number, unit: string) => rows.push({ suite: "verify", case: c, impl, runtime, metric, value, unit, size });
+  const row = (impl: string, metric: string, value: number, unit: string) =>
+    rows.push({ suite: "verify", case: c, impl, runtime, metric, value, unit, size });
   const source = join(dir, "quarter.bin");
   await writeSource(fs, source, size / 4);
   const store = await openStore(join(dir, "store4"), { fs });
@@ -162,6 +164,12 @@ async function storeOfFour(fs: DurableFs, dir: string, size: number, reps: numbe
 if (isMain(import.meta.url)) {
   await withScratch("verify", async (dir) => {
     const { rows } = await runVerifyBench({ quick: args.includes("--quick"), dir });
-    for (const r of rows) console.log(`${r.runtime.padEnd(6)}${r.case.padEnd(16)}${r.impl.padEnd(30)}${r.metric.padEnd(20)}${r.value.toFixed(2)} ${r.unit}`);
+    for (const r of rows) {
+      console.log(
+        `${r.runtime.padEnd(6)}${r.case.padEnd(16)}${r.impl.padEnd(30)}${r.metric.padEnd(20)}${
+          r.value.toFixed(2)
+        } ${r.unit}`,
+      );
+    }
   });
 }

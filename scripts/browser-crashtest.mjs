@@ -15,31 +15,82 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { chromiumPresent, launch, serve } from "../test/browser/chromium.mjs";
 
-const { values } = parseArgs({ options: { trials: { type: "string", default: "50" }, seed: { type: "string", default: "1" }, json: { type: "boolean", default: false }, port: { type: "string", default: "0" } } });
+const { values } = parseArgs({
+  options: {
+    trials: { type: "string", default: "50" },
+    seed: { type: "string", default: "1" },
+    json: { type: "boolean", default: false },
+    port: { type: "string", default: "0" },
+  },
+});
 const trials = Number(values.trials);
-if (!Number.isSafeInteger(trials) || trials < 1) { console.error("--trials: expected a positive integer"); process.exit(2); }
-if (!chromiumPresent()) { console.log("browser crashtest: NOT RUN (no /usr/bin/chromium; scripts/chromium.sh install)"); process.exit(77); }
+if (!Number.isSafeInteger(trials) || trials < 1) {
+  console.error("--trials: expected a positive integer");
+  process.exit(2);
+}
+if (!chromiumPresent()) {
+  console.log("browser crashtest: NOT RUN (no /usr/bin/chromium; scripts/chromium.sh install)");
+  process.exit(77);
+}
 
 let s = Number(values.seed) >>> 0 || 1;
-const random = () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+const random = () => {
+  s = (s + 0x6d2b79f5) >>> 0;
+  let t = s;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
 
 const profile = mkdtempSync(join(tmpdir(), "ckpt-chromium-crash-"));
 const server = await serve(Number(values.port));
 const acked = { saves: new Map(), maxStep: 0, ids: new Set() };
-const tally = { trials: 0, kills: 0, newest: 0, newerInFlight: 0, lost: 0, lostRecords: 0, torn: 0, silent: 0, errors: 0, savesAcked: 0, appendsAcked: 0, relaunchMs: [], saveMs: [] };
+const tally = {
+  trials: 0,
+  kills: 0,
+  newest: 0,
+  newerInFlight: 0,
+  lost: 0,
+  lostRecords: 0,
+  torn: 0,
+  silent: 0,
+  errors: 0,
+  savesAcked: 0,
+  appendsAcked: 0,
+  relaunchMs: [],
+  saveMs: [],
+};
 const problems = [];
-const problem = (p) => { problems.push(p); if (!values.json) process.stderr.write(`\n  ${p}\n`); };
+const problem = (p) => {
+  problems.push(p);
+  if (!values.json) process.stderr.write(`\n  ${p}\n`);
+};
 
 let current;
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => { void current?.kill().finally(() => process.exit(sig === "SIGINT" ? 130 : 143)); });
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    void current?.kill().finally(() => process.exit(sig === "SIGINT" ? 130 : 143));
+  });
+}
 
 async function open() {
   const t0 = Date.now();
   const b = (current = await launch(profile));
   await b.page.exposeBinding("__ack", (_src, m) => {
-    if (m.error) { tally.errors++; problem(`worker: ${m.error}`); return; }
-    if (m.ack === "save") { tally.saveMs.push(m.ms); acked.saves.set(m.step, m.seed); acked.maxStep = Math.max(acked.maxStep, m.step); tally.savesAcked++; }
-    else { acked.ids.add(m.id); tally.appendsAcked++; }
+    if (m.error) {
+      tally.errors++;
+      problem(`worker: ${m.error}`);
+      return;
+    }
+    if (m.ack === "save") {
+      tally.saveMs.push(m.ms);
+      acked.saves.set(m.step, m.seed);
+      acked.maxStep = Math.max(acked.maxStep, m.step);
+      tally.savesAcked++;
+    } else {
+      acked.ids.add(m.id);
+      tally.appendsAcked++;
+    }
   });
   await b.page.goto(`${server.url}/test/browser/crash.html`);
   await b.page.waitForFunction(() => window.crashReady === true, null, { timeout: 20_000 });
@@ -49,18 +100,40 @@ async function open() {
 
 function judge(trial, r) {
   const where = `after kill ${trial}`;
-  if (acked.maxStep > 0 && (r.latest === null || r.latest < acked.maxStep)) { tally.lost++; problem(`${where}: latest ${r.latest} < acknowledged ${acked.maxStep}`); }
-  else if (r.latest === acked.maxStep) tally.newest++;
+  if (acked.maxStep > 0 && (r.latest === null || r.latest < acked.maxStep)) {
+    tally.lost++;
+    problem(`${where}: latest ${r.latest} < acknowledged ${acked.maxStep}`);
+  } else if (r.latest === acked.maxStep) tally.newest++;
   else if (r.latest !== null) tally.newerInFlight++;
-  if (r.latest !== null && !r.exact) { tally.silent++; problem(`${where}: latest ${r.latest} verifies but holds other bytes than seed ${r.seed} gives: ${JSON.stringify(r.detail)}`); }
-  else if (r.latest !== null && acked.saves.has(r.latest) && acked.saves.get(r.latest) !== r.seed) {
-    tally.lost++; problem(`${where}: step ${r.latest} was acknowledged with seed ${acked.saves.get(r.latest)} but holds the save with seed ${r.seed} (the acknowledged save was lost and its step reused)`);
+  if (r.latest !== null && !r.exact) {
+    tally.silent++;
+    problem(
+      `${where}: latest ${r.latest} verifies but holds other bytes than seed ${r.seed} gives: ${
+        JSON.stringify(r.detail)
+      }`,
+    );
+  } else if (r.latest !== null && acked.saves.has(r.latest) && acked.saves.get(r.latest) !== r.seed) {
+    tally.lost++;
+    problem(
+      `${where}: step ${r.latest} was acknowledged with seed ${
+        acked.saves.get(r.latest)
+      } but holds the save with seed ${r.seed} (the acknowledged save was lost and its step reused)`,
+    );
   }
-  if (r.damaged.length > 0) { tally.torn++; problem(`${where}: committed checkpoints damaged: ${r.damaged.join(", ")}`); }
-  if (r.badRecords > 0) { tally.silent++; problem(`${where}: ${r.badRecords} log records replay with other bytes`); }
+  if (r.damaged.length > 0) {
+    tally.torn++;
+    problem(`${where}: committed checkpoints damaged: ${r.damaged.join(", ")}`);
+  }
+  if (r.badRecords > 0) {
+    tally.silent++;
+    problem(`${where}: ${r.badRecords} log records replay with other bytes`);
+  }
   const have = new Set(r.records);
   const missing = [...acked.ids].filter((id) => !have.has(id));
-  if (missing.length > 0) { tally.lostRecords += missing.length; problem(`${where}: acknowledged log records missing: ${missing.slice(0, 5).join(", ")}…`); }
+  if (missing.length > 0) {
+    tally.lostRecords += missing.length;
+    problem(`${where}: acknowledged log records missing: ${missing.slice(0, 5).join(", ")}…`);
+  }
   if (r.logDamage) problem(`${where}: log damage ${r.logDamage}`);
   if (r.latest !== null) acked.maxStep = Math.max(acked.maxStep, r.latest);
 }
@@ -80,10 +153,18 @@ try {
     await b.kill();
     tally.kills++;
     tally.trials++;
-    if (!values.json) process.stderr.write(`\rkill ${tally.kills}/${trials}: ${tally.savesAcked} saves, ${tally.appendsAcked} appends acknowledged, ${problems.length} problems`);
+    if (!values.json) {
+      process.stderr.write(
+        `\rkill ${tally.kills}/${trials}: ${tally.savesAcked} saves, ${tally.appendsAcked} appends acknowledged, ${problems.length} problems`,
+      );
+    }
   }
   const b = await open();
-  try { judge(trials, await b.page.evaluate(() => window.check())); } finally { await b.close(); }
+  try {
+    judge(trials, await b.page.evaluate(() => window.check()));
+  } finally {
+    await b.close();
+  }
 } finally {
   await server.close();
   if (problems.length === 0) rmSync(profile, { recursive: true, force: true });
@@ -92,14 +173,30 @@ try {
 
 const ms = tally.relaunchMs.sort((a, b) => a - b);
 const saveMs = tally.saveMs.sort((a, b) => a - b);
-const summary = { ...tally, relaunchMs: undefined, saveMs: undefined, saveMedianMs: saveMs[saveMs.length >> 1] ?? null, relaunchMedianMs: ms[ms.length >> 1], seconds: Math.round((Date.now() - t0) / 100) / 10, problems };
+const summary = {
+  ...tally,
+  relaunchMs: undefined,
+  saveMs: undefined,
+  saveMedianMs: saveMs[saveMs.length >> 1] ?? null,
+  relaunchMedianMs: ms[ms.length >> 1],
+  seconds: Math.round((Date.now() - t0) / 100) / 10,
+  problems,
+};
 if (!values.json) process.stderr.write("\n");
 if (values.json) console.log(JSON.stringify(summary));
 else {
   console.log("browser crashtest (Chromium, OPFS, atomic_nodirsync, SIGKILL of the whole browser)");
-  console.log("kills | latest = newest acked | newer (in flight) | lost | lost records | torn | silent corruption | errors | saves acked | appends acked | save median | relaunch median");
-  console.log(`${tally.kills} | ${tally.newest} | ${tally.newerInFlight} | ${tally.lost} | ${tally.lostRecords} | ${tally.torn} | ${tally.silent} | ${tally.errors} | ${tally.savesAcked} | ${tally.appendsAcked} | ${summary.saveMedianMs} ms | ${summary.relaunchMedianMs} ms`);
+  console.log(
+    "kills | latest = newest acked | newer (in flight) | lost | lost records | torn | silent corruption | errors | saves acked | appends acked | save median | relaunch median",
+  );
+  console.log(
+    `${tally.kills} | ${tally.newest} | ${tally.newerInFlight} | ${tally.lost} | ${tally.lostRecords} | ${tally.torn} | ${tally.silent} | ${tally.errors} | ${tally.savesAcked} | ${tally.appendsAcked} | ${summary.saveMedianMs} ms | ${summary.relaunchMedianMs} ms`,
+  );
   for (const p of problems.slice(0, 20)) console.log(`  ${p}`);
-  console.log(`browser crashtest: ${problems.length === 0 ? "every invariant held" : `${problems.length} problems`} over ${tally.kills} kills in ${summary.seconds} s`);
+  console.log(
+    `browser crashtest: ${
+      problems.length === 0 ? "every invariant held" : `${problems.length} problems`
+    } over ${tally.kills} kills in ${summary.seconds} s`,
+  );
 }
 process.exit(problems.length === 0 ? 0 : 1);

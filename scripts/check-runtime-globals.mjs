@@ -3,7 +3,7 @@
 // globals (`Deno`, `Bun`, `process`) in code. The core's one runtime module is src/runtime.ts
 // (detectRuntime, env); everything else asks it. Comments and strings are skipped.
 // Usage: node scripts/check-runtime-globals.mjs   (exit 1 and a list when a core file names one)
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
 
@@ -34,7 +34,13 @@ for (const f of core) {
   if (ALLOWED.has(f)) continue;
   codeOnly(readFileSync(join(root, f), "utf8")).split("\n").forEach((line, i) => {
     const m = GLOBALS.exec(line);
-    if (m) hits.push(`${relative(root, join(root, f))}:${i + 1}: names the runtime global '${m[1] ?? m[2]}' (ask src/runtime.ts instead)`);
+    if (m) {
+      hits.push(
+        `${relative(root, join(root, f))}:${i + 1}: names the runtime global '${
+          m[1] ?? m[2]
+        }' (ask src/runtime.ts instead)`,
+      );
+    }
   });
 }
 if (hits.length > 0) {

@@ -10,7 +10,10 @@ const root = new URL("..", import.meta.url);
 const args = process.argv.slice(2);
 if (!args.includes("--no-build")) {
   for (const target of ["release", "simd"]) {
-    execFileSync("npx", ["--no-install", "asc", "assembly/index.ts", "--target", target], { cwd: root, stdio: "inherit" });
+    execFileSync("npx", ["--no-install", "asc", "assembly/index.ts", "--target", target], {
+      cwd: root,
+      stdio: "inherit",
+    });
   }
 }
 
@@ -40,7 +43,9 @@ const target = new URL("src/wasm/kernel-bytes.generated.ts", root);
 const summary = parts.map((p) => `${p.file} ${p.size} B sha256 ${p.sha.slice(0, 16)}…`).join(", ");
 if (args.includes("--check")) {
   let current = "";
-  try { current = readFileSync(target, "utf8"); } catch { /* missing counts as different */ }
+  try {
+    current = readFileSync(target, "utf8");
+  } catch { /* missing counts as different */ }
   if (current !== text) {
     console.error("src/wasm/kernel-bytes.generated.ts is stale: run `npm run asbuild` and commit it");
     process.exit(1);

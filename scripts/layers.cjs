@@ -23,6 +23,7 @@ const LAYERS = [
   ["entry", "^src/(index|cli|browser|browser-rpc)[.]ts$|^src/cli/"],
 ];
 // The library core (base to state): no node:* module, no package, no runtime global but in src/runtime.ts.
-const CORE = "^src/(errors|fs|fs-arg|fs-util|path|env|runtime|abort|pace|pull|rng|lanes|optional-package|hash|hash-stream|protocol|check-args)[.]ts$|^src/(wasm|format|lock|store|wal|state)/";
+const CORE =
+  "^src/(errors|fs|fs-arg|fs-util|path|env|runtime|abort|pace|pull|rng|lanes|optional-package|hash|hash-stream|protocol|check-args)[.]ts$|^src/(wasm|format|lock|store|wal|state)/";
 
 module.exports = { LAYERS, CORE };

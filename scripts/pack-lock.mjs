@@ -12,7 +12,7 @@ const packages = lock.packages;
 
 /** Node's lookup: the nearest node_modules/<name> walking up from `from`. */
 function resolve(name, from) {
-  for (let base = from; ; ) {
+  for (let base = from;;) {
     const key = `${base ? `${base}/` : ""}node_modules/${name}`;
     if (packages[key]) return key;
     if (!base) return undefined;
@@ -37,7 +37,9 @@ while (queue.length) {
   const entry = packages[key];
   for (const d of Object.keys(entry.dependencies ?? {})) queue.push([d, key, false]);
   for (const d of Object.keys(entry.optionalDependencies ?? {})) queue.push([d, key, true]);
-  for (const d of Object.keys(entry.peerDependencies ?? {})) queue.push([d, key, !!entry.peerDependenciesMeta?.[d]?.optional]);
+  for (const d of Object.keys(entry.peerDependencies ?? {})) {
+    queue.push([d, key, !!entry.peerDependenciesMeta?.[d]?.optional]);
+  }
 }
 
 const spec = `file:${tarball}`;
@@ -65,6 +67,13 @@ for (const key of [...keep].sort()) {
   const { dev, devOptional, ...entry } = packages[key];
   out.packages[key] = entry;
 }
-writeFileSync(`${dir}/package.json`, JSON.stringify({ name: "pack-check", version: "1.0.0", private: true, type: "module", dependencies: { ckptkit: spec } }, null, 2));
+writeFileSync(
+  `${dir}/package.json`,
+  JSON.stringify(
+    { name: "pack-check", version: "1.0.0", private: true, type: "module", dependencies: { ckptkit: spec } },
+    null,
+    2,
+  ),
+);
 writeFileSync(`${dir}/package-lock.json`, JSON.stringify(out, null, 2));
 console.log(`pinned ${keep.size} packages for ${tarball}`);

@@ -35,8 +35,14 @@ export function unlessAborted<T>(p: Promise<T>, signal: AbortSignal | undefined,
     // else, or an fsync abandoned by an abort that came first would reject unhandled (its
     // descriptor closed under it: EBADF), which fails the process in strict runtimes.
     p.then(
-      (v) => { signal.removeEventListener("abort", onAbort); resolve(v); },
-      (e) => { signal.removeEventListener("abort", onAbort); reject(e); },
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
     );
     if (signal.aborted) return onAbort();
     signal.addEventListener("abort", onAbort, { once: true });

@@ -42,7 +42,9 @@ export function serveWorker(scope: Port = globalThis as unknown as Port): void {
       try {
         const args = m.args.map((a) => revive(a, m.id, scope, aborts));
         const fn = m.target === 0 ? MODULE[m.method] : objects.get(m.target)?.[m.method];
-        if (typeof fn !== "function") throw new TypeError(`no method ${m.method} on ${m.target === 0 ? "ckptkit" : `object ${m.target}`}`);
+        if (typeof fn !== "function") {
+          throw new TypeError(`no method ${m.method} on ${m.target === 0 ? "ckptkit" : `object ${m.target}`}`);
+        }
         const self = m.target === 0 ? undefined : objects.get(m.target);
         const value = await (fn as (...a: unknown[]) => unknown).apply(self, args);
         if (m.method === "close" && m.target !== 0) objects.delete(m.target);
@@ -65,13 +67,16 @@ export function serveWorker(scope: Port = globalThis as unknown as Port): void {
 /** A Store, Log or State: kept in the worker (it holds sync handles and a lock), not copied. */
 function isRemotable(v: object): boolean {
   const name = v.constructor?.name;
-  return name === "Store" || name === "Log" || name === "State" || (typeof (v as { close?: unknown }).close === "function" && !(v instanceof ReadableStream));
+  return name === "Store" || name === "Log" || name === "State" ||
+    (typeof (v as { close?: unknown }).close === "function" && !(v instanceof ReadableStream));
 }
 
 function revive(a: unknown, id: number, scope: Port, aborts: Map<number, AbortController>): unknown {
   if (a === null || typeof a !== "object" || Array.isArray(a) || ArrayBuffer.isView(a) || a instanceof Blob) return a;
   const o = { ...(a as Record<string, unknown>) };
-  if (o.onProgress === PROGRESS) o.onProgress = (done: number, total: number) => scope.postMessage({ progress: id, done, total } satisfies Reply);
+  if (o.onProgress === PROGRESS) {
+    o.onProgress = (done: number, total: number) => scope.postMessage({ progress: id, done, total } satisfies Reply);
+  }
   if (o.signal === SIGNAL) {
     const c = new AbortController();
     aborts.set(id, c);
@@ -109,7 +114,10 @@ export interface RemoteCkpt {
 /** On the page: the worker's ckptkit (the worker must call serveWorker()). */
 export function connectWorker(worker: Worker): RemoteCkpt {
   let nextId = 1;
-  const pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void; progress?: (d: number, t: number) => void }>();
+  const pending = new Map<
+    number,
+    { resolve(v: unknown): void; reject(e: unknown): void; progress?: (d: number, t: number) => void }
+  >();
   worker.addEventListener("message", (e: MessageEvent) => {
     const r = e.data as Reply;
     if ("progress" in r) return void pending.get(r.progress)?.progress?.(r.done, r.total);
@@ -124,9 +132,14 @@ export function connectWorker(worker: Worker): RemoteCkpt {
     const id = nextId++;
     let progress: ((d: number, t: number) => void) | undefined;
     const sent = args.map((a) => {
-      if (a === null || typeof a !== "object" || Array.isArray(a) || ArrayBuffer.isView(a) || a instanceof Blob) return a;
+      if (a === null || typeof a !== "object" || Array.isArray(a) || ArrayBuffer.isView(a) || a instanceof Blob) {
+        return a;
+      }
       const o = { ...(a as Record<string, unknown>) };
-      if (typeof o.onProgress === "function") { progress = o.onProgress as typeof progress; o.onProgress = PROGRESS; }
+      if (typeof o.onProgress === "function") {
+        progress = o.onProgress as typeof progress;
+        o.onProgress = PROGRESS;
+      }
       if (o.signal instanceof AbortSignal) {
         const signal = o.signal;
         const abort = () => queueMicrotask(() => worker.postMessage({ abort: id } satisfies Msg)); // after the call itself
@@ -142,6 +155,9 @@ export function connectWorker(worker: Worker): RemoteCkpt {
     });
   };
   // `then` stays undefined: a proxy must not look like a promise to `await`.
-  const proxy = (ref: number) => new Proxy({}, { get: (_t, k) => (k === "then" || typeof k !== "string" ? undefined : (...a: unknown[]) => call(ref, k, a)) });
+  const proxy = (ref: number) =>
+    new Proxy({}, {
+      get: (_t, k) => (k === "then" || typeof k !== "string" ? undefined : (...a: unknown[]) => call(ref, k, a)),
+    });
   return proxy(0) as RemoteCkpt;
 }

@@ -58,7 +58,9 @@ function checkOptionalProtocol(v: unknown, what: string): void {
 
 function checkOptionalSignal(v: unknown, what: string): void {
   if (v === undefined) return;
-  if (!isObject(v) || typeof v.aborted !== "boolean" || typeof v.addEventListener !== "function") bad(what, "an AbortSignal", v);
+  if (!isObject(v) || typeof v.aborted !== "boolean" || typeof v.addEventListener !== "function") {
+    bad(what, "an AbortSignal", v);
+  }
 }
 
 /** Member data: bytes in memory, a Blob, a ReadableStream or an AsyncIterable of bytes. */
@@ -67,20 +69,25 @@ function isMemberData(v: unknown): boolean {
   if (!isObject(v)) return false;
   const B = (globalThis as { Blob?: new () => object }).Blob;
   if (B && v instanceof B) return true;
-  return typeof v.getReader === "function" || typeof (v as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === "function";
+  return typeof v.getReader === "function" ||
+    typeof (v as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === "function";
 }
 
 /** openStore(dir, options) / Store.open. */
 export function checkOpenArgs(dir: unknown, options: unknown): void {
   checkString(dir, "openStore: dir");
   const o = checkOptions(options, "openStore: options");
-  if (o.fs !== undefined && (!isObject(o.fs) || typeof o.fs.open !== "function")) bad("openStore: options.fs", "a DurableFs", o.fs);
+  if (o.fs !== undefined && (!isObject(o.fs) || typeof o.fs.open !== "function")) {
+    bad("openStore: options.fs", "a DurableFs", o.fs);
+  }
   checkOptionalProtocol(o.protocol, "openStore: options.protocol");
   checkOptionalBoolean(o.readOnly, "openStore: options.readOnly");
   checkOptionalBoolean(o.create, "openStore: options.create");
   checkOptionalInt(o.chunkSize, "openStore: options.chunkSize", 1);
   checkOptionalFunction(o.onWarning, "openStore: options.onWarning");
-  if (o.keep !== undefined && !isObject(o.keep) && typeof o.keep !== "number") bad("openStore: options.keep", "an object { last?, every?, best? }", o.keep);
+  if (o.keep !== undefined && !isObject(o.keep) && typeof o.keep !== "number") {
+    bad("openStore: options.keep", "an object { last?, every?, best? }", o.keep);
+  }
 }
 
 /** store.save(members, options). */
@@ -93,7 +100,9 @@ export function checkSaveArgs(members: unknown, options: unknown): void {
     const hasData = "data" in m && m.data !== undefined;
     const hasPath = "path" in m && m.path !== undefined;
     if (hasData === hasPath) throw new UsageError(`${what} ('${m.name}') must have exactly one of data or path`);
-    if (hasData && !isMemberData(m.data)) bad(`${what}.data`, "a Uint8Array, Blob, ReadableStream or AsyncIterable<Uint8Array>", m.data);
+    if (hasData && !isMemberData(m.data)) {
+      bad(`${what}.data`, "a Uint8Array, Blob, ReadableStream or AsyncIterable<Uint8Array>", m.data);
+    }
     if (hasPath) checkString(m.path, `${what}.path`);
   });
   const o = checkOptions(options, "save: options");

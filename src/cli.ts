@@ -30,12 +30,18 @@ const code = await main(argv, {
   interruptible: interrupts.interruptible,
   out: (t) => process.stdout.write(`${t}\n`),
   // Back-pressure for `cat`: a full pipe buffer waits for 'drain' rather than growing memory.
-  writeOut: (bytes) => new Promise<void>((resolve) => { if (process.stdout.write(bytes)) resolve(); else process.stdout.once("drain", resolve); }),
+  writeOut: (bytes) =>
+    new Promise<void>((resolve) => {
+      if (process.stdout.write(bytes)) resolve();
+      else process.stdout.once("drain", resolve);
+    }),
   err: (t) => process.stderr.write(`${t}\n`),
   stderrIsTTY: !!process.stderr.isTTY,
   stdoutIsTTY: !!process.stdout.isTTY,
   self,
-  get tmpdir() { return tmpdir(); }, // lazily: Deno without --allow-env refuses TMPDIR
+  get tmpdir() {
+    return tmpdir();
+  }, // lazily: Deno without --allow-env refuses TMPDIR
   async readStdin(limit) {
     const parts: Uint8Array[] = [];
     let total = 0;
@@ -46,7 +52,10 @@ const code = await main(argv, {
     }
     const out = new Uint8Array(total);
     let o = 0;
-    for (const p of parts) { out.set(p, o); o += p.length; }
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
     return out;
   },
 });

@@ -14,7 +14,11 @@ export type CorruptMode = (typeof CORRUPT_MODES)[number];
 /** Bits `ckpt corrupt` lists for a bitflip (the first ones, in byte order; the rest are counted). */
 export const CORRUPT_BITS_SHOWN = 64;
 
-export interface CorruptOptions { seed?: number; offset?: number; length?: number }
+export interface CorruptOptions {
+  seed?: number;
+  offset?: number;
+  length?: number;
+}
 
 export interface CorruptPlan {
   mode: CorruptMode;
@@ -41,7 +45,9 @@ export function planCorruption(size: number, mode: CorruptMode, o: CorruptOption
     if (o.offset !== undefined) to = o.offset;
     else if (o.length !== undefined) to = size - o.length;
     else to = randInt(next, 0, size);
-    if (to < 0 || to >= size) throw new UsageError(`truncate must leave 0..${size - 1} bytes of ${size}, asked for ${to}`);
+    if (to < 0 || to >= size) {
+      throw new UsageError(`truncate must leave 0..${size - 1} bytes of ${size}, asked for ${to}`);
+    }
     return { mode, seed, offset: to, length: size - to, sizeBefore: size, sizeAfter: to };
   }
   if (size === 0) throw new UsageError(`cannot ${mode} an empty file`);
@@ -70,10 +76,18 @@ export function applyCorruption(data: Uint8Array, plan: CorruptPlan): Uint8Array
 
 const PIECE = 1024 * 1024;
 
-export interface CorruptReport extends CorruptPlan { path: string; bytesChanged: number }
+export interface CorruptReport extends CorruptPlan {
+  path: string;
+  bytesChanged: number;
+}
 
 /** Damages a file in place. Touches only the planned range (no whole-file rewrite). */
-export async function corruptFile(fs: DurableFs, path: string, mode: CorruptMode, o: CorruptOptions = {}): Promise<CorruptReport> {
+export async function corruptFile(
+  fs: DurableFs,
+  path: string,
+  mode: CorruptMode,
+  o: CorruptOptions = {},
+): Promise<CorruptReport> {
   const h = await fs.open(path, { write: true });
   try {
     const plan = planCorruption(await h.size(), mode, o);

@@ -27,7 +27,12 @@ export class CorruptionError extends CkptError {
 /** A file written by another format version: rejected, not guessed at. */
 export class FormatVersionError extends CkptError {
   constructor(path: string, found: number, supported: number | string) {
-    super("EVERSION", `${path}: format version ${found} is not supported (this reader handles version${typeof supported === "string" ? "s" : ""} ${supported})`);
+    super(
+      "EVERSION",
+      `${path}: format version ${found} is not supported (this reader handles version${
+        typeof supported === "string" ? "s" : ""
+      } ${supported})`,
+    );
   }
 }
 

@@ -6,11 +6,17 @@ import { UsageError } from "./errors.ts";
 import type { DurableFs } from "./fs.ts";
 
 /** Options of a core entry (Store.open, Log.open, ...): the storage is required here. */
-export interface WithFs { fs: DurableFs }
+export interface WithFs {
+  fs: DurableFs;
+}
 
 /** `options.fs`, or a UsageError naming the call (a JavaScript caller may omit it). */
 export function requireFs(options: { fs?: DurableFs } | undefined, call: string): DurableFs {
   const fs = options?.fs;
-  if (fs === undefined) throw new UsageError(`${call}: options.fs is required here; import ${call} from the package entry ("ckptkit"), which defaults it to the runtime's adapter`);
+  if (fs === undefined) {
+    throw new UsageError(
+      `${call}: options.fs is required here; import ${call} from the package entry ("ckptkit"), which defaults it to the runtime's adapter`,
+    );
+  }
   return fs;
 }

@@ -42,7 +42,7 @@ export async function readFile(fs: DurableFs, path: string, limit = 256 * 1024 *
  */
 export async function mkdirDurable(fs: DurableFs, path: string): Promise<string[]> {
   const created: string[] = [];
-  for (let p = path; !(await fs.stat(p)); ) {
+  for (let p = path; !(await fs.stat(p));) {
     created.unshift(p);
     const up = dirname(p);
     if (up === p) break;

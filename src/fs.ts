@@ -93,7 +93,11 @@ export interface FsCapabilities {
  * since boot, /proc/<pid>/stat field 22) and `bootId` names the boot (Linux:
  * /proc/sys/kernel/random/boot_id); both are absent where the system cannot tell them.
  */
-export interface ProcessIdentity { pid: number; start?: number; bootId?: string }
+export interface ProcessIdentity {
+  pid: number;
+  start?: number;
+  bootId?: string;
+}
 
 /** "unknown": this host cannot tell (then a lock must be treated as held). */
 export type ProcessState = "alive" | "dead" | "unknown";

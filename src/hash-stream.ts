@@ -38,7 +38,9 @@ function envPolicy(): HashWorkerPolicy {
 
 /** Sets when files are hashed on the worker thread (see HashWorkerPolicy). */
 export function setHashWorkerPolicy(p: HashWorkerPolicy): void {
-  if (p !== "auto" && p !== "on" && p !== "off") throw new UsageError(`hash worker policy: expected auto, on or off, got ${JSON.stringify(p)}`);
+  if (p !== "auto" && p !== "on" && p !== "off") {
+    throw new UsageError(`hash worker policy: expected auto, on or off, got ${JSON.stringify(p)}`);
+  }
   policy = p;
 }
 

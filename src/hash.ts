@@ -2,10 +2,10 @@
 // fixed I/O window. Hot paths allocate nothing per call except the digests they return: inputs
 // that fit the window are copied in whole (no subarray views), and a streaming hasher's state
 // stays in the kernel's state slot between calls, saved out only when another hasher takes it.
-import { kernel, type Kernel } from "./wasm/kernel.ts";
+import { type Kernel, kernel } from "./wasm/kernel.ts";
 
 /** Choosing the kernel build (before first use): re-exported for the library entry. */
-export { useKernel, type KernelVariant } from "./wasm/kernel.ts";
+export { type KernelVariant, useKernel } from "./wasm/kernel.ts";
 
 /** Size of a hasher's saved state: the kernel exports it as SHA_STATE_SIZE (test/format-constants.test.ts holds them equal). */
 export const SHA256_STATE_SIZE = 112;
@@ -163,7 +163,10 @@ export function sha256Concat(parts: Uint8Array[]): Uint8Array {
   const k = kernel();
   let n = 0;
   let inKernel = false;
-  for (const p of parts) { n += p.length; inKernel ||= p.buffer === k.mem.buffer; }
+  for (const p of parts) {
+    n += p.length;
+    inKernel ||= p.buffer === k.mem.buffer;
+  }
   if (inKernel || n > k.io.length) {
     // A part inside kernel memory could be overwritten by another part's pass through the
     // window: such parts are copied out first.
@@ -172,7 +175,10 @@ export function sha256Concat(parts: Uint8Array[]): Uint8Array {
     return h.digest();
   }
   let at = 0;
-  for (const p of parts) { k.io.set(p, at); at += p.length; }
+  for (const p of parts) {
+    k.io.set(p, at);
+    at += p.length;
+  }
   return oneShot(k, k.io.subarray(0, n));
 }
 
@@ -181,7 +187,11 @@ export function sha256Concat(parts: Uint8Array[]): Uint8Array {
  * block i's digest is bytes [32i, 32i + 32) of the result. On the SIMD kernel four blocks are
  * hashed at once. `opts.kernel` picks a specific build (benchmarks, tests).
  */
-export function sha256Many(data: Uint8Array, blockSize: number, opts: { kernel?: Kernel; out?: Uint8Array } = {}): Uint8Array {
+export function sha256Many(
+  data: Uint8Array,
+  blockSize: number,
+  opts: { kernel?: Kernel; out?: Uint8Array } = {},
+): Uint8Array {
   if (!Number.isInteger(blockSize) || blockSize <= 0) throw new RangeError(`sha256Many: bad block size ${blockSize}`);
   const k = opts.kernel ?? kernel();
   const count = Math.ceil(data.length / blockSize);

@@ -3,11 +3,17 @@
 // entry does the same in src/cli/main.ts); everything below takes `fs` as an argument.
 import { defaultFs } from "../adapters/detect.ts";
 import type { DurableFs } from "./fs.ts";
-import { type State, type StateOptions, openState as coreOpenState } from "./state/state.ts";
-import { type Store, type StoreOptions, openStore as coreOpenStore } from "./store/store.ts";
-import { type Log, type LogOptions, type ReplayOptions, openLog as coreOpenLog, replayLog as coreReplayLog } from "./wal/log.ts";
+import { openState as coreOpenState, type State, type StateOptions } from "./state/state.ts";
+import { openStore as coreOpenStore, type Store, type StoreOptions } from "./store/store.ts";
+import {
+  type Log,
+  type LogOptions,
+  openLog as coreOpenLog,
+  replayLog as coreReplayLog,
+  type ReplayOptions,
+} from "./wal/log.ts";
 import type { ScanReport } from "./wal/scan.ts";
-import { type RepairReport, repairLog as coreRepairLog } from "./wal/repair.ts";
+import { repairLog as coreRepairLog, type RepairReport } from "./wal/repair.ts";
 
 /**
  * `options` with `fs` set. Anything that is not an options object is passed on unchanged, so the
@@ -15,7 +21,9 @@ import { type RepairReport, repairLog as coreRepairLog } from "./wal/repair.ts";
  */
 function withFs<T extends { fs?: DurableFs }>(options: T | undefined): T & { fs: DurableFs } {
   if (options === undefined) return { fs: defaultFs() } as T & { fs: DurableFs };
-  if (typeof options !== "object" || options === null || options.fs !== undefined) return options as T & { fs: DurableFs };
+  if (typeof options !== "object" || options === null || options.fs !== undefined) {
+    return options as T & { fs: DurableFs };
+  }
   return { ...options, fs: defaultFs() };
 }
 

@@ -11,7 +11,9 @@ export class MissingPackageError extends EnvironmentError {
   readonly feature: string;
   readonly packages: readonly string[];
   constructor(feature: string, packages: readonly string[], cause?: unknown) {
-    const names = packages.length === 1 ? `the optional package ${packages[0]}` : `the optional packages ${packages.slice(0, -1).join(", ")} and ${packages.at(-1)}`;
+    const names = packages.length === 1
+      ? `the optional package ${packages[0]}`
+      : `the optional packages ${packages.slice(0, -1).join(", ")} and ${packages.at(-1)}`;
     super("EMISSINGPACKAGE", `${feature} need ${names}: npm install ${packages.join(" ")}`, { cause });
     this.feature = feature;
     this.packages = packages;
@@ -35,7 +37,8 @@ export function isNotFound(err: unknown, name: string): boolean {
   // Node: ERR_MODULE_NOT_FOUND; Bun: ERR_MODULE_NOT_FOUND or "Cannot find package/module";
   // Deno: "Could not find package", "Import ... not a dependency", "Relative import path".
   return code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND" ||
-    /cannot find (package|module)|could not find|not a dependency|not found|relative import path|could not resolve/i.test(message);
+    /cannot find (package|module)|could not find|not a dependency|not found|relative import path|could not resolve/i
+      .test(message);
 }
 
 /**

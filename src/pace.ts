@@ -30,14 +30,23 @@ const g = globalThis as { setImmediate?: Immediate; MessageChannel?: typeof Mess
  * more), so there it is a MessageChannel post, which is not throttled.
  */
 const macrotask: (f: () => void) => void = (() => {
-  if (typeof g.setImmediate === "function") return (f: () => void) => { setTimeout(f, 0); };
+  if (typeof g.setImmediate === "function") {
+    return (f: () => void) => {
+      setTimeout(f, 0);
+    };
+  }
   if (typeof g.MessageChannel === "function") {
     const ch = new g.MessageChannel();
     const queue: (() => void)[] = [];
     ch.port1.onmessage = () => queue.shift()?.();
-    return (f: () => void) => { queue.push(f); ch.port2.postMessage(0); };
+    return (f: () => void) => {
+      queue.push(f);
+      ch.port2.postMessage(0);
+    };
   }
-  return (f: () => void) => { setTimeout(f, 0); };
+  return (f: () => void) => {
+    setTimeout(f, 0);
+  };
 })();
 
 /** When the current stretch without a turn of the event loop began (as far as pace knows). */
@@ -128,6 +137,11 @@ export function resetPaceStats(options: { cpu?: boolean } = {}): void {
   calls = 0;
   lastTurn = now();
   const usage = (globalThis as { process?: { cpuUsage?: CpuUsage } }).process?.cpuUsage;
-  cpuClock = options.cpu && typeof usage === "function" ? () => { const u = usage(); return (u.user + u.system) / 1000; } : undefined;
+  cpuClock = options.cpu && typeof usage === "function"
+    ? () => {
+      const u = usage();
+      return (u.user + u.system) / 1000;
+    }
+    : undefined;
   if (cpuClock) cpuAtTurn = cpuClock();
 }

@@ -50,12 +50,18 @@ export function defaultProtocol(fs: DurableFs): Protocol {
 
 /** atomic_dirsync promises survival of a power loss: refused where directories cannot be fsynced (OPFS). */
 export function checkProtocol(fs: DurableFs, protocol: Protocol): void {
-  if (protocol === "atomic_dirsync" && !fs.capabilities.dirSync) throw new UnsupportedError("keep atomic_dirsync's promise (no directory fsync); use atomic_nodirsync", fs.name);
+  if (protocol === "atomic_dirsync" && !fs.capabilities.dirSync) {
+    throw new UnsupportedError("keep atomic_dirsync's promise (no directory fsync); use atomic_nodirsync", fs.name);
+  }
 }
 
 /** Writes `data` (one buffer or a sequence of pieces) to `path` under `protocol`. */
 export async function writeFileWithProtocol(
-  fs: DurableFs, path: string, data: Uint8Array | Uint8Array[], protocol: Protocol, options: WriteOptions = {},
+  fs: DurableFs,
+  path: string,
+  data: Uint8Array | Uint8Array[],
+  protocol: Protocol,
+  options: WriteOptions = {},
 ): Promise<void> {
   checkProtocol(fs, protocol);
   const pieces = Array.isArray(data) ? data : [data];
@@ -69,22 +75,39 @@ async function writeUnsafe(fs: DurableFs, path: string, pieces: Uint8Array[]): P
   const h = await fs.open(path, { write: true, create: true, truncate: true });
   try {
     let pos = 0;
-    for (const p of pieces) { await h.write(p, pos); pos += p.length; }
+    for (const p of pieces) {
+      await h.write(p, pos);
+      pos += p.length;
+    }
   } finally {
     await h.close();
   }
 }
 
 /** `mode` undefined: a new file, 0o666 less the umask (the OS applies it at create, no chmod). */
-async function writeAtomic(fs: DurableFs, path: string, pieces: Uint8Array[], dirSync: boolean, mode: number | undefined): Promise<void> {
+async function writeAtomic(
+  fs: DurableFs,
+  path: string,
+  pieces: Uint8Array[],
+  dirSync: boolean,
+  mode: number | undefined,
+): Promise<void> {
   const tmp = tempName(fs, path);
   // A mode to keep is set by chmod after the write; until then the temp stays private.
-  const h = await fs.open(tmp, { write: true, create: true, exclusive: true, mode: mode === undefined ? 0o666 : 0o600 });
+  const h = await fs.open(tmp, {
+    write: true,
+    create: true,
+    exclusive: true,
+    mode: mode === undefined ? 0o666 : 0o600,
+  });
   let closed = false;
   let renamed = false;
   try {
     let pos = 0;
-    for (const p of pieces) { await h.write(p, pos); pos += p.length; }
+    for (const p of pieces) {
+      await h.write(p, pos);
+      pos += p.length;
+    }
     await h.sync();
     closed = true; // a failed close must not be retried: the fd number may be reused
     await h.close();

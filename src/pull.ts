@@ -17,7 +17,9 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
   return { promise, resolve };
 }
 
-export async function* pullFrom<T>(run: (emit: (item: T) => Promise<void>) => Promise<void>): AsyncGenerator<T, void, undefined> {
+export async function* pullFrom<T>(
+  run: (emit: (item: T) => Promise<void>) => Promise<void>,
+): AsyncGenerator<T, void, undefined> {
   let next = deferred<Item<T>>();
   let stopped = false;
   let waiting: (() => void) | undefined;

@@ -32,7 +32,9 @@ function contract(label: string, make: () => { fs: DurableFs; root: string; done
       assert.equal(await h.size(), 5);
       await h.close();
       assert.equal(dec.decode(await readFile(fs, `${root}/a`)), "hello");
-    } finally { done(); }
+    } finally {
+      done();
+    }
   });
 
   test(`${label}: a written buffer can be reused at once (the writer's batch buffer is)`, async () => {
@@ -45,27 +47,42 @@ function contract(label: string, make: () => { fs: DurableFs; root: string; done
       await h.sync();
       await h.close();
       assert.equal(dec.decode(await readFile(fs, `${root}/reuse`)), "first");
-    } finally { done(); }
+    } finally {
+      done();
+    }
   });
 
   test(`${label}: exclusive create refuses an existing file with EEXIST`, async () => {
     const { fs, root, done } = make();
     try {
       await (await fs.open(`${root}/x`, { write: true, create: true, exclusive: true })).close();
-      await assert.rejects(fs.open(`${root}/x`, { write: true, create: true, exclusive: true }), (e: unknown) => e instanceof FsError && e.errno === "EEXIST");
-    } finally { done(); }
+      await assert.rejects(
+        fs.open(`${root}/x`, { write: true, create: true, exclusive: true }),
+        (e: unknown) => e instanceof FsError && e.errno === "EEXIST",
+      );
+    } finally {
+      done();
+    }
   });
 
   test(`${label}: missing paths are ENOENT FsErrors naming the operation`, async () => {
     const { fs, root, done } = make();
     try {
-      await assert.rejects(fs.open(`${root}/nope`), (e: unknown) => e instanceof FsError && e.errno === "ENOENT" && e.op === "open");
-      await assert.rejects(fs.rename(`${root}/nope`, `${root}/b`), (e: unknown) => e instanceof FsError && e.errno === "ENOENT");
+      await assert.rejects(
+        fs.open(`${root}/nope`),
+        (e: unknown) => e instanceof FsError && e.errno === "ENOENT" && e.op === "open",
+      );
+      await assert.rejects(
+        fs.rename(`${root}/nope`, `${root}/b`),
+        (e: unknown) => e instanceof FsError && e.errno === "ENOENT",
+      );
       await assert.rejects(fs.unlink(`${root}/nope`), (e: unknown) => e instanceof FsError && e.errno === "ENOENT");
       await assert.rejects(fs.readdir(`${root}/nope`), (e: unknown) => e instanceof FsError && e.errno === "ENOENT");
       await assert.rejects(fs.syncDir(`${root}/nope`), (e: unknown) => e instanceof FsError && e.errno === "ENOENT");
       assert.equal(await fs.stat(`${root}/nope`), null);
-    } finally { done(); }
+    } finally {
+      done();
+    }
   });
 
   test(`${label}: rename replaces, readdir lists, unlink removes, mkdir -p, rmdir`, async () => {
@@ -89,7 +106,9 @@ function contract(label: string, make: () => { fs: DurableFs; root: string; done
       assert.deepEqual((await fs.readdir(`${root}/d`)).sort(), ["e"]);
       const st = await fs.stat(`${root}/d/e`);
       assert.equal(st?.isFile, false);
-    } finally { done(); }
+    } finally {
+      done();
+    }
   });
 
   test(`${label}: mode of a created file and chmod`, async () => {
@@ -99,7 +118,9 @@ function contract(label: string, make: () => { fs: DurableFs; root: string; done
       assert.equal((await fs.stat(`${root}/m`))!.mode & 0o777, 0o600);
       await fs.chmod(`${root}/m`, 0o644);
       assert.equal((await fs.stat(`${root}/m`))!.mode & 0o777, 0o644);
-    } finally { done(); }
+    } finally {
+      done();
+    }
   });
 
   test(`${label}: noFollow changes nothing for ordinary files and directories`, async () => {
@@ -119,7 +140,9 @@ function contract(label: string, make: () => { fs: DurableFs; root: string; done
       assert.equal(d?.isDirectory, true);
       assert.equal(!!d?.isSymlink, false);
       assert.equal(await fs.stat(`${root}/missing`, { noFollow: true }), null);
-    } finally { done(); }
+    } finally {
+      done();
+    }
   });
 
   test(`${label}: capabilities are reported and processAlive knows this process`, async () => {
@@ -128,7 +151,9 @@ function contract(label: string, make: () => { fs: DurableFs; root: string; done
       assert.equal(fs.capabilities.dirSync, true);
       assert.equal(fs.processAlive(fs.pid()), true);
       assert.equal(typeof fs.hostname(), "string");
-    } finally { done(); }
+    } finally {
+      done();
+    }
   });
 
   test(`${label}: link gives a file a second name, and refuses an existing one with EEXIST atomically`, async () => {
@@ -141,15 +166,23 @@ function contract(label: string, make: () => { fs: DurableFs; root: string; done
       await fs.link(`${root}/src`, `${root}/dst`);
       assert.equal(dec.decode(await readFile(fs, `${root}/dst`)), "record");
       await (await fs.open(`${root}/other`, { write: true, create: true })).close();
-      await assert.rejects(fs.link(`${root}/src`, `${root}/other`), (e: unknown) => e instanceof FsError && e.errno === "EEXIST");
+      await assert.rejects(
+        fs.link(`${root}/src`, `${root}/other`),
+        (e: unknown) => e instanceof FsError && e.errno === "EEXIST",
+      );
       assert.equal((await fs.stat(`${root}/other`))!.size, 0, "the existing file is untouched");
-      await assert.rejects(fs.link(`${root}/nope`, `${root}/x`), (e: unknown) => e instanceof FsError && e.errno === "ENOENT");
+      await assert.rejects(
+        fs.link(`${root}/nope`, `${root}/x`),
+        (e: unknown) => e instanceof FsError && e.errno === "ENOENT",
+      );
       // Two names, one file: removing one keeps the other; a rename over a third replaces it.
       await fs.unlink(`${root}/src`);
       assert.equal(dec.decode(await readFile(fs, `${root}/dst`)), "record");
       await fs.rename(`${root}/dst`, `${root}/other`);
       assert.equal(dec.decode(await readFile(fs, `${root}/other`)), "record");
-    } finally { done(); }
+    } finally {
+      done();
+    }
   });
 
   test(`${label}: processIdentity names this process, and processState knows it (and not a dead pid)`, async () => {
@@ -158,9 +191,13 @@ function contract(label: string, make: () => { fs: DurableFs; root: string; done
       const me = fs.processIdentity();
       assert.equal(me.pid, fs.pid());
       assert.equal(fs.processState(me.pid, me.start), "alive");
-      if (me.start !== undefined) assert.equal(fs.processState(me.pid, me.start + 1), "dead", "another start time is another process");
+      if (me.start !== undefined) {
+        assert.equal(fs.processState(me.pid, me.start + 1), "dead", "another start time is another process");
+      }
       assert.equal(fs.processState(2 ** 22 + 12345), fs.capabilities.processAlive ? "dead" : "unknown");
-    } finally { done(); }
+    } finally {
+      done();
+    }
   });
 }
 
@@ -232,7 +269,10 @@ test("real adapter: mkdir -p where a parent refuses children fails at once with 
   const fs = defaultFs();
   if (!(await fs.stat("/proc/self"))) return; // Linux only: /proc is where the kernel refuses
   const t0 = performance.now();
-  await assert.rejects(fs.mkdir("/proc/ckptkit-never/deeper"), (e: unknown) => e instanceof FsError && e.code === "ENOENT" && e.op === "mkdir");
+  await assert.rejects(
+    fs.mkdir("/proc/ckptkit-never/deeper"),
+    (e: unknown) => e instanceof FsError && e.code === "ENOENT" && e.op === "mkdir",
+  );
   assert.ok(performance.now() - t0 < 2000, "no retry loop");
 });
 
@@ -298,7 +338,7 @@ test("memory: crash() can keep a subset of pending ops and tear a write at a sec
   const h = await fs.open("/big", { write: true });
   await h.write(new Uint8Array(2000).fill(7), 0);
   const op = fs.pending.find((p) => p.kind === "write")!;
-  assert.deepEqual((MemoryFsStatic.tearPoints(op)), [512, 1024, 1536]);
+  assert.deepEqual(MemoryFsStatic.tearPoints(op), [512, 1024, 1536]);
   const torn = fs.crash({ keep: (p) => (p.kind === "write" ? 1024 : false) });
   assert.equal(torn.peek("/big")!.length, 1024);
   const whole = fs.crash({ keep: () => true });

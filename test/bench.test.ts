@@ -6,7 +6,7 @@
 // bun test the orchestrator runs in that runtime over its own children, so the parent side
 // (charts, report) is exercised in every runtime too.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { XMLValidator } from "fast-xml-parser";
 import { ckpt, noCrash } from "./lib/cli.ts";
@@ -42,23 +42,54 @@ function parseCsv(text: string): string[][] {
   return lines;
 }
 
-interface Row { suite: string; case: string; impl: string; runtime: string; metric: string; value: number; unit: string; size?: number }
+interface Row {
+  suite: string;
+  case: string;
+  impl: string;
+  runtime: string;
+  metric: string;
+  value: number;
+  unit: string;
+  size?: number;
+}
 
 test(`bench --quick in ${RUNTIMES.join(", ")}: report, CSV, charts and every anchor`, () => {
   const out = mkdtempSync(`${tmpdir()}/ckpt-bench-test-`);
   try {
-    const r = ckpt(["bench", "--quick", "--json", "--out", out, "--runtimes", RUNTIMES.join(","), "--suites", "kernels,protocols,timeline,log,verify"], { timeoutMs: 600_000 });
+    const r = ckpt([
+      "bench",
+      "--quick",
+      "--json",
+      "--out",
+      out,
+      "--runtimes",
+      RUNTIMES.join(","),
+      "--suites",
+      "kernels,protocols,timeline,log,verify",
+    ], { timeoutMs: 600_000 });
     noCrash(r);
     assert.equal(r.code, 0, r.stderr);
-    const doc = r.json<{ ok: boolean; files: string[]; runtimes: Record<string, string>; skipped: unknown[]; rows: Row[] }>();
+    const doc = r.json<
+      { ok: boolean; files: string[]; runtimes: Record<string, string>; skipped: unknown[]; rows: Row[] }
+    >();
     assert.equal(doc.ok, true);
     assert.deepEqual(doc.skipped, []);
     assert.deepEqual(Object.keys(doc.runtimes).sort(), [...RUNTIMES].sort());
 
     const files = readdirSync(out).sort();
     assert.deepEqual(files, doc.files, "--json lists exactly the files written (no work or result files left behind)");
-    const charts = ["kernels-crc32.svg", "kernels-sha256.svg", "kernels-sha256-many-4KiB.svg", "protocols-p50.svg", "timeline.svg", "log.svg", "verify.svg"];
-    for (const f of ["report.html", "report.md", "results.json", "results.csv", "latencies.csv", "timeline.csv", ...charts]) assert.ok(files.includes(f), `${f} written`);
+    const charts = [
+      "kernels-crc32.svg",
+      "kernels-sha256.svg",
+      "kernels-sha256-many-4KiB.svg",
+      "protocols-p50.svg",
+      "timeline.svg",
+      "log.svg",
+      "verify.svg",
+    ];
+    for (
+      const f of ["report.html", "report.md", "results.json", "results.csv", "latencies.csv", "timeline.csv", ...charts]
+    ) assert.ok(files.includes(f), `${f} written`);
     const cdfs = files.filter((f) => f.startsWith("protocols-cdf-") && f.endsWith(".svg"));
     assert.ok(cdfs.length >= 2, "a latency CDF per save kind");
 
@@ -86,23 +117,51 @@ test(`bench --quick in ${RUNTIMES.join(", ")}: report, CSV, charts and every anc
     assert.deepEqual(timeline[0], ["runtime", "case", "op", "path", "start_ms", "dur_ms"]);
 
     const has = (suite: string, impl: string, rt: string, metric?: string) =>
-      doc.rows.some((x) => x.suite === suite && x.impl === impl && x.runtime === rt && (metric === undefined || x.metric === metric));
+      doc.rows.some((x) =>
+        x.suite === suite && x.impl === impl && x.runtime === rt && (metric === undefined || x.metric === metric)
+      );
     for (const rt of RUNTIMES) {
-      for (const impl of ["ckptkit-wasm", "hash-wasm", "node:crypto", "webcrypto", "@chainsafe/as-sha256"]) assert.ok(has("kernels", impl, rt), `kernels ${impl} in ${rt}`);
+      for (const impl of ["ckptkit-wasm", "hash-wasm", "node:crypto", "webcrypto", "@chainsafe/as-sha256"]) {
+        assert.ok(has("kernels", impl, rt), `kernels ${impl} in ${rt}`);
+      }
       assert.ok(has("kernels", rt === "bun" ? "Bun.hash.crc32" : "zlib.crc32", rt), `native CRC-32 anchor in ${rt}`);
       assert.ok(has("kernels", "ckptkit-wasm", rt, "x hash-wasm"), `kernel ratio to hash-wasm in ${rt}`);
       for (const p of ["unsafe", "atomic_nodirsync", "atomic_dirsync"]) {
         for (const impl of ["ckptkit save", "ckptkit write", "floor (by hand)"]) {
-          assert.ok(doc.rows.some((x) => x.suite === "protocols" && x.case.startsWith(p) && x.impl === impl && x.runtime === rt && x.metric === "p99"), `${p} ${impl} in ${rt}`);
+          assert.ok(
+            doc.rows.some((x) =>
+              x.suite === "protocols" && x.case.startsWith(p) && x.impl === impl && x.runtime === rt &&
+              x.metric === "p99"
+            ),
+            `${p} ${impl} in ${rt}`,
+          );
         }
-        assert.ok(doc.rows.some((x) => x.suite === "protocols" && x.case.startsWith(`${p} group`) && x.runtime === rt), `${p} group save in ${rt}`);
-        assert.ok(doc.rows.some((x) => x.suite === "timeline" && x.case.startsWith(p) && x.runtime === rt), `${p} timeline in ${rt}`);
+        assert.ok(
+          doc.rows.some((x) => x.suite === "protocols" && x.case.startsWith(`${p} group`) && x.runtime === rt),
+          `${p} group save in ${rt}`,
+        );
+        assert.ok(
+          doc.rows.some((x) => x.suite === "timeline" && x.case.startsWith(p) && x.runtime === rt),
+          `${p} timeline in ${rt}`,
+        );
       }
       if (rt !== "deno") assert.ok(has("protocols", "write-file-atomic", rt), `write-file-atomic in ${rt}`);
-      assert.ok(doc.rows.some((x) => x.suite === "protocols" && x.runtime === rt && x.metric.startsWith("overhead")), `overhead ratios in ${rt}`);
-      assert.ok(doc.rows.some((x) => x.suite === "log" && x.runtime === rt && /by hand/.test(x.impl)), `log floor in ${rt}`);
-      assert.ok(has("verify", "native SHA-256 (in memory)", rt) && has("verify", "ckptkit verify", rt, "x kernel SHA-256"), `verify vs SHA-256 in ${rt}`);
-      assert.ok(has("verify", "ckptkit verify, two cores (hash worker)", rt, "x one core"), `verify of four checkpoints on two cores in ${rt}`);
+      assert.ok(
+        doc.rows.some((x) => x.suite === "protocols" && x.runtime === rt && x.metric.startsWith("overhead")),
+        `overhead ratios in ${rt}`,
+      );
+      assert.ok(
+        doc.rows.some((x) => x.suite === "log" && x.runtime === rt && /by hand/.test(x.impl)),
+        `log floor in ${rt}`,
+      );
+      assert.ok(
+        has("verify", "native SHA-256 (in memory)", rt) && has("verify", "ckptkit verify", rt, "x kernel SHA-256"),
+        `verify vs SHA-256 in ${rt}`,
+      );
+      assert.ok(
+        has("verify", "ckptkit verify, two cores (hash worker)", rt, "x one core"),
+        `verify of four checkpoints on two cores in ${rt}`,
+      );
     }
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -19,7 +19,9 @@ test("dist/browser.js imports nothing from node: and exports opfsFs and the work
   assert.deepEqual(text.match(/["']node:[a-z_/]+["']/g), null);
   assert.doesNotMatch(text, /\brequire\(["']/);
   const exported = /export\s*\{([^}]*)\}\s*;?\s*$/.exec(text)?.[1] ?? "";
-  for (const name of ["opfsFs", "openStore", "openLog", "openState", "serveWorker", "connectWorker", "crc32", "sha256"]) {
+  for (
+    const name of ["opfsFs", "openStore", "openLog", "openState", "serveWorker", "connectWorker", "crc32", "sha256"]
+  ) {
     assert.match(exported, new RegExp(`\\b${name}\\b`), name);
   }
 });
@@ -39,8 +41,14 @@ test("without directory fsync a store saves under atomic_nodirsync and refuses a
   const before = (await fs.readdir("/s")).sort();
   const writes: string[] = [];
   const open = fs.open.bind(fs);
-  fs.open = (path, o) => { if (o?.write) writes.push(path); return open(path, o); };
-  await assert.rejects(store.save([{ name: "m", data: new Uint8Array(10) }], { protocol: "atomic_dirsync" }), UnsupportedError);
+  fs.open = (path, o) => {
+    if (o?.write) writes.push(path);
+    return open(path, o);
+  };
+  await assert.rejects(
+    store.save([{ name: "m", data: new Uint8Array(10) }], { protocol: "atomic_dirsync" }),
+    UnsupportedError,
+  );
   assert.deepEqual(writes, [], "refused before the first file is opened for writing");
   assert.deepEqual((await fs.readdir("/s")).sort(), before, "nothing left");
   await store.close();
@@ -53,9 +61,15 @@ test("a storage's own writer lock replaces the .lock file, refuses a second writ
     async acquire(dir) {
       if (held.has(dir)) throw new LockedError(dir, "test lock");
       held.add(dir);
-      return { release: async () => { held.delete(dir); } };
+      return {
+        release: async () => {
+          held.delete(dir);
+        },
+      };
     },
-    async held(dir) { return held.has(dir); },
+    async held(dir) {
+      return held.has(dir);
+    },
   };
   (fs as { writerLock?: WriterLock }).writerLock = lock;
   const a = await openStore("/s", { fs });
@@ -81,7 +95,8 @@ test("each module the browser build swaps in exports exactly what the module it 
   for (const [server, browser] of pairs) {
     // Functions only: a class exported for its type (WorkerSha256) is never constructed outside
     // its module, and the browser side exports it as a type.
-    const fns = (m: Record<string, unknown>) => Object.keys(m).filter((k) => typeof m[k] === "function" && !/^class\b/.test(String(m[k]))).sort();
+    const fns = (m: Record<string, unknown>) =>
+      Object.keys(m).filter((k) => typeof m[k] === "function" && !/^class\b/.test(String(m[k]))).sort();
     const a = fns(await import(server));
     const b = fns(await import(browser));
     assert.deepEqual(b, a, `${browser} must export what ${server} exports`);

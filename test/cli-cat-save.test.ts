@@ -4,17 +4,22 @@
 // missing store, 2 for usage.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { CHUNK_HEADER_SIZE, DEFAULT_CHUNK_SIZE, HEADER_SIZE, META_CRC_SIZE } from "../src/format/constants.ts";
 import { randomBytes, rng, runtime, test } from "./kit.ts";
 import { flipped } from "./lib/damage.ts";
-import { ROOT, ckpt, cliArgv, noCrash } from "./lib/cli.ts";
+import { ckpt, cliArgv, noCrash, ROOT } from "./lib/cli.ts";
 
 /** Runs the CLI keeping stdout as bytes. */
 function ckptBytes(args: string[]): { code: number; stdout: Uint8Array; stderr: string } {
   const [cmd, ...pre] = cliArgv();
-  const r = spawnSync(cmd!, [...pre, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, timeout: 60_000, maxBuffer: 64 << 20 });
+  const r = spawnSync(cmd!, [...pre, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1" },
+    timeout: 60_000,
+    maxBuffer: 64 << 20,
+  });
   if (r.error) throw r.error;
   const stderr = r.stderr.toString("utf8");
   noCrash({ code: r.status ?? -1, stdout: "", stderr, json: () => ({}) as never });
@@ -45,15 +50,28 @@ test("save <dir> names every regular file relative to it, skips symlinks with a 
     assert.match(r.stderr, /link-out: a symbolic link \(not followed\)/);
     assert.match(r.stderr, /link-dir: a symbolic link \(not followed\)/);
     const l = ckpt(["latest", `${t}/store`, "--json"]).json<{ files: string[] }>();
-    assert.deepEqual([...l.files].sort(), ["config/main.json", "optimizer/deep/x", "optimizer/state.bin", "weights.bin"]);
+    assert.deepEqual([...l.files].sort(), [
+      "config/main.json",
+      "optimizer/deep/x",
+      "optimizer/state.bin",
+      "weights.bin",
+    ]);
     for (const [n, b] of Object.entries(files)) {
       const c = ckptBytes(["cat", `${t}/store`, n]);
       assert.equal(c.code, 0, c.stderr);
       assert.deepEqual(c.stdout, b, n);
     }
-    assert.equal(Buffer.from(ckptBytes(["cat", `${t}/store`, "config/main.json", "--step", "1"]).stdout).toString(), '{"a":1}');
+    assert.equal(
+      Buffer.from(ckptBytes(["cat", `${t}/store`, "config/main.json", "--step", "1"]).stdout).toString(),
+      '{"a":1}',
+    );
     const j = ckpt(["cat", `${t}/store`, "weights.bin", "--json"]);
-    assert.deepEqual({ ...j.json<Record<string, unknown>>(), sha256: undefined }, { step: 1, member: "weights.bin", bytes: 300_000, sha256: undefined });
+    assert.deepEqual({ ...j.json<Record<string, unknown>>(), sha256: undefined }, {
+      step: 1,
+      member: "weights.bin",
+      bytes: 300_000,
+      sha256: undefined,
+    });
     // A second directory whose names clash with the first: refused before anything is written (exit 2).
     const clash = ckpt(["save", `${t}/store`, src, src]);
     assert.equal(clash.code, 2, clash.stderr);
@@ -73,7 +91,8 @@ test("cat of a member with a flipped byte in chunk k writes at most the bytes be
     const clean = readFileSync(path);
     const metaLen = clean.readUInt32LE(20);
     for (const k of [2, 0]) {
-      const at = HEADER_SIZE + metaLen + META_CRC_SIZE + k * (CHUNK_HEADER_SIZE + DEFAULT_CHUNK_SIZE) + CHUNK_HEADER_SIZE + 77;
+      const at = HEADER_SIZE + metaLen + META_CRC_SIZE + k * (CHUNK_HEADER_SIZE + DEFAULT_CHUNK_SIZE) +
+        CHUNK_HEADER_SIZE + 77;
       writeFileSync(path, flipped(new Uint8Array(clean), at, 0x40)); // a copy: Buffer#slice would share bytes
       const c = ckptBytes(["cat", `${t}/store`, "w.bin", "--step", "1"]);
       assert.equal(c.code, 1, c.stderr);

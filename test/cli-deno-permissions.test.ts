@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
-import { type CliResult, ROOT, ckpt, noCrash } from "./lib/cli.ts";
+import { ckpt, type CliResult, noCrash, ROOT } from "./lib/cli.ts";
 import { runtime, test } from "./kit.ts";
 
 const DENO = `${ROOT}/node_modules/.bin/deno`;
@@ -15,7 +15,10 @@ const DENO = `${ROOT}/node_modules/.bin/deno`;
 /** `deno run <flags> src/cli.ts <args>`, with only the given permissions. */
 function denoCli(flags: string[], args: string[]): CliResult {
   const r = spawnSync(DENO, ["run", "--quiet", "--no-prompt", ...flags, `${ROOT}/src/cli.ts`, ...args], {
-    encoding: "utf8", cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, timeout: 60_000,
+    encoding: "utf8",
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1" },
+    timeout: 60_000,
   });
   if (r.error) throw r.error;
   const stdout = r.stdout ?? "";
@@ -67,8 +70,20 @@ test("Deno without --allow-write or --allow-read: exit 3 naming that flag; read-
     writeFileSync(`${root}/in.bin`, "payload");
     assert.equal(ckpt(["save", `${root}/store`, `${root}/in.bin`], { rt: "deno" }).code, 0);
     const before = listing(`${root}/store`);
-    refused(denoCli([`--allow-read=${ROOT},${root}`, "--allow-sys", "--allow-env"], ["save", `${root}/store`, `${root}/in.bin`]), "--allow-write", "save without --allow-write");
-    refused(denoCli([`--allow-read=${ROOT}`, "--allow-sys", "--allow-env"], ["list", `${root}/store`]), "--allow-read", "list without read access to the store");
+    refused(
+      denoCli([`--allow-read=${ROOT},${root}`, "--allow-sys", "--allow-env"], [
+        "save",
+        `${root}/store`,
+        `${root}/in.bin`,
+      ]),
+      "--allow-write",
+      "save without --allow-write",
+    );
+    refused(
+      denoCli([`--allow-read=${ROOT}`, "--allow-sys", "--allow-env"], ["list", `${root}/store`]),
+      "--allow-read",
+      "list without read access to the store",
+    );
     assert.deepEqual(listing(`${root}/store`), before);
     // Reading needs only --allow-read.
     const list = denoCli([`--allow-read=${ROOT},${root}`], ["list", `${root}/store`]);

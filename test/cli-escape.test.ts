@@ -13,7 +13,7 @@ import { writeFileWithProtocol } from "../src/protocol.ts";
 import { manifestName, memberName } from "../src/store/layout.ts";
 import { writeMember } from "../src/store/member.ts";
 import { openStore } from "../src/open.ts";
-import { type CliResult, ckpt, noCrash } from "./lib/cli.ts";
+import { ckpt, type CliResult, noCrash } from "./lib/cli.ts";
 import { runtime, test } from "./kit.ts";
 
 const EVIL = "\x1b[31mred\x1b]0;pwned\x07\rover\u202eright\x9b";
@@ -25,7 +25,9 @@ test("escapeText makes every control character visible and keeps printable Unico
   assert.equal(escapeText("\u202eevil\u2028"), "\\u202eevil\\u2028");
   assert.equal(escapeText("Grüße, 日本語 🙂 a\\b"), "Grüße, 日本語 🙂 a\\b");
   // deno-lint-ignore no-control-regex
-  for (let c = 0; c < 0x2100 + 0x100; c++) assert.doesNotMatch(escapeText(String.fromCharCode(c)), /[\u0000-\u001f\u007f-\u009f]/);
+  for (let c = 0; c < 0x2100 + 0x100; c++) {
+    assert.doesNotMatch(escapeText(String.fromCharCode(c)), /[\u0000-\u001f\u007f-\u009f]/);
+  }
 });
 
 /** A store whose step 1 is ordinary but for its metadata, and whose step 2 records a member name no save accepts. */
@@ -39,8 +41,14 @@ async function craftedStore(dir: string): Promise<void> {
   const fs = defaultFs();
   const createdAt = Date.now();
   const entry = await writeMember({
-    fs, path: `${dir}/${memberName(2, 0)}`, source: { name: `${EVIL}.bin`, data: new Uint8Array([4, 5, 6]) },
-    step: 2, index: 0, chunkSize: 1024, createdAt, sync: true,
+    fs,
+    path: `${dir}/${memberName(2, 0)}`,
+    source: { name: `${EVIL}.bin`, data: new Uint8Array([4, 5, 6]) },
+    step: 2,
+    index: 0,
+    chunkSize: 1024,
+    createdAt,
+    sync: true,
   });
   const manifest = encodeManifest({ step: 2, createdAt, meta: { note: EVIL }, members: [entry] });
   await writeFileWithProtocol(fs, `${dir}/${manifestName(2)}`, manifest, "atomic_dirsync");
@@ -48,8 +56,16 @@ async function craftedStore(dir: string): Promise<void> {
 
 function clean(what: string, r: CliResult): void {
   noCrash(r);
-  assert.doesNotMatch(r.stdout, RAW_CONTROL, `${what}: stdout holds a raw control character: ${JSON.stringify(r.stdout)}`);
-  assert.doesNotMatch(r.stderr, RAW_CONTROL, `${what}: stderr holds a raw control character: ${JSON.stringify(r.stderr)}`);
+  assert.doesNotMatch(
+    r.stdout,
+    RAW_CONTROL,
+    `${what}: stdout holds a raw control character: ${JSON.stringify(r.stdout)}`,
+  );
+  assert.doesNotMatch(
+    r.stderr,
+    RAW_CONTROL,
+    `${what}: stderr holds a raw control character: ${JSON.stringify(r.stderr)}`,
+  );
 }
 
 test("list, verify, latest, inspect, restore and rollback print a crafted store's names and metadata escaped", async () => {
@@ -77,7 +93,9 @@ test("list, verify, latest, inspect, restore and rollback print a crafted store'
     }
     assert.ok(sawEscape, "the crafted strings were printed (escaped), not dropped");
     // --json carries the exact strings: JSON escapes them, the parser gives them back.
-    const inspect = ckpt(["inspect", `${store}/${manifestName(1)}`, "--json"]).json<{ metadata: Record<string, string> }>();
+    const inspect = ckpt(["inspect", `${store}/${manifestName(1)}`, "--json"]).json<
+      { metadata: Record<string, string> }
+    >();
     assert.ok(Object.values(inspect.metadata).includes(EVIL), "inspect --json keeps the raw metadata value");
     const list = ckpt(["list", store, "--json"]);
     assert.ok(list.stdout.includes("\\u001b[31m"), "JSON escapes ESC itself");

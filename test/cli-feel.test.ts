@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { COMMANDS } from "../src/cli/commands.ts";
 import { type Io, main } from "../src/cli/main.ts";
-import { NO_PROGRESS, byteProgress, humanBytes } from "../src/cli/progress.ts";
+import { byteProgress, humanBytes, NO_PROGRESS } from "../src/cli/progress.ts";
 import { closest, editDistance } from "../src/cli/suggest.ts";
 import { errnoInWords } from "../src/cli/errno-words.ts";
 import { runtime, test } from "./kit.ts";
@@ -18,7 +18,14 @@ import { ckpt, cliArgv, noCrash } from "./lib/cli.ts";
 async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const io: Io = { out: (t) => void out.push(t), err: (t) => void err.push(t), stderrIsTTY: false, self: [], tmpdir: tmpdir(), readStdin: async () => new Uint8Array(0) };
+  const io: Io = {
+    out: (t) => void out.push(t),
+    err: (t) => void err.push(t),
+    stderrIsTTY: false,
+    self: [],
+    tmpdir: tmpdir(),
+    readStdin: async () => new Uint8Array(0),
+  };
   const code = await main(argv, io);
   return { code, stdout: out.join("\n"), stderr: err.join("\n") };
 }
@@ -37,7 +44,10 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 function onTerminal(args: string[], stdoutTo?: string): Promise<{ code: number; screen: string }> {
   const cmd = [...cliArgv(), ...args].map(quote).join(" ") + (stdoutTo === undefined ? "" : ` > ${quote(stdoutTo)}`);
   return new Promise((resolve, reject) => {
-    const child = spawn("script", ["-qec", cmd, "/dev/null"], { env: { ...process.env, NO_COLOR: "1", TERM: "xterm" }, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn("script", ["-qec", cmd, "/dev/null"], {
+      env: { ...process.env, NO_COLOR: "1", TERM: "xterm" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let screen = "";
     child.stdout.setEncoding("utf8");
     child.stdout.on("data", (d: string) => void (screen += d));
@@ -65,10 +75,14 @@ test(`cli feel (${runtime}): help CMD and CMD --help print the same usage, for e
     assert.ok(c.exits, `${c.name}: exit codes not described`);
     // Every flag the synopsis shows is described on a line of its own.
     for (const [, flag] of c.usage.matchAll(/\[?(--[a-z0-9-]+)/g)) {
-      const line = a.stdout.split("\nflags:\n")[1]!.split("\n").find((l) => l.startsWith(`  ${flag} `) || l.startsWith(`  ${flag},`));
+      const line = a.stdout.split("\nflags:\n")[1]!.split("\n").find((l) =>
+        l.startsWith(`  ${flag} `) || l.startsWith(`  ${flag},`)
+      );
       assert.ok(line && /\S {2,}\S/.test(line.trim()), `${c.name}: ${flag} has no description`);
     }
-    for (const f of ["--json", "--quiet", "--help"]) assert.ok(a.stdout.includes(`\n  ${f}`), `${c.name}: ${f} missing`);
+    for (const f of ["--json", "--quiet", "--help"]) {
+      assert.ok(a.stdout.includes(`\n  ${f}`), `${c.name}: ${f} missing`);
+    }
   }
   // --json keeps its promise: one document on stdout, holding the same text.
   const json = await run(["help", "save", "--json"]);
@@ -129,7 +143,14 @@ test(`cli feel (${runtime}): suggestion and wording helpers`, () => {
   assert.equal(byteProgress({ ...tty, stdoutIsTTY: true }, "cat", { writesStdout: true }), NO_PROGRESS);
   assert.notEqual(byteProgress({ ...tty, stdoutIsTTY: false }, "cat", { writesStdout: true }), NO_PROGRESS);
   assert.equal(byteProgress({ ...tty, stdoutIsTTY: false, quiet: true }, "cat", { writesStdout: true }), NO_PROGRESS);
-  assert.deepEqual([0, 1023, 1024, 1536, 3 * 2 ** 20, 150 * 2 ** 30].map(humanBytes), ["0 B", "1023 B", "1.0 KiB", "1.5 KiB", "3.0 MiB", "150 GiB"]);
+  assert.deepEqual([0, 1023, 1024, 1536, 3 * 2 ** 20, 150 * 2 ** 30].map(humanBytes), [
+    "0 B",
+    "1023 B",
+    "1.0 KiB",
+    "1.5 KiB",
+    "3.0 MiB",
+    "150 GiB",
+  ]);
 });
 
 test(`cli feel (${runtime}): exit codes, and errno codes in words naming path and operation`, async () => {
@@ -143,7 +164,10 @@ test(`cli feel (${runtime}): exit codes, and errno codes in words naming path an
     assert.match(none.stderr, /^ckpt: no command given \(ckpt help lists them\)\nusage: ckpt <command>/);
     const missing = ckpt(["verify", `${t.dir}/no-such-store`]);
     assert.equal(missing.code, 3);
-    assert.equal(missing.stderr.trim(), `ckpt verify: verify ${t.dir}/no-such-store: ENOENT: no such file or directory`);
+    assert.equal(
+      missing.stderr.trim(),
+      `ckpt verify: verify ${t.dir}/no-such-store: ENOENT: no such file or directory`,
+    );
     const list = await run(["list", `${t.dir}/no-such-store`]);
     assert.equal(list.code, 3);
     assert.equal(list.stderr, `ckpt list: open store ${t.dir}/no-such-store: ENOENT: no such file or directory`);
@@ -154,7 +178,9 @@ test(`cli feel (${runtime}): exit codes, and errno codes in words naming path an
     const notDir = await run(["save", `${t.dir}/plain/store`, `${t.dir}/plain`]);
     assert.equal(notDir.code, 3);
     assert.match(notDir.stderr, /: ENOTDIR: not a directory/);
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });
 
 test(`cli feel (${runtime}): --quiet drops notes and progress, keeps results and errors`, async () => {
@@ -182,7 +208,9 @@ test(`cli feel (${runtime}): --quiet drops notes and progress, keeps results and
     assert.equal(term.code, 0, term.screen);
     assert.doesNotMatch(term.screen, BYTE_BAR);
     assert.match(term.screen, /all 2 checkpoints valid/);
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });
 
 test(`cli feel (${runtime}): byte progress with human units on a terminal only`, async () => {
@@ -193,12 +221,23 @@ test(`cli feel (${runtime}): byte progress with human units on a terminal only`,
     // The save first (the others read its checkpoint), then the rest at once.
     const save = ["save", store, `${t.dir}/a.bin`];
     const saved = await onTerminal(save);
-    const reads = [["verify", store], ["verify", `${store}/step-0000000000000001.member-0`], ["restore", store, `${t.dir}/out`], ["hash", `${t.dir}/a.bin`]];
-    const [json, ...screens] = await Promise.all([onTerminal(["verify", store, "--json"]), ...reads.map((a) => onTerminal(a))]);
+    const reads = [["verify", store], ["verify", `${store}/step-0000000000000001.member-0`], [
+      "restore",
+      store,
+      `${t.dir}/out`,
+    ], ["hash", `${t.dir}/a.bin`]];
+    const [json, ...screens] = await Promise.all([
+      onTerminal(["verify", store, "--json"]),
+      ...reads.map((a) => onTerminal(a)),
+    ]);
     for (const [i, args] of [save, ...reads].entries()) {
       const term = i === 0 ? saved : screens[i - 1]!;
       assert.equal(term.code, 0, term.screen);
-      assert.match(term.screen, new RegExp(`${args[0]} \\[[^\\]]*\\] \\d+% \\| ${BYTE_BAR.source}`), `${args.join(" ")}: no byte bar`);
+      assert.match(
+        term.screen,
+        new RegExp(`${args[0]} \\[[^\\]]*\\] \\d+% \\| ${BYTE_BAR.source}`),
+        `${args.join(" ")}: no byte bar`,
+      );
     }
     // The same on a pipe: stderr stays empty (every bar goes through one gate, byteProgress).
     for (const args of [["verify", store], ["hash", `${t.dir}/a.bin`]]) {
@@ -210,7 +249,9 @@ test(`cli feel (${runtime}): byte progress with human units on a terminal only`,
     assert.equal(json.code, 0);
     assert.doesNotMatch(json.screen, BYTE_BAR);
     assert.match(json.screen, /^\{"store"/);
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });
 
 test(`cli feel (${runtime}): cat to a file draws byte progress on the terminal; a pipe, --quiet or the terminal itself get none`, async () => {
@@ -226,7 +267,11 @@ test(`cli feel (${runtime}): cat to a file draws byte progress on the terminal; 
       onTerminal(["cat", store, "a.bin"]),
     ]);
     assert.equal(toFile.code, 0, toFile.screen);
-    assert.match(toFile.screen, new RegExp(`cat \\[[^\\]]*\\] \\d+% \\| ${BYTE_BAR.source}`), "cat to a file: no byte bar");
+    assert.match(
+      toFile.screen,
+      new RegExp(`cat \\[[^\\]]*\\] \\d+% \\| ${BYTE_BAR.source}`),
+      "cat to a file: no byte bar",
+    );
     assert.deepEqual(new Uint8Array(readFileSync(`${t.dir}/out.bin`)), data, "the bar never mixes into the bytes");
     assert.equal(quiet.code, 0, quiet.screen);
     assert.doesNotMatch(quiet.screen, BYTE_BAR);
@@ -237,5 +282,7 @@ test(`cli feel (${runtime}): cat to a file draws byte progress on the terminal; 
     const piped = ckpt(["cat", store, "a.bin"]);
     assert.equal(piped.code, 0, piped.stderr);
     assert.equal(piped.stderr, "");
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import process from "node:process";
 import { runtime, test } from "./kit.ts";
 import { openStore } from "../src/open.ts";
-import { type CliResult, cliArgv, noCrash } from "./lib/cli.ts";
+import { cliArgv, type CliResult, noCrash } from "./lib/cli.ts";
 
 const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
@@ -33,9 +33,19 @@ function asUser(args: string[], home: string): CliResult {
     cmd = "setpriv";
     pre = ["--bounding-set", "-dac_override,-dac_read_search,-fowner", ...argv];
   }
-  const r = spawnSync(cmd, [...pre, ...args], { encoding: "utf8", cwd: "/", env: env as Record<string, string>, timeout: 60_000 });
+  const r = spawnSync(cmd, [...pre, ...args], {
+    encoding: "utf8",
+    cwd: "/",
+    env: env as Record<string, string>,
+    timeout: 60_000,
+  });
   if (r.error) throw r.error;
-  return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "", json: <T>() => JSON.parse(r.stdout ?? "") as T };
+  return {
+    code: r.status ?? -1,
+    stdout: r.stdout ?? "",
+    stderr: r.stderr ?? "",
+    json: <T>() => JSON.parse(r.stdout ?? "") as T,
+  };
 }
 
 interface Fixture {
@@ -90,7 +100,7 @@ async function fixture(): Promise<Fixture> {
   const home = `${dir}/home`;
   mkdirSync(home, { mode: 0o700 });
   // Root without DAC capabilities is "other" to files of uid 65534: those are the denied ones.
-  if (isRoot) for (const p of [locked, memberFile, secret]) chownSync(p, NOBODY, NOBODY);
+  if (isRoot) { for (const p of [locked, memberFile, secret]) chownSync(p, NOBODY, NOBODY); }
   const roParent = `${dir}/ro-parent`;
   mkdirSync(roParent);
   // The denials last, once every set-up step (which may run as a non-root owner) is done.
@@ -100,7 +110,16 @@ async function fixture(): Promise<Fixture> {
   chmodSync(roParent, 0o555);
   chmodSync(locked, DENY_DIR);
   return {
-    dir, home, input, locked, readonly, unreadableMember, memberFile, secret, own, roParent,
+    dir,
+    home,
+    input,
+    locked,
+    readonly,
+    unreadableMember,
+    memberFile,
+    secret,
+    own,
+    roParent,
     done() {
       // A non-root owner needs its own permissions back to remove the tree.
       for (const p of [locked, readonly, roParent]) chmodSync(p, 0o755);
@@ -110,7 +129,14 @@ async function fixture(): Promise<Fixture> {
 }
 
 /** Exit 3, nothing on stdout (or one JSON error), one line on stderr: `ckpt <cmd>: <op> <path>: EACCES: permission denied`. */
-function denied(r: CliResult, command: string, ops: string[], path: (p: string) => boolean, what: string, json = false): void {
+function denied(
+  r: CliResult,
+  command: string,
+  ops: string[],
+  path: (p: string) => boolean,
+  what: string,
+  json = false,
+): void {
   noCrash(r);
   assert.equal(r.code, 3, `${what}: exit ${r.code}, want 3\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   const lines = r.stderr.replace(/\n$/, "").split("\n");
@@ -135,7 +161,12 @@ const exactly = (want: string) => (p: string) => p === want;
 
 /** Skipped nowhere: if the CLI cannot run without privileges here, the test fails and says why. */
 function preflight(f: Fixture): void {
-  if (isRoot) assert.ok(hasSetpriv, "running as root without setpriv (util-linux): cannot drop the capabilities that bypass permissions, so permission denial cannot be tested");
+  if (isRoot) {
+    assert.ok(
+      hasSetpriv,
+      "running as root without setpriv (util-linux): cannot drop the capabilities that bypass permissions, so permission denial cannot be tested",
+    );
+  }
   const help = asUser(["--help"], f.home);
   assert.equal(help.code, 0, `the CLI does not run as the unprivileged user: ${help.stderr}`);
 }
@@ -154,14 +185,39 @@ test(`cli permissions (${runtime}): a store the user cannot read or write is exi
     denied(asUser(["list", L], f.home), "list", ["readdir", "stat", "open"], inside(L), "list");
     denied(asUser(["list", L, "--verify"], f.home), "list", ["readdir", "stat", "open"], inside(L), "list --verify");
     denied(asUser(["verify", L], f.home), "verify", ["readdir", "stat", "open"], inside(L), "verify");
-    denied(asUser(["verify", L, "--json"], f.home), "verify", ["readdir", "stat", "open"], inside(L), "verify --json", true);
-    denied(asUser(["verify", `${L}/${STEP1}.manifest`], f.home), "verify", ["stat", "open"], exactly(`${L}/${STEP1}.manifest`), "verify FILE");
+    denied(
+      asUser(["verify", L, "--json"], f.home),
+      "verify",
+      ["readdir", "stat", "open"],
+      inside(L),
+      "verify --json",
+      true,
+    );
+    denied(
+      asUser(["verify", `${L}/${STEP1}.manifest`], f.home),
+      "verify",
+      ["stat", "open"],
+      exactly(`${L}/${STEP1}.manifest`),
+      "verify FILE",
+    );
     denied(asUser(["latest", L], f.home), "latest", ["readdir", "stat", "open"], inside(L), "latest");
     denied(asUser(["save", L, f.input], f.home), "save", ["open", "mkdir"], inside(L), "save");
     denied(asUser(["save", L, f.input, "--json"], f.home), "save", ["open", "mkdir"], inside(L), "save --json", true);
-    denied(asUser(["restore", L, `${f.own}/out`], f.home), "restore", ["readdir", "stat", "open"], inside(L), "restore");
+    denied(
+      asUser(["restore", L, `${f.own}/out`], f.home),
+      "restore",
+      ["readdir", "stat", "open"],
+      inside(L),
+      "restore",
+    );
     denied(asUser(["rollback", L], f.home), "rollback", ["open", "readdir", "stat"], inside(L), "rollback");
-    denied(asUser(["inspect", `${L}/${STEP1}.member-0`], f.home), "inspect", ["stat", "open"], exactly(`${L}/${STEP1}.member-0`), "inspect");
+    denied(
+      asUser(["inspect", `${L}/${STEP1}.member-0`], f.home),
+      "inspect",
+      ["stat", "open"],
+      exactly(`${L}/${STEP1}.member-0`),
+      "inspect",
+    );
     // A denied command leaves nothing behind (a root view of the store).
     chmodSync(L, 0o755);
     assert.deepEqual(readdirSync(L).sort(), [`${STEP1}.manifest`, `${STEP1}.member-0`]);
@@ -182,14 +238,48 @@ test(`cli permissions (${runtime}): readable but not writable: reads succeed, wr
     assert.equal(v.json().ok, true);
     assert.equal(asUser(["latest", R, "--json"], f.home).json().step, 1);
     assert.equal(asUser(["list", R, "--verify"], f.home).code, 0);
-    denied(asUser(["save", R, f.input], f.home), "save", ["open"], exactly(`${R}/.lock`), "save into a read-only store");
-    denied(asUser(["rollback", R], f.home), "rollback", ["open"], exactly(`${R}/.lock`), "rollback of a read-only store");
-    assert.deepEqual(readdirSync(R).sort(), [`${STEP1}.manifest`, `${STEP1}.member-0`], "no lock, temp or step file was left");
+    denied(
+      asUser(["save", R, f.input], f.home),
+      "save",
+      ["open"],
+      exactly(`${R}/.lock`),
+      "save into a read-only store",
+    );
+    denied(
+      asUser(["rollback", R], f.home),
+      "rollback",
+      ["open"],
+      exactly(`${R}/.lock`),
+      "rollback of a read-only store",
+    );
+    assert.deepEqual(
+      readdirSync(R).sort(),
+      [`${STEP1}.manifest`, `${STEP1}.member-0`],
+      "no lock, temp or step file was left",
+    );
     // save creating a store, and restore creating its output, under a directory closed to the user.
-    denied(asUser(["save", `${f.roParent}/new`, f.input], f.home), "save", ["mkdir"], exactly(`${f.roParent}/new`), "save creating a store");
-    denied(asUser(["restore", R, `${f.roParent}/out`], f.home), "restore", ["mkdir"], exactly(`${f.roParent}/out`), "restore into a closed parent");
+    denied(
+      asUser(["save", `${f.roParent}/new`, f.input], f.home),
+      "save",
+      ["mkdir"],
+      exactly(`${f.roParent}/new`),
+      "save creating a store",
+    );
+    denied(
+      asUser(["restore", R, `${f.roParent}/out`], f.home),
+      "restore",
+      ["mkdir"],
+      exactly(`${f.roParent}/out`),
+      "restore into a closed parent",
+    );
     // An input file the user may not read: the input is named, and the store gets no step.
-    denied(asUser(["save", `${f.own}/store`, f.secret], f.home), "save", ["open"], exactly(f.secret), "save of an unreadable input");
+    denied(
+      asUser(["save", `${f.own}/store`, f.secret], f.home),
+      "save",
+      ["open"],
+      exactly(f.secret),
+      "save of an unreadable input",
+    );
     const after = asUser(["list", `${f.own}/store`, "--json"], f.home);
     assert.equal(after.code, 0, after.stderr);
     assert.deepEqual(after.json<{ checkpoints: unknown[] }>().checkpoints, []);

@@ -1,7 +1,7 @@
 // The CLI contract, run as a child process of the runtime under test: exit codes, --json
 // shapes, usage errors, missing stores, malformed input — and never a stack trace.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { runtime, test } from "./kit.ts";
 import { flipped } from "./lib/damage.ts";
@@ -22,7 +22,9 @@ function files(dir: string, spec: Record<string, string | Uint8Array>): string[]
 test(`cli (${runtime}): --help, no command, unknown command and flag`, () => {
   const help = ckpt(["--help"]);
   assert.equal(help.code, 0);
-  for (const c of ["save", "list", "verify", "latest", "restore", "rollback", "inspect", "corrupt"]) assert.match(help.stdout, new RegExp(`\\b${c}\\b`));
+  for (const c of ["save", "list", "verify", "latest", "restore", "rollback", "inspect", "corrupt"]) {
+    assert.match(help.stdout, new RegExp(`\\b${c}\\b`));
+  }
   const none = ckpt([]);
   assert.equal(none.code, 2);
   const unknown = ckpt(["frobnicate"]);
@@ -52,7 +54,9 @@ test(`cli (${runtime}): save, list, verify, latest, restore with --json shapes`,
     assert.equal(ckpt(["save", `${t.dir}/store`, b!, "--step", "2"]).code, 2);
     assert.equal(ckpt(["save", `${t.dir}/store`, b!, "--protocol", "yolo"]).code, 2);
     assert.equal(ckpt(["save", `${t.dir}/store`, b!, "--step", "-4"]).code, 2);
-    const list = ckpt(["list", `${t.dir}/store`, "--verify", "--json"]).json<{ checkpoints: { step: number; status: string; files: string[] }[] }>();
+    const list = ckpt(["list", `${t.dir}/store`, "--verify", "--json"]).json<
+      { checkpoints: { step: number; status: string; files: string[] }[] }
+    >();
     assert.deepEqual(list.checkpoints.map((c) => [c.step, c.status]), [[2, "valid"], [1, "valid"]]);
     assert.deepEqual(list.checkpoints[1]!.files, ["a.bin", "b.txt"]);
     const v = ckpt(["verify", `${t.dir}/store`, "--json"]);
@@ -70,7 +74,9 @@ test(`cli (${runtime}): save, list, verify, latest, restore with --json shapes`,
     const missing = ckpt(["restore", `${t.dir}/store`, `${t.dir}/out3`, "--step", "9", "--json"]);
     assert.equal(missing.code, 1, "a step that does not exist is 'not found', exit 1");
     assert.equal(missing.json<{ error: { code: string } }>().error.code, "ENOCHECKPOINT");
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });
 
 test(`cli (${runtime}): corruption is caught, latest rolls back, rollback quarantines`, () => {
@@ -98,19 +104,26 @@ test(`cli (${runtime}): corruption is caught, latest rolls back, rollback quaran
     assert.equal(ckpt(["verify", `${t.dir}/store`]).code, 0);
     assert.ok(readdirSync(`${t.dir}/store/.quarantine`).includes("step-0000000000000002.member-0"));
     for (const mode of ["zerorange", "truncate"]) {
-      assert.equal(ckpt(["corrupt", `${t.dir}/store/step-0000000000000001.manifest`, "--mode", mode, "--seed", "3"]).code, 0);
+      assert.equal(
+        ckpt(["corrupt", `${t.dir}/store/step-0000000000000001.manifest`, "--mode", mode, "--seed", "3"]).code,
+        0,
+      );
     }
     const none = ckpt(["latest", `${t.dir}/store`, "--json"]);
     assert.equal(none.code, 1);
     assert.deepEqual(none.json(), { step: null });
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });
 
 test(`cli (${runtime}): missing stores are exit 3, save creates one`, () => {
   const t = tmp();
   try {
     for (const args of [["list"], ["verify"], ["latest"], ["rollback"], ["restore", "STORE", `${t.dir}/out`]]) {
-      const argv = args.length > 1 ? args.map((a) => (a === "STORE" ? `${t.dir}/missing` : a)) : [...args, `${t.dir}/missing`];
+      const argv = args.length > 1
+        ? args.map((a) => (a === "STORE" ? `${t.dir}/missing` : a))
+        : [...args, `${t.dir}/missing`];
       const r = ckpt(argv);
       assert.equal(r.code, 3, `${argv.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, /missing/);
@@ -123,13 +136,20 @@ test(`cli (${runtime}): missing stores are exit 3, save creates one`, () => {
     assert.equal(ckpt(["save", `${t.dir}/s`, `${t.dir}/no-such-file`]).code, 3);
     const json = ckpt(["latest", `${t.dir}/missing`, "--json"]);
     assert.equal(json.json<{ error: { exit: number } }>().error.exit, 3);
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });
 
 test(`cli (${runtime}): malformed files are reported, never crash`, () => {
   const t = tmp();
   try {
-    const bad = files(t.dir, { empty: "", junk: "this is not a checkpoint ".repeat(10), magic: "CKPTKIT\0" + "\xff".repeat(80), tiny: "CK" });
+    const bad = files(t.dir, {
+      empty: "",
+      junk: "this is not a checkpoint ".repeat(10),
+      magic: "CKPTKIT\0" + "\xff".repeat(80),
+      tiny: "CK",
+    });
     for (const f of bad) {
       const i = ckpt(["inspect", f, "--json"]);
       assert.equal(i.code, 1, `inspect ${f}`);
@@ -148,7 +168,9 @@ test(`cli (${runtime}): malformed files are reported, never crash`, () => {
     assert.equal(ckpt(["corrupt", bad[0]!, "--mode", "bitflip"]).code, 2, "an empty file cannot be bit-flipped");
     assert.equal(ckpt(["corrupt", bad[1]!, "--mode", "explode"]).code, 2);
     assert.equal(ckpt(["corrupt", bad[1]!]).code, 2);
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });
 
 test(`cli (${runtime}): inspect shows header, metadata, chunk table and checksums`, () => {
@@ -156,15 +178,21 @@ test(`cli (${runtime}): inspect shows header, metadata, chunk table and checksum
   try {
     const [a] = files(t.dir, { "a.bin": new Uint8Array(600_000) });
     ckpt(["save", `${t.dir}/store`, a!, "--meta", "run=7"]);
-    const m = ckpt(["inspect", `${t.dir}/store/step-0000000000000001.manifest`, "--json"]).json<{ kind: string; metadata: Record<string, string>; members: { name: string }[]; sha256: string }>();
+    const m = ckpt(["inspect", `${t.dir}/store/step-0000000000000001.manifest`, "--json"]).json<
+      { kind: string; metadata: Record<string, string>; members: { name: string }[]; sha256: string }
+    >();
     assert.equal(m.kind, "manifest");
     assert.equal(m.metadata["user.run"], "7");
     assert.equal(m.members[0]!.name, "a.bin");
     assert.match(m.sha256, /^[0-9a-f]{64}$/);
-    const mem = ckpt(["inspect", `${t.dir}/store/step-0000000000000001.member-0`, "--json"]).json<{ chunks: { crc32: string; ok: boolean }[] }>();
+    const mem = ckpt(["inspect", `${t.dir}/store/step-0000000000000001.member-0`, "--json"]).json<
+      { chunks: { crc32: string; ok: boolean }[] }
+    >();
     assert.equal(mem.chunks.length, 3);
     assert.ok(mem.chunks.every((c) => c.ok && /^[0-9a-f]{8}$/.test(c.crc32)));
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });
 
 test(`cli (${runtime}): demo runs and reports the rollback`, () => {
@@ -175,7 +203,9 @@ test(`cli (${runtime}): demo runs and reports the rollback`, () => {
     const d = r.json<{ latest: number; exact: boolean }>();
     assert.equal(d.latest, 2);
     assert.equal(d.exact, true);
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });
 
 test(`cli (${runtime}): log append, replay, truncate and repair per the contract`, () => {
@@ -191,9 +221,16 @@ test(`cli (${runtime}): log append, replay, truncate and repair per the contract
     assert.equal(second.json().sequence, 2);
     const r = ckpt(["log", "replay", log, "--json"]);
     assert.equal(r.code, 0);
-    const rep = r.json<{ recovered: number; discarded: number; lastSequence: number; truncatedBytes: number; damage: unknown }>();
-    assert.deepEqual({ recovered: rep.recovered, discarded: rep.discarded, lastSequence: rep.lastSequence, truncatedBytes: rep.truncatedBytes, damage: rep.damage },
-      { recovered: 2, discarded: 0, lastSequence: 2, truncatedBytes: 0, damage: null });
+    const rep = r.json<
+      { recovered: number; discarded: number; lastSequence: number; truncatedBytes: number; damage: unknown }
+    >();
+    assert.deepEqual({
+      recovered: rep.recovered,
+      discarded: rep.discarded,
+      lastSequence: rep.lastSequence,
+      truncatedBytes: rep.truncatedBytes,
+      damage: rep.damage,
+    }, { recovered: 2, discarded: 0, lastSequence: 2, truncatedBytes: 0, damage: null });
     // Mid-log damage: replay reports it (exit 0, log untouched); append refuses and names repair.
     ckpt(["log", "append", log, a!]);
     const seg = `${log}/seg-0000000000000001.wal`;
@@ -219,5 +256,7 @@ test(`cli (${runtime}): log append, replay, truncate and repair per the contract
     assert.equal(ckpt(["log", "truncate", log]).code, 2, "--before is required");
     assert.equal(ckpt(["log", "replay", `${t.dir}/none`]).code, 3);
     assert.equal(ckpt(["log", "frob", log]).code, 2);
-  } finally { t.done(); }
+  } finally {
+    t.done();
+  }
 });

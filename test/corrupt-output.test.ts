@@ -16,7 +16,19 @@ test("corrupt --mode bitflip --length 8,000,000: flips every byte, prints the fi
     const f = `${dir}/victim`;
     const data = repeating(SIZE, 3);
     writeFileSync(f, data);
-    const r = ckpt(["corrupt", f, "--mode", "bitflip", "--seed", "9", "--offset", "0", "--length", String(SIZE), "--json"], { timeoutMs: 60_000 });
+    const r = ckpt([
+      "corrupt",
+      f,
+      "--mode",
+      "bitflip",
+      "--seed",
+      "9",
+      "--offset",
+      "0",
+      "--length",
+      String(SIZE),
+      "--json",
+    ], { timeoutMs: 60_000 });
     noCrash(r);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.stdout.length < 2000, `--json printed ${r.stdout.length} bytes`);
@@ -31,13 +43,17 @@ test("corrupt --mode bitflip --length 8,000,000: flips every byte, prints the fi
     const after = readFileSync(f);
     for (let i = 0; i < SIZE; i += 9973) assert.equal(after[i]! ^ data[i]!, 1 << plan.bits![i]!, `byte ${i}`);
     // Human output: a flip back with the same seed restores the file and prints one short line.
-    const h = ckpt(["corrupt", f, "--mode", "bitflip", "--seed", "9", "--offset", "0", "--length", String(SIZE)], { timeoutMs: 60_000 });
+    const h = ckpt(["corrupt", f, "--mode", "bitflip", "--seed", "9", "--offset", "0", "--length", String(SIZE)], {
+      timeoutMs: 60_000,
+    });
     assert.equal(h.code, 0, h.stderr);
     assert.ok(h.stdout.length < 2000, `human output was ${h.stdout.length} bytes`);
     assert.match(h.stdout, new RegExp(`bits ${doc.bits.join(",")} … and ${SIZE - CORRUPT_BITS_SHOWN} more`));
     assert.deepEqual(new Uint8Array(readFileSync(f)), data);
     // A short flip lists every bit and omits none.
-    const s = ckpt(["corrupt", f, "--mode", "bitflip", "--seed", "2", "--length", "3", "--json"]).json<{ bits: number[]; bitsOmitted: number }>();
+    const s = ckpt(["corrupt", f, "--mode", "bitflip", "--seed", "2", "--length", "3", "--json"]).json<
+      { bits: number[]; bitsOmitted: number }
+    >();
     assert.equal(s.bits.length, 3);
     assert.equal(s.bitsOmitted, 0);
   } finally {

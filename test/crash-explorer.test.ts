@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { MemoryFs, type PendingOp } from "../adapters/memory.ts";
 import { crashVariants, explore, type ExploreResult, formatCounterExample } from "../src/crash/explorer.ts";
-import { type WorkloadName, workload } from "../src/crash/workloads.ts";
-import { PROTOCOLS, type Protocol } from "../src/protocol.ts";
+import { workload, type WorkloadName } from "../src/crash/workloads.ts";
+import { type Protocol, PROTOCOLS } from "../src/protocol.ts";
 import { byDepth, rng, test } from "./kit.ts";
 
 // Every subset of up to 2^11 pending operations per crash point in CI; beyond that, prefixes and
@@ -18,12 +18,16 @@ const EXHAUSTIVE_LIMIT = byDepth(14, 11, 8);
 const results = new Map<string, ExploreResult>();
 async function run(name: WorkloadName, p: Protocol): Promise<ExploreResult> {
   const key = `${name}/${p}`;
-  if (!results.has(key)) results.set(key, await explore(workload(name, p), { seed: 7, exhaustiveLimit: EXHAUSTIVE_LIMIT }));
+  if (!results.has(key)) {
+    results.set(key, await explore(workload(name, p), { seed: 7, exhaustiveLimit: EXHAUSTIVE_LIMIT }));
+  }
   return results.get(key)!;
 }
 
 function line(r: ExploreResult): string {
-  return `${r.workload}: ${r.crashPoints} crash points (${r.exhaustivePoints} exhaustive), ${r.states} states, new ${r.outcomes.new}, old ${r.outcomes.old}, none ${r.outcomes.none}, torn ${r.torn}, broken ${JSON.stringify(r.broken)}, violations ${r.violations}`;
+  return `${r.workload}: ${r.crashPoints} crash points (${r.exhaustivePoints} exhaustive), ${r.states} states, new ${r.outcomes.new}, old ${r.outcomes.old}, none ${r.outcomes.none}, torn ${r.torn}, broken ${
+    JSON.stringify(r.broken)
+  }, violations ${r.violations}`;
 }
 
 for (const name of ["save", "group", "save-inline", "group-inline", "save-keep", "rollback", "prune", "log"] as const) {
@@ -35,7 +39,10 @@ for (const name of ["save", "group", "save-inline", "group-inline", "save-keep",
     assert.equal(r.violations, 0);
     assert.ok(r.crashPoints > 5 && r.states > r.crashPoints, "the workload was actually explored");
     assert.ok(r.outcomes.new > 0 && r.outcomes.old > 0, `both outcomes occur: ${JSON.stringify(r.outcomes)}`);
-    assert.ok(r.afterAck.states > 0 && r.afterAck.kept === r.afterAck.states, `acknowledged effects kept: ${JSON.stringify(r.afterAck)}`);
+    assert.ok(
+      r.afterAck.states > 0 && r.afterAck.kept === r.afterAck.states,
+      `acknowledged effects kept: ${JSON.stringify(r.afterAck)}`,
+    );
   });
 }
 
@@ -64,7 +71,9 @@ for (const p of ["unsafe", "atomic_nodirsync"] as const) {
       assert.equal(r.violations, 0, `${name}: ${JSON.stringify(r.broken)}`);
     }
     const log = await run("log", p);
-    if (p === "unsafe") assert.ok((log.broken["acked-lost"] ?? 0) > 0, "appends without sync are lost, and the explorer sees it");
+    if (p === "unsafe") {
+      assert.ok((log.broken["acked-lost"] ?? 0) > 0, "appends without sync are lost, and the explorer sees it");
+    }
   });
 }
 
@@ -99,13 +108,22 @@ test("explorer self-test on the store: with member fsyncs silently dropped, atom
     },
   };
   const r = await explore(broken);
-  assert.ok(r.violations > 0 && r.first["acked-lost"], `expected a lost acknowledged save, got ${JSON.stringify(r.broken)}`);
+  assert.ok(
+    r.violations > 0 && r.first["acked-lost"],
+    `expected a lost acknowledged save, got ${JSON.stringify(r.broken)}`,
+  );
   assert.equal(r.broken["wrong-bytes"], undefined, "verification still refuses the empty members");
   assert.match(formatCounterExample(r.workload, r.first["acked-lost"]!), /fsync-dir \/store/);
 });
 
 test("crash variants: every subset when few ops are pending, prefixes and samples when many, torn writes in both", () => {
-  const w = (offset: number, n: number): PendingOp => ({ kind: "write", ino: 2, path: "/f", offset, data: new Uint8Array(n) });
+  const w = (offset: number, n: number): PendingOp => ({
+    kind: "write",
+    ino: 2,
+    path: "/f",
+    offset,
+    data: new Uint8Array(n),
+  });
   const few = [w(0, 1500), { kind: "link", dir: 1, name: "f", ino: 2, path: "/f" } as PendingOp, w(1500, 10)];
   const o = { exhaustiveLimit: 8, samples: 5, tearsPerWrite: 3 };
   const a = crashVariants(few, rng(1), o);

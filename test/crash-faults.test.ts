@@ -17,10 +17,16 @@ import { test } from "./kit.ts";
 const SITES: FaultOp[] = ["write", "fsync", "fdatasync", "rename", "fsync-dir", "open", "chmod", "unlink", "truncate"];
 const sources = (m: Members) => [...m].map(([name, data]) => ({ name, data }));
 
-interface Case { base: () => Promise<MemoryFs>; op: (fs: FaultyFs) => Promise<unknown>; check: (fs: MemoryFs, resolved: boolean) => Promise<void> }
+interface Case {
+  base: () => Promise<MemoryFs>;
+  op: (fs: FaultyFs) => Promise<unknown>;
+  check: (fs: MemoryFs, resolved: boolean) => Promise<void>;
+}
 
 /** Counts the calls the operation makes, then fails each one in turn. Returns sites tried. */
-async function everySite(c: Case): Promise<{ tried: number; rejected: number; bySite: Record<string, number>; resolvedAt: string[] }> {
+async function everySite(
+  c: Case,
+): Promise<{ tried: number; rejected: number; bySite: Record<string, number>; resolvedAt: string[] }> {
   const probe = new FaultyFs(await c.base());
   await c.op(probe);
   let tried = 0;
@@ -45,16 +51,26 @@ async function everySite(c: Case): Promise<{ tried: number; rejected: number; by
         else resolvedAt.push(`${op} #${nth} ${fs.failures[0]!.path}`);
         bySite[op] = (bySite[op] ?? 0) + 1;
         const where = `${op} #${nth} ${errno} (${resolved ? "resolved" : "rejected"})`;
-        await c.check(inner, resolved).catch((e) => { throw new Error(`${where}: live state: ${(e as Error).message}`); });
+        await c.check(inner, resolved).catch((e) => {
+          throw new Error(`${where}: live state: ${(e as Error).message}`);
+        });
         await c.check(inner.crash(), resolved)
-          .catch((e) => { throw new Error(`${where}: after power loss: ${(e as Error).message}`); });
+          .catch((e) => {
+            throw new Error(`${where}: after power loss: ${(e as Error).message}`);
+          });
       }
     }
   }
   // Only best-effort cleanup may fail without failing the operation: releasing the lock (reading
   // it to check it is still ours, then unlinking it) and removing the lock's own publish temp
   // (.lock.<nonce>, which the next holder removes as garbage).
-  for (const r of resolvedAt) assert.match(r, /^((unlink|open) #\d+ .*\.lock|unlink #\d+ .*\.lock\.[0-9a-f]{32})$/, `the operation succeeded despite a failed ${r}`);
+  for (const r of resolvedAt) {
+    assert.match(
+      r,
+      /^((unlink|open) #\d+ .*\.lock|unlink #\d+ .*\.lock\.[0-9a-f]{32})$/,
+      `the operation succeeded despite a failed ${r}`,
+    );
+  }
   return { tried, rejected, bySite, resolvedAt };
 }
 
@@ -80,16 +96,31 @@ for (const count of [1, 4]) {
       base: () => durableStore([oldM]),
       op: async (fs) => {
         const s = await openStore("/store", { fs, chunkSize: 1024 });
-        try { await s.save(sources(newM)); } finally { await s.close().catch(() => {}); }
+        try {
+          await s.save(sources(newM));
+        } finally {
+          await s.close().catch(() => {});
+        }
       },
       check: async (fs, resolved) => {
         const got = await recoverStore(fs);
         if (resolved) return expectLatest(fs, 2, newM);
-        assert.ok(got && (got.step === 1 ? sameMembers(got.members, oldM) : got.step === 2 && sameMembers(got.members, newM)), "old (or complete new) checkpoint");
-        assert.equal((await (await openStore("/store", { fs, readOnly: true })).check(1)).status, "valid", "step 1 verifies");
+        assert.ok(
+          got && (got.step === 1 ? sameMembers(got.members, oldM) : got.step === 2 && sameMembers(got.members, newM)),
+          "old (or complete new) checkpoint",
+        );
+        assert.equal(
+          (await (await openStore("/store", { fs, readOnly: true })).check(1)).status,
+          "valid",
+          "step 1 verifies",
+        );
       },
     });
-    console.log(`faults ${count === 1 ? "save" : "group save"}: ${r.tried} injected, ${r.rejected} rejected, sites ${JSON.stringify(r.bySite)}`);
+    console.log(
+      `faults ${count === 1 ? "save" : "group save"}: ${r.tried} injected, ${r.rejected} rejected, sites ${
+        JSON.stringify(r.bySite)
+      }`,
+    );
     assert.ok(r.bySite.write && r.bySite.fsync && r.bySite.rename && r.bySite["fsync-dir"], JSON.stringify(r.bySite));
   });
 }
@@ -101,22 +132,40 @@ test("save with keep: an I/O error at every call site (forced durability, prunin
       base: () => durableStore(ms.slice(0, 2)),
       op: async (fs) => {
         const s = await openStore("/store", { fs, protocol, chunkSize: 1024 });
-        try { await s.save(sources(ms[2]!), { keep: 1 }); } finally { await s.close().catch(() => {}); }
+        try {
+          await s.save(sources(ms[2]!), { keep: 1 });
+        } finally {
+          await s.close().catch(() => {});
+        }
       },
       check: async (fs, resolved) => {
         if (resolved) return expectLatest(fs, 3, ms[2]!);
         const got = await recoverStore(fs);
-        assert.ok(got && (got.step === 2 || got.step === 3) && sameMembers(got.members, ms[got.step - 1]!), `found ${got?.step ?? "none"}`);
+        assert.ok(
+          got && (got.step === 2 || got.step === 3) && sameMembers(got.members, ms[got.step - 1]!),
+          `found ${got?.step ?? "none"}`,
+        );
       },
     });
-    console.log(`faults save --keep 1 (${protocol}): ${r.tried} injected, ${r.rejected} rejected, sites ${JSON.stringify(r.bySite)}`);
+    console.log(
+      `faults save --keep 1 (${protocol}): ${r.tried} injected, ${r.rejected} rejected, sites ${
+        JSON.stringify(r.bySite)
+      }`,
+    );
     assert.ok(r.bySite.fsync && r.bySite.unlink && r.bySite["fsync-dir"]);
   }
 });
 
 test("rollback: an I/O error at every call site rejects typed, the valid checkpoint stays, no damaged file vanishes", async () => {
   const ms = [1, 2, 3].map((s) => makeMembers(s, 2, 1500));
-  const damaged = [memberName(2, 0), memberName(2, 1), manifestName(2), memberName(3, 0), memberName(3, 1), manifestName(3)];
+  const damaged = [
+    memberName(2, 0),
+    memberName(2, 1),
+    manifestName(2),
+    memberName(3, 0),
+    memberName(3, 1),
+    manifestName(3),
+  ];
   const r = await everySite({
     base: async () => {
       const fs = await durableStore(ms);
@@ -129,12 +178,18 @@ test("rollback: an I/O error at every call site rejects typed, the valid checkpo
     },
     op: async (fs) => {
       const s = await openStore("/store", { fs });
-      try { await s.rollback(); } finally { await s.close().catch(() => {}); }
+      try {
+        await s.rollback();
+      } finally {
+        await s.close().catch(() => {});
+      }
     },
     check: async (fs) => {
       await expectLatest(fs, 1, ms[0]!);
       const here = new Set(await fs.readdir("/store"));
-      const q = (await fs.stat("/store/.quarantine")) ? new Set(await fs.readdir("/store/.quarantine")) : new Set<string>();
+      const q = (await fs.stat("/store/.quarantine"))
+        ? new Set(await fs.readdir("/store/.quarantine"))
+        : new Set<string>();
       for (const f of damaged) assert.ok(here.has(f) || q.has(f), `${f} vanished`);
     },
   });
@@ -148,7 +203,11 @@ test("prune: an I/O error at every call site rejects typed and the newest checkp
     base: () => durableStore(ms),
     op: async (fs) => {
       const s = await openStore("/store", { fs });
-      try { await s.prune(1); } finally { await s.close().catch(() => {}); }
+      try {
+        await s.prune(1);
+      } finally {
+        await s.close().catch(() => {});
+      }
     },
     check: (fs) => expectLatest(fs, 3, ms[2]!),
   });
@@ -179,7 +238,13 @@ test("log append: an I/O error at every call site rejects typed; durable and ack
     },
     check: async (fs) => {
       const seen: number[] = [];
-      const rep = await replayLog("/log", { fs, onRecord: (x) => { seen.push(x.sequence); assert.ok(sameBytes(x.payload, rec(x.sequence)), `record ${x.sequence} bytes`); } });
+      const rep = await replayLog("/log", {
+        fs,
+        onRecord: (x) => {
+          seen.push(x.sequence);
+          assert.ok(sameBytes(x.payload, rec(x.sequence)), `record ${x.sequence} bytes`);
+        },
+      });
       assert.equal(rep.damage, null);
       assert.deepEqual(seen, seen.map((_, i) => i + 1), "a gapless prefix");
       assert.ok(seen.length >= 3, "the durable records remain");

@@ -15,7 +15,9 @@ test(`cross-runtime (driven from ${runtime}): each runtime's store verifies and 
     const inputs = { "weights.bin": randomBytes(700_000, next), "state.json": new TextEncoder().encode('{"step":1}') };
     for (const [name, body] of Object.entries(inputs)) writeFileSync(`${dir}/${name}`, body);
     for (const writer of RUNTIMES) {
-      const s = ckpt(["save", `${dir}/store-${writer}`, `${dir}/weights.bin`, `${dir}/state.json`, "--json"], { rt: writer });
+      const s = ckpt(["save", `${dir}/store-${writer}`, `${dir}/weights.bin`, `${dir}/state.json`, "--json"], {
+        rt: writer,
+      });
       assert.equal(s.code, 0, `${writer} save: ${s.stderr}`);
     }
     for (const writer of RUNTIMES) {

@@ -26,17 +26,34 @@ test("worked examples: naive, temp+rename without fsync, without a directory fsy
   const verdicts: Record<string, ExploreReport> = {};
   for (const name of EXAMPLES) {
     const { r, ms } = await timed({ ...(await load(name)), seed: 1 });
-    console.log(`explore ${name} [${runtime}]: ${r.ops} ops, ${r.crashPoints} crash points, ${r.crashStates} states (${r.exhaustive} exhaustive, ${r.sampled} sampled), ${r.violations.length} violations, ${ms.toFixed(1)} ms`);
+    console.log(
+      `explore ${name} [${runtime}]: ${r.ops} ops, ${r.crashPoints} crash points, ${r.crashStates} states (${r.exhaustive} exhaustive, ${r.sampled} sampled), ${r.violations.length} violations, ${
+        ms.toFixed(1)
+      } ms`,
+    );
     assert.equal(r.exhaustive + r.sampled, r.crashStates);
     verdicts[name] = r;
   }
   const naive = verdicts.naive!;
-  assert.ok(naive.violations.some((v) => /JSON/.test(v.error) && v.kept.includes("truncate /app/state.json 0")), "the truncated file is found");
+  assert.ok(
+    naive.violations.some((v) => /JSON/.test(v.error) && v.kept.includes("truncate /app/state.json 0")),
+    "the truncated file is found",
+  );
   const nosync = verdicts["rename-nosync"]!;
-  assert.ok(nosync.violations.some((v) => /JSON/.test(v.error) && v.lost.some((l) => l.startsWith("write /app/state.json.tmp")) && v.kept.some((k) => k.startsWith("rename "))), "the rename that overtook its data is found");
+  assert.ok(
+    nosync.violations.some((v) =>
+      /JSON/.test(v.error) && v.lost.some((l) => l.startsWith("write /app/state.json.tmp")) &&
+      v.kept.some((k) => k.startsWith("rename "))
+    ),
+    "the rename that overtook its data is found",
+  );
   const nodir = verdicts["rename-nodirsync"]!;
   assert.equal(nodir.violations.length, 1);
-  assert.deepEqual(nodir.violations[0]!.lost, ["rename /app/state.json.tmp -> /app/state.json"], "the lost rename, and nothing else, explains it");
+  assert.deepEqual(
+    nodir.violations[0]!.lost,
+    ["rename /app/state.json.tmp -> /app/state.json"],
+    "the lost rename, and nothing else, explains it",
+  );
   assert.equal(nodir.violations[0]!.afterOp, nodir.ops, "it appears only once the save returned");
   assert.deepEqual(verdicts.full!.violations, []);
   assert.ok(verdicts.full!.crashStates > verdicts.full!.crashPoints, "subsets were explored, not only crash points");
@@ -44,7 +61,9 @@ test("worked examples: naive, temp+rename without fsync, without a directory fsy
 
 test("write-file-atomic, unmodified, on the simulator: its rename is lost without a directory fsync", async () => {
   const r = await explore(await load("write-file-atomic"));
-  console.log(`explore write-file-atomic [${runtime}]: ${r.ops} ops, ${r.crashStates} states, ${r.violations.length} violations`);
+  console.log(
+    `explore write-file-atomic [${runtime}]: ${r.ops} ops, ${r.crashStates} states, ${r.violations.length} violations`,
+  );
   assert.equal(r.violations.length, 1, JSON.stringify(r.violations.map((v) => v.error)));
   const v = r.violations[0]!;
   assert.match(v.error, /acknowledged/);
@@ -72,9 +91,15 @@ function withoutSync(m: Module, which: "file" | "dir"): Module {
 test("removing one fsync from the clean workload makes it fail: the file's, or the directory's", async () => {
   const full = await load("full");
   const noFile = await explore(withoutSync(full, "file"));
-  assert.ok(noFile.violations.some((v) => /JSON/.test(v.error)), `without the file fsync the renamed file can be empty: ${JSON.stringify(noFile.violations.map((v) => v.error))}`);
+  assert.ok(
+    noFile.violations.some((v) => /JSON/.test(v.error)),
+    `without the file fsync the renamed file can be empty: ${JSON.stringify(noFile.violations.map((v) => v.error))}`,
+  );
   const noDir = await explore(withoutSync(full, "dir"));
-  assert.ok(noDir.violations.some((v) => /acknowledged/.test(v.error) && v.lost.some((l) => l.startsWith("rename "))), "without the directory fsync the rename is lost");
+  assert.ok(
+    noDir.violations.some((v) => /acknowledged/.test(v.error) && v.lost.some((l) => l.startsWith("rename "))),
+    "without the directory fsync the rename is lost",
+  );
 });
 
 test("determinism: the same seed gives the same report, and every reported violation replays to its error", async () => {
@@ -83,7 +108,13 @@ test("determinism: the same seed gives the same report, and every reported viola
     const a = await explore({ ...m, seed: 42 });
     const b = await explore({ ...m, seed: 42 });
     assert.deepEqual(a, b);
-    for (const v of a.violations) assert.equal(await replayCrash(m, v), v.error, `${name}: replay of ${JSON.stringify(v.keep)} after op ${v.afterOp}`);
+    for (const v of a.violations) {
+      assert.equal(
+        await replayCrash(m, v),
+        v.error,
+        `${name}: replay of ${JSON.stringify(v.keep)} after op ${v.afterOp}`,
+      );
+    }
   }
   // Sampled states replay too: an unsynced log with far more pending ops than are enumerated.
   const log: Module = {
@@ -157,12 +188,18 @@ test("a 10,000-operation workload finishes within its budget with sampling, and 
       const field = text.slice(s * 8, s * 8 + 8);
       const v = field === "-------\n" ? -1 : Number(field);
       const newestAcked = durable - 1 - ((((durable - 1 - s) % SLOTS) + SLOTS) % SLOTS);
-      if (!Number.isInteger(v) || (v >= 0 && v % SLOTS !== s) || v < newestAcked) throw new Error(`slot ${s} holds '${field.trim()}', older than acknowledged record ${newestAcked}`);
+      if (!Number.isInteger(v) || (v >= 0 && v % SLOTS !== s) || v < newestAcked) {
+        throw new Error(`slot ${s} holds '${field.trim()}', older than acknowledged record ${newestAcked}`);
+      }
     }
   };
   const budgetMs = 15_000; // measured 1-3 s per runtime on a 2-core machine; the budget leaves room for a loaded CI
   const { r, ms } = await timed({ setup, workload: pages(N), check, maxStates: 4_000, seed: 3 });
-  console.log(`explore 10k-op page file [${runtime}]: ${r.ops} ops, ${r.pointsExplored}/${r.crashPoints} crash points, ${r.crashStates} states (${r.exhaustive} exhaustive, ${r.sampled} sampled), ${ms.toFixed(0)} ms`);
+  console.log(
+    `explore 10k-op page file [${runtime}]: ${r.ops} ops, ${r.pointsExplored}/${r.crashPoints} crash points, ${r.crashStates} states (${r.exhaustive} exhaustive, ${r.sampled} sampled), ${
+      ms.toFixed(0)
+    } ms`,
+  );
   assert.equal(r.ops, N);
   assert.equal(r.crashPoints, N + 1);
   assert.ok(r.crashStates <= 4_000 && r.crashStates > 3_000, `${r.crashStates} states`);
@@ -172,12 +209,20 @@ test("a 10,000-operation workload finishes within its budget with sampling, and 
   assert.ok(ms < budgetMs, `${ms.toFixed(0)} ms exceeds the ${budgetMs} ms budget`);
   // The same workload (2,000 ops) with its fsyncs gone: acknowledged records are lost, and the
   // sampled exploration finds it.
-  const unsynced = await explore({ setup, check, maxStates: 500, seed: 3, workload: (fs, ctx) => {
-    const open = fs.open.bind(fs);
-    fs.open = async (p: unknown, f?: unknown) => Object.assign(await open(p, f), { sync: async () => {} });
-    return pages(2_000)(fs, ctx);
-  } });
-  assert.ok(unsynced.violations.length > 0 && unsynced.violations.every((v) => /older than acknowledged/.test(v.error)));
+  const unsynced = await explore({
+    setup,
+    check,
+    maxStates: 500,
+    seed: 3,
+    workload: (fs, ctx) => {
+      const open = fs.open.bind(fs);
+      fs.open = async (p: unknown, f?: unknown) => Object.assign(await open(p, f), { sync: async () => {} });
+      return pages(2_000)(fs, ctx);
+    },
+  });
+  assert.ok(
+    unsynced.violations.length > 0 && unsynced.violations.every((v) => /older than acknowledged/.test(v.error)),
+  );
 });
 
 test("calls in flight at once (Promise.all) are explored one crash point at a time, deterministically", async () => {
@@ -191,7 +236,9 @@ test("calls in flight at once (Promise.all) are explored one crash point at a ti
     },
     check: async (fs, { acked }) => {
       if (!acked.length) return;
-      for (const n of ["a", "b", "c"]) if ((await fs.readFile(`/${n}`, "utf8").catch(() => "")) !== n.repeat(3)) throw new Error(`/${n} lost`);
+      for (const n of ["a", "b", "c"]) {
+        if ((await fs.readFile(`/${n}`, "utf8").catch(() => "")) !== n.repeat(3)) throw new Error(`/${n} lost`);
+      }
     },
   };
   const a = await explore(m);
@@ -205,8 +252,19 @@ test("explore honours an AbortSignal and reports a workload that fails by itself
   const m = await load("full");
   await assert.rejects(explore({ ...m, signal: AbortSignal.abort() }), (e: Error) => e.name === "AbortError");
   const ac = new AbortController();
-  await assert.rejects(explore({ ...m, signal: ac.signal, onProgress: () => ac.abort() }), (e: Error) => e.name === "AbortError");
-  await assert.rejects(explore({ workload: async (fs) => { await fs.readFile("/missing"); }, check: () => {} }), (e: { code?: string; message: string }) => e.code === "EEXPLORE" && /ENOENT/.test(e.message));
+  await assert.rejects(
+    explore({ ...m, signal: ac.signal, onProgress: () => ac.abort() }),
+    (e: Error) => e.name === "AbortError",
+  );
+  await assert.rejects(
+    explore({
+      workload: async (fs) => {
+        await fs.readFile("/missing");
+      },
+      check: () => {},
+    }),
+    (e: { code?: string; message: string }) => e.code === "EEXPLORE" && /ENOENT/.test(e.message),
+  );
 });
 
 // ---- the node:fs/promises facade ----------------------------------------------------------
@@ -303,18 +361,36 @@ async function scenario(fs: AnyFs, root: string): Promise<unknown[]> {
   await step("rename", () => f.rename(`${root}/a/f.txt`, `${root}/a/g.txt`));
   await step("rename missing", () => f.rename(`${root}/a/f.txt`, `${root}/a/h.txt`));
   await step("readdir", () => f.readdir(`${root}/a`).then((n) => [...n].sort()));
-  await step("readdir withFileTypes", async () => (await f.readdir(`${root}/a`, { withFileTypes: true })).map((d) => `${d.name}:${d.isDirectory()}`).sort());
+  await step(
+    "readdir withFileTypes",
+    async () =>
+      (await f.readdir(`${root}/a`, { withFileTypes: true })).map((d) => `${d.name}:${d.isDirectory()}`).sort(),
+  );
   await step("readdir missing", () => f.readdir(`${root}/nope`));
   await step("readdir a file", () => f.readdir(`${root}/a/g.txt`));
-  await step("stat file", async () => { const s = await f.stat(`${root}/a/g.txt`); return [s.isFile(), s.isDirectory(), s.size]; });
-  await step("stat dir", async () => { const s = await f.stat(`${root}/a/b`); return [s.isFile(), s.isDirectory()]; });
+  await step("stat file", async () => {
+    const s = await f.stat(`${root}/a/g.txt`);
+    return [s.isFile(), s.isDirectory(), s.size];
+  });
+  await step("stat dir", async () => {
+    const s = await f.stat(`${root}/a/b`);
+    return [s.isFile(), s.isDirectory()];
+  });
   await step("stat missing", () => f.stat(`${root}/a/nope`));
-  await step("directory fsync", async () => { const d = await f.open(`${root}/a`, "r"); await d.sync(); await d.close(); return "ok"; });
+  await step("directory fsync", async () => {
+    const d = await f.open(`${root}/a`, "r");
+    await d.sync();
+    await d.close();
+    return "ok";
+  });
   await step("open a directory for writing", () => f.open(`${root}/a`, "w"));
   await step("readFile a directory", () => f.readFile(`${root}/a`));
   await step("unlink", () => f.unlink(`${root}/a/g.txt`));
   await step("unlink missing", () => f.unlink(`${root}/a/g.txt`));
-  await step("rename dir onto non-empty dir", async () => { await f.mkdir(`${root}/c/d`, { recursive: true }); return f.rename(`${root}/a/b`, `${root}/c`); });
+  await step("rename dir onto non-empty dir", async () => {
+    await f.mkdir(`${root}/c/d`, { recursive: true });
+    return f.rename(`${root}/a/b`, `${root}/c`);
+  });
   await step("rm missing", () => f.rm(`${root}/a/nope`));
   await step("rm missing force", () => f.rm(`${root}/a/nope`, { force: true }));
   await step("rm file", () => f.rm(`${root}/a/seq`));
@@ -344,21 +420,31 @@ test("facade details: relative paths resolve against '/', errors are shaped like
   const bytes = await fs.readFile("/state.json");
   assert.ok(bytes instanceof Uint8Array);
   assert.deepEqual(JSON.parse(String(bytes)), { v: 1 }, "a Buffer decodes itself, as code written for Node expects");
-  await assert.rejects(fs.open("/nope/x", "r"), (e: { code: string; errno: number; syscall: string; path: string; message: string }) => {
-    assert.equal(e.code, "ENOENT");
-    assert.equal(e.errno, -2);
-    assert.equal(e.syscall, "open");
-    assert.equal(e.path, "/nope/x");
-    assert.equal(e.message, "ENOENT: no such file or directory, open '/nope/x'");
-    return true;
-  });
-  await assert.rejects(fs.rename("/a", "/b"), (e: { dest?: string; syscall: string }) => e.syscall === "rename" && e.dest === "/b");
+  await assert.rejects(
+    fs.open("/nope/x", "r"),
+    (e: { code: string; errno: number; syscall: string; path: string; message: string }) => {
+      assert.equal(e.code, "ENOENT");
+      assert.equal(e.errno, -2);
+      assert.equal(e.syscall, "open");
+      assert.equal(e.path, "/nope/x");
+      assert.equal(e.message, "ENOENT: no such file or directory, open '/nope/x'");
+      return true;
+    },
+  );
+  await assert.rejects(
+    fs.rename("/a", "/b"),
+    (e: { dest?: string; syscall: string }) => e.syscall === "rename" && e.dest === "/b",
+  );
   // unlink(2) of a directory is EISDIR on Linux and in Node and Bun (Deno's node:fs removes an
   // empty one instead, so this is outside the differential scenario).
   await fs.mkdir("/dir");
   await assert.rejects(fs.unlink("/dir"), (e: { code: string }) => e.code === "EISDIR");
   await fs.writeFile("/flushed", "x", { flush: true });
-  assert.deepEqual(fs.mem.pending.filter((p) => p.path === "/flushed").map((p) => p.kind), ["link"], "flush: true syncs the data; the name stays pending");
+  assert.deepEqual(
+    fs.mem.pending.filter((p) => p.path === "/flushed").map((p) => p.kind),
+    ["link"],
+    "flush: true syncs the data; the name stays pending",
+  );
 });
 
 test("unsupported node:fs calls and options throw ENOTSUP, never silently succeed", async () => {
@@ -366,9 +452,25 @@ test("unsupported node:fs calls and options throw ENOTSUP, never silently succee
   await typed.writeFile("/f", "x");
   // Called the way untyped JavaScript would call it.
   type Call = (...a: unknown[]) => Promise<unknown>;
-  const fs = typed as unknown as Record<"open" | "writeFile" | "readFile" | "stat" | "readdir" | "rmdir" | "mkdir", Call> & Record<string, Call | undefined>;
+  const fs = typed as unknown as
+    & Record<"open" | "writeFile" | "readFile" | "stat" | "readdir" | "rmdir" | "mkdir", Call>
+    & Record<string, Call | undefined>;
   const isNotSup = (e: { code?: string }) => e.code === "ENOTSUP";
-  for (const call of ["copyFile", "cp", "symlink", "link", "readlink", "utimes", "chown", "access", "opendir", "watch", "statfs"]) {
+  for (
+    const call of [
+      "copyFile",
+      "cp",
+      "symlink",
+      "link",
+      "readlink",
+      "utimes",
+      "chown",
+      "access",
+      "opendir",
+      "watch",
+      "statfs",
+    ]
+  ) {
     await assert.rejects(Promise.resolve().then(() => fs[call]!("/f", "/g")), isNotSup, call);
   }
   const cases: [string, () => Promise<unknown>][] = [
@@ -384,7 +486,10 @@ test("unsupported node:fs calls and options throw ENOTSUP, never silently succee
     ["an http URL", () => fs.readFile(new URL("http://example.com/f"))],
     ["a Buffer path", () => fs.readFile(new Uint8Array([47, 102]))],
     ["handle.readv", async () => ((await typed.open("/f")) as unknown as { readv(b: unknown[]): unknown }).readv([])],
-    ["handle.createReadStream", async () => ((await typed.open("/f")) as unknown as { createReadStream(): unknown }).createReadStream()],
+    [
+      "handle.createReadStream",
+      async () => ((await typed.open("/f")) as unknown as { createReadStream(): unknown }).createReadStream(),
+    ],
   ];
   for (const [label, fn] of cases) await assert.rejects(Promise.resolve().then(fn), isNotSup, label);
   assert.equal(await typed.readFile("/f", "utf8"), "x", "nothing above changed the file");
@@ -401,7 +506,14 @@ test("ckpt explore: naive.mjs exits 1 naming the lost operations, full.mjs exits
   assert.match(naive.stdout, /truncate \/app\/state\.json 0/);
   const nodir = ckpt(["explore", "examples/explore/rename-nodirsync.mjs", "--json"]);
   assert.equal(nodir.code, 1);
-  const j = nodir.json<{ crashStates: number; exhaustive: number; sampled: number; violations: { afterOp: number; ops: string[]; lost: string[]; error: string }[] }>();
+  const j = nodir.json<
+    {
+      crashStates: number;
+      exhaustive: number;
+      sampled: number;
+      violations: { afterOp: number; ops: string[]; lost: string[]; error: string }[];
+    }
+  >();
   assert.equal(j.violations.length, 1);
   assert.deepEqual(j.violations[0]!.lost, ["rename /app/state.json.tmp -> /app/state.json"]);
   assert.equal(j.crashStates, j.exhaustive + j.sampled);

@@ -6,7 +6,20 @@ import * as api from "../src/index.ts";
 import { test } from "./kit.ts";
 import { ROOT } from "./lib/cli.ts";
 
-const CONTRACT = ["crc32", "sha256", "createSha256", "openStore", "openState", "toHex", "CkptError", "CorruptionError", "FsError", "DurabilityError", "UsageError", "LockedError"];
+const CONTRACT = [
+  "crc32",
+  "sha256",
+  "createSha256",
+  "openStore",
+  "openState",
+  "toHex",
+  "CkptError",
+  "CorruptionError",
+  "FsError",
+  "DurabilityError",
+  "UsageError",
+  "LockedError",
+];
 
 test("src/index.ts exports the contract's API", () => {
   for (const name of CONTRACT) assert.equal(typeof (api as Record<string, unknown>)[name], "function", name);

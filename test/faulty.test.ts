@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { defaultFs } from "../adapters/detect.ts";
-import { FaultyFs, failAfterWrites, failAfterWritesTo, failNth, failOnPaths } from "../adapters/faulty.ts";
+import { failAfterWrites, failAfterWritesTo, failNth, failOnPaths, FaultyFs } from "../adapters/faulty.ts";
 import { MemoryFs } from "../adapters/memory.ts";
 import { DurabilityError, FsError } from "../src/errors.ts";
 import { openStore } from "../src/store/store.ts";
@@ -52,7 +52,11 @@ test("a failing block device: every write after N fails, on matching files only"
 });
 
 test("sync failures are DurabilityErrors: fsync, fdatasync and directory fsync", async () => {
-  const fs = new FaultyFs(new MemoryFs(), [failNth("fsync", 1), failNth("fdatasync", 1, "ENOSPC"), failNth("fsync-dir", 1, "EROFS")]);
+  const fs = new FaultyFs(new MemoryFs(), [
+    failNth("fsync", 1),
+    failNth("fdatasync", 1, "ENOSPC"),
+    failNth("fsync-dir", 1, "EROFS"),
+  ]);
   const h = await fs.open("/f", { write: true, create: true });
   await rejectsWith(h.sync(), "EIO", DurabilityError);
   await rejectsWith(h.datasync(), "ENOSPC", DurabilityError);
@@ -115,8 +119,16 @@ test(`wraps the real ${runtime} adapter too: a save into a real directory fails 
     const again = await openStore(`${dir}/store`, { fs: defaultFs() });
     assert.equal(await again.latest(), null, "the failed save left no checkpoint");
     // Guarantee 8: the failed save removed its own files, so its never-acknowledged step is free again.
-    assert.deepEqual(readdirSync(`${dir}/store`).filter((n) => n.startsWith("step-")), [], "the failed save left no file");
-    assert.equal((await again.save([{ name: "a", data: bytes(10) }])).step, 1, "a step never acknowledged may be used again");
+    assert.deepEqual(
+      readdirSync(`${dir}/store`).filter((n) => n.startsWith("step-")),
+      [],
+      "the failed save left no file",
+    );
+    assert.equal(
+      (await again.save([{ name: "a", data: bytes(10) }])).step,
+      1,
+      "a step never acknowledged may be used again",
+    );
     await again.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

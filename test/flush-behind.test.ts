@@ -9,7 +9,7 @@ import { defaultFs } from "../adapters/detect.ts";
 import { FaultyFs } from "../adapters/faulty.ts";
 import { MemoryFs } from "../adapters/memory.ts";
 import { Offload, SYNC_INLINE_BYTES } from "../adapters/offload.ts";
-import { tracingFs, type TraceEvent } from "../adapters/tracing.ts";
+import { type TraceEvent, tracingFs } from "../adapters/tracing.ts";
 import { DurabilityError } from "../src/errors.ts";
 import { FLUSH_BEHIND_BYTES } from "../src/store/flush-behind.ts";
 import { openStore } from "../src/store/store.ts";
@@ -18,7 +18,8 @@ import { repeating } from "./lib/interrupt-helpers.ts";
 
 const MiB = 1 << 20;
 const scratch = (tag: string) => mkdtempSync(`${tmpdir()}/ckpt-flush-${tag}-${runtime}-`);
-const memberOps = (events: TraceEvent[]) => events.filter((e) => /\.member-0$/.test(e.path) && ["write", "datasync", "sync"].includes(e.op));
+const memberOps = (events: TraceEvent[]) =>
+  events.filter((e) => /\.member-0$/.test(e.path) && ["write", "datasync", "sync"].includes(e.op));
 
 test(`a ${3 * FLUSH_BEHIND_BYTES / MiB} MiB member is flushed while it is written, then fsynced; it verifies (${runtime})`, async () => {
   const dir = scratch("big");
@@ -56,7 +57,11 @@ test(`no flush-behind below the threshold, on an unsafe save, or on the simulato
     const mem = tracingFs(new MemoryFs());
     const m = await openStore("/s", { fs: mem });
     await m.save([{ name: "big", data: repeating(3 * FLUSH_BEHIND_BYTES, 4) }]);
-    assert.deepEqual(memberOps(mem.events).filter((e) => e.op === "datasync"), [], "the simulator's syncs are crash points, not flushes");
+    assert.deepEqual(
+      memberOps(mem.events).filter((e) => e.op === "datasync"),
+      [],
+      "the simulator's syncs are crash points, not flushes",
+    );
     await m.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -70,10 +75,17 @@ test(`a flush that fails fails the save: DurabilityError, no member left, the pr
     const s = await openStore(dir, { fs });
     try {
       const first = await s.save([{ name: "a", data: repeating(4096, 1) }]);
-      await assert.rejects(s.save([{ name: "big", data: repeating(3 * FLUSH_BEHIND_BYTES, 5) }]), (e: unknown) => e instanceof DurabilityError);
+      await assert.rejects(
+        s.save([{ name: "big", data: repeating(3 * FLUSH_BEHIND_BYTES, 5) }]),
+        (e: unknown) => e instanceof DurabilityError,
+      );
       assert.equal(fs.failures.length, 1, "the flush was the call that failed");
       assert.equal((await s.latest())?.step, first.step);
-      assert.deepEqual(readdirSync(dir).filter((f) => f.includes(`${first.step + 1}`.padStart(16, "0"))), [], "the failed save left no file");
+      assert.deepEqual(
+        readdirSync(dir).filter((f) => f.includes(`${first.step + 1}`.padStart(16, "0"))),
+        [],
+        "the failed save left no file",
+      );
     } finally {
       await s.close();
     }

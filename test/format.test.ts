@@ -7,7 +7,14 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { MemoryFs } from "../adapters/memory.ts";
 import { defaultFs } from "../adapters/detect.ts";
-import { CHUNK_DATA, CHUNK_HEADER_SIZE, HEADER_SIZE, KIND_MEMBER, STATUS, TRAILER_SIZE } from "../src/format/constants.ts";
+import {
+  CHUNK_DATA,
+  CHUNK_HEADER_SIZE,
+  HEADER_SIZE,
+  KIND_MEMBER,
+  STATUS,
+  TRAILER_SIZE,
+} from "../src/format/constants.ts";
 import { type ChunkInfo, type ContainerHeader, scanContainer, type ScanResult } from "../src/format/reader.ts";
 import { ContainerWriter, encodeContainer } from "../src/format/writer.ts";
 import { FormatVersionError } from "../src/errors.ts";
@@ -23,25 +30,40 @@ async function scanBytes(bytes: Uint8Array): Promise<ScanResult> {
   const h = await fs.open("/f", { write: true, create: true });
   if (bytes.length > 0) await h.write(bytes, 0);
   const payload: Uint8Array[] = [];
-  const r = await scanContainer(h, "/f", { onChunk: (p) => { payload.push(p.slice()); } });
+  const r = await scanContainer(h, "/f", {
+    onChunk: (p) => {
+      payload.push(p.slice());
+    },
+  });
   (r as ScanResult & { payload?: Uint8Array[] }).payload = payload;
   return r;
 }
 
 function encode(payload: Uint8Array, chunkSize = 64, meta: Record<string, string> = { name: "m" }) {
-  return encodeContainer({ kind: KIND_MEMBER, meta, chunkSize, chunkType: CHUNK_DATA, createdAt: 1_700_000_000_000 }, payload).bytes;
+  return encodeContainer(
+    { kind: KIND_MEMBER, meta, chunkSize, chunkType: CHUNK_DATA, createdAt: 1_700_000_000_000 },
+    payload,
+  ).bytes;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
 test("round trip: empty, one byte, exact multiple and ragged chunk counts", async () => {
   const next = rng(10);
-  for (const [n, chunk] of [[0, 64], [1, 64], [64, 64], [65, 64], [1000, 64], [70_000, 4096], [300_000, 512 * 1024]] as const) {
+  for (
+    const [n, chunk] of [[0, 64], [1, 64], [64, 64], [65, 64], [1000, 64], [70_000, 4096], [
+      300_000,
+      512 * 1024,
+    ]] as const
+  ) {
     const payload = randomBytes(n, next);
     const bytes = encode(payload, chunk);
     const r = await scanBytes(bytes) as ScanResult & { payload: Uint8Array[] };
@@ -72,7 +94,10 @@ test("every truncation length is detected", async () => {
   for (let len = 0; len < bytes.length; len++) {
     const r = await scanBytes(bytes.subarray(0, len));
     assert.ok(r.damage.length > 0, `truncation to ${len} bytes went undetected`);
-    assert.ok(["torn", "truncated"].includes(r.damage[0]!.kind), `truncation to ${len} reported as ${r.damage[0]!.kind}`);
+    assert.ok(
+      ["torn", "truncated"].includes(r.damage[0]!.kind),
+      `truncation to ${len} reported as ${r.damage[0]!.kind}`,
+    );
   }
 });
 
@@ -103,7 +128,10 @@ test("an older (0) or newer (3, 65535) format version is rejected with FormatVer
     await assert.rejects(scanBytes(bytes), (e: unknown) => {
       assert.ok(e instanceof FormatVersionError, `version ${version}: ${e}`);
       assert.equal(e.code, "EVERSION");
-      assert.match(e.message, new RegExp(`format version ${version} is not supported \\(this reader handles versions 1 to 2\\)`));
+      assert.match(
+        e.message,
+        new RegExp(`format version ${version} is not supported \\(this reader handles versions 1 to 2\\)`),
+      );
       return true;
     });
   }
@@ -115,7 +143,9 @@ test("an older (0) or newer (3, 65535) format version is rejected with FormatVer
 
 test("absurd lengths in a re-sealed header are refused, not allocated", async () => {
   const base = encode(new Uint8Array(10));
-  for (const [off, value] of [[32, 2n ** 60n], [40, 2n ** 40n], [48, 2n ** 63n], [20, 0xffffffffn], [16, 0n]] as const) {
+  for (
+    const [off, value] of [[32, 2n ** 60n], [40, 2n ** 40n], [48, 2n ** 63n], [20, 0xffffffffn], [16, 0n]] as const
+  ) {
     const bad = base.slice();
     const dv = new DataView(bad.buffer);
     if (off === 20 || off === 16) dv.setUint32(off, Number(value), true);
@@ -128,7 +158,11 @@ test("absurd lengths in a re-sealed header are refused, not allocated", async ()
 
 test("wrong magic, empty and tiny files are malformed, not crashes", async () => {
   assert.equal((await scanBytes(new Uint8Array(0))).damage[0]!.kind, "torn");
-  assert.equal((await scanBytes(new TextEncoder().encode("hello world, not a checkpoint at all; long enough to have a header..."))).damage[0]!.kind, "bad-header");
+  assert.equal(
+    (await scanBytes(new TextEncoder().encode("hello world, not a checkpoint at all; long enough to have a header...")))
+      .damage[0]!.kind,
+    "bad-header",
+  );
   assert.equal((await scanBytes(new TextEncoder().encode("CKPT"))).damage[0]!.kind, "truncated");
   assert.equal((await scanBytes(new Uint8Array(64))).damage[0]!.kind, "bad-header");
 });
@@ -145,7 +179,12 @@ class FakeHandle implements FileHandle {
   /** Largest buffer (the whole ArrayBuffer behind a read's view) the reader handed us. */
   maxBuffer = 0;
   served = 0;
-  constructor(readonly path: string, private readonly claimed: number, private readonly prefix: Uint8Array, private readonly present = claimed) {}
+  constructor(
+    readonly path: string,
+    private readonly claimed: number,
+    private readonly prefix: Uint8Array,
+    private readonly present = claimed,
+  ) {}
   async read(buf: Uint8Array, position: number): Promise<number> {
     this.maxBuffer = Math.max(this.maxBuffer, buf.buffer.byteLength);
     const end = Math.min(this.present, position + buf.length);
@@ -155,17 +194,30 @@ class FakeHandle implements FileHandle {
     this.served += end - position;
     return end - position;
   }
-  async size(): Promise<number> { return this.claimed; }
-  async write(): Promise<void> { throw new Error("read-only fake"); }
+  async size(): Promise<number> {
+    return this.claimed;
+  }
+  async write(): Promise<void> {
+    throw new Error("read-only fake");
+  }
   async sync(): Promise<void> {}
   async datasync(): Promise<void> {}
-  async truncate(): Promise<void> { throw new Error("read-only fake"); }
+  async truncate(): Promise<void> {
+    throw new Error("read-only fake");
+  }
   async close(): Promise<void> {}
 }
 
 /** The first bytes of a container claiming `payload` bytes (header, metadata, metadata CRC), and its expected sizes in BigInt arithmetic. */
 function bigHead(payload: number, chunkSize: number) {
-  const w = new ContainerWriter({ kind: KIND_MEMBER, meta: { name: "big" }, payloadLength: payload, chunkSize, chunkType: CHUNK_DATA, createdAt: 1_700_000_000_000 });
+  const w = new ContainerWriter({
+    kind: KIND_MEMBER,
+    meta: { name: "big" },
+    payloadLength: payload,
+    chunkSize,
+    chunkType: CHUNK_DATA,
+    createdAt: 1_700_000_000_000,
+  });
   const head = w.head();
   const dv = new DataView(head.buffer, head.byteOffset, HEADER_SIZE);
   const metaLen = dv.getUint32(20, true);
@@ -187,7 +239,10 @@ const STOP = "stop: header seen";
 
 test("> 4 GiB: payload, chunk count and total size just above 2^32 and 2^33 round-trip exactly through the header", async () => {
   const cases: [payload: number, chunk: number][] = [
-    [GiB4 + 1, 512 * 1024], [GiB4 + 12_345, 65_536], [2 * GiB4 + 3, 512 * 1024], [2 * GiB4 + 2 ** 31 + 7, 4097],
+    [GiB4 + 1, 512 * 1024],
+    [GiB4 + 12_345, 65_536],
+    [2 * GiB4 + 3, 512 * 1024],
+    [2 * GiB4 + 2 ** 31 + 7, 4097],
     [GiB4 + 5, 1], // a chunk count above 2^32 too (one-byte chunks are legal)
     [2 * GiB4 + 1, 1],
     [2 ** 52, 512 * 1024], // the largest payload a header may claim
@@ -206,10 +261,21 @@ test("> 4 GiB: payload, chunk count and total size just above 2^32 and 2^33 roun
     // (onHeader runs only after checkHeader returned OK) and the parsed fields are exact.
     const exact = new FakeHandle("/big", Number(total), head);
     let seen: ContainerHeader | undefined;
-    const r = await scanContainer(exact, "/big", { onHeader: (h) => { seen = h; return STOP; } });
+    const r = await scanContainer(exact, "/big", {
+      onHeader: (h) => {
+        seen = h;
+        return STOP;
+      },
+    });
     assert.deepEqual(seen, {
-      version: 2, kind: KIND_MEMBER, chunkSize: chunk, metaLength: metaLen, createdAt: 1_700_000_000_000,
-      payloadLength: payload, chunkCount: Number(count), totalSize: Number(total),
+      version: 2,
+      kind: KIND_MEMBER,
+      chunkSize: chunk,
+      metaLength: metaLen,
+      createdAt: 1_700_000_000_000,
+      payloadLength: payload,
+      chunkCount: Number(count),
+      totalSize: Number(total),
     }, what);
     assert.deepEqual(r.damage, [{ kind: "bad-header", offset: 0, length: HEADER_SIZE, message: STOP }], what);
     assert.equal(exact.maxBuffer, HEADER_SIZE, `${what}: only the header was read`);
@@ -224,7 +290,12 @@ test("> 4 GiB: payload, chunk count and total size just above 2^32 and 2^33 roun
       assert.equal(d.header?.totalSize, Number(total), `${what} ${delta}`);
       assert.deepEqual(
         { kind: d.damage[0]?.kind, offset: d.damage[0]?.offset, length: d.damage[0]?.length, n: d.damage.length },
-        { kind: delta < 0 ? "truncated" : "bad-header", offset: Math.min(size, Number(total)), length: Math.abs(delta), n: 1 },
+        {
+          kind: delta < 0 ? "truncated" : "bad-header",
+          offset: Math.min(size, Number(total)),
+          length: Math.abs(delta),
+          n: 1,
+        },
         `${what}, file ${delta > 0 ? "+" : ""}${delta} bytes`,
       );
       assert.equal(h.maxBuffer, HEADER_SIZE, `${what} ${delta}: nothing allocated past the header`);
@@ -247,7 +318,11 @@ test("> 4 GiB: the trailer's total size above 2^32 and 2^33 is written and check
       assert.deepEqual(t.subarray(16), sha, what);
       assert.equal(k.exports.checkTrailer(k.ioPtr, total, shaPtr), STATUS.OK, what);
       for (const wrong of [total - 1, total + 1, total - GiB4, total + GiB4, total % GiB4]) {
-        assert.equal(k.exports.checkTrailer(k.ioPtr, wrong, shaPtr), STATUS.BAD_TRAILER, `${what} checked against ${wrong}`);
+        assert.equal(
+          k.exports.checkTrailer(k.ioPtr, wrong, shaPtr),
+          STATUS.BAD_TRAILER,
+          `${what} checked against ${wrong}`,
+        );
       }
     }
   }
@@ -266,7 +341,11 @@ test("> 4 GiB: chunk indexes above 2^32 (one-byte chunks) are encoded and checke
       assert.equal(new DataView(k.io.buffer, k.io.byteOffset).getBigUint64(8, true), BigInt(index), what);
       assert.equal(k.exports.scanChunk(k.ioPtr, index, payload.length), STATUS.OK, what);
       for (const wrong of [index - 1, index + 1, index - GiB4, index % GiB4]) {
-        assert.equal(k.exports.scanChunk(k.ioPtr, wrong, payload.length), STATUS.BAD_CHUNK_INDEX, `${what} checked as ${wrong}`);
+        assert.equal(
+          k.exports.scanChunk(k.ioPtr, wrong, payload.length),
+          STATUS.BAD_CHUNK_INDEX,
+          `${what} checked as ${wrong}`,
+        );
       }
     }
   }
@@ -308,16 +387,26 @@ test("> 4 GiB: a sparse file claiming 4 GiB + 4 KiB fails typed at once through 
     let header: ContainerHeader | undefined;
     await assert.rejects(
       scanContainer(probe, path, {
-        onHeader: (hd) => { header = hd; return undefined; },
-        onChunk: (_p, info) => { chunks.push(info); throw new Error("enough"); },
+        onHeader: (hd) => {
+          header = hd;
+          return undefined;
+        },
+        onChunk: (_p, info) => {
+          chunks.push(info);
+          throw new Error("enough");
+        },
       }),
       /enough/,
     );
     await h.close();
     assert.equal(header?.totalSize, T);
     assert.equal(header?.chunkCount, Math.ceil((GiB4 + 4099) / chunk));
-    assert.deepEqual(chunks.map((c) => ({ index: c.index, offset: c.offset, length: c.length, ok: c.ok })),
-      [{ index: 0, offset: HEADER_SIZE + metaLen + 4, length: CHUNK_HEADER_SIZE + chunk, ok: false }]);
+    assert.deepEqual(chunks.map((c) => ({ index: c.index, offset: c.offset, length: c.length, ok: c.ok })), [{
+      index: 0,
+      offset: HEADER_SIZE + metaLen + 4,
+      length: CHUNK_HEADER_SIZE + chunk,
+      ok: false,
+    }]);
     assert.ok(probe.maxBuffer() <= CHUNK_HEADER_SIZE + chunk, `largest buffer ${probe.maxBuffer()}`);
     assert.ok(Date.now() - t0 < 5000);
   } finally {
@@ -330,7 +419,10 @@ function recorder(h: FileHandle): FileHandle & { maxBuffer(): number } {
   let max = 0;
   return {
     path: h.path,
-    read: (buf, pos) => { max = Math.max(max, buf.buffer.byteLength); return h.read(buf, pos); },
+    read: (buf, pos) => {
+      max = Math.max(max, buf.buffer.byteLength);
+      return h.read(buf, pos);
+    },
     write: (d, p) => h.write(d, p),
     sync: () => h.sync(),
     datasync: () => h.datasync(),
@@ -350,7 +442,11 @@ test("> 4 GiB: a handle whose size claims 8 GiB but holds only the header is tru
     const r = await scanContainer(h, "/short");
     const ms = Date.now() - t0;
     assert.equal(r.damage.length, 1, `${present} bytes present: ${JSON.stringify(r.damage.slice(0, 3))}`);
-    assert.deepEqual([r.damage[0]!.kind, r.damage[0]!.offset, r.damage[0]!.length], ["truncated", present, T - present]);
+    assert.deepEqual([r.damage[0]!.kind, r.damage[0]!.offset, r.damage[0]!.length], [
+      "truncated",
+      present,
+      T - present,
+    ]);
     assert.ok(ms < 2000, `${ms} ms`);
     assert.ok(h.served <= present && h.maxBuffer <= CHUNK_HEADER_SIZE + 512 * 1024);
   }
@@ -370,7 +466,15 @@ test("> 4 GiB: a handle claiming 8 GiB of zeros after a re-sealed header with 16
   dv.setUint32(60, crc32(head.subarray(0, 60)), true);
   const h = new FakeHandle("/zeros", total, head);
   const chunks: ChunkInfo[] = [];
-  await assert.rejects(scanContainer(h, "/zeros", { onChunk: (_p, info) => { chunks.push(info); throw new Error("enough"); } }), /enough/);
+  await assert.rejects(
+    scanContainer(h, "/zeros", {
+      onChunk: (_p, info) => {
+        chunks.push(info);
+        throw new Error("enough");
+      },
+    }),
+    /enough/,
+  );
   assert.deepEqual(chunks.map((c) => [c.index, c.ok, c.length]), [[0, false, CHUNK_HEADER_SIZE + chunk]]);
   assert.ok(h.maxBuffer <= CHUNK_HEADER_SIZE + chunk, `largest buffer ${h.maxBuffer}`);
   // The same claim behind a damaged header CRC is refused after reading 64 bytes.
@@ -384,7 +488,9 @@ test("metadata encodes every string exactly as TextEncoder does (sized first, en
   const te = new TextEncoder();
   const texts = ["", "ckptkit.step", "é", "€uro", "😀x", "a\ud800b", "\udc00", "x\ud83d", "日本語".repeat(50)];
   const meta: Record<string, string> = {};
-  texts.forEach((t, i) => { meta[`k${i}${t}`] = t; });
+  texts.forEach((t, i) => {
+    meta[`k${i}${t}`] = t;
+  });
   // The reference: each key and value encoded separately, laid out as docs/FORMAT.md says.
   const parts: number[] = [...new Uint8Array(new Uint32Array([texts.length]).buffer)];
   for (const [k, v] of Object.entries(meta)) {

@@ -8,15 +8,26 @@ import assert from "node:assert/strict";
 import { byDepth, runtime, test } from "./kit.ts";
 import { fuzz } from "./lib/fuzz.ts";
 import { fuzzCli } from "./lib/fuzz-cli.ts";
-import { containerTarget, logTarget, manifestTarget, metadataTarget, sealedLogTarget, sealedManifestTarget } from "./lib/fuzz-targets.ts";
+import {
+  containerTarget,
+  logTarget,
+  manifestTarget,
+  metadataTarget,
+  sealedLogTarget,
+  sealedManifestTarget,
+} from "./lib/fuzz-targets.ts";
 
 /** 20,000 per parser under Node and with CKPT_LONG=1, 4,000 under Deno and Bun in CI (kit.ts: depth). */
 const N = byDepth(20_000, 20_000, 4_000);
 
 const TARGETS = [
-  ["container", containerTarget], ["manifest", manifestTarget], ["log segment", logTarget],
-  ["sealed member table", () => sealedManifestTarget()], ["sealed member table + inline payloads", () => sealedManifestTarget(true)],
-  ["sealed log batch", sealedLogTarget], ["metadata", metadataTarget],
+  ["container", containerTarget],
+  ["manifest", manifestTarget],
+  ["log segment", logTarget],
+  ["sealed member table", () => sealedManifestTarget()],
+  ["sealed member table + inline payloads", () => sealedManifestTarget(true)],
+  ["sealed log batch", sealedLogTarget],
+  ["metadata", metadataTarget],
 ] as const;
 
 for (const [name, make] of TARGETS) {
@@ -25,7 +36,11 @@ for (const [name, make] of TARGETS) {
     await t.run(t.corpus[0]!); // the first corpus entry is valid and parses
     const start = Date.now();
     const s = await fuzz(t.corpus, (b) => t.run(b), { iterations: N, seed: 1, label: name });
-    console.log(`fuzz ${name} ${runtime}: ${s.runs} inputs, ${s.ok} returned, ${s.typed} typed errors ${JSON.stringify(s.codes)}, ${((Date.now() - start) / 1000).toFixed(1)} s`);
+    console.log(
+      `fuzz ${name} ${runtime}: ${s.runs} inputs, ${s.ok} returned, ${s.typed} typed errors ${
+        JSON.stringify(s.codes)
+      }, ${((Date.now() - start) / 1000).toFixed(1)} s`,
+    );
     assert.equal(s.runs, N);
     assert.equal(s.ok + s.typed, N);
   }, 300_000);
@@ -42,7 +57,10 @@ test("a long fuzz run holds no memory per input: the simulator's call trace star
     const one = t.fs.trace.length;
     await fuzz(t.corpus, (b) => t.run(b), { iterations: 300, seed: 3, label: name });
     await t.run(t.corpus[0]!);
-    assert.ok(one > 0 && t.fs.trace.length <= 2 * one, `${name}: the trace holds ${t.fs.trace.length} calls after 301 inputs, ${one} after one`);
+    assert.ok(
+      one > 0 && t.fs.trace.length <= 2 * one,
+      `${name}: the trace holds ${t.fs.trace.length} calls after 301 inputs, ${one} after one`,
+    );
   }
   assert.equal(checked, 6);
 });
@@ -61,13 +79,23 @@ test("fuzz seeds give independent runs: seed 2 does not replay seed 1's inputs",
   const shared = two.filter((x) => one.has(x)).length;
   // By chance some coincide (a word set to 0 at one of the first 128 bytes has few variants): ~6 %.
   // Runs whose seeds overlap shared ~98 %.
-  assert.ok(shared < two.length / 4, `${shared} of seed 2's first ${two.length} mutated inputs also occur in seed 1's first 10,000`);
+  assert.ok(
+    shared < two.length / 4,
+    `${shared} of seed 2's first ${two.length} mutated inputs also occur in seed 1's first 10,000`,
+  );
 });
 
 test(`fuzz CLI arguments (${runtime}): ${N} argument vectors exit 0..3 without a throw or a stack trace`, async () => {
   const start = Date.now();
   const s = await fuzzCli(N, 1);
-  console.log(`fuzz cli ${runtime}: ${s.runs} argument vectors, exit codes ${JSON.stringify(s.codes)}, ${((Date.now() - start) / 1000).toFixed(1)} s`);
+  console.log(
+    `fuzz cli ${runtime}: ${s.runs} argument vectors, exit codes ${JSON.stringify(s.codes)}, ${
+      ((Date.now() - start) / 1000).toFixed(1)
+    } s`,
+  );
   assert.equal(s.runs, N);
-  assert.ok((s.codes[0] ?? 0) > 0 && (s.codes[2] ?? 0) > 0, "both successes and usage errors occur (the vectors reach the commands)");
+  assert.ok(
+    (s.codes[0] ?? 0) > 0 && (s.codes[2] ?? 0) > 0,
+    "both successes and usage errors occur (the vectors reach the commands)",
+  );
 }, 300_000);

@@ -12,7 +12,14 @@ import { CHUNK_DATA, KIND_MEMBER, TRAILER_SIZE } from "../src/format/constants.t
 import { scanContainer, type ScanResult } from "../src/format/reader.ts";
 import { ContainerWriter, encodeContainer } from "../src/format/writer.ts";
 import { UsageError } from "../src/errors.ts";
-import { type HashWorkerPolicy, StreamSha256, WORKER_MIN_BYTES, hashWorkerPolicy, setHashWorkerPolicy, workerStreamCount } from "../src/hash-stream.ts";
+import {
+  type HashWorkerPolicy,
+  hashWorkerPolicy,
+  setHashWorkerPolicy,
+  StreamSha256,
+  WORKER_MIN_BYTES,
+  workerStreamCount,
+} from "../src/hash-stream.ts";
 import { openStore } from "../src/store/store.ts";
 import { inLanes } from "../src/lanes.ts";
 import { writeMember } from "../src/store/member.ts";
@@ -27,7 +34,9 @@ import { setWriteFormatVersion } from "../src/format/write-version.ts";
 setWriteFormatVersion(1);
 
 const nodeSha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
-const hex = (b: Uint8Array | undefined) => (b ? Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("") : "none");
+const hex = (
+  b: Uint8Array | undefined,
+) => (b ? Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("") : "none");
 
 async function withPolicy<T>(p: HashWorkerPolicy, fn: () => Promise<T>): Promise<T> {
   const before = hashWorkerPolicy();
@@ -44,7 +53,12 @@ async function scan(bytes: Uint8Array, p: HashWorkerPolicy): Promise<ScanResult 
   const h = await fs.open("/f", { write: true, create: true });
   if (bytes.length > 0) await h.write(bytes, 0);
   const payloads: string[] = [];
-  const r = await withPolicy(p, () => scanContainer(h, "/f", { onChunk: (payload) => { payloads.push(nodeSha(payload)); } }));
+  const r = await withPolicy(p, () =>
+    scanContainer(h, "/f", {
+      onChunk: (payload) => {
+        payloads.push(nodeSha(payload));
+      },
+    }));
   return { ...r, payloads };
 }
 
@@ -57,7 +71,10 @@ test("the worker hashes any split of a stream to node:crypto's digest (pieces fr
       assert.ok(s.onWorker, "policy on: the stream must run on the worker in this runtime");
       let off = 0;
       while (off < size) {
-        const n = Math.min(size - off, next() < 0.2 ? 0 : next() < 0.5 ? (next() * 100) | 0 : (next() * 2 * (1 << 20)) | 0);
+        const n = Math.min(
+          size - off,
+          next() < 0.2 ? 0 : next() < 0.5 ? (next() * 100) | 0 : (next() * 2 * (1 << 20)) | 0,
+        );
         const piece = data.slice(off, off + n);
         await s.update(piece);
         piece.fill(0xee); // the caller may reuse its buffer once update() resolves
@@ -70,14 +87,28 @@ test("the worker hashes any split of a stream to node:crypto's digest (pieces fr
 
 test("scanContainer finds the same damage and digest on the worker as in-thread: intact, flipped, truncated", async () => {
   const next = rng(42);
-  for (const [payloadSize, chunkSize] of [[0, 64], [5000, 64], [300_000, 4096], [1_500_000, 262_144], [2_200_000, 524_288]] as const) {
-    const good = encodeContainer({ kind: KIND_MEMBER, meta: { name: "m" }, chunkSize, chunkType: CHUNK_DATA, createdAt: 1_700_000_000_000 }, randomBytes(payloadSize, next)).bytes;
+  for (
+    const [payloadSize, chunkSize] of [[0, 64], [5000, 64], [300_000, 4096], [1_500_000, 262_144], [
+      2_200_000,
+      524_288,
+    ]] as const
+  ) {
+    const good = encodeContainer({
+      kind: KIND_MEMBER,
+      meta: { name: "m" },
+      chunkSize,
+      chunkType: CHUNK_DATA,
+      createdAt: 1_700_000_000_000,
+    }, randomBytes(payloadSize, next)).bytes;
     const variants: Array<[string, Uint8Array]> = [["intact", good]];
     for (let i = 0; i < 6; i++) {
       const at = (next() * good.length) | 0;
       variants.push([`flip at ${at}`, flipped(good, at, 1 << ((next() * 8) | 0))]);
     }
-    variants.push(["truncated", good.slice(0, Math.max(1, good.length - 1 - ((next() * Math.min(good.length - 1, 70_000)) | 0)))]);
+    variants.push([
+      "truncated",
+      good.slice(0, Math.max(1, good.length - 1 - ((next() * Math.min(good.length - 1, 70_000)) | 0))),
+    ]);
     for (const [name, bytes] of variants) {
       const off = await scan(bytes, "off");
       const on = await scan(bytes, "on");
@@ -102,9 +133,17 @@ test("a member hashed on the worker is byte-identical to one hashed in-thread", 
   const files: Uint8Array[] = [];
   for (const p of ["off", "on"] as const) {
     const fs = new MemoryFs();
-    const entry = await withPolicy(p, () => writeMember({
-      fs, path: "/m", source: { name: "w", data }, step: 7, index: 0, chunkSize: 262_144, createdAt: 1_700_000_000_000, sync: true,
-    }));
+    const entry = await withPolicy(p, () =>
+      writeMember({
+        fs,
+        path: "/m",
+        source: { name: "w", data },
+        step: 7,
+        index: 0,
+        chunkSize: 262_144,
+        createdAt: 1_700_000_000_000,
+        sync: true,
+      }));
     const h = await fs.open("/m");
     const bytes = new Uint8Array(await h.size());
     await h.read(bytes, 0);
@@ -155,7 +194,10 @@ test("the policy: auto sends a second large stream to the worker, never a lone o
     assert.equal(s.onWorker, false);
   });
   assert.throws(() => setHashWorkerPolicy("fast" as HashWorkerPolicy), UsageError);
-  const w = new ContainerWriter({ kind: KIND_MEMBER, meta: {}, payloadLength: 0, chunkSize: 64, chunkType: CHUNK_DATA }, { externalSha256: true });
+  const w = new ContainerWriter(
+    { kind: KIND_MEMBER, meta: {}, payloadLength: 0, chunkSize: 64, chunkType: CHUNK_DATA },
+    { externalSha256: true },
+  );
   w.head();
   assert.throws(() => w.trailer(), UsageError, "an external-hash writer needs the digest");
   assert.throws(() => w.trailer(new Uint8Array(31)), UsageError);
@@ -182,14 +224,23 @@ test("a checkpoint's large members are saved and checked two at a time (one on t
   }
   assert.equal(clean[1], clean[0]);
   // Damage members 2 and 0 (not 1): the findings name them, in member order, under both policies.
-  for (const [file, at] of [["step-0000000000000001.member-2", 5_000_000], ["step-0000000000000001.member-0", 123_456]] as const) {
+  for (
+    const [file, at] of [["step-0000000000000001.member-2", 5_000_000], [
+      "step-0000000000000001.member-0",
+      123_456,
+    ]] as const
+  ) {
     await flipInFile(fs, `/s/${file}`, at, 0x10);
   }
   const seen: string[] = [];
   for (const p of ["off", "auto"] as const) {
     const r = await withPolicy(p, () => store.verify());
     const files = r.checkpoints.flatMap((c) => c.findings.map((f) => f.file));
-    assert.deepEqual([...new Set(files)], ["step-0000000000000001.member-0", "step-0000000000000001.member-2"], `policy ${p}`);
+    assert.deepEqual(
+      [...new Set(files)],
+      ["step-0000000000000001.member-0", "step-0000000000000001.member-2"],
+      `policy ${p}`,
+    );
     seen.push(JSON.stringify(r));
   }
   assert.equal(seen[1], seen[0]);
@@ -211,13 +262,20 @@ test("inLanes: results in job order, at most two in flight, and an error waits f
   assert.deepEqual(await inLanes(5, 2, job), [0, 10, 20, 30, 40]);
   assert.equal(most, 2);
   finished.length = 0;
-  await assert.rejects(inLanes(4, 2, async (i) => {
-    if (i === 1) throw new Error("boom");
-    await new Promise((r) => setTimeout(r, 20));
-    finished.push(i);
-    return i;
-  }), /boom/);
-  assert.deepEqual(finished, [0], "job 0 (in flight when job 1 failed) finished before the rejection; no job started after it");
+  await assert.rejects(
+    inLanes(4, 2, async (i) => {
+      if (i === 1) throw new Error("boom");
+      await new Promise((r) => setTimeout(r, 20));
+      finished.push(i);
+      return i;
+    }),
+    /boom/,
+  );
+  assert.deepEqual(
+    finished,
+    [0],
+    "job 0 (in flight when job 1 failed) finished before the rejection; no job started after it",
+  );
 });
 
 test("the CLI saves and verifies on the worker (CKPTKIT_HASH_WORKER=on) and exits once done", () => {
@@ -255,7 +313,9 @@ test("a producer that outruns the worker waits without blocking: the event loop 
     const sha = await StreamSha256.open(64 << 20);
     assert.ok(sha.onWorker, "the stream must hash on the worker");
     let ticks = 0;
-    const timer = setInterval(() => { ticks++; }, 0);
+    const timer = setInterval(() => {
+      ticks++;
+    }, 0);
     try {
       for (let i = 0; i < 128; i++) {
         await sha.update(piece);

@@ -8,8 +8,18 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as zlib from "node:zlib";
 import { crc32 as hwCrc32, sha256 as hwSha256 } from "hash-wasm";
-import { crc32, crc32With, createSha256, sha256, sha256Concat, sha256Many, sha256With, Sha256Hasher, toHex } from "../src/hash.ts";
-import { kernel, loadKernel, parseKernelChoice, scalarRoundsHere, useKernel, type Kernel } from "../src/wasm/kernel.ts";
+import {
+  crc32,
+  crc32With,
+  createSha256,
+  sha256,
+  sha256Concat,
+  Sha256Hasher,
+  sha256Many,
+  sha256With,
+  toHex,
+} from "../src/hash.ts";
+import { type Kernel, kernel, loadKernel, parseKernelChoice, scalarRoundsHere, useKernel } from "../src/wasm/kernel.ts";
 import { UsageError } from "../src/errors.ts";
 import { randomBytes, rng, test } from "./kit.ts";
 
@@ -21,10 +31,53 @@ const SPARSE_MIN = 8 * 1024;
 const DEGREE = 300;
 const RING = 2048;
 const WRAP = 16 * (RING + DEGREE);
-const EDGE_SIZES = [0, 1, 3, 15, 16, 17, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 511, 512, 513,
-  4095, 4096, 4097, SPARSE_MIN - 1, SPARSE_MIN, SPARSE_MIN + 1, SPARSE_MIN + 15, SPARSE_MIN + 16, 16 * RING - 1,
-  16 * RING, 16 * RING + 16, WRAP - 16, WRAP - 1, WRAP, WRAP + 1, WRAP + 16, 16 * (2 * RING + DEGREE) + 5,
-  65535, 65536, 65537, IO - 1, IO, IO + 1, 2 * IO + 7, 5 * 1024 * 1024 + 3];
+const EDGE_SIZES = [
+  0,
+  1,
+  3,
+  15,
+  16,
+  17,
+  55,
+  56,
+  57,
+  63,
+  64,
+  65,
+  119,
+  120,
+  127,
+  128,
+  129,
+  511,
+  512,
+  513,
+  4095,
+  4096,
+  4097,
+  SPARSE_MIN - 1,
+  SPARSE_MIN,
+  SPARSE_MIN + 1,
+  SPARSE_MIN + 15,
+  SPARSE_MIN + 16,
+  16 * RING - 1,
+  16 * RING,
+  16 * RING + 16,
+  WRAP - 16,
+  WRAP - 1,
+  WRAP,
+  WRAP + 1,
+  WRAP + 16,
+  16 * (2 * RING + DEGREE) + 5,
+  65535,
+  65536,
+  65537,
+  IO - 1,
+  IO,
+  IO + 1,
+  2 * IO + 7,
+  5 * 1024 * 1024 + 3,
+];
 
 const nodeSha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const zlibCrc = (b: Uint8Array) => (zlib as unknown as { crc32(b: Uint8Array, s?: number): number }).crc32(b) >>> 0;
@@ -60,7 +113,13 @@ test("sha256 NIST vectors", () => {
     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
   );
   assert.equal(
-    toHex(sha256(enc.encode("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu"))),
+    toHex(
+      sha256(
+        enc.encode(
+          "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+        ),
+      ),
+    ),
     "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1",
   );
   const million = new Uint8Array(1_000_000).fill(0x61);
@@ -82,7 +141,11 @@ test("the sparse CRC's Q(z) = z^300 + z^155 + z^117 + z^89 + 1 is a multiple of 
   // Plain GF(2) arithmetic, independent of the kernel: x^n mod P by repeated multiplication by x
   // (P = 0x104C11DB7, normal bit order). A multiple of P is what makes the reduction exact.
   const mulx = (r: number) => ((r << 1) ^ (r & 0x80000000 ? 0x04c11db7 : 0)) >>> 0;
-  const xpow = (n: number) => { let v = 1; for (let i = 0; i < n; i++) v = mulx(v); return v; };
+  const xpow = (n: number) => {
+    let v = 1;
+    for (let i = 0; i < n; i++) v = mulx(v);
+    return v;
+  };
   const terms = [300, 155, 117, 89, 0];
   for (const unitBits of [1, 64, 128]) {
     assert.equal(terms.reduce((acc, e) => acc ^ xpow(unitBits * e), 0), 0, `z = x^${unitBits}`);
@@ -158,8 +221,11 @@ test("sha256Many: 4-lane SIMD and scalar digests equal node:crypto per block, an
         const blocks = Math.ceil(b.length / bs);
         assert.equal(got.length, blocks * 32);
         for (let i = 0; i < blocks; i++) {
-          assert.equal(toHex(got.subarray(i * 32, i * 32 + 32)), nodeSha(b.subarray(i * bs, (i + 1) * bs)),
-            `${k.variant} block ${i} of ${blocks}, size ${bs}`);
+          assert.equal(
+            toHex(got.subarray(i * 32, i * 32 + 32)),
+            nodeSha(b.subarray(i * bs, (i + 1) * bs)),
+            `${k.variant} block ${i} of ${blocks}, size ${bs}`,
+          );
         }
       }
     }
@@ -173,7 +239,11 @@ test("sha256Many across calls: more blocks than one window or the digest area ho
       const b = randomBytes(bs * n, next);
       const got = sha256Many(b, bs, { kernel: k });
       for (const i of [0, 1, n - 2, n - 1, (n / 2) | 0]) {
-        assert.equal(toHex(got.subarray(i * 32, i * 32 + 32)), nodeSha(b.subarray(i * bs, (i + 1) * bs)), `${k.variant} ${bs} B × ${n}, block ${i}`);
+        assert.equal(
+          toHex(got.subarray(i * 32, i * 32 + 32)),
+          nodeSha(b.subarray(i * bs, (i + 1) * bs)),
+          `${k.variant} ${bs} B × ${n}, block ${i}`,
+        );
       }
     }
     assert.throws(() => sha256Many(new Uint8Array(10), 0, { kernel: k }), RangeError);
@@ -203,7 +273,9 @@ test("streaming: random split points equal the one-shot result", () => {
   for (let i = 0; i < 200; i++) {
     const n = (next() * (i % 10 === 0 ? 3 * IO : 50000)) | 0;
     const b = randomBytes(n, next);
-    const cuts = [0, ...Array.from({ length: 1 + ((next() * 5) | 0) }, () => (next() * n) | 0), n].sort((x, y) => x - y);
+    const cuts = [0, ...Array.from({ length: 1 + ((next() * 5) | 0) }, () => (next() * n) | 0), n].sort((x, y) =>
+      x - y
+    );
     let c = 0;
     const h = createSha256();
     for (let j = 1; j < cuts.length; j++) {
@@ -264,7 +336,9 @@ test("bytes already in kernel memory are hashed where they lie, leaving the wind
   }
   const parts = [enc.encode("CKPTROOT"), randomBytes(32, next), randomBytes(96, next)];
   const joined = new Uint8Array(136);
-  joined.set(parts[0]!); joined.set(parts[1]!, 8); joined.set(parts[2]!, 40);
+  joined.set(parts[0]!);
+  joined.set(parts[1]!, 8);
+  joined.set(parts[2]!, 40);
   assert.equal(toHex(sha256Concat(parts)), nodeSha(joined));
   // A part inside kernel memory (it would be overwritten by a copy into the window) and parts
   // larger than the window together take the streaming path, with the same result.
@@ -272,7 +346,8 @@ test("bytes already in kernel memory are hashed where they lie, leaving the wind
   assert.equal(toHex(sha256Concat([parts[0]!, parts[1]!, k.io.subarray(0, 96)])), nodeSha(joined));
   const big = randomBytes(IO + 5, next);
   const bigJoined = new Uint8Array(IO + 13);
-  bigJoined.set(parts[0]!); bigJoined.set(big, 8);
+  bigJoined.set(parts[0]!);
+  bigJoined.set(big, 8);
   assert.equal(toHex(sha256Concat([parts[0]!, big])), nodeSha(bigJoined));
   assert.equal(toHex(sha256Concat([])), nodeSha(new Uint8Array(0)));
 });

@@ -14,7 +14,7 @@ import { manifestName, memberFilePrefix, memberName } from "../src/store/layout.
 import { writeMember } from "../src/store/member.ts";
 import { openStore } from "../src/store/store.ts";
 import { runtime, test } from "./kit.ts";
-import { ROOT, ckpt, cliArgv, noCrash } from "./lib/cli.ts";
+import { ckpt, cliArgv, noCrash, ROOT } from "./lib/cli.ts";
 import { craftManifestBytes } from "./lib/craft.ts";
 import { scratchDir } from "./lib/interrupt-helpers.ts";
 
@@ -24,14 +24,21 @@ const MiB = 1024 * 1024;
 /** Peak RSS in bytes of `ckpt args` (GNU time), or undefined where /usr/bin/time is missing. */
 function peakRss(args: string[], report: string): number | undefined {
   if (!existsSync("/usr/bin/time")) return undefined;
-  const r = spawnSync("/usr/bin/time", ["-v", "-o", report, ...cliArgv(), ...args], { cwd: ROOT, stdio: "ignore", timeout: 120_000 });
+  const r = spawnSync("/usr/bin/time", ["-v", "-o", report, ...cliArgv(), ...args], {
+    cwd: ROOT,
+    stdio: "ignore",
+    timeout: 120_000,
+  });
   assert.ok(r.status === 0 || r.status === 1, `exit ${r.status}`);
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(readFileSync(report, "utf8"));
   assert.ok(m, "GNU time reported no peak RSS");
   return Number(m[1]) * 1024;
 }
 
-interface VerifyDoc { ok: boolean; checkpoints: { step: number; status: string; findings: { kind: string; message: string }[] }[] }
+interface VerifyDoc {
+  ok: boolean;
+  checkpoints: { step: number; status: string; findings: { kind: string; message: string }[] }[];
+}
 
 test("verify of a store whose 12 MB manifest lists 120,000 missing members: torn, 1,000 findings + 1 summary, bounded output and RSS", async () => {
   const dir = scratchDir(`hostile-${runtime}`);
@@ -64,8 +71,16 @@ test("verify of a store whose 12 MB manifest lists 120,000 missing members: torn
     const base = peakRss(["verify", join(dir, "empty")], join(dir, "time-base"));
     const big = peakRss(["verify", store], join(dir, "time-big"));
     if (base !== undefined && big !== undefined) {
-      assert.ok(big < 256 * MiB + 2 * bytes.length, `peak RSS ${big} bytes is over the contract's 256 MiB + 2 × ${bytes.length}`);
-      assert.ok(big - base < 96 * MiB + 2 * bytes.length, `peak RSS grew by ${((big - base) / MiB).toFixed(1)} MiB for a ${bytes.length}-byte manifest (base ${(base / MiB).toFixed(1)} MiB)`);
+      assert.ok(
+        big < 256 * MiB + 2 * bytes.length,
+        `peak RSS ${big} bytes is over the contract's 256 MiB + 2 × ${bytes.length}`,
+      );
+      assert.ok(
+        big - base < 96 * MiB + 2 * bytes.length,
+        `peak RSS grew by ${((big - base) / MiB).toFixed(1)} MiB for a ${bytes.length}-byte manifest (base ${
+          (base / MiB).toFixed(1)
+        } MiB)`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -90,8 +105,14 @@ test("a table of minimal 60-byte entries (empty names and file names) is refused
 });
 
 const entry = (i: number, step: number, over: Partial<MemberEntry> = {}): MemberEntry => ({
-  name: `m${i}`, file: memberName(step, i), payloadSize: 1000 + i, fileSize: 5000 + i, chunkSize: 64 + i,
-  fileSha256: new Uint8Array(32).fill(i + 1), blockCrcs: [i, 0xffffffff, 0x80000000 + i], ...over,
+  name: `m${i}`,
+  file: memberName(step, i),
+  payloadSize: 1000 + i,
+  fileSize: 5000 + i,
+  chunkSize: 64 + i,
+  fileSha256: new Uint8Array(32).fill(i + 1),
+  blockCrcs: [i, 0xffffffff, 0x80000000 + i],
+  ...over,
 });
 
 test("decode holds each entry's file name to the layout and reads every field back as encoded", () => {
@@ -114,8 +135,14 @@ test("decode holds each entry's file name to the layout and reads every field ba
   // Re-encoding decoded entries gives the same bytes.
   assert.deepEqual(encodeMemberTable(back), table);
   // Swapped file names, another step's names, a leading zero: each is damage.
-  const swapped = encodeMemberTable([entry(0, step, { file: memberName(step, 1) }), entry(1, step, { file: memberName(step, 0) })]);
-  assert.throws(() => decodeMemberTable(swapped, "t", 0, memberFilePrefix(step)), /member 0 has file name "step-0000000000000007\.member-1", expected 'step-0000000000000007\.member-0'/);
+  const swapped = encodeMemberTable([
+    entry(0, step, { file: memberName(step, 1) }),
+    entry(1, step, { file: memberName(step, 0) }),
+  ]);
+  assert.throws(
+    () => decodeMemberTable(swapped, "t", 0, memberFilePrefix(step)),
+    /member 0 has file name "step-0000000000000007\.member-1", expected 'step-0000000000000007\.member-0'/,
+  );
   const other = encodeMemberTable([entry(0, step + 1)]);
   assert.throws(() => decodeMemberTable(other, "t", 0, memberFilePrefix(step)), /member 0 has file name/);
   const zero = encodeMemberTable([entry(0, step, { file: `${memberName(step, 0)}`.replace(/-0$/, "-00") })]);
@@ -135,7 +162,16 @@ test("a member file re-sealed with other bytes (every one of 5,000 blocks differ
   const path = `/store/${memberName(1, 0)}`;
   const createdAt = 0;
   await fs.unlink(path);
-  await writeMember({ fs, path, source: { name: "w.bin", data: new Uint8Array(a.length).fill(2) }, step: 1, index: 0, chunkSize, createdAt, sync: false });
+  await writeMember({
+    fs,
+    path,
+    source: { name: "w.bin", data: new Uint8Array(a.length).fill(2) },
+    step: 1,
+    index: 0,
+    chunkSize,
+    createdAt,
+    sync: false,
+  });
   const r = await openStore("/store", { fs, readOnly: true });
   try {
     const rep = await r.verify();
@@ -144,10 +180,16 @@ test("a member file re-sealed with other bytes (every one of 5,000 blocks differ
     assert.ok(f.every((x) => x.kind === "crc-mismatch"), f.map((x) => x.kind).join());
     assert.equal(f.length, MAX_FINDINGS + 1);
     assert.equal(f[MAX_FINDINGS - 1]!.block, MAX_FINDINGS - 1);
-    assert.match(f[MAX_FINDINGS]!.message, new RegExp(`^${blocks - MAX_FINDINGS} more crc-mismatch blocks not listed, from block ${MAX_FINDINGS} to ${blocks - 1} of ${memberName(1, 0)}`));
+    assert.match(
+      f[MAX_FINDINGS]!.message,
+      new RegExp(
+        `^${blocks - MAX_FINDINGS} more crc-mismatch blocks not listed, from block ${MAX_FINDINGS} to ${
+          blocks - 1
+        } of ${memberName(1, 0)}`,
+      ),
+    );
     assert.equal(f[MAX_FINDINGS]!.block, MAX_FINDINGS);
   } finally {
     await r.close();
   }
 });
-

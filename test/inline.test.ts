@@ -7,8 +7,21 @@ import { readFileSync } from "node:fs";
 import { MemoryFs } from "../adapters/memory.ts";
 import { tracingFs } from "../adapters/tracing.ts";
 import { CorruptionError, FormatVersionError } from "../src/errors.ts";
-import { CHUNK_MEMBER_TABLE, CHUNK_TABLE_INLINE, HEADER_SIZE, INLINE_FORMAT_VERSION, KIND_MANIFEST, META_CRC_SIZE } from "../src/format/constants.ts";
-import { type MemberEntry, encodeManifest, encodeMemberTable, manifestMetadata, plainEntry } from "../src/format/manifest.ts";
+import {
+  CHUNK_MEMBER_TABLE,
+  CHUNK_TABLE_INLINE,
+  HEADER_SIZE,
+  INLINE_FORMAT_VERSION,
+  KIND_MANIFEST,
+  META_CRC_SIZE,
+} from "../src/format/constants.ts";
+import {
+  encodeManifest,
+  encodeMemberTable,
+  manifestMetadata,
+  type MemberEntry,
+  plainEntry,
+} from "../src/format/manifest.ts";
 import { setWriteFormatVersion } from "../src/format/write-version.ts";
 import { encodeContainer } from "../src/format/writer.ts";
 import { scanContainer } from "../src/format/reader.ts";
@@ -45,7 +58,10 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   }
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -54,7 +70,10 @@ test("a checkpoint of small members is one file: a version 2 manifest of table+i
   const s = await openStore("/s", { fs });
   const a = enc.encode("hello, inline\n");
   const b = new Uint8Array(INLINE_MAX).map((_, i) => i * 31);
-  const r = await s.save([{ name: "a.txt", data: a }, { name: "d/b.bin", data: b }, { name: "empty", data: new Uint8Array(0) }], { meta: { run: "x" } });
+  const r = await s.save([{ name: "a.txt", data: a }, { name: "d/b.bin", data: b }, {
+    name: "empty",
+    data: new Uint8Array(0),
+  }], { meta: { run: "x" } });
   assert.deepEqual(await files(fs), [manifestName(r.step)], "no member file");
   const man = fs.peek(`/s/${manifestName(r.step)}`)!;
   assert.equal(u16(man, 8), INLINE_FORMAT_VERSION, "header version");
@@ -78,7 +97,11 @@ test("a checkpoint of small members is one file: a version 2 manifest of table+i
   // verify FILE / inspect: the manifest alone is a whole checkpoint and lists its inline members.
   const v = await verifyFile(fs, `/s/${manifestName(r.step)}`);
   assert.equal(v.ok, true);
-  assert.deepEqual(v.members!.map((m) => [m.name, m.inline, m.payloadSize]), [["a.txt", true, a.length], ["d/b.bin", true, b.length], ["empty", true, 0]]);
+  assert.deepEqual(v.members!.map((m) => [m.name, m.inline, m.payloadSize]), [["a.txt", true, a.length], [
+    "d/b.bin",
+    true,
+    b.length,
+  ], ["empty", true, 0]]);
   await s.close();
 });
 
@@ -87,8 +110,16 @@ test("the threshold: a member of INLINE_MAX bytes is inline, one byte more has a
   const s = await openStore("/s", { fs });
   const at = new Uint8Array(INLINE_MAX).fill(1);
   const over = new Uint8Array(INLINE_MAX + 1).fill(2);
-  const stream = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(enc.encode("streamed")); c.close(); } });
-  const r = await s.save([{ name: "at", data: at }, { name: "over", data: over }, { name: "stream", data: stream }, { name: "blob", data: new Blob([enc.encode("blob")]) }]);
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(enc.encode("streamed"));
+      c.close();
+    },
+  });
+  const r = await s.save([{ name: "at", data: at }, { name: "over", data: over }, { name: "stream", data: stream }, {
+    name: "blob",
+    data: new Blob([enc.encode("blob")]),
+  }]);
   assert.deepEqual(await files(fs), [manifestName(r.step), memberName(r.step, 1), memberName(r.step, 2)].sort());
   const { manifest } = await readManifest(fs, "/s", r.step);
   assert.deepEqual(manifest!.members.map((m) => m.inline !== undefined), [true, false, false, true]);
@@ -123,7 +154,10 @@ test("every single-byte flip of a manifest holding inline members is detected, a
   const s = await openStore("/s", { fs, inlineMax: 64 });
   await s.save([{ name: "old", data: enc.encode("older checkpoint") }]);
   // Mixed: an inline member and a member file in one checkpoint.
-  const r = await s.save([{ name: "a", data: enc.encode("inline payload bytes") }, { name: "big", data: new Uint8Array(100).fill(9) }]);
+  const r = await s.save([{ name: "a", data: enc.encode("inline payload bytes") }, {
+    name: "big",
+    data: new Uint8Array(100).fill(9),
+  }]);
   await s.close();
   const path = `/s/${manifestName(r.step)}`;
   const clean = fs.peek(path)!.slice();
@@ -142,7 +176,10 @@ test("every single-byte flip of a manifest holding inline members is detected, a
       continue;
     }
     assert.notEqual(report.status, "valid", `flip at byte ${at} of ${clean.length} went unnoticed`);
-    assert.ok(report.findings.some((f) => f.file === manifestName(r.step)), `byte ${at}: the finding names the manifest`);
+    assert.ok(
+      report.findings.some((f) => f.file === manifestName(r.step)),
+      `byte ${at}: the finding names the manifest`,
+    );
     detected++;
     fs.poke(path, clean);
   }
@@ -165,7 +202,10 @@ test("an inline payload is held to its own SHA-256: a manifest whose container c
   const fs = await freshFs();
   const s = await openStore("/s", { fs });
   await s.save([{ name: "good", data: enc.encode("good") }]);
-  const r = await s.save([{ name: "cfg.json", data: enc.encode('{"lr":0.1}') }, { name: "w", data: enc.encode("weights") }]);
+  const r = await s.save([{ name: "cfg.json", data: enc.encode('{"lr":0.1}') }, {
+    name: "w",
+    data: enc.encode("weights"),
+  }]);
   await swappedPayload(fs, r.step);
   // The container itself is whole: only the entry's SHA-256 can tell.
   const h = await fs.open(`/s/${manifestName(r.step)}`);
@@ -173,7 +213,11 @@ test("an inline payload is held to its own SHA-256: a manifest whose container c
   await h.close();
   const rep = await s.check(r.step);
   assert.equal(rep.status, "corrupt");
-  assert.deepEqual(rep.findings.map((f) => [f.kind, f.member, f.file]), [["sha-mismatch", "cfg.json", manifestName(r.step)]]);
+  assert.deepEqual(rep.findings.map((f) => [f.kind, f.member, f.file]), [[
+    "sha-mismatch",
+    "cfg.json",
+    manifestName(r.step),
+  ]]);
   assert.equal((await verifyFile(fs, `/s/${manifestName(r.step)}`)).ok, false);
   assert.equal((await s.latest())?.step, 1, "latest falls back past it");
   assert.equal((await s.load()).step, 1);
@@ -189,7 +233,9 @@ test("an inline payload is held to its own SHA-256: a manifest whose container c
 
 test("a version 1 store stays readable, and one store mixes v1 manifests with v2 inline ones", async () => {
   const fs = await freshFs();
-  for (const n of ["step-0000000000000007.manifest", "step-0000000000000007.member-0", "step-0000000000000007.member-1"]) {
+  for (
+    const n of ["step-0000000000000007.manifest", "step-0000000000000007.member-0", "step-0000000000000007.member-1"]
+  ) {
     const h = await fs.open(`/s/${n}`, { write: true, create: true });
     await h.write(new Uint8Array(readFileSync(new URL(n, FIXTURE))), 0);
     await h.close();
@@ -199,8 +245,14 @@ test("a version 1 store stays readable, and one store mixes v1 manifests with v2
   await v1.save([{ name: "f", data: enc.encode("file member") }]);
   await v1.close();
   const s = await openStore("/s", { fs });
-  const r = await s.save([{ name: "i", data: enc.encode("inline member") }, { name: "j", data: new Uint8Array(INLINE_MAX + 5).fill(3) }]);
-  assert.deepEqual((await s.verify()).checkpoints.map((c) => [c.step, c.status]), [[r.step, "valid"], [8, "valid"], [7, "valid"]]);
+  const r = await s.save([{ name: "i", data: enc.encode("inline member") }, {
+    name: "j",
+    data: new Uint8Array(INLINE_MAX + 5).fill(3),
+  }]);
+  assert.deepEqual((await s.verify()).checkpoints.map((c) => [c.step, c.status]), [[r.step, "valid"], [8, "valid"], [
+    7,
+    "valid",
+  ]]);
   assert.equal(new TextDecoder().decode((await s.load(7)).members.get("a.txt")), "hello, single-chunk manifest\n");
   assert.deepEqual((await s.load(8)).members.get("f"), enc.encode("file member"));
   assert.deepEqual((await s.load()).members.get("i"), enc.encode("inline member"));
@@ -237,7 +289,13 @@ test("a version 1 header on table+inline chunks is damage, and a member file bes
   // A well-formed version 1 container (v1 layout, its own CRCs and SHA-256 all intact) whose
   // chunks are type 3: only the chunk type is wrong, and that is damage in a v1 header.
   const table = encodeMemberTable(manifest!.members);
-  const v1 = encodeContainer({ kind: KIND_MANIFEST, meta: manifestMetadata(r.step, {}), chunkSize: table.length, chunkType: CHUNK_TABLE_INLINE, version: 1 }, table).bytes;
+  const v1 = encodeContainer({
+    kind: KIND_MANIFEST,
+    meta: manifestMetadata(r.step, {}),
+    chunkSize: table.length,
+    chunkType: CHUNK_TABLE_INLINE,
+    version: 1,
+  }, table).bytes;
   fs.poke(`/s/${manifestName(r.step)}`, v1);
   const bad = await s.check(r.step);
   assert.equal(bad.status, "corrupt");
@@ -286,13 +344,15 @@ test("a file member source keeps its permission bits when inline", async () => {
   await s.close();
 });
 
-
 test("a save's manifest is byte for byte what encodeManifest writes for its entries, in one chunk (built in kernel memory) and in several", async () => {
   const fs = await freshFs();
   const s = await openStore("/s", { fs, inlineMax: INLINE_TOTAL_MAX });
   const sizes = [[0, 5, 4096], [60_000, 1, 70_000], Array.from({ length: 9 }, () => 64 * 1024)];
   for (const [c, lens] of sizes.entries()) {
-    const members = lens.map((n, i) => ({ name: `m${i}`, data: Uint8Array.from({ length: n }, (_, j) => (j * 31 + i + c) & 0xff) }));
+    const members = lens.map((n, i) => ({
+      name: `m${i}`,
+      data: Uint8Array.from({ length: n }, (_, j) => (j * 31 + i + c) & 0xff),
+    }));
     const r = await s.save(members, { meta: { run: c } });
     const bytes = await readFile(fs, `/s/${manifestName(r.step)}`);
     const { manifest } = await readManifest(fs, "/s", r.step);
@@ -302,15 +362,32 @@ test("a save's manifest is byte for byte what encodeManifest writes for its entr
     // The entries as read, with the digest recomputed from the payload (no digest taken from the file).
     const entries = manifest!.members.map((m) => ({ ...plainEntry(m), fileSha256: sha256(m.inline!) }));
     assert.deepEqual(entries.map((e) => e.inline), members.map((m) => m.data));
-    assert.deepEqual(encodeManifest({ ...manifest!, members: entries }), bytes, `save ${c}: other bytes than encodeManifest's`);
+    assert.deepEqual(
+      encodeManifest({ ...manifest!, members: entries }),
+      bytes,
+      `save ${c}: other bytes than encodeManifest's`,
+    );
   }
   await s.close();
 });
 
 test("an inline entry without its 32-byte SHA-256 is refused by encodeManifest, never written as zeros", () => {
-  const entry: MemberEntry = { name: "a", file: "", payloadSize: 1, fileSize: 0, chunkSize: 0, fileSha256: new Uint8Array(0), blockCrcs: [], inline: new Uint8Array(1), mode: 0 };
+  const entry: MemberEntry = {
+    name: "a",
+    file: "",
+    payloadSize: 1,
+    fileSize: 0,
+    chunkSize: 0,
+    fileSha256: new Uint8Array(0),
+    blockCrcs: [],
+    inline: new Uint8Array(1),
+    mode: 0,
+  };
   assert.throws(() => encodeManifest({ step: 1, createdAt: 1, meta: {}, members: [entry] }), /SHA-256 of 0 bytes/);
-  assert.throws(() => encodeMemberTable([{ ...entry, file: "step-1.member-0", inline: undefined, payloadSize: 0 }]), /SHA-256 of 0 bytes/);
+  assert.throws(
+    () => encodeMemberTable([{ ...entry, file: "step-1.member-0", inline: undefined, payloadSize: 0 }]),
+    /SHA-256 of 0 bytes/,
+  );
 });
 
 test("docs/FORMAT.md's inline worked example is what encodeManifest writes, byte for byte, and reads back", async () => {
@@ -319,7 +396,22 @@ test("docs/FORMAT.md's inline worked example is what encodeManifest writes, byte
   assert.ok(block, "the example block is in docs/FORMAT.md");
   const hello = enc.encode("hello");
   const { sha256 } = await import("../src/hash.ts");
-  const bytes = encodeManifest({ step: 1, createdAt: 1700000000000, meta: {}, members: [{ name: "hi.txt", file: "", payloadSize: 5, fileSize: 0, chunkSize: 0, fileSha256: sha256(hello), blockCrcs: [], inline: hello, mode: 0o644 }] });
+  const bytes = encodeManifest({
+    step: 1,
+    createdAt: 1700000000000,
+    meta: {},
+    members: [{
+      name: "hi.txt",
+      file: "",
+      payloadSize: 5,
+      fileSize: 0,
+      chunkSize: 0,
+      fileSha256: sha256(hello),
+      blockCrcs: [],
+      inline: hello,
+      mode: 0o644,
+    }],
+  });
   const lines: string[] = [];
   for (let o = 0; o < bytes.length; o += 16) {
     const hex = [...bytes.subarray(o, o + 16)].map((b) => b.toString(16).padStart(2, "0"));
@@ -334,5 +426,9 @@ test("docs/FORMAT.md's inline worked example is what encodeManifest writes, byte
   await h.write(bytes, 0);
   await h.close();
   const { manifest } = await readManifest(fs, "/s", 1);
-  assert.deepEqual([manifest!.members[0]!.name, manifest!.members[0]!.inline, manifest!.members[0]!.mode], ["hi.txt", hello, 0o644]);
+  assert.deepEqual([manifest!.members[0]!.name, manifest!.members[0]!.inline, manifest!.members[0]!.mode], [
+    "hi.txt",
+    hello,
+    0o644,
+  ]);
 });

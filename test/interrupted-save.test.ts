@@ -13,7 +13,7 @@ import type { Store } from "../src/store/store.ts";
 import { openStore } from "../src/open.ts";
 import { runtime, test } from "./kit.ts";
 import { ckpt, noCrash } from "./lib/cli.ts";
-import { MiB, listing, repeating, scratchDir, sleep, startCli, trials, waitFor } from "./lib/interrupt-helpers.ts";
+import { listing, MiB, repeating, scratchDir, sleep, startCli, trials, waitFor } from "./lib/interrupt-helpers.ts";
 import { freshStoreFs, memStore } from "./lib/store-helpers.ts";
 
 const enc = new TextEncoder();
@@ -57,7 +57,11 @@ test("the next writer removes every incomplete step with a note; a readOnly open
   await w.close();
   await debris(fs, 2, 1);
   await debris(fs, 4, 2);
-  const ro = await openStore("/store", { fs, readOnly: true, onWarning: () => assert.fail("a reader has nothing to say") });
+  const ro = await openStore("/store", {
+    fs,
+    readOnly: true,
+    onWarning: () => assert.fail("a reader has nothing to say"),
+  });
   await ro.close();
   assert.equal((await fs.readdir("/store")).filter((n) => n.startsWith("step-")).length, 7);
   const notes: string[] = [];
@@ -81,7 +85,10 @@ test("save --keep 1 after an interrupted save leaves exactly one valid checkpoin
   const r = await s.save(one("new"), { keep: 1 });
   const v = await s.verify();
   assert.deepEqual(statuses(v.checkpoints), [[r.step, "valid"]]);
-  assert.deepEqual((await fs.readdir("/store")).filter((n) => n !== LOCK_NAME).sort(), [manifestName(r.step), memberName(r.step, 0)]);
+  assert.deepEqual((await fs.readdir("/store")).filter((n) => n !== LOCK_NAME).sort(), [
+    manifestName(r.step),
+    memberName(r.step, 0),
+  ]);
   await s.close();
 });
 
@@ -146,7 +153,12 @@ test("abort on the simulator: before the start, at every chunk, and after the co
     const ac = new AbortController();
     let seen = 0;
     const reason = new DOMException("stop", "AbortError");
-    const p = s.save([{ name: "x", data }, { name: "y", data }], { signal: ac.signal, onProgress: () => { if (++seen === k) ac.abort(reason); } });
+    const p = s.save([{ name: "x", data }, { name: "y", data }], {
+      signal: ac.signal,
+      onProgress: () => {
+        if (++seen === k) ac.abort(reason);
+      },
+    });
     if (k === 0) ac.abort(reason);
     await assert.rejects(p, (e: unknown) => e === reason, `abort after chunk ${k}`);
     assert.deepEqual((await fs.readdir("/store")).sort(), base, `files left after an abort at chunk ${k} of ${chunks}`);
@@ -177,49 +189,60 @@ test("abort on the simulator: before the start, at every chunk, and after the co
 
 // ---- the real runtime ----
 
-test(`abort at random moments of a 64 MiB save (${runtime}): AbortError and no file left, or committed and latest`, async () => {
-  const dir = scratchDir("abort");
-  const n = trials(20, 60);
-  const big = repeating(64 * MiB, 7);
-  let s: Store | undefined;
-  try {
-    s = await openStore(dir);
-    const t0 = Date.now();
-    let prev = (await s.save([{ name: "big", data: big }], { keep: 1 })).step;
-    const full = Date.now() - t0;
-    prev = (await s.save(one("small"), { keep: 1 })).step;
-    const next = rng(99);
-    let aborted = 0;
-    let committed = 0;
-    for (let t = 0; t < n; t++) {
-      const before = listing(dir);
-      const ac = new AbortController();
-      // Half the trials abort on a timer (anywhere, the manifest write included), half at a random byte.
-      const atByte = t % 2 === 0 ? Math.floor(next() * big.length) : -1;
-      const timer = atByte < 0 ? setTimeout(() => ac.abort(), Math.floor(next() * full * 1.2)) : undefined;
-      try {
-        const r = await s.save([{ name: "big", data: big }], { signal: ac.signal, onProgress: (done) => { if (atByte >= 0 && done >= atByte) ac.abort(); } });
-        committed++;
-        assert.equal((await s.latest())?.step, r.step, "a save that resolved is the latest");
-        assert.deepEqual(listing(dir), [...before, manifestName(r.step), memberName(r.step, 0)].sort());
-        prev = (await s.save(one("small"), { keep: 1 })).step;
-      } catch (err) {
-        assert.equal((err as Error).name, "AbortError", String(err));
-        aborted++;
-        assert.deepEqual(listing(dir), before, `trial ${t}: the aborted save left files`);
-        assert.equal((await s.steps())[0]?.step, prev, "the previous checkpoint is still the newest");
-      } finally {
-        clearTimeout(timer);
+test(
+  `abort at random moments of a 64 MiB save (${runtime}): AbortError and no file left, or committed and latest`,
+  async () => {
+    const dir = scratchDir("abort");
+    const n = trials(20, 60);
+    const big = repeating(64 * MiB, 7);
+    let s: Store | undefined;
+    try {
+      s = await openStore(dir);
+      const t0 = Date.now();
+      let prev = (await s.save([{ name: "big", data: big }], { keep: 1 })).step;
+      const full = Date.now() - t0;
+      prev = (await s.save(one("small"), { keep: 1 })).step;
+      const next = rng(99);
+      let aborted = 0;
+      let committed = 0;
+      for (let t = 0; t < n; t++) {
+        const before = listing(dir);
+        const ac = new AbortController();
+        // Half the trials abort on a timer (anywhere, the manifest write included), half at a random byte.
+        const atByte = t % 2 === 0 ? Math.floor(next() * big.length) : -1;
+        const timer = atByte < 0 ? setTimeout(() => ac.abort(), Math.floor(next() * full * 1.2)) : undefined;
+        try {
+          const r = await s.save([{ name: "big", data: big }], {
+            signal: ac.signal,
+            onProgress: (done) => {
+              if (atByte >= 0 && done >= atByte) ac.abort();
+            },
+          });
+          committed++;
+          assert.equal((await s.latest())?.step, r.step, "a save that resolved is the latest");
+          assert.deepEqual(listing(dir), [...before, manifestName(r.step), memberName(r.step, 0)].sort());
+          prev = (await s.save(one("small"), { keep: 1 })).step;
+        } catch (err) {
+          assert.equal((err as Error).name, "AbortError", String(err));
+          aborted++;
+          assert.deepEqual(listing(dir), before, `trial ${t}: the aborted save left files`);
+          assert.equal((await s.steps())[0]?.step, prev, "the previous checkpoint is still the newest");
+        } finally {
+          clearTimeout(timer);
+        }
       }
+      assert.equal((await s.latest())?.step, prev);
+      console.log(
+        `abort trials (${runtime}): ${n}, aborted ${aborted}, committed ${committed}, a full 64 MiB save took ${full} ms`,
+      );
+      assert.ok(aborted > 0, "some aborts must land mid-save");
+    } finally {
+      await s?.close();
+      rmSync(dir, { recursive: true, force: true });
     }
-    assert.equal((await s.latest())?.step, prev);
-    console.log(`abort trials (${runtime}): ${n}, aborted ${aborted}, committed ${committed}, a full 64 MiB save took ${full} ms`);
-    assert.ok(aborted > 0, "some aborts must land mid-save");
-  } finally {
-    await s?.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}, 600_000);
+  },
+  600_000,
+);
 
 /** A store with one small valid checkpoint and a 64 MiB source file beside it. */
 function realStore(tag: string): { root: string; store: string; big: string; small: string } {
@@ -236,7 +259,9 @@ function realStore(tag: string): { root: string; store: string; big: string; sma
 async function startSave(store: string, big: string) {
   const run = startCli(["save", store, big, "--json"]);
   let exited = false;
-  void run.done.then(() => { exited = true; });
+  void run.done.then(() => {
+    exited = true;
+  });
   assert.ok(await waitFor(() => exited || listing(store).includes(LOCK_NAME)), "the save never took the lock");
   return run;
 }
@@ -255,36 +280,44 @@ async function calibrate(p: ReturnType<typeof realStore>): Promise<number> {
   return fullCliSave;
 }
 
-test(`SIGKILL at random moments of a CLI save (${runtime}): verify exit 0 (incomplete is not damage), the next save removes the debris`, async () => {
-  const p = realStore("kill");
-  const n = trials(3, 50);
-  try {
-    const full = await calibrate(p);
-    const next = rng(7);
-    let incomplete = 0;
-    for (let t = 0; t < n; t++) {
-      const run = await startSave(p.store, p.big);
-      await sleep(Math.floor(next() * full));
-      run.kill("SIGKILL");
-      await run.done;
-      const v = ckpt(["verify", p.store, "--json"]);
-      noCrash(v);
-      assert.equal(v.code, 0, `trial ${t}: verify after a kill: ${v.stdout}`);
-      const st = v.json<{ checkpoints: { status: string }[] }>().checkpoints.map((c) => c.status);
-      assert.ok(st.every((x) => x === "valid" || x === "incomplete"), st.join());
-      if (st.includes("incomplete")) incomplete++;
-      const s = ckpt(["save", p.store, p.small, "--keep", "1", "--json"]);
-      assert.equal(s.code, 0, s.stderr);
-      if (st.includes("incomplete")) assert.match(s.stderr, /note: removed step \d+'s 1 file: an interrupted save that never committed/);
-      const step = s.json<{ step: number }>().step;
-      // The small member is inline (src/store/inline.ts): the checkpoint is its manifest alone.
-      assert.deepEqual(listing(p.store), [manifestName(step)], `trial ${t}: debris left after the next save`);
+test(
+  `SIGKILL at random moments of a CLI save (${runtime}): verify exit 0 (incomplete is not damage), the next save removes the debris`,
+  async () => {
+    const p = realStore("kill");
+    const n = trials(3, 50);
+    try {
+      const full = await calibrate(p);
+      const next = rng(7);
+      let incomplete = 0;
+      for (let t = 0; t < n; t++) {
+        const run = await startSave(p.store, p.big);
+        await sleep(Math.floor(next() * full));
+        run.kill("SIGKILL");
+        await run.done;
+        const v = ckpt(["verify", p.store, "--json"]);
+        noCrash(v);
+        assert.equal(v.code, 0, `trial ${t}: verify after a kill: ${v.stdout}`);
+        const st = v.json<{ checkpoints: { status: string }[] }>().checkpoints.map((c) => c.status);
+        assert.ok(st.every((x) => x === "valid" || x === "incomplete"), st.join());
+        if (st.includes("incomplete")) incomplete++;
+        const s = ckpt(["save", p.store, p.small, "--keep", "1", "--json"]);
+        assert.equal(s.code, 0, s.stderr);
+        if (st.includes("incomplete")) {
+          assert.match(s.stderr, /note: removed step \d+'s 1 file: an interrupted save that never committed/);
+        }
+        const step = s.json<{ step: number }>().step;
+        // The small member is inline (src/store/inline.ts): the checkpoint is its manifest alone.
+        assert.deepEqual(listing(p.store), [manifestName(step)], `trial ${t}: debris left after the next save`);
+      }
+      console.log(
+        `SIGKILL trials (${runtime}): ${n}, left an incomplete step ${incomplete}, a full 64 MiB CLI save took ${full} ms`,
+      );
+    } finally {
+      rmSync(p.root, { recursive: true, force: true });
     }
-    console.log(`SIGKILL trials (${runtime}): ${n}, left an incomplete step ${incomplete}, a full 64 MiB CLI save took ${full} ms`);
-  } finally {
-    rmSync(p.root, { recursive: true, force: true });
-  }
-}, 600_000);
+  },
+  600_000,
+);
 
 for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   test(`${sig} at random moments of a CLI save (${runtime}): exit ${code}, no partial file left at all`, async () => {
@@ -302,7 +335,9 @@ for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
           // signal lands mid-save however slow or fast this machine is right now (a random
           // moment alone, one trial in CI, could fall after the commit: seen once under Deno).
           const deadline = Date.now() + 10 * full + 5_000;
-          while (!listing(p.store).some((n) => n.includes(".member-") && !before.includes(n)) && Date.now() < deadline) await sleep(2);
+          while (
+            !listing(p.store).some((n) => n.includes(".member-") && !before.includes(n)) && Date.now() < deadline
+          ) await sleep(2);
         } else await sleep(Math.floor(next() * full * 0.9));
         run.kill(sig);
         const e = await run.done;
@@ -310,7 +345,10 @@ for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
         if (e.stdout.includes('"step"')) {
           // The commit came first: a complete save, not an interrupted one. It exits 0, or (Deno,
           // a signal during the runtime's own teardown) ends by the signal: nothing is partial.
-          assert.ok(e.code === 0 || e.code === code || e.signal === sig, `trial ${t}: exit ${e.code} (signal ${e.signal})`);
+          assert.ok(
+            e.code === 0 || e.code === code || e.signal === sig,
+            `trial ${t}: exit ${e.code} (signal ${e.signal})`,
+          );
           assert.equal(ckpt(["verify", p.store]).code, 0);
           assert.equal(ckpt(["save", p.store, p.small, "--keep", "1"]).code, 0);
           continue;

@@ -34,7 +34,9 @@ export const runtime: "node" | "deno" | "bun" = g.Deno ? "deno" : g.Bun ? "bun" 
 export const depth: "long" | "full" | "reduced" =
   (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.CKPT_LONG === "1"
     ? "long"
-    : runtime === "node" ? "full" : "reduced";
+    : runtime === "node"
+    ? "full"
+    : "reduced";
 
 /** Picks a count by depth: `long`, `full` (Node in CI), `reduced` (Deno and Bun in CI). */
 export function byDepth<T>(long: T, full: T, reduced: T): T {

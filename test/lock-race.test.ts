@@ -14,21 +14,25 @@ import { parseProcStat } from "../adapters/proc.ts";
 import { LockedError } from "../src/errors.ts";
 import { StoreLock } from "../src/lock/lock.ts";
 import { runtime, test } from "./kit.ts";
-import { deadPid, overlapsIn, raceTrials, racerArgv, readBootId, start } from "./lib/lock-race.ts";
+import { deadPid, overlapsIn, racerArgv, raceTrials, readBootId, start } from "./lib/lock-race.ts";
 
 const LONG = !!process.env.CKPT_LONG;
 const TRIALS = LONG ? 50 : 2;
 const PROCS = 8;
 
-test(`${PROCS} real ${runtime} processes race for a dead process's lock: never two holders (${TRIALS} trials)`, async () => {
-  const r = await raceTrials(TRIALS, PROCS);
-  console.log(`lock race ${runtime}: ${JSON.stringify(r)}`);
-  assert.deepEqual(r.failures, []);
-  assert.equal(r.overlaps, 0, "two processes held the lock at once");
-  assert.equal(r.holds, TRIALS * PROCS, "every racer held the lock once");
-  // Each trial starts on a stale lock, and each racer that died holding left another one.
-  assert.ok(r.takeovers >= TRIALS * (1 + PROCS / 2 - 1), `only ${r.takeovers} takeovers`);
-}, LONG ? 1_800_000 : 300_000);
+test(
+  `${PROCS} real ${runtime} processes race for a dead process's lock: never two holders (${TRIALS} trials)`,
+  async () => {
+    const r = await raceTrials(TRIALS, PROCS);
+    console.log(`lock race ${runtime}: ${JSON.stringify(r)}`);
+    assert.deepEqual(r.failures, []);
+    assert.equal(r.overlaps, 0, "two processes held the lock at once");
+    assert.equal(r.holds, TRIALS * PROCS, "every racer held the lock once");
+    // Each trial starts on a stale lock, and each racer that died holding left another one.
+    assert.ok(r.takeovers >= TRIALS * (1 + PROCS / 2 - 1), `only ${r.takeovers} takeovers`);
+  },
+  LONG ? 1_800_000 : 300_000,
+);
 
 test("the journal check sees an overlap when there is one", () => {
   assert.equal(overlapsIn("enter 1\nexit 1\nenter 2\nexit 2\n"), 0);
@@ -49,7 +53,10 @@ test("a holder stopped (SIGSTOP) for longer than 2 s keeps its lock", async () =
     process.kill(pid, "SIGSTOP");
     try {
       await sleep(2_500);
-      await assert.rejects(StoreLock.acquire(fs, root, () => {}), (e: unknown) => e instanceof LockedError && e.message.includes(String(pid)));
+      await assert.rejects(
+        StoreLock.acquire(fs, root, () => {}),
+        (e: unknown) => e instanceof LockedError && e.message.includes(String(pid)),
+      );
     } finally {
       process.kill(pid, "SIGCONT");
     }
@@ -64,34 +71,44 @@ test("a holder stopped (SIGSTOP) for longer than 2 s keeps its lock", async () =
 const unshare = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", "true"], { encoding: "utf8" });
 const canUnshare = unshare.status === 0;
 if (!canUnshare) {
-  console.error(`\n!!! LOUD SKIP: unshare --pid --fork --mount-proc is not available here (${unshare.error ?? unshare.stderr.trim()}): the pid-namespace test cannot run; test/lock.test.ts still checks the identity rules on the simulator !!!\n`);
+  console.error(
+    `\n!!! LOUD SKIP: unshare --pid --fork --mount-proc is not available here (${
+      unshare.error ?? unshare.stderr.trim()
+    }): the pid-namespace test cannot run; test/lock.test.ts still checks the identity rules on the simulator !!!\n`,
+  );
 }
 
-test(`a restarted container's pid 1 (a fresh pid namespace) takes over the lock its predecessor, also pid 1, left${canUnshare ? "" : " [SKIPPED LOUDLY: no unshare]"}`, async () => {
-  if (!canUnshare) return;
-  const root = mkdtempSync(`${tmpdir()}/ckpt-pidns-`);
-  try {
-    writeFileSync(`${root}/go`, "");
-    writeFileSync(`${root}/journal`, "");
-    const ns = ["unshare", "--pid", "--fork", "--mount-proc"];
-    // The first "container": holds the store and dies holding it.
-    const first = start([...ns, ...racerArgv(), root, "first", `${root}/journal`, `${root}/go`, "1", "1"]);
-    await first.done;
-    assert.equal(first.code, 0, first.err);
-    assert.match(first.out, /ready pid 1\b/, "the racer is pid 1 of its namespace");
-    const left = JSON.parse(readFileSync(`${root}/.lock`, "utf8")) as { pid: number; start?: number };
-    assert.equal(left.pid, 1);
-    // The restarted one: pid 1 again, alive, but not the process that wrote the lock.
-    const second = start([...ns, ...racerArgv(), root, "second", `${root}/journal`, `${root}/go`, "1", "0"]);
-    await second.done;
-    assert.equal(second.code, 0, second.err);
-    assert.match(second.out, /ready pid 1\b/);
-    assert.match(second.out, /took-over/);
-    assert.match(second.out, /refused 0/, "taken over at once, not after retries");
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-}, 60_000);
+test(
+  `a restarted container's pid 1 (a fresh pid namespace) takes over the lock its predecessor, also pid 1, left${
+    canUnshare ? "" : " [SKIPPED LOUDLY: no unshare]"
+  }`,
+  async () => {
+    if (!canUnshare) return;
+    const root = mkdtempSync(`${tmpdir()}/ckpt-pidns-`);
+    try {
+      writeFileSync(`${root}/go`, "");
+      writeFileSync(`${root}/journal`, "");
+      const ns = ["unshare", "--pid", "--fork", "--mount-proc"];
+      // The first "container": holds the store and dies holding it.
+      const first = start([...ns, ...racerArgv(), root, "first", `${root}/journal`, `${root}/go`, "1", "1"]);
+      await first.done;
+      assert.equal(first.code, 0, first.err);
+      assert.match(first.out, /ready pid 1\b/, "the racer is pid 1 of its namespace");
+      const left = JSON.parse(readFileSync(`${root}/.lock`, "utf8")) as { pid: number; start?: number };
+      assert.equal(left.pid, 1);
+      // The restarted one: pid 1 again, alive, but not the process that wrote the lock.
+      const second = start([...ns, ...racerArgv(), root, "second", `${root}/journal`, `${root}/go`, "1", "0"]);
+      await second.done;
+      assert.equal(second.code, 0, second.err);
+      assert.match(second.out, /ready pid 1\b/);
+      assert.match(second.out, /took-over/);
+      assert.match(second.out, /refused 0/, "taken over at once, not after retries");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  },
+  60_000,
+);
 
 test("a lock naming a live process with its start time is refused; with another start time it is stale", async () => {
   const root = mkdtempSync(`${tmpdir()}/ckpt-ident-`);

@@ -57,10 +57,22 @@ function gated(inner: DurableFs, when: (op: string, path: string) => boolean) {
     ...inner,
     name: inner.name,
     capabilities: inner.capabilities,
-    open: async (p, o) => { await gate("open", p); return inner.open(p, o); },
-    link: async (a, b) => { await gate("link", b); return inner.link(a, b); },
-    rename: async (a, b) => { await gate("rename", b); return inner.rename(a, b); },
-    unlink: async (p) => { await gate("unlink", p); return inner.unlink(p); },
+    open: async (p, o) => {
+      await gate("open", p);
+      return inner.open(p, o);
+    },
+    link: async (a, b) => {
+      await gate("link", b);
+      return inner.link(a, b);
+    },
+    rename: async (a, b) => {
+      await gate("rename", b);
+      return inner.rename(a, b);
+    },
+    unlink: async (p) => {
+      await gate("unlink", p);
+      return inner.unlink(p);
+    },
     readdir: (p) => inner.readdir(p),
     mkdir: (p, m) => inner.mkdir(p, m),
     rmdir: (p) => inner.rmdir(p),
@@ -76,7 +88,14 @@ function gated(inner: DurableFs, when: (op: string, path: string) => boolean) {
   return { fs, atGate, release };
 }
 
-const deadLock = (fs: MemoryFs) => ({ pid: 999_999, host: fs.hostname(), since: 0, bootId: fs.bootId, start: 7, nonce: N });
+const deadLock = (fs: MemoryFs) => ({
+  pid: 999_999,
+  host: fs.hostname(),
+  since: 0,
+  bootId: fs.bootId,
+  start: 7,
+  nonce: N,
+});
 
 test("an empty .lock left by a power loss is taken over at once (no grace period)", async () => {
   const fs = await freshStoreFs();
@@ -100,7 +119,14 @@ test("a garbled .lock (another program's) is stale at once too", async () => {
 test("a lock from another boot of this host is stale at once, even if its pid is alive now", async () => {
   const fs = await freshStoreFs();
   fs.livePids.add(777);
-  await plant(fs, "/store/.lock", { pid: 777, host: fs.hostname(), since: Date.now(), bootId: "another-boot", start: 1, nonce: N });
+  await plant(fs, "/store/.lock", {
+    pid: 777,
+    host: fs.hostname(),
+    since: Date.now(),
+    bootId: "another-boot",
+    start: 1,
+    nonce: N,
+  });
   const notes: string[] = [];
   await (await acquire(fs, notes)).release();
   assert.ok(notes.some((n) => /before the last boot/.test(n)), notes.join("\n"));
@@ -121,7 +147,14 @@ test("a lock naming our own pid that this process does not hold is stale (a rest
   const fs = await freshStoreFs();
   const me = fs.processIdentity();
   // Another start time of our pid:
-  await plant(fs, "/store/.lock", { pid: me.pid, host: fs.hostname(), since: 0, bootId: me.bootId, start: me.start! + 1, nonce: N });
+  await plant(fs, "/store/.lock", {
+    pid: me.pid,
+    host: fs.hostname(),
+    since: 0,
+    bootId: me.bootId,
+    start: me.start! + 1,
+    nonce: N,
+  });
   await (await acquire(fs)).release();
   // Even the same start time, without a nonce this process holds (an older ckptkit's lock):
   await plant(fs, "/store/.lock", { pid: me.pid, host: fs.hostname(), since: 0, bootId: me.bootId, start: me.start });
@@ -193,7 +226,9 @@ test("two takers released together on one stale lock: exactly one holds", async 
   for (const gateOp of ["link", "rename"] as const) {
     const fs = await freshStoreFs();
     await plant(fs, "/store/.lock", deadLock(fs));
-    const takers = [201, 202, 203].map((pid) => gated(fs.asProcess(pid), (op, p) => op === gateOp && (gateOp === "rename" || p.includes(".lock.break-"))));
+    const takers = [201, 202, 203].map((pid) =>
+      gated(fs.asProcess(pid), (op, p) => op === gateOp && (gateOp === "rename" || p.includes(".lock.break-")))
+    );
     const results = takers.map((t) => acquire(t.fs).then((l) => l, (e: unknown) => e));
     // Each stops at its gate (at the ticket, or, for the one that won it, before the rename).
     await Promise.race(takers.map((t) => t.atGate));
@@ -225,7 +260,12 @@ test("a taker whose replace fails (EIO) leaves no ticket behind to block the nex
   const fs = await freshStoreFs();
   await plant(fs, "/store/.lock", deadLock(fs));
   const view = fs.asProcess(350);
-  const failing: DurableFs = { ...view, rename: async (a) => { throw new FsError("EIO", "rename", a); } };
+  const failing: DurableFs = {
+    ...view,
+    rename: async (a) => {
+      throw new FsError("EIO", "rename", a);
+    },
+  };
   await assert.rejects(acquire(failing), (e: unknown) => e instanceof FsError && e.errno === "EIO");
   assert.deepEqual((await fs.readdir("/store")).sort(), [".lock"], "no ticket, no temp left");
   const next = await acquire(fs.asProcess(351)); // the failed taker is alive: its ticket would refuse this
@@ -268,7 +308,9 @@ test("without link (S3): the lock publishes by exclusive create and takes over t
   const noLink = (view: DurableFs): DurableFs => ({
     ...view,
     capabilities: { ...view.capabilities, link: false },
-    link: async () => { throw new UnsupportedError("make hard links", "test"); },
+    link: async () => {
+      throw new UnsupportedError("make hard links", "test");
+    },
   });
   const a = await acquire(noLink(mem.asProcess(601)));
   await assert.rejects(acquire(noLink(mem.asProcess(602))), isLocked);
@@ -283,7 +325,14 @@ test("without link (S3): the lock publishes by exclusive create and takes over t
   // never writes a temp file there.
   const opened: string[] = [];
   const base = noLink(mem.asProcess(604));
-  const lying: DurableFs = { ...base, capabilities: mem.capabilities, open: (p, o) => { opened.push(p); return base.open(p, o); } };
+  const lying: DurableFs = {
+    ...base,
+    capabilities: mem.capabilities,
+    open: (p, o) => {
+      opened.push(p);
+      return base.open(p, o);
+    },
+  };
   await (await acquire(lying)).release();
   assert.deepEqual(opened.filter((p) => p.startsWith("/store/.lock.")), [], "no temp object written where links fail");
   assert.deepEqual(await mem.readdir("/store"), []);
@@ -335,7 +384,10 @@ test("/proc/<pid>/stat: fields are counted after the last ')' (comm may hold spa
   const tail = "S 1 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 123456 1000 10";
   assert.deepEqual(parseProcStat(`42 (node) ${tail}`), { state: "S", start: 123456 });
   assert.deepEqual(parseProcStat(`42 (a) b) (c) ${tail}`), { state: "S", start: 123456 });
-  assert.deepEqual(parseProcStat(`42 (x) 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21) ${tail}`), { state: "S", start: 123456 });
+  assert.deepEqual(parseProcStat(`42 (x) 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21) ${tail}`), {
+    state: "S",
+    start: 123456,
+  });
   assert.equal(parseProcStat("garbage"), undefined);
   assert.equal(parseProcStat("42 (x) S 1 2"), undefined);
   const read = (text: string | undefined) => (p: string) => (p === "/proc/42/stat" ? text : undefined);

@@ -27,7 +27,12 @@ test(`a log on the local disk preallocates its segments by default (${runtime})`
     assert.equal(segs.length, 1);
     assert.equal(statSync(`${dir}/log/${segs[0]}`).size, SEGMENT, "the segment is created at its full size");
     const seen: number[] = [];
-    const r = await replayLog(`${dir}/log`, { fs: defaultFs(), onRecord: (rec) => { seen.push(rec.sequence); } });
+    const r = await replayLog(`${dir}/log`, {
+      fs: defaultFs(),
+      onRecord: (rec) => {
+        seen.push(rec.sequence);
+      },
+    });
     assert.deepEqual(seen, [1, 2, 3]);
     assert.equal(r.truncatedBytes, 0, "the zeros after the last record are unused space, not a tear");
     // The caller's choice wins.

@@ -4,7 +4,7 @@
 // then exposes as mid-log damage, and replay would stop before acknowledged records. The
 // power-loss simulator under the fault adapter models exactly that.
 import assert from "node:assert/strict";
-import { FaultyFs, type FaultRule } from "../adapters/faulty.ts";
+import { type FaultRule, FaultyFs } from "../adapters/faulty.ts";
 import { MemoryFs } from "../adapters/memory.ts";
 import { DurabilityError, FsError } from "../src/errors.ts";
 import { openLog, replayLog } from "../src/wal/log.ts";
@@ -22,12 +22,21 @@ async function setup(rules: FaultRule[]): Promise<{ mem: MemoryFs; fs: FaultyFs 
 }
 
 /** Appends 1..n (acknowledged), expects the next append to fail, reopens, appends three more. */
-async function failThenContinue(fs: FaultyFs, n: number, isExpected: (e: unknown) => boolean, maxSegmentBytes?: number): Promise<Map<number, string>> {
+async function failThenContinue(
+  fs: FaultyFs,
+  n: number,
+  isExpected: (e: unknown) => boolean,
+  maxSegmentBytes?: number,
+): Promise<Map<number, string>> {
   const acked = new Map<number, string>();
   const log = await openLog("/log", { fs, maxSegmentBytes });
   for (let i = 1; i <= n; i++) acked.set(await log.append(rec(i)), dec.decode(rec(i)));
   await assert.rejects(log.append(rec(n + 1)), isExpected);
-  await assert.rejects(log.append(rec(n + 2)), (e: unknown) => (e as { code?: string }).code === "EPOISONED", "a poisoned log refuses");
+  await assert.rejects(
+    log.append(rec(n + 2)),
+    (e: unknown) => (e as { code?: string }).code === "EPOISONED",
+    "a poisoned log refuses",
+  );
   await log.close();
   const again = await openLog("/log", { fs, maxSegmentBytes });
   for (let i = n + 10; i < n + 13; i++) acked.set(await again.append(rec(i)), dec.decode(rec(i)));
@@ -38,11 +47,18 @@ async function failThenContinue(fs: FaultyFs, n: number, isExpected: (e: unknown
 async function assertAllAcknowledgedReplay(mem: MemoryFs, acked: Map<number, string>): Promise<void> {
   for (const variant of [{}, { keep: () => true as const }]) {
     const got = new Map<number, string>();
-    const report = await replayLog("/log", { fs: mem.crash(variant), onRecord: (r) => { got.set(r.sequence, dec.decode(r.payload)); } });
+    const report = await replayLog("/log", {
+      fs: mem.crash(variant),
+      onRecord: (r) => {
+        got.set(r.sequence, dec.decode(r.payload));
+      },
+    });
     assert.equal(report.damage, null, `no damage after a power loss: ${JSON.stringify(report.damage)}`);
     const seqs = [...got.keys()];
     seqs.forEach((s, i) => assert.equal(s, i + 1, "a gapless prefix"));
-    for (const [seq, body] of acked) assert.equal(got.get(seq), body, `acknowledged record ${seq} replays with its bytes`);
+    for (const [seq, body] of acked) {
+      assert.equal(got.get(seq), body, `acknowledged record ${seq} replays with its bytes`);
+    }
   }
 }
 

@@ -30,9 +30,17 @@ for (const durability of ["fdatasync", "fsync"] as const) {
       assert.ok(syncs >= 1 && syncs <= 640 / 16, `640 appends took ${syncs} ${durability} calls`);
       const other = durability === "fsync" ? "fdatasync" : "fsync";
       assert.ok(fs.counts[durability] >= 1, `durability "${durability}" uses ${durability}`);
-      assert.ok(fs.counts[other] <= 1, `only the first segment's header needs an fsync (${fs.counts[other]} ${other} calls)`);
+      assert.ok(
+        fs.counts[other] <= 1,
+        `only the first segment's header needs an fsync (${fs.counts[other]} ${other} calls)`,
+      );
       const seqs: number[] = [];
-      const rep = await replayLog(`${dir}/log`, { fs: defaultFs(), onRecord: (r) => { seqs.push(r.sequence); } });
+      const rep = await replayLog(`${dir}/log`, {
+        fs: defaultFs(),
+        onRecord: (r) => {
+          seqs.push(r.sequence);
+        },
+      });
       assert.equal(rep.damage, null);
       assert.deepEqual(seqs, Array.from({ length: 640 }, (_, i) => i + 1));
       assert.deepEqual([...acked].sort((a, b) => a - b), seqs);
@@ -58,7 +66,12 @@ test("AppendManyTornAtEveryByteReturnsNoneOfItsRecords", async () => {
   for (let cut = 1; cut <= batchBytes; cut++) {
     fs.poke(seg, full.subarray(0, full.length - cut));
     const seqs: number[] = [];
-    const rep = await replayLog("/log", { fs, onRecord: (r) => { seqs.push(r.sequence); } });
+    const rep = await replayLog("/log", {
+      fs,
+      onRecord: (r) => {
+        seqs.push(r.sequence);
+      },
+    });
     assert.deepEqual(seqs, [1], `cut ${cut}: all of the batch or none of it`);
     assert.equal(rep.damage, null);
   }

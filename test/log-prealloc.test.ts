@@ -11,7 +11,14 @@ import { LogDamageError, openLog } from "../src/wal/log.ts";
 import { SPARE_SEGMENT } from "../src/wal/zero-tail.ts";
 import { test } from "./kit.ts";
 import { flipped } from "./lib/damage.ts";
-import { SEG, assertLastRecordDamaged, assertPrefixAfterReopen, dropLock, freshLogFs, scan } from "./lib/log-helpers.ts";
+import {
+  assertLastRecordDamaged,
+  assertPrefixAfterReopen,
+  dropLock,
+  freshLogFs,
+  scan,
+  SEG,
+} from "./lib/log-helpers.ts";
 
 const enc = new TextEncoder();
 const SEGMENT = 8192;
@@ -36,7 +43,10 @@ test("PreallocatedSegmentsKeepTheirSizeAndEachAppendIsOneWriteAndOneSync", async
   for (const name of segs) assert.ok(fs.peek(`/log/${name}`)!.length >= SEGMENT, name);
   const { seqs, report } = await scan(fs);
   assert.deepEqual(seqs, Array.from({ length: 79 }, (_, i) => i + 1));
-  assert.deepEqual({ damage: report.damage, truncatedBytes: report.truncatedBytes }, { damage: null, truncatedBytes: 0 });
+  assert.deepEqual({ damage: report.damage, truncatedBytes: report.truncatedBytes }, {
+    damage: null,
+    truncatedBytes: 0,
+  });
   const crashed = fs.crash(); // everything acknowledged is durable; nothing is pending
   await dropLock(crashed);
   assert.deepEqual((await scan(crashed)).seqs, seqs);
@@ -62,7 +72,9 @@ test("ALogWrittenWithoutPreallocationOpensAppendsAndRotatesIntoPreallocatedSegme
   assert.equal(payloads.get(5), "old 5");
 });
 
-async function threeRecords(sizes = [30, 40, 700]): Promise<{ fs: MemoryFs; full: Uint8Array; lastAt: number; end: number }> {
+async function threeRecords(
+  sizes = [30, 40, 700],
+): Promise<{ fs: MemoryFs; full: Uint8Array; lastAt: number; end: number }> {
   const fs = await freshLogFs();
   const log = await openLog("/log", { fs, preallocate: true, maxSegmentBytes: SEGMENT });
   for (const [i, n] of sizes.entries()) await log.append(enc.encode(`record ${i + 1} `.repeat(n).slice(0, n)));
@@ -96,7 +108,11 @@ test("ASectorOfZerosInsideTheLastRecordIsATearCutWithoutShrinkingTheSegment", as
   fs.poke(SEG, holed);
   let { report } = await scan(fs);
   assert.equal(report.damage, null);
-  assert.equal(report.truncatedBytes, Math.ceil(end / SECTOR) * SECTOR - lastAt, "the tear ends with its last nonzero sector");
+  assert.equal(
+    report.truncatedBytes,
+    Math.ceil(end / SECTOR) * SECTOR - lastAt,
+    "the tear ends with its last nonzero sector",
+  );
   // The same zeros one byte off a sector boundary prove nothing: damage.
   const shifted = full.slice();
   shifted.fill(0, sector + 1, sector + SECTOR + 1);
@@ -120,7 +136,12 @@ test("ASectorOfZerosInsideTheLastRecordIsATearCutWithoutShrinkingTheSegment", as
 });
 
 /** One run of concurrent appends into preallocated segments (with rotations), cut after `k` operations. */
-async function workload(k: number, maxSegmentBytes: number, records: number, size: (w: number) => number): Promise<{ fs: MemoryFs; acked: Map<number, string>; sent: Set<string>; done: boolean }> {
+async function workload(
+  k: number,
+  maxSegmentBytes: number,
+  records: number,
+  size: (w: number) => number,
+): Promise<{ fs: MemoryFs; acked: Map<number, string>; sent: Set<string>; done: boolean }> {
   const fs = await freshLogFs();
   const acked = new Map<number, string>();
   const sent = new Set<string>();
@@ -146,12 +167,16 @@ async function workload(k: number, maxSegmentBytes: number, records: number, siz
 /** Crash states: nothing pending kept, everything, the last segment write torn at each sector, its earlier sectors lost. */
 function crashStates(fs: MemoryFs): { name: string; fs: MemoryFs }[] {
   const out = [{ name: "none", fs: fs.crash() }, { name: "all", fs: fs.crash({ keep: () => true }) }];
-  const last = fs.pending.map((op, i) => ({ op, i })).filter(({ op }) => op.kind === "write" && /seg-|prealloc/.test(op.path)).pop();
+  const last = fs.pending.map((op, i) => ({ op, i })).filter(({ op }) =>
+    op.kind === "write" && /seg-|prealloc/.test(op.path)
+  ).pop();
   if (!last || last.op.kind !== "write") return out;
   // A preallocation's 1 MiB of zeros has 2048 tear points that all leave zeros: a spread of 16.
   const points = MemoryFs.tearPoints(last.op);
   const every = Math.ceil(points.length / 16);
-  for (const cut of points.filter((_, j) => j % every === 0 || j === points.length - 1)) out.push({ name: `torn at ${cut}`, fs: fs.crash({ keep: (_, i) => (i === last.i ? cut : i < last.i) }) });
+  for (const cut of points.filter((_, j) => j % every === 0 || j === points.length - 1)) {
+    out.push({ name: `torn at ${cut}`, fs: fs.crash({ keep: (_, i) => (i === last.i ? cut : i < last.i) }) });
+  }
   const end = last.op.offset + last.op.data.length;
   const lastSector = Math.floor((end - 1) / SECTOR) * SECTOR;
   if (lastSector > last.op.offset) {
@@ -169,13 +194,15 @@ function crashStates(fs: MemoryFs): { name: string; fs: MemoryFs }[] {
 
 async function checkState(where: string, fs: MemoryFs, acked: Map<number, string>, sent: Set<string>): Promise<void> {
   await dropLock(fs);
-  const log = await openLog("/log", { fs, preallocate: true, maxSegmentBytes: SEGMENT }).catch((e) => assert.fail(`${where}: ${(e as Error).message}`));
+  const log = await openLog("/log", { fs, preallocate: true, maxSegmentBytes: SEGMENT }).catch((e) =>
+    assert.fail(`${where}: ${(e as Error).message}`)
+  );
   await assertPrefixAfterReopen(where, fs, log, acked, sent);
 }
 
 test("EveryCrashPointOfAppendsIntoPreallocatedSegmentsKeepsEveryAcknowledgedRecord", async () => {
   let states = 0;
-  for (let k = 0; ; k++) {
+  for (let k = 0;; k++) {
     const { fs, acked, sent, done } = await workload(k, 2048, 48, (w) => 40 + 90 * w);
     for (const st of crashStates(fs)) {
       await checkState(`k=${k} ${st.name}`, st.fs, acked, sent);
@@ -198,7 +225,8 @@ test("EveryCrashPointAroundARotationIntoTheSparePreparedAheadKeepsEveryAcknowled
   const renameAt = steps.findIndex((t) => t.startsWith("rename") && t.includes(SPARE_SEGMENT));
   assert.ok(spareAt > 0 && renameAt > spareAt, "a spare was prepared, then renamed into place");
   const long = process.env.CKPT_LONG === "1";
-  const near = (k: number) => long || (k >= spareAt - 1 && k <= spareAt + 3) || (k >= renameAt - 3 && k <= renameAt + 3);
+  const near = (k: number) =>
+    long || (k >= spareAt - 1 && k <= spareAt + 3) || (k >= renameAt - 3 && k <= renameAt + 3);
   assert.ok((await probe.fs.readdir("/log")).filter((n) => n.endsWith(".wal")).length >= 2, "and used by a rotation");
   let states = 0;
   const ks = Array.from({ length: steps.length + 1 }, (_, k) => k).filter(near);

@@ -6,17 +6,32 @@ import assert from "node:assert/strict";
 import { MemoryFs } from "../adapters/memory.ts";
 import { openLog, replayLog } from "../src/wal/log.ts";
 import type { LogRecord } from "../src/wal/scan.ts";
-import { RECORD_DATA, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, encodeRecord, encodeSegmentHeader } from "../src/wal/format.ts";
+import {
+  encodeRecord,
+  encodeSegmentHeader,
+  RECORD_DATA,
+  RECORD_HEADER_SIZE,
+  SEGMENT_HEADER_SIZE,
+} from "../src/wal/format.ts";
 import { test } from "./kit.ts";
 import { flipInMemory, flipped } from "./lib/damage.ts";
-import { SEG, concat, freshLogFs } from "./lib/log-helpers.ts";
+import { concat, freshLogFs, SEG } from "./lib/log-helpers.ts";
 
 const enc = new TextEncoder();
 const fresh = freshLogFs;
 
-async function scan(fs: MemoryFs, salvage = false): Promise<{ seqs: number[]; report: Awaited<ReturnType<typeof replayLog>> }> {
+async function scan(
+  fs: MemoryFs,
+  salvage = false,
+): Promise<{ seqs: number[]; report: Awaited<ReturnType<typeof replayLog>> }> {
   const seqs: number[] = [];
-  const report = await replayLog("/log", { fs, salvage, onRecord: (r: LogRecord) => { seqs.push(r.sequence); } });
+  const report = await replayLog("/log", {
+    fs,
+    salvage,
+    onRecord: (r: LogRecord) => {
+      seqs.push(r.sequence);
+    },
+  });
   return { seqs, report };
 }
 
@@ -127,8 +142,16 @@ test("PowerLossKeepingALaterSectorOfTheInFlightBatchLosesNothingAcknowledged", a
   const cutFrom = bytes.length - report.truncatedBytes;
   assert.ok(cutFrom <= hole && report.truncatedBytes > 0);
   const again = await openLog("/log", { fs });
-  assert.deepEqual(fs.peek(`/log/${again.recovery.sideFile}`), bytes.subarray(cutFrom), "the side file holds the cut bytes");
-  assert.equal(await again.append(enc.encode("after the tear")), 101, "above the in-flight batch's sequences (21..100)");
+  assert.deepEqual(
+    fs.peek(`/log/${again.recovery.sideFile}`),
+    bytes.subarray(cutFrom),
+    "the side file holds the cut bytes",
+  );
+  assert.equal(
+    await again.append(enc.encode("after the tear")),
+    101,
+    "above the in-flight batch's sequences (21..100)",
+  );
   await again.close();
   assert.equal((await scan(fs.crash())).report.damage, null);
 });

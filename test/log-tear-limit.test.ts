@@ -9,15 +9,22 @@ import { MemoryFs } from "../adapters/memory.ts";
 import { UsageError } from "../src/errors.ts";
 import type { FileHandle } from "../src/fs.ts";
 import {
-  MAX_BATCH_BYTES, MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_MARKER, SEGMENT_HEADER_SIZE,
-  SKIP_RECORD_SIZE, segmentName,
+  MAX_BATCH_BYTES,
+  MAX_RECORD_PAYLOAD,
+  RECORD_BATCH,
+  RECORD_DATA,
+  RECORD_HEADER_SIZE,
+  RECORD_MARKER,
+  SEGMENT_HEADER_SIZE,
+  segmentName,
+  SKIP_RECORD_SIZE,
 } from "../src/wal/format.ts";
 import { LogDamageError, openLog, replayLog } from "../src/wal/log.ts";
 import { repairLog } from "../src/wal/repair.ts";
 import { MAX_WRITE_BYTES, tornTailVerdict } from "../src/wal/scan.ts";
 import { randomBytes, rng, test } from "./kit.ts";
 import { flipped } from "./lib/damage.ts";
-import { SEG, concat, freshLogFs, tornLength } from "./lib/log-helpers.ts";
+import { concat, freshLogFs, SEG, tornLength } from "./lib/log-helpers.ts";
 
 const enc = new TextEncoder();
 const fresh = freshLogFs;
@@ -41,7 +48,12 @@ function recordingWrites(fs: MemoryFs): Uint8Array[] {
 
 async function scan(fs: MemoryFs): Promise<{ seqs: number[]; report: Awaited<ReturnType<typeof replayLog>> }> {
   const seqs: number[] = [];
-  const report = await replayLog("/log", { fs, onRecord: (r) => { seqs.push(r.sequence); } });
+  const report = await replayLog("/log", {
+    fs,
+    onRecord: (r) => {
+      seqs.push(r.sequence);
+    },
+  });
   return { seqs, report };
 }
 
@@ -68,15 +80,24 @@ test("EveryWriteOfTheLogIsAtMostOneBatchOrOneRecordAlone", async () => {
     const work: Promise<number>[] = [];
     for (let i = 0; i < 2500; i++) {
       const kind = next();
-      if (i === 1200 || i === 2400) work.push(log.append(new Uint8Array(MAX_BATCH_BYTES + Math.floor(next() * (2 << 20)))));
-      else if (kind < 0.05) work.push(log.appendMany(Array.from({ length: 1 + Math.floor(next() * 10) }, () => new Uint8Array(Math.floor(next() * 10_000)))));
-      else if (kind < 0.06) work.push(log.mark(i));
+      if (i === 1200 || i === 2400) {
+        work.push(log.append(new Uint8Array(MAX_BATCH_BYTES + Math.floor(next() * (2 << 20)))));
+      } else if (kind < 0.05) {
+        work.push(
+          log.appendMany(
+            Array.from({ length: 1 + Math.floor(next() * 10) }, () => new Uint8Array(Math.floor(next() * 10_000))),
+          ),
+        );
+      } else if (kind < 0.06) work.push(log.mark(i));
       else work.push(log.append(new Uint8Array(Math.floor(next() * 16_000))));
     }
     await Promise.all(work);
     await log.close();
     assert.ok(writes.some((w) => w.length > MAX_BATCH_BYTES), "a record larger than a batch was written");
-    assert.ok(writes.some((w) => w.length > MAX_BATCH_BYTES * 0.9 && w.length <= MAX_BATCH_BYTES), "group commits filled up to the limit");
+    assert.ok(
+      writes.some((w) => w.length > MAX_BATCH_BYTES * 0.9 && w.length <= MAX_BATCH_BYTES),
+      "group commits filled up to the limit",
+    );
     for (const w of writes) {
       if (w.length <= MAX_BATCH_BYTES) continue;
       const len = new DataView(w.buffer).getUint32(4, true);
@@ -99,7 +120,9 @@ test("AMaximalGroupCommitTornAtEveryOffsetIsATear", async () => {
   const base = fs.peek(SEG)!.length;
   const RECLEN = MAX_BATCH_BYTES / 4096;
   const syncs = log.syncs;
-  await Promise.all(Array.from({ length: 4096 }, (_, i) => log.append(new Uint8Array(RECLEN - RECORD_HEADER_SIZE).fill(i & 255))));
+  await Promise.all(
+    Array.from({ length: 4096 }, (_, i) => log.append(new Uint8Array(RECLEN - RECORD_HEADER_SIZE).fill(i & 255))),
+  );
   assert.equal(log.syncs, syncs + 1, "one group commit");
   await log.close();
   const batch = writes[writes.length - 1]!;
@@ -158,7 +181,10 @@ test("AMaximalGroupCommitTornAtEveryOffsetIsATear", async () => {
     // next sequence is above every one the cut bytes may have held (guarantee 11).
     const again = await openLog("/log", { fs, maxSegmentBytes: 256 << 20 }); // no rotation
     assert.equal(again.recovery.truncatedBytes, report.truncatedBytes);
-    assert.deepEqual(fs.peek(`/log/${again.recovery.sideFile}`), zeroed.subarray(base + start, base + start + report.truncatedBytes));
+    assert.deepEqual(
+      fs.peek(`/log/${again.recovery.sideFile}`),
+      zeroed.subarray(base + start, base + start + report.truncatedBytes),
+    );
     assert.ok(await again.append(enc.encode("after the tear")) > 1 + start / RECLEN);
     await again.close();
   }
@@ -174,17 +200,26 @@ test("TheLargestRecordTornAtEveryOffsetIsATearAndOneByteMoreIsNot", async () => 
   const h = header(RECORD_DATA, MAX_RECORD_PAYLOAD, E);
   const MiB = 1 << 20;
   const verdict = tornTailVerdict;
-  const prefixes = [[1, MiB], [MAX_BATCH_BYTES - MiB, MAX_BATCH_BYTES + MiB], [MAX_WRITE_BYTES - MiB, MAX_WRITE_BYTES]] as const;
+  const prefixes = [[1, MiB], [MAX_BATCH_BYTES - MiB, MAX_BATCH_BYTES + MiB], [
+    MAX_WRITE_BYTES - MiB,
+    MAX_WRITE_BYTES,
+  ]] as const;
   for (const [from, to] of prefixes) {
-    for (let t = from; t <= to; t++) if (verdict(t, h, 0, E) !== undefined) assert.fail(`a ${t}-byte prefix of the largest record`);
+    for (let t = from; t <= to; t++) {
+      if (verdict(t, h, 0, E) !== undefined) assert.fail(`a ${t}-byte prefix of the largest record`);
+    }
   }
-  for (let t = 1; t <= MAX_WRITE_BYTES; t += 509) if (verdict(t, h, 0, E) !== undefined) assert.fail(`a ${t}-byte prefix of the largest record`);
+  for (let t = 1; t <= MAX_WRITE_BYTES; t += 509) {
+    if (verdict(t, h, 0, E) !== undefined) assert.fail(`a ${t}-byte prefix of the largest record`);
+  }
   assert.match(tornTailVerdict(MAX_WRITE_BYTES + 1, h, 0, E) ?? "", /not a torn write/);
   const batchHeader = header(RECORD_BATCH, MAX_RECORD_PAYLOAD, E);
   assert.equal(tornTailVerdict(MAX_WRITE_BYTES, batchHeader, 0, E), undefined, "appendMany's batch record too");
   for (let k = 0; k <= RECORD_HEADER_SIZE; k++) {
-    const front = h.slice(); front.fill(0, 0, k);
-    const back = h.slice(); back.fill(0, k);
+    const front = h.slice();
+    front.fill(0, 0, k);
+    const back = h.slice();
+    back.fill(0, k);
     assert.equal(tornTailVerdict(MAX_WRITE_BYTES, front, 0, E), undefined, `header bytes before ${k} lost`);
     assert.equal(tornTailVerdict(MAX_WRITE_BYTES, back, 0, E), undefined, `header bytes from ${k} lost`);
   }
@@ -192,7 +227,11 @@ test("TheLargestRecordTornAtEveryOffsetIsATearAndOneByteMoreIsNot", async () => 
   const T = MAX_BATCH_BYTES + 1;
   const claimsT = header(RECORD_DATA, T - RECORD_HEADER_SIZE, E);
   assert.equal(tornTailVerdict(T, claimsT, 0, E), undefined, "a header claiming exactly the tail");
-  assert.equal(tornTailVerdict(MAX_BATCH_BYTES, new Uint8Array(20).fill(0xee), 0, E), undefined, "any bytes up to a batch");
+  assert.equal(
+    tornTailVerdict(MAX_BATCH_BYTES, new Uint8Array(20).fill(0xee), 0, E),
+    undefined,
+    "any bytes up to a batch",
+  );
   const refused: [string, Uint8Array][] = [
     ["garbage", new Uint8Array(20).fill(0xee)],
     ["a record one byte shorter than the tail", header(RECORD_DATA, T - RECORD_HEADER_SIZE - 1, E)],
@@ -200,8 +239,22 @@ test("TheLargestRecordTornAtEveryOffsetIsATearAndOneByteMoreIsNot", async () => 
     ["an earlier sequence", header(RECORD_DATA, MAX_RECORD_PAYLOAD, E - 1)],
     ["a marker", header(RECORD_MARKER, MAX_RECORD_PAYLOAD, E)],
     ["a length beyond the limit", header(RECORD_DATA, MAX_RECORD_PAYLOAD + 1, E)],
-    ["nonzero reserved bytes", (() => { const x = header(RECORD_DATA, MAX_RECORD_PAYLOAD, E); x[10] = 1; return x; })()],
-    ["zeros around a wrong sequence", (() => { const x = header(RECORD_DATA, MAX_RECORD_PAYLOAD, E + 256); x.fill(0, 0, 9); return x; })()],
+    [
+      "nonzero reserved bytes",
+      (() => {
+        const x = header(RECORD_DATA, MAX_RECORD_PAYLOAD, E);
+        x[10] = 1;
+        return x;
+      })(),
+    ],
+    [
+      "zeros around a wrong sequence",
+      (() => {
+        const x = header(RECORD_DATA, MAX_RECORD_PAYLOAD, E + 256);
+        x.fill(0, 0, 9);
+        return x;
+      })(),
+    ],
   ];
   for (const [what, bytes] of refused) assert.match(tornTailVerdict(T, bytes, 0, E) ?? "", /not a torn write/, what);
   // A sequence above 2^32 is compared in full.
@@ -231,7 +284,10 @@ test("TheLargestRecordTornInTheScannerIsATearAndWithOneMoreByteIsDamage", async 
   r = await scan(fs);
   assert.deepEqual(r.seqs, [1]);
   assert.equal(r.report.truncatedBytes, 0);
-  assert.deepEqual({ sequence: r.report.damage?.sequence, offset: r.report.damage?.offset }, { sequence: 2, offset: good.length });
+  assert.deepEqual({ sequence: r.report.damage?.sequence, offset: r.report.damage?.offset }, {
+    sequence: 2,
+    offset: good.length,
+  });
   assert.match(r.report.damage!.reason, /longest write/);
 });
 
@@ -258,7 +314,12 @@ test("ARecordLargerThanABatchTornOrWithItsHeaderSectorLostIsATear", async () => 
   // Sector-granular loss: the header's sector (and, straddling, the next) reads back as zeros.
   // The header is moved so a sector boundary splits it at k, for several k.
   const sector = (at: number) => Math.ceil(at / 512) * 512;
-  for (const lose of [[0, sector(base) - base], [0, sector(base) - base + 512], [sector(base) - base, sector(base) - base + 512], [0, L]]) {
+  for (
+    const lose of [[0, sector(base) - base], [0, sector(base) - base + 512], [
+      sector(base) - base,
+      sector(base) - base + 512,
+    ], [0, L]]
+  ) {
     const b = full.slice();
     b.fill(0, base + lose[0]!, base + lose[1]!);
     fs.poke(SEG, b);
@@ -300,14 +361,24 @@ test("BytesBeyondTheRecordTheHeaderClaimsAreDamageAndRepairKeepsThem", async () 
     const { seqs, report } = await scan(fs);
     assert.deepEqual(seqs, [1]);
     assert.equal(report.truncatedBytes, 0);
-    assert.deepEqual({ sequence: report.damage?.sequence, offset: report.damage?.offset }, { sequence: 2, offset: second }, `${extra} bytes past the record`);
+    assert.deepEqual({ sequence: report.damage?.sequence, offset: report.damage?.offset }, {
+      sequence: 2,
+      offset: second,
+    }, `${extra} bytes past the record`);
     assert.match(report.damage!.reason, /no header of a record of sequence 2 that long/);
   }
-  await assert.rejects(openLog("/log", { fs }), (e: unknown) => e instanceof LogDamageError && /ckpt log repair/.test((e as Error).message));
+  await assert.rejects(
+    openLog("/log", { fs }),
+    (e: unknown) => e instanceof LogDamageError && /ckpt log repair/.test((e as Error).message),
+  );
   const bad = fs.peek(SEG)!.slice();
   const fixed = await repairLog("/log", { fs });
   assert.equal(fixed.repaired, true);
-  assert.deepEqual(fs.peek(`/log/${fixed.sideFiles[0]}`), bad.subarray(second), "the side file holds every byte from the damage on");
+  assert.deepEqual(
+    fs.peek(`/log/${fixed.sideFiles[0]}`),
+    bad.subarray(second),
+    "the side file holds every byte from the damage on",
+  );
   assert.deepEqual(fs.peek(SEG)!.subarray(0, second), bad.subarray(0, second));
   assert.equal(fs.peek(SEG)!.length, second + SKIP_RECORD_SIZE, "then a skip record past the moved sequence");
   assert.ok(fixed.nextSequence > 2, "above the damaged record's sequence (bounded by the moved bytes' length)");
@@ -334,20 +405,34 @@ test("GarbageAfterTheLastRecordIsDamageNotCut", async () => {
   fs.poke(SEG, bad);
   r = await scan(fs);
   assert.deepEqual(r.seqs, [1, 2, 3]);
-  assert.deepEqual({ recovered: r.report.recovered, discarded: r.report.discarded, lastSequence: r.report.lastSequence, truncatedBytes: r.report.truncatedBytes },
-    { recovered: 3, discarded: 0, lastSequence: 3, truncatedBytes: 0 });
-  assert.deepEqual({ sequence: r.report.damage?.sequence, offset: r.report.damage?.offset }, { sequence: 4, offset: good.length });
+  assert.deepEqual({
+    recovered: r.report.recovered,
+    discarded: r.report.discarded,
+    lastSequence: r.report.lastSequence,
+    truncatedBytes: r.report.truncatedBytes,
+  }, { recovered: 3, discarded: 0, lastSequence: 3, truncatedBytes: 0 });
+  assert.deepEqual({ sequence: r.report.damage?.sequence, offset: r.report.damage?.offset }, {
+    sequence: 4,
+    offset: good.length,
+  });
   assert.match(r.report.damage!.reason, /more than one group commit writes/);
   assert.deepEqual(fs.peek(SEG), bad, "replay never modifies the log");
   const salvaged = await replayLog("/log", { fs, salvage: true });
   assert.equal(salvaged.recovered, 3);
   assert.notEqual(salvaged.damage, null);
 
-  await assert.rejects(openLog("/log", { fs }), (e: unknown) => e instanceof LogDamageError && /ckpt log repair/.test((e as Error).message));
+  await assert.rejects(
+    openLog("/log", { fs }),
+    (e: unknown) => e instanceof LogDamageError && /ckpt log repair/.test((e as Error).message),
+  );
   assert.deepEqual(fs.peek(SEG), bad, "a refused open cuts nothing");
   const fixed = await repairLog("/log", { fs });
-  assert.deepEqual({ repaired: fixed.repaired, truncatedBytes: fixed.truncatedBytes, lastSequence: fixed.lastSequence, sides: fixed.sideFiles.length },
-    { repaired: true, truncatedBytes: garbage.length, lastSequence: 3, sides: 1 });
+  assert.deepEqual({
+    repaired: fixed.repaired,
+    truncatedBytes: fixed.truncatedBytes,
+    lastSequence: fixed.lastSequence,
+    sides: fixed.sideFiles.length,
+  }, { repaired: true, truncatedBytes: garbage.length, lastSequence: 3, sides: 1 });
   assert.deepEqual(fs.peek(`/log/${fixed.sideFiles[0]}`), garbage, "the side file holds the garbage exactly");
   assert.deepEqual(fs.peek(SEG)!.subarray(0, good.length), good);
   const after = await repairLog("/log", { fs: fs.crash() });
@@ -368,10 +453,18 @@ test("ZerosAfterTheLastRecordAreUnusedSpaceAtAnyLength", async () => {
   await log.append(enc.encode("kept"));
   await log.close();
   const good = fs.peek(SEG)!.slice();
-  const withZeros = (n: number) => { const b = new Uint8Array(good.length + n); b.set(good); return b; };
+  const withZeros = (n: number) => {
+    const b = new Uint8Array(good.length + n);
+    b.set(good);
+    return b;
+  };
   fs.poke(SEG, withZeros(MAX_WRITE_BYTES + 1));
   const { report } = await scan(fs);
-  assert.deepEqual({ truncatedBytes: report.truncatedBytes, damage: report.damage, recovered: report.recovered }, { truncatedBytes: 0, damage: null, recovered: 1 });
+  assert.deepEqual({ truncatedBytes: report.truncatedBytes, damage: report.damage, recovered: report.recovered }, {
+    truncatedBytes: 0,
+    damage: null,
+    recovered: 1,
+  });
   const again = await openLog("/log", { fs });
   assert.equal(again.recovery.sideFile, null);
   assert.equal(await again.append(enc.encode("next")), 2);
@@ -407,7 +500,11 @@ test("AZeroHeaderLastSegmentIsATornCreationOnlyIfNothingFollowsTheHeader", async
     }
     assert.equal(report.tornSegmentHeader, false);
     assert.equal(report.truncatedBytes, 0);
-    assert.deepEqual({ segment: report.damage?.segment, offset: report.damage?.offset, sequence: report.damage?.sequence }, { segment: segmentName(2), offset: 0, sequence: 2 });
+    assert.deepEqual({
+      segment: report.damage?.segment,
+      offset: report.damage?.offset,
+      sequence: report.damage?.sequence,
+    }, { segment: segmentName(2), offset: 0, sequence: 2 });
     assert.match(report.damage!.reason, /header is zeros, yet/);
     await assert.rejects(openLog("/log", { fs }), LogDamageError);
     assert.deepEqual(fs.peek(second), bytes, "not unlinked");

@@ -10,7 +10,14 @@ import { LogDamageError, openLog } from "../src/wal/log.ts";
 import { repairLog } from "../src/wal/repair.ts";
 import { test } from "./kit.ts";
 import { flipped } from "./lib/damage.ts";
-import { SEG, assertLastRecordDamaged, assertPrefixAfterReopen, dropLock, freshLogFs, scan } from "./lib/log-helpers.ts";
+import {
+  assertLastRecordDamaged,
+  assertPrefixAfterReopen,
+  dropLock,
+  freshLogFs,
+  scan,
+  SEG,
+} from "./lib/log-helpers.ts";
 
 const enc = new TextEncoder();
 
@@ -50,13 +57,25 @@ test("AppendRefusesAFlippedLastRecordAndRepairKeepsItAndNeverReusesItsSequence",
   const bad = flipped(full, full.length - 1, 1); // the issue: one bit at the end of the last acknowledged record
   fs.poke(SEG, bad);
   const { report } = await scan(fs);
-  assert.deepEqual({ recovered: report.recovered, truncatedBytes: report.truncatedBytes, damage: report.damage && report.damage.sequence },
-    { recovered: 2, truncatedBytes: 0, damage: 3 });
-  await assert.rejects(openLog("/log", { fs }), (e: unknown) => e instanceof LogDamageError && (e as LogDamageError).code === "ELOGDAMAGE" && /ckpt log repair/.test((e as Error).message));
+  assert.deepEqual({
+    recovered: report.recovered,
+    truncatedBytes: report.truncatedBytes,
+    damage: report.damage && report.damage.sequence,
+  }, { recovered: 2, truncatedBytes: 0, damage: 3 });
+  await assert.rejects(
+    openLog("/log", { fs }),
+    (e: unknown) =>
+      e instanceof LogDamageError && (e as LogDamageError).code === "ELOGDAMAGE" &&
+      /ckpt log repair/.test((e as Error).message),
+  );
   assert.deepEqual(fs.peek(SEG), bad, "a refused open cuts nothing");
   const fixed = await repairLog("/log", { fs });
   assert.equal(fixed.repaired, true);
-  assert.deepEqual(fs.peek(`/log/${fixed.sideFile}`), bad.subarray(lastAt), "the side file holds the damaged record exactly");
+  assert.deepEqual(
+    fs.peek(`/log/${fixed.sideFile}`),
+    bad.subarray(lastAt),
+    "the side file holds the damaged record exactly",
+  );
   assert.equal(fixed.cutBytes, bad.length - lastAt);
   assert.equal(fixed.nextSequence, 4);
   // A crash right after repair changes nothing: the floor is durable.
@@ -72,7 +91,10 @@ test("AFlippedSequenceClaiming2To53CannotRaiseTheFloorPastWhatTheBytesCanHold", 
   const bad = flipped(full, lastAt + 18, 0x10); // sequence bit 52
   fs.poke(SEG, bad);
   const fixed = await repairLog("/log", { fs });
-  assert.ok(fixed.nextSequence > 3 && fixed.nextSequence <= 3 + (bad.length - lastAt) / 4, `floor ${fixed.nextSequence}`);
+  assert.ok(
+    fixed.nextSequence > 3 && fixed.nextSequence <= 3 + (bad.length - lastAt) / 4,
+    `floor ${fixed.nextSequence}`,
+  );
 });
 
 test("ARecordTornPastTheEndOfTheFileIsATearCutIntoASideFileAtEveryLength", async () => {
@@ -82,10 +104,16 @@ test("ARecordTornPastTheEndOfTheFileIsATearCutIntoASideFileAtEveryLength", async
     fs.poke(SEG, torn);
     for (const name of await fs.readdir("/log")) if (name.includes(".cut-")) await fs.unlink(`/log/${name}`);
     const { report } = await scan(fs);
-    assert.deepEqual({ damage: report.damage, truncatedBytes: report.truncatedBytes }, { damage: null, truncatedBytes: keep }, `keep ${keep}`);
+    assert.deepEqual({ damage: report.damage, truncatedBytes: report.truncatedBytes }, {
+      damage: null,
+      truncatedBytes: keep,
+    }, `keep ${keep}`);
     const before = await logBytes(fs);
     const log = await openLog("/log", { fs });
-    assert.deepEqual({ cutBytes: log.recovery.cutBytes, side: fs.peek(`/log/${log.recovery.sideFile}`) }, { cutBytes: keep, side: torn.subarray(lastAt) }, "exactly the cut bytes");
+    assert.deepEqual({ cutBytes: log.recovery.cutBytes, side: fs.peek(`/log/${log.recovery.sideFile}`) }, {
+      cutBytes: keep,
+      side: torn.subarray(lastAt),
+    }, "exactly the cut bytes");
     const seq = await log.append(enc.encode("after"));
     await log.close();
     assert.ok(seq >= 3 && (keep < RECORD_HEADER_SIZE || seq > 3), `keep ${keep}: sequence ${seq}`);
@@ -101,7 +129,10 @@ test("ARecordWithASectorOfZerosIsATearAndWithoutOneIsDamage", async () => {
   holed.fill(0, sector, sector + SECTOR);
   fs.poke(SEG, holed);
   let { report } = await scan(fs);
-  assert.deepEqual({ damage: report.damage, truncatedBytes: report.truncatedBytes }, { damage: null, truncatedBytes: full.length - lastAt });
+  assert.deepEqual({ damage: report.damage, truncatedBytes: report.truncatedBytes }, {
+    damage: null,
+    truncatedBytes: full.length - lastAt,
+  });
   // The same zeros one byte off a sector boundary: no sector is all zeros, so it is damage.
   const shifted = full.slice();
   shifted.fill(0, sector + 1, sector + SECTOR + 1);
@@ -138,11 +169,19 @@ test("AGroupCommitWhoseLaterSectorLandedAndEarlierOnesDidNotIsATear", async () =
     fs.poke(SEG, bytes);
     const { seqs, report } = await scan(fs);
     assert.equal(report.damage, null, `landed ${landed}: ${report.damage?.reason}`);
-    assert.deepEqual(seqs, Array.from({ length: 10 }, (_, i) => i + 1), "every acknowledged record, nothing after the hole");
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: 10 }, (_, i) => i + 1),
+      "every acknowledged record, nothing after the hole",
+    );
     assert.equal(report.truncatedBytes, bytes.length - batchAt);
     const before = await logBytes(fs);
     const again = await openLog("/log", { fs });
-    assert.deepEqual(fs.peek(`/log/${again.recovery.sideFile}`), bytes.subarray(batchAt), "the side file holds the cut bytes");
+    assert.deepEqual(
+      fs.peek(`/log/${again.recovery.sideFile}`),
+      bytes.subarray(batchAt),
+      "the side file holds the cut bytes",
+    );
     assert.equal(await again.append(enc.encode("after the tear")), 51, "above the whole in-flight batch (11..50)");
     await again.close();
     assert.ok(await logBytes(fs) >= before);
@@ -177,9 +216,13 @@ async function workload(k: number): Promise<{ fs: MemoryFs; acked: Map<number, s
 /** Crash states of `fs`: nothing pending kept, everything, the last write torn at each sector, and its earlier sectors lost but its last one landed. */
 function crashStates(fs: MemoryFs): { name: string; fs: MemoryFs }[] {
   const out = [{ name: "none", fs: fs.crash() }, { name: "all", fs: fs.crash({ keep: () => true }) }];
-  const last = fs.pending.map((op, i) => ({ op, i })).filter(({ op }) => op.kind === "write" && op.path.includes("seg-")).pop();
+  const last = fs.pending.map((op, i) => ({ op, i })).filter(({ op }) =>
+    op.kind === "write" && op.path.includes("seg-")
+  ).pop();
   if (!last || last.op.kind !== "write") return out;
-  for (const cut of MemoryFs.tearPoints(last.op)) out.push({ name: `torn at ${cut}`, fs: fs.crash({ keep: (_, i) => (i === last.i ? cut : i < last.i) }) });
+  for (const cut of MemoryFs.tearPoints(last.op)) {
+    out.push({ name: `torn at ${cut}`, fs: fs.crash({ keep: (_, i) => (i === last.i ? cut : i < last.i) }) });
+  }
   const end = last.op.offset + last.op.data.length;
   const lastSector = Math.floor((end - 1) / SECTOR) * SECTOR;
   if (lastSector > last.op.offset) {
@@ -199,13 +242,19 @@ async function reopenAndCheck(where: string, fs: MemoryFs, acked: Map<number, st
   await dropLock(fs);
   const before = await logBytes(fs);
   const segBefore = new Map<string, Uint8Array>();
-  for (const name of await fs.readdir("/log")) if (name.endsWith(".wal")) segBefore.set(name, fs.peek(`/log/${name}`)!.slice());
+  for (const name of await fs.readdir("/log")) {
+    if (name.endsWith(".wal")) segBefore.set(name, fs.peek(`/log/${name}`)!.slice());
+  }
   const log = await openLog("/log", { fs });
   const r = log.recovery;
   if (r.sideFile && r.cutBytes > 0 && !r.tornSegmentHeader) {
     const seg = r.sideFile.slice(0, r.sideFile.indexOf(".cut-"));
     const orig = segBefore.get(seg)!;
-    assert.deepEqual(fs.peek(`/log/${r.sideFile}`), orig.subarray(orig.length - r.cutBytes), `${where}: the side file holds exactly the cut bytes`);
+    assert.deepEqual(
+      fs.peek(`/log/${r.sideFile}`),
+      orig.subarray(orig.length - r.cutBytes),
+      `${where}: the side file holds exactly the cut bytes`,
+    );
   }
   assert.equal(r.cutBytes, r.truncatedBytes, `${where}: what is cut is what replay called torn`);
   assert.ok(await logBytes(fs) >= before, `${where}: no byte destroyed`);
@@ -218,7 +267,7 @@ test("NothingIsCutWithoutASideFileAndNoSequenceIsReusedAtEveryCrashPointOfAGroup
   let states = 0;
   let cuts = 0;
   let interrupted = 0;
-  for (let k = 0; ; k++) {
+  for (let k = 0;; k++) {
     const { fs, acked, done } = await workload(k);
     for (const st of crashStates(fs)) {
       const where = `k=${k} ${st.name}`;
@@ -229,13 +278,19 @@ test("NothingIsCutWithoutASideFileAndNoSequenceIsReusedAtEveryCrashPointOfAGroup
         cuts++;
         // A crash inside the recovery itself (side file, truncation, skip record) at every step:
         // reopening again still keeps every byte and continues at or above the same floor.
-        for (let j = 0; ; j++) {
+        for (let j = 0;; j++) {
           const s = pristine.crash({ keep: () => true });
           await dropLock(s);
           const before = await logBytes(s);
           s.crashAfter(j);
           let finished = false;
-          try { const l = await openLog("/log", { fs: s }); await l.close(); finished = true; } catch (err) { if (!(err instanceof SimulatedCrash)) throw err; }
+          try {
+            const l = await openLog("/log", { fs: s });
+            await l.close();
+            finished = true;
+          } catch (err) {
+            if (!(err instanceof SimulatedCrash)) throw err;
+          }
           for (const variant of [s.crash(), s.crash({ keep: () => true })]) {
             assert.ok(await logBytes(variant) >= before, `${where} recovery crash ${j}: bytes destroyed`);
             const next = await reopenAndCheck(`${where} recovery crash ${j}`, variant, acked);
@@ -248,14 +303,24 @@ test("NothingIsCutWithoutASideFileAndNoSequenceIsReusedAtEveryCrashPointOfAGroup
     }
     if (done) break;
   }
-  assert.ok(states > 50 && cuts > 10 && interrupted > 20, `${states} crash states, ${cuts} with a cut, ${interrupted} with a crash during recovery`);
+  assert.ok(
+    states > 50 && cuts > 10 && interrupted > 20,
+    `${states} crash states, ${cuts} with a cut, ${interrupted} with a crash during recovery`,
+  );
 });
 
 test("TheLogsPublicApiRefusesWhatIsNotBytesFromPlainJavaScript", async () => {
   const fs = await freshLogFs();
   const log = await openLog("/log", { fs });
-  const loose = log as unknown as { append(x: unknown): Promise<number>; appendMany(x: unknown): Promise<number>; mark(x: unknown): Promise<number> };
-  await assert.rejects(loose.append("x=1"), (e: unknown) => e instanceof UsageError && /Uint8Array/.test((e as Error).message));
+  const loose = log as unknown as {
+    append(x: unknown): Promise<number>;
+    appendMany(x: unknown): Promise<number>;
+    mark(x: unknown): Promise<number>;
+  };
+  await assert.rejects(
+    loose.append("x=1"),
+    (e: unknown) => e instanceof UsageError && /Uint8Array/.test((e as Error).message),
+  );
   await assert.rejects(loose.append(undefined), UsageError);
   await assert.rejects(loose.append([1, 2, 3]), UsageError);
   await assert.rejects(loose.appendMany(["a", "b"]), UsageError);

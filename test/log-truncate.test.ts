@@ -44,7 +44,12 @@ test("TruncateBeforeSurvivesACrashAtEveryStepAndEverySubsetOfPendingUnlinks", as
     for (let mask = 0; mask < 1 << pending; mask++) {
       const crashed = fs.crash({ keep: (_, i) => (mask & (1 << i)) !== 0 });
       const seqs: number[] = [];
-      const report = await replayLog("/log", { fs: crashed, onRecord: (r) => { seqs.push(r.sequence); } });
+      const report = await replayLog("/log", {
+        fs: crashed,
+        onRecord: (r) => {
+          seqs.push(r.sequence);
+        },
+      });
       states++;
       const where = `crash after step ${k}, pending subset ${mask.toString(2)}`;
       assert.equal(report.damage, null, `${where}: ${JSON.stringify(report.damage)}`);

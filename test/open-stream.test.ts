@@ -6,7 +6,13 @@
 import assert from "node:assert/strict";
 import type { MemoryFs } from "../adapters/memory.ts";
 import { CorruptionError, NoCheckpointError } from "../src/errors.ts";
-import { CHUNK_HEADER_SIZE, HEADER_SIZE, LEAVES_CRC_SIZE, META_CRC_SIZE, TRAILER_SIZE } from "../src/format/constants.ts";
+import {
+  CHUNK_HEADER_SIZE,
+  HEADER_SIZE,
+  LEAVES_CRC_SIZE,
+  META_CRC_SIZE,
+  TRAILER_SIZE,
+} from "../src/format/constants.ts";
 import { setWriteFormatVersion } from "../src/format/write-version.ts";
 import { crc32 } from "../src/hash.ts";
 import { memberName } from "../src/store/layout.ts";
@@ -35,7 +41,10 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<{ bytes: Uint8
   }
   const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { bytes.set(p, o); o += p.length; }
+  for (const p of parts) {
+    bytes.set(p, o);
+    o += p.length;
+  }
   return { bytes, error };
 }
 
@@ -174,7 +183,11 @@ test("open: a missing member or step is NoCheckpointError; cancel stops the read
   const first = await reader.read();
   assert.deepEqual(first.value, data.subarray(0, CHUNK));
   await reader.cancel();
-  assert.equal((await s.save([{ name: "x", data: new Uint8Array(3) }])).step, 2, "the store goes on after a cancelled read");
+  assert.equal(
+    (await s.save([{ name: "x", data: new Uint8Array(3) }])).step,
+    2,
+    "the store goes on after a cancelled read",
+  );
   await s.close();
 });
 

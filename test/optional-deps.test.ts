@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { test } from "./kit.ts";
 import { EnvironmentError } from "../src/errors.ts";
-import { MissingPackageError, loadOptional } from "../src/optional-package.ts";
-import { S3_PACKAGES, requireS3Packages } from "../adapters/s3-packages.ts";
+import { loadOptional, MissingPackageError } from "../src/optional-package.ts";
+import { requireS3Packages, S3_PACKAGES } from "../adapters/s3-packages.ts";
 
 const ABSENT = "ckptkit-no-such-package";
 // A variable specifier on purpose: the real import of a package that is not installed.
@@ -27,25 +27,41 @@ test("s3:// without the AWS SDK names both packages and the command that install
   const packages = [S3_PACKAGES[0]!, { name: ABSENT, load: importAbsent }];
   await assert.rejects(requireS3Packages(packages), (err: unknown) => {
     assert.ok(err instanceof MissingPackageError, `typed error, got ${String(err)}`);
-    assert.match(err.message, new RegExp(`^s3:// paths need the optional packages @aws-sdk/client-s3 and ${ABSENT}: npm install @aws-sdk/client-s3 ${ABSENT}$`));
+    assert.match(
+      err.message,
+      new RegExp(
+        `^s3:// paths need the optional packages @aws-sdk/client-s3 and ${ABSENT}: npm install @aws-sdk/client-s3 ${ABSENT}$`,
+      ),
+    );
     return true;
   });
 });
 
 test("the s3:// message as users see it", () => {
   const err = new MissingPackageError("s3:// paths", S3_PACKAGES.map((p) => p.name));
-  assert.equal(err.message, "s3:// paths need the optional packages @aws-sdk/client-s3 and @aws-sdk/lib-storage: npm install @aws-sdk/client-s3 @aws-sdk/lib-storage");
+  assert.equal(
+    err.message,
+    "s3:// paths need the optional packages @aws-sdk/client-s3 and @aws-sdk/lib-storage: npm install @aws-sdk/client-s3 @aws-sdk/lib-storage",
+  );
 });
 
 test("a package that is there but fails inside is not reported as missing", async () => {
   const broken = new Error("ReferenceError inside the package");
-  await assert.rejects(loadOptional("widgets", [{ name: "widget", load: () => Promise.reject(broken) }]), (err: unknown) => {
-    assert.equal(err, broken, "rethrown as it is");
-    return true;
-  });
+  await assert.rejects(
+    loadOptional("widgets", [{ name: "widget", load: () => Promise.reject(broken) }]),
+    (err: unknown) => {
+      assert.equal(err, broken, "rethrown as it is");
+      return true;
+    },
+  );
   // Not found, but of something else the package imports: not the package's own absence either.
-  const inner = Object.assign(new Error("Cannot find package 'left-pad' imported from widget"), { code: "ERR_MODULE_NOT_FOUND" });
-  await assert.rejects(loadOptional("widgets", [{ name: "widget", load: () => Promise.reject(inner) }]), (err: unknown) => err === inner);
+  const inner = Object.assign(new Error("Cannot find package 'left-pad' imported from widget"), {
+    code: "ERR_MODULE_NOT_FOUND",
+  });
+  await assert.rejects(
+    loadOptional("widgets", [{ name: "widget", load: () => Promise.reject(inner) }]),
+    (err: unknown) => err === inner,
+  );
 });
 
 test("installed packages load, all of them", async () => {

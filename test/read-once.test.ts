@@ -23,7 +23,9 @@ async function storeWith(n: number) {
   const mem = new MemoryFs();
   const fs = tracingFs(mem);
   const s = await openStore("/s", { fs, chunkSize: CHUNK });
-  for (let step = 1; step <= n; step++) await s.save([{ name: "w.bin", data: new Uint8Array(MiB).fill(step) }], { step });
+  for (let step = 1; step <= n; step++) {
+    await s.save([{ name: "w.bin", data: new Uint8Array(MiB).fill(step) }], { step });
+  }
   return { mem, fs, s };
 }
 
@@ -116,7 +118,9 @@ test("10 saves with keep 3 on one Store read only the step each save deletes", a
     else assert.equal(reads.size, 0, `save ${step}`);
     assert.deepEqual(manifestsRead(fs), step > 3 ? [step - 3] : [], `save ${step}: only the deleted step's manifest`);
   }
-  console.log(`save --keep 3, one Store, 10 saves: member reads per save ${perSave.join(",")} (one full pass = ${pass})`);
+  console.log(
+    `save --keep 3, one Store, 10 saves: member reads per save ${perSave.join(",")} (one full pass = ${pass})`,
+  );
   assert.deepEqual((await s.list()).map((c) => c.step), [10, 9, 8]);
   await s.close();
 });
@@ -136,10 +140,18 @@ test("10 saves with keep 3, a fresh Store each (the CLI): manifests only, and th
     if (step > 3) assert.deepEqual([...reads], [[step - 3, pass]], `save ${step}`);
     else assert.equal(reads.size, 0, `save ${step}`);
     // The manifests of the older steps still present (the window, and the one deleted).
-    assert.deepEqual(manifestsRead(fs), Array.from({ length: Math.min(step - 1, 3) }, (_, i) => Math.max(1, step - 3) + i), `save ${step}`);
+    assert.deepEqual(
+      manifestsRead(fs),
+      Array.from({ length: Math.min(step - 1, 3) }, (_, i) => Math.max(1, step - 3) + i),
+      `save ${step}`,
+    );
     await s.close();
   }
-  console.log(`save --keep 3, fresh Store per save, 10 saves: member reads per save ${perSave.join(",")} (one full pass = ${pass})`);
+  console.log(
+    `save --keep 3, fresh Store per save, 10 saves: member reads per save ${
+      perSave.join(",")
+    } (one full pass = ${pass})`,
+  );
 });
 
 test("retention never anchors on an unproven step: a rotted newest keeps the older good one", async () => {
@@ -155,7 +167,9 @@ test("retention never anchors on an unproven step: a rotted newest keeps the old
 
 test("a damaged step inside the keep window is never chosen by latest", async () => {
   const { mem, s } = await storeWith(0);
-  for (let step = 1; step <= 5; step++) await s.save([{ name: "w.bin", data: new Uint8Array(MiB).fill(step) }], { keep: 3 });
+  for (let step = 1; step <= 5; step++) {
+    await s.save([{ name: "w.bin", data: new Uint8Array(MiB).fill(step) }], { keep: 3 });
+  }
   for (const step of [5, 4]) {
     const path = `/s/${memberName(step, 0)}`;
     flipInMemory(mem, path, mem.peek(path)!.length - 100);
@@ -197,7 +211,10 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<{ bytes: numbe
 test("open(name) without a step reads the member it streams once, and each other member once", async () => {
   const pass = await onePass();
   const { fs, s } = await storeWith(2);
-  await s.save([{ name: "a.bin", data: new Uint8Array(MiB).fill(7) }, { name: "w.bin", data: new Uint8Array(MiB).fill(3) }]);
+  await s.save([{ name: "a.bin", data: new Uint8Array(MiB).fill(7) }, {
+    name: "w.bin",
+    data: new Uint8Array(MiB).fill(3),
+  }]);
   fs.reset();
   const r = await drain(s.open("w.bin"));
   assert.equal(r.error, undefined);
@@ -205,7 +222,9 @@ test("open(name) without a step reads the member it streams once, and each other
   assert.equal(r.first, 3);
   // Step 3's two member files: each one full pass, none twice (latest() first read both again).
   const perFile = new Map<string, number>();
-  for (const e of fs.events) if (e.op === "read" && e.path.includes(".member-")) perFile.set(e.path, (perFile.get(e.path) ?? 0) + 1);
+  for (const e of fs.events) {
+    if (e.op === "read" && e.path.includes(".member-")) perFile.set(e.path, (perFile.get(e.path) ?? 0) + 1);
+  }
   assert.deepEqual([...perFile].sort(), [[memberName(3, 0), pass], [memberName(3, 1), pass]]);
   await s.close();
 });
@@ -243,9 +262,23 @@ test("ckpt cat reads the member once (no latest() pass first)", async () => {
   let written = 0;
   const out: string[] = [];
   const ctx = {
-    positionals: ["/s", "w.bin"], values: {}, json: false, quiet: false, fs, out: (t: string) => void out.push(t),
-    writeOut: async (b: Uint8Array) => { written += b.length; }, err: () => {}, note: () => {},
-    stderrIsTTY: false, stdoutIsTTY: false, runtime: "node", self: [], tmpdir: "/tmp", readStdin: async () => new Uint8Array(0),
+    positionals: ["/s", "w.bin"],
+    values: {},
+    json: false,
+    quiet: false,
+    fs,
+    out: (t: string) => void out.push(t),
+    writeOut: async (b: Uint8Array) => {
+      written += b.length;
+    },
+    err: () => {},
+    note: () => {},
+    stderrIsTTY: false,
+    stdoutIsTTY: false,
+    runtime: "node",
+    self: [],
+    tmpdir: "/tmp",
+    readStdin: async () => new Uint8Array(0),
   } as unknown as CommandContext;
   assert.equal(await catCommand.run(ctx), 0);
   assert.equal(written, MiB);

@@ -29,9 +29,15 @@ function expected(n: number): number[] {
 
 test("20 saves under keep { last: 3, every: 5, best: loss min 2 } leave exactly the expected set after every save", async () => {
   const fs = await freshStoreFs();
-  const s = await openStore("/store", { fs, chunkSize: 1024, keep: { last: 3, every: 5, best: { key: "loss", mode: "min", n: 2 } } });
+  const s = await openStore("/store", {
+    fs,
+    chunkSize: 1024,
+    keep: { last: 3, every: 5, best: { key: "loss", mode: "min", n: 2 } },
+  });
   for (let n = 1; n <= 20; n++) {
-    await s.save([{ name: "w", data: new Uint8Array([n]) }], { meta: { loss: LOSS[n - 1]!, epoch: n, final: n === 20, note: `step ${n}` } });
+    await s.save([{ name: "w", data: new Uint8Array([n]) }], {
+      meta: { loss: LOSS[n - 1]!, epoch: n, final: n === 20, note: `step ${n}` },
+    });
     const steps = (await s.list()).map((c) => c.step);
     assert.deepEqual(steps, expected(n), `after save ${n}`);
   }
@@ -65,7 +71,11 @@ test("a damaged checkpoint is never deleted by retention (rollback quarantines i
 
 test("a bad retention policy is refused before the store is created", async () => {
   const fs = await freshStoreFs();
-  for (const keep of [0, {}, { last: 0 }, { every: 1.5 }, { best: { key: "loss", mode: "low", n: 1 } }, { best: { key: "", mode: "min", n: 1 } }, { lst: 3 }]) {
+  for (
+    const keep of [0, {}, { last: 0 }, { every: 1.5 }, { best: { key: "loss", mode: "low", n: 1 } }, {
+      best: { key: "", mode: "min", n: 1 },
+    }, { lst: 3 }]
+  ) {
     await assert.rejects(openStore("/new", { fs, keep: keep as KeepPolicy }), UsageError, JSON.stringify(keep));
   }
   assert.equal(await fs.stat("/new"), null);
@@ -86,7 +96,10 @@ test("typed metadata: numbers and booleans come back typed; the string map older
   const older = userMeta({ "ckptkit.step": "1", "user.loss": "0.30000000000000004", "user.ok": "true" });
   assert.deepEqual(older, { loss: "0.30000000000000004", ok: "true" }, "without the types entry every value is text");
   // A types entry that does not fit its text (hand-edited, crafted) leaves the text alone.
-  assert.deepEqual(userMeta({ "user.a": "abc", "user.b": "yes", "ckptkit.types": '{"a":"number","b":"boolean","zz":"number"}' }), { a: "abc", b: "yes" });
+  assert.deepEqual(
+    userMeta({ "user.a": "abc", "user.b": "yes", "ckptkit.types": '{"a":"number","b":"boolean","zz":"number"}' }),
+    { a: "abc", b: "yes" },
+  );
   assert.deepEqual(userMeta({ "user.a": "1", "ckptkit.types": "not json" }), { a: "1" });
   await s.close();
 });

@@ -5,7 +5,16 @@
 //
 // CKPT_LONG=1 adds the > 32 GiB sparse-member save on the real file system (~1–2 min).
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join as pjoin } from "node:path";
 import { defaultFs } from "../adapters/detect.ts";
@@ -13,14 +22,14 @@ import { MemoryFs, SimulatedCrash } from "../adapters/memory.ts";
 import { UsageError } from "../src/errors.ts";
 import type { DurableFs, FileStat } from "../src/fs.ts";
 import { TABLE_CHUNK_SIZE } from "../src/format/constants.ts";
-import { type Manifest, decodeMemberTable, encodeManifest, plainEntry } from "../src/format/manifest.ts";
+import { decodeMemberTable, encodeManifest, type Manifest, plainEntry } from "../src/format/manifest.ts";
 import { verifyFile } from "../src/cli/verify-file.ts";
 import { readManifest } from "../src/store/check.ts";
 import { manifestName } from "../src/store/layout.ts";
 import { openStore } from "../src/open.ts";
 import { openLog, replayLog } from "../src/open.ts";
 import { ckpt, noCrash } from "./lib/cli.ts";
-import { type Members, equalMembers, members, sources } from "./lib/store-helpers.ts";
+import { equalMembers, type Members, members, sources } from "./lib/store-helpers.ts";
 import { rng, runtime, test } from "./kit.ts";
 
 const enc = new TextEncoder();
@@ -104,7 +113,10 @@ test("multi-chunk manifest: a table forced into 64-byte chunks round-trips throu
   assert.deepEqual(l!.manifest.members.map(plainEntry), manifest.members.map(plainEntry));
   assert.ok(equalMembers((await s.load()).members, m));
   const again = await readManifest(fs, "/store", 1);
-  assert.deepEqual({ ...again.manifest, members: again.manifest!.members.map(plainEntry) }, { ...manifest, members: manifest.members.map(plainEntry) });
+  assert.deepEqual({ ...again.manifest, members: again.manifest!.members.map(plainEntry) }, {
+    ...manifest,
+    members: manifest.members.map(plainEntry),
+  });
   // `ckpt verify FILE` / `inspect` read the same table.
   const file = await verifyFile(fs, `/store/${manifestName(1)}`);
   assert.equal(file.ok, true, JSON.stringify(file.damage));
@@ -131,7 +143,15 @@ test("multi-chunk manifest: every single-byte flip is detected", async () => {
 });
 
 test("a table that fits one chunk is written as one chunk (chunk size = its length), a larger one in TABLE_CHUNK_SIZE chunks", () => {
-  const entry = { name: "x", file: "step-0000000000000001.member-0", payloadSize: 0, fileSize: 0, chunkSize: 16, fileSha256: new Uint8Array(32), blockCrcs: [] as number[] };
+  const entry = {
+    name: "x",
+    file: "step-0000000000000001.member-0",
+    payloadSize: 0,
+    fileSize: 0,
+    chunkSize: 16,
+    fileSha256: new Uint8Array(32),
+    blockCrcs: [] as number[],
+  };
   const small: Manifest = { step: 1, createdAt: 1, meta: {}, members: [entry] };
   const one = encodeManifest(small);
   assert.equal(u64(one, 40), 1);
@@ -184,41 +204,52 @@ test("a block CRC list over 512 KiB (one member of 137,000 16-byte blocks) saves
 // CKPT_LONG=1 saves the 100,000 guarantee 10 names (a few minutes per runtime on a loaded machine).
 const MANY = process.env.CKPT_LONG === "1" ? 100_000 : 10_000;
 
-test(`${MANY.toLocaleString("en")} members in one checkpoint save, verify, come back from latest and load byte for byte`, async () => {
-  const N = MANY;
-  const fs = new MemoryFs();
-  const data = (i: number) => enc.encode(`#${i}`);
-  const list = Array.from({ length: N }, (_, i) => ({ name: `layer${Math.floor(i / 1000)}-p${i}.bin`, data: data(i) }));
-  const t: Record<string, number> = {};
-  let t0 = performance.now();
-  // unsafe: the simulator's fsync scans every pending operation, which would make this O(N²);
-  // the member table and the code paths under test are the same under every protocol.
-  const s = await openStore("/store", { fs, protocol: "unsafe" });
-  const r = await s.save(list);
-  t.save = performance.now() - t0;
-  fs.trace.length = 0; // the simulator's op log is for counter-examples; millions of lines only cost GC here
-  assert.equal(r.files.length, N);
-  const manifest = fs.peek(`/store/${manifestName(1)}`)!;
-  assert.ok(u64(manifest, 40) > 1, `a ${u64(manifest, 32)}-byte table spans chunks`);
-  t0 = performance.now();
-  const v = await s.verify();
-  t.verify = performance.now() - t0;
-  fs.trace.length = 0;
-  assert.equal(v.ok, true);
-  t0 = performance.now();
-  const l = await s.latest();
-  t.latest = performance.now() - t0;
-  fs.trace.length = 0;
-  assert.equal(l?.step, 1);
-  assert.equal(l?.files.length, N);
-  t0 = performance.now();
-  const { members: got } = await s.load(1);
-  t.load = performance.now() - t0;
-  assert.equal(got.size, N);
-  for (let i = 0; i < N; i++) assert.deepEqual(got.get(list[i]!.name), list[i]!.data);
-  await s.close();
-  console.log(`${N} members (${runtime}, memory fs): ${Object.entries(t).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(", ")}; manifest ${manifest.length} bytes in ${u64(manifest, 40)} chunks`);
-}, 600_000);
+test(
+  `${MANY.toLocaleString("en")} members in one checkpoint save, verify, come back from latest and load byte for byte`,
+  async () => {
+    const N = MANY;
+    const fs = new MemoryFs();
+    const data = (i: number) => enc.encode(`#${i}`);
+    const list = Array.from(
+      { length: N },
+      (_, i) => ({ name: `layer${Math.floor(i / 1000)}-p${i}.bin`, data: data(i) }),
+    );
+    const t: Record<string, number> = {};
+    let t0 = performance.now();
+    // unsafe: the simulator's fsync scans every pending operation, which would make this O(N²);
+    // the member table and the code paths under test are the same under every protocol.
+    const s = await openStore("/store", { fs, protocol: "unsafe" });
+    const r = await s.save(list);
+    t.save = performance.now() - t0;
+    fs.trace.length = 0; // the simulator's op log is for counter-examples; millions of lines only cost GC here
+    assert.equal(r.files.length, N);
+    const manifest = fs.peek(`/store/${manifestName(1)}`)!;
+    assert.ok(u64(manifest, 40) > 1, `a ${u64(manifest, 32)}-byte table spans chunks`);
+    t0 = performance.now();
+    const v = await s.verify();
+    t.verify = performance.now() - t0;
+    fs.trace.length = 0;
+    assert.equal(v.ok, true);
+    t0 = performance.now();
+    const l = await s.latest();
+    t.latest = performance.now() - t0;
+    fs.trace.length = 0;
+    assert.equal(l?.step, 1);
+    assert.equal(l?.files.length, N);
+    t0 = performance.now();
+    const { members: got } = await s.load(1);
+    t.load = performance.now() - t0;
+    assert.equal(got.size, N);
+    for (let i = 0; i < N; i++) assert.deepEqual(got.get(list[i]!.name), list[i]!.data);
+    await s.close();
+    console.log(
+      `${N} members (${runtime}, memory fs): ${
+        Object.entries(t).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(", ")
+      }; manifest ${manifest.length} bytes in ${u64(manifest, 40)} chunks`,
+    );
+  },
+  600_000,
+);
 
 // ---- limits are refused before the first byte -------------------------------------------------
 
@@ -227,8 +258,14 @@ test("API: oversized metadata is a UsageError and leaves the store directory byt
   const s = await storeWith(fs, members(1, ["a.bin", "b.bin"]));
   const before = await snapshot(fs, "/store");
   const big = { note: "x".repeat(1 << 20) };
-  await assert.rejects(s.save(sources(members(2, ["a.bin", "b.bin"])), { meta: big }), (e: unknown) => e instanceof UsageError && /metadata is \d+ bytes/.test((e as Error).message));
-  await assert.rejects(s.builder().add("a.bin", new Uint8Array(10)).meta("note", "y".repeat(1 << 20)).save(), UsageError);
+  await assert.rejects(
+    s.save(sources(members(2, ["a.bin", "b.bin"])), { meta: big }),
+    (e: unknown) => e instanceof UsageError && /metadata is \d+ bytes/.test((e as Error).message),
+  );
+  await assert.rejects(
+    s.builder().add("a.bin", new Uint8Array(10)).meta("note", "y".repeat(1 << 20)).save(),
+    UsageError,
+  );
   assert.deepEqual(await snapshot(fs, "/store"), before);
   // Nothing was taken either: the next save gets step 2 and the store is whole.
   assert.equal((await s.save(sources(members(3, ["c.bin"])))).step, 2);
@@ -251,7 +288,9 @@ test("API: bad keep, protocol or chunk size are refused before anything is writt
 
 /** A MemoryFs that reports one file as much larger than it is (a sparse-file stand-in). */
 class HugeStat extends MemoryFs {
-  constructor(private readonly huge: string, private readonly size: number) { super(); }
+  constructor(private readonly huge: string, private readonly size: number) {
+    super();
+  }
   override async stat(path: string): Promise<FileStat | null> {
     const st = await super.stat(path);
     return st && path === this.huge ? { ...st, size: this.size } : st;
@@ -266,7 +305,10 @@ test("API: a member of more than 2^32 − 1 blocks is refused before the members
   await h.close();
   const s = await openStore("/store", { fs, chunkSize: 16 });
   const before = await snapshot(fs, "/store");
-  await assert.rejects(s.save([{ name: "small.bin", data: new Uint8Array(50) }, { name: "huge.bin", path: "/src/huge.bin" }]), (e: unknown) => e instanceof UsageError && /4294967295/.test((e as Error).message));
+  await assert.rejects(
+    s.save([{ name: "small.bin", data: new Uint8Array(50) }, { name: "huge.bin", path: "/src/huge.bin" }]),
+    (e: unknown) => e instanceof UsageError && /4294967295/.test((e as Error).message),
+  );
   assert.deepEqual(await snapshot(fs, "/store"), before);
   await s.close();
 });
@@ -318,7 +360,9 @@ async function everyCrashPoint(
     fs.crashAfter(k);
     let returned = false;
     try {
-      await workload(fs, () => { returned = true; });
+      await workload(fs, () => {
+        returned = true;
+      });
     } catch (err) {
       if (!(err instanceof SimulatedCrash)) throw err;
     }
@@ -358,7 +402,9 @@ test("simulator: a save into a new nested /runs/42/ckpts that returned survives 
       if (!st) throw new Error("store directory gone");
       const s = await openStore("/runs/42/ckpts", { fs, readOnly: true });
       const l = await s.latest();
-      if (l?.step !== 1 || !equalMembers((await s.load(1)).members, m)) throw new Error(`checkpoint lost (latest ${l?.step})`);
+      if (l?.step !== 1 || !equalMembers((await s.load(1)).members, m)) {
+        throw new Error(`checkpoint lost (latest ${l?.step})`);
+      }
     },
   );
   console.log(`nested store: ${r.points} crash points, ${r.acked} after the save returned`);
@@ -379,8 +425,15 @@ test("simulator: a log opened in a new nested directory keeps an acknowledged ap
     async (fs) => {
       if (!(await fs.stat("/runs/7/wal/a"))) throw new Error("log directory gone");
       const seen: Uint8Array[] = [];
-      await replayLog("/runs/7/wal/a", { fs, onRecord: (rec) => { seen.push(rec.payload.slice()); } });
-      if (seen.length !== 1 || new TextDecoder().decode(seen[0]) !== "record one") throw new Error(`replay gave ${seen.length} records`);
+      await replayLog("/runs/7/wal/a", {
+        fs,
+        onRecord: (rec) => {
+          seen.push(rec.payload.slice());
+        },
+      });
+      if (seen.length !== 1 || new TextDecoder().decode(seen[0]) !== "record one") {
+        throw new Error(`replay gave ${seen.length} records`);
+      }
     },
   );
   console.log(`nested log: ${r.points} crash points, ${r.acked} after the append returned`);
@@ -410,7 +463,9 @@ test("simulator: a restore into a new nested out-dir that returned survives ever
       if (!(await fs.stat("/out/x/y"))) throw new Error("out-dir gone");
       for (const [name, data] of m) {
         const got = fs.peek(`/out/x/y/${name}`);
-        if (!got || got.length !== data.length || !got.every((b, i) => b === data[i])) throw new Error(`${name} lost or different`);
+        if (!got || got.length !== data.length || !got.every((b, i) => b === data[i])) {
+          throw new Error(`${name} lost or different`);
+        }
       }
     },
   );
@@ -458,7 +513,9 @@ if (process.env.CKPT_LONG === "1") {
       // A few non-zero bytes far apart, past 4 GiB and 32 GiB, so the CRCs see real data there.
       const { openSync, writeSync, closeSync } = await import("node:fs");
       const fd = openSync(src, "r+");
-      for (const at of [0, 2 ** 32 + 3, 2 ** 35 - 1, size - 1].filter((x) => x < size)) writeSync(fd, new Uint8Array([0xa5]), 0, 1, at);
+      for (const at of [0, 2 ** 32 + 3, 2 ** 35 - 1, size - 1].filter((x) => x < size)) {
+        writeSync(fd, new Uint8Array([0xa5]), 0, 1, at);
+      }
       closeSync(fd);
       const dir = pjoin(tmp, "store");
       mkdirSync(dir);
@@ -478,11 +535,17 @@ if (process.env.CKPT_LONG === "1") {
       const mf = readFileSync(pjoin(dir, manifestName(r.step)));
       if (size > 2 ** 35) assert.ok(u64(mf, 40) > 1, "the 540 KiB block CRC list spans two table chunks");
       await s.close();
-      console.log(`${size / 2 ** 30} GiB member (${runtime}): save ${(saved / 1000).toFixed(1)} s, verify ${(verified / 1000).toFixed(1)} s`);
+      console.log(
+        `${size / 2 ** 30} GiB member (${runtime}): save ${(saved / 1000).toFixed(1)} s, verify ${
+          (verified / 1000).toFixed(1)
+        } s`,
+      );
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
   }, 4 * 3600_000); // hours on a loaded machine: the first Node run took 35 min
 } else {
-  console.log("size-limits: the 33 GiB member test runs with CKPT_LONG=1 (the 137,000-block test covers its table path)");
+  console.log(
+    "size-limits: the 33 GiB member test runs with CKPT_LONG=1 (the 137,000-block test covers its table path)",
+  );
 }

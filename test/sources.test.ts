@@ -7,7 +7,13 @@ import { createHash } from "node:crypto";
 import { MemoryFs } from "../adapters/memory.ts";
 import { tracingFs } from "../adapters/tracing.ts";
 import { UsageError } from "../src/errors.ts";
-import { CHUNK_HEADER_SIZE, HEADER_SIZE, LEAVES_CRC_SIZE, META_CRC_SIZE, TRAILER_SIZE } from "../src/format/constants.ts";
+import {
+  CHUNK_HEADER_SIZE,
+  HEADER_SIZE,
+  LEAVES_CRC_SIZE,
+  META_CRC_SIZE,
+  TRAILER_SIZE,
+} from "../src/format/constants.ts";
 import { setWriteFormatVersion } from "../src/format/write-version.ts";
 import { memberName } from "../src/store/layout.ts";
 import { SPOOL_BYTES } from "../src/store/unsized-member.ts";
@@ -16,7 +22,11 @@ import { randomBytes, rng, test } from "./kit.ts";
 import { freshStoreFs, memStore } from "./lib/store-helpers.ts";
 
 const CHUNK = 4096;
-const nodeSha = (...parts: Uint8Array[]) => { const h = createHash("sha256"); for (const p of parts) h.update(p); return new Uint8Array(h.digest()); };
+const nodeSha = (...parts: Uint8Array[]) => {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+};
 
 const NOISE = randomBytes(65_537, rng(15));
 /** n bytes that differ at every offset within a member and between sizes (cheap: no RNG per byte). */
@@ -31,7 +41,10 @@ function streamOf(data: Uint8Array, piece: number, onPull?: (pulledBytes: number
   let off = 0;
   return new ReadableStream<Uint8Array>({
     pull(c) {
-      if (off >= data.length) { c.close(); return; }
+      if (off >= data.length) {
+        c.close();
+        return;
+      }
       const p = data.slice(off, off + piece);
       off += p.length;
       onPull?.(off);
@@ -49,7 +62,17 @@ async function* iterableOf(data: Uint8Array, sizes: number[]): AsyncGenerator<Ui
   }
 }
 
-const sizes = [0, 1, CHUNK - 1, CHUNK, 3 * CHUNK + 5, SPOOL_BYTES - 1, SPOOL_BYTES, SPOOL_BYTES + 1, 3 * SPOOL_BYTES + 17];
+const sizes = [
+  0,
+  1,
+  CHUNK - 1,
+  CHUNK,
+  3 * CHUNK + 5,
+  SPOOL_BYTES - 1,
+  SPOOL_BYTES,
+  SPOOL_BYTES + 1,
+  3 * SPOOL_BYTES + 17,
+];
 
 test("every source kind saves byte for byte and verifies, at sizes around the chunk and spool boundaries", async () => {
   const fs = await freshStoreFs();
@@ -88,8 +111,22 @@ test("a source that throws mid-way rejects the save with its error, leaves no fi
       yield bytes(at);
       throw boom;
     }
-    await assert.rejects(s.save([{ name: "ok", data: bytes(5000) }, { name: "bad", data: failing() }]), (e) => e === boom);
-    await assert.rejects(s.save([{ name: "bad", data: new ReadableStream({ pull(c) { c.enqueue(bytes(at)); c.error(boom); } }) }]), (e) => e === boom);
+    await assert.rejects(
+      s.save([{ name: "ok", data: bytes(5000) }, { name: "bad", data: failing() }]),
+      (e) => e === boom,
+    );
+    await assert.rejects(
+      s.save([{
+        name: "bad",
+        data: new ReadableStream({
+          pull(c) {
+            c.enqueue(bytes(at));
+            c.error(boom);
+          },
+        }),
+      }]),
+      (e) => e === boom,
+    );
     assert.deepEqual((await fs.readdir("/store")).sort(), before, `failure after ${at} bytes`);
     assert.equal((await s.latest())!.step, 1);
     // The store goes on: the next save succeeds.
@@ -104,8 +141,15 @@ test("a stream is pulled only as fast as it is written (back-pressure), and canc
   const n = 4 * SPOOL_BYTES;
   let written = 0;
   let maxLead = 0;
-  await s.save([{ name: "big", data: streamOf(bytes(n), 3000, (pulled) => { maxLead = Math.max(maxLead, pulled - written); }) }], {
-    onProgress: (done) => { written = done; },
+  await s.save([{
+    name: "big",
+    data: streamOf(bytes(n), 3000, (pulled) => {
+      maxLead = Math.max(maxLead, pulled - written);
+    }),
+  }], {
+    onProgress: (done) => {
+      written = done;
+    },
   });
   assert.equal(written, n);
   // The spool holds up to SPOOL_BYTES before the first write; after that, at most a chunk plus a piece ahead.
@@ -114,8 +158,12 @@ test("a stream is pulled only as fast as it is written (back-pressure), and canc
   let cancelled: unknown;
   let k = 0;
   const bad = new ReadableStream<Uint8Array>({
-    pull(c) { c.enqueue(k++ < 3 ? bytes(CHUNK) : ("not bytes" as unknown as Uint8Array)); },
-    cancel(reason) { cancelled = reason ?? true; },
+    pull(c) {
+      c.enqueue(k++ < 3 ? bytes(CHUNK) : ("not bytes" as unknown as Uint8Array));
+    },
+    cancel(reason) {
+      cancelled = reason ?? true;
+    },
   }, { highWaterMark: 0 });
   await assert.rejects(s.save([{ name: "x", data: bad }]), UsageError);
   assert.ok(cancelled, "the stream was cancelled when the save failed");
@@ -164,8 +212,14 @@ test("power loss after every operation of a streamed save (patched header): reco
       const l = await s.latest();
       assert.ok(l, `crash after op ${k}: no valid checkpoint`);
       const got = (await s.load(l.step)).members.get("w")!;
-      if (l.step === 1) { assert.deepEqual(got, oldData); old++; assert.ok(!acked, `crash after op ${k}: an acknowledged save was lost`); }
-      else { assert.deepEqual(got, newData); fresh++; }
+      if (l.step === 1) {
+        assert.deepEqual(got, oldData);
+        old++;
+        assert.ok(!acked, `crash after op ${k}: an acknowledged save was lost`);
+      } else {
+        assert.deepEqual(got, newData);
+        fresh++;
+      }
     }
   }
   assert.ok(old > 0 && fresh > 0, `both outcomes reached (old ${old}, new ${fresh})`);
@@ -193,7 +247,11 @@ test("v2: a streamed member past the spool gets its leaf list and tree root as i
         const leaves: Uint8Array[] = [];
         for (let i = 0; i < n; i++) {
           const at = first + i * (CHUNK_HEADER_SIZE + CHUNK);
-          leaves.push(nodeSha(file.subarray(at, Math.min(at + CHUNK_HEADER_SIZE + CHUNK, first + n * CHUNK_HEADER_SIZE + data.length))));
+          leaves.push(
+            nodeSha(
+              file.subarray(at, Math.min(at + CHUNK_HEADER_SIZE + CHUNK, first + n * CHUNK_HEADER_SIZE + data.length)),
+            ),
+          );
         }
         const listAt = file.length - TRAILER_SIZE - LEAVES_CRC_SIZE - 32 * n;
         assert.equal(listAt, first + n * CHUNK_HEADER_SIZE + data.length);

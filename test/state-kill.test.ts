@@ -15,7 +15,8 @@ import { ROOT } from "./lib/cli.ts";
 import { killStateOptions } from "./lib/state-kill-options.ts";
 import { rng, runtime, test } from "./kit.ts";
 
-const LONG = (globalThis as { Deno?: { env: { get(k: string): string | undefined } } }).Deno?.env.get("CKPT_LONG") ?? process.env.CKPT_LONG;
+const LONG = (globalThis as { Deno?: { env: { get(k: string): string | undefined } } }).Deno?.env.get("CKPT_LONG") ??
+  process.env.CKPT_LONG;
 const TRIALS = LONG === "1" ? 100 : Number(LONG) > 1 ? Number(LONG) : 4;
 const CHILD = `${ROOT}/test/lib/state-child.ts`;
 
@@ -23,7 +24,15 @@ const CHILD = `${ROOT}/test/lib/state-child.ts`;
 async function childArgv(dir: string): Promise<string[]> {
   if (runtime === "node") {
     const esbuild = await import("esbuild");
-    await esbuild.build({ entryPoints: [CHILD], bundle: true, platform: "node", format: "esm", target: "node20", outfile: `${dir}/child.mjs`, logLevel: "error" });
+    await esbuild.build({
+      entryPoints: [CHILD],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      outfile: `${dir}/child.mjs`,
+      logLevel: "error",
+    });
     return [process.execPath, `${dir}/child.mjs`];
   }
   if (runtime === "deno") return [process.execPath, "run", "-A", "--quiet", CHILD];
@@ -31,15 +40,25 @@ async function childArgv(dir: string): Promise<string[]> {
 }
 
 /** Runs one child until `afterReadyMs` past its ready line, then SIGKILLs it. */
-function killOne(argv: string[], dir: string, acks: string, afterReadyMs: number): Promise<{ ready: string; stderr: string }> {
+function killOne(
+  argv: string[],
+  dir: string,
+  acks: string,
+  afterReadyMs: number,
+): Promise<{ ready: string; stderr: string }> {
   const [cmd, ...args] = argv;
   return new Promise((resolve, reject) => {
     const child = spawn(cmd!, [...args, dir, acks], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     let ready = "";
-    const guard = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`child never became ready: ${err.slice(0, 2000)}`)); }, 60_000);
-    child.stderr!.on("data", (b) => { err += String(b); });
+    const guard = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`child never became ready: ${err.slice(0, 2000)}`));
+    }, 60_000);
+    child.stderr!.on("data", (b) => {
+      err += String(b);
+    });
     child.stdout!.on("data", (b) => {
       out += String(b);
       if (!ready && out.includes("\n")) {
@@ -76,7 +95,10 @@ test("StateSurvivesSigkillDuringUpdatesAndSnapshotsWithAnExactPrefix", async () 
       try {
         const v = st.value;
         assert.equal(v.bad, false, `trial ${t}: ${v.first}`);
-        assert.ok(v.n > maxAck, `trial ${t}: acknowledged change ${maxAck} lost (recovered ${v.n} changes; child said "${ready}")`);
+        assert.ok(
+          v.n > maxAck,
+          `trial ${t}: acknowledged change ${maxAck} lost (recovered ${v.n} changes; child said "${ready}")`,
+        );
         assert.ok(v.n >= prevN, `trial ${t}: went back from ${prevN} to ${v.n} changes`);
         prevN = v.n;
         if (st.recovery.step !== null) fromSnapshot++;
@@ -89,6 +111,10 @@ test("StateSurvivesSigkillDuringUpdatesAndSnapshotsWithAnExactPrefix", async () 
     rmSync(dir, { recursive: true, force: true });
   }
   const secs = (performance.now() - t0) / 1000;
-  console.log(`state kills ${runtime}: ${TRIALS} kills, ${acked} acknowledged updates, ${prevN} changes recovered at the end, ${fromSnapshot} recoveries from a snapshot, longest replay ${maxReplay}, ${secs.toFixed(1)} s`);
+  console.log(
+    `state kills ${runtime}: ${TRIALS} kills, ${acked} acknowledged updates, ${prevN} changes recovered at the end, ${fromSnapshot} recoveries from a snapshot, longest replay ${maxReplay}, ${
+      secs.toFixed(1)
+    } s`,
+  );
   assert.ok(prevN > 0, "no change was ever recovered");
 }, 600_000);

@@ -6,13 +6,13 @@
 import assert from "node:assert/strict";
 import { MemoryFs, SimulatedCrash } from "../adapters/memory.ts";
 import { manifestName, memberName } from "../src/store/layout.ts";
-import { StateRecoveryError, type StateOptions } from "../src/state/state.ts";
+import { type StateOptions, StateRecoveryError } from "../src/state/state.ts";
 import { openState } from "../src/open.ts";
 import { MAX_RECORD_PAYLOAD } from "../src/wal/format.ts";
 import { ckpt, noCrash } from "./lib/cli.ts";
 import { rng, test } from "./kit.ts";
 import { flipInFile } from "./lib/damage.ts";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { main } from "../src/cli/main.ts";
 import { tmpdir } from "node:os";
 
@@ -23,7 +23,10 @@ const dec = new TextDecoder();
 function listState(fs: MemoryFs | undefined, extra: Partial<StateOptions<string[]>> = {}): StateOptions<string[]> {
   return {
     initial: [],
-    apply: (s, c) => { s.push(dec.decode(c)); return s; },
+    apply: (s, c) => {
+      s.push(dec.decode(c));
+      return s;
+    },
     encode: (s) => enc.encode(JSON.stringify(s)),
     decode: (b) => JSON.parse(dec.decode(b)) as string[],
     ...(fs ? { fs } : {}),
@@ -68,8 +71,14 @@ async function workload(fs: MemoryFs, issued: string[], acked: Set<string>, keep
 
 /** Recovered value vs what was issued: an exact prefix holding every acknowledged change. */
 function checkPrefix(got: string[], issued: string[], acked: Set<string>, where: string): void {
-  assert.deepEqual(got, issued.slice(0, got.length), `${where}: recovered ${JSON.stringify(got)} is not a prefix of ${JSON.stringify(issued)}`);
-  for (const a of acked) assert.ok(got.includes(a), `${where}: acknowledged change ${a} lost (recovered ${got.length})`);
+  assert.deepEqual(
+    got,
+    issued.slice(0, got.length),
+    `${where}: recovered ${JSON.stringify(got)} is not a prefix of ${JSON.stringify(issued)}`,
+  );
+  for (const a of acked) {
+    assert.ok(got.includes(a), `${where}: acknowledged change ${a} lost (recovered ${got.length})`);
+  }
 }
 
 async function reopen(fs: MemoryFs, keepSnapshots = 2) {
@@ -108,7 +117,12 @@ test("SnapshotsUnderConcurrentUpdatesRecoverAnExactPrefixAtEveryCrashPoint", asy
       for (const [vi, variant] of variants.entries()) {
         const st = await reopen(fs.crash(variant), keepSnapshots);
         try {
-          checkPrefix(st.value, issued, acked, `keep=${keepSnapshots} k=${k} variant=${vi} (from step ${st.recovery.step}, replayed ${st.recovery.replayed})`);
+          checkPrefix(
+            st.value,
+            issued,
+            acked,
+            `keep=${keepSnapshots} k=${k} variant=${vi} (from step ${st.recovery.step}, replayed ${st.recovery.replayed})`,
+          );
           if (st.recovery.step !== null) fromSnapshot++;
           longest = Math.max(longest, st.value.length);
         } finally {
@@ -121,7 +135,11 @@ test("SnapshotsUnderConcurrentUpdatesRecoverAnExactPrefixAtEveryCrashPoint", asy
         break;
       }
     }
-    console.log(`state crash states keep=${keepSnapshots}: ${k + 1} crash points, ${states} states, ${fromSnapshot} recovered from a snapshot`);
+    console.log(
+      `state crash states keep=${keepSnapshots}: ${
+        k + 1
+      } crash points, ${states} states, ${fromSnapshot} recovered from a snapshot`,
+    );
     assert.ok(k > 50, `the workload ran ${k} steps`);
     assert.ok(fromSnapshot > states / 4, `only ${fromSnapshot} of ${states} recoveries used a snapshot`);
     assert.equal(longest, 15);
@@ -132,13 +150,14 @@ test("UpdatesResolveInSequenceOrderAndTheValueHoldsOnlyDurableChanges", async ()
   const fs = await freshFs();
   const st = await openState("/db/s", listState(fs));
   const order: number[] = [];
-  const ps = Array.from({ length: 50 }, (_, i) => st.update(enc.encode(`c${i}`)).then((seq) => {
-    order.push(seq);
-    // Applied by the time it resolves, and nothing after it yet beyond what already resolved.
-    assert.equal(st.value[st.value.length - 1] !== undefined, true);
-    assert.ok(st.value.includes(`c${i}`));
-    return seq;
-  }));
+  const ps = Array.from({ length: 50 }, (_, i) =>
+    st.update(enc.encode(`c${i}`)).then((seq) => {
+      order.push(seq);
+      // Applied by the time it resolves, and nothing after it yet beyond what already resolved.
+      assert.equal(st.value[st.value.length - 1] !== undefined, true);
+      assert.ok(st.value.includes(`c${i}`));
+      return seq;
+    }));
   assert.equal(st.value.length, 0, "nothing is applied before it is durable");
   const seqs = await Promise.all(ps);
   assert.deepEqual(order, [...order].sort((a, b) => a - b));
@@ -164,7 +183,11 @@ test("SnapshotEveryTakesSnapshotsAutomaticallyAndTruncatesTheLog", async () => {
     await st.update(enc.encode(`c${i}`));
     // An automatic snapshot runs beside the updates and the next is not started while one is in
     // flight (a slow machine would otherwise take fewer than the count asks): let each one end.
-    if ((i + 1) % 20 === 0) for (const t0 = Date.now(); st.stats.snapshots < (i + 1) / 20 && Date.now() - t0 < 20_000;) await new Promise((r) => setTimeout(r, 5));
+    if ((i + 1) % 20 === 0) {
+      for (const t0 = Date.now(); st.stats.snapshots < (i + 1) / 20 && Date.now() - t0 < 20_000;) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
   }
   await st.close();
   assert.ok(st.stats.snapshots >= 4, `${st.stats.snapshots} automatic snapshots`);
@@ -190,20 +213,34 @@ test("ASnapshotAskedForBeforeCloseCompletesAndCloseWaitsForIt", async () => {
 });
 
 /** Three snapshots with updates between them; returns the steps, newest last. */
-async function threeSnapshots(fs: MemoryFs, keepSnapshots: number): Promise<{ steps: number[]; issued: string[]; removed: number }> {
+async function threeSnapshots(
+  fs: MemoryFs,
+  keepSnapshots: number,
+): Promise<{ steps: number[]; issued: string[]; removed: number }> {
   const st = await openState("/db/s", listState(fs, { keepSnapshots }));
   const issued: string[] = [];
   const steps: number[] = [];
   for (let r = 0; r < 3; r++) {
-    await Promise.all(Array.from({ length: 8 }, (_, i) => { const c = `r${r}-${i}`; issued.push(c); return st.update(enc.encode(c)); }));
+    await Promise.all(Array.from({ length: 8 }, (_, i) => {
+      const c = `r${r}-${i}`;
+      issued.push(c);
+      return st.update(enc.encode(c));
+    }));
     // A snapshot racing a burst of updates: its value is exactly what precedes its marker.
     const burst = Array.from({ length: 4 }, (_, i) => `r${r}-b${i}`);
     const snap = st.snapshot();
-    const ups = burst.map((c) => { issued.push(c); return st.update(enc.encode(c)); });
+    const ups = burst.map((c) => {
+      issued.push(c);
+      return st.update(enc.encode(c));
+    });
     steps.push(await snap);
     await Promise.all(ups);
   }
-  for (let i = 0; i < 5; i++) { const c = `tail-${i}`; issued.push(c); await st.update(enc.encode(c)); }
+  for (let i = 0; i < 5; i++) {
+    const c = `tail-${i}`;
+    issued.push(c);
+    await st.update(enc.encode(c));
+  }
   await st.close();
   return { steps, issued, removed: st.stats.segmentsRemoved };
 }
@@ -246,7 +283,10 @@ test("TruncationKeepsTheLogTheOldestRetainedSnapshotNeeds", async () => {
   const inspect = await import("../src/state/inspect.ts");
   const plan = await inspect.inspectState("/db/s", { fs });
   const olderSnap = plan.snapshots.find((s) => s.step === older)!;
-  assert.ok(firstSeq <= olderSnap.markSequence!, `log starts at ${firstSeq}, after the older snapshot's marker ${olderSnap.markSequence}`);
+  assert.ok(
+    firstSeq <= olderSnap.markSequence!,
+    `log starts at ${firstSeq}, after the older snapshot's marker ${olderSnap.markSequence}`,
+  );
   assert.ok(firstSeq > 1, "nothing was truncated");
 });
 
@@ -273,7 +313,10 @@ test("AChangeTooLargeForTheLogIsRefusedWithoutStoppingTheState", async () => {
   const fs = await freshFs();
   const st = await openState("/db/s", listState(fs));
   await st.update(enc.encode("a"));
-  await assert.rejects(st.update(new Uint8Array(MAX_RECORD_PAYLOAD + 1)), (e) => (e as { code?: string }).code === "EUSAGE");
+  await assert.rejects(
+    st.update(new Uint8Array(MAX_RECORD_PAYLOAD + 1)),
+    (e) => (e as { code?: string }).code === "EUSAGE",
+  );
   assert.equal(await st.update(enc.encode("b")), 2, "the refused change took no sequence");
   assert.deepEqual(st.value, ["a", "b"]);
   await st.close();
@@ -295,7 +338,13 @@ test("StateInspectReportsSnapshotsTheLogAndTheRecoveryPlan", async () => {
     let r = ckpt(["state", "inspect", `${dir}/s`, "--json"]);
     noCrash(r);
     assert.equal(r.code, 0, r.stderr);
-    let j = r.json<{ snapshots: { step: number; status: string; lastSequence: number }[]; log: { firstSequence: number; lastSequence: number; segments: number }; recovery: { step: number; replay: number } }>();
+    let j = r.json<
+      {
+        snapshots: { step: number; status: string; lastSequence: number }[];
+        log: { firstSequence: number; lastSequence: number; segments: number };
+        recovery: { step: number; replay: number };
+      }
+    >();
     assert.equal(j.snapshots.length, 2);
     assert.equal(j.snapshots[0]!.step, newest);
     assert.equal(j.snapshots[0]!.status, "valid");
@@ -348,7 +397,14 @@ test("StateInspectOnMalformedDirectoriesGivesAnExitCodeNeverACrash", async () =>
     ];
     for (const [argv, codes] of cases) {
       const out: string[] = [];
-      const code = await main(argv, { out: (t) => void out.push(t), err: (t) => void out.push(t), stderrIsTTY: false, self: [], tmpdir: dir, readStdin: async () => new Uint8Array(0) });
+      const code = await main(argv, {
+        out: (t) => void out.push(t),
+        err: (t) => void out.push(t),
+        stderrIsTTY: false,
+        self: [],
+        tmpdir: dir,
+        readStdin: async () => new Uint8Array(0),
+      });
       const text = out.join("\n");
       assert.ok(codes.includes(code), `${argv.join(" ")}: exit ${code}: ${text.slice(0, 500)}`);
       assert.doesNotMatch(text, /\n\s+at [^\n]+:\d+:\d+/, `${argv.join(" ")}: stack trace`);

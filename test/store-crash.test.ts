@@ -7,9 +7,16 @@ import assert from "node:assert/strict";
 import { MemoryFs, SimulatedCrash } from "../adapters/memory.ts";
 import type { Protocol } from "../src/protocol.ts";
 import { rng, test } from "./kit.ts";
-import { type Members, equalMembers, freshStoreFs, members, memStore, recover, sources } from "./lib/store-helpers.ts";
+import { equalMembers, freshStoreFs, type Members, members, memStore, recover, sources } from "./lib/store-helpers.ts";
 
-interface Outcome { states: number; old: number; fresh: number; none: number; ackedLost: number; mixed: string[] }
+interface Outcome {
+  states: number;
+  old: number;
+  fresh: number;
+  none: number;
+  ackedLost: number;
+  mixed: string[];
+}
 
 async function base(oldM: Members): Promise<MemoryFs> {
   const fs = await freshStoreFs();
@@ -67,7 +74,9 @@ async function explore(protocol: Protocol, memberCount: number, subsetsPerPoint:
 }
 
 function report(protocol: string, what: string, o: Outcome): void {
-  console.log(`crash states ${protocol} ${what}: ${o.states} states, old ${o.old}, new ${o.fresh}, none ${o.none}, acked-lost ${o.ackedLost}, mixed ${o.mixed.length}`);
+  console.log(
+    `crash states ${protocol} ${what}: ${o.states} states, old ${o.old}, new ${o.fresh}, none ${o.none}, acked-lost ${o.ackedLost}, mixed ${o.mixed.length}`,
+  );
 }
 
 for (const members of [1, 4]) {
@@ -106,7 +115,13 @@ test("a dropped directory fsync is caught: atomic_dirsync without its final sync
   const fs = await base(oldM);
   const realSyncDir = fs.syncDir.bind(fs);
   let suppressed = 0;
-  fs.syncDir = async (p: string) => { if (p === "/store") { suppressed++; return; } return realSyncDir(p); };
+  fs.syncDir = async (p: string) => {
+    if (p === "/store") {
+      suppressed++;
+      return;
+    }
+    return realSyncDir(p);
+  };
   const s = await memStore(fs, "atomic_dirsync");
   await s.save(sources(newM));
   assert.ok(suppressed > 0);

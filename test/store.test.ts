@@ -38,7 +38,11 @@ test("debris of a save that never committed is removed by the next writer, whose
   const s = await openStore("/store", { fs, chunkSize: 1024, onWarning: (m) => notes.push(m) });
   assert.deepEqual(notes, ["removed step 5's 1 file: an interrupted save that never committed"]);
   assert.equal(fs.peek(`/store/${memberName(5, 0)}`), undefined);
-  assert.equal((await s.save([{ name: "a", data: enc.encode("x") }])).step, 5, "step 5 was never acknowledged: its number is free");
+  assert.equal(
+    (await s.save([{ name: "a", data: enc.encode("x") }])).step,
+    5,
+    "step 5 was never acknowledged: its number is free",
+  );
   const v = await s.verify();
   assert.deepEqual(v.checkpoints.map((c) => [c.step, c.status]), [[5, "valid"], [4, "valid"]]);
   await s.close();
@@ -146,7 +150,10 @@ test("prune keeps the newest N valid and never the only valid one; damaged ones 
   damage(fs, `/store/${memberName(5, 0)}`, 70);
   const r = await s.prune(2);
   assert.deepEqual(r.removed, [2, 1]);
-  assert.deepEqual((await s.list({ verify: true })).map((c) => [c.step, c.status]), [[5, "corrupt"], [4, "valid"], [3, "valid"]]);
+  assert.deepEqual((await s.list({ verify: true })).map((c) => [c.step, c.status]), [[5, "corrupt"], [4, "valid"], [
+    3,
+    "valid",
+  ]]);
   await assert.rejects(s.prune(0), UsageError);
   const r2 = await s.save([{ name: "a", data: enc.encode("v6") }], { keep: 1 });
   assert.equal(r2.step, 6);
@@ -157,11 +164,35 @@ test("prune keeps the newest N valid and never the only valid one; damaged ones 
 test("member names: relative paths only, no dot-dot, empties, duplicates or file/directory clashes", async () => {
   const fs = await freshStoreFs();
   const s = await memStore(fs);
-  for (const bad of ["../x", "a/../b", "a//b", "a/", "./a", "..", ".", "", "a\\b", "nul\0", "del\x7f", "x".repeat(256), `${"x/".repeat(512)}x`, "/abs"]) {
+  for (
+    const bad of [
+      "../x",
+      "a/../b",
+      "a//b",
+      "a/",
+      "./a",
+      "..",
+      ".",
+      "",
+      "a\\b",
+      "nul\0",
+      "del\x7f",
+      "x".repeat(256),
+      `${"x/".repeat(512)}x`,
+      "/abs",
+    ]
+  ) {
     await assert.rejects(s.save([{ name: bad, data: enc.encode("x") }]), UsageError, JSON.stringify(bad));
   }
-  await assert.rejects(s.save([{ name: "a", data: enc.encode("1") }, { name: "a", data: enc.encode("2") }]), UsageError);
-  await assert.rejects(s.save([{ name: "a", data: enc.encode("1") }, { name: "a/b", data: enc.encode("2") }]), UsageError, "a file cannot be a directory");
+  await assert.rejects(
+    s.save([{ name: "a", data: enc.encode("1") }, { name: "a", data: enc.encode("2") }]),
+    UsageError,
+  );
+  await assert.rejects(
+    s.save([{ name: "a", data: enc.encode("1") }, { name: "a/b", data: enc.encode("2") }]),
+    UsageError,
+    "a file cannot be a directory",
+  );
   await assert.rejects(s.save([]), UsageError);
   assert.deepEqual(await s.list(), []);
   await s.close();
@@ -185,7 +216,10 @@ test("a second live writer is refused; a dead writer's lock is taken over", asyn
   const h2 = await fs.open("/store/.lock", { write: true, create: true });
   await h2.write(enc.encode(JSON.stringify({ pid: 777, host: fs.hostname(), since: 0 })), 0);
   await h2.close();
-  await assert.rejects(openStore("/store", { fs }), (e: unknown) => e instanceof LockedError && /777/.test((e as Error).message));
+  await assert.rejects(
+    openStore("/store", { fs }),
+    (e: unknown) => e instanceof LockedError && /777/.test((e as Error).message),
+  );
   // Readers need no lock.
   const r = await openStore("/store", { fs, readOnly: true });
   assert.deepEqual(await r.list(), []);
@@ -203,7 +237,10 @@ test("opening for write removes our dead temp files and nothing else", async () 
 
 test("a missing store is ENOENT for readers and created for writers; a file is ENOTDIR", async () => {
   const fs = new MemoryFs();
-  await assert.rejects(openStore("/nope", { fs, readOnly: true }), (e: unknown) => e instanceof FsError && e.errno === "ENOENT");
+  await assert.rejects(
+    openStore("/nope", { fs, readOnly: true }),
+    (e: unknown) => e instanceof FsError && e.errno === "ENOENT",
+  );
   const s = await openStore("/deep/new/store", { fs });
   await s.close();
   await (await fs.open("/file", { write: true, create: true })).close();
@@ -223,7 +260,11 @@ test("restore writes exactly the members, all or nothing, into an empty director
   assert.deepEqual(fs.peek("/out/x.bin"), m.get("x.bin"));
   await assert.rejects(s.restore("/out"), UsageError, "non-empty output directory");
   await assert.rejects(s.restore("/out2", { step: 2 }), CorruptionError);
-  assert.equal(await fs.stat("/out2"), null, "nothing of a damaged checkpoint appears: out-dir did not exist and still does not");
+  assert.equal(
+    await fs.stat("/out2"),
+    null,
+    "nothing of a damaged checkpoint appears: out-dir did not exist and still does not",
+  );
   assert.deepEqual((await fs.readdir("/")).sort(), ["out", "store"], "no staging directory left beside it");
   await s.close();
 });
@@ -244,7 +285,10 @@ test("a re-sealed manifest claiming a huge member is refused before any allocati
   const { manifest } = await readManifest(fs, "/store", 1);
   manifest!.members[0] = { ...plainEntry(manifest!.members[0]!), payloadSize: 2 ** 45 }; // 32 TiB, with every checksum recomputed
   fs.poke(`/store/${manifestName(1)}`, encodeManifest(manifest!));
-  await assert.rejects(s.load(1), (e: unknown) => e instanceof CorruptionError && /disagrees with the manifest/.test((e as Error).message));
+  await assert.rejects(
+    s.load(1),
+    (e: unknown) => e instanceof CorruptionError && /disagrees with the manifest/.test((e as Error).message),
+  );
   assert.equal(await s.latest(), null);
   await s.close();
 });
@@ -253,7 +297,10 @@ test("the builder assembles members and metadata into one ordinary save", async 
   const fs = await freshStoreFs();
   const s = await memStore(fs);
   await (await fs.open("/cfg.json", { write: true, create: true })).write(enc.encode('{"lr":1}'), 0);
-  const r = await s.builder().step(5).meta("epoch", 3).add("weights.bin", enc.encode("W")).addFile("cfg.json", "/cfg.json").save();
+  const r = await s.builder().step(5).meta("epoch", 3).add("weights.bin", enc.encode("W")).addFile(
+    "cfg.json",
+    "/cfg.json",
+  ).save();
   assert.equal(r.step, 5);
   const l = await s.load();
   assert.deepEqual(l.meta, { epoch: 3 }, "typed: a number comes back a number (issue 15)");
@@ -271,7 +318,11 @@ test("every single-byte flip of every file a save wrote is found by verify, nami
   const before = new Set(await fs.readdir("/store"));
   const target = await s.save(sources(members(22, ["weights.bin", "opt.bin"], 300)), { meta: { run: "flip" } });
   const written = (await fs.readdir("/store")).filter((n) => !before.has(n)).sort();
-  assert.deepEqual(written, [manifestName(2), memberName(2, 0), memberName(2, 1)], "the save wrote a manifest and two members (the lock predates it)");
+  assert.deepEqual(
+    written,
+    [manifestName(2), memberName(2, 0), memberName(2, 1)],
+    "the save wrote a manifest and two members (the lock predates it)",
+  );
   await s.save(sources(members(23, ["a", "b"], 300)));
   assert.equal(target.step, 2);
   assert.equal((await s.verify()).ok, true);
@@ -296,7 +347,11 @@ test("every single-byte flip of every file a save wrote is found by verify, nami
           assert.equal(f.member, member, where);
         }
         for (const c of v.checkpoints.filter((c) => c.step !== 2)) {
-          assert.deepEqual([c.step, c.status, c.findings], [c.step, "valid", []], `${where}: an undamaged checkpoint was reported`);
+          assert.deepEqual(
+            [c.step, c.status, c.findings],
+            [c.step, "valid", []],
+            `${where}: an undamaged checkpoint was reported`,
+          );
         }
         assert.ok(v.findings.every((f) => f.step === 2), where);
         flips++;
@@ -335,15 +390,28 @@ test("finding kinds sha-mismatch, missing-member and truncated each name the fil
     assert.equal((await s.latest())?.step, 1, "latest falls back past it");
     return { status: c.status, f: c.findings[0]! };
   };
-  const pick = (f: { kind: string; file: string; member?: string; offset: number; length: number; step: number }) =>
-    ({ kind: f.kind, file: f.file, member: f.member, offset: f.offset, length: f.length, step: f.step });
+  const pick = (f: { kind: string; file: string; member?: string; offset: number; length: number; step: number }) => ({
+    kind: f.kind,
+    file: f.file,
+    member: f.member,
+    offset: f.offset,
+    length: f.length,
+    step: f.step,
+  });
 
   // sha-mismatch (1): the SHA-256 in a member's trailer is damaged; every CRC still holds.
   const size1 = clean.get(m1)!.length;
   fs.poke(m1, flipped(clean.get(m1)!, size1 - 1, 0x01));
   let r = await only();
   assert.equal(r.status, "corrupt");
-  assert.deepEqual(pick(r.f), { kind: "sha-mismatch", file: memberName(2, 1), member: "b", offset: size1 - 48, length: 48, step: 2 });
+  assert.deepEqual(pick(r.f), {
+    kind: "sha-mismatch",
+    file: memberName(2, 1),
+    member: "b",
+    offset: size1 - 48,
+    length: 48,
+    step: 2,
+  });
   await restore();
 
   // sha-mismatch (2): the member is intact, but the (re-sealed, valid) manifest records another SHA-256.
@@ -352,14 +420,28 @@ test("finding kinds sha-mismatch, missing-member and truncated each name the fil
   fs.poke(man, encodeManifest(manifest!));
   r = await only();
   assert.equal(r.status, "corrupt");
-  assert.deepEqual(pick(r.f), { kind: "sha-mismatch", file: memberName(2, 0), member: "a", offset: 0, length: clean.get(m0)!.length, step: 2 });
+  assert.deepEqual(pick(r.f), {
+    kind: "sha-mismatch",
+    file: memberName(2, 0),
+    member: "a",
+    offset: 0,
+    length: clean.get(m0)!.length,
+    step: 2,
+  });
   await restore();
 
   // missing-member: a member file the manifest lists is gone (a torn state, not corruption).
   await fs.unlink(m1);
   r = await only();
   assert.equal(r.status, "torn");
-  assert.deepEqual(pick(r.f), { kind: "missing-member", file: memberName(2, 1), member: "b", offset: 0, length: 0, step: 2 });
+  assert.deepEqual(pick(r.f), {
+    kind: "missing-member",
+    file: memberName(2, 1),
+    member: "b",
+    offset: 0,
+    length: 0,
+    step: 2,
+  });
   await restore();
 
   // truncated: a member cut short after its header, inside its header, and the manifest cut short.
@@ -369,14 +451,28 @@ test("finding kinds sha-mismatch, missing-member and truncated each name the fil
     r = await only();
     assert.equal(r.status, "torn", `member cut to ${keep}`);
     const length = keep >= 64 ? size0 - keep : 64 - keep;
-    assert.deepEqual(pick(r.f), { kind: "truncated", file: memberName(2, 0), member: "a", offset: keep, length, step: 2 }, `member cut to ${keep}`);
+    assert.deepEqual(pick(r.f), {
+      kind: "truncated",
+      file: memberName(2, 0),
+      member: "a",
+      offset: keep,
+      length,
+      step: 2,
+    }, `member cut to ${keep}`);
     await restore();
   }
   const sizeM = clean.get(man)!.length;
   fs.poke(man, clean.get(man)!.slice(0, sizeM - 1));
   r = await only();
   assert.equal(r.status, "torn");
-  assert.deepEqual(pick(r.f), { kind: "truncated", file: manifestName(2), member: undefined, offset: sizeM - 1, length: 1, step: 2 });
+  assert.deepEqual(pick(r.f), {
+    kind: "truncated",
+    file: manifestName(2),
+    member: undefined,
+    offset: sizeM - 1,
+    length: 1,
+    step: 2,
+  });
   await restore();
 
   assert.equal((await s.verify()).ok, true);
@@ -397,7 +493,8 @@ test("a member stamped with an older (0) or newer (3) format version: verify and
     dv.setUint16(8, version, true);
     dv.setUint32(60, crc32(b.subarray(0, 60)), true);
     fs.poke(path, b);
-    const isVersion = (e: unknown) => e instanceof FormatVersionError && e.code === "EVERSION" && new RegExp(`version ${version} `).test(e.message);
+    const isVersion = (e: unknown) =>
+      e instanceof FormatVersionError && e.code === "EVERSION" && new RegExp(`version ${version} `).test(e.message);
     await assert.rejects(s.verify(), isVersion);
     await assert.rejects(s.rollback(), isVersion);
     assert.equal(fs.peek("/store/.quarantine"), undefined);

@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { FaultyFs, failNth } from "../adapters/faulty.ts";
+import { failNth, FaultyFs } from "../adapters/faulty.ts";
 import { MemoryFs } from "../adapters/memory.ts";
 import { tracingFs } from "../adapters/tracing.ts";
-import { FLOOR, GROUP_SAVE, SAVE, WFA, WRITE, runProtocolBench } from "../bench/protocols.ts";
+import { FLOOR, GROUP_SAVE, runProtocolBench, SAVE, WFA, WRITE } from "../bench/protocols.ts";
 import { runTimeline } from "../bench/timeline.ts";
 import type { Row } from "../bench/types.ts";
 import { DurabilityError, FsError } from "../src/errors.ts";
@@ -40,15 +40,31 @@ test("an atomic_dirsync write of a new file is traced as stat, open, write, fsyn
   const tmp = ev[1]!.path;
   assert.match(tmp, /^\.tmp-\d+-[0-9a-z]+-f\.bin$/);
   assert.deepEqual(ev.map((e) => e.path), ["f.bin", tmp, tmp, tmp, tmp, `${tmp} -> f.bin`, "d"]);
-  assert.ok(ev.findIndex((e) => e.op === "syncDir") > ev.findIndex((e) => e.op === "rename"), "the directory fsync comes after the rename");
+  assert.ok(
+    ev.findIndex((e) => e.op === "syncDir") > ev.findIndex((e) => e.op === "rename"),
+    "the directory fsync comes after the rename",
+  );
   // Each call reads the clock twice (start, end): starts 1, 3, 5, … from the reset, 1 tick long.
   assert.deepEqual(ev.map((e) => [e.startMs, e.durMs]), ev.map((_, i) => [1 + 2 * i, 1]));
   assert.ok(ev.every((e) => e.error === undefined));
-  assert.deepEqual(mem.crash().peek("/d/f.bin"), data, "the syncs reached the inner fs: the file survives a power loss");
+  assert.deepEqual(
+    mem.crash().peek("/d/f.bin"),
+    data,
+    "the syncs reached the inner fs: the file survives a power loss",
+  );
   // Replacing an existing file keeps its mode: a chmod of the temp before the rename.
   fs.reset();
   await writeFileWithProtocol(fs, "/d/f.bin", data, "atomic_dirsync");
-  assert.deepEqual(fs.events.map((e) => e.op), ["stat", "open", "write", "sync", "close", "chmod", "rename", "syncDir"]);
+  assert.deepEqual(fs.events.map((e) => e.op), [
+    "stat",
+    "open",
+    "write",
+    "sync",
+    "close",
+    "chmod",
+    "rename",
+    "syncDir",
+  ]);
 });
 
 test("results pass through unchanged, and unsafe traces no fsync at all", async () => {
@@ -64,19 +80,39 @@ test("results pass through unchanged, and unsafe traces no fsync at all", async 
   assert.equal(await h.size(), data.length);
   assert.equal(h.path, "/a");
   await h.close();
-  assert.deepEqual(fs.events.slice(3).map((e) => `${e.op} ${e.path}`), ["stat missing", "stat a", "readdir ", "open a", "read a", "size a", "close a"]);
+  assert.deepEqual(fs.events.slice(3).map((e) => `${e.op} ${e.path}`), [
+    "stat missing",
+    "stat a",
+    "readdir ",
+    "open a",
+    "read a",
+    "size a",
+    "close a",
+  ]);
 });
 
 test("a failed fsync is the inner fs's DurabilityError, recorded with its errno, and the cleanup after it is traced too", async () => {
   const fs = tracingFs(new FaultyFs(new MemoryFs(), [failNth("fsync", 1)]));
-  await assert.rejects(writeFileWithProtocol(fs, "/f", data, "atomic_dirsync"), (err: unknown) => err instanceof DurabilityError && err.errno === "EIO");
-  assert.deepEqual(fs.events.map((e) => [e.op, e.error]), [["stat", undefined], ["open", undefined], ["write", undefined], ["sync", "EIO"], ["close", undefined], ["unlink", undefined]]);
+  await assert.rejects(
+    writeFileWithProtocol(fs, "/f", data, "atomic_dirsync"),
+    (err: unknown) => err instanceof DurabilityError && err.errno === "EIO",
+  );
+  assert.deepEqual(fs.events.map((e) => [e.op, e.error]), [
+    ["stat", undefined],
+    ["open", undefined],
+    ["write", undefined],
+    ["sync", "EIO"],
+    ["close", undefined],
+    ["unlink", undefined],
+  ]);
 });
 
 test("the error object thrown is the very one the inner fs threw", async () => {
   const boom = new FsError("EXDEV", "rename", "/a -> /b");
   class RenameFails extends MemoryFs {
-    override async rename(): Promise<void> { throw boom; }
+    override async rename(): Promise<void> {
+      throw boom;
+    }
   }
   const fs = tracingFs(new RenameFails());
   await assert.rejects(fs.rename("/a", "/b"), (err: unknown) => err === boom);
@@ -99,7 +135,13 @@ test(`the protocol suite, quick, measures every protocol, size and implementatio
   const dir = tempDir("bench-protocols");
   try {
     let last: [number, number] = [0, -1];
-    const { rows, latencies = [] } = await runProtocolBench({ quick: true, dir, onProgress: (d, t) => { last = [d, t]; } });
+    const { rows, latencies = [] } = await runProtocolBench({
+      quick: true,
+      dir,
+      onProgress: (d, t) => {
+        last = [d, t];
+      },
+    });
     assert.equal(last[0], last[1], "progress reaches its total");
     assert.ok(rows.every((r) => r.suite === "protocols" && r.runtime === runtime));
     for (const p of PROTOCOLS) {
@@ -112,7 +154,10 @@ test(`the protocol suite, quick, measures every protocol, size and implementatio
         for (const impl of [GROUP_SAVE, FLOOR]) assertLatencyRows(rows, g, impl);
         for (const [cc, impl] of [[c, SAVE], [c, WRITE], [g, GROUP_SAVE]] as const) {
           const o = rows.find((r) => r.case === cc && r.impl === impl && r.metric === "overhead vs floor");
-          assert.ok(o && o.unit === "x" && Number.isFinite(o.value) && o.value > 0, `${cc} / ${impl}: overhead vs floor`);
+          assert.ok(
+            o && o.unit === "x" && Number.isFinite(o.value) && o.value > 0,
+            `${cc} / ${impl}: overhead vs floor`,
+          );
         }
       }
     }
@@ -120,7 +165,9 @@ test(`the protocol suite, quick, measures every protocol, size and implementatio
     const series = new Set(latencies.map((l) => `${l.case} / ${l.impl}`));
     const measured = new Set(rows.filter((r) => r.metric === "p50").map((r) => `${r.case} / ${r.impl}`));
     assert.deepEqual(series, measured, "one latency series per measured (case, impl)");
-    for (const l of latencies) assert.ok(l.ms.length > 0 && l.ms.every((x) => Number.isFinite(x) && x > 0), `${l.case} / ${l.impl}`);
+    for (const l of latencies) {
+      assert.ok(l.ms.length > 0 && l.ms.every((x) => Number.isFinite(x) && x > 0), `${l.case} / ${l.impl}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -143,7 +190,10 @@ test(`the timeline accounts for a whole save per protocol under ${runtime}`, asy
       // Gap-filled: each span starts where the previous ended, and together they make the total.
       let end = 0;
       for (const s of mine) {
-        assert.ok(Math.abs(s.startMs - end) < 1e-6, `${c}: ${s.op} starts at ${s.startMs}, the previous span ended at ${end}`);
+        assert.ok(
+          Math.abs(s.startMs - end) < 1e-6,
+          `${c}: ${s.op} starts at ${s.startMs}, the previous span ended at ${end}`,
+        );
         end = s.startMs + s.durMs;
       }
       assert.ok(Math.abs(end - total.value) < 1e-6, `${c}: spans end at ${end}, the save took ${total.value}`);

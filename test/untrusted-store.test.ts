@@ -6,7 +6,18 @@
 // nested names' directories inside out-dir, and into a new out-dir is all or nothing, also across
 // a power loss on the simulator.
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { defaultFs } from "../adapters/detect.ts";
@@ -54,7 +65,19 @@ async function craftedStore(base: string, tables: string[][]): Promise<string> {
 // ---- the rule itself --------------------------------------------------------------------------
 
 test("member names: nested relative paths pass; every bad name and table is refused with a reason", () => {
-  for (const ok of ["a", "optimizer/state.bin", "model/w.bin", "x".repeat(255), ["a", "b", "c", "d"].map((c) => c.repeat(255)).join("/"), "ünïcode/名前", ".hidden", "a..b", "..."]) {
+  for (
+    const ok of [
+      "a",
+      "optimizer/state.bin",
+      "model/w.bin",
+      "x".repeat(255),
+      ["a", "b", "c", "d"].map((c) => c.repeat(255)).join("/"),
+      "ünïcode/名前",
+      ".hidden",
+      "a..b",
+      "...",
+    ]
+  ) {
     assert.equal(memberNameProblem(ok), undefined, JSON.stringify(ok));
   }
   for (const { label, names } of badTables()) assert.ok(memberNamesProblem(names), label);
@@ -84,7 +107,11 @@ test("save refuses a bad name with a UsageError before writing a byte, and takes
     await assert.rejects(s.save(membersFor(names)), UsageError, label);
   }
   assert.deepEqual((await fs.readdir("/store")).filter((n) => n !== ".lock"), [], "nothing written for a refused save");
-  await assert.rejects(s.builder().add("a", enc.encode("1")).add("a/b", enc.encode("2")).save(), UsageError, "builder: a file cannot be a directory");
+  await assert.rejects(
+    s.builder().add("a", enc.encode("1")).add("a/b", enc.encode("2")).save(),
+    UsageError,
+    "builder: a file cannot be a directory",
+  );
   const r = await s.save(membersFor(["optimizer/state.bin", "model/w.bin", "top"]));
   assert.deepEqual(r.files, ["optimizer/state.bin", "model/w.bin", "top"]);
   await s.close();
@@ -113,7 +140,10 @@ test(`${runtime}: every bad name is corrupt (bad-name): verify reports it, lates
     assert.equal((await s.latest())?.step, 1, "latest falls back to the older valid checkpoint");
     const listed = await s.list({ verify: true });
     assert.equal(listed.length, tables.length + 1, "list does not choke");
-    assert.ok(listed.filter((c) => c.step > 1).every((c) => c.status === "corrupt" && c.files.length === 0), "list never hands out a bad name");
+    assert.ok(
+      listed.filter((c) => c.step > 1).every((c) => c.status === "corrupt" && c.files.length === 0),
+      "list never hands out a bad name",
+    );
     await s.list();
 
     const before = tree(base);
@@ -124,11 +154,17 @@ test(`${runtime}: every bad name is corrupt (bad-name): verify reports it, lates
       await assert.rejects(s.restore(`${base}/work/deep/out`, { step }), CorruptionError, label);
       await assert.rejects(s.restore(`${base}/work/empty`, { step }), CorruptionError, label);
       await assert.rejects(s.load(step), CorruptionError, label);
-      assert.deepEqual(tree(base), before, `${label}: no file appeared or changed anywhere (out-dir, its parent, grandparent, store)`);
+      assert.deepEqual(
+        tree(base),
+        before,
+        `${label}: no file appeared or changed anywhere (out-dir, its parent, grandparent, store)`,
+      );
     }
     assert.equal(existsSync("/etc/x") && readFileSync("/etc/x", "utf8").startsWith("payload"), false);
     await s.close();
-  } finally { done(); }
+  } finally {
+    done();
+  }
 });
 
 test(`${runtime}: the CLI exits 1 on a bad-name checkpoint and writes nothing outside out-dir`, () => {
@@ -159,7 +195,9 @@ test(`${runtime}: the CLI exits 1 on a bad-name checkpoint and writes nothing ou
       const ok = ckpt(["restore", dir, `${base}/work/out`]);
       assert.equal(ok.code, 0, ok.stderr);
       assert.equal(readFileSync(`${base}/work/out/good.bin`, "utf8"), "the valid one\n");
-    } finally { done(); }
+    } finally {
+      done();
+    }
   })();
 });
 
@@ -169,8 +207,14 @@ test(`${runtime}: the CLI exits 1 on a bad-name checkpoint and writes nothing ou
 function racing(before: { mkdir?: (path: string) => void; open?: (path: string) => void }): DurableFs {
   const real = defaultFs();
   return Object.assign(Object.create(null) as DurableFs, real, {
-    mkdir: (path: string, mode?: number) => { before.mkdir?.(path); return real.mkdir(path, mode); },
-    open: (path: string, o?: Parameters<DurableFs["open"]>[1]) => { before.open?.(path); return real.open(path, o); },
+    mkdir: (path: string, mode?: number) => {
+      before.mkdir?.(path);
+      return real.mkdir(path, mode);
+    },
+    open: (path: string, o?: Parameters<DurableFs["open"]>[1]) => {
+      before.open?.(path);
+      return real.open(path, o);
+    },
   });
 }
 
@@ -193,7 +237,9 @@ test(`${runtime}: a symlink in out-dir is refused, never written through`, async
     await assert.rejects(s.restore(`${base}/out`), UsageError, "out-dir holding a link is not empty");
     assert.deepEqual(readdirSync(`${base}/elsewhere`), []);
     await s.close();
-  } finally { done(); }
+  } finally {
+    done();
+  }
 });
 
 for (const mode of ["empty out-dir", "new out-dir"] as const) {
@@ -206,7 +252,10 @@ for (const mode of ["empty out-dir", "new out-dir"] as const) {
       let planted = "";
       const fs = racing({
         mkdir: (p) => {
-          if (!planted && p.endsWith("/a")) { symlinkSync(`${base}/elsewhere`, p); planted = p; }
+          if (!planted && p.endsWith("/a")) {
+            symlinkSync(`${base}/elsewhere`, p);
+            planted = p;
+          }
         },
       });
       const s = await openStore(dir, { fs, readOnly: true });
@@ -220,7 +269,9 @@ for (const mode of ["empty out-dir", "new out-dir"] as const) {
         assert.deepEqual(readdirSync(`${base}/out`), ["a"], "only the planted link remains (not ours to delete)");
       }
       await s.close();
-    } finally { done(); }
+    } finally {
+      done();
+    }
   });
 }
 
@@ -232,7 +283,10 @@ test(`${runtime}: a symlink planted in place of a file being created is not open
     let planted = false;
     const fs = racing({
       open: (p) => {
-        if (!planted && p.includes("/.ckpt-restore-") && p.endsWith("/a/b.bin")) { symlinkSync(`${base}/elsewhere/target`, p); planted = true; }
+        if (!planted && p.includes("/.ckpt-restore-") && p.endsWith("/a/b.bin")) {
+          symlinkSync(`${base}/elsewhere/target`, p);
+          planted = true;
+        }
       },
     });
     const s = await openStore(dir, { fs, readOnly: true });
@@ -241,7 +295,9 @@ test(`${runtime}: a symlink planted in place of a file being created is not open
     assert.deepEqual(readdirSync(`${base}/elsewhere`), [], "the link's target was not created");
     assert.equal(existsSync(`${base}/out`), false);
     await s.close();
-  } finally { done(); }
+  } finally {
+    done();
+  }
 });
 
 // ---- nested names, long names, modes -------------------------------------------------------
@@ -257,7 +313,9 @@ test(`${runtime}: nested names round-trip byte for byte into a new nested out-di
     const s = await openStore(dir);
     await s.save(m);
     // An unusual umask, so a hard-coded 0o644 cannot pass by coincidence (where it can be set).
-    try { oldMask = process.umask(0o027); } catch { /* a worker thread cannot set it */ }
+    try {
+      oldMask = process.umask(0o027);
+    } catch { /* a worker thread cannot set it */ }
     const want = 0o666 & ~process.umask();
     mkdirSync(`${base}/empty-out`);
     for (const out of [`${base}/new/nested/out`, `${base}/empty-out`]) {
@@ -282,19 +340,28 @@ test(`${runtime}: a saved file keeps its permission bits through restore (low 9 
   const { base, done } = tempBase();
   let oldMask: number | undefined;
   try {
-    try { oldMask = process.umask(0o027); } catch { /* a worker thread cannot set it */ }
+    try {
+      oldMask = process.umask(0o027);
+    } catch { /* a worker thread cannot set it */ }
     const umask = process.umask();
     writeFileSync(`${base}/script.sh`, "#!/bin/sh\n");
     chmodSync(`${base}/script.sh`, 0o750);
     writeFileSync(`${base}/secret.key`, "k");
     chmodSync(`${base}/secret.key`, 0o600);
     const s = await openStore(`${base}/store`);
-    await s.save([{ name: "bin/script.sh", path: `${base}/script.sh` }, { name: "secret.key", path: `${base}/secret.key` }, { name: "data", data: enc.encode("d") }]);
+    await s.save([{ name: "bin/script.sh", path: `${base}/script.sh` }, {
+      name: "secret.key",
+      path: `${base}/secret.key`,
+    }, { name: "data", data: enc.encode("d") }]);
     mkdirSync(`${base}/empty`);
     for (const out of [`${base}/new`, `${base}/empty`]) {
       await s.restore(out);
       assert.equal(lstatSync(`${out}/bin/script.sh`).mode & 0o777, 0o750 & ~umask, "script mode");
-      assert.equal(lstatSync(`${out}/secret.key`).mode & 0o777, 0o600 & ~umask, "secret mode: never wider than the source");
+      assert.equal(
+        lstatSync(`${out}/secret.key`).mode & 0o777,
+        0o600 & ~umask,
+        "secret mode: never wider than the source",
+      );
       assert.equal(lstatSync(`${out}/data`).mode & 0o777, 0o666 & ~umask, "data mode");
     }
     await s.close();
@@ -319,7 +386,9 @@ test(`${runtime}: a 255-byte member name (and a 1,023-byte nested one) saves and
       assert.ok(existsSync(`${out}/${nested}`));
     }
     await s.close();
-  } finally { done(); }
+  } finally {
+    done();
+  }
 });
 
 // ---- all or nothing, on the simulator --------------------------------------------------------
@@ -352,7 +421,12 @@ test("memory: a damaged second member leaves a new out-dir absent and no staging
 });
 
 /** Every file under `dir` on a (crashed) simulator, with its bytes, by relative path. */
-async function files(fs: MemoryFs, dir: string, rel = "", out = new Map<string, Uint8Array>()): Promise<Map<string, Uint8Array>> {
+async function files(
+  fs: MemoryFs,
+  dir: string,
+  rel = "",
+  out = new Map<string, Uint8Array>(),
+): Promise<Map<string, Uint8Array>> {
   for (const name of await fs.readdir(rel ? `${dir}/${rel}` : dir)) {
     const p = rel ? `${rel}/${name}` : name;
     if ((await fs.stat(`${dir}/${p}`))!.isDirectory) await files(fs, dir, p, out);
@@ -380,7 +454,9 @@ test("memory: restore into a new nested out-dir, crashed after every operation (
     } catch (err) {
       if (!(err instanceof SimulatedCrash)) throw err;
     }
-    const keeps: Parameters<MemoryFs["crash"]>[0][] = [{}, { keep: () => true }, { keep: () => next() < 0.5 }, { keep: () => next() < 0.5 }];
+    const keeps: Parameters<MemoryFs["crash"]>[0][] = [{}, { keep: () => true }, { keep: () => next() < 0.5 }, {
+      keep: () => next() < 0.5,
+    }];
     for (const opts of keeps) {
       const after = fs.crash(opts);
       if (!(await after.stat("/runs/7/out"))) {
@@ -394,7 +470,10 @@ test("memory: restore into a new nested out-dir, crashed after every operation (
       complete++;
     }
   }
-  assert.ok(absent > 0 && complete > 0, `both outcomes reached (absent ${absent}, complete ${complete}, ${total + 1} crash points)`);
+  assert.ok(
+    absent > 0 && complete > 0,
+    `both outcomes reached (absent ${absent}, complete ${complete}, ${total + 1} crash points)`,
+  );
 });
 
 test("memory: restore holds one member file open at a time (a 100,000-member checkpoint must not need 100,000 descriptors)", async () => {

@@ -7,11 +7,18 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { MemoryFs } from "../adapters/memory.ts";
 import { defaultFs } from "../adapters/detect.ts";
-import { CHUNK_DATA, CHUNK_HEADER_SIZE, HEADER_SIZE, KIND_MEMBER, LEAVES_CRC_SIZE, TRAILER_SIZE } from "../src/format/constants.ts";
+import {
+  CHUNK_DATA,
+  CHUNK_HEADER_SIZE,
+  HEADER_SIZE,
+  KIND_MEMBER,
+  LEAVES_CRC_SIZE,
+  TRAILER_SIZE,
+} from "../src/format/constants.ts";
 import { scanContainer, type ScanResult } from "../src/format/reader.ts";
 import { encodeChunkAt, encodeContainer } from "../src/format/writer.ts";
 import { FormatVersionError } from "../src/errors.ts";
@@ -22,10 +29,14 @@ import { restoreCheckpoint } from "../src/store/restore.ts";
 import { setLeafThreads } from "../src/wasm/leaf-pool.ts";
 import { LeafHasher } from "../src/format/leaf-hasher.ts";
 import { randomBytes, rng, test } from "./kit.ts";
-import { ROOT, cliArgv } from "./lib/cli.ts";
+import { cliArgv, ROOT } from "./lib/cli.ts";
 
 const here = new URL(".", import.meta.url).pathname;
-const nodeSha = (...parts: Uint8Array[]) => { const h = createHash("sha256"); for (const p of parts) h.update(p); return new Uint8Array(h.digest()); };
+const nodeSha = (...parts: Uint8Array[]) => {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+};
 
 async function scanBytes(bytes: Uint8Array): Promise<ScanResult & { payload: Uint8Array[]; oks: boolean[] }> {
   const fs = new MemoryFs();
@@ -33,13 +44,25 @@ async function scanBytes(bytes: Uint8Array): Promise<ScanResult & { payload: Uin
   if (bytes.length > 0) await h.write(bytes, 0);
   const payload: Uint8Array[] = [];
   const oks: boolean[] = [];
-  const r = await scanContainer(h, "/f", { onChunk: (p, info) => { payload.push(p.slice()); oks.push(info.ok); } });
+  const r = await scanContainer(h, "/f", {
+    onChunk: (p, info) => {
+      payload.push(p.slice());
+      oks.push(info.ok);
+    },
+  });
   return Object.assign(r, { payload, oks });
 }
 
 const GREETING_META = { "ckptkit.step": "1", "ckptkit.member": "greeting.txt", "ckptkit.index": "0" };
 function greeting(version: number): Uint8Array {
-  return encodeContainer({ kind: KIND_MEMBER, meta: GREETING_META, chunkSize: 262144, chunkType: CHUNK_DATA, createdAt: 0x1a21027fc36, version }, new TextEncoder().encode("hello")).bytes;
+  return encodeContainer({
+    kind: KIND_MEMBER,
+    meta: GREETING_META,
+    chunkSize: 262144,
+    chunkType: CHUNK_DATA,
+    createdAt: 0x1a21027fc36,
+    version,
+  }, new TextEncoder().encode("hello")).bytes;
 }
 
 /** The bytes of the first hexdump block after `heading` in docs/FORMAT.md. */
@@ -53,7 +76,9 @@ function docHexdump(heading: string): Uint8Array {
     const m = /^([0-9a-f]{8}): ((?:[0-9a-f]{2,4} ?)+)/.exec(line);
     assert.ok(m, `hexdump line: ${line}`);
     assert.equal(Number.parseInt(m[1]!, 16), bytes.length, `offset of ${line}`);
-    for (const g of m[2]!.trim().split(" ")) for (let i = 0; i < g.length; i += 2) bytes.push(Number.parseInt(g.slice(i, i + 2), 16));
+    for (const g of m[2]!.trim().split(" ")) {
+      for (let i = 0; i < g.length; i += 2) bytes.push(Number.parseInt(g.slice(i, i + 2), 16));
+    }
   }
   return new Uint8Array(bytes);
 }
@@ -66,7 +91,10 @@ test("FORMAT.md: both worked examples (v1 and v2) are what the writer produces, 
 test("the v2 tree recomputes with an independent SHA-256: head digest, leaves, leaf list CRC, root in the trailer", async () => {
   for (const [size, chunk] of [[0, 64], [5, 64], [64, 64], [1000, 64], [3000, 1024]] as const) {
     const payload = randomBytes(size, rng(size + 1));
-    const bytes = encodeContainer({ kind: KIND_MEMBER, meta: { k: "v" }, chunkSize: chunk, chunkType: CHUNK_DATA, createdAt: 1 }, payload).bytes;
+    const bytes = encodeContainer(
+      { kind: KIND_MEMBER, meta: { k: "v" }, chunkSize: chunk, chunkType: CHUNK_DATA, createdAt: 1 },
+      payload,
+    ).bytes;
     const dv = new DataView(bytes.buffer);
     assert.equal(dv.getUint16(8, true), 2, "new files are version 2");
     const metaLen = dv.getUint32(20, true);
@@ -97,7 +125,10 @@ test("every single-byte flip of a v2 container, in every structure, is detected 
   // Two full chunks and a short one: header, metadata + CRC, 3 chunk headers and payloads, a
   // 96-byte leaf list + CRC, the trailer. Each flip must be reported, and no chunk that holds a
   // flipped byte may be delivered as ok.
-  const bytes = encodeContainer({ kind: KIND_MEMBER, meta: { m: "x" }, chunkSize: 40, chunkType: CHUNK_DATA, createdAt: 7 }, randomBytes(100, rng(3))).bytes;
+  const bytes = encodeContainer(
+    { kind: KIND_MEMBER, meta: { m: "x" }, chunkSize: 40, chunkType: CHUNK_DATA, createdAt: 7 },
+    randomBytes(100, rng(3)),
+  ).bytes;
   for (let i = 0; i < bytes.length; i++) {
     for (const bit of [0x01, 0x80]) {
       const d = bytes.slice();
@@ -115,7 +146,10 @@ test("every single-byte flip of a v2 container, in every structure, is detected 
 });
 
 test("a leaf that differs with the chunk CRCs intact is reported on that chunk, and the chunk is not delivered as ok", async () => {
-  const bytes = encodeContainer({ kind: KIND_MEMBER, meta: {}, chunkSize: 16, chunkType: CHUNK_DATA, createdAt: 7 }, randomBytes(64, rng(9))).bytes;
+  const bytes = encodeContainer(
+    { kind: KIND_MEMBER, meta: {}, chunkSize: 16, chunkType: CHUNK_DATA, createdAt: 7 },
+    randomBytes(64, rng(9)),
+  ).bytes;
   const dv = new DataView(bytes.buffer);
   const first = HEADER_SIZE + dv.getUint32(20, true) + 4;
   const listAt = first + 4 * (CHUNK_HEADER_SIZE + 16);
@@ -144,8 +178,13 @@ test("a leaf that differs with the chunk CRCs intact is reported on that chunk, 
 });
 
 test("every truncation of a v2 container is detected", async () => {
-  const bytes = encodeContainer({ kind: KIND_MEMBER, meta: {}, chunkSize: 32, chunkType: CHUNK_DATA, createdAt: 7 }, randomBytes(70, rng(4))).bytes;
-  for (let len = 0; len < bytes.length; len++) assert.ok((await scanBytes(bytes.subarray(0, len))).damage.length > 0, `cut at ${len}`);
+  const bytes = encodeContainer(
+    { kind: KIND_MEMBER, meta: {}, chunkSize: 32, chunkType: CHUNK_DATA, createdAt: 7 },
+    randomBytes(70, rng(4)),
+  ).bytes;
+  for (let len = 0; len < bytes.length; len++) {
+    assert.ok((await scanBytes(bytes.subarray(0, len))).damage.length > 0, `cut at ${len}`);
+  }
 });
 
 test("leaves hashed on the worker pool equal leaves hashed on this thread, in order, with bounded batches", async () => {
@@ -153,7 +192,12 @@ test("leaves hashed on the worker pool equal leaves hashed on this thread, in or
   const run = async (threads: number) => {
     setLeafThreads(threads);
     const seen: number[] = [];
-    const h = new LeafHasher(64 << 20, { keep: true, onBatch: (b) => { seen.push(b.start); } });
+    const h = new LeafHasher(64 << 20, {
+      keep: true,
+      onBatch: (b) => {
+        seen.push(b.start);
+      },
+    });
     for (const c of chunks) await h.add(c);
     const leaves = await h.finish();
     return { leaves, seen };
@@ -163,17 +207,44 @@ test("leaves hashed on the worker pool equal leaves hashed on this thread, in or
     const pooled = await run(2);
     assert.deepEqual(pooled.leaves, local.leaves);
     assert.deepEqual(pooled.seen, [...pooled.seen].sort((a, b) => a - b), "batches complete to the caller in order");
-    for (let i = 0; i < chunks.length; i++) assert.deepEqual(local.leaves.subarray(32 * i, 32 * i + 32), nodeSha(chunks[i]!), `leaf ${i}`);
+    for (let i = 0; i < chunks.length; i++) {
+      assert.deepEqual(local.leaves.subarray(32 * i, 32 * i + 32), nodeSha(chunks[i]!), `leaf ${i}`);
+    }
   } finally {
     setLeafThreads(undefined);
   }
 });
 
 test("fuzz: v2 headers claiming adversarial chunk counts, chunk sizes and lengths (CRC resealed, total = the real size) give damage, never a trap or a huge allocation", async () => {
-  const good = encodeContainer({ kind: KIND_MEMBER, meta: {}, chunkSize: 16, chunkType: CHUNK_DATA, createdAt: 7 }, randomBytes(64, rng(12))).bytes;
+  const good = encodeContainer(
+    { kind: KIND_MEMBER, meta: {}, chunkSize: 16, chunkType: CHUNK_DATA, createdAt: 7 },
+    randomBytes(64, rng(12)),
+  ).bytes;
   const r = rng(13);
   const pick = (xs: number[]) => xs[Math.floor(r() * xs.length)]!;
-  const big = [0, 1, 2, 3, 4, 5, 15, 16, 17, 63, 64, 65, 2047, 2048, 2049, 2 ** 20, 2 ** 31, 2 ** 32 - 1, 2 ** 40, 2 ** 52, 2 ** 53 - 1];
+  const big = [
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    15,
+    16,
+    17,
+    63,
+    64,
+    65,
+    2047,
+    2048,
+    2049,
+    2 ** 20,
+    2 ** 31,
+    2 ** 32 - 1,
+    2 ** 40,
+    2 ** 52,
+    2 ** 53 - 1,
+  ];
   const heapBefore = process.memoryUsage().heapUsed;
   let damaged = 0;
   for (let t = 0; t < 3000; t++) {
@@ -198,7 +269,12 @@ test("a newer version (3) is refused with FormatVersionError, code EVERSION, nam
   const d = greeting(2);
   new DataView(d.buffer).setUint16(8, 3, true);
   new DataView(d.buffer).setUint32(60, crc32(d.subarray(0, 60)), true);
-  await assert.rejects(scanBytes(d), (e: unknown) => e instanceof FormatVersionError && e.code === "EVERSION" && /version 3 is not supported \(this reader handles versions 1 to 2\)/.test(e.message));
+  await assert.rejects(
+    scanBytes(d),
+    (e: unknown) =>
+      e instanceof FormatVersionError && e.code === "EVERSION" &&
+      /version 3 is not supported \(this reader handles versions 1 to 2\)/.test(e.message),
+  );
 });
 
 test("the v1 fixture store: verify, latest, load, restore, open and cat read it; a v2 save goes beside it; both verify", async () => {
@@ -206,7 +282,9 @@ test("the v1 fixture store: verify, latest, load, restore, open and cat read it;
   try {
     cpSync(`${here}fixtures/v1-mixed`, `${dir}/s`, { recursive: true });
     rmSync(`${dir}/s/README.md`);
-    for (const f of readdirSync(`${dir}/s`)) assert.equal(readFileSync(`${dir}/s/${f}`).readUInt16LE(8), 1, `${f} is a v1 file`);
+    for (const f of readdirSync(`${dir}/s`)) {
+      assert.equal(readFileSync(`${dir}/s/${f}`).readUInt16LE(8), 1, `${f} is a v1 file`);
+    }
     const fs = defaultFs();
     const s = await openStore(`${dir}/s`, { fs });
     try {
@@ -231,7 +309,10 @@ test("the v1 fixture store: verify, latest, load, restore, open and cat read it;
       // A v2 save into the v1 store: mixed versions, newest first. The small member is inline
       // (in the v2 manifest, src/store/inline.ts), the one past the threshold a v2 member file.
       const big = new Uint8Array(INLINE_MAX + 1).fill(4);
-      const { step } = await s.save([{ name: "new.bin", data: new Uint8Array([9, 8, 7]) }, { name: "big.bin", data: big }]);
+      const { step } = await s.save([{ name: "new.bin", data: new Uint8Array([9, 8, 7]) }, {
+        name: "big.bin",
+        data: big,
+      }]);
       assert.equal(step, 6);
       assert.ok(!existsSync(`${dir}/s/step-0000000000000006.member-0`), "new.bin is inline");
       assert.equal(readFileSync(`${dir}/s/step-0000000000000006.member-1`).readUInt16LE(8), 2);
@@ -242,7 +323,9 @@ test("the v1 fixture store: verify, latest, load, restore, open and cat read it;
       const all = await s.verify();
       assert.ok(all.ok, JSON.stringify(all.findings));
       assert.equal((await s.latest())?.step, 6);
-      assert.deepEqual([...(await s.load(3)).members.get("a.txt")!], [...new TextEncoder().encode("version one, step 3\n")]);
+      assert.deepEqual([...(await s.load(3)).members.get("a.txt")!], [
+        ...new TextEncoder().encode("version one, step 3\n"),
+      ]);
     } finally {
       await s.close();
     }
@@ -263,7 +346,17 @@ test("a v2 manifest of several table+inline chunks (type 3) passes the tree read
   const { sha256 } = await import("../src/hash.ts");
   const { CHUNK_TABLE_INLINE } = await import("../src/format/constants.ts");
   const payloads = [0, 1, 2].map((i) => new Uint8Array(40 + i).fill(i + 1));
-  const members = payloads.map((p, i) => ({ name: `m${i}`, file: "", payloadSize: p.length, fileSize: 0, chunkSize: 0, fileSha256: sha256(p), blockCrcs: [], inline: p, mode: 0 }));
+  const members = payloads.map((p, i) => ({
+    name: `m${i}`,
+    file: "",
+    payloadSize: p.length,
+    fileSize: 0,
+    chunkSize: 0,
+    fileSha256: sha256(p),
+    blockCrcs: [],
+    inline: p,
+    mode: 0,
+  }));
   // A 32-byte table chunk: the table and the inline area span several chunks, all of type 3.
   const bytes = encodeManifest({ step: 4, createdAt: 1, meta: {}, members }, 32);
   assert.equal(new DataView(bytes.buffer).getUint16(8, true), 2);
@@ -279,7 +372,12 @@ test("a v2 manifest of several table+inline chunks (type 3) passes the tree read
   assert.deepEqual(findings, []);
   assert.deepEqual(manifest!.members.map((m) => m.inline), payloads);
   // The same chunk type in a member (kind 1) container is wrong: only manifests hold type 3.
-  const member = encodeContainer({ kind: KIND_MEMBER, meta: {}, chunkSize: 8, chunkType: CHUNK_TABLE_INLINE }, new Uint8Array(20)).bytes;
+  const member =
+    encodeContainer({ kind: KIND_MEMBER, meta: {}, chunkSize: 8, chunkType: CHUNK_TABLE_INLINE }, new Uint8Array(20))
+      .bytes;
   const bad = await scanBytes(member);
-  assert.ok(bad.damage.some((d) => d.kind === "bad-chunk" && /chunk type 3/.test(d.message)), JSON.stringify(bad.damage));
+  assert.ok(
+    bad.damage.some((d) => d.kind === "bad-chunk" && /chunk type 3/.test(d.message)),
+    JSON.stringify(bad.damage),
+  );
 });

@@ -55,7 +55,13 @@ async function recoverState(fs: MemoryFs): Promise<number[]> {
     }
   }
   if (await fs.stat("/db/wal")) {
-    await replayLog("/db/wal", { fs, afterMarker: after, onRecord: (r) => { if (r.type === "data") state.push(r.sequence); } });
+    await replayLog("/db/wal", {
+      fs,
+      afterMarker: after,
+      onRecord: (r) => {
+        if (r.type === "data") state.push(r.sequence);
+      },
+    });
   }
   return state;
 }
@@ -82,7 +88,14 @@ test("SnapshotPlusLogRecoversAnExactPrefixAfterACrashAtEveryStep", async () => {
       const seqs = [...state].sort((a, b) => a - b);
       // Snapshot + tail must equal the whole durable log's data records: an exact prefix.
       const inLog: number[] = [];
-      if (await crashed.stat("/db/wal")) await replayLog("/db/wal", { fs: crashed, onRecord: (r) => { if (r.type === "data") inLog.push(r.sequence); } });
+      if (await crashed.stat("/db/wal")) {
+        await replayLog("/db/wal", {
+          fs: crashed,
+          onRecord: (r) => {
+            if (r.type === "data") inLog.push(r.sequence);
+          },
+        });
+      }
       assert.deepEqual(seqs, inLog, `k=${k}: recovered state is not the log's prefix`);
       assert.equal(new Set(seqs).size, seqs.length, `k=${k}: a record was applied twice`);
       // Markers take sequence numbers too: data sequences have holes exactly where markers sit,

@@ -8,7 +8,7 @@ import type { FileHandle } from "../src/fs.ts";
 import { type Log, LogDamageError, openLog, replayLog } from "../src/wal/log.ts";
 import { repairLog } from "../src/wal/repair.ts";
 import type { LogRecord } from "../src/wal/scan.ts";
-import { SEGMENT_HEADER_SIZE, RECORD_HEADER_SIZE, segmentName } from "../src/wal/format.ts";
+import { RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, segmentName } from "../src/wal/format.ts";
 import { test } from "./kit.ts";
 import { flipInMemory, flipped } from "./lib/damage.ts";
 
@@ -23,9 +23,18 @@ async function fresh(): Promise<MemoryFs> {
   return fs;
 }
 
-async function records(fs: MemoryFs, salvage = false): Promise<{ list: LogRecord[]; report: Awaited<ReturnType<typeof replayLog>> }> {
+async function records(
+  fs: MemoryFs,
+  salvage = false,
+): Promise<{ list: LogRecord[]; report: Awaited<ReturnType<typeof replayLog>> }> {
   const list: LogRecord[] = [];
-  const report = await replayLog("/log", { fs, salvage, onRecord: (r) => { list.push({ ...r, payload: r.payload.slice() }); } });
+  const report = await replayLog("/log", {
+    fs,
+    salvage,
+    onRecord: (r) => {
+      list.push({ ...r, payload: r.payload.slice() });
+    },
+  });
   return { list, report };
 }
 
@@ -48,7 +57,12 @@ test("AppendThenReplayReturnsEveryRecordInOrder", async () => {
   assert.equal(list[4]!.type, "marker");
   assert.equal(list[4]!.step, 7);
   assert.equal(dec.decode(list[2]!.payload), dec.decode(rec(3)));
-  assert.deepEqual({ recovered: report.recovered, lastSequence: report.lastSequence, damage: report.damage, truncatedBytes: report.truncatedBytes }, { recovered: 6, lastSequence: 6, damage: null, truncatedBytes: 0 });
+  assert.deepEqual({
+    recovered: report.recovered,
+    lastSequence: report.lastSequence,
+    damage: report.damage,
+    truncatedBytes: report.truncatedBytes,
+  }, { recovered: 6, lastSequence: 6, damage: null, truncatedBytes: 0 });
   // Reopening continues the sequence.
   const again = await openLog("/log", { fs });
   assert.equal(await again.append(rec(7)), 7);
@@ -64,7 +78,13 @@ test("ReplayAfterMarkerGivesOnlyLaterRecords", async () => {
   await log.append(rec(4));
   await log.close();
   const seen: number[] = [];
-  await replayLog("/log", { fs, afterMarker: 3, onRecord: (r) => { seen.push(r.sequence); } });
+  await replayLog("/log", {
+    fs,
+    afterMarker: 3,
+    onRecord: (r) => {
+      seen.push(r.sequence);
+    },
+  });
   assert.deepEqual(seen, [3, 4]);
 });
 
@@ -82,7 +102,11 @@ test("TruncatedTrailingRecordIsCutAtEveryByteOffset", async () => {
     assert.equal(report.truncatedBytes, lastLen - cut);
     const log = await openLog("/log", { fs });
     assert.equal(log.recovery.truncatedBytes, lastLen - cut);
-    assert.deepEqual(fs.peek(`/log/${log.recovery.sideFile}`), full.subarray(full.length - lastLen, full.length - cut), "the side file holds exactly the cut bytes");
+    assert.deepEqual(
+      fs.peek(`/log/${log.recovery.sideFile}`),
+      full.subarray(full.length - lastLen, full.length - cut),
+      "the side file holds exactly the cut bytes",
+    );
     const next = await log.append(rec(99));
     // Fewer than 20 bytes hold no whole record (nothing acknowledged); more may, so 4 is skipped.
     assert.equal(next, lastLen - cut < RECORD_HEADER_SIZE ? 4 : 5, `cut ${cut}`);
@@ -120,7 +144,11 @@ test("ChecksumMismatchAtEveryByteOfEveryRecordIsReported", async () => {
     for (let b = 0; b < len; b++) {
       fs.poke(seg, flipped(clean, off + b, 0x40));
       const { list, report } = await records(fs);
-      assert.deepEqual(list.map((r) => r.sequence), Array.from({ length: i - 1 }, (_, k) => k + 1), `record ${i} byte ${b}`);
+      assert.deepEqual(
+        list.map((r) => r.sequence),
+        Array.from({ length: i - 1 }, (_, k) => k + 1),
+        `record ${i} byte ${b}`,
+      );
       assert.equal(report.damage?.sequence, i, `record ${i} byte ${b}`);
       assert.equal(report.damage?.offset, off);
       assert.ok(report.discarded >= 1, "records after the damage are counted as discarded");
@@ -140,13 +168,20 @@ test("MidLogDamageRefusesAppendUntilRepairSetsItAside", async () => {
   await writeN(fs, 5);
   const seg = `/log/${segmentName(1)}`;
   flipInMemory(fs, seg, SEGMENT_HEADER_SIZE + 40, 1); // inside record 2 (record 1 is 30 bytes)
-  await assert.rejects(openLog("/log", { fs }), (e: unknown) => e instanceof LogDamageError && /ckpt log repair/.test((e as Error).message));
+  await assert.rejects(
+    openLog("/log", { fs }),
+    (e: unknown) => e instanceof LogDamageError && /ckpt log repair/.test((e as Error).message),
+  );
   const before = fs.peek(seg)!.length;
   const r = await repairLog("/log", { fs });
   assert.equal(r.repaired, true);
   assert.equal(r.sideFiles.length, 1);
   assert.equal(r.damage?.sequence, 2);
-  assert.equal(fs.peek(`/log/${r.sideFiles[0]}`)!.length, before - r.damage!.offset, "every byte from the damage on is kept in the side file");
+  assert.equal(
+    fs.peek(`/log/${r.sideFiles[0]}`)!.length,
+    before - r.damage!.offset,
+    "every byte from the damage on is kept in the side file",
+  );
   assert.deepEqual((await records(fs)).list.map((x) => x.sequence), [1]);
   const log = await openLog("/log", { fs });
   assert.equal(await log.append(rec(2)), 6, "above every sequence the moved bytes held (2..5)");
@@ -215,7 +250,10 @@ async function crashRun(k: number, durability: "fdatasync" | "none"): Promise<{ 
     }));
     await log.close();
   } catch (err) {
-    if (!(err instanceof SimulatedCrash) && (err as { code?: string }).code !== "EPOISONED" && !(err instanceof SimulatedCrash)) throw err;
+    if (
+      !(err instanceof SimulatedCrash) && (err as { code?: string }).code !== "EPOISONED" &&
+      !(err instanceof SimulatedCrash)
+    ) throw err;
   }
   return { acked, fs };
 }
@@ -255,14 +293,24 @@ function failing(fs: MemoryFs, op: "sync" | "write", nth: number, errno: string)
   fs.open = async (path, o) => {
     const h: FileHandle = await open(path, o);
     if (!path.includes("seg-")) return h;
-    const wrap = <T extends unknown[]>(fn: (...a: T) => Promise<unknown>, isOp: boolean, sync: boolean) => async (...a: T) => {
-      if (isOp && ++count === nth) throw sync ? new DurabilityError(errno, "fdatasync", path) : new FsError(errno, "write", path);
-      return fn(...a);
-    };
-    return { ...h, path: h.path, read: h.read.bind(h), size: h.size.bind(h), close: h.close.bind(h), truncate: h.truncate.bind(h),
+    const wrap =
+      <T extends unknown[]>(fn: (...a: T) => Promise<unknown>, isOp: boolean, sync: boolean) => async (...a: T) => {
+        if (isOp && ++count === nth) {
+          throw sync ? new DurabilityError(errno, "fdatasync", path) : new FsError(errno, "write", path);
+        }
+        return fn(...a);
+      };
+    return {
+      ...h,
+      path: h.path,
+      read: h.read.bind(h),
+      size: h.size.bind(h),
+      close: h.close.bind(h),
+      truncate: h.truncate.bind(h),
       write: wrap(h.write.bind(h), op === "write", false) as FileHandle["write"],
       sync: wrap(h.sync.bind(h), op === "sync", true) as FileHandle["sync"],
-      datasync: wrap(h.datasync.bind(h), op === "sync", true) as FileHandle["datasync"] };
+      datasync: wrap(h.datasync.bind(h), op === "sync", true) as FileHandle["datasync"],
+    };
   };
   return fs;
 }

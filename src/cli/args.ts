@@ -19,7 +19,10 @@ export function flagsOf(command: Command): OptionSpec {
   return { ...(S3_FLAGS as unknown as OptionSpec), ...command.options, ...GLOBAL_FLAGS };
 }
 
-export interface ParsedArgs { values: CommandContext["values"]; positionals: string[] }
+export interface ParsedArgs {
+  values: CommandContext["values"];
+  positionals: string[];
+}
 
 /** Parses `args` against the command's flags, or throws a UsageError naming what is wrong. */
 export function parseCommandArgs(command: Command, args: string[]): ParsedArgs {
@@ -69,7 +72,9 @@ function precheck(spec: OptionSpec, args: string[]): string[] {
         continue;
       }
       const v = args[i + 1];
-      if (v === undefined || (v.startsWith("-") && v !== "-" && !/^-\d/.test(v))) throw new UsageError(`--${name} needs a value${o.arg ? ` (--${name} ${o.arg})` : ""}`);
+      if (v === undefined || (v.startsWith("-") && v !== "-" && !/^-\d/.test(v))) {
+        throw new UsageError(`--${name} needs a value${o.arg ? ` (--${name} ${o.arg})` : ""}`);
+      }
       out.push(`--${name}=${v}`);
       i++;
       continue;
@@ -78,7 +83,9 @@ function precheck(spec: OptionSpec, args: string[]): string[] {
       // Short flags are booleans only (-h, -q), so a cluster (-qh) is a run of them.
       for (const ch of a.slice(1)) {
         if (!shorts.has(ch)) throw new UsageError(`unknown flag ${a}${didYouMean(a.slice(1), listed, show)}`);
-        if (spec[shorts.get(ch)!]!.type !== "boolean") throw new UsageError(`-${ch} needs a value: write --${shorts.get(ch)} …`);
+        if (spec[shorts.get(ch)!]!.type !== "boolean") {
+          throw new UsageError(`-${ch} needs a value: write --${shorts.get(ch)} …`);
+        }
       }
     }
     out.push(a);

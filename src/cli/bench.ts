@@ -9,14 +9,18 @@ import { readFile } from "../fs-util.ts";
 import { join } from "../path.ts";
 import { writeFileWithProtocol } from "../protocol.ts";
 import { removeTree } from "../crash/report.ts";
-import { SUITES, type SuiteName, runSuite, s3Configured } from "../../bench/suites.ts";
+import { runSuite, s3Configured, type SuiteName, SUITES } from "../../bench/suites.ts";
 import type { LatencySeries, Row, Span, SuiteResult } from "../../bench/types.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { progress } from "./progress.ts";
-import { RUNTIMES, type RuntimeName, cliArgvFor, requireCliArgv, runtimeVersion } from "./runtimes.ts";
+import { cliArgvFor, requireCliArgv, type RuntimeName, RUNTIMES, runtimeVersion } from "./runtimes.ts";
 
 /** What a child hands back, through a file (its stdout carries progress lines). */
-interface ChildReport { runtime: string; version: string; result: SuiteResult }
+interface ChildReport {
+  runtime: string;
+  version: string;
+  result: SuiteResult;
+}
 
 const STEP_UNITS = 100;
 
@@ -24,7 +28,11 @@ function list<T extends string>(flag: unknown, all: readonly T[], what: string):
   if (typeof flag !== "string") return undefined;
   const names = flag.split(",").map((s) => s.trim()).filter(Boolean);
   if (!names.length) throw new UsageError(`--${what} is empty`);
-  for (const n of names) if (!(all as readonly string[]).includes(n)) throw new UsageError(`unknown ${what.replace(/s$/, "")} '${n}' (expected ${all.join(", ")})`);
+  for (const n of names) {
+    if (!(all as readonly string[]).includes(n)) {
+      throw new UsageError(`unknown ${what.replace(/s$/, "")} '${n}' (expected ${all.join(", ")})`);
+    }
+  }
   return names as T[];
 }
 
@@ -34,7 +42,13 @@ function writeText(fs: DurableFs, path: string, text: string): Promise<void> {
 }
 
 /** The child side: one suite in this runtime, result written to `resultPath`. */
-async function child(ctx: CommandContext, suite: SuiteName, resultPath: string, workDir: string, quick: boolean): Promise<number> {
+async function child(
+  ctx: CommandContext,
+  suite: SuiteName,
+  resultPath: string,
+  workDir: string,
+  quick: boolean,
+): Promise<number> {
   const result = await runSuite(suite, {
     quick,
     dir: workDir,
@@ -77,7 +91,8 @@ function runChild(argv: string[], onProgress: (fraction: number) => void): Promi
 
 export const benchCommand: Command = {
   name: "bench",
-  usage: "bench [--runtimes node,deno,bun] [--out DIR] [--quick] [--suites kernels,protocols,timeline,log,verify,v2,state,stall,s3] [--json]",
+  usage:
+    "bench [--runtimes node,deno,bun] [--out DIR] [--quick] [--suites kernels,protocols,timeline,log,verify,v2,state,stall,s3] [--json]",
   summary: "benchmarks of protocols, kernels, log and verify in each runtime, side by side with their anchors",
   help: [
     "Runs each suite in a child process of each runtime, one at a time, and writes to DIR (default ./ckpt-bench):",
@@ -94,7 +109,11 @@ export const benchCommand: Command = {
     runtimes: { type: "string", arg: "LIST", help: "node,deno,bun (default: every one found)" },
     out: { type: "string", arg: "DIR", help: "where to measure and write the reports (default ./ckpt-bench)" },
     quick: { type: "boolean", help: "fewer sizes and samples (about a minute)" },
-    suites: { type: "string", arg: "LIST", help: "kernels,protocols,timeline,log,verify,state,s3 (default: all that apply)" },
+    suites: {
+      type: "string",
+      arg: "LIST",
+      help: "kernels,protocols,timeline,log,verify,state,s3 (default: all that apply)",
+    },
     child: { type: "string" },
     result: { type: "string" },
     work: { type: "string" },
@@ -104,11 +123,14 @@ export const benchCommand: Command = {
     const quick = ctx.values.quick === true;
     if (typeof ctx.values.child === "string") {
       const [suite] = list(ctx.values.child, SUITES, "suites")!;
-      if (typeof ctx.values.result !== "string" || typeof ctx.values.work !== "string") throw new UsageError("--child needs --result and --work");
+      if (typeof ctx.values.result !== "string" || typeof ctx.values.work !== "string") {
+        throw new UsageError("--child needs --result and --work");
+      }
       return child(ctx, suite!, ctx.values.result, ctx.values.work, quick);
     }
     const asked = list(ctx.values.runtimes, RUNTIMES, "runtimes");
-    const suites = list(ctx.values.suites, SUITES, "suites") ?? SUITES.filter((s) => s !== "s3" || s3Configured(process.env));
+    const suites = list(ctx.values.suites, SUITES, "suites") ??
+      SUITES.filter((s) => s !== "s3" || s3Configured(process.env));
     const out = typeof ctx.values.out === "string" ? ctx.values.out : "ckpt-bench";
     await ctx.fs.mkdir(out);
 
@@ -148,7 +170,17 @@ export const benchCommand: Command = {
         };
         try {
           await ctx.fs.mkdir(work);
-          await runChild([...argvs.get(rt)!, "bench", "--child", suite, "--result", resultPath, "--work", work, ...(quick ? ["--quick"] : [])], advance);
+          await runChild([
+            ...argvs.get(rt)!,
+            "bench",
+            "--child",
+            suite,
+            "--result",
+            resultPath,
+            "--work",
+            work,
+            ...(quick ? ["--quick"] : []),
+          ], advance);
           const report = JSON.parse(new TextDecoder().decode(await readFile(ctx.fs, resultPath))) as ChildReport;
           versions[rt] = report.version;
           rows.push(...report.result.rows);
@@ -178,14 +210,26 @@ export const benchCommand: Command = {
     const files: Record<string, string> = {
       ...csvFiles(data),
       "results.json": JSON.stringify({ ...info, ...data }, null, 1),
-      "report.md": `# ckptkit bench ${startedAt}\n\n${ran.map((rt) => `${rt} ${versions[rt]}`).join(", ")}; ${machine.cpu}, ${machine.cores} cores\n\n${markdown}`,
+      "report.md": `# ckptkit bench ${startedAt}\n\n${
+        ran.map((rt) => `${rt} ${versions[rt]}`).join(", ")
+      }; ${machine.cpu}, ${machine.cores} cores\n\n${markdown}`,
       "report.html": htmlReport(data, charts, info),
     };
     for (const c of charts) files[c.file] = c.svg;
     for (const [name, text] of Object.entries(files)) await writeText(ctx.fs, join(out, name), text);
 
     if (ctx.json) {
-      ctx.out(JSON.stringify({ out, ok: failures.length === 0, files: Object.keys(files).sort(), machine, runtimes: versions, skipped, rows }));
+      ctx.out(
+        JSON.stringify({
+          out,
+          ok: failures.length === 0,
+          files: Object.keys(files).sort(),
+          machine,
+          runtimes: versions,
+          skipped,
+          rows,
+        }),
+      );
     } else {
       ctx.out(markdown);
       ctx.out(`report: ${join(out, "report.html")} (charts, CSV and JSON beside it)`);

@@ -8,7 +8,10 @@ import type { DurableFs } from "../fs.ts";
  * `arg` names its value (`--step N`); a flag without `help` is internal: neither listed nor
  * suggested. Only type, multiple and short reach parseArgs (src/cli/args.ts).
  */
-export type OptionSpec = Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string; help?: string; arg?: string }>;
+export type OptionSpec = Record<
+  string,
+  { type: "string" | "boolean"; multiple?: boolean; short?: string; help?: string; arg?: string }
+>;
 
 export interface CommandContext {
   /** Positional arguments after the command name. */

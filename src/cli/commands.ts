@@ -8,7 +8,15 @@ import { exploreCommand } from "./explore.ts";
 import { hashCommand } from "./hash.ts";
 import { logCommand } from "./log-commands.ts";
 import { stateCommand } from "./state.ts";
-import { catCommand, latestCommand, listCommand, restoreCommand, rollbackCommand, saveCommand, verifyCommand } from "./store-commands.ts";
+import {
+  catCommand,
+  latestCommand,
+  listCommand,
+  restoreCommand,
+  rollbackCommand,
+  saveCommand,
+  verifyCommand,
+} from "./store-commands.ts";
 
 export const COMMANDS: Command[] = [
   saveCommand,

@@ -5,26 +5,30 @@
 import type { DurableFs, FileHandle, FileStat } from "../fs.ts";
 import { join } from "../path.ts";
 import type { CommandContext } from "./command.ts";
-import { type ByteProgress, NO_PROGRESS, byteProgress } from "./progress.ts";
+import { type ByteProgress, byteProgress, NO_PROGRESS } from "./progress.ts";
 
 /** `fs` with every handle's reads reported to `onRead(bytes)`; everything else is `fs` itself. */
 export function countReads(fs: DurableFs, onRead: (bytes: number) => void): DurableFs {
-  const handle = (h: FileHandle): FileHandle => new Proxy(h, {
-    get(target, prop) {
-      if (prop === "read") {
-        return async (buf: Uint8Array, position: number) => {
-          const n = await target.read(buf, position);
-          onRead(n);
-          return n;
-        };
-      }
-      const v = Reflect.get(target, prop, target) as unknown;
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
+  const handle = (h: FileHandle): FileHandle =>
+    new Proxy(h, {
+      get(target, prop) {
+        if (prop === "read") {
+          return async (buf: Uint8Array, position: number) => {
+            const n = await target.read(buf, position);
+            onRead(n);
+            return n;
+          };
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
   return new Proxy(fs, {
     get(target, prop) {
-      if (prop === "open") return async (path: string, options?: Parameters<DurableFs["open"]>[1]) => handle(await target.open(path, options));
+      if (prop === "open") {
+        return async (path: string, options?: Parameters<DurableFs["open"]>[1]) =>
+          handle(await target.open(path, options));
+      }
       const v = Reflect.get(target, prop, target) as unknown;
       return typeof v === "function" ? v.bind(target) : v;
     },
@@ -47,10 +51,14 @@ export async function bytesUnder(fs: DurableFs, dir: string): Promise<number> {
  * and its bar, which counts bytes read against the bytes there are (a total that grows if a
  * file is read twice). Without a bar (no terminal, --json, --quiet) the fs is ctx.fs itself.
  */
-export async function verifyProgress(ctx: CommandContext, path: string, st: FileStat): Promise<{ fs: DurableFs; bar: ByteProgress }> {
+export async function verifyProgress(
+  ctx: CommandContext,
+  path: string,
+  st: FileStat,
+): Promise<{ fs: DurableFs; bar: ByteProgress }> {
   const bar = byteProgress(ctx, "verify");
   if (bar === NO_PROGRESS) return { fs: ctx.fs, bar };
   const total = st.isDirectory ? await bytesUnder(ctx.fs, path) : st.size;
   let read = 0;
-  return { fs: countReads(ctx.fs, (n) => bar.update((read += n), Math.max(total, read))), bar };
+  return { fs: countReads(ctx.fs, (n) => bar.update(read += n, Math.max(total, read))), bar };
 }

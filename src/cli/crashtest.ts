@@ -8,17 +8,17 @@
 import { spawn } from "node:child_process";
 import { CkptError, EnvironmentError, UsageError } from "../errors.ts";
 import { join } from "../path.ts";
-import { PROTOCOLS, type Protocol, parseProtocol } from "../protocol.ts";
+import { parseProtocol, type Protocol, PROTOCOLS } from "../protocol.ts";
 import { explore } from "../crash/explorer.ts";
 import { corruptionExperiment } from "../crash/corruption.ts";
 import { childLoop, processTrials, type Row } from "../crash/process.ts";
 import { childLogLoop } from "../crash/process-log.ts";
-import { WORKLOADS, workload } from "../crash/workloads.ts";
+import { workload, WORKLOADS } from "../crash/workloads.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { intFlag } from "./flags.ts";
 import { progress } from "./progress.ts";
 import { csv, removeTree, table } from "../crash/report.ts";
-import { isRuntime, requireCliArgv, RUNTIMES, type RuntimeName } from "./runtimes.ts";
+import { isRuntime, requireCliArgv, type RuntimeName, RUNTIMES } from "./runtimes.ts";
 
 const MODES = ["powerloss", "process", "corrupt"] as const;
 
@@ -27,7 +27,9 @@ function delegate(argv: string[], args: string[]): Promise<Row[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd!, [...pre, ...args], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
-    child.stdout!.on("data", (d: Uint8Array) => { out += new TextDecoder().decode(d); });
+    child.stdout!.on("data", (d: Uint8Array) => {
+      out += new TextDecoder().decode(d);
+    });
     child.on("error", (e) => reject(new EnvironmentError("ENORUNTIME", `cannot start ${cmd}: ${e.message}`)));
     child.on("close", () => {
       try {
@@ -47,10 +49,23 @@ async function powerloss(protocols: Protocol[], runtime: string, seed: number, t
       const w = workload(name, p);
       const r = await explore(w, { seed });
       rows.push({
-        mode: "powerloss", workload: name, protocol: p, runtime, trials: r.states,
-        newestValid: r.outcomes.new, recoverable: r.outcomes.new + r.outcomes.old, torn: r.torn,
-        ackedLost: r.broken["acked-lost"] ?? 0, ackStates: r.afterAck.states, ackKept: r.afterAck.kept, silent: r.broken["wrong-bytes"] ?? 0, violations: r.violations,
-        note: `${r.crashPoints} crash points, ${r.exhaustivePoints} exhaustive; acknowledged effects kept in ${r.afterAck.kept}/${r.afterAck.states} states after an ack${Object.keys(r.broken).length ? `; broken ${JSON.stringify(r.broken)}` : ""}`,
+        mode: "powerloss",
+        workload: name,
+        protocol: p,
+        runtime,
+        trials: r.states,
+        newestValid: r.outcomes.new,
+        recoverable: r.outcomes.new + r.outcomes.old,
+        torn: r.torn,
+        ackedLost: r.broken["acked-lost"] ?? 0,
+        ackStates: r.afterAck.states,
+        ackKept: r.afterAck.kept,
+        silent: r.broken["wrong-bytes"] ?? 0,
+        violations: r.violations,
+        note:
+          `${r.crashPoints} crash points, ${r.exhaustivePoints} exhaustive; acknowledged effects kept in ${r.afterAck.kept}/${r.afterAck.states} states after an ack${
+            Object.keys(r.broken).length ? `; broken ${JSON.stringify(r.broken)}` : ""
+          }`,
       });
       bar.tick();
     }
@@ -67,14 +82,37 @@ async function corrupt(trials: number, runtime: string, seed: number, tty: boole
     const clean = c.mode === "clean";
     const effective = clean ? c.cleanVerifies : c.injections - c.noops;
     return {
-      mode: "corrupt", workload: c.mode, protocol: "-", runtime, trials: effective, newestValid: 0, recoverable: 0, torn: 0,
-      ackedLost: 0, silent: c.silent, detected: clean ? 0 : c.detected, falsePositives: c.falsePositives, violations: c.silent + c.falsePositives + (clean ? 0 : c.missed),
-      note: clean ? "clean verifies of undamaged checkpoints" : `${c.noops} no-op draws (zeros over zeros) redrawn; ${Object.entries(c.regions).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v.detected}/${v.n}`).join(", ")}`,
+      mode: "corrupt",
+      workload: c.mode,
+      protocol: "-",
+      runtime,
+      trials: effective,
+      newestValid: 0,
+      recoverable: 0,
+      torn: 0,
+      ackedLost: 0,
+      silent: c.silent,
+      detected: clean ? 0 : c.detected,
+      falsePositives: c.falsePositives,
+      violations: c.silent + c.falsePositives + (clean ? 0 : c.missed),
+      note: clean
+        ? "clean verifies of undamaged checkpoints"
+        : `${c.noops} no-op draws (zeros over zeros) redrawn; ${
+          Object.entries(c.regions).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v.detected}/${v.n}`)
+            .join(", ")
+        }`,
     };
   });
 }
 
-async function processMode(ctx: CommandContext, protocols: Protocol[], rt: RuntimeName, trials: number, seed: number, workloads: string[]): Promise<Row[]> {
+async function processMode(
+  ctx: CommandContext,
+  protocols: Protocol[],
+  rt: RuntimeName,
+  trials: number,
+  seed: number,
+  workloads: string[],
+): Promise<Row[]> {
   const argv = await requireCliArgv(ctx, rt);
   const base = join(ctx.tmpdir, `ckpt-crashtest-${ctx.fs.pid()}-${Math.floor(Math.random() * 1e9).toString(36)}`);
   await ctx.fs.mkdir(base);
@@ -84,11 +122,34 @@ async function processMode(ctx: CommandContext, protocols: Protocol[], rt: Runti
   try {
     if (workloads.includes("save")) {
       for (const p of protocols) {
-        rows.push(await processTrials({ fs: ctx.fs, dir: join(base, `${rt}-${p}`), argv, runtime: rt, protocol: p, trials, seed, onTrial: () => bar.tick() }));
+        rows.push(
+          await processTrials({
+            fs: ctx.fs,
+            dir: join(base, `${rt}-${p}`),
+            argv,
+            runtime: rt,
+            protocol: p,
+            trials,
+            seed,
+            onTrial: () => bar.tick(),
+          }),
+        );
       }
     }
     if (workloads.includes("log")) {
-      rows.push(await processTrials({ fs: ctx.fs, dir: join(base, `${rt}-log`), argv, runtime: rt, protocol: protocols[0]!, trials, seed, workload: "log", onTrial: () => bar.tick() }));
+      rows.push(
+        await processTrials({
+          fs: ctx.fs,
+          dir: join(base, `${rt}-log`),
+          argv,
+          runtime: rt,
+          protocol: protocols[0]!,
+          trials,
+          seed,
+          workload: "log",
+          onTrial: () => bar.tick(),
+        }),
+      );
     }
   } finally {
     bar.stop();
@@ -99,7 +160,8 @@ async function processMode(ctx: CommandContext, protocols: Protocol[], rt: Runti
 
 export const crashtestCommand: Command = {
   name: "crashtest",
-  usage: "crashtest [--protocol P] [--mode process|powerloss|corrupt] [--trials N] [--runtimes node,deno,bun] [--workload save|log|all] [--seed N] [--json] [--out DIR]",
+  usage:
+    "crashtest [--protocol P] [--mode process|powerloss|corrupt] [--trials N] [--runtimes node,deno,bun] [--workload save|log|all] [--seed N] [--json] [--out DIR]",
   summary: "crash and corruption experiments: power-loss states, real process kills, injected damage",
   help: [
     "powerloss (default): every crash state of save, group save, save --keep, rollback, prune and log append on the simulator (--trials does not apply).",
@@ -121,14 +183,18 @@ export const crashtestCommand: Command = {
   async run(ctx) {
     const mode = (ctx.values.mode as string | undefined) ?? "powerloss";
     const seed = intFlag(ctx.values, "seed", 1) ?? 1;
-    const protocols = ctx.values.protocol === undefined ? [...PROTOCOLS] : [parseProtocol(ctx.values.protocol as string)];
+    const protocols = ctx.values.protocol === undefined
+      ? [...PROTOCOLS]
+      : [parseProtocol(ctx.values.protocol as string)];
     if (mode === "child") {
       // Internal: the process-mode child. Never returns; the parent kills it.
       const dir = ctx.values.out as string;
       if (ctx.values.workload === "log") await childLogLoop(ctx.fs, dir, seed, () => ctx.out("ready"));
       await childLoop(ctx.fs, dir, protocols[0]!, seed, () => ctx.out("ready"));
     }
-    if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be one of ${MODES.join(", ")}, got '${mode}'`);
+    if (!(MODES as readonly string[]).includes(mode)) {
+      throw new UsageError(`--mode must be one of ${MODES.join(", ")}, got '${mode}'`);
+    }
     const runtimes: RuntimeName[] = [];
     for (const rt of ((ctx.values.runtimes as string | undefined) ?? ctx.runtime).split(",").filter(Boolean)) {
       if (!isRuntime(rt)) throw new UsageError(`unknown runtime '${rt}' (expected ${RUNTIMES.join(", ")})`);
@@ -136,13 +202,26 @@ export const crashtestCommand: Command = {
     }
     const trials = intFlag(ctx.values, "trials", 1) ?? (mode === "corrupt" ? 10_000 : 30);
     const workloadFlag = (ctx.values.workload as string | undefined) ?? "all";
-    if (!["save", "log", "all"].includes(workloadFlag)) throw new UsageError(`--workload must be save, log or all, got '${workloadFlag}'`);
+    if (!["save", "log", "all"].includes(workloadFlag)) {
+      throw new UsageError(`--workload must be save, log or all, got '${workloadFlag}'`);
+    }
     const workloads = workloadFlag === "all" ? ["save", "log"] : [workloadFlag];
     const rows: Row[] = [];
     for (const rt of runtimes) {
       if (mode === "process") rows.push(...(await processMode(ctx, protocols, rt, trials, seed, workloads)));
       else if (rt !== ctx.runtime) {
-        const args = ["crashtest", "--mode", mode, "--trials", String(trials), "--seed", String(seed), "--runtimes", rt, "--json"];
+        const args = [
+          "crashtest",
+          "--mode",
+          mode,
+          "--trials",
+          String(trials),
+          "--seed",
+          String(seed),
+          "--runtimes",
+          rt,
+          "--json",
+        ];
         if (ctx.values.protocol !== undefined) args.push("--protocol", ctx.values.protocol as string);
         rows.push(...(await delegate(await requireCliArgv(ctx, rt), args)));
       } else if (mode === "powerloss") rows.push(...(await powerloss(protocols, rt, seed, ctx.stderrIsTTY)));
@@ -163,7 +242,11 @@ export const crashtestCommand: Command = {
     if (ctx.json) ctx.out(JSON.stringify({ mode, ok: violations === 0, violations, rows }));
     else {
       ctx.out(table(rows));
-      ctx.out(violations === 0 ? "every invariant the protocols promise held" : `${violations} violation(s) of a promised invariant`);
+      ctx.out(
+        violations === 0
+          ? "every invariant the protocols promise held"
+          : `${violations} violation(s) of a promised invariant`,
+      );
     }
     return violations === 0 ? 0 : 1;
   },

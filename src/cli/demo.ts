@@ -26,7 +26,9 @@ export const demoCommand: Command = {
   async run(ctx) {
     const root = ctx.positionals[0] ?? join(ctx.tmpdir, `ckptkit-demo-${ctx.fs.pid()}-${Date.now().toString(36)}`);
     const dir = join(root, "store");
-    const say = (s: string) => { if (!ctx.json) ctx.out(s); };
+    const say = (s: string) => {
+      if (!ctx.json) ctx.out(s);
+    };
     const enc = new TextEncoder();
     say(`ckptkit demo in ${ctx.runtime}: store ${dir}`);
     const inputs = new Map<number, Map<string, Uint8Array>>();
@@ -34,16 +36,27 @@ export const demoCommand: Command = {
     let report;
     try {
       for (let step = 1; step <= 3; step++) {
-        const members = new Map([["model.bin", model(step)], ["state.json", enc.encode(JSON.stringify({ step, loss: 1 / step }))]]);
+        const members = new Map([["model.bin", model(step)], [
+          "state.json",
+          enc.encode(JSON.stringify({ step, loss: 1 / step })),
+        ]]);
         inputs.set(step, members);
-        const r = await store.save([...members].map(([name, data]) => ({ name, data })), { meta: { epoch: String(step) } });
+        const r = await store.save([...members].map(([name, data]) => ({ name, data })), {
+          meta: { epoch: String(step) },
+        });
         say(`  save     step ${r.step}: ${r.files.join(", ")} (${r.bytes} bytes, ${r.protocol})`);
       }
       const victim = join(dir, memberName(3, 0));
       const c = await corruptFile(ctx.fs, victim, "bitflip", { seed: 7 });
       say(`  corrupt  flipped bit ${c.bits![0]} of byte ${c.offset} in ${memberName(3, 0)} (silent disk corruption)`);
       const v = await store.verify();
-      for (const f of v.findings) say(`  verify   step ${f.step}: ${f.kind} in member ${f.member ?? "-"}${f.block !== undefined ? ` block ${f.block}` : ""}`);
+      for (const f of v.findings) {
+        say(
+          `  verify   step ${f.step}: ${f.kind} in member ${f.member ?? "-"}${
+            f.block !== undefined ? ` block ${f.block}` : ""
+          }`,
+        );
+      }
       const latest = await store.latest();
       say(`  latest   step ${latest?.step} (step 3 no longer verifies, so recovery falls back)`);
       const rb = await store.rollback();
@@ -58,7 +71,17 @@ export const demoCommand: Command = {
       say(`  restore  step ${rs.step} into ${out}: ${exact ? "byte-identical to what was saved" : "MISMATCH"}`);
       const next = await store.save([{ name: "state.json", data: enc.encode("{}") }]);
       say(`  save     step ${next.step} (quarantined steps do not count, so the damaged step's number is reused)`);
-      report = { store: dir, saved: [1, 2, 3], corrupted: c, findings: v.findings, latest: latest?.step ?? null, rollback: rb, restored: rs, exact, nextStep: next.step };
+      report = {
+        store: dir,
+        saved: [1, 2, 3],
+        corrupted: c,
+        findings: v.findings,
+        latest: latest?.step ?? null,
+        rollback: rb,
+        restored: rs,
+        exact,
+        nextStep: next.step,
+      };
       if (!exact || latest?.step !== 2 || v.ok) {
         ctx.err("demo: unexpected outcome");
         if (ctx.json) ctx.out(JSON.stringify(report));

@@ -11,7 +11,10 @@ import { progressReporter } from "./progress.ts";
 
 /** Text from user code (their check's messages, file previews) with control characters escaped. */
 function clean(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === "\n" ? "\\n" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+  return s.replace(
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (c) => (c === "\n" ? "\\n" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+  );
 }
 
 async function load(path: string): Promise<Pick<ExploreOptions, "workload" | "check" | "setup">> {
@@ -19,12 +22,17 @@ async function load(path: string): Promise<Pick<ExploreOptions, "workload" | "ch
   try {
     mod = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
   } catch (err) {
-    throw new EnvironmentError("ENOMODULE", `cannot load ${path}: ${clean(String((err as Error)?.message ?? err).split("\n")[0]!)}`);
+    throw new EnvironmentError(
+      "ENOMODULE",
+      `cannot load ${path}: ${clean(String((err as Error)?.message ?? err).split("\n")[0]!)}`,
+    );
   }
   for (const name of ["workload", "check"] as const) {
     if (typeof mod[name] !== "function") throw new UsageError(`${path} must export a function '${name}(fs)'`);
   }
-  if (mod.setup !== undefined && typeof mod.setup !== "function") throw new UsageError(`${path}: 'setup' must be a function`);
+  if (mod.setup !== undefined && typeof mod.setup !== "function") {
+    throw new UsageError(`${path}: 'setup' must be a function`);
+  }
   return mod as unknown as Pick<ExploreOptions, "workload" | "check" | "setup">;
 }
 
@@ -35,11 +43,18 @@ function shorten(xs: string[], head = 5, tail = 15): string[] {
 }
 
 export function formatViolation(v: ExploreViolation, i: number, total: number, ops: number): string[] {
-  const list = (xs: string[], none: string) => (xs.length ? shorten(xs).map((x) => `      ${clean(x)}`) : [`      ${none}`]);
+  const list = (
+    xs: string[],
+    none: string,
+  ) => (xs.length ? shorten(xs).map((x) => `      ${clean(x)}`) : [`      ${none}`]);
   return [
     `violation ${i + 1} of ${total}: ${clean(v.error)}`,
-    `  power cut after operation ${v.afterOp} of ${ops} (the same error in ${v.states} crash state${v.states === 1 ? "" : "s"}):`,
-    ...(v.ops.length ? shorten(v.ops.map((o, k) => `${k + 1}. ${o}`)).map((o) => `      ${clean(o)}`) : ["      (before the first operation)"]),
+    `  power cut after operation ${v.afterOp} of ${ops} (the same error in ${v.states} crash state${
+      v.states === 1 ? "" : "s"
+    }):`,
+    ...(v.ops.length
+      ? shorten(v.ops.map((o, k) => `${k + 1}. ${o}`)).map((o) => `      ${clean(o)}`)
+      : ["      (before the first operation)"]),
     ...(v.acked.length ? [`  acknowledged before the crash: ${clean(JSON.stringify(v.acked))}`] : []),
     "  unsynced operations lost:",
     ...list(v.lost, "none"),
@@ -51,9 +66,16 @@ export function formatViolation(v: ExploreViolation, i: number, total: number, o
 }
 
 export function formatReport(path: string, r: ExploreReport): string {
-  const head = `${clean(path)}: ${r.ops} operations, ${r.crashPoints} crash points${r.pointsExplored < r.crashPoints ? ` (${r.pointsExplored} explored)` : ""}, ${r.crashStates} crash states (${r.exhaustive} exhaustive, ${r.sampled} sampled), seed ${r.seed}`;
+  const head = `${clean(path)}: ${r.ops} operations, ${r.crashPoints} crash points${
+    r.pointsExplored < r.crashPoints ? ` (${r.pointsExplored} explored)` : ""
+  }, ${r.crashStates} crash states (${r.exhaustive} exhaustive, ${r.sampled} sampled), seed ${r.seed}`;
   if (r.violations.length === 0) return `${head}\nno violations: check passed in every crash state`;
-  const lines = [head, `${r.violations.length} violation${r.violations.length === 1 ? "" : "s"} (check threw in ${r.violationStates} crash states)`];
+  const lines = [
+    head,
+    `${r.violations.length} violation${
+      r.violations.length === 1 ? "" : "s"
+    } (check threw in ${r.violationStates} crash states)`,
+  ];
   r.violations.forEach((v, i) => lines.push("", ...formatViolation(v, i, r.violations.length, r.ops)));
   return lines.join("\n");
 }
@@ -84,7 +106,13 @@ export const exploreCommand: Command = {
     const bar = progressReporter(ctx.stderrIsTTY && !ctx.json, "explore");
     let r: ExploreReport;
     try {
-      r = await explore({ ...mod, seed, maxStates, torn: ctx.values["no-torn"] !== true, onProgress: (d, t) => bar.update(d, t) });
+      r = await explore({
+        ...mod,
+        seed,
+        maxStates,
+        torn: ctx.values["no-torn"] !== true,
+        onProgress: (d, t) => bar.update(d, t),
+      });
     } finally {
       bar.stop();
     }

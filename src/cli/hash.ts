@@ -1,9 +1,9 @@
 // `ckpt hash <file>…`: CRC-32 and SHA-256 of files, streamed through the kernel.
-import { createSha256, crc32, toHex } from "../hash.ts";
+import { crc32, createSha256, toHex } from "../hash.ts";
 import { readFully } from "../fs-util.ts";
 import type { Command } from "./command.ts";
 import { need } from "./flags.ts";
-import { NO_PROGRESS, byteProgress } from "./progress.ts";
+import { byteProgress, NO_PROGRESS } from "./progress.ts";
 
 export const hashCommand: Command = {
   name: "hash",
@@ -18,7 +18,7 @@ export const hashCommand: Command = {
     const bar = byteProgress(ctx, "hash");
     // The total is every file's size up front (only when a bar is drawn): one bar for the run.
     let total = 0;
-    if (bar !== NO_PROGRESS) for (const path of files) total += (await ctx.fs.stat(path))?.size ?? 0;
+    if (bar !== NO_PROGRESS) { for (const path of files) total += (await ctx.fs.stat(path))?.size ?? 0; }
     let hashed = 0;
     try {
       for (const path of files) {
@@ -34,7 +34,7 @@ export const hashCommand: Command = {
             crc = crc32(part, crc);
             sha.update(part);
             pos += n;
-            bar.update((hashed += n), Math.max(total, hashed));
+            bar.update(hashed += n, Math.max(total, hashed));
           }
           results.push({ path, bytes: pos, crc32: crc.toString(16).padStart(8, "0"), sha256: toHex(sha.digest()) });
         } finally {

@@ -33,7 +33,9 @@ export interface Io {
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined) return usageError(io, [], "ckpt", "no command given (ckpt help lists them)", globalUsage(COMMANDS));
+  if (name === undefined) {
+    return usageError(io, [], "ckpt", "no command given (ckpt help lists them)", globalUsage(COMMANDS));
+  }
   if (name === "--help" || name === "-h") return printHelp(io, undefined, false);
   if (name === "--version" || name === "-V") {
     io.out("ckptkit 0.1.0");
@@ -41,7 +43,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   if (name === "help") return help(rest, io);
   const command = COMMANDS.find((c) => c.name === name);
-  if (!command) return usageError(io, rest, "ckpt", escapeText(`unknown command '${name}'${didYouMean(name, commandNames())}`), globalUsage(COMMANDS));
+  if (!command) {
+    return usageError(
+      io,
+      rest,
+      "ckpt",
+      escapeText(`unknown command '${name}'${didYouMean(name, commandNames())}`),
+      globalUsage(COMMANDS),
+    );
+  }
   let ctx: CommandContext;
   try {
     const { values, positionals } = parseCommandArgs(command, rest);
@@ -63,7 +73,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
       stdoutIsTTY: io.stdoutIsTTY ?? false,
       runtime: detectRuntime(),
       self: io.self,
-      get tmpdir() { return io.tmpdir; }, // read when a command needs it: Deno asks --allow-env for it
+      get tmpdir() {
+        return io.tmpdir;
+      }, // read when a command needs it: Deno asks --allow-env for it
       readStdin: io.readStdin,
       interruptible: io.interruptible,
     };
@@ -87,7 +99,9 @@ function help(args: string[], io: Io): number {
   if (topic === undefined || topic === "help") return printHelp(io, undefined, args.includes("--json"));
   const command = COMMANDS.find((c) => c.name === topic);
   if (!command || extra !== undefined) {
-    const msg = extra !== undefined ? `one command at a time, got '${extra}'` : `unknown command '${topic}'${didYouMean(topic, commandNames())}`;
+    const msg = extra !== undefined
+      ? `one command at a time, got '${extra}'`
+      : `unknown command '${topic}'${didYouMean(topic, commandNames())}`;
     return usageError(io, args, "ckpt help", escapeText(msg), "usage: ckpt help [command]");
   }
   return printHelp(io, command, args.includes("--json"));
@@ -115,7 +129,11 @@ function report(err: unknown, command: Command, io: Io, json: boolean): number {
   let msg = (err as Error)?.message?.split("\n")[0] ?? String(err);
   if (err instanceof FsError) msg = explainFsMessage(msg, err); // "ENOENT: no such file or directory"
   const code = exitCodeOf(err);
-  if (json) io.out(JSON.stringify({ error: { code: (err as { code?: string })?.code ?? "EINTERNAL", message: msg, exit: code } }));
+  if (json) {
+    io.out(
+      JSON.stringify({ error: { code: (err as { code?: string })?.code ?? "EINTERNAL", message: msg, exit: code } }),
+    );
+  }
   return emit(err, command, io, escapeText(msg), code); // messages may quote a store's names
 }
 

@@ -15,7 +15,12 @@ const NONE: Progress = { tick() {}, stop() {} };
 export function progress(enabled: boolean, label: string, total: number): Progress {
   if (!enabled || total <= 0) return NONE;
   const bar = new cliProgress.SingleBar(
-    { format: `${label} [{bar}] {percentage}% | {value}/{total} | eta {eta}s`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
+    {
+      format: `${label} [{bar}] {percentage}% | {value}/{total} | eta {eta}s`,
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0);
@@ -35,7 +40,10 @@ export function progress(enabled: boolean, label: string, total: number): Progre
  * A progress callback for work whose total is learned from the first report:
  * `update(done, total)` draws (on a terminal only); `stop()` clears the bar.
  */
-export function progressReporter(enabled: boolean, label: string): { update(done: number, total: number): void; stop(): void } {
+export function progressReporter(
+  enabled: boolean,
+  label: string,
+): { update(done: number, total: number): void; stop(): void } {
   let bar: Progress | undefined;
   let shown = 0;
   return {
@@ -78,7 +86,11 @@ export const NO_PROGRESS: ByteProgress = { update() {}, stop() {} };
  * Drawn only when stderr is a terminal (ctx.stderrIsTTY is false under --quiet) and not with
  * --json; `writesStdout` commands (cat) draw only when stdout is not the same terminal.
  */
-export function byteProgress(ctx: Pick<CommandContext, "stderrIsTTY" | "stdoutIsTTY" | "json" | "quiet">, label: string, opts: { writesStdout?: boolean } = {}): ByteProgress {
+export function byteProgress(
+  ctx: Pick<CommandContext, "stderrIsTTY" | "stdoutIsTTY" | "json" | "quiet">,
+  label: string,
+  opts: { writesStdout?: boolean } = {},
+): ByteProgress {
   if (!ctx.stderrIsTTY || ctx.json || ctx.quiet || (opts.writesStdout && ctx.stdoutIsTTY)) return NO_PROGRESS;
   let bar: cliProgress.SingleBar | undefined;
   let shownTotal = -1;
@@ -94,7 +106,10 @@ export function byteProgress(ctx: Pick<CommandContext, "stderrIsTTY" | "stdoutIs
         bar = new cliProgress.SingleBar({
           format: `${label} [{bar}] {percentage}% | {value} / {total} | {rate} | eta {eta_formatted}`,
           formatValue: (v, _o, type) => (type === "value" || type === "total" ? humanBytes(Number(v)) : String(v)),
-          stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 50,
+          stream: process.stderr,
+          hideCursor: true,
+          clearOnComplete: true,
+          etaBuffer: 50,
         }, cliProgress.Presets.shades_classic);
         bar.start(total, 0, { rate: "…" });
       } else if (total !== shownTotal) bar.setTotal(total);

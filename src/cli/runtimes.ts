@@ -57,7 +57,14 @@ export async function cliArgvFor(ctx: CommandContext, rt: RuntimeName): Promise<
 /** As cliArgvFor, but a runtime that is not there is an environment error (exit 3). */
 export async function requireCliArgv(ctx: CommandContext, rt: RuntimeName): Promise<string[]> {
   const argv = await cliArgvFor(ctx, rt);
-  if (!argv) throw new EnvironmentError("ENORUNTIME", rt === "node" ? "node or dist/cli.js not found (run `npm run build` for dist/cli.js)" : `runtime '${rt}' not found (install it with \`npm i -D ${rt}\`)`);
+  if (!argv) {
+    throw new EnvironmentError(
+      "ENORUNTIME",
+      rt === "node"
+        ? "node or dist/cli.js not found (run `npm run build` for dist/cli.js)"
+        : `runtime '${rt}' not found (install it with \`npm i -D ${rt}\`)`,
+    );
+  }
   return argv;
 }
 

@@ -11,7 +11,10 @@ import { FsError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
 import { basename, join } from "../path.ts";
 
-export interface SaveSource { name: string; path: string }
+export interface SaveSource {
+  name: string;
+  path: string;
+}
 
 export async function saveSources(fs: DurableFs, args: string[], note: (text: string) => void): Promise<SaveSource[]> {
   const out: SaveSource[] = [];
@@ -38,7 +41,13 @@ export async function saveSources(fs: DurableFs, args: string[], note: (text: st
 }
 
 /** Every regular file under `dir`, depth first in name order, named `prefix/relative path`. */
-async function walk(fs: DurableFs, dir: string, prefix: string, out: SaveSource[], note: (text: string) => void): Promise<void> {
+async function walk(
+  fs: DurableFs,
+  dir: string,
+  prefix: string,
+  out: SaveSource[],
+  note: (text: string) => void,
+): Promise<void> {
   for (const entry of (await fs.readdir(dir)).sort()) {
     const path = join(dir, entry);
     const name = prefix === "" ? entry : `${prefix}/${entry}`;

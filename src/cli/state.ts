@@ -26,15 +26,33 @@ export const stateCommand: Command = {
     }
     ctx.out(`snapshots (${r.snapshots.length}):`);
     for (const s of r.snapshots) {
-      ctx.out(`  step ${s.step}  ${s.status}  last sequence ${s.lastSequence ?? "?"}  marker ${s.markSequence ?? "?"}${s.markerInLog ? "" : " (not in log)"}  ${s.bytes} bytes`);
+      ctx.out(
+        `  step ${s.step}  ${s.status}  last sequence ${s.lastSequence ?? "?"}  marker ${s.markSequence ?? "?"}${
+          s.markerInLog ? "" : " (not in log)"
+        }  ${s.bytes} bytes`,
+      );
     }
     const l = r.log;
-    ctx.out(`log: ${l.segments} segment${l.segments === 1 ? "" : "s"}, sequences ${l.firstSequence ?? "-"}..${l.lastSequence}, ${l.dataRecords} changes, ${l.markers} markers${l.tornTailBytes ? `, torn tail ${l.tornTailBytes} bytes` : ""}`);
-    if (l.damage) ctx.out(`log damage at ${l.damage.segment} byte ${l.damage.offset}, sequence ${l.damage.sequence}: ${l.damage.reason}`);
+    ctx.out(
+      `log: ${l.segments} segment${l.segments === 1 ? "" : "s"}, sequences ${
+        l.firstSequence ?? "-"
+      }..${l.lastSequence}, ${l.dataRecords} changes, ${l.markers} markers${
+        l.tornTailBytes ? `, torn tail ${l.tornTailBytes} bytes` : ""
+      }`,
+    );
+    if (l.damage) {
+      ctx.out(
+        `log damage at ${l.damage.segment} byte ${l.damage.offset}, sequence ${l.damage.sequence}: ${l.damage.reason}`,
+      );
+    }
     const rec = r.recovery;
     for (const s of rec.skipped) ctx.out(`recovery skips step ${s.step}: ${s.reason}`);
     if (!rec.possible) ctx.out(`recovery: impossible: ${rec.reason}`);
-    else ctx.out(`recovery: ${rec.step === null ? "initial value" : `snapshot step ${rec.step}`}, then replay ${rec.replay} change${rec.replay === 1 ? "" : "s"}`);
+    else {ctx.out(
+        `recovery: ${
+          rec.step === null ? "initial value" : `snapshot step ${rec.step}`
+        }, then replay ${rec.replay} change${rec.replay === 1 ? "" : "s"}`,
+      );}
     return rec.possible ? 0 : 1;
   },
 };

@@ -3,9 +3,9 @@ import { FsError, NoCheckpointError, UsageError } from "../errors.ts";
 import { join } from "../path.ts";
 import { parseProtocol } from "../protocol.ts";
 import type { CheckpointReport } from "../store/check.ts";
-import { STATUS_NOTE, isDamage } from "../store/interrupted.ts";
+import { isDamage, STATUS_NOTE } from "../store/interrupted.ts";
 import { checkManifestMetadata } from "../store/save-limits.ts";
-import { type Store, openStore } from "../store/store.ts";
+import { openStore, type Store } from "../store/store.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { intFlag, need } from "./flags.ts";
 import { escapeList, escapeText as esc } from "./escape.ts";
@@ -18,8 +18,19 @@ import { createSha256, toHex } from "../hash.ts";
 type Access = "read" | "write" | "create";
 
 /** Only `save` creates a missing store; every other command reports it (exit 3). */
-async function withStore<T>(ctx: CommandContext, dir: string, access: Access, fn: (s: Store) => Promise<T>, fs = ctx.fs): Promise<T> {
-  const s = await openStore(dir, { fs, readOnly: access === "read", create: access === "create", onWarning: (m) => ctx.note(esc(m)) });
+async function withStore<T>(
+  ctx: CommandContext,
+  dir: string,
+  access: Access,
+  fn: (s: Store) => Promise<T>,
+  fs = ctx.fs,
+): Promise<T> {
+  const s = await openStore(dir, {
+    fs,
+    readOnly: access === "read",
+    create: access === "create",
+    onWarning: (m) => ctx.note(esc(m)),
+  });
   try {
     return await fn(s);
   } finally {
@@ -27,7 +38,9 @@ async function withStore<T>(ctx: CommandContext, dir: string, access: Access, fn
   }
 }
 
-const time = (ms?: number) => (ms === undefined ? "-" : new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z"));
+const time = (
+  ms?: number,
+) => (ms === undefined ? "-" : new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z"));
 
 function parseMeta(values: CommandContext["values"]): Record<string, string> {
   const meta: Record<string, string> = {};
@@ -52,7 +65,11 @@ export const saveCommand: Command = {
     "files under name/…). An argument that names an existing path is a path even if it has '='.",
   ].join("\n"),
   options: {
-    step: { type: "string", arg: "N", help: "the new checkpoint's step (above every step present; default: one above)" },
+    step: {
+      type: "string",
+      arg: "N",
+      help: "the new checkpoint's step (above every step present; default: one above)",
+    },
     protocol: { type: "string", arg: "P", help: "unsafe, atomic_nodirsync or atomic_dirsync (default)" },
     meta: { type: "string", multiple: true, arg: "k=v", help: "metadata to store with the checkpoint (repeatable)" },
     keep: { type: "string", arg: "N", help: "after the commit, prune to the newest N valid checkpoints" },
@@ -69,9 +86,19 @@ export const saveCommand: Command = {
     const bar = byteProgress(ctx, "save");
     const onProgress = (done: number, total: number) => bar.update(done, total);
     const members = await saveSources(ctx.fs, args, (m) => ctx.note(esc(m)));
-    const r = await withStore(ctx, dir!, "create", (s) => s.save(members, { step, protocol, meta, keep, signal, onProgress })).finally(() => bar.stop());
-    if (ctx.json) ctx.out(JSON.stringify({ step: r.step, files: r.files, bytes: r.bytes, protocol: r.protocol, store: dir }));
-    else ctx.out(`saved step ${r.step} (${r.files.length} file${r.files.length === 1 ? "" : "s"}, ${r.bytes} bytes, ${r.protocol})`);
+    const r = await withStore(
+      ctx,
+      dir!,
+      "create",
+      (s) => s.save(members, { step, protocol, meta, keep, signal, onProgress }),
+    ).finally(() => bar.stop());
+    if (ctx.json) {
+      ctx.out(JSON.stringify({ step: r.step, files: r.files, bytes: r.bytes, protocol: r.protocol, store: dir }));
+    } else {ctx.out(
+        `saved step ${r.step} (${r.files.length} file${
+          r.files.length === 1 ? "" : "s"
+        }, ${r.bytes} bytes, ${r.protocol})`,
+      );}
     return 0;
   },
 };
@@ -91,7 +118,15 @@ export const listCommand: Command = {
     }
     if (items.length === 0) ctx.out(`no checkpoints in ${dir}`);
     for (const c of items) {
-      ctx.out([`step ${c.step}`.padEnd(12), time(c.createdAt).padEnd(21), `${c.bytes} B`.padStart(12), c.status ? c.status.padEnd(8) : "", escapeList(c.files) || "(manifest unreadable)"].filter(Boolean).join("  "));
+      ctx.out(
+        [
+          `step ${c.step}`.padEnd(12),
+          time(c.createdAt).padEnd(21),
+          `${c.bytes} B`.padStart(12),
+          c.status ? c.status.padEnd(8) : "",
+          escapeList(c.files) || "(manifest unreadable)",
+        ].filter(Boolean).join("  "),
+      );
     }
     return 0;
   },
@@ -99,7 +134,15 @@ export const listCommand: Command = {
 
 function summarize(c: CheckpointReport): string {
   if (STATUS_NOTE[c.status]) return `step ${c.step}: ${c.status} (${STATUS_NOTE[c.status]})`;
-  return c.status === "valid" ? `step ${c.step}: valid` : `step ${c.step}: ${c.status}\n${c.findings.map((f) => `  ${f.kind} in ${esc(f.file)}${f.member ? ` (member ${esc(f.member)})` : ""}${f.block !== undefined ? ` block ${f.block}` : ""}: ${esc(f.message)}`).join("\n")}`;
+  return c.status === "valid"
+    ? `step ${c.step}: valid`
+    : `step ${c.step}: ${c.status}\n${
+      c.findings.map((f) =>
+        `  ${f.kind} in ${esc(f.file)}${f.member ? ` (member ${esc(f.member)})` : ""}${
+          f.block !== undefined ? ` block ${f.block}` : ""
+        }: ${esc(f.message)}`
+      ).join("\n")
+    }`;
 }
 
 export const verifyCommand: Command = {
@@ -107,7 +150,8 @@ export const verifyCommand: Command = {
   usage: "verify <store or checkpoint file> [--json]",
   summary: "full integrity scan: every byte of every checkpoint (exit 1 if damage is found)",
   options: {},
-  exits: "0 every committed checkpoint valid (interrupted saves are not damage), 1 damage found, 2 usage error, 3 I/O error",
+  exits:
+    "0 every committed checkpoint valid (interrupted saves are not damage), 1 damage found, 2 usage error, 3 I/O error",
   async run(ctx) {
     const [path] = need(ctx, 1, "<store or checkpoint file>");
     const st = await ctx.fs.stat(path!);
@@ -116,12 +160,26 @@ export const verifyCommand: Command = {
     if (!st.isDirectory) {
       const r = await verifyFile(fs, path!).finally(() => bar.stop());
       if (ctx.json) ctx.out(JSON.stringify(r));
-      else ctx.out(r.ok ? `${path}: valid (${r.kind}, ${r.fileSize} bytes)` : `${path}: damaged\n${r.damage.map((d) => `  ${d.kind} at byte ${d.offset}: ${esc(d.message)}`).join("\n")}`);
+      else {ctx.out(
+          r.ok
+            ? `${path}: valid (${r.kind}, ${r.fileSize} bytes)`
+            : `${path}: damaged\n${
+              r.damage.map((d) => `  ${d.kind} at byte ${d.offset}: ${esc(d.message)}`).join("\n")
+            }`,
+        );}
       return r.ok ? 0 : 1;
     }
     const report = await withStore(ctx, path!, "read", (s) => s.verify(), fs).finally(() => bar.stop());
-    if (ctx.json) ctx.out(JSON.stringify({ store: path, ok: report.ok, checkpoints: report.checkpoints.map((c) => ({ step: c.step, status: c.status, findings: c.findings })), findings: report.findings }));
-    else {
+    if (ctx.json) {
+      ctx.out(
+        JSON.stringify({
+          store: path,
+          ok: report.ok,
+          checkpoints: report.checkpoints.map((c) => ({ step: c.step, status: c.status, findings: c.findings })),
+          findings: report.findings,
+        }),
+      );
+    } else {
       for (const c of report.checkpoints) ctx.out(summarize(c));
       const bad = report.checkpoints.filter((c) => isDamage(c.status)).length;
       const committed = report.checkpoints.filter((c) => !STATUS_NOTE[c.status]).length;
@@ -140,8 +198,20 @@ export const latestCommand: Command = {
   async run(ctx) {
     const [dir] = need(ctx, 1, "<store>");
     const l = await withStore(ctx, dir!, "read", (s) => s.latest());
-    if (ctx.json) ctx.out(JSON.stringify(l ? { step: l.step, files: l.files, paths: l.manifest.members.map((m) => join(dir!, m.file)), bytes: l.bytes, createdAt: l.createdAt, meta: l.meta } : { step: null }));
-    else ctx.out(l ? `step ${l.step}: ${escapeList(l.files)}` : `no valid checkpoint in ${dir}`);
+    if (ctx.json) {
+      ctx.out(JSON.stringify(
+        l
+          ? {
+            step: l.step,
+            files: l.files,
+            paths: l.manifest.members.map((m) => join(dir!, m.file)),
+            bytes: l.bytes,
+            createdAt: l.createdAt,
+            meta: l.meta,
+          }
+          : { step: null },
+      ));
+    } else ctx.out(l ? `step ${l.step}: ${escapeList(l.files)}` : `no valid checkpoint in ${dir}`);
     return l ? 0 : 1;
   },
 };
@@ -192,7 +262,9 @@ export const rollbackCommand: Command = {
     if (ctx.json) ctx.out(JSON.stringify(r));
     else {
       for (const m of r.moved) ctx.out(`quarantined step ${m.step} (${m.status}): ${escapeList(m.files)}`);
-      ctx.out(r.moved.length === 0 ? "nothing to roll back" : `newest valid checkpoint is now ${r.newestValid ?? "none"}`);
+      ctx.out(
+        r.moved.length === 0 ? "nothing to roll back" : `newest valid checkpoint is now ${r.newestValid ?? "none"}`,
+      );
     }
     return 0;
   },
@@ -218,7 +290,13 @@ export const catCommand: Command = {
       // One pass: open() finds the newest valid checkpoint while it streams (no latest() first).
       let target = step;
       const bar = byteProgress(ctx, "cat", { writesStdout: true });
-      const reader = s.open(member!, { step, onStep: (n) => { target = n; }, onProgress: (done, total) => bar.update(done, total) }).getReader();
+      const reader = s.open(member!, {
+        step,
+        onStep: (n) => {
+          target = n;
+        },
+        onProgress: (done, total) => bar.update(done, total),
+      }).getReader();
       const sha = createSha256();
       let bytes = 0;
       try {

@@ -41,7 +41,11 @@ export function closest(word: string, candidates: readonly string[]): string | u
 }
 
 /** " (did you mean 'x'?)", or "" when nothing is close. */
-export function didYouMean(word: string, candidates: readonly string[], show: (c: string) => string = (c) => `'${c}'`): string {
+export function didYouMean(
+  word: string,
+  candidates: readonly string[],
+  show: (c: string) => string = (c) => `'${c}'`,
+): string {
   const c = closest(word, candidates);
   return c === undefined ? "" : ` (did you mean ${show(c)}?)`;
 }

@@ -7,7 +7,10 @@
 import type { DurableFs } from "../fs.ts";
 import { readFile } from "../fs-util.ts";
 
-export interface Acks { count: number; max: number }
+export interface Acks {
+  count: number;
+  max: number;
+}
 
 /** Complete lines only: the last piece is a line whose write the kill cut short, or empty. */
 export function parseAcks(text: string): Acks {

@@ -9,7 +9,7 @@ import { MemoryFs } from "../../adapters/memory.ts";
 import { CORRUPT_MODES, corruptFile } from "../corrupt.ts";
 import { randInt, rng } from "../rng.ts";
 import { openStore, type Store } from "../store/store.ts";
-import { makeMembers, sameMembers, type Members } from "./workloads.ts";
+import { makeMembers, type Members, sameMembers } from "./workloads.ts";
 
 export interface CorruptionRow {
   mode: string;
@@ -38,7 +38,10 @@ async function buildStore(): Promise<{ fs: MemoryFs; store: Store; expected: Map
   // Both layouts in one store: checkpoints whose members have their own files (inlineMax 0, small
   // files, so member headers and trailers are a fair share of the bytes), then checkpoints whose
   // small members are stored inline in the manifest (the default for ≤ 64 KiB).
-  const layouts: [number, [number, number][]][] = [[0, [[1, 700], [3, 5000], [1, 12000], [4, 300]]], [64 * 1024, [[2, 900], [3, 4000]]]];
+  const layouts: [number, [number, number][]][] = [[0, [[1, 700], [3, 5000], [1, 12000], [4, 300]]], [64 * 1024, [[
+    2,
+    900,
+  ], [3, 4000]]]];
   let store: Store | undefined;
   for (const [inlineMax, shapes] of layouts) {
     await store?.close();
@@ -52,13 +55,33 @@ async function buildStore(): Promise<{ fs: MemoryFs; store: Store; expected: Map
   return { fs, store: store!, expected };
 }
 
-export async function corruptionExperiment(injections: number, cleanVerifies: number, seed = 1, onTick?: () => void): Promise<CorruptionRow[]> {
+export async function corruptionExperiment(
+  injections: number,
+  cleanVerifies: number,
+  seed = 1,
+  onTick?: () => void,
+): Promise<CorruptionRow[]> {
   const { fs, store, expected } = await buildStore();
   const steps = await store.steps();
   const rows = new Map<string, CorruptionRow>();
   const rowFor = (mode: string): CorruptionRow => {
     let r = rows.get(mode);
-    if (!r) rows.set(mode, (r = { mode, injections: 0, noops: 0, detected: 0, missed: 0, silent: 0, cleanVerifies: 0, falsePositives: 0, regions: {} }));
+    if (!r) {
+      rows.set(
+        mode,
+        r = {
+          mode,
+          injections: 0,
+          noops: 0,
+          detected: 0,
+          missed: 0,
+          silent: 0,
+          cleanVerifies: 0,
+          falsePositives: 0,
+          regions: {},
+        },
+      );
+    }
     return r;
   };
   const next = rng(seed);
@@ -66,7 +89,9 @@ export async function corruptionExperiment(injections: number, cleanVerifies: nu
   // no-op and drawn again, so N injections are N corruptions.
   let damaged = 0;
   for (let i = 0; damaged < injections; i++) {
-    if (i >= 2 * injections + 1000) throw new Error(`corruption experiment: ${i} draws made only ${damaged} damaging injections`);
+    if (i >= 2 * injections + 1000) {
+      throw new Error(`corruption experiment: ${i} draws made only ${damaged} damaging injections`);
+    }
     const s = steps[randInt(next, 0, steps.length)]!;
     const file = s.files[randInt(next, 0, s.files.length)]!;
     const path = `${DIR}/${file}`;
@@ -80,7 +105,9 @@ export async function corruptionExperiment(injections: number, cleanVerifies: nu
     } else {
       damaged++;
       const end = mode === "truncate" ? rep.offset + 1 : rep.offset + rep.length; // a cut: where it falls
-      const region = `${file.endsWith(".manifest") ? "manifest" : "member"} ${rep.offset < 64 ? "header" : end > original.length - 48 ? "trailer" : "body"}`;
+      const region = `${file.endsWith(".manifest") ? "manifest" : "member"} ${
+        rep.offset < 64 ? "header" : end > original.length - 48 ? "trailer" : "body"
+      }`;
       const reg = (row.regions[region] ??= { n: 0, detected: 0 });
       reg.n++;
       const status = (await store.check(s.step)).status;

@@ -68,16 +68,30 @@ export interface ExploreResult {
 }
 
 type Keep = NonNullable<CrashOptions["keep"]>;
-interface Variant { keep: Keep; label: (ops: PendingOp[]) => string[] }
+interface Variant {
+  keep: Keep;
+  label: (ops: PendingOp[]) => string[];
+}
 
 export { describeOp };
 
 /** The states a reboot at this point could find, as keep-decisions over `pending` (src/explore/crash-states.ts). */
-export function crashVariants(pending: PendingOp[], next: () => number, o: Required<Omit<ExploreOptions, "seed">>): { variants: Variant[]; exhaustive: boolean } {
+export function crashVariants(
+  pending: PendingOp[],
+  next: () => number,
+  o: Required<Omit<ExploreOptions, "seed">>,
+): { variants: Variant[]; exhaustive: boolean } {
   const { states, exhaustive } = crashStates(pending, next, o);
   const variants = states.map((d): Variant => ({
     keep: (_op, i) => d[i] ?? false,
-    label: (ops) => ops.flatMap((op, i) => (d[i] === false || d[i] === undefined ? [] : [`${describeOp(op)}${typeof d[i] === "number" ? ` (torn after ${d[i]} bytes)` : ""}`])),
+    label: (ops) =>
+      ops.flatMap((
+        op,
+        i,
+      ) => (d[i] === false || d[i] === undefined
+        ? []
+        : [`${describeOp(op)}${typeof d[i] === "number" ? ` (torn after ${d[i]} bytes)` : ""}`])
+      ),
   }));
   return { variants, exhaustive };
 }
@@ -108,12 +122,25 @@ async function runToCrash<A>(w: Workload<A>, k: number): Promise<{ fs: MemoryFs;
 }
 
 export async function explore<A>(w: Workload<A>, options: ExploreOptions = {}): Promise<ExploreResult> {
-  const o = { exhaustiveLimit: options.exhaustiveLimit ?? 14, samples: options.samples ?? 24, tearsPerWrite: options.tearsPerWrite ?? 3 };
+  const o = {
+    exhaustiveLimit: options.exhaustiveLimit ?? 14,
+    samples: options.samples ?? 24,
+    tearsPerWrite: options.tearsPerWrite ?? 3,
+  };
   const next = rng(options.seed ?? 1);
   const ops = await measure(w);
   const res: ExploreResult = {
-    workload: w.name, ops, crashPoints: ops + 1, states: 0, exhaustivePoints: 0,
-    outcomes: { new: 0, old: 0, none: 0 }, torn: 0, afterAck: { states: 0, kept: 0 }, broken: {}, violations: 0, first: {},
+    workload: w.name,
+    ops,
+    crashPoints: ops + 1,
+    states: 0,
+    exhaustivePoints: 0,
+    outcomes: { new: 0, old: 0, none: 0 },
+    torn: 0,
+    afterAck: { states: 0, kept: 0 },
+    broken: {},
+    violations: 0,
+    first: {},
   };
   for (let k = 0; k <= ops; k++) {
     const { fs, acked, traceFrom } = await runToCrash(w, k);
@@ -125,7 +152,10 @@ export async function explore<A>(w: Workload<A>, options: ExploreOptions = {}): 
       try {
         verdict = await w.check(crashed, acked);
       } catch (err) {
-        verdict = { outcome: "none", violations: [{ property: "recovery-threw", message: String((err as Error)?.stack ?? err) }] };
+        verdict = {
+          outcome: "none",
+          violations: [{ property: "recovery-threw", message: String((err as Error)?.stack ?? err) }],
+        };
       }
       res.states++;
       res.outcomes[verdict.outcome]++;
@@ -138,7 +168,13 @@ export async function explore<A>(w: Workload<A>, options: ExploreOptions = {}): 
       for (const { property, message } of verdict.violations) {
         res.broken[property] = (res.broken[property] ?? 0) + 1;
         if (w.promises.has(property) || property === "recovery-threw") promisedBroken = true;
-        res.first[property] ??= { property, message, crashAfter: k, kept: v.label(fs.pending), trace: fs.trace.slice(traceFrom) };
+        res.first[property] ??= {
+          property,
+          message,
+          crashAfter: k,
+          kept: v.label(fs.pending),
+          trace: fs.trace.slice(traceFrom),
+        };
       }
       if (promisedBroken) res.violations++;
     }

@@ -67,6 +67,10 @@ export async function judgeLogTrial(fs: DurableFs, dir: string, seed: number): P
   const clean = exact && rep.damage === null;
   return {
     newest: rep.truncatedBytes > 0 || rep.tornSegmentHeader ? "torn" : "valid",
-    recoverable: clean, silent: !clean, ackedLost: maxAck > n, acked: count, maxAck,
+    recoverable: clean,
+    silent: !clean,
+    ackedLost: maxAck > n,
+    acked: count,
+    maxAck,
   };
 }

@@ -54,11 +54,20 @@ export interface Row {
 export function childMembers(seed: number, step: number): { name: string; data: Uint8Array }[] {
   const next = rng(seed * 1_000_003 + step);
   const count = randInt(next, 1, 5);
-  return Array.from({ length: count }, (_, i) => ({ name: `part-${i}.bin`, data: payload(seed * 7919 + step * 31 + i, randInt(next, 1, 192 * 1024)) }));
+  return Array.from(
+    { length: count },
+    (_, i) => ({ name: `part-${i}.bin`, data: payload(seed * 7919 + step * 31 + i, randInt(next, 1, 192 * 1024)) }),
+  );
 }
 
 /** The child: save forever, acknowledging each save through an fsynced file. */
-export async function childLoop(fs: DurableFs, dir: string, protocol: Protocol, seed: number, ready: () => void): Promise<never> {
+export async function childLoop(
+  fs: DurableFs,
+  dir: string,
+  protocol: Protocol,
+  seed: number,
+  ready: () => void,
+): Promise<never> {
   const store = await openStore(join(dir, "store"), { fs, protocol, chunkSize: 16 * 1024 });
   const ackPath = join(dir, "acks");
   const acks = await fs.open(ackPath, { write: true, create: true });
@@ -101,7 +110,9 @@ async function killAtRandom(argv: string[], delay: number): Promise<{ stderr: st
     let out = "";
     let timer: ReturnType<typeof setTimeout> | undefined;
     const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.stderr!.on("data", (d: Uint8Array) => { stderr += new TextDecoder().decode(d); });
+    child.stderr!.on("data", (d: Uint8Array) => {
+      stderr += new TextDecoder().decode(d);
+    });
     child.stdout!.on("data", (d: Uint8Array) => {
       out += new TextDecoder().decode(d);
       if (!timer && out.includes("ready")) timer = setTimeout(() => child.kill("SIGKILL"), delay);
@@ -123,7 +134,14 @@ export function childError(stderr: string): string {
   return [...new Set([first, lines[lines.length - 1]!].filter((l): l is string => !!l))].join(" | ");
 }
 
-export interface TrialVerdict { newest: string; recoverable: boolean; silent: boolean; ackedLost: boolean; acked: number; maxAck: number }
+export interface TrialVerdict {
+  newest: string;
+  recoverable: boolean;
+  silent: boolean;
+  ackedLost: boolean;
+  acked: number;
+  maxAck: number;
+}
 
 /** Recovery after one kill: what a restarted process finds in `dir`/store, against `dir`/acks. */
 export async function judgeTrial(fs: DurableFs, dir: string, seed: number): Promise<TrialVerdict> {
@@ -139,22 +157,56 @@ export async function judgeTrial(fs: DurableFs, dir: string, seed: number): Prom
     exact = want.length === members.size && want.every((m) => sameBytes(m.data, members.get(m.name)));
   }
   return {
-    newest, recoverable: !!latest && exact, silent: !!latest && !exact,
-    ackedLost: maxAck > 0 && (!latest || latest.step < maxAck), acked: count, maxAck,
+    newest,
+    recoverable: !!latest && exact,
+    silent: !!latest && !exact,
+    ackedLost: maxAck > 0 && (!latest || latest.step < maxAck),
+    acked: count,
+    maxAck,
   };
 }
 
 export async function processTrials(o: ProcessOptions): Promise<Row> {
   const log = o.workload === "log";
-  const row: Row = { mode: "process", workload: log ? "log-append" : "save-loop", protocol: log ? "fdatasync" : o.protocol, runtime: o.runtime, trials: 0, newestValid: 0, recoverable: 0, torn: 0, ackedLost: 0, silent: 0, violations: 0 };
+  const row: Row = {
+    mode: "process",
+    workload: log ? "log-append" : "save-loop",
+    protocol: log ? "fdatasync" : o.protocol,
+    runtime: o.runtime,
+    trials: 0,
+    newestValid: 0,
+    recoverable: 0,
+    torn: 0,
+    ackedLost: 0,
+    silent: 0,
+    violations: 0,
+  };
   const next = rng(o.seed);
   await o.fs.mkdir(o.dir);
   let acked = 0;
   let maxAck = 0;
-  const argv = [...o.argv, "crashtest", "--mode", "child", "--out", o.dir, "--protocol", o.protocol, "--seed", String(o.seed), "--workload", log ? "log" : "save"];
+  const argv = [
+    ...o.argv,
+    "crashtest",
+    "--mode",
+    "child",
+    "--out",
+    o.dir,
+    "--protocol",
+    o.protocol,
+    "--seed",
+    String(o.seed),
+    "--workload",
+    log ? "log" : "save",
+  ];
   for (let t = 0; t < o.trials; t++) {
     const r = await killAtRandom(argv, randInt(next, 0, o.maxDelayMs ?? 250));
-    if (!r.killed) throw new CkptError("ECRASHTEST", `the ${o.runtime} child (trial ${t + 1}) exited before it was killed: ${childError(r.stderr)}`);
+    if (!r.killed) {
+      throw new CkptError(
+        "ECRASHTEST",
+        `the ${o.runtime} child (trial ${t + 1}) exited before it was killed: ${childError(r.stderr)}`,
+      );
+    }
     const j = await (log ? judgeLogTrial : judgeTrial)(o.fs, o.dir, o.seed);
     row.trials++;
     if (j.newest === "valid") row.newestValid++;

@@ -7,7 +7,8 @@ const pct = (n: number, d: number) => (d === 0 ? "-" : `${((100 * n) / d).toFixe
 
 function render(head: string[], body: string[][]): string {
   const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i < 3 && !/^\d/.test(c) ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join("  ");
+  const fmt = (r: string[]) =>
+    r.map((c, i) => (i < 3 && !/^\d/.test(c) ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join("  ");
   return [fmt(head), w.map((n) => "-".repeat(n)).join("  "), ...body.map(fmt)].join("\n");
 }
 
@@ -16,21 +17,76 @@ export function table(rows: Row[]): string {
   const crash = rows.filter((r) => r.mode !== "corrupt");
   if (crash.length) {
     parts.push(render(
-      ["workload", "protocol", "runtime", "trials", "newest valid", "recoverable", "acked kept", "torn", "acked-lost", "silent corruption", "violations"],
-      crash.map((r) => [r.workload, r.protocol, r.runtime, String(r.trials), pct(r.newestValid, r.trials), pct(r.recoverable, r.trials), r.ackStates ? `${pct(r.ackKept ?? 0, r.ackStates)} of ${r.ackStates}` : "-", String(r.torn), String(r.ackedLost), String(r.silent), String(r.violations)]),
+      [
+        "workload",
+        "protocol",
+        "runtime",
+        "trials",
+        "newest valid",
+        "recoverable",
+        "acked kept",
+        "torn",
+        "acked-lost",
+        "silent corruption",
+        "violations",
+      ],
+      crash.map((
+        r,
+      ) => [
+        r.workload,
+        r.protocol,
+        r.runtime,
+        String(r.trials),
+        pct(r.newestValid, r.trials),
+        pct(r.recoverable, r.trials),
+        r.ackStates ? `${pct(r.ackKept ?? 0, r.ackStates)} of ${r.ackStates}` : "-",
+        String(r.torn),
+        String(r.ackedLost),
+        String(r.silent),
+        String(r.violations),
+      ]),
     ));
   }
   const corrupt = rows.filter((r) => r.mode === "corrupt");
   if (corrupt.length) {
     parts.push(render(
       ["injection", "runtime", "trials", "detected", "missed", "silent corruption", "false positives", "note"],
-      corrupt.map((r) => [r.workload, r.runtime, String(r.trials), r.workload === "clean" ? "-" : pct(r.detected ?? 0, r.trials), r.workload === "clean" ? "-" : String(r.trials - (r.detected ?? 0)), String(r.silent), String(r.falsePositives ?? 0), r.note ?? ""]),
+      corrupt.map((
+        r,
+      ) => [
+        r.workload,
+        r.runtime,
+        String(r.trials),
+        r.workload === "clean" ? "-" : pct(r.detected ?? 0, r.trials),
+        r.workload === "clean" ? "-" : String(r.trials - (r.detected ?? 0)),
+        String(r.silent),
+        String(r.falsePositives ?? 0),
+        r.note ?? "",
+      ]),
     ));
   }
   return parts.join("\n\n");
 }
 
-const COLUMNS: (keyof Row)[] = ["mode", "workload", "protocol", "runtime", "trials", "newestValid", "recoverable", "torn", "incomplete", "ackedLost", "ackStates", "ackKept", "silent", "detected", "falsePositives", "violations", "note"];
+const COLUMNS: (keyof Row)[] = [
+  "mode",
+  "workload",
+  "protocol",
+  "runtime",
+  "trials",
+  "newestValid",
+  "recoverable",
+  "torn",
+  "incomplete",
+  "ackedLost",
+  "ackStates",
+  "ackKept",
+  "silent",
+  "detected",
+  "falsePositives",
+  "violations",
+  "note",
+];
 
 export function csv(rows: Row[]): string {
   const cell = (v: unknown) => {

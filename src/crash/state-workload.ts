@@ -6,7 +6,7 @@
 // acknowledged change ("acked-lost"). Under `unsafe` the log runs with durability "none": only
 // the prefix property is promised (a marker that never reached the disk can cost the fallback).
 import type { Protocol } from "../protocol.ts";
-import { openState, StateRecoveryError, type StateOptions } from "../state/state.ts";
+import { openState, type StateOptions, StateRecoveryError } from "../state/state.ts";
 import type { MemoryFs } from "../../adapters/memory.ts";
 import type { Verdict, Workload } from "./explorer.ts";
 import { type Durability, LogDamageError } from "../wal/log.ts";
@@ -19,7 +19,10 @@ const CHANGES = ["c1", "c2", "c3", "c4", "c5"];
 function options(fs: MemoryFs, protocol: Protocol, durability: Durability): StateOptions<string[]> & { fs: MemoryFs } {
   return {
     initial: [],
-    apply: (s, c) => { s.push(dec.decode(c)); return s; },
+    apply: (s, c) => {
+      s.push(dec.decode(c));
+      return s;
+    },
     encode: (s) => enc.encode(JSON.stringify(s)),
     decode: (b) => JSON.parse(dec.decode(b)) as string[],
     fs,
@@ -29,17 +32,23 @@ function options(fs: MemoryFs, protocol: Protocol, durability: Durability): Stat
   };
 }
 
-export function stateWorkload(protocol: Protocol, durability: Durability, durable: (build: (fs: MemoryFs) => Promise<void>) => Promise<MemoryFs>, promises: ReadonlySet<string>): Workload<string> {
+export function stateWorkload(
+  protocol: Protocol,
+  durability: Durability,
+  durable: (build: (fs: MemoryFs) => Promise<void>) => Promise<MemoryFs>,
+  promises: ReadonlySet<string>,
+): Workload<string> {
   return {
     name: `state/${protocol}`,
     promises,
-    setup: () => durable(async (fs) => {
-      const st = await openState(DIR, options(fs, "atomic_dirsync", "fsync"));
-      await st.update(enc.encode("c0"));
-      await st.update(enc.encode("c1"));
-      await st.snapshot();
-      await st.close();
-    }),
+    setup: () =>
+      durable(async (fs) => {
+        const st = await openState(DIR, options(fs, "atomic_dirsync", "fsync"));
+        await st.update(enc.encode("c0"));
+        await st.update(enc.encode("c1"));
+        await st.snapshot();
+        await st.close();
+      }),
     run: async (fs, ack) => {
       const st = await openState(DIR, options(fs, protocol, durability));
       try {
@@ -69,10 +78,22 @@ export function stateWorkload(protocol: Protocol, durability: Durability, durabl
         return { outcome: "none", violations };
       }
       const all = ["c0", ...CHANGES];
-      if (JSON.stringify(got) !== JSON.stringify(all.slice(0, got.length))) violations.push({ property: "wrong-bytes", message: `recovered ${JSON.stringify(got)}, not a prefix of ${JSON.stringify(all)}` });
-      if (got.length < 2) violations.push({ property: "old-lost", message: `recovered ${got.length} of the 2 durable changes` });
+      if (JSON.stringify(got) !== JSON.stringify(all.slice(0, got.length))) {
+        violations.push({
+          property: "wrong-bytes",
+          message: `recovered ${JSON.stringify(got)}, not a prefix of ${JSON.stringify(all)}`,
+        });
+      }
+      if (got.length < 2) {
+        violations.push({ property: "old-lost", message: `recovered ${got.length} of the 2 durable changes` });
+      }
       const lost = acked.filter((c) => !got.includes(c));
-      if (lost.length > 0) violations.push({ property: "acked-lost", message: `acknowledged ${lost.join(",")} missing from ${JSON.stringify(got)}` });
+      if (lost.length > 0) {
+        violations.push({
+          property: "acked-lost",
+          message: `acknowledged ${lost.join(",")} missing from ${JSON.stringify(got)}`,
+        });
+      }
       return { outcome: got.length === all.length ? "new" : got.length >= 2 ? "old" : "none", violations };
     },
   };

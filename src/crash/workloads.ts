@@ -64,14 +64,21 @@ async function durable(build: (fs: MemoryFs) => Promise<void>): Promise<MemoryFs
  * `inlineMax` 0 by default: the classic workloads explore member files and poke them; the
  * `*-inline` ones store their members in the manifest (src/store/inline.ts), one file per save.
  */
-async function withStore(fs: MemoryFs, protocol: Protocol, fn: (s: Store) => Promise<void>, inlineMax = 0): Promise<void> {
+async function withStore(
+  fs: MemoryFs,
+  protocol: Protocol,
+  fn: (s: Store) => Promise<void>,
+  inlineMax = 0,
+): Promise<void> {
   const s = await openStore(DIR, { fs, protocol, chunkSize: 1024, inlineMax });
   await fn(s);
   await s.close();
 }
 
 /** Recovery as a restarted process does it: read-only latest + load. */
-export async function recoverStore(fs: MemoryFs): Promise<{ step: number; members: Members; present: number[] } | null> {
+export async function recoverStore(
+  fs: MemoryFs,
+): Promise<{ step: number; members: Members; present: number[] } | null> {
   const s = await openStore(DIR, { fs, readOnly: true });
   const present = (await s.steps()).map((x) => x.step);
   const l = await s.latest();
@@ -81,10 +88,17 @@ export async function recoverStore(fs: MemoryFs): Promise<{ step: number; member
 }
 
 const ALWAYS = ["wrong-bytes", "old-lost", "file-lost"];
-const promisesFor = (p: Protocol, ackDurable = p === "atomic_dirsync") => new Set(ackDurable ? [...ALWAYS, "acked-lost", "log-damage"] : ALWAYS);
+const promisesFor = (p: Protocol, ackDurable = p === "atomic_dirsync") =>
+  new Set(ackDurable ? [...ALWAYS, "acked-lost", "log-damage"] : ALWAYS);
 
 /** Judges a recovered store against the checkpoints each step was asked to hold. */
-async function judgeStore(fs: MemoryFs, expected: Map<number, Members>, oldStep: number | null, newStep: number, acked: boolean): Promise<Verdict> {
+async function judgeStore(
+  fs: MemoryFs,
+  expected: Map<number, Members>,
+  oldStep: number | null,
+  newStep: number,
+  acked: boolean,
+): Promise<Verdict> {
   const got = await recoverStore(fs);
   const violations: Verdict["violations"] = [];
   const v: Verdict = { outcome: "none", violations };
@@ -114,8 +128,15 @@ export function fileWorkload(protocol: Protocol, size = 1300): Workload<true> {
   return {
     name: `file/${protocol}`,
     promises: promisesFor(protocol),
-    setup: () => durable(async (fs) => { await fs.mkdir("/d"); await writeFileWithProtocol(fs, "/d/f", oldData, "atomic_dirsync"); }),
-    run: async (fs, ack) => { await writeFileWithProtocol(fs, "/d/f", newData, protocol); ack(true); },
+    setup: () =>
+      durable(async (fs) => {
+        await fs.mkdir("/d");
+        await writeFileWithProtocol(fs, "/d/f", oldData, "atomic_dirsync");
+      }),
+    run: async (fs, ack) => {
+      await writeFileWithProtocol(fs, "/d/f", newData, protocol);
+      ack(true);
+    },
     check: async (fs, acked) => {
       const got = fs.peek("/d/f");
       const isNew = sameBytes(got, newData);
@@ -141,8 +162,16 @@ export function saveWorkload(protocol: Protocol, memberCount = 1, size = 2500, i
   return {
     name: `${memberCount === 1 ? "save" : `group-save(${memberCount})`}${inline ? "-inline" : ""}/${protocol}`,
     promises: promisesFor(protocol),
-    setup: () => durable((fs) => withStore(fs, "atomic_dirsync", async (s) => { await s.save(sources(oldM)); }, inlineMax)),
-    run: (fs, ack) => withStore(fs, protocol, async (s) => { ack((await s.save(sources(newM))).step); }, inlineMax),
+    setup: () =>
+      durable((fs) =>
+        withStore(fs, "atomic_dirsync", async (s) => {
+          await s.save(sources(oldM));
+        }, inlineMax)
+      ),
+    run: (fs, ack) =>
+      withStore(fs, protocol, async (s) => {
+        ack((await s.save(sources(newM))).step);
+      }, inlineMax),
     check: (fs, acked) => judgeStore(fs, expected, 1, 2, acked.length > 0),
   };
 }
@@ -158,8 +187,16 @@ export function saveKeepWorkload(protocol: Protocol): Workload<number> {
   return {
     name: `save-keep/${protocol}`,
     promises: promisesFor(protocol, true),
-    setup: () => durable((fs) => withStore(fs, "atomic_dirsync", async (s) => { for (const m of ms.slice(0, 2)) await s.save(sources(m)); })),
-    run: (fs, ack) => withStore(fs, protocol, async (s) => { ack((await s.save(sources(ms[2]!), { keep: 1 })).step); }),
+    setup: () =>
+      durable((fs) =>
+        withStore(fs, "atomic_dirsync", async (s) => {
+          for (const m of ms.slice(0, 2)) await s.save(sources(m));
+        })
+      ),
+    run: (fs, ack) =>
+      withStore(fs, protocol, async (s) => {
+        ack((await s.save(sources(ms[2]!), { keep: 1 })).step);
+      }),
     check: (fs, acked) => judgeStore(fs, expected, 2, 3, acked.length > 0),
   };
 }
@@ -168,13 +205,24 @@ export function saveKeepWorkload(protocol: Protocol): Workload<number> {
 export function rollbackWorkload(protocol: Protocol): Workload<true> {
   const ms = [1, 2, 3].map((s) => makeMembers(s, 2, 1500));
   const expected = new Map([[1, ms[0]!]]);
-  const damaged = [memberName(2, 0), memberName(2, 1), manifestName(2), memberName(3, 0), memberName(3, 1), manifestName(3)];
+  const damaged = [
+    memberName(2, 0),
+    memberName(2, 1),
+    manifestName(2),
+    memberName(3, 0),
+    memberName(3, 1),
+    manifestName(3),
+  ];
   return {
     name: `rollback/${protocol}`,
     promises: promisesFor(protocol, true), // rollback always fsyncs both directories
     setup: async () => {
       // Damage goes onto the durable state (poking before would be undone by replayed writes).
-      const fs = await durable((f) => withStore(f, protocol, async (s) => { for (const m of ms) await s.save(sources(m)); }));
+      const fs = await durable((f) =>
+        withStore(f, protocol, async (s) => {
+          for (const m of ms) await s.save(sources(m));
+        })
+      );
       const member = fs.peek(`${DIR}/${memberName(2, 0)}`)!.slice();
       const mid = member.length >> 1;
       member[mid] = member[mid]! ^ 0x10;
@@ -183,11 +231,17 @@ export function rollbackWorkload(protocol: Protocol): Workload<true> {
       fs.poke(`${DIR}/${manifestName(3)}`, man.slice(0, man.length - 20));
       return fs;
     },
-    run: (fs, ack) => withStore(fs, protocol, async (s) => { await s.rollback(); ack(true); }),
+    run: (fs, ack) =>
+      withStore(fs, protocol, async (s) => {
+        await s.rollback();
+        ack(true);
+      }),
     check: async (fs, acked) => {
       const v = await judgeStore(fs, expected, 1, 1, false);
       const inStore = new Set(await fs.readdir(DIR));
-      const q = (await fs.stat(`${DIR}/${QUARANTINE_DIR}`)) ? new Set(await fs.readdir(`${DIR}/${QUARANTINE_DIR}`)) : new Set<string>();
+      const q = (await fs.stat(`${DIR}/${QUARANTINE_DIR}`))
+        ? new Set(await fs.readdir(`${DIR}/${QUARANTINE_DIR}`))
+        : new Set<string>();
       for (const f of damaged) {
         if (!inStore.has(f) && !q.has(f)) {
           v.violations.push({ property: "file-lost", message: `${f} is neither in the store nor in quarantine` });
@@ -210,8 +264,16 @@ export function pruneWorkload(protocol: Protocol): Workload<number[]> {
   return {
     name: `prune/${protocol}`,
     promises: promisesFor(protocol, true), // prune always fsyncs the directory
-    setup: () => durable((fs) => withStore(fs, protocol, async (s) => { for (const m of ms) await s.save(sources(m)); })),
-    run: (fs, ack) => withStore(fs, protocol, async (s) => { ack((await s.prune(1)).removed); }),
+    setup: () =>
+      durable((fs) =>
+        withStore(fs, protocol, async (s) => {
+          for (const m of ms) await s.save(sources(m));
+        })
+      ),
+    run: (fs, ack) =>
+      withStore(fs, protocol, async (s) => {
+        ack((await s.prune(1)).removed);
+      }),
     check: async (fs, acked) => {
       const v = await judgeStore(fs, expected, 3, 3, false);
       const got = await recoverStore(fs);
@@ -225,7 +287,11 @@ export function pruneWorkload(protocol: Protocol): Workload<number[]> {
   };
 }
 
-export const LOG_DURABILITY: Record<Protocol, Durability> = { unsafe: "none", atomic_nodirsync: "fdatasync", atomic_dirsync: "fsync" };
+export const LOG_DURABILITY: Record<Protocol, Durability> = {
+  unsafe: "none",
+  atomic_nodirsync: "fdatasync",
+  atomic_dirsync: "fsync",
+};
 
 /** Two durable records, then three concurrent appends (one group commit) and two sequential. */
 export function logWorkload(protocol: Protocol): Workload<number> {
@@ -235,12 +301,13 @@ export function logWorkload(protocol: Protocol): Workload<number> {
   return {
     name: `log-append/${protocol}`,
     promises: promisesFor(protocol, durability !== "none"),
-    setup: () => durable(async (fs) => {
-      const log = await openLog(LOG, { fs });
-      await log.append(rec(1));
-      await log.append(rec(2));
-      await log.close();
-    }),
+    setup: () =>
+      durable(async (fs) => {
+        const log = await openLog(LOG, { fs });
+        await log.append(rec(1));
+        await log.append(rec(2));
+        await log.close();
+      }),
     run: async (fs, ack) => {
       const log = await openLog(LOG, { fs, durability });
       await Promise.all([3, 4, 5].map(async (s) => ack(await log.append(rec(s)))));
@@ -281,26 +348,55 @@ export function logWorkload(protocol: Protocol): Workload<number> {
         if (!(err instanceof LogDamageError)) throw err;
         violations.push({ property: "log-damage", message: `reopening for append refuses: ${err.message}` });
       }
-      return { outcome: seen.length >= 7 ? "new" : seen.length >= 2 ? "old" : "none", torn: report.truncatedBytes > 0, violations };
+      return {
+        outcome: seen.length >= 7 ? "new" : seen.length >= 2 ? "old" : "none",
+        torn: report.truncatedBytes > 0,
+        violations,
+      };
     },
   };
 }
 
-export const WORKLOADS = ["save", "group", "save-inline", "group-inline", "save-keep", "rollback", "prune", "log", "state"] as const;
+export const WORKLOADS = [
+  "save",
+  "group",
+  "save-inline",
+  "group-inline",
+  "save-keep",
+  "rollback",
+  "prune",
+  "log",
+  "state",
+] as const;
 export type WorkloadName = (typeof WORKLOADS)[number] | "file";
 
 export function workload(name: WorkloadName, protocol: Protocol): Workload<unknown> {
   switch (name) {
-    case "file": return fileWorkload(protocol) as Workload<unknown>;
-    case "save": return saveWorkload(protocol, 1) as Workload<unknown>;
-    case "group": return saveWorkload(protocol, 4) as Workload<unknown>;
+    case "file":
+      return fileWorkload(protocol) as Workload<unknown>;
+    case "save":
+      return saveWorkload(protocol, 1) as Workload<unknown>;
+    case "group":
+      return saveWorkload(protocol, 4) as Workload<unknown>;
     // Members below the inline threshold, in the manifest: a save is one file (src/store/inline.ts).
-    case "save-inline": return saveWorkload(protocol, 1, 2500, true) as Workload<unknown>;
-    case "group-inline": return saveWorkload(protocol, 4, 2500, true) as Workload<unknown>;
-    case "save-keep": return saveKeepWorkload(protocol) as Workload<unknown>;
-    case "rollback": return rollbackWorkload(protocol) as Workload<unknown>;
-    case "prune": return pruneWorkload(protocol) as Workload<unknown>;
-    case "log": return logWorkload(protocol) as Workload<unknown>;
-    case "state": return stateWorkload(protocol, LOG_DURABILITY[protocol], durable, protocol === "unsafe" ? new Set(["wrong-bytes"]) : promisesFor(protocol, true)) as Workload<unknown>;
+    case "save-inline":
+      return saveWorkload(protocol, 1, 2500, true) as Workload<unknown>;
+    case "group-inline":
+      return saveWorkload(protocol, 4, 2500, true) as Workload<unknown>;
+    case "save-keep":
+      return saveKeepWorkload(protocol) as Workload<unknown>;
+    case "rollback":
+      return rollbackWorkload(protocol) as Workload<unknown>;
+    case "prune":
+      return pruneWorkload(protocol) as Workload<unknown>;
+    case "log":
+      return logWorkload(protocol) as Workload<unknown>;
+    case "state":
+      return stateWorkload(
+        protocol,
+        LOG_DURABILITY[protocol],
+        durable,
+        protocol === "unsafe" ? new Set(["wrong-bytes"]) : promisesFor(protocol, true),
+      ) as Workload<unknown>;
   }
 }

@@ -23,11 +23,16 @@ export interface StateOptions {
 
 export function describeOp(op: PendingOp): string {
   switch (op.kind) {
-    case "write": return `write ${op.path} @${op.offset} +${op.data.length}`;
-    case "truncate": return `truncate ${op.path} ${op.length}`;
-    case "link": return `create ${op.path}`;
-    case "unlink": return `unlink ${op.path}`;
-    case "rename": return `rename ${op.path}`;
+    case "write":
+      return `write ${op.path} @${op.offset} +${op.data.length}`;
+    case "truncate":
+      return `truncate ${op.path} ${op.length}`;
+    case "link":
+      return `create ${op.path}`;
+    case "unlink":
+      return `unlink ${op.path}`;
+    case "rename":
+      return `rename ${op.path}`;
   }
 }
 
@@ -67,7 +72,11 @@ export function lossWeight(d: Decisions): number {
   return w;
 }
 
-export function crashStates(pending: PendingOp[], next: () => number, o: StateOptions): { states: Decisions[]; exhaustive: boolean } {
+export function crashStates(
+  pending: PendingOp[],
+  next: () => number,
+  o: StateOptions,
+): { states: Decisions[]; exhaustive: boolean } {
   const n = pending.length;
   const states: Decisions[] = [];
   const exhaustive = n <= o.exhaustiveLimit;
@@ -106,7 +115,9 @@ export function sampleStates(pending: PendingOp[], next: () => number, o: StateO
   if (n === 0) return [[]];
   const out: Decisions[] = [pending.map(() => false)];
   if (b > 1) out.push(pending.map(() => true));
-  const tears: [number, number][] = o.torn === false ? [] : pending.flatMap((op, i) => tearChoices(op, o.tearsPerWrite).map((t): [number, number] => [i, t]));
+  const tears: [number, number][] = o.torn === false
+    ? []
+    : pending.flatMap((op, i) => tearChoices(op, o.tearsPerWrite).map((t): [number, number] => [i, t]));
   while (out.length < b) {
     const r = next();
     if (r < 0.25) {

@@ -14,14 +14,25 @@
 import { MemoryFs, SimulatedCrash } from "../../adapters/memory.ts";
 import { CkptError } from "../errors.ts";
 import { rng } from "../rng.ts";
-import { crashStates, type Decisions, describeDecision, describeOp, lossWeight, sampleStates, type StateOptions, stateCount } from "./crash-states.ts";
+import {
+  crashStates,
+  type Decisions,
+  describeDecision,
+  describeOp,
+  lossWeight,
+  sampleStates,
+  stateCount,
+  type StateOptions,
+} from "./crash-states.ts";
 import { NodeFsFacade } from "./node-fs.ts";
 import { describeTree } from "./tree.ts";
 
 export type ExploreFs = NodeFsFacade;
 
 /** The workload's second argument: `ack(x)` records that x was acknowledged to its caller. */
-export interface WorkloadContext { ack(value: unknown): void }
+export interface WorkloadContext {
+  ack(value: unknown): void;
+}
 /** The check's second argument: what the workload had acknowledged when the power was cut. */
 export interface CheckContext {
   /** Values passed to ack() before the crash, in order. */
@@ -113,7 +124,11 @@ async function durableBase(setup: SetupFn | undefined): Promise<MemoryFs> {
 
 async function runWorkload(fs: NodeFsFacade, workload: WorkloadFn, acked: unknown[], what: string): Promise<void> {
   try {
-    await workload(fs, { ack: (v) => { acked.push(v); } });
+    await workload(fs, {
+      ack: (v) => {
+        acked.push(v);
+      },
+    });
   } catch (err) {
     if (err instanceof SimulatedCrash || (err as Error)?.name === "AbortError") throw err;
     if (fs.dead) throw fs.dead;
@@ -138,30 +153,51 @@ function share(counts: number[], max: number): number {
 /** Which crash points get explored: all of them, or `max` spread evenly (always the last). */
 function pointsToExplore(points: number, max: number): Set<number> {
   const out = new Set<number>();
-  if (points <= max) for (let k = 0; k < points; k++) out.add(k);
+  if (points <= max) { for (let k = 0; k < points; k++) out.add(k); }
   else for (let i = 0; i < max; i++) out.add(Math.floor(((i + 1) * points) / max) - 1);
   return out;
 }
 
 export async function explore(options: ExploreOptions): Promise<ExploreReport> {
   const { workload, check, setup, signal, onProgress } = options;
-  if (typeof workload !== "function" || typeof check !== "function") throw new CkptError("EUSAGE", "explore needs workload(fs) and check(fs) functions");
+  if (typeof workload !== "function" || typeof check !== "function") {
+    throw new CkptError("EUSAGE", "explore needs workload(fs) and check(fs) functions");
+  }
   const seed = options.seed ?? 1;
   const maxStates = options.maxStates ?? DEFAULTS.maxStates;
-  const so: StateOptions = { exhaustiveLimit: options.exhaustiveLimit ?? 10, samples: DEFAULTS.samples, tearsPerWrite: DEFAULTS.tearsPerWrite, torn: options.torn !== false };
+  const so: StateOptions = {
+    exhaustiveLimit: options.exhaustiveLimit ?? 10,
+    samples: DEFAULTS.samples,
+    tearsPerWrite: DEFAULTS.tearsPerWrite,
+    torn: options.torn !== false,
+  };
   signal?.throwIfAborted();
   const base = await durableBase(setup);
 
   // Pass 1: how many crash points, and how many states each would have.
   const counts: number[] = [1];
-  const probe: NodeFsFacade = new NodeFsFacade(base.crash(), { after: () => { counts.push(stateCount(probe.mem.pending, so).count); } });
+  const probe: NodeFsFacade = new NodeFsFacade(base.crash(), {
+    after: () => {
+      counts.push(stateCount(probe.mem.pending, so).count);
+    },
+  });
   await runWorkload(probe, workload, [], "the workload");
   const points = pointsToExplore(counts.length, maxStates);
   const b = share(counts.filter((_, k) => points.has(k)), maxStates);
   let total = 0;
   for (const k of points) total += Math.min(counts[k]!, b);
 
-  const report: ExploreReport = { crashStates: 0, exhaustive: 0, sampled: 0, ops: 0, crashPoints: 0, pointsExplored: 0, seed, violations: [], violationStates: 0 };
+  const report: ExploreReport = {
+    crashStates: 0,
+    exhaustive: 0,
+    sampled: 0,
+    ops: 0,
+    crashPoints: 0,
+    pointsExplored: 0,
+    seed,
+    violations: [],
+    violationStates: 0,
+  };
   const byError = new Map<string, ExploreViolation>();
   const next = rng(seed);
   const ops: string[] = [];
@@ -193,8 +229,17 @@ export async function explore(options: ExploreOptions): Promise<ExploreReport> {
         if (seen) seen.states++;
         else if (byError.size < MAX_REPORTED) {
           byError.set(error, {
-            afterOp: ops.length, ops: ops.slice(), error, states: 1, keep: d.slice(), acked: acked.slice(), done,
-            lost: pending.flatMap((op, i) => (d[i] === true ? [] : [typeof d[i] === "number" ? describeDecision(op, d[i]!) : describeOp(op)])),
+            afterOp: ops.length,
+            ops: ops.slice(),
+            error,
+            states: 1,
+            keep: d.slice(),
+            acked: acked.slice(),
+            done,
+            lost: pending.flatMap((
+              op,
+              i,
+            ) => (d[i] === true ? [] : [typeof d[i] === "number" ? describeDecision(op, d[i]!) : describeOp(op)])),
             kept: pending.flatMap((op, i) => (d[i] === true ? [describeOp(op)] : [])),
             durable: await describeTree(mem.crash({ keep })),
           });
@@ -225,7 +270,9 @@ export async function explore(options: ExploreOptions): Promise<ExploreReport> {
       checking = explorePoint(fs.mem, false).catch((err: Error) => {
         fs.dead = err; // the workload may catch it; every later call throws it again
         throw err;
-      }).finally(() => { checking = null; });
+      }).finally(() => {
+        checking = null;
+      });
       await checking;
     },
   });
@@ -245,13 +292,18 @@ export async function explore(options: ExploreOptions): Promise<ExploreReport> {
  * or lost per `keep` — and runs `check` on it: the error it throws, or null. A reported
  * violation replays to the same error.
  */
-export async function replayCrash(options: Pick<ExploreOptions, "workload" | "check" | "setup">, at: { afterOp: number; keep: Decisions; done?: boolean }): Promise<string | null> {
+export async function replayCrash(
+  options: Pick<ExploreOptions, "workload" | "check" | "setup">,
+  at: { afterOp: number; keep: Decisions; done?: boolean },
+): Promise<string | null> {
   const base = await durableBase(options.setup);
   const acked: unknown[] = [];
   let done = 0;
   let finished = false;
   const fs: NodeFsFacade = new NodeFsFacade(base.crash(), {
-    after: () => { done++; },
+    after: () => {
+      done++;
+    },
     before: () => {
       if (done < at.afterOp || at.done === true) return;
       fs.dead = new SimulatedCrash(done);
@@ -264,9 +316,18 @@ export async function replayCrash(options: Pick<ExploreOptions, "workload" | "ch
   } catch (err) {
     if (!(err instanceof SimulatedCrash)) throw err;
   }
-  if (done !== at.afterOp) throw new CkptError("EEXPLORE", `the workload performed ${done} operations, not ${at.afterOp}: is it deterministic?`);
+  if (done !== at.afterOp) {
+    throw new CkptError(
+      "EEXPLORE",
+      `the workload performed ${done} operations, not ${at.afterOp}: is it deterministic?`,
+    );
+  }
   try {
-    await options.check(new NodeFsFacade(fs.mem.crash({ keep: (_, i) => at.keep[i] ?? false })), { acked, afterOp: done, done: finished });
+    await options.check(new NodeFsFacade(fs.mem.crash({ keep: (_, i) => at.keep[i] ?? false })), {
+      acked,
+      afterOp: done,
+      done: finished,
+    });
     return null;
   } catch (err) {
     return errorText(err);

@@ -35,7 +35,9 @@ export function toBytes(data: unknown, encoding: unknown, call: string): Uint8Ar
   }
   if (data instanceof Uint8Array) return data;
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  throw notSupported(`${call} with data of type ${data === null ? "null" : typeof data} (strings and byte arrays only)`);
+  throw notSupported(
+    `${call} with data of type ${data === null ? "null" : typeof data} (strings and byte arrays only)`,
+  );
 }
 
 export function fromBytes(bytes: Uint8Array, encoding: "utf8" | null): Uint8Array | string {
@@ -49,7 +51,14 @@ export function allocBytes(n: number): Uint8Array {
   return NodeBuffer ? NodeBuffer.from(b.buffer, 0, n) : b;
 }
 
-export interface Flags { read: boolean; write: boolean; create: boolean; exclusive: boolean; truncate: boolean; append: boolean }
+export interface Flags {
+  read: boolean;
+  write: boolean;
+  create: boolean;
+  exclusive: boolean;
+  truncate: boolean;
+  append: boolean;
+}
 
 /** The string flags of Node's fs.open; numeric flags and the O_SYNC variants are not modelled. */
 export function parseFlags(flags: unknown, call: string): Flags {

@@ -39,7 +39,13 @@ export class NodeFsError extends Error {
 
 /** A call or option the simulator does not model: refused, never silently accepted. */
 export function notSupported(what: string): NodeFsError {
-  return new NodeFsError("ENOTSUP", what, undefined, undefined, `${what} is not supported by the explore simulator (ckptkit docs/EXPLORE.md)`);
+  return new NodeFsError(
+    "ENOTSUP",
+    what,
+    undefined,
+    undefined,
+    `${what} is not supported by the explore simulator (ckptkit docs/EXPLORE.md)`,
+  );
 }
 
 /** Re-shapes an error from the simulator (FsError) as Node would report it; anything else passes through. */

@@ -8,7 +8,16 @@
 import type { FileHandle as MemHandle } from "../fs.ts";
 import type { MemoryFs } from "../../adapters/memory.ts";
 import { NodeFsError, notSupported, toNodeError } from "./node-errors.ts";
-import { allocBytes, checkEncoding, type Flags, fromBytes, options, parseFlags, position, toBytes } from "./node-data.ts";
+import {
+  allocBytes,
+  checkEncoding,
+  type Flags,
+  fromBytes,
+  options,
+  parseFlags,
+  position,
+  toBytes,
+} from "./node-data.ts";
 
 /** The encodings the facade decodes (others throw ENOTSUP). */
 type BufferEncoding = "utf8" | "utf-8";
@@ -22,34 +31,88 @@ export interface OpHooks {
 
 /** The subset of fs.Stats the simulator knows. */
 export class Stats {
-  readonly dev = 1; readonly ino = 0; readonly nlink = 1; readonly uid = 0; readonly gid = 0; readonly rdev = 0;
-  readonly blksize = 4096; readonly blocks: number; readonly mode: number;
-  readonly atimeMs: number; readonly ctimeMs: number; readonly birthtimeMs: number;
-  readonly atime: Date; readonly mtime: Date; readonly ctime: Date; readonly birthtime: Date;
+  readonly dev = 1;
+  readonly ino = 0;
+  readonly nlink = 1;
+  readonly uid = 0;
+  readonly gid = 0;
+  readonly rdev = 0;
+  readonly blksize = 4096;
+  readonly blocks: number;
+  readonly mode: number;
+  readonly atimeMs: number;
+  readonly ctimeMs: number;
+  readonly birthtimeMs: number;
+  readonly atime: Date;
+  readonly mtime: Date;
+  readonly ctime: Date;
+  readonly birthtime: Date;
   constructor(private readonly dir: boolean, readonly size: number, perm: number, readonly mtimeMs: number) {
     this.mode = (dir ? 0o040000 : 0o100000) | perm;
     this.blocks = Math.ceil(size / 512);
     this.atimeMs = this.ctimeMs = this.birthtimeMs = mtimeMs;
-    this.atime = this.mtime = this.ctime = this.birthtime = new Date(mtimeMs);
+    this.atime =
+      this.mtime =
+      this.ctime =
+      this.birthtime =
+        new Date(mtimeMs);
   }
-  isFile(): boolean { return !this.dir; }
-  isDirectory(): boolean { return this.dir; }
-  isSymbolicLink(): boolean { return false; }
-  isFIFO(): boolean { return false; }
-  isSocket(): boolean { return false; }
-  isBlockDevice(): boolean { return false; }
-  isCharacterDevice(): boolean { return false; }
+  isFile(): boolean {
+    return !this.dir;
+  }
+  isDirectory(): boolean {
+    return this.dir;
+  }
+  isSymbolicLink(): boolean {
+    return false;
+  }
+  isFIFO(): boolean {
+    return false;
+  }
+  isSocket(): boolean {
+    return false;
+  }
+  isBlockDevice(): boolean {
+    return false;
+  }
+  isCharacterDevice(): boolean {
+    return false;
+  }
 }
 
 export class Dirent {
   constructor(readonly name: string, readonly parentPath: string, private readonly dir: boolean) {}
-  get path(): string { return this.parentPath; }
-  isFile(): boolean { return !this.dir; }
-  isDirectory(): boolean { return this.dir; }
-  isSymbolicLink(): boolean { return false; }
+  get path(): string {
+    return this.parentPath;
+  }
+  isFile(): boolean {
+    return !this.dir;
+  }
+  isDirectory(): boolean {
+    return this.dir;
+  }
+  isSymbolicLink(): boolean {
+    return false;
+  }
 }
 
-const UNSUPPORTED = ["access", "copyFile", "cp", "chown", "lchown", "lchmod", "link", "symlink", "readlink", "lutimes", "utimes", "opendir", "watch", "statfs", "glob"] as const;
+const UNSUPPORTED = [
+  "access",
+  "copyFile",
+  "cp",
+  "chown",
+  "lchown",
+  "lchmod",
+  "link",
+  "symlink",
+  "readlink",
+  "lutimes",
+  "utimes",
+  "opendir",
+  "watch",
+  "statfs",
+  "glob",
+] as const;
 
 export class NodeFsFacade {
   readonly constants = { F_OK: 0, R_OK: 4, W_OK: 2, X_OK: 1, O_RDONLY: 0, O_WRONLY: 1, O_RDWR: 2 };
@@ -60,7 +123,9 @@ export class NodeFsFacade {
 
   constructor(readonly mem: MemoryFs, private readonly hooks: OpHooks = {}) {
     for (const name of UNSUPPORTED) {
-      (this as unknown as Record<string, unknown>)[name] = async () => { throw notSupported(name); };
+      (this as unknown as Record<string, unknown>)[name] = async () => {
+        throw notSupported(name);
+      };
     }
   }
 
@@ -70,7 +135,9 @@ export class NodeFsFacade {
       if (p.protocol !== "file:") throw notSupported(`${call} on a ${p.protocol} URL`);
       p = decodeURIComponent(p.pathname);
     }
-    if (typeof p !== "string") throw notSupported(`${call} with a path of type ${typeof p} (strings and file URLs only)`);
+    if (typeof p !== "string") {
+      throw notSupported(`${call} with a path of type ${typeof p} (strings and file URLs only)`);
+    }
     if (p === "") throw new NodeFsError("ENOENT", call, p);
     const out: string[] = [];
     for (const part of p.split("/")) {
@@ -82,7 +149,14 @@ export class NodeFsFacade {
   }
 
   /** Runs one call; reports it to the explorer if it changed the simulator, even when it failed half-way. */
-  async run<T>(describe: () => string, syscall: string, path: string | undefined, fn: () => Promise<T>, dest?: string, mutating = true): Promise<T> {
+  async run<T>(
+    describe: () => string,
+    syscall: string,
+    path: string | undefined,
+    fn: () => Promise<T>,
+    dest?: string,
+    mutating = true,
+  ): Promise<T> {
     if (this.dead) throw this.dead;
     if (mutating && this.hooks.before) await this.hooks.before();
     const before = this.mem.steps;
@@ -95,7 +169,9 @@ export class NodeFsFacade {
     }
   }
 
-  fd(): number { return this.nextFd++; }
+  fd(): number {
+    return this.nextFd++;
+  }
 
   async open(path: unknown, flags?: unknown, mode?: unknown): Promise<NodeFileHandle> {
     const p = this.resolve(path, "open");
@@ -106,12 +182,26 @@ export class NodeFsFacade {
       if (f.write) throw new NodeFsError("EISDIR", "open", p);
       return new NodeFileHandle(this, null, p, f);
     }
-    const h = await this.run(() => `open ${p} ${String(flags ?? "r")}`, "open", p, () =>
-      this.mem.open(p, { write: f.write, create: f.create, exclusive: f.exclusive, truncate: f.truncate, mode: mode as number | undefined }));
+    const h = await this.run(
+      () => `open ${p} ${String(flags ?? "r")}`,
+      "open",
+      p,
+      () =>
+        this.mem.open(p, {
+          write: f.write,
+          create: f.create,
+          exclusive: f.exclusive,
+          truncate: f.truncate,
+          mode: mode as number | undefined,
+        }),
+    );
     return new NodeFileHandle(this, h, p, f);
   }
 
-  readFile(path: unknown, opts: BufferEncoding | { encoding: BufferEncoding; flag?: string; signal?: AbortSignal }): Promise<string>;
+  readFile(
+    path: unknown,
+    opts: BufferEncoding | { encoding: BufferEncoding; flag?: string; signal?: AbortSignal },
+  ): Promise<string>;
   readFile(path: unknown, opts?: { encoding?: null; flag?: string; signal?: AbortSignal } | null): Promise<Uint8Array>;
   async readFile(path: unknown, opts?: unknown): Promise<Uint8Array | string> {
     if (path instanceof NodeFileHandle) return path.readFile(opts as null);
@@ -159,7 +249,9 @@ export class NodeFsFacade {
     const b = this.resolve(to, "rename");
     const src = await this.mem.stat(a);
     const dst = await this.mem.stat(b);
-    if (src?.isDirectory && dst?.isDirectory && (await this.mem.readdir(b)).length > 0) throw new NodeFsError("ENOTEMPTY", "rename", a, b);
+    if (src?.isDirectory && dst?.isDirectory && (await this.mem.readdir(b)).length > 0) {
+      throw new NodeFsError("ENOTEMPTY", "rename", a, b);
+    }
     if (src?.isDirectory && (b + "/").startsWith(a + "/") && a !== b) throw new NodeFsError("EINVAL", "rename", a, b);
     if (a === b && src) return;
     await this.run(() => `rename ${a} -> ${b}`, "rename", a, () => this.mem.rename(a, b), b);
@@ -201,7 +293,10 @@ export class NodeFsFacade {
   }
 
   readdir(path: unknown, opts: { withFileTypes: true; encoding?: BufferEncoding }): Promise<Dirent[]>;
-  readdir(path: unknown, opts?: BufferEncoding | { withFileTypes?: false; encoding?: BufferEncoding } | null): Promise<string[]>;
+  readdir(
+    path: unknown,
+    opts?: BufferEncoding | { withFileTypes?: false; encoding?: BufferEncoding } | null,
+  ): Promise<string[]>;
   async readdir(path: unknown, opts?: unknown): Promise<string[] | Dirent[]> {
     const o = options(opts, ["encoding", "withFileTypes"], "readdir");
     checkEncoding(o.encoding, "readdir");
@@ -224,7 +319,9 @@ export class NodeFsFacade {
   }
 
   /** No symlinks in the simulator: lstat is stat. */
-  lstat(path: unknown, opts?: unknown): Promise<Stats> { return this.stat(path, opts); }
+  lstat(path: unknown, opts?: unknown): Promise<Stats> {
+    return this.stat(path, opts);
+  }
 
   async realpath(path: unknown): Promise<string> {
     const p = this.resolve(path, "realpath");
@@ -253,7 +350,13 @@ export class NodeFsFacade {
       throw new NodeFsError("ENOENT", "lstat", p);
     }
     if (st.isDirectory && o.recursive !== true) {
-      const e = new NodeFsError("ERR_FS_EISDIR", "rm", p, undefined, `Path is a directory: rm returned EISDIR (is a directory) ${p}`);
+      const e = new NodeFsError(
+        "ERR_FS_EISDIR",
+        "rm",
+        p,
+        undefined,
+        `Path is a directory: rm returned EISDIR (is a directory) ${p}`,
+      );
       throw e;
     }
     await this.run(() => `rm ${o.recursive === true ? "-r " : ""}${p}`, "rm", p, () => this.removeTree(p));
@@ -273,10 +376,28 @@ export class NodeFileHandle {
   private pos = 0;
   private closed = false;
 
-  constructor(private readonly fs: NodeFsFacade, private readonly mem: MemHandle | null, private readonly path: string, private readonly flags: Flags) {
+  constructor(
+    private readonly fs: NodeFsFacade,
+    private readonly mem: MemHandle | null,
+    private readonly path: string,
+    private readonly flags: Flags,
+  ) {
     this.fd = fs.fd();
-    for (const name of ["chown", "utimes", "readv", "writev", "readLines", "readableWebStream", "createReadStream", "createWriteStream"]) {
-      (this as unknown as Record<string, unknown>)[name] = () => { throw notSupported(`FileHandle.${name}`); };
+    for (
+      const name of [
+        "chown",
+        "utimes",
+        "readv",
+        "writev",
+        "readLines",
+        "readableWebStream",
+        "createReadStream",
+        "createWriteStream",
+      ]
+    ) {
+      (this as unknown as Record<string, unknown>)[name] = () => {
+        throw notSupported(`FileHandle.${name}`);
+      };
     }
   }
 
@@ -288,7 +409,12 @@ export class NodeFileHandle {
     return this.mem;
   }
 
-  async write(data: unknown, a?: unknown, b?: unknown, c?: unknown): Promise<{ bytesWritten: number; buffer: unknown }> {
+  async write(
+    data: unknown,
+    a?: unknown,
+    b?: unknown,
+    c?: unknown,
+  ): Promise<{ bytesWritten: number; buffer: unknown }> {
     let bytes: Uint8Array;
     let at: number | null;
     if (typeof data === "string") {
@@ -296,7 +422,9 @@ export class NodeFileHandle {
       at = position(a, "write");
     } else {
       const whole = toBytes(data, undefined, "write");
-      const o = a !== null && typeof a === "object" ? options(a, ["offset", "length", "position"], "write") : { offset: a, length: b, position: c };
+      const o = a !== null && typeof a === "object"
+        ? options(a, ["offset", "length", "position"], "write")
+        : { offset: a, length: b, position: c };
       const off = (o.offset as number | undefined) ?? 0;
       const len = (o.length as number | undefined) ?? whole.length - off;
       if (off < 0 || len < 0 || off + len > whole.length) throw new NodeFsError("EINVAL", "write");
@@ -305,15 +433,23 @@ export class NodeFileHandle {
     }
     const h = this.file("write", true);
     const where = this.flags.append ? await h.size() : at ?? this.pos;
-    await this.fs.run(() => `write ${this.path} ${bytes.length} bytes at ${where}`, "write", undefined, () => h.write(bytes, where));
+    await this.fs.run(
+      () => `write ${this.path} ${bytes.length} bytes at ${where}`,
+      "write",
+      undefined,
+      () => h.write(bytes, where),
+    );
     if (at === null || this.flags.append) this.pos = where + bytes.length;
     return { bytesWritten: bytes.length, buffer: data };
   }
 
   async read(a?: unknown, b?: unknown, c?: unknown, d?: unknown): Promise<{ bytesRead: number; buffer: Uint8Array }> {
     let o: Record<string, unknown>;
-    if (a instanceof Uint8Array) o = b !== null && typeof b === "object" ? { ...options(b, ["offset", "length", "position"], "read"), buffer: a } : { buffer: a, offset: b, length: c, position: d };
-    else o = options(a, ["buffer", "offset", "length", "position"], "read");
+    if (a instanceof Uint8Array) {
+      o = b !== null && typeof b === "object"
+        ? { ...options(b, ["offset", "length", "position"], "read"), buffer: a }
+        : { buffer: a, offset: b, length: c, position: d };
+    } else o = options(a, ["buffer", "offset", "length", "position"], "read");
     const buffer = (o.buffer as Uint8Array | undefined) ?? allocBytes(16384);
     if (!(buffer instanceof Uint8Array)) throw notSupported("read into anything but a Uint8Array");
     const off = (o.offset as number | undefined) ?? 0;
@@ -321,7 +457,14 @@ export class NodeFileHandle {
     if (off < 0 || len < 0 || off + len > buffer.length) throw new NodeFsError("EINVAL", "read");
     const at = position(o.position, "read");
     const h = this.file("read");
-    const n = await this.fs.run(() => `read ${this.path}`, "read", undefined, () => h.read(buffer.subarray(off, off + len), at ?? this.pos), undefined, false);
+    const n = await this.fs.run(
+      () => `read ${this.path}`,
+      "read",
+      undefined,
+      () => h.read(buffer.subarray(off, off + len), at ?? this.pos),
+      undefined,
+      false,
+    );
     if (at === null) this.pos += n;
     return { bytesRead: n, buffer };
   }
@@ -334,7 +477,14 @@ export class NodeFileHandle {
     const h = this.file("read");
     const size = await h.size();
     const out = new Uint8Array(Math.max(0, size - this.pos));
-    const n = await this.fs.run(() => `read ${this.path}`, "read", undefined, () => h.read(out, this.pos), undefined, false);
+    const n = await this.fs.run(
+      () => `read ${this.path}`,
+      "read",
+      undefined,
+      () => h.read(out, this.pos),
+      undefined,
+      false,
+    );
     this.pos += n;
     return fromBytes(out.subarray(0, n), encoding);
   }
@@ -345,18 +495,29 @@ export class NodeFileHandle {
     if (bytes.length > 0) await this.write(bytes, 0, bytes.length, null);
   }
 
-  appendFile(data: unknown, opts?: unknown): Promise<void> { return this.writeFile(data, opts); }
+  appendFile(data: unknown, opts?: unknown): Promise<void> {
+    return this.writeFile(data, opts);
+  }
 
   async sync(): Promise<void> {
     if (this.closed) throw new NodeFsError("EBADF", "fsync");
-    if (!this.mem) return this.fs.run(() => `fsync dir ${this.path}`, "fsync", undefined, () => this.fs.mem.syncDir(this.path));
+    if (!this.mem) {
+      return this.fs.run(() => `fsync dir ${this.path}`, "fsync", undefined, () => this.fs.mem.syncDir(this.path));
+    }
     const h = this.mem;
     await this.fs.run(() => `fsync ${this.path}`, "fsync", undefined, () => h.sync());
   }
 
   async datasync(): Promise<void> {
     if (this.closed) throw new NodeFsError("EBADF", "fdatasync");
-    if (!this.mem) return this.fs.run(() => `fdatasync dir ${this.path}`, "fdatasync", undefined, () => this.fs.mem.syncDir(this.path));
+    if (!this.mem) {
+      return this.fs.run(
+        () => `fdatasync dir ${this.path}`,
+        "fdatasync",
+        undefined,
+        () => this.fs.mem.syncDir(this.path),
+      );
+    }
     const h = this.mem;
     await this.fs.run(() => `fdatasync ${this.path}`, "fdatasync", undefined, () => h.datasync());
   }
@@ -373,7 +534,9 @@ export class NodeFileHandle {
     return this.fs.stat(this.path);
   }
 
-  async chmod(mode: number): Promise<void> { return this.fs.chmod(this.path, mode); }
+  async chmod(mode: number): Promise<void> {
+    return this.fs.chmod(this.path, mode);
+  }
 
   async close(): Promise<void> {
     if (this.closed) return;
@@ -381,5 +544,7 @@ export class NodeFileHandle {
     await this.mem?.close();
   }
 
-  async [Symbol.asyncDispose](): Promise<void> { await this.close(); }
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
 }

@@ -6,7 +6,11 @@
 // manifest has the same type is held by the table collector: src/format/table-reader.ts.)
 import { CHUNK_DATA, CHUNK_MEMBER_TABLE, CHUNK_TABLE_INLINE, KIND_MANIFEST, KIND_MEMBER } from "./constants.ts";
 
-const NAMES: Record<number, string> = { [CHUNK_DATA]: "data", [CHUNK_MEMBER_TABLE]: "member table", [CHUNK_TABLE_INLINE]: "member table + inline payloads" };
+const NAMES: Record<number, string> = {
+  [CHUNK_DATA]: "data",
+  [CHUNK_MEMBER_TABLE]: "member table",
+  [CHUNK_TABLE_INLINE]: "member table + inline payloads",
+};
 
 /**
  * The chunk type a container of `kind` and `version` must hold, given the type `got` that was

@@ -80,7 +80,12 @@ export const STATUS_TEXT: Record<number, string> = {
 };
 
 /** Total file size for the given section sizes (v2 adds the leaf list; assembly/container.ts agrees). */
-export function containerSize(metaLen: number, payloadLen: number, chunkCount: number, version = FORMAT_VERSION): number {
+export function containerSize(
+  metaLen: number,
+  payloadLen: number,
+  chunkCount: number,
+  version = FORMAT_VERSION,
+): number {
   const leaves = version >= 2 ? LEAF_SIZE * chunkCount + LEAVES_CRC_SIZE : 0;
   return HEADER_SIZE + metaLen + META_CRC_SIZE + CHUNK_HEADER_SIZE * chunkCount + payloadLen + leaves + TRAILER_SIZE;
 }

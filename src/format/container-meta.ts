@@ -8,7 +8,7 @@ import { readFully } from "../fs-util.ts";
 import { crc32 } from "../hash.ts";
 import { kernel } from "../wasm/kernel.ts";
 import { HEADER_SIZE, META_CRC_SIZE, STATUS } from "./constants.ts";
-import { type Metadata, decodeMetadata } from "./metadata.ts";
+import { decodeMetadata, type Metadata } from "./metadata.ts";
 
 export async function readContainerMetadata(h: FileHandle, path: string): Promise<Metadata | undefined> {
   const head = new Uint8Array(HEADER_SIZE);

@@ -12,7 +12,7 @@
 import { EnvironmentError } from "../errors.ts";
 import { StreamSha256, WORKER_MIN_BYTES } from "../hash-stream.ts";
 import { batchCapacity, hashLeavesHere, headDigest, treeRoot } from "./tree.ts";
-import { type PoolSlot, poolSize, reserveLeafSlot } from "../wasm/leaf-pool.ts";
+import { poolSize, type PoolSlot, reserveLeafSlot } from "../wasm/leaf-pool.ts";
 
 export interface LeafBatch {
   /** Index of the batch's first chunk. */
@@ -27,7 +27,14 @@ export interface LeafBatch {
 }
 
 /** A sealed batch: `slot` when it was gathered in a pool worker's slot (freed once consumed). */
-interface Pending { start: number; count: number; len: number; buf: Uint8Array; slot: PoolSlot | undefined; result: Promise<Uint8Array> | Uint8Array }
+interface Pending {
+  start: number;
+  count: number;
+  len: number;
+  buf: Uint8Array;
+  slot: PoolSlot | undefined;
+  result: Promise<Uint8Array> | Uint8Array;
+}
 
 /** Bytes gathered per batch: large enough to amortize a worker message, small enough to overlap. */
 const BATCH_BYTES = 2 << 20;
@@ -92,7 +99,10 @@ export class LeafHasher {
     if (this.buf && (len !== this.len || this.n * len + len > this.buf.length)) return this.sealThenAdd(encoded);
     if (!this.buf) {
       // Never more chunks than the container can hold: a small file gets a small buffer.
-      let cap = Math.max(1, Math.min(batchCapacity(len), Math.floor(BATCH_BYTES / len) || 1, Math.ceil(this.totalBytes / len)));
+      let cap = Math.max(
+        1,
+        Math.min(batchCapacity(len), Math.floor(BATCH_BYTES / len) || 1, Math.ceil(this.totalBytes / len)),
+      );
       if (cap > 4) cap -= cap % 4; // whole groups of four lanes
       const size = cap * len;
       // Gathered straight into a worker's slot when one is free (no second copy to hand it
@@ -154,7 +164,13 @@ export class LeafHasher {
         throw err instanceof EnvironmentError ? err : new EnvironmentError("EWORKER", String(err));
       }
       this.kept?.push(digests);
-      await this.onBatch?.({ start: p.start, count: p.count, len: p.len, bytes: p.buf.subarray(0, p.count * p.len), digests });
+      await this.onBatch?.({
+        start: p.start,
+        count: p.count,
+        len: p.len,
+        bytes: p.buf.subarray(0, p.count * p.len),
+        digests,
+      });
     } finally {
       // A slot is freed only once its result settled (the worker no longer reads it) and onBatch
       // has read its bytes.
@@ -222,8 +238,15 @@ class TreeDigest implements ContainerDigest {
 }
 
 /** The digest for a container of `version` (FORMAT_VERSION for new files). */
-export async function openContainerDigest(w: { version: number; totalSize: number; chunkCount: number }): Promise<ContainerDigest> {
+export async function openContainerDigest(
+  w: { version: number; totalSize: number; chunkCount: number },
+): Promise<ContainerDigest> {
   if (w.version >= 2) return new TreeDigest(w.totalSize);
   const s = await StreamSha256.open(w.totalSize);
-  return { update: (b, at) => s.update(b, at), digest: () => s.digest(), leaves: undefined, release: () => s.release() };
+  return {
+    update: (b, at) => s.update(b, at),
+    digest: () => s.digest(),
+    leaves: undefined,
+    release: () => s.release(),
+  };
 }

@@ -28,7 +28,11 @@ export function memberNameProblem(name: unknown): string | undefined {
   const bytes = enc.encode(name).length;
   if (bytes > MAX_NAME_BYTES) return `${bytes} bytes, over the ${MAX_NAME_BYTES}-byte limit`;
   const bad = FORBIDDEN.exec(name);
-  if (bad) return bad[0] === "\\" ? `contains '\\'` : `contains control character U+${bad[0].charCodeAt(0).toString(16).padStart(4, "0")}`;
+  if (bad) {
+    return bad[0] === "\\"
+      ? `contains '\\'`
+      : `contains control character U+${bad[0].charCodeAt(0).toString(16).padStart(4, "0")}`;
+  }
   if (LONE_SURROGATE.test(name)) return "contains a lone UTF-16 surrogate (not encodable as UTF-8)";
   if (name.startsWith("/")) return "an absolute path (names are relative)";
   for (const seg of name.split("/")) {
@@ -44,7 +48,9 @@ export function memberNameProblem(name: unknown): string | undefined {
  * Why this list of names cannot be one checkpoint's, or undefined. Checks every name, then
  * uniqueness and file/directory clashes. Linear in the total name length.
  */
-export function memberNamesProblem(names: readonly unknown[]): { index: number; name: string; problem: string } | undefined {
+export function memberNamesProblem(
+  names: readonly unknown[],
+): { index: number; name: string; problem: string } | undefined {
   for (let i = 0; i < names.length; i++) {
     const problem = memberNameProblem(names[i]);
     if (problem) return { index: i, name: String(names[i]), problem };
@@ -59,7 +65,9 @@ export function memberNamesProblem(names: readonly unknown[]): { index: number; 
     const name = names[i] as string;
     for (let at = name.indexOf("/"); at >= 0; at = name.indexOf("/", at + 1)) {
       const dir = name.slice(0, at);
-      if (seen.has(dir)) return { index: i, name, problem: `is inside '${dir}', which is also a member (a file cannot be a directory)` };
+      if (seen.has(dir)) {
+        return { index: i, name, problem: `is inside '${dir}', which is also a member (a file cannot be a directory)` };
+      }
     }
   }
   return undefined;

@@ -39,7 +39,8 @@ export function encodeMetadata(meta: Metadata): Uint8Array {
 }
 
 export function decodeMetadata(bytes: Uint8Array, path: string, offset: number): Metadata {
-  const bad = (at: number, why: string) => new CorruptionError(path, offset + at, "bad-metadata", `${path}: metadata ${why} at byte ${offset + at}`);
+  const bad = (at: number, why: string) =>
+    new CorruptionError(path, offset + at, "bad-metadata", `${path}: metadata ${why} at byte ${offset + at}`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 4) throw bad(0, "too short");
   const count = dv.getUint32(0, true);

@@ -11,17 +11,30 @@ import { StreamSha256 } from "../hash-stream.ts";
 import { kernel } from "../wasm/kernel.ts";
 import { pace } from "../pace.ts";
 import {
-  CHUNK_HEADER_SIZE, FORMAT_VERSION, FORMAT_VERSION_MIN, HEADER_SIZE, STATUS, STATUS_TEXT, TRAILER_SIZE,
+  CHUNK_HEADER_SIZE,
+  FORMAT_VERSION,
+  FORMAT_VERSION_MIN,
+  HEADER_SIZE,
+  STATUS,
+  STATUS_TEXT,
+  TRAILER_SIZE,
 } from "./constants.ts";
 import { chunkTypeFor, wrongChunkType } from "./chunk-type.ts";
 import { scanBodyV2 } from "./tree-reader.ts";
 import {
-  type ChunkInfo, type ContainerHeader, type Damage, MAX_BLOCK_DAMAGE, ReadAhead, SMALL_CHUNK, type ScanOptions, type ScanResult,
+  type ChunkInfo,
+  type ContainerHeader,
+  type Damage,
+  MAX_BLOCK_DAMAGE,
+  ReadAhead,
   readMetadata,
+  type ScanOptions,
+  type ScanResult,
+  SMALL_CHUNK,
 } from "./scan-parts.ts";
 
 export type { ChunkInfo, ContainerHeader, Damage, DamageKind, ScanOptions, ScanResult } from "./scan-parts.ts";
-export { MAX_BLOCK_DAMAGE, ReadAhead, SMALL_CHUNK, readMetadata } from "./scan-parts.ts";
+export { MAX_BLOCK_DAMAGE, ReadAhead, readMetadata, SMALL_CHUNK } from "./scan-parts.ts";
 
 function parseHeader(bytes: Uint8Array): ContainerHeader {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, HEADER_SIZE);
@@ -41,28 +54,57 @@ export async function scanContainer(h: FileHandle, path: string, options: ScanOp
   const k = kernel();
   const fileSize = await h.size();
   const result: ScanResult = { path, fileSize, blockCrcs: [], damage: [] };
-  const damage = (d: Damage) => { result.damage.push(d); return result; };
+  const damage = (d: Damage) => {
+    result.damage.push(d);
+    return result;
+  };
 
-  if (fileSize === 0) return damage({ kind: "torn", offset: 0, length: 0, message: "empty file (a write that never completed)" });
+  if (fileSize === 0) {
+    return damage({ kind: "torn", offset: 0, length: 0, message: "empty file (a write that never completed)" });
+  }
   const head = new Uint8Array(HEADER_SIZE);
   const got = await readFully(h, head, 0);
   const magicPrefix = new TextDecoder().decode(head.subarray(0, Math.min(got, 7)));
   if (got < HEADER_SIZE) {
     return "CKPTKIT".startsWith(magicPrefix)
-      ? damage({ kind: "truncated", offset: got, length: HEADER_SIZE - got, message: `file ends inside the header (${got} of ${HEADER_SIZE} bytes)` })
+      ? damage({
+        kind: "truncated",
+        offset: got,
+        length: HEADER_SIZE - got,
+        message: `file ends inside the header (${got} of ${HEADER_SIZE} bytes)`,
+      })
       : damage({ kind: "bad-header", offset: 0, length: got, message: "not a ckptkit file (bad magic)" });
   }
   k.io.set(head);
   const status = k.exports.checkHeader(k.ioPtr, fileSize);
   const header = parseHeader(head);
-  if (status === STATUS.BAD_VERSION) throw new FormatVersionError(path, header.version, `${FORMAT_VERSION_MIN} to ${FORMAT_VERSION}`);
+  if (status === STATUS.BAD_VERSION) {
+    throw new FormatVersionError(path, header.version, `${FORMAT_VERSION_MIN} to ${FORMAT_VERSION}`);
+  }
   if (status === STATUS.SIZE_MISMATCH) {
     result.header = header;
     return fileSize < header.totalSize
-      ? damage({ kind: "truncated", offset: fileSize, length: header.totalSize - fileSize, message: `file is ${fileSize} bytes; its header says ${header.totalSize}` })
-      : damage({ kind: "bad-header", offset: header.totalSize, length: fileSize - header.totalSize, message: `file is ${fileSize} bytes; its header says ${header.totalSize}` });
+      ? damage({
+        kind: "truncated",
+        offset: fileSize,
+        length: header.totalSize - fileSize,
+        message: `file is ${fileSize} bytes; its header says ${header.totalSize}`,
+      })
+      : damage({
+        kind: "bad-header",
+        offset: header.totalSize,
+        length: fileSize - header.totalSize,
+        message: `file is ${fileSize} bytes; its header says ${header.totalSize}`,
+      });
   }
-  if (status !== STATUS.OK) return damage({ kind: "bad-header", offset: 0, length: HEADER_SIZE, message: STATUS_TEXT[status] ?? `status ${status}` });
+  if (status !== STATUS.OK) {
+    return damage({
+      kind: "bad-header",
+      offset: 0,
+      length: HEADER_SIZE,
+      message: STATUS_TEXT[status] ?? `status ${status}`,
+    });
+  }
   result.header = header;
   const veto = options.onHeader?.(header);
   if (veto !== undefined) return damage({ kind: "bad-header", offset: 0, length: HEADER_SIZE, message: veto });
@@ -70,10 +112,13 @@ export async function scanContainer(h: FileHandle, path: string, options: ScanOp
   // size() said the file holds header.totalSize bytes; a read that comes back short (the file
   // shrank, or a handle whose size is wrong) is truncation there, not a reason to go on scanning
   // a reused buffer for as many bytes as the header claims.
-  const short = (at: number, got: number) => damage({
-    kind: "truncated", offset: at + got, length: header.totalSize - (at + got),
-    message: `file ends at byte ${at + got} while being read; its size and header say ${header.totalSize}`,
-  });
+  const short = (at: number, got: number) =>
+    damage({
+      kind: "truncated",
+      offset: at + got,
+      length: header.totalSize - (at + got),
+      message: `file ends at byte ${at + got} while being read; its size and header say ${header.totalSize}`,
+    });
 
   // v2: leaves on the kernel's lanes and the pool (tree-reader.ts). v1: one serial SHA-256; large
   // files are hashed on the worker thread while this one reads and checks CRCs.
@@ -88,8 +133,14 @@ export async function scanContainer(h: FileHandle, path: string, options: ScanOp
 
 /** Everything after the header: metadata, chunks, trailer; the SHA-256 runs over all of it. */
 async function scanBody(
-  h: FileHandle, header: ContainerHeader, head: Uint8Array, sha: StreamSha256, result: ScanResult,
-  damage: (d: Damage) => ScanResult, short: (at: number, got: number) => ScanResult, options: ScanOptions,
+  h: FileHandle,
+  header: ContainerHeader,
+  head: Uint8Array,
+  sha: StreamSha256,
+  result: ScanResult,
+  damage: (d: Damage) => ScanResult,
+  short: (at: number, got: number) => ScanResult,
+  options: ScanOptions,
 ): Promise<ScanResult> {
   const k = kernel();
   await sha.update(head);
@@ -108,8 +159,13 @@ async function scanBody(
     if (!omitted) return;
     const n = badBlocks - MAX_BLOCK_DAMAGE;
     damage({
-      kind: "crc-mismatch", offset: omitted.offset, length: omitted.end - omitted.offset, block: omitted.block,
-      message: `${n} more damaged block${n === 1 ? "" : "s"} not listed, from block ${omitted.block} (bytes ${omitted.offset}..${omitted.end - 1})`,
+      kind: "crc-mismatch",
+      offset: omitted.offset,
+      length: omitted.end - omitted.offset,
+      block: omitted.block,
+      message: `${n} more damaged block${
+        n === 1 ? "" : "s"
+      } not listed, from block ${omitted.block} (bytes ${omitted.offset}..${omitted.end - 1})`,
     });
     omitted = undefined;
   };
@@ -129,7 +185,9 @@ async function scanBody(
       k.io.set(piece);
       st = k.exports.scanChunk(k.ioPtr, i, len);
       // A passing scan proved the stored CRC equals the payload's: no need to compute it twice.
-      crc = st === STATUS.OK ? new DataView(piece.buffer, piece.byteOffset).getUint32(20, true) : k.exports.crc32(0, k.ioPtr + CHUNK_HEADER_SIZE, len) >>> 0;
+      crc = st === STATUS.OK
+        ? new DataView(piece.buffer, piece.byteOffset).getUint32(20, true)
+        : k.exports.crc32(0, k.ioPtr + CHUNK_HEADER_SIZE, len) >>> 0;
       await sha.update(piece, k.ioPtr);
     } else {
       k.io.set(piece.subarray(0, CHUNK_HEADER_SIZE));
@@ -142,7 +200,14 @@ async function scanBody(
     const type = dv.getUint16(4, true);
     const wantType = chunkTypeFor(header.kind, header.version, type);
     const wrongType = st === STATUS.OK && wantType !== undefined && type !== wantType;
-    const info: ChunkInfo = { index: i, offset: pos, length: piece.length, type, crc, ok: st === STATUS.OK && !wrongType };
+    const info: ChunkInfo = {
+      index: i,
+      offset: pos,
+      length: piece.length,
+      type,
+      crc,
+      ok: st === STATUS.OK && !wrongType,
+    };
     result.blockCrcs.push(crc);
     if (st !== STATUS.OK && ++badBlocks > MAX_BLOCK_DAMAGE) {
       omitted ??= { block: i, offset: pos, end: 0 };
@@ -150,12 +215,20 @@ async function scanBody(
     } else if (st !== STATUS.OK) {
       damage({
         kind: st === STATUS.CHUNK_CRC_MISMATCH ? "crc-mismatch" : "bad-chunk",
-        offset: pos, length: piece.length, block: i,
+        offset: pos,
+        length: piece.length,
+        block: i,
         message: `block ${i} (bytes ${pos}..${pos + piece.length - 1}): ${STATUS_TEXT[st] ?? st}`,
       });
     }
     if (wrongType) {
-      damage({ kind: "bad-chunk", offset: pos, length: piece.length, block: i, message: `block ${i} (bytes ${pos}..${pos + piece.length - 1}): ${wrongChunkType(type, wantType!)}` });
+      damage({
+        kind: "bad-chunk",
+        offset: pos,
+        length: piece.length,
+        block: i,
+        message: `block ${i} (bytes ${pos}..${pos + piece.length - 1}): ${wrongChunkType(type, wantType!)}`,
+      });
     }
     if (options.onChunk) await options.onChunk(piece.subarray(CHUNK_HEADER_SIZE), info);
     options.onBytes?.(piece.length);
@@ -175,7 +248,12 @@ async function scanBody(
   // A SHA mismatch with every CRC intact means the damage is in the trailer itself (or a CRC
   // collision); with CRC damage already reported it adds nothing, so it is reported alone.
   if (k.exports.checkTrailer(k.ioPtr, header.totalSize, shaPtr) !== STATUS.OK && result.damage.length === 0) {
-    damage({ kind: "sha-mismatch", offset: pos, length: TRAILER_SIZE, message: "trailer damaged or SHA-256 of the file does not match" });
+    damage({
+      kind: "sha-mismatch",
+      offset: pos,
+      length: TRAILER_SIZE,
+      message: "trailer damaged or SHA-256 of the file does not match",
+    });
   }
   return result;
 }

@@ -6,9 +6,16 @@ import type { FileHandle } from "../fs.ts";
 import { readFully } from "../fs-util.ts";
 import { crc32 } from "../hash.ts";
 import { HEADER_SIZE, META_CRC_SIZE } from "./constants.ts";
-import { type Metadata, decodeMetadata } from "./metadata.ts";
+import { decodeMetadata, type Metadata } from "./metadata.ts";
 
-export type DamageKind = "torn" | "truncated" | "bad-header" | "bad-metadata" | "bad-chunk" | "crc-mismatch" | "sha-mismatch";
+export type DamageKind =
+  | "torn"
+  | "truncated"
+  | "bad-header"
+  | "bad-metadata"
+  | "bad-chunk"
+  | "crc-mismatch"
+  | "sha-mismatch";
 
 export interface Damage {
   kind: DamageKind;
@@ -92,7 +99,7 @@ export class ReadAhead {
     if (dst.length > this.buf.length || pos < this.start || pos + dst.length > this.end) return -1;
     const from = pos - this.start;
     // A short copy by hand: a subarray view per tiny chunk is garbage the collector lets pile up.
-    if (dst.length <= 64) for (let i = 0; i < dst.length; i++) dst[i] = this.buf[from + i]!;
+    if (dst.length <= 64) { for (let i = 0; i < dst.length; i++) dst[i] = this.buf[from + i]!; }
     else dst.set(this.buf.subarray(from, from + dst.length));
     return dst.length;
   }
@@ -121,7 +128,10 @@ export const MAX_BLOCK_DAMAGE = 1000;
  * size), checks and decodes it into result.meta; damage is recorded, a short read returned.
  */
 export async function readMetadata(
-  h: FileHandle, header: ContainerHeader, result: ScanResult, damage: (d: Damage) => ScanResult,
+  h: FileHandle,
+  header: ContainerHeader,
+  result: ScanResult,
+  damage: (d: Damage) => ScanResult,
 ): Promise<{ ok: true; bytes: Uint8Array } | { ok: false; got: number }> {
   const metaAndCrc = new Uint8Array(header.metaLength + META_CRC_SIZE);
   const gotMeta = await readFully(h, metaAndCrc, HEADER_SIZE);
@@ -129,7 +139,12 @@ export async function readMetadata(
   const metaBytes = metaAndCrc.subarray(0, header.metaLength);
   const storedMetaCrc = new DataView(metaAndCrc.buffer).getUint32(header.metaLength, true);
   if (crc32(metaBytes) !== storedMetaCrc) {
-    damage({ kind: "bad-metadata", offset: HEADER_SIZE, length: metaAndCrc.length, message: "metadata CRC-32 mismatch" });
+    damage({
+      kind: "bad-metadata",
+      offset: HEADER_SIZE,
+      length: metaAndCrc.length,
+      message: "metadata CRC-32 mismatch",
+    });
   } else {
     try {
       result.meta = decodeMetadata(metaBytes, result.path, HEADER_SIZE);
@@ -140,4 +155,3 @@ export async function readMetadata(
   }
   return { ok: true, bytes: metaAndCrc };
 }
-

@@ -6,7 +6,14 @@
 // The buffer is allocated in onHeader, i.e. only after the kernel has checked the header against
 // the real file size, so its length (the payload length) is bounded by bytes that exist; and only
 // for a container of kind manifest, so a member file under a manifest's name allocates nothing.
-import { CHUNK_HEADER_SIZE, CHUNK_MEMBER_TABLE, CHUNK_TABLE_INLINE, HEADER_SIZE, KIND_MANIFEST, META_CRC_SIZE } from "./constants.ts";
+import {
+  CHUNK_HEADER_SIZE,
+  CHUNK_MEMBER_TABLE,
+  CHUNK_TABLE_INLINE,
+  HEADER_SIZE,
+  KIND_MANIFEST,
+  META_CRC_SIZE,
+} from "./constants.ts";
 import type { ChunkInfo, ContainerHeader } from "./reader.ts";
 
 export class MemberTableCollector {
@@ -44,6 +51,7 @@ export class MemberTableCollector {
     const h = this.header;
     if (!h) return 0;
     const first = HEADER_SIZE + h.metaLength + META_CRC_SIZE;
-    return first + Math.floor(t / h.chunkSize) * (CHUNK_HEADER_SIZE + h.chunkSize) + CHUNK_HEADER_SIZE + (t % h.chunkSize);
+    return first + Math.floor(t / h.chunkSize) * (CHUNK_HEADER_SIZE + h.chunkSize) + CHUNK_HEADER_SIZE +
+      (t % h.chunkSize);
   };
 }

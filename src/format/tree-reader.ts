@@ -13,18 +13,33 @@
 // Every length comes from a header the kernel validated against the real file size.
 import type { FileHandle } from "../fs.ts";
 import { readFully } from "../fs-util.ts";
-import { Sha256Hasher, crc32 } from "../hash.ts";
+import { crc32, Sha256Hasher } from "../hash.ts";
 import { type LeafBatch, LeafHasher } from "./leaf-hasher.ts";
 import { kernel } from "../wasm/kernel.ts";
 import { pace } from "../pace.ts";
 import { chunkTypeFor, wrongChunkType } from "./chunk-type.ts";
-import { CHUNK_HEADER_SIZE, HEADER_SIZE, LEAVES_CRC_SIZE, ROOT_TAG, STATUS, STATUS_TEXT, TRAILER_SIZE } from "./constants.ts";
+import {
+  CHUNK_HEADER_SIZE,
+  HEADER_SIZE,
+  LEAVES_CRC_SIZE,
+  ROOT_TAG,
+  STATUS,
+  STATUS_TEXT,
+  TRAILER_SIZE,
+} from "./constants.ts";
 
 /** Where the trailer holds the digest: after magic "CKPTEND\0" (8) and the total size (8). */
 const TRAILER_ROOT_AT = 16;
 import {
-  type ChunkInfo, type ContainerHeader, type Damage, MAX_BLOCK_DAMAGE, ReadAhead, SMALL_CHUNK, type ScanOptions, type ScanResult,
+  type ChunkInfo,
+  type ContainerHeader,
+  type Damage,
+  MAX_BLOCK_DAMAGE,
+  ReadAhead,
   readMetadata,
+  type ScanOptions,
+  type ScanResult,
+  SMALL_CHUNK,
 } from "./scan-parts.ts";
 import { headDigest } from "./tree.ts";
 
@@ -39,8 +54,13 @@ function sameDigest(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boole
 }
 
 export async function scanBodyV2(
-  h: FileHandle, header: ContainerHeader, head: Uint8Array, result: ScanResult,
-  damage: (d: Damage) => ScanResult, short: (at: number, got: number) => ScanResult, options: ScanOptions,
+  h: FileHandle,
+  header: ContainerHeader,
+  head: Uint8Array,
+  result: ScanResult,
+  damage: (d: Damage) => ScanResult,
+  short: (at: number, got: number) => ScanResult,
+  options: ScanOptions,
 ): Promise<ScanResult> {
   const k = kernel();
   const meta = await readMetadata(h, header, result, damage);
@@ -72,8 +92,13 @@ export async function scanBodyV2(
     if (!omitted) return;
     const more = badBlocks - MAX_BLOCK_DAMAGE;
     damage({
-      kind: "crc-mismatch", offset: omitted.offset, length: omitted.end - omitted.offset, block: omitted.block,
-      message: `${more} more damaged block${more === 1 ? "" : "s"} not listed, from block ${omitted.block} (bytes ${omitted.offset}..${omitted.end - 1})`,
+      kind: "crc-mismatch",
+      offset: omitted.offset,
+      length: omitted.end - omitted.offset,
+      block: omitted.block,
+      message: `${more} more damaged block${
+        more === 1 ? "" : "s"
+      } not listed, from block ${omitted.block} (bytes ${omitted.offset}..${omitted.end - 1})`,
     });
     omitted = undefined;
   };
@@ -82,7 +107,13 @@ export async function scanBodyV2(
       omitted ??= { block: i, offset: pos, end: 0 };
       omitted.end = pos + len;
     } else {
-      damage({ kind, offset: pos, length: len, block: i, message: `block ${i} (bytes ${pos}..${pos + len - 1}): ${why}` });
+      damage({
+        kind,
+        offset: pos,
+        length: len,
+        block: i,
+        message: `block ${i} (bytes ${pos}..${pos + len - 1}): ${why}`,
+      });
     }
   };
 
@@ -107,101 +138,133 @@ export async function scanBodyV2(
   const chunkInfo = (b: LeafBatch, j: number, stored: Uint8Array): ChunkInfo => {
     const i = b.start + j;
     const type = b.bytes[j * b.len + 4]! | (b.bytes[j * b.len + 5]! << 8);
-    return { index: i, offset: offsetOf(i), length: b.len, type, crc: result.blockCrcs[i]!, ok: crcOk[i] === 1 && sameDigest(b.digests, 32 * j, stored, 32 * j) && listAuthentic };
+    return {
+      index: i,
+      offset: offsetOf(i),
+      length: b.len,
+      type,
+      crc: result.blockCrcs[i]!,
+      ok: crcOk[i] === 1 && sameDigest(b.digests, 32 * j, stored, 32 * j) && listAuthentic,
+    };
   };
-  const hasher = new LeafHasher(header.totalSize, { onBatch: async (b) => {
-    root.update(b.digests);
-    const at = leavesAt + 32 * b.start;
-    let stored: Uint8Array;
-    let got: number;
-    if (pre.kept) {
-      stored = pre.kept.subarray(32 * b.start, 32 * (b.start + b.count));
-      got = stored.length;
-    } else {
-      stored = b.count * 32 <= window.length ? window.subarray(0, b.count * 32) : new Uint8Array(b.count * 32);
-      got = await readFully(h, stored, at);
-    }
-    if (got < stored.length) {
-      truncatedAt ??= { at, got };
-      throw new TruncatedLeaves();
-    }
-    listCrc = crc32(stored, listCrc);
-    // A leaf that differs with the chunk's CRCs intact: the chunk changed past its CRC-32, or
-    // the list entry did (told apart by the list's CRC at the end); with a CRC already failing
-    // it adds nothing. Capped like block damage.
-    for (let j = 0; j < b.count; j++) {
-      if (crcOk[b.start + j] && !sameDigest(b.digests, 32 * j, stored, 32 * j) && leafMismatches.length <= MAX_BLOCK_DAMAGE) leafMismatches.push(b.start + j);
-    }
-    if (options.onChunk) await deliver(b, stored, options.onChunk);
-    options.onBytes?.(b.count * b.len);
-  } });
+  const hasher = new LeafHasher(header.totalSize, {
+    onBatch: async (b) => {
+      root.update(b.digests);
+      const at = leavesAt + 32 * b.start;
+      let stored: Uint8Array;
+      let got: number;
+      if (pre.kept) {
+        stored = pre.kept.subarray(32 * b.start, 32 * (b.start + b.count));
+        got = stored.length;
+      } else {
+        stored = b.count * 32 <= window.length ? window.subarray(0, b.count * 32) : new Uint8Array(b.count * 32);
+        got = await readFully(h, stored, at);
+      }
+      if (got < stored.length) {
+        truncatedAt ??= { at, got };
+        throw new TruncatedLeaves();
+      }
+      listCrc = crc32(stored, listCrc);
+      // A leaf that differs with the chunk's CRCs intact: the chunk changed past its CRC-32, or
+      // the list entry did (told apart by the list's CRC at the end); with a CRC already failing
+      // it adds nothing. Capped like block damage.
+      for (let j = 0; j < b.count; j++) {
+        if (
+          crcOk[b.start + j] && !sameDigest(b.digests, 32 * j, stored, 32 * j) &&
+          leafMismatches.length <= MAX_BLOCK_DAMAGE
+        ) leafMismatches.push(b.start + j);
+      }
+      if (options.onChunk) await deliver(b, stored, options.onChunk);
+      options.onBytes?.(b.count * b.len);
+    },
+  });
 
   try {
     let pos = first;
     try {
-    let remaining = header.payloadLength;
-    const buf = new Uint8Array(CHUNK_HEADER_SIZE + Math.min(chunkSize, header.payloadLength));
-    /** Every chunk but a short last one: one view, not one per chunk. */
-    const whole = buf.subarray(0, CHUNK_HEADER_SIZE + chunkSize);
-    const ahead = chunkSize + CHUNK_HEADER_SIZE < SMALL_CHUNK ? new ReadAhead(h) : undefined;
-    /** Checks chunk i (CRCs, type) as read into `piece`; records its CRC and whether it holds. */
-    const check = (piece: Uint8Array, i: number, len: number, pos: number): boolean => {
-      let st: number;
-      let crc: number;
-      if (piece.length <= k.io.length) {
-        k.io.set(piece);
-        st = k.exports.scanChunk(k.ioPtr, i, len);
-        crc = st === STATUS.OK ? (piece[20]! | (piece[21]! << 8) | (piece[22]! << 16) | (piece[23]! << 24)) >>> 0 : k.exports.crc32(0, k.ioPtr + CHUNK_HEADER_SIZE, len) >>> 0;
-      } else {
-        k.io.set(piece.subarray(0, CHUNK_HEADER_SIZE));
-        st = k.exports.checkChunkHeader(k.ioPtr, i, len);
-        crc = crc32(piece.subarray(CHUNK_HEADER_SIZE));
-        if (st === STATUS.OK && crc !== new DataView(piece.buffer).getUint32(20, true)) st = STATUS.CHUNK_CRC_MISMATCH;
-      }
-      const type = piece[4]! | (piece[5]! << 8);
-      // Per chunk: a v2 manifest's chunks may be member-table or table+inline (the collector,
-      // src/format/table-reader.ts, holds one manifest to one of the two).
-      const wantType = chunkTypeFor(header.kind, header.version, type);
-      const wrongType = st === STATUS.OK && wantType !== undefined && type !== wantType;
-      result.blockCrcs.push(crc);
-      crcOk.push(st === STATUS.OK && !wrongType ? 1 : 0);
-      if (st !== STATUS.OK) bad(i, pos, piece.length, st === STATUS.CHUNK_CRC_MISMATCH ? "crc-mismatch" : "bad-chunk", STATUS_TEXT[st] ?? String(st));
-      if (wrongType) damage({ kind: "bad-chunk", offset: pos, length: piece.length, block: i, message: `block ${i} (bytes ${pos}..${pos + piece.length - 1}): ${wrongChunkType(type, wantType!)}` });
-      return crcOk[i] === 1;
-    };
-    // Per chunk, nothing is allocated that a million one-byte chunks would pile up (the
-    // contract's RSS bound): no promise unless a yield, a read or a batch is due, and no
-    // declaration inside the loop's block (an async function's block scope that spans an await
-    // is one environment object per iteration in JavaScriptCore, left for a lazy collector).
-    let due: Promise<void> | undefined;
-    let len: number;
-    let piece: Uint8Array;
-    let got: number;
-    let i = 0; // outside the for: a `let` in its head is one environment per iteration, too
-    for (; i < n; i++) {
-      due = pace(options.signal, "the scan");
-      if (due) await due;
-      len = Math.min(chunkSize, remaining);
-      piece = len === chunkSize ? whole : buf.subarray(0, CHUNK_HEADER_SIZE + len);
-      got = ahead ? ahead.readBuffered(piece, pos) : -1;
-      if (got < 0) got = ahead ? await ahead.read(piece, pos) : await readFully(h, piece, pos);
-      if (got < piece.length) {
-        flushOmitted();
-        return short(pos, got);
-      }
-      // A consumer stops at the first bad chunk (store.open, load): hand the batch over now, so
-      // the file is read no further than that chunk's batch.
-      if (!check(piece, i, len, pos) && options.onChunk) {
-        await hasher.add(piece);
-        await hasher.finish();
-      } else {
-        due = hasher.add(piece);
+      let remaining = header.payloadLength;
+      const buf = new Uint8Array(CHUNK_HEADER_SIZE + Math.min(chunkSize, header.payloadLength));
+      /** Every chunk but a short last one: one view, not one per chunk. */
+      const whole = buf.subarray(0, CHUNK_HEADER_SIZE + chunkSize);
+      const ahead = chunkSize + CHUNK_HEADER_SIZE < SMALL_CHUNK ? new ReadAhead(h) : undefined;
+      /** Checks chunk i (CRCs, type) as read into `piece`; records its CRC and whether it holds. */
+      const check = (piece: Uint8Array, i: number, len: number, pos: number): boolean => {
+        let st: number;
+        let crc: number;
+        if (piece.length <= k.io.length) {
+          k.io.set(piece);
+          st = k.exports.scanChunk(k.ioPtr, i, len);
+          crc = st === STATUS.OK
+            ? (piece[20]! | (piece[21]! << 8) | (piece[22]! << 16) | (piece[23]! << 24)) >>> 0
+            : k.exports.crc32(0, k.ioPtr + CHUNK_HEADER_SIZE, len) >>> 0;
+        } else {
+          k.io.set(piece.subarray(0, CHUNK_HEADER_SIZE));
+          st = k.exports.checkChunkHeader(k.ioPtr, i, len);
+          crc = crc32(piece.subarray(CHUNK_HEADER_SIZE));
+          if (st === STATUS.OK && crc !== new DataView(piece.buffer).getUint32(20, true)) {
+            st = STATUS.CHUNK_CRC_MISMATCH;
+          }
+        }
+        const type = piece[4]! | (piece[5]! << 8);
+        // Per chunk: a v2 manifest's chunks may be member-table or table+inline (the collector,
+        // src/format/table-reader.ts, holds one manifest to one of the two).
+        const wantType = chunkTypeFor(header.kind, header.version, type);
+        const wrongType = st === STATUS.OK && wantType !== undefined && type !== wantType;
+        result.blockCrcs.push(crc);
+        crcOk.push(st === STATUS.OK && !wrongType ? 1 : 0);
+        if (st !== STATUS.OK) {
+          bad(
+            i,
+            pos,
+            piece.length,
+            st === STATUS.CHUNK_CRC_MISMATCH ? "crc-mismatch" : "bad-chunk",
+            STATUS_TEXT[st] ?? String(st),
+          );
+        }
+        if (wrongType) {
+          damage({
+            kind: "bad-chunk",
+            offset: pos,
+            length: piece.length,
+            block: i,
+            message: `block ${i} (bytes ${pos}..${pos + piece.length - 1}): ${wrongChunkType(type, wantType!)}`,
+          });
+        }
+        return crcOk[i] === 1;
+      };
+      // Per chunk, nothing is allocated that a million one-byte chunks would pile up (the
+      // contract's RSS bound): no promise unless a yield, a read or a batch is due, and no
+      // declaration inside the loop's block (an async function's block scope that spans an await
+      // is one environment object per iteration in JavaScriptCore, left for a lazy collector).
+      let due: Promise<void> | undefined;
+      let len: number;
+      let piece: Uint8Array;
+      let got: number;
+      let i = 0; // outside the for: a `let` in its head is one environment per iteration, too
+      for (; i < n; i++) {
+        due = pace(options.signal, "the scan");
         if (due) await due;
+        len = Math.min(chunkSize, remaining);
+        piece = len === chunkSize ? whole : buf.subarray(0, CHUNK_HEADER_SIZE + len);
+        got = ahead ? ahead.readBuffered(piece, pos) : -1;
+        if (got < 0) got = ahead ? await ahead.read(piece, pos) : await readFully(h, piece, pos);
+        if (got < piece.length) {
+          flushOmitted();
+          return short(pos, got);
+        }
+        // A consumer stops at the first bad chunk (store.open, load): hand the batch over now, so
+        // the file is read no further than that chunk's batch.
+        if (!check(piece, i, len, pos) && options.onChunk) {
+          await hasher.add(piece);
+          await hasher.finish();
+        } else {
+          due = hasher.add(piece);
+          if (due) await due;
+        }
+        pos += piece.length;
+        remaining -= len;
       }
-      pos += piece.length;
-      remaining -= len;
-    }
-    await hasher.finish();
+      await hasher.finish();
     } catch (err) {
       if (!(err instanceof TruncatedLeaves)) throw err;
       flushOmitted();
@@ -216,9 +279,22 @@ export async function scanBodyV2(
       return short(crcAt, gotTail);
     }
     if (new DataView(tail.buffer, tail.byteOffset).getUint32(0, true) !== listCrc) {
-      damage({ kind: "crc-mismatch", offset: leavesAt, length: 32 * n + LEAVES_CRC_SIZE, message: `leaf list (bytes ${leavesAt}..${crcAt + 3}): CRC-32 mismatch` });
+      damage({
+        kind: "crc-mismatch",
+        offset: leavesAt,
+        length: 32 * n + LEAVES_CRC_SIZE,
+        message: `leaf list (bytes ${leavesAt}..${crcAt + 3}): CRC-32 mismatch`,
+      });
     } else {
-      for (const i of leafMismatches) bad(i, offsetOf(i), CHUNK_HEADER_SIZE + Math.min(chunkSize, header.payloadLength - i * chunkSize), "sha-mismatch", "SHA-256 leaf differs from the leaf list");
+      for (const i of leafMismatches) {
+        bad(
+          i,
+          offsetOf(i),
+          CHUNK_HEADER_SIZE + Math.min(chunkSize, header.payloadLength - i * chunkSize),
+          "sha-mismatch",
+          "SHA-256 leaf differs from the leaf list",
+        );
+      }
     }
     flushOmitted();
     options.onBytes?.(tail.length + 32 * n);
@@ -230,7 +306,12 @@ export async function scanBodyV2(
     const shaPtr = k.scratchPtr + 256;
     k.mem.set(result.fileSha256, shaPtr);
     if (k.exports.checkTrailer(k.ioPtr, header.totalSize, shaPtr) !== STATUS.OK && result.damage.length === 0) {
-      damage({ kind: "sha-mismatch", offset: trailerAt, length: TRAILER_SIZE, message: "trailer damaged or the SHA-256 tree root does not match" });
+      damage({
+        kind: "sha-mismatch",
+        offset: trailerAt,
+        length: TRAILER_SIZE,
+        message: "trailer damaged or the SHA-256 tree root does not match",
+      });
     }
     return result;
   } finally {
@@ -246,7 +327,12 @@ export async function scanBodyV2(
  * reports the damage itself, this only keeps chunks from being delivered as ok against it.
  */
 async function authenticList(
-  h: FileHandle, H: Uint8Array, n: number, leavesAt: number, window: Uint8Array, options: ScanOptions,
+  h: FileHandle,
+  H: Uint8Array,
+  n: number,
+  leavesAt: number,
+  window: Uint8Array,
+  options: ScanOptions,
 ): Promise<{ ok: boolean; kept?: Uint8Array }> {
   const root = new Sha256Hasher().update(ROOT_TAG_BYTES).update(H);
   const tailLen = LEAVES_CRC_SIZE + TRAILER_SIZE;

@@ -33,7 +33,13 @@ export function batchCapacity(len: number): number {
  * thread's kernel (four at a time on the SIMD build), into `out` at `outOffset`.
  * Requires count ≤ batchCapacity(len); a chunk too long for one batch is hashed alone.
  */
-export function hashLeavesHere(bytes: Uint8Array, len: number, count: number, out: Uint8Array, outOffset: number): void {
+export function hashLeavesHere(
+  bytes: Uint8Array,
+  len: number,
+  count: number,
+  out: Uint8Array,
+  outOffset: number,
+): void {
   const k = kernel();
   if (count > batchCapacity(len)) {
     if (count !== 1) throw new RangeError(`hashLeavesHere: ${count} messages of ${len} bytes exceed one batch`);

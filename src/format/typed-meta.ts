@@ -23,7 +23,10 @@ export function encodeTypes(meta: UserMeta): string | undefined {
   const types: Record<string, "number" | "boolean"> = {};
   let any = false;
   for (const [k, v] of Object.entries(meta)) {
-    if (typeof v === "number" || typeof v === "boolean") { types[k] = typeof v as "number" | "boolean"; any = true; }
+    if (typeof v === "number" || typeof v === "boolean") {
+      types[k] = typeof v as "number" | "boolean";
+      any = true;
+    }
   }
   return any ? JSON.stringify(types) : undefined;
 }

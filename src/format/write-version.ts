@@ -10,7 +10,9 @@ let chosen: number | undefined;
 function parse(v: unknown, from: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < FORMAT_VERSION_MIN || n > FORMAT_VERSION) {
-    throw new UsageError(`${from}: expected a format version ${FORMAT_VERSION_MIN}..${FORMAT_VERSION}, got ${JSON.stringify(v)}`);
+    throw new UsageError(
+      `${from}: expected a format version ${FORMAT_VERSION_MIN}..${FORMAT_VERSION}, got ${JSON.stringify(v)}`,
+    );
   }
   return n;
 }

@@ -8,13 +8,22 @@ import { UsageError } from "../errors.ts";
 import { Sha256Hasher } from "../hash.ts";
 import { kernel } from "../wasm/kernel.ts";
 import {
-  CHUNK_HEADER_SIZE, FORMAT_VERSION, FORMAT_VERSION_MIN, HEADER_SIZE, LEAF_SIZE, LEAVES_CRC_SIZE, MAX_WRITE_CHUNK_SIZE, META_CRC_SIZE,
-  TRAILER_SIZE, chunkCountFor, containerSize,
+  CHUNK_HEADER_SIZE,
+  chunkCountFor,
+  containerSize,
+  FORMAT_VERSION,
+  FORMAT_VERSION_MIN,
+  HEADER_SIZE,
+  LEAF_SIZE,
+  LEAVES_CRC_SIZE,
+  MAX_WRITE_CHUNK_SIZE,
+  META_CRC_SIZE,
+  TRAILER_SIZE,
 } from "./constants.ts";
 import { headDigest, treeRoot } from "./tree.ts";
 import { writeFormatVersion } from "./write-version.ts";
 import { GrowingBytes } from "./leaf-hasher.ts";
-import { type Metadata, encodeMetadata } from "./metadata.ts";
+import { encodeMetadata, type Metadata } from "./metadata.ts";
 import { crc32 } from "../hash.ts";
 
 export interface ContainerSpec {
@@ -45,7 +54,9 @@ export class ContainerWriter {
 
   constructor(private readonly spec: ContainerSpec, options: { externalSha256?: boolean } = {}) {
     this.version = spec.version ?? writeFormatVersion();
-    if (!Number.isInteger(this.version) || this.version < FORMAT_VERSION_MIN || this.version > FORMAT_VERSION) throw new UsageError(`format version must be ${FORMAT_VERSION_MIN}..${FORMAT_VERSION}, got ${this.version}`);
+    if (!Number.isInteger(this.version) || this.version < FORMAT_VERSION_MIN || this.version > FORMAT_VERSION) {
+      throw new UsageError(`format version must be ${FORMAT_VERSION_MIN}..${FORMAT_VERSION}, got ${this.version}`);
+    }
     this.sha = options.externalSha256 || this.version >= 2 ? undefined : new Sha256Hasher();
     if (!Number.isSafeInteger(spec.chunkSize) || spec.chunkSize < 1 || spec.chunkSize > MAX_WRITE_CHUNK_SIZE) {
       throw new UsageError(`chunk size must be 1..${MAX_WRITE_CHUNK_SIZE} bytes, got ${spec.chunkSize}`);
@@ -54,7 +65,9 @@ export class ContainerWriter {
     this.chunkCount = chunkCountFor(spec.payloadLength, spec.chunkSize);
     this.totalSize = containerSize(this.metaBytes.length, spec.payloadLength, this.chunkCount, this.version);
     // Grown chunk by chunk, never sized by the claimed payload (tests encode headers of 2^52 bytes).
-    if (this.version >= 2 && !options.externalSha256) this.leaves = new GrowingBytes(Math.min(1024, LEAF_SIZE * Math.max(1, this.chunkCount)));
+    if (this.version >= 2 && !options.externalSha256) {
+      this.leaves = new GrowingBytes(Math.min(1024, LEAF_SIZE * Math.max(1, this.chunkCount)));
+    }
   }
 
   /** Bytes head() returns: the fixed header, the metadata and its CRC. */
@@ -75,10 +88,23 @@ export class ContainerWriter {
     const s = this.spec;
     const n = this.headSize;
     const head = out.subarray(at, at + n);
-    k.exports.writeHeader(k.ioPtr, s.kind, s.chunkSize, this.metaBytes.length, s.createdAt ?? Date.now(), s.payloadLength, this.chunkCount, this.version);
+    k.exports.writeHeader(
+      k.ioPtr,
+      s.kind,
+      s.chunkSize,
+      this.metaBytes.length,
+      s.createdAt ?? Date.now(),
+      s.payloadLength,
+      this.chunkCount,
+      this.version,
+    );
     head.set(k.io.subarray(0, HEADER_SIZE));
     head.set(this.metaBytes, HEADER_SIZE);
-    new DataView(out.buffer, out.byteOffset).setUint32(at + HEADER_SIZE + this.metaBytes.length, crc32(this.metaBytes), true);
+    new DataView(out.buffer, out.byteOffset).setUint32(
+      at + HEADER_SIZE + this.metaBytes.length,
+      crc32(this.metaBytes),
+      true,
+    );
     this.sha?.update(head);
     if (this.leaves) this.headSha = headDigest(head);
     return n;
@@ -119,7 +145,9 @@ export class ContainerWriter {
   private expect(len: number): void {
     const s = this.spec;
     const expected = Math.min(s.chunkSize, s.payloadLength - this.written);
-    if (len !== expected || expected === 0) throw new UsageError(`chunk ${this.index}: expected ${expected} bytes, got ${len}`);
+    if (len !== expected || expected === 0) {
+      throw new UsageError(`chunk ${this.index}: expected ${expected} bytes, got ${len}`);
+    }
   }
 
   /** Encodes (header, CRC) and hashes the chunk whose `len` payload bytes sit at ioPtr + CHUNK_HEADER_SIZE. */
@@ -142,7 +170,10 @@ export class ContainerWriter {
    * straight from kernel memory, where chunk() left them: no copy when it hashes on this thread.
    * The kernel's memory layout stays this layer's business; callers never see a pointer.
    */
-  async chunkHashed(payload: Uint8Array, sha: { update(bytes: Uint8Array, at?: number): Promise<void> }): Promise<Uint8Array> {
+  async chunkHashed(
+    payload: Uint8Array,
+    sha: { update(bytes: Uint8Array, at?: number): Promise<void> },
+  ): Promise<Uint8Array> {
     const encoded = this.chunk(payload);
     await sha.update(encoded, kernel().ioPtr); // nothing has called the kernel since chunk()
     return encoded;
@@ -172,11 +203,17 @@ export class ContainerWriter {
     }
     const own = this.sha !== undefined || this.leaves !== undefined;
     if ((digest === undefined) !== own || (digest !== undefined && digest.length !== 32)) {
-      throw new UsageError(own ? "trailer(): this writer hashes itself; pass no digest" : "trailer(): pass the 32-byte digest of head() and every chunk()");
+      throw new UsageError(
+        own
+          ? "trailer(): this writer hashes itself; pass no digest"
+          : "trailer(): pass the 32-byte digest of head() and every chunk()",
+      );
     }
     const list = this.leaves?.bytes() ?? leaves;
     if (this.version >= 2 && list?.length !== 32 * this.chunkCount) {
-      throw new UsageError(`trailer(): a v2 container needs ${this.chunkCount} leaves, got ${list ? list.length / 32 : "none"}`);
+      throw new UsageError(
+        `trailer(): a v2 container needs ${this.chunkCount} leaves, got ${list ? list.length / 32 : "none"}`,
+      );
     }
     // Everything that uses the kernel's I/O window runs before writeTrailer fills it.
     const listCrc = list ? crc32(list) : 0;
@@ -203,7 +240,10 @@ export class ContainerWriter {
 }
 
 /** Encodes a whole container held in memory (manifests, small members, tests). */
-export function encodeContainer(spec: Omit<ContainerSpec, "payloadLength">, payload: Uint8Array): { bytes: Uint8Array; writer: ContainerWriter } {
+export function encodeContainer(
+  spec: Omit<ContainerSpec, "payloadLength">,
+  payload: Uint8Array,
+): { bytes: Uint8Array; writer: ContainerWriter } {
   const w = new ContainerWriter({ ...spec, payloadLength: payload.length });
   const out = new Uint8Array(w.totalSize);
   let p = w.headInto(out, 0);
@@ -224,7 +264,11 @@ export function encodeContainer(spec: Omit<ContainerSpec, "payloadLength">, payl
  * fresh array (the caller may await a write with it while another member uses the kernel) and
  * the payload's CRC-32 for the manifest's block list.
  */
-export function encodeChunkAt(chunkType: number, index: number, payload: Uint8Array): { encoded: Uint8Array; crc: number } {
+export function encodeChunkAt(
+  chunkType: number,
+  index: number,
+  payload: Uint8Array,
+): { encoded: Uint8Array; crc: number } {
   const k = kernel();
   k.io.set(payload, CHUNK_HEADER_SIZE);
   const crc = k.exports.encodeChunk(k.ioPtr, chunkType, index, payload.length) >>> 0;
@@ -246,7 +290,11 @@ export function encodeTrailer(totalSize: number, digest: Uint8Array): Uint8Array
  * and the trailer holding the root over SHA-256(head) and `leaves` (the leaves of the chunks as
  * encodeChunkAt returned them, in order). Returns those bytes and the root (the manifest's digest).
  */
-export function encodeTreeTail(totalSize: number, head: Uint8Array, leaves: Uint8Array): { bytes: Uint8Array; root: Uint8Array } {
+export function encodeTreeTail(
+  totalSize: number,
+  head: Uint8Array,
+  leaves: Uint8Array,
+): { bytes: Uint8Array; root: Uint8Array } {
   const root = treeRoot(headDigest(head), leaves);
   const out = new Uint8Array(leaves.length + LEAVES_CRC_SIZE + TRAILER_SIZE);
   out.set(leaves);

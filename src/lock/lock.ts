@@ -48,8 +48,18 @@ import { join } from "../path.ts";
 /** The writer lock's file name in a store or log directory (store/layout.ts re-exports it). */
 export const LOCK_NAME = ".lock";
 
-interface LockInfo { pid: number; host: string; since: number; bootId?: string; start?: number; nonce?: string }
-interface Seen { key: string; info?: LockInfo }
+interface LockInfo {
+  pid: number;
+  host: string;
+  since: number;
+  bootId?: string;
+  start?: number;
+  nonce?: string;
+}
+interface Seen {
+  key: string;
+  info?: LockInfo;
+}
 
 const TEMP_PREFIX = `${LOCK_NAME}.`;
 const TICKET_PREFIX = `${LOCK_NAME}.break-`;
@@ -68,12 +78,18 @@ const TEMP_GRACE_MS = 10 * 60_000;
  * module in the process (a bundle and the sources): a lock naming our pid and one of these is
  * live; one naming our pid and another nonce is a previous process's.
  */
-const held: Set<string> = ((globalThis as Record<symbol, Set<string>>)[Symbol.for("ckptkit.heldLocks")] ??= new Set<string>());
+const held: Set<string> =
+  ((globalThis as Record<symbol, Set<string>>)[Symbol.for("ckptkit.heldLocks")] ??= new Set<string>());
 
 const enc = new TextEncoder();
 
 export class StoreLock {
-  private constructor(private readonly fs: DurableFs, readonly path: string, readonly nonce: string, private readonly own?: { release(): Promise<void> }) {}
+  private constructor(
+    private readonly fs: DurableFs,
+    readonly path: string,
+    readonly nonce: string,
+    private readonly own?: { release(): Promise<void> },
+  ) {}
 
   static async acquire(fs: DurableFs, dir: string, warn: (msg: string) => void): Promise<StoreLock> {
     // A storage with its own lock (OPFS: Web Locks) uses it; no `.lock` file is written.
@@ -113,7 +129,11 @@ class Taker {
   private readonly record: Uint8Array;
   private useLink: boolean;
 
-  constructor(private readonly fs: DurableFs, private readonly dir: string, private readonly warn: (msg: string) => void) {
+  constructor(
+    private readonly fs: DurableFs,
+    private readonly dir: string,
+    private readonly warn: (msg: string) => void,
+  ) {
     this.temp = join(dir, `${TEMP_PREFIX}${this.nonce}`);
     this.lockPath = join(dir, LOCK_NAME);
     this.self = fs.processIdentity();
@@ -243,7 +263,9 @@ class Taker {
   private async collectGarbage(): Promise<void> {
     await this.removeTickets((key) => key !== this.nonce);
     for (const name of await this.fs.readdir(this.dir)) {
-      if (!name.startsWith(TEMP_PREFIX) || name.startsWith(TICKET_PREFIX) || name === `${TEMP_PREFIX}${this.nonce}`) continue;
+      if (!name.startsWith(TEMP_PREFIX) || name.startsWith(TICKET_PREFIX) || name === `${TEMP_PREFIX}${this.nonce}`) {
+        continue;
+      }
       const path = join(this.dir, name);
       const seen = await readLock(this.fs, path);
       if (!seen) continue;
@@ -272,8 +294,16 @@ class Taker {
  * Why a lock (or ticket) is stale, judged by `self` on `host`, or undefined if its holder may be
  * alive (see STALE). The one judgement both a taker and a reader (lockHolderAlive) use.
  */
-function staleness(fs: DurableFs, self: ProcessIdentity, host: string, dir: string, info: LockInfo | undefined): string | undefined {
-  if (!info) return `taking over an empty or unreadable lock in ${dir}: a lock is only published complete, so only a power loss (or another program) leaves one`;
+function staleness(
+  fs: DurableFs,
+  self: ProcessIdentity,
+  host: string,
+  dir: string,
+  info: LockInfo | undefined,
+): string | undefined {
+  if (!info) {
+    return `taking over an empty or unreadable lock in ${dir}: a lock is only published complete, so only a power loss (or another program) leaves one`;
+  }
   const who = `process ${info.pid} on ${info.host}`;
   if (info.host !== host) return undefined;
   if (info.bootId !== undefined && self.bootId !== undefined && info.bootId !== self.bootId) {
@@ -286,7 +316,9 @@ function staleness(fs: DurableFs, self: ProcessIdentity, host: string, dir: stri
   if (!fs.capabilities.processAlive) return undefined;
   const state = fs.processState(info.pid, info.start);
   if (state !== "dead") return undefined;
-  return `taking over the lock of dead process ${info.pid} on ${info.host}${info.start !== undefined ? ` (or of a process whose pid was reused)` : ""}`;
+  return `taking over the lock of dead process ${info.pid} on ${info.host}${
+    info.start !== undefined ? ` (or of a process whose pid was reused)` : ""
+  }`;
 }
 
 /** `.lock` (or a ticket, or a temp): its key and parsed record, or undefined if it does not exist. */
@@ -317,9 +349,16 @@ function parseLock(bytes: Uint8Array): LockInfo | undefined {
   } catch {
     return undefined;
   }
-  if (typeof v !== "object" || v === null || !Number.isSafeInteger(v.pid) || (v.pid as number) <= 0 || typeof v.host !== "string") return undefined;
+  if (
+    typeof v !== "object" || v === null || !Number.isSafeInteger(v.pid) || (v.pid as number) <= 0 ||
+    typeof v.host !== "string"
+  ) return undefined;
   const since = Number(v.since);
-  const info: LockInfo = { pid: v.pid as number, host: v.host, since: Number.isFinite(since) && Math.abs(since) <= 8.64e15 ? since : 0 };
+  const info: LockInfo = {
+    pid: v.pid as number,
+    host: v.host,
+    since: Number.isFinite(since) && Math.abs(since) <= 8.64e15 ? since : 0,
+  };
   if (typeof v.nonce === "string" && NONCE_RE.test(v.nonce)) info.nonce = v.nonce;
   if (typeof v.bootId === "string" && v.bootId.length <= 64) info.bootId = v.bootId;
   if (Number.isSafeInteger(v.start)) info.start = v.start;

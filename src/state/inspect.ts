@@ -4,7 +4,7 @@
 // without changing a byte (the store is opened readOnly, the log only scanned).
 import { FsError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
-import { type WithFs, requireFs } from "../fs-arg.ts";
+import { requireFs, type WithFs } from "../fs-arg.ts";
 import { join } from "../path.ts";
 import { openStore } from "../store/store.ts";
 import { replayLog } from "../wal/log.ts";
@@ -68,7 +68,10 @@ export async function inspectState(dir: string, options: WithFs): Promise<StateI
       onRecord: (r) => {
         firstSequence ??= r.sequence;
         if (r.type === "data") dataRecords++;
-        else { markers++; if (r.step !== undefined) markerAt.set(r.step, { sequence: r.sequence, dataBefore: dataRecords }); }
+        else {
+          markers++;
+          if (r.step !== undefined) markerAt.set(r.step, { sequence: r.sequence, dataBefore: dataRecords });
+        }
       },
     });
   }
@@ -80,8 +83,13 @@ export async function inspectState(dir: string, options: WithFs): Promise<StateI
       for (const s of await listSnapshots(store, true)) {
         const m = markerAt.get(s.step);
         snapshots.push({
-          step: s.step, status: s.status ?? "unknown", bytes: s.bytes, createdAt: s.createdAt,
-          markSequence: s.state?.markSequence, lastSequence: s.state?.lastSequence, changes: s.state?.changes,
+          step: s.step,
+          status: s.status ?? "unknown",
+          bytes: s.bytes,
+          createdAt: s.createdAt,
+          markSequence: s.state?.markSequence,
+          lastSequence: s.state?.lastSequence,
+          changes: s.state?.changes,
           markerInLog: !!m && m.sequence === s.state?.markSequence,
         });
       }
@@ -92,10 +100,17 @@ export async function inspectState(dir: string, options: WithFs): Promise<StateI
 
   const recovery: StateInspection["recovery"] = { possible: false, step: null, replay: 0, skipped: [] };
   if (report?.damage) {
-    recovery.reason = `the log is damaged at sequence ${report.damage.sequence}: opening refuses it (run \`ckpt log repair ${walDir}\`)`;
+    recovery.reason =
+      `the log is damaged at sequence ${report.damage.sequence}: opening refuses it (run \`ckpt log repair ${walDir}\`)`;
   } else {
     const chosen = snapshots.find((s) => {
-      const why = s.markSequence === undefined ? "no readable snapshot metadata" : s.status !== "valid" ? `snapshot is ${s.status}` : !s.markerInLog ? `its log marker (sequence ${s.markSequence}) is not in the log` : undefined;
+      const why = s.markSequence === undefined
+        ? "no readable snapshot metadata"
+        : s.status !== "valid"
+        ? `snapshot is ${s.status}`
+        : !s.markerInLog
+        ? `its log marker (sequence ${s.markSequence}) is not in the log`
+        : undefined;
       if (why) recovery.skipped.push({ step: s.step, reason: why });
       return why === undefined;
     });
@@ -107,7 +122,8 @@ export async function inspectState(dir: string, options: WithFs): Promise<StateI
       recovery.possible = true;
       recovery.replay = dataRecords;
     } else {
-      recovery.reason = `no usable snapshot and the log begins at sequence ${firstSequence}: the records before it are gone`;
+      recovery.reason =
+        `no usable snapshot and the log begins at sequence ${firstSequence}: the records before it are gone`;
     }
   }
   return {

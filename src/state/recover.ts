@@ -32,20 +32,33 @@ export interface SnapshotMeta {
 }
 
 export function encodeSnapshotMeta(m: SnapshotMeta): Record<string, string> {
-  return { format: STATE_FORMAT, markSequence: String(m.markSequence), lastSequence: String(m.lastSequence), changes: String(m.changes) };
+  return {
+    format: STATE_FORMAT,
+    markSequence: String(m.markSequence),
+    lastSequence: String(m.lastSequence),
+    changes: String(m.changes),
+  };
 }
 
 /** Parses our metadata; undefined for a checkpoint that is not one of our snapshots. */
-export function decodeSnapshotMeta(meta: Record<string, string | number | boolean> | undefined): SnapshotMeta | undefined {
+export function decodeSnapshotMeta(
+  meta: Record<string, string | number | boolean> | undefined,
+): SnapshotMeta | undefined {
   if (!meta || meta.format !== STATE_FORMAT) return undefined;
   // Snapshots record these as text; typed metadata (a number) would come back as a number.
   const n = (s: unknown) => (typeof s === "string" && /^\d{1,16}$/.test(s) ? Number(s) : NaN);
   const m = { markSequence: n(meta.markSequence), lastSequence: n(meta.lastSequence), changes: n(meta.changes) };
-  if (!Number.isSafeInteger(m.markSequence) || m.markSequence < 1 || !Number.isSafeInteger(m.lastSequence) || m.lastSequence >= m.markSequence || !Number.isSafeInteger(m.changes)) return undefined;
+  if (
+    !Number.isSafeInteger(m.markSequence) || m.markSequence < 1 || !Number.isSafeInteger(m.lastSequence) ||
+    m.lastSequence >= m.markSequence || !Number.isSafeInteger(m.changes)
+  ) return undefined;
   return m;
 }
 
-export interface SkippedSnapshot { step: number; reason: string }
+export interface SkippedSnapshot {
+  step: number;
+  reason: string;
+}
 
 export interface RecoveryReport {
   /** The snapshot the state came from, or null: `initial` plus the whole log. */
@@ -65,7 +78,10 @@ export interface RecoveryReport {
 }
 
 /** Our snapshots in the store, newest first, with their parsed metadata (undefined: unreadable or foreign). */
-export async function listSnapshots(store: Store, verify = false): Promise<(CheckpointInfo & { state?: SnapshotMeta })[]> {
+export async function listSnapshots(
+  store: Store,
+  verify = false,
+): Promise<(CheckpointInfo & { state?: SnapshotMeta })[]> {
   return (await store.list({ verify })).map((c) => ({ ...c, state: decodeSnapshotMeta(c.meta) }));
 }
 
@@ -77,7 +93,12 @@ class MarkerMissing extends Error {}
  * Throws MarkerMissing when it is not there, before applying anything past it.
  */
 async function replayAfter<S>(
-  log: Log, markSequence: number, step: number | null, value: S, apply: (s: S, c: Uint8Array) => S, markerSteps: (step: number) => void,
+  log: Log,
+  markSequence: number,
+  step: number | null,
+  value: S,
+  apply: (s: S, c: Uint8Array) => S,
+  markerSteps: (step: number) => void,
 ): Promise<{ value: S; replayed: number; lastSequence: number }> {
   let found = markSequence === 0;
   let first = true;
@@ -87,7 +108,9 @@ async function replayAfter<S>(
     onRecord: (r: LogRecord) => {
       if (r.type === "marker" && r.step !== undefined) markerSteps(r.step);
       if (first && markSequence === 0 && r.sequence !== 1) {
-        throw new StateRecoveryError(`${log.dir} begins at sequence ${r.sequence}: records before it were truncated and no snapshot that covers them can be loaded`);
+        throw new StateRecoveryError(
+          `${log.dir} begins at sequence ${r.sequence}: records before it were truncated and no snapshot that covers them can be loaded`,
+        );
       }
       first = false;
       if (r.sequence < markSequence) return;
@@ -105,22 +128,35 @@ async function replayAfter<S>(
   });
   // Opening the log for append refused mid-log damage and cut a torn tail, so a clean scan is
   // expected; anything else means the log changed under us.
-  if (report.damage) throw new StateRecoveryError(`${log.dir}: damage at sequence ${report.damage.sequence} (${report.damage.reason}) while replaying`);
+  if (report.damage) {
+    throw new StateRecoveryError(
+      `${log.dir}: damage at sequence ${report.damage.sequence} (${report.damage.reason}) while replaying`,
+    );
+  }
   if (!found) throw new MarkerMissing();
   return { value, replayed, lastSequence };
 }
 
 /** Rebuilds the state from `store` and `log` (both open for writing; recovery reads only). */
 export async function recover<S>(
-  store: Store, log: Log, fresh: () => S, apply: (s: S, c: Uint8Array) => S, decode: (b: Uint8Array) => S,
+  store: Store,
+  log: Log,
+  fresh: () => S,
+  apply: (s: S, c: Uint8Array) => S,
+  decode: (b: Uint8Array) => S,
 ): Promise<{ value: S; report: RecoveryReport }> {
   const t0 = performance.now();
   const snaps = await listSnapshots(store);
   let highestStep = snaps.reduce((m, s) => Math.max(m, s.step), 0);
-  const seeStep = (s: number) => { if (s > highestStep) highestStep = s; };
+  const seeStep = (s: number) => {
+    if (s > highestStep) highestStep = s;
+  };
   const skipped: SkippedSnapshot[] = [];
   for (const snap of snaps) {
-    if (!snap.state) { skipped.push({ step: snap.step, reason: "no readable snapshot metadata" }); continue; }
+    if (!snap.state) {
+      skipped.push({ step: snap.step, reason: "no readable snapshot metadata" });
+      continue;
+    }
     let bytes: Uint8Array | undefined;
     try {
       bytes = (await store.load(snap.step)).members.get(STATE_MEMBER);
@@ -129,16 +165,46 @@ export async function recover<S>(
       skipped.push({ step: snap.step, reason: (err as Error).message });
       continue;
     }
-    if (!bytes) { skipped.push({ step: snap.step, reason: `no '${STATE_MEMBER}' member` }); continue; }
+    if (!bytes) {
+      skipped.push({ step: snap.step, reason: `no '${STATE_MEMBER}' member` });
+      continue;
+    }
     try {
       const r = await replayAfter(log, snap.state.markSequence, snap.step, decode(bytes), apply, seeStep);
       const lastSequence = r.replayed > 0 ? r.lastSequence : snap.state.lastSequence;
-      return { value: r.value, report: { step: snap.step, markSequence: snap.state.markSequence, replayed: r.replayed, skipped, lastSequence, changes: snap.state.changes + r.replayed, highestStep, ms: performance.now() - t0 } };
+      return {
+        value: r.value,
+        report: {
+          step: snap.step,
+          markSequence: snap.state.markSequence,
+          replayed: r.replayed,
+          skipped,
+          lastSequence,
+          changes: snap.state.changes + r.replayed,
+          highestStep,
+          ms: performance.now() - t0,
+        },
+      };
     } catch (err) {
       if (!(err instanceof MarkerMissing)) throw err;
-      skipped.push({ step: snap.step, reason: `its log marker (sequence ${snap.state.markSequence}) is not in the log` });
+      skipped.push({
+        step: snap.step,
+        reason: `its log marker (sequence ${snap.state.markSequence}) is not in the log`,
+      });
     }
   }
   const r = await replayAfter(log, 0, null, fresh(), apply, seeStep);
-  return { value: r.value, report: { step: null, markSequence: 0, replayed: r.replayed, skipped, lastSequence: r.lastSequence, changes: r.replayed, highestStep, ms: performance.now() - t0 } };
+  return {
+    value: r.value,
+    report: {
+      step: null,
+      markSequence: 0,
+      replayed: r.replayed,
+      skipped,
+      lastSequence: r.lastSequence,
+      changes: r.replayed,
+      highestStep,
+      ms: performance.now() - t0,
+    },
+  };
 }

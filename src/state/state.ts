@@ -13,13 +13,13 @@
 // 4. Nothing else appends to the log (both the log and the store hold writer locks).
 import { CkptError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
-import { type WithFs, requireFs } from "../fs-arg.ts";
+import { requireFs, type WithFs } from "../fs-arg.ts";
 import { dirname, join } from "../path.ts";
 import { openStore, type Store, type StoreOptions } from "../store/store.ts";
-import { openLog, type Log, type LogOptions } from "../wal/log.ts";
-import { STATE_MEMBER, encodeSnapshotMeta, listSnapshots, recover, type RecoveryReport } from "./recover.ts";
+import { type Log, type LogOptions, openLog } from "../wal/log.ts";
+import { encodeSnapshotMeta, listSnapshots, recover, type RecoveryReport, STATE_MEMBER } from "./recover.ts";
 
-export { StateRecoveryError, type RecoveryReport } from "./recover.ts";
+export { type RecoveryReport, StateRecoveryError } from "./recover.ts";
 
 export interface StateOptions<S> {
   /** The value before any change. Copied through encode/decode, so `apply` may mutate what it gets. */
@@ -59,7 +59,12 @@ export interface StateStats {
 type Entry =
   | { kind: "data"; change: Uint8Array; resolve: (seq: number) => void; reject: (e: unknown) => void }
   | { kind: "mark"; resolve: (captured: Captured) => void; reject: (e: unknown) => void };
-interface Captured { bytes?: Uint8Array; ref?: unknown; lastSequence: number; changes: number }
+interface Captured {
+  bytes?: Uint8Array;
+  ref?: unknown;
+  lastSequence: number;
+  changes: number;
+}
 
 export class State<S> {
   private current: S;
@@ -93,10 +98,16 @@ export class State<S> {
   }
 
   static async open<S>(dir: string, opts: StateOptions<S> & WithFs): Promise<State<S>> {
-    for (const k of ["apply", "encode", "decode"] as const) if (typeof opts[k] !== "function") throw new UsageError(`openState needs ${k} (a function)`);
-    if (opts.snapshotEvery !== undefined && (!Number.isSafeInteger(opts.snapshotEvery) || opts.snapshotEvery < 1)) throw new UsageError(`snapshotEvery must be a whole number ≥ 1, got ${opts.snapshotEvery}`);
+    for (const k of ["apply", "encode", "decode"] as const) {
+      if (typeof opts[k] !== "function") throw new UsageError(`openState needs ${k} (a function)`);
+    }
+    if (opts.snapshotEvery !== undefined && (!Number.isSafeInteger(opts.snapshotEvery) || opts.snapshotEvery < 1)) {
+      throw new UsageError(`snapshotEvery must be a whole number ≥ 1, got ${opts.snapshotEvery}`);
+    }
     const keep = opts.keepSnapshots ?? 2;
-    if (!Number.isSafeInteger(keep) || keep < 1) throw new UsageError(`keepSnapshots must be a whole number ≥ 1, got ${keep}`);
+    if (!Number.isSafeInteger(keep) || keep < 1) {
+      throw new UsageError(`keepSnapshots must be a whole number ≥ 1, got ${keep}`);
+    }
     const fs = requireFs(opts, "openState");
     if (!(await fs.stat(dir))) {
       await fs.mkdir(dir);
@@ -126,7 +137,9 @@ export class State<S> {
     const refused = this.refusal();
     if (refused) return Promise.reject(refused);
     if (!(change instanceof Uint8Array)) return Promise.reject(new UsageError("a change must be a Uint8Array"));
-    return new Promise<number>((resolve, reject) => this.enqueue({ kind: "data", change, resolve, reject }, () => this.log.append(change)));
+    return new Promise<number>((resolve, reject) =>
+      this.enqueue({ kind: "data", change, resolve, reject }, () => this.log.append(change))
+    );
   }
 
   /**
@@ -151,7 +164,12 @@ export class State<S> {
       markSequence = this.enqueue({ kind: "mark", resolve, reject }, () => this.log.mark(step));
     });
     // Invariant 2, checked where it would corrupt: the value holds only records before the marker.
-    if (captured.lastSequence >= markSequence) throw new CkptError("ESTATE", `snapshot ${step} captured sequence ${captured.lastSequence}, at or after its marker ${markSequence}`);
+    if (captured.lastSequence >= markSequence) {
+      throw new CkptError(
+        "ESTATE",
+        `snapshot ${step} captured sequence ${captured.lastSequence}, at or after its marker ${markSequence}`,
+      );
+    }
     const data = captured.bytes ?? this.opts.encode(captured.ref as S);
     const meta = encodeSnapshotMeta({ markSequence, lastSequence: captured.lastSequence, changes: captured.changes });
     await this.store.save([{ name: STATE_MEMBER, data }], { step, meta, keep: this.opts.keepSnapshots });
@@ -184,12 +202,20 @@ export class State<S> {
     const seq = this.log.nextSequence;
     const p = append();
     if (this.log.nextSequence === seq) {
-      p.then(() => entry.reject(new CkptError("ESTATE", "the log accepted a record without assigning a sequence")), entry.reject);
+      p.then(
+        () => entry.reject(new CkptError("ESTATE", "the log accepted a record without assigning a sequence")),
+        entry.reject,
+      );
       return seq;
     }
     p.then((got) => {
       if (this.failed) return entry.reject(this.refusal());
-      if (got !== seq) return this.fail(new CkptError("ESTATE", `the log gave sequence ${got} to the record expected at ${seq}: another writer?`), entry);
+      if (got !== seq) {
+        return this.fail(
+          new CkptError("ESTATE", `the log gave sequence ${got} to the record expected at ${seq}: another writer?`),
+          entry,
+        );
+      }
       this.ready.set(seq, entry);
       this.drain();
     }, (err) => this.fail(err, entry));
@@ -213,7 +239,9 @@ export class State<S> {
         this.lastSequence = seq;
         this.changes++;
         e.resolve(seq);
-        if (this.opts.snapshotEvery !== undefined && ++this.sinceSnapshot >= this.opts.snapshotEvery) this.autoSnapshot();
+        if (this.opts.snapshotEvery !== undefined && ++this.sinceSnapshot >= this.opts.snapshotEvery) {
+          this.autoSnapshot();
+        }
       } else {
         // Invariant 2: the critical section. Nothing after the marker is applied until it ends.
         const t0 = performance.now();
@@ -233,7 +261,10 @@ export class State<S> {
     if (this.autoPending || this.closed) return;
     this.autoPending = true;
     this.sinceSnapshot = 0;
-    this.snapshot().catch((err) => this.opts.onWarning?.(`automatic snapshot failed: ${(err as Error).message}`)).finally(() => { this.autoPending = false; });
+    this.snapshot().catch((err) => this.opts.onWarning?.(`automatic snapshot failed: ${(err as Error).message}`))
+      .finally(() => {
+        this.autoPending = false;
+      });
   }
 
   /** Stops the state: this entry gets the error, every entry waiting for its turn is refused. */
@@ -247,7 +278,14 @@ export class State<S> {
 
   private refusal(): Error | undefined {
     if (this.closed) return new UsageError("the state is closed");
-    if (this.failed) return new CkptError("EPOISONED", `the state at ${this.dir} stopped after an error and refuses changes until reopened: ${(this.failed as Error)?.message ?? this.failed}`);
+    if (this.failed) {
+      return new CkptError(
+        "EPOISONED",
+        `the state at ${this.dir} stopped after an error and refuses changes until reopened: ${
+          (this.failed as Error)?.message ?? this.failed
+        }`,
+      );
+    }
     return undefined;
   }
 

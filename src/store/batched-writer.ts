@@ -28,7 +28,10 @@ export class BatchedWriter {
       if (!this.batch || this.batch.length < this.pending) this.batch = new Uint8Array(this.pending);
       buf = this.batch.subarray(0, this.pending);
       let o = 0;
-      for (const p of this.pieces) { buf.set(p, o); o += p.length; }
+      for (const p of this.pieces) {
+        buf.set(p, o);
+        o += p.length;
+      }
     }
     await this.h.write(buf, this.pos);
     this.flushBehind?.wrote(buf.length);

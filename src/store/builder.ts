@@ -43,7 +43,12 @@ export class CheckpointBuilder {
   }
 
   save(options: { keep?: number } = {}): Promise<SaveResult> {
-    return this.store.save(this.members, { step: this.stepNumber, meta: this.metadata, protocol: this.protocolName, keep: options.keep });
+    return this.store.save(this.members, {
+      step: this.stepNumber,
+      meta: this.metadata,
+      protocol: this.protocolName,
+      keep: options.keep,
+    });
   }
 
   private push(m: MemberSource): this {

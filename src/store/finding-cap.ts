@@ -9,7 +9,13 @@ import type { Finding, FindingKind } from "./check.ts";
 
 export const MAX_FINDINGS = MAX_BLOCK_DAMAGE;
 
-interface Omitted { count: number; findings: number; first: Finding; last: Finding; lastMake?: () => Finding }
+interface Omitted {
+  count: number;
+  findings: number;
+  first: Finding;
+  last: Finding;
+  lastMake?: () => Finding;
+}
 
 export class CappedFindings {
   private readonly kept: Finding[] = [];
@@ -72,10 +78,17 @@ export class CappedFindings {
       const last = o.lastMake ? o.lastMake() : o.last;
       const where = first.block !== undefined && first.file === last.file
         ? `, from block ${first.block} to ${last.block} of ${first.file}`
-        : first.file === last.file ? ` in ${first.file}` : `, from ${first.file} to ${last.file}`;
+        : first.file === last.file
+        ? ` in ${first.file}`
+        : `, from ${first.file} to ${last.file}`;
       out.push({
-        step: first.step, file: first.file, member: first.member === last.member ? first.member : undefined, kind, block: first.block,
-        offset: first.offset, length: first.file === last.file ? last.offset + last.length - first.offset : first.length,
+        step: first.step,
+        file: first.file,
+        member: first.member === last.member ? first.member : undefined,
+        kind,
+        block: first.block,
+        offset: first.offset,
+        length: first.file === last.file ? last.offset + last.length - first.offset : first.length,
         count: o.count,
         message: `${o.count} more ${kind} ${this.unit}${o.count === 1 ? "" : "s"} not listed${where}`,
       });

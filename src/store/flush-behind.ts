@@ -35,7 +35,10 @@ export class FlushBehind {
    * supports it and the file will be large (`size` undefined: not known yet).
    */
   static for(fs: DurableFs, h: FileHandle, size: number | undefined, durable = true): FlushBehind {
-    return new FlushBehind(h, durable && fs.capabilities.flushBehind === true && (size === undefined || size > FLUSH_BEHIND_BYTES));
+    return new FlushBehind(
+      h,
+      durable && fs.capabilities.flushBehind === true && (size === undefined || size > FLUSH_BEHIND_BYTES),
+    );
   }
 
   /** Counts `n` bytes handed to the file; starts a flush when enough have gone by and none is running. */
@@ -46,8 +49,13 @@ export class FlushBehind {
     this.since = 0;
     this.started++;
     this.inFlight = this.h.datasync().then(
-      () => { this.inFlight = undefined; },
-      (err: unknown) => { this.failure ??= { err }; this.inFlight = undefined; },
+      () => {
+        this.inFlight = undefined;
+      },
+      (err: unknown) => {
+        this.failure ??= { err };
+        this.inFlight = undefined;
+      },
     );
   }
 

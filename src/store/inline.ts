@@ -7,7 +7,7 @@
 import { FsError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
 import type { MemberEntry } from "../format/manifest.ts";
-import { type MemberSource, knownSize, openChunks, sizeChanged } from "./source.ts";
+import { knownSize, type MemberSource, openChunks, sizeChanged } from "./source.ts";
 import { manifestName } from "./layout.ts";
 
 /** A member is inline when its payload is at most this many bytes (and the total cap allows). */
@@ -21,7 +21,9 @@ export const INLINE_TOTAL_MAX = 1024 * 1024;
 
 /** Checks a store's `inlineMax` option (0 turns inline members off). */
 export function checkInlineMax(v: number): number {
-  if (!Number.isSafeInteger(v) || v < 0 || v > INLINE_TOTAL_MAX) throw new UsageError(`inlineMax must be a whole number from 0 to ${INLINE_TOTAL_MAX}, got ${v}`);
+  if (!Number.isSafeInteger(v) || v < 0 || v > INLINE_TOTAL_MAX) {
+    throw new UsageError(`inlineMax must be a whole number from 0 to ${INLINE_TOTAL_MAX}, got ${v}`);
+  }
   return v;
 }
 
@@ -46,7 +48,12 @@ export function chooseInline(members: MemberSource[], sizes: number[], max: numb
  * that copy (src/format/manifest.ts), so the digest and the stored bytes are the same bytes. Bytes
  * in memory are therefore not copied here, a file's or Blob's are read into a buffer of their own.
  */
-export async function readInlineMember(fs: DurableFs, source: MemberSource, size: number, step: number): Promise<MemberEntry> {
+export async function readInlineMember(
+  fs: DurableFs,
+  source: MemberSource,
+  size: number,
+  step: number,
+): Promise<MemberEntry> {
   let mode = 0;
   let data: Uint8Array;
   if ("data" in source && source.data instanceof Uint8Array) {
@@ -70,7 +77,17 @@ export async function readInlineMember(fs: DurableFs, source: MemberSource, size
       await src.close();
     }
   }
-  return { name: source.name, file: manifestName(step), payloadSize: size, fileSize: 0, chunkSize: 0, fileSha256: UNHASHED, blockCrcs: [], inline: data, mode };
+  return {
+    name: source.name,
+    file: manifestName(step),
+    payloadSize: size,
+    fileSize: 0,
+    chunkSize: 0,
+    fileSha256: UNHASHED,
+    blockCrcs: [],
+    inline: data,
+    mode,
+  };
 }
 
 /** An inline entry's digest until the manifest encoder computes it (never written: writeTable refuses a digest that is not 32 bytes). */

@@ -29,13 +29,20 @@ export const STATUS_NOTE: Partial<Record<Status, string>> = {
  * debris cannot reappear beside a later checkpoint that reuses its step number.
  */
 export async function removeIncompleteSteps(
-  fs: DurableFs, dir: string, steps: { step: number; files: string[] }[], warn: (m: string) => void,
+  fs: DurableFs,
+  dir: string,
+  steps: { step: number; files: string[] }[],
+  warn: (m: string) => void,
 ): Promise<number[]> {
   const removed: number[] = [];
   for (const s of steps) {
     if (s.files.includes(manifestName(s.step))) continue;
     for (const f of s.files) await fs.unlink(join(dir, f));
-    warn(`removed step ${s.step}'s ${s.files.length} file${s.files.length === 1 ? "" : "s"}: an interrupted save that never committed`);
+    warn(
+      `removed step ${s.step}'s ${s.files.length} file${
+        s.files.length === 1 ? "" : "s"
+      }: an interrupted save that never committed`,
+    );
     removed.push(s.step);
   }
   if (removed.length > 0) await fs.syncDir(dir);
@@ -47,7 +54,12 @@ export async function removeIncompleteSteps(
  * is that writer's save in progress. `selfHoldsLock`: the caller holds the lock itself, so no
  * other save can be running (and its own calls are serialized).
  */
-export async function isInProgress(fs: DurableFs, dir: string, newest: { status?: Status } | undefined, selfHoldsLock: boolean): Promise<boolean> {
+export async function isInProgress(
+  fs: DurableFs,
+  dir: string,
+  newest: { status?: Status } | undefined,
+  selfHoldsLock: boolean,
+): Promise<boolean> {
   return newest?.status === "incomplete" && !selfHoldsLock && (await lockHolderAlive(fs, dir));
 }
 

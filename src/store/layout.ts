@@ -35,13 +35,17 @@ export interface ParsedName {
 export function parseName(name: string): ParsedName | undefined {
   const m = NAME_RE.exec(name);
   if (!m) return undefined;
-  return m[2] === "manifest" ? { step: Number(m[1]), manifest: true } : { step: Number(m[1]), manifest: false, member: Number(m[3]) };
+  return m[2] === "manifest"
+    ? { step: Number(m[1]), manifest: true }
+    : { step: Number(m[1]), manifest: false, member: Number(m[3]) };
 }
 
 export const MAX_STEP = 10 ** STEP_DIGITS - 1;
 
 export function checkStep(step: number): number {
-  if (!Number.isSafeInteger(step) || step < 1 || step > MAX_STEP) throw new UsageError(`step must be an integer from 1 to ${MAX_STEP}, got ${step}`);
+  if (!Number.isSafeInteger(step) || step < 1 || step > MAX_STEP) {
+    throw new UsageError(`step must be an integer from 1 to ${MAX_STEP}, got ${step}`);
+  }
   return step;
 }
 

@@ -13,11 +13,10 @@ import { pace } from "../pace.ts";
 import { unlessAborted } from "../abort.ts";
 import { BatchedWriter } from "./batched-writer.ts";
 import { FlushBehind } from "./flush-behind.ts";
-import { type MemberSource, knownSize, openChunks, sizeChanged } from "./source.ts";
+import { knownSize, type MemberSource, openChunks, sizeChanged } from "./source.ts";
 import { writeUnsizedMember } from "./unsized-member.ts";
 
 export type { MemberData, MemberSource } from "./source.ts";
-
 
 /** Member metadata: the source file's permission bits, octal (absent for in-memory data). */
 export const MODE_KEY = "ckptkit.mode";
@@ -27,7 +26,6 @@ export function restoredMode(meta: Record<string, string> | undefined): number {
   const v = meta?.[MODE_KEY];
   return v !== undefined && /^[0-7]{1,3}$/.test(v) ? Number.parseInt(v, 8) : 0o666;
 }
-
 
 export interface WriteMemberArgs {
   fs: DurableFs;
@@ -64,7 +62,12 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
   try {
     const w = new ContainerWriter({
       kind: KIND_MEMBER,
-      meta: { "ckptkit.step": String(a.step), "ckptkit.member": source.name, "ckptkit.index": String(a.index), ...meta },
+      meta: {
+        "ckptkit.step": String(a.step),
+        "ckptkit.member": source.name,
+        "ckptkit.index": String(a.index),
+        ...meta,
+      },
       payloadLength: size,
       chunkSize: a.chunkSize,
       chunkType: CHUNK_DATA,
@@ -105,9 +108,16 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
     } finally {
       await sha?.release();
     }
-    return { name: source.name, file: basename(a.path), payloadSize: size, fileSize: w.totalSize, chunkSize: a.chunkSize, fileSha256: w.fileSha256, blockCrcs: w.blockCrcs };
+    return {
+      name: source.name,
+      file: basename(a.path),
+      payloadSize: size,
+      fileSize: w.totalSize,
+      chunkSize: a.chunkSize,
+      fileSha256: w.fileSha256,
+      blockCrcs: w.blockCrcs,
+    };
   } finally {
     await src.close();
   }
 }
-

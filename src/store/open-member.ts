@@ -25,7 +25,7 @@ import { checkAborted } from "../abort.ts";
 import { checkOptionalFunction } from "../check-args.ts";
 import { CorruptionError, NoCheckpointError } from "../errors.ts";
 import type { MemberEntry } from "../format/manifest.ts";
-import { type Finding, checkCheckpoint, checkMember, readManifest } from "./check.ts";
+import { checkCheckpoint, checkMember, type Finding, readManifest } from "./check.ts";
 import { manifestName, memberName } from "./layout.ts";
 import { StoreCorruption } from "./corruption.ts";
 import type { Store } from "./store.ts";
@@ -91,7 +91,10 @@ async function readNewestValid(store: Store, name: string, options: OpenOptions,
     if (own !== undefined && !s.files.includes(own)) continue; // this member's file is missing: torn
     let started = false;
     const first = (chunk: Uint8Array) => {
-      if (!started) { started = true; options.onStep?.(s.step); }
+      if (!started) {
+        started = true;
+        options.onStep?.(s.step);
+      }
       return deliver(chunk);
     };
     let damage: Finding[];
@@ -112,7 +115,12 @@ async function readNewestValid(store: Store, name: string, options: OpenOptions,
 
 /** Scans member `index` of `step`, handing each verified chunk (a copy) to `deliver`. */
 async function streamMember(
-  store: Store, step: number, index: number, entry: MemberEntry, options: OpenOptions, deliver: Deliver,
+  store: Store,
+  step: number,
+  index: number,
+  entry: MemberEntry,
+  options: OpenOptions,
+  deliver: Deliver,
 ): Promise<Finding[]> {
   const { signal, onProgress } = options;
   const crcs = entry.blockCrcs; // a decoded entry builds this array on each read: once here
@@ -129,7 +137,7 @@ async function streamMember(
       throw new CorruptionError(entry.file, info.offset, "crc-mismatch", message);
     }
     await deliver(payload.slice()); // the scan reuses its buffer for the next chunk
-    onProgress?.((done += payload.length), entry.payloadSize);
+    onProgress?.(done += payload.length, entry.payloadSize);
   }, { signal });
 }
 

@@ -41,16 +41,42 @@ import type { Store } from "./store.ts";
  * size: the payload size the manifest claims (untrusted: only a hint for how to do the I/O).
  * mode: an inline member's recorded permission bits (it has no member file to take them from).
  */
-interface Target { rel: string; written: string; file: string; size: number; mode?: number; h?: FileHandle; flush?: FlushBehind; pos: number; open: boolean }
+interface Target {
+  rel: string;
+  written: string;
+  file: string;
+  size: number;
+  mode?: number;
+  h?: FileHandle;
+  flush?: FlushBehind;
+  pos: number;
+  open: boolean;
+}
 
-interface Planned { segs: string[]; file: string; size: number; mode?: number }
+interface Planned {
+  segs: string[];
+  file: string;
+  size: number;
+  mode?: number;
+}
 
 /** The members' relative paths and the directories they need, parents before children. */
-function plan(members: MemberEntry[], step: number, manifestPath: string): { files: Map<string, Planned>; dirs: string[] } {
+function plan(
+  members: MemberEntry[],
+  step: number,
+  manifestPath: string,
+): { files: Map<string, Planned>; dirs: string[] } {
   // readManifest already refused bad names; checked again here because restore is the code that
   // turns names into paths, and must hold that invariant by itself.
   const bad = memberNamesProblem(members.map((m) => m.name));
-  if (bad) throw new CorruptionError(manifestPath, 0, "bad-name", `member ${bad.index} has a bad name ${JSON.stringify(bad.name)}: ${bad.problem}`);
+  if (bad) {
+    throw new CorruptionError(
+      manifestPath,
+      0,
+      "bad-name",
+      `member ${bad.index} has a bad name ${JSON.stringify(bad.name)}: ${bad.problem}`,
+    );
+  }
   const files = new Map<string, Planned>();
   const dirs: string[] = [];
   const seen = new Set<string>();
@@ -59,12 +85,23 @@ function plan(members: MemberEntry[], step: number, manifestPath: string): { fil
     // The store file is the one the layout names, never the manifest's `file` string (the
     // check refuses a manifest whose file names differ; until then it is untrusted too).
     // An inline member has no file: the mode its entry recorded is the one to create it with.
-    files.set(m.name, m.inline
-      ? { segs, file: "", size: m.payloadSize, mode: restoredMode(m.mode ? { [MODE_KEY]: m.mode.toString(8) } : undefined) }
-      : { segs, file: memberName(step, i), size: m.payloadSize });
+    files.set(
+      m.name,
+      m.inline
+        ? {
+          segs,
+          file: "",
+          size: m.payloadSize,
+          mode: restoredMode(m.mode ? { [MODE_KEY]: m.mode.toString(8) } : undefined),
+        }
+        : { segs, file: memberName(step, i), size: m.payloadSize },
+    );
     for (let i = 1; i < segs.length; i++) {
       const d = segs.slice(0, i).join("/");
-      if (!seen.has(d)) { seen.add(d); dirs.push(d); }
+      if (!seen.has(d)) {
+        seen.add(d);
+        dirs.push(d);
+      }
     }
   }
   return { files, dirs };
@@ -75,7 +112,14 @@ const rand = () => Math.floor(Math.random() * 36 ** 8).toString(36).padStart(8, 
 /** Insists that `path` is a real directory, not a symbolic link to one (lstat). */
 async function assertRealDir(fs: DurableFs, path: string): Promise<void> {
   const st = await fs.stat(path, { noFollow: true });
-  if (!st?.isDirectory) throw new FsError(st?.isSymlink ? "ELOOP" : "ENOTDIR", "restore", path, "not a real directory (a symbolic link?): refusing to write through it");
+  if (!st?.isDirectory) {
+    throw new FsError(
+      st?.isSymlink ? "ELOOP" : "ENOTDIR",
+      "restore",
+      path,
+      "not a real directory (a symbolic link?): refusing to write through it",
+    );
+  }
 }
 
 /**
@@ -109,7 +153,10 @@ async function removeTree(fs: DurableFs, path: string): Promise<void> {
  * Any error but the checkpoint's own damage (a CorruptionError) ends the search.
  */
 export async function restoreNewestValid(
-  store: Store, outDir: string, onProgress?: (done: number, total: number) => void, signal?: AbortSignal,
+  store: Store,
+  outDir: string,
+  onProgress?: (done: number, total: number) => void,
+  signal?: AbortSignal,
 ): Promise<{ step: number; files: string[]; bytes: number } | undefined> {
   for (const s of await store.steps()) {
     await pace(signal, "the restore");
@@ -129,7 +176,11 @@ export async function restoreNewestValid(
  * created (the finally below).
  */
 export async function restoreCheckpoint(
-  store: Store, step: number, outDir: string, onProgress?: (done: number, total: number) => void, signal?: AbortSignal,
+  store: Store,
+  step: number,
+  outDir: string,
+  onProgress?: (done: number, total: number) => void,
+  signal?: AbortSignal,
 ): Promise<{ step: number; files: string[]; bytes: number }> {
   const fs = store.fs;
   const manifestPath = join(store.dir, manifestName(step));
@@ -162,12 +213,16 @@ export async function restoreCheckpoint(
       // Every level of out-dir's parent chain this call creates is fsynced into its own parent.
       madeParents.push(...(await mkdirDurable(fs, parent)));
       root = join(parent, `.ckpt-restore-${fs.pid()}-${rand()}`);
-      if (await fs.stat(root, { noFollow: true })) throw new FsError("EEXIST", "restore", root, "staging directory name taken");
+      if (await fs.stat(root, { noFollow: true })) {
+        throw new FsError("EEXIST", "restore", root, "staging directory name taken");
+      }
       try {
         await fs.mkdir(root);
       } catch (err) {
         // The user asked for out-dir: a parent that refuses entries is reported under its name.
-        if (err instanceof FsError && !(err instanceof DurabilityError)) throw new FsError(err.errno, "mkdir", outDir, undefined, err);
+        if (err instanceof FsError && !(err instanceof DurabilityError)) {
+          throw new FsError(err.errno, "mkdir", outDir, undefined, err);
+        }
         throw err;
       }
       rootOurs = true;
@@ -195,7 +250,14 @@ export async function restoreCheckpoint(
     const create = async (t: Target): Promise<Target> => {
       if (!t.h) {
         const mode = t.mode ?? await recordedMode(fs, join(store.dir, t.file));
-        t.h = await fs.open(join(root, t.written), { write: true, create: true, exclusive: true, noFollow: true, mode, sizeHint: t.size });
+        t.h = await fs.open(join(root, t.written), {
+          write: true,
+          create: true,
+          exclusive: true,
+          noFollow: true,
+          mode,
+          sizeHint: t.size,
+        });
         t.flush = FlushBehind.for(fs, t.h, t.size);
         t.open = true;
       }
@@ -216,7 +278,14 @@ export async function restoreCheckpoint(
       await pace(signal, "the restore");
       const t = targets.get(m.name);
       // The check re-reads the manifest: if it changed under us, only planned paths are used.
-      if (!t) throw new CorruptionError(manifestPath, 0, "bad-name", `member ${JSON.stringify(m.name)} was not in the manifest read first (changed during restore)`);
+      if (!t) {
+        throw new CorruptionError(
+          manifestPath,
+          0,
+          "bad-name",
+          `member ${JSON.stringify(m.name)} was not in the manifest read first (changed during restore)`,
+        );
+      }
       await create(t);
       await t.h!.write(payload, t.pos);
       t.flush!.wrote(payload.length);
@@ -228,7 +297,12 @@ export async function restoreCheckpoint(
     assertValid(report);
     const members = report.manifest!.members;
     if (members.length !== files.size || members.some((m) => !files.has(m.name))) {
-      throw new CorruptionError(manifestPath, 0, "bad-manifest", `checkpoint ${step}: the manifest changed during restore`);
+      throw new CorruptionError(
+        manifestPath,
+        0,
+        "bad-manifest",
+        `checkpoint ${step}: the manifest changed during restore`,
+      );
     }
 
     // 4. Durable, then visible.

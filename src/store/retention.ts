@@ -31,7 +31,7 @@
 // damaged checkpoint. Work per save: stats, the manifests of unrecorded steps, and the bytes of
 // the steps being deleted (with `last: n`, one checkpoint per save), never of the ones kept.
 import { UsageError } from "../errors.ts";
-import { type UserMeta, numericValue } from "../format/typed-meta.ts";
+import { numericValue, type UserMeta } from "../format/typed-meta.ts";
 import { join } from "../path.ts";
 import { checkCheckpoint, readManifest } from "./check.ts";
 import type { VerifiedRecord } from "./verified-record.ts";
@@ -96,7 +96,7 @@ export function stepsToKeep(valid: { step: number; meta?: UserMeta }[], policy: 
   const keep = new Set<number>();
   if (valid.length > 0) keep.add(valid[0]!.step);
   for (const c of valid.slice(0, policy.last ?? 0)) keep.add(c.step);
-  if (policy.every !== undefined) for (const c of valid) if (c.step % policy.every === 0) keep.add(c.step);
+  if (policy.every !== undefined) { for (const c of valid) if (c.step % policy.every === 0) keep.add(c.step); }
   const best = policy.best;
   if (best) {
     const ranked = valid
@@ -108,7 +108,12 @@ export function stepsToKeep(valid: { step: number; meta?: UserMeta }[], policy: 
   return keep;
 }
 
-interface Counted { step: number; meta: UserMeta; files: string[]; recorded: boolean }
+interface Counted {
+  step: number;
+  meta: UserMeta;
+  files: string[];
+  recorded: boolean;
+}
 
 /**
  * Applies `policy` to the store (the caller holds the writer lock); returns the steps deleted.
@@ -116,7 +121,10 @@ interface Counted { step: number; meta: UserMeta; files: string[]; recorded: boo
  * see above); `known` is the Store's verified record, which this call also updates.
  */
 export async function applyRetention(
-  store: Store, policy: KeepPolicy, known: VerifiedRecord, justCommitted?: number,
+  store: Store,
+  policy: KeepPolicy,
+  known: VerifiedRecord,
+  justCommitted?: number,
 ): Promise<number[]> {
   const { fs, dir } = store;
   const valid: Counted[] = [];
@@ -126,7 +134,10 @@ export async function applyRetention(
     if (!anchored && s.step !== justCommitted) {
       // Nothing proven good yet in this call: this step must be, before anything is kept for it.
       const r = await checkCheckpoint(fs, dir, s.step, s.files);
-      if (r.status !== "valid") { known.forget(s.step); continue; }
+      if (r.status !== "valid") {
+        known.forget(s.step);
+        continue;
+      }
       await known.checked(fs, dir, s.step, s.files, r.manifest!.meta);
       valid.push({ step: s.step, meta: r.manifest!.meta, files: s.files, recorded: true });
       anchored = true;
@@ -134,7 +145,10 @@ export async function applyRetention(
     }
     anchored = true;
     const meta = await known.stillWhole(fs, dir, s.step, s.files);
-    if (meta) { valid.push({ step: s.step, meta, files: s.files, recorded: true }); continue; }
+    if (meta) {
+      valid.push({ step: s.step, meta, files: s.files, recorded: true });
+      continue;
+    }
     const whole = await wholeByManifest(store, s.step);
     if (whole) valid.push({ step: s.step, meta: whole, files: s.files, recorded: false });
   }

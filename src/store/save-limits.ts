@@ -10,12 +10,12 @@
 // count as u32, so a member is at most 2^32 − 1 blocks (1 PiB at the default 256 KiB chunk size).
 import { FsError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
-import { MAX_MEMBER_BLOCKS, MAX_WRITE_CHUNK_SIZE, chunkCountFor } from "../format/constants.ts";
+import { chunkCountFor, MAX_MEMBER_BLOCKS, MAX_WRITE_CHUNK_SIZE } from "../format/constants.ts";
 import { manifestMetadata } from "../format/manifest.ts";
 import { encodeMetadata } from "../format/metadata.ts";
 import type { UserMeta } from "../format/typed-meta.ts";
 import { parseProtocol } from "../protocol.ts";
-import { type MemberSource, knownSize } from "./source.ts";
+import { knownSize, type MemberSource } from "./source.ts";
 
 export interface SaveLimitArgs {
   fs: DurableFs;
@@ -47,7 +47,9 @@ export function checkManifestMetadata(step: number, meta: UserMeta): void {
 export async function checkSaveLimits(a: SaveLimitArgs): Promise<number[]> {
   checkChunkSize(a.chunkSize);
   parseProtocol(a.protocol);
-  if (a.keep !== undefined && (!Number.isSafeInteger(a.keep) || a.keep < 1)) throw new UsageError(`keep must be at least 1, got ${a.keep}`);
+  if (a.keep !== undefined && (!Number.isSafeInteger(a.keep) || a.keep < 1)) {
+    throw new UsageError(`keep must be at least 1, got ${a.keep}`);
+  }
   checkManifestMetadata(a.step, a.meta);
   const sizes: number[] = [];
   for (const m of a.members) {
@@ -61,7 +63,9 @@ export async function checkSaveLimits(a: SaveLimitArgs): Promise<number[]> {
     }
     const blocks = chunkCountFor(size, a.chunkSize);
     if (blocks > MAX_MEMBER_BLOCKS) {
-      throw new UsageError(`member '${m.name}' is ${size} bytes: ${blocks} blocks of ${a.chunkSize} bytes, more than the ${MAX_MEMBER_BLOCKS} a manifest records per member (use a larger chunkSize)`);
+      throw new UsageError(
+        `member '${m.name}' is ${size} bytes: ${blocks} blocks of ${a.chunkSize} bytes, more than the ${MAX_MEMBER_BLOCKS} a manifest records per member (use a larger chunkSize)`,
+      );
     }
     sizes.push(size);
   }

@@ -41,7 +41,9 @@ export async function openChunks(fs: DurableFs, source: MemberSource, maxChunk: 
   const d = source.data;
   if (d instanceof Uint8Array) return bytesChunks(d);
   if (isBlob(d)) return pieceChunks(streamPieces(d.stream() as ReadableStream<Uint8Array>), maxChunk, source.name);
-  if (typeof (d as ReadableStream<Uint8Array>).getReader === "function") return pieceChunks(streamPieces(d as ReadableStream<Uint8Array>), maxChunk, source.name);
+  if (typeof (d as ReadableStream<Uint8Array>).getReader === "function") {
+    return pieceChunks(streamPieces(d as ReadableStream<Uint8Array>), maxChunk, source.name);
+  }
   return pieceChunks(iterablePieces(d as AsyncIterable<Uint8Array>), maxChunk, source.name);
 }
 
@@ -85,7 +87,10 @@ function streamPieces(stream: ReadableStream<Uint8Array>): Pieces {
   return {
     async pull() {
       const r = await reader.read();
-      if (r.done) { done = true; return undefined; }
+      if (r.done) {
+        done = true;
+        return undefined;
+      }
       return r.value;
     },
     async stop() {
@@ -101,12 +106,19 @@ function iterablePieces(it: AsyncIterable<Uint8Array>): Pieces {
   return {
     async pull() {
       const r = await iter.next();
-      if (r.done) { done = true; return undefined; }
+      if (r.done) {
+        done = true;
+        return undefined;
+      }
       return r.value;
     },
     async stop() {
       // return() lets a generator run its finally blocks (close its file, …).
-      if (!done && iter.return) await attempt(async () => { await iter.return!(); });
+      if (!done && iter.return) {
+        await attempt(async () => {
+          await iter.return!();
+        });
+      }
     },
   };
 }
@@ -122,8 +134,13 @@ function pieceChunks(pieces: Pieces, maxChunk: number, name: string): ChunkReade
   const pull = async (): Promise<boolean> => {
     if (ended) return false;
     const p = await pieces.pull();
-    if (p === undefined) { ended = true; return false; }
-    if (!(p instanceof Uint8Array)) throw new UsageError(`member '${name}': the source yielded ${p === null ? "null" : typeof p}, not a Uint8Array`);
+    if (p === undefined) {
+      ended = true;
+      return false;
+    }
+    if (!(p instanceof Uint8Array)) {
+      throw new UsageError(`member '${name}': the source yielded ${p === null ? "null" : typeof p}, not a Uint8Array`);
+    }
     rest = p;
     return true;
   };
@@ -153,6 +170,17 @@ function pieceChunks(pieces: Pieces, maxChunk: number, name: string): ChunkReade
 
 /** A source that delivered fewer or more bytes than its known size said. */
 export function sizeChanged(source: MemberSource, expected: number, got: number): FsError | UsageError {
-  if ("path" in source) return new FsError("EIO", "read", source.path, `file ${got < expected ? "shrank" : "grew"} while being saved (${got} of ${expected} bytes)`);
-  return new UsageError(`member '${source.name}': the source delivered ${got < expected ? "only " : "more than "}${got} bytes, not the ${expected} its size said`);
+  if ("path" in source) {
+    return new FsError(
+      "EIO",
+      "read",
+      source.path,
+      `file ${got < expected ? "shrank" : "grew"} while being saved (${got} of ${expected} bytes)`,
+    );
+  }
+  return new UsageError(
+    `member '${source.name}': the source delivered ${
+      got < expected ? "only " : "more than "
+    }${got} bytes, not the ${expected} its size said`,
+  );
 }

@@ -4,33 +4,47 @@
 // newest first and returns the first whose manifest and members all verify.
 import { FsError, NoCheckpointError, UsageError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
-import { type WithFs, requireFs } from "../fs-arg.ts";
+import { requireFs, type WithFs } from "../fs-arg.ts";
 import { attempt, mkdirDurable } from "../fs-util.ts";
 import { DEFAULT_CHUNK_SIZE, INLINE_FORMAT_VERSION } from "../format/constants.ts";
 import { writeFormatVersion } from "../format/write-version.ts";
-import { type Manifest, type MemberEntry, encodeManifestPaced } from "../format/manifest.ts";
+import { encodeManifestPaced, type Manifest, type MemberEntry } from "../format/manifest.ts";
 import type { UserMeta } from "../format/typed-meta.ts";
 import { checkMemberNames } from "../format/member-name.ts";
 import { dirname, join } from "../path.ts";
-import { type Protocol, checkProtocol, defaultProtocol, tempOwner, writeFileWithProtocol } from "../protocol.ts";
-import { type CheckpointReport, type Finding, type PayloadSink, type ReadControl, checkCheckpoint, readManifest } from "./check.ts";
-import { LOCK_NAME, QUARANTINE_DIR, checkStep, manifestName, memberName, parseName } from "./layout.ts";
+import { checkProtocol, defaultProtocol, type Protocol, tempOwner, writeFileWithProtocol } from "../protocol.ts";
+import {
+  checkCheckpoint,
+  type CheckpointReport,
+  type Finding,
+  type PayloadSink,
+  type ReadControl,
+  readManifest,
+} from "./check.ts";
+import { checkStep, LOCK_NAME, manifestName, memberName, parseName, QUARANTINE_DIR } from "./layout.ts";
 import { CheckpointBuilder } from "./builder.ts";
-import { StoreCorruption, assertValid } from "./corruption.ts";
+import { assertValid, StoreCorruption } from "./corruption.ts";
 import { StoreLock } from "../lock/lock.ts";
 import { Serial } from "./serial.ts";
 import { type MemberSource, writeMember } from "./member.ts";
 import { checkChunkSize, checkSaveLimits } from "./save-limits.ts";
-import { INLINE_MAX, checkInlineMax, chooseInline, readInlineMember } from "./inline.ts";
+import { checkInlineMax, chooseInline, INLINE_MAX, readInlineMember } from "./inline.ts";
 import { restoreCheckpoint, restoreNewestValid } from "./restore.ts";
 import { inLanes } from "../lanes.ts";
-import { WORKER_MIN_BYTES, hashWorkerPolicy } from "../hash-stream.ts";
-import { checkOpenArgs, checkOptions, checkReadOptions, checkSaveArgs, checkStepArg, checkString } from "../check-args.ts";
+import { hashWorkerPolicy, WORKER_MIN_BYTES } from "../hash-stream.ts";
+import {
+  checkOpenArgs,
+  checkOptions,
+  checkReadOptions,
+  checkSaveArgs,
+  checkStepArg,
+  checkString,
+} from "../check-args.ts";
 import { checkAborted } from "../abort.ts";
 import { pace } from "../pace.ts";
 import { isDamage, isInProgress, removeIncompleteSteps, removeSaveFiles } from "./interrupted.ts";
-import { type OpenOptions, openMemberStream } from "./open-member.ts";
-import { type KeepPolicy, applyRetention, parseKeepPolicy } from "./retention.ts";
+import { openMemberStream, type OpenOptions } from "./open-member.ts";
+import { applyRetention, type KeepPolicy, parseKeepPolicy } from "./retention.ts";
 import { VerifiedRecord } from "./verified-record.ts";
 
 export interface StoreOptions {
@@ -73,7 +87,12 @@ export interface SaveOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface SaveResult { step: number; files: string[]; bytes: number; protocol: Protocol }
+export interface SaveResult {
+  step: number;
+  files: string[];
+  bytes: number;
+  protocol: Protocol;
+}
 
 export interface CheckpointInfo {
   step: number;
@@ -93,10 +112,20 @@ export interface ReadOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface VerifyReport { ok: boolean; checkpoints: CheckpointReport[]; findings: Finding[] }
-export interface RollbackReport { newestValid: number | null; moved: { step: number; status: string; files: string[] }[] }
+export interface VerifyReport {
+  ok: boolean;
+  checkpoints: CheckpointReport[];
+  findings: Finding[];
+}
+export interface RollbackReport {
+  newestValid: number | null;
+  moved: { step: number; status: string; files: string[] }[];
+}
 
-interface StepFiles { step: number; files: string[] }
+interface StepFiles {
+  step: number;
+  files: string[];
+}
 
 export class Store {
   private highest = 0;
@@ -107,14 +136,22 @@ export class Store {
   /** Steps this Store proved good (committed or fully checked): retention's, never latest's. */
   private readonly verified = new VerifiedRecord();
 
-  private constructor(readonly dir: string, readonly fs: DurableFs, private readonly opts: StoreOptions, private lock?: StoreLock) {
+  private constructor(
+    readonly dir: string,
+    readonly fs: DurableFs,
+    private readonly opts: StoreOptions,
+    private lock?: StoreLock,
+  ) {
     this.retention = opts.keep === undefined ? undefined : parseKeepPolicy(opts.keep, "openStore: options.keep");
   }
 
   static async open(dir: string, opts: StoreOptions & WithFs): Promise<Store> {
     checkOpenArgs(dir, opts);
     const fs = requireFs(opts, "openStore");
-    if (!opts.readOnly) { fs.pid(); fs.hostname(); } // the lock's facts first: a runtime that refuses them (Deno without --allow-sys) leaves nothing behind
+    if (!opts.readOnly) {
+      fs.pid();
+      fs.hostname();
+    } // the lock's facts first: a runtime that refuses them (Deno without --allow-sys) leaves nothing behind
     if (opts.chunkSize !== undefined) checkChunkSize(opts.chunkSize); // before the directory is created
     if (opts.inlineMax !== undefined) checkInlineMax(opts.inlineMax);
     if (opts.keep !== undefined) parseKeepPolicy(opts.keep, "openStore: options.keep"); // likewise
@@ -163,7 +200,12 @@ export class Store {
       warn(`removed a dead temp file: ${name}`);
     }
     // Writes no readdir shows (an S3 multipart upload of a killed writer) are just as dead.
-    for (const note of (await this.fs.dropUnfinishedWrites?.(this.dir, (n) => parseName(n) !== undefined || tempOwner(n) !== undefined)) ?? []) warn(note);
+    for (
+      const note of (await this.fs.dropUnfinishedWrites?.(
+        this.dir,
+        (n) => parseName(n) !== undefined || tempOwner(n) !== undefined,
+      )) ?? []
+    ) warn(note);
   }
 
   private writable(what: string): void {
@@ -186,13 +228,23 @@ export class Store {
     checkProtocol(this.fs, protocol); // before the first byte is written
     let step = this.highest + 1;
     if (options.step !== undefined) {
-      if (checkStep(options.step) <= this.highest) throw new UsageError(`step ${options.step} is not above the highest step present (${this.highest})`);
+      if (checkStep(options.step) <= this.highest) {
+        throw new UsageError(`step ${options.step} is not above the highest step present (${this.highest})`);
+      }
       step = options.step;
     }
     checkStep(step);
     const chunkSize = this.opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
     // Every limit (metadata, chunk size, member sizes, …) before the first byte is written.
-    const sizes = await checkSaveLimits({ fs: this.fs, members, step, chunkSize, meta: options.meta ?? {}, protocol, keep: options.keep });
+    const sizes = await checkSaveLimits({
+      fs: this.fs,
+      members,
+      step,
+      chunkSize,
+      meta: options.meta ?? {},
+      protocol,
+      keep: options.keep,
+    });
     // The step is taken before the first byte is written: this Store never reuses it, even
     // after a failed save removed its files (the next writer to open the store may).
     this.highest = step;
@@ -208,7 +260,7 @@ export class Store {
     const inline = chooseInline(members, sizes, inlineMax);
     const total = sizes.reduce((n, size) => n + size, 0);
     let done = 0;
-    const onBytes = onProgress && ((n: number) => onProgress((done += n), total));
+    const onBytes = onProgress && ((n: number) => onProgress(done += n, total));
     // An inline member has no file: nothing of it to remove if the save fails.
     const paths = members.map((_, i) => join(this.dir, memberName(step, i)));
     const filePaths = paths.filter((_, i) => !inline[i]);
@@ -219,7 +271,18 @@ export class Store {
         ? await this.readInline(members, sizes, step, signal, onBytes)
         : await inLanes(members.length, this.twoLargeMembers(sizes) ? 2 : 1, async (i) => {
           if (!inline[i]) {
-            return writeMember({ fs: this.fs, path: paths[i]!, source: members[i]!, step, index: i, chunkSize, createdAt, sync: protocol !== "unsafe", signal, onBytes });
+            return writeMember({
+              fs: this.fs,
+              path: paths[i]!,
+              source: members[i]!,
+              step,
+              index: i,
+              chunkSize,
+              createdAt,
+              sync: protocol !== "unsafe",
+              signal,
+              onBytes,
+            });
           }
           await pace(signal, "the save");
           const e = await readInlineMember(this.fs, members[i]!, sizes[i]!, step);
@@ -239,7 +302,9 @@ export class Store {
       // Never committed: every file this save created goes (the step was fresh under our lock,
       // so each file of it is ours; the manifest's temp is removed by the protocol itself). A
       // manifest in place means the commit happened and only a later step failed: keep it all.
-      if (!committing || !(await this.fs.stat(manifestPath).catch(() => null))) await removeSaveFiles(this.fs, filePaths);
+      if (!committing || !(await this.fs.stat(manifestPath).catch(() => null))) {
+        await removeSaveFiles(this.fs, filePaths);
+      }
       throw err;
     }
   }
@@ -249,7 +314,13 @@ export class Store {
    * inLanes would with one lane, without its promise per member. pace() is awaited only when it
    * yields: it returns nothing to wait for in the common case (src/pace.ts).
    */
-  private async readInline(members: MemberSource[], sizes: number[], step: number, signal: AbortSignal | undefined, onBytes: ((n: number) => void) | undefined): Promise<MemberEntry[]> {
+  private async readInline(
+    members: MemberSource[],
+    sizes: number[],
+    step: number,
+    signal: AbortSignal | undefined,
+    onBytes: ((n: number) => void) | undefined,
+  ): Promise<MemberEntry[]> {
     const entries: MemberEntry[] = [];
     for (let i = 0; i < members.length; i++) {
       const turn = pace(signal, "the save");
@@ -261,11 +332,20 @@ export class Store {
     return entries;
   }
 
-  private async afterCommit(manifest: Manifest, manifestSize: number, protocol: Protocol, keep: number | undefined): Promise<SaveResult> {
+  private async afterCommit(
+    manifest: Manifest,
+    manifestSize: number,
+    protocol: Protocol,
+    keep: number | undefined,
+  ): Promise<SaveResult> {
     const { step, members: entries } = manifest;
     const bytes = entries.reduce((n, e) => n + e.payloadSize, 0);
     // Every byte was hashed as it was written: retention counts this step without a read.
-    this.verified.committed(step, new Map([...entries.map((e): [string, number] => [e.file, e.fileSize]), [manifestName(step), manifestSize]]), manifest.meta);
+    this.verified.committed(
+      step,
+      new Map([...entries.map((e): [string, number] => [e.file, e.fileSize]), [manifestName(step), manifestSize]]),
+      manifest.meta,
+    );
     const policy = keep !== undefined ? { last: keep } : this.retention;
     if (policy) {
       if (protocol !== "atomic_dirsync") await this.makeDurable(step, entries);
@@ -303,16 +383,23 @@ export class Store {
    * form, a function, counts checkpoints (done, total).
    */
   async verify(options: ReadOptions | ((done: number, total: number) => void) = {}): Promise<VerifyReport> {
-    const { signal, onProgress } = typeof options === "function" ? { signal: undefined, onProgress: undefined } : options;
+    const { signal, onProgress } = typeof options === "function"
+      ? { signal: undefined, onProgress: undefined }
+      : options;
     const perCheckpoint = typeof options === "function" ? options : undefined;
     checkAborted(signal, "the verify");
     const steps = await this.steps();
     let total = 0;
     let bytes = 0;
     if (onProgress) {
-      for (const s of steps) for (const f of s.files) { await pace(signal, "the verify"); total += (await this.fs.stat(join(this.dir, f)))?.size ?? 0; }
+      for (const s of steps) {
+        for (const f of s.files) {
+          await pace(signal, "the verify");
+          total += (await this.fs.stat(join(this.dir, f)))?.size ?? 0;
+        }
+      }
     }
-    const io: ReadControl = { signal, onBytes: onProgress && ((n) => onProgress((bytes += n), total)) };
+    const io: ReadControl = { signal, onBytes: onProgress && ((n) => onProgress(bytes += n, total)) };
     // Two checkpoints at a time: with the hash worker, a store of single-member checkpoints
     // also uses both cores (src/hash-stream.ts); the report keeps step order.
     let done = 0;
@@ -336,10 +423,25 @@ export class Store {
       for (const f of s.files) bytes += (await this.fs.stat(join(this.dir, f)))?.size ?? 0;
       if (options.verify) {
         const r = await checkCheckpoint(this.fs, this.dir, s.step, s.files);
-        out.push({ step: s.step, createdAt: r.manifest?.createdAt, files: r.manifest?.members.map((m) => m.name) ?? [], bytes, meta: r.manifest?.meta, status: r.status });
+        out.push({
+          step: s.step,
+          createdAt: r.manifest?.createdAt,
+          files: r.manifest?.members.map((m) => m.name) ?? [],
+          bytes,
+          meta: r.manifest?.meta,
+          status: r.status,
+        });
       } else {
-        const { manifest } = s.files.includes(manifestName(s.step)) ? await readManifest(this.fs, this.dir, s.step) : { manifest: undefined };
-        out.push({ step: s.step, createdAt: manifest?.createdAt, files: manifest?.members.map((m) => m.name) ?? [], bytes, meta: manifest?.meta });
+        const { manifest } = s.files.includes(manifestName(s.step))
+          ? await readManifest(this.fs, this.dir, s.step)
+          : { manifest: undefined };
+        out.push({
+          step: s.step,
+          createdAt: manifest?.createdAt,
+          files: manifest?.members.map((m) => m.name) ?? [],
+          bytes,
+          meta: manifest?.meta,
+        });
       }
     }
     if (options.verify && (await isInProgress(this.fs, this.dir, out[0], !!this.lock))) out[0]!.status = "in-progress";
@@ -352,7 +454,15 @@ export class Store {
       const r = await checkCheckpoint(this.fs, this.dir, s.step, s.files, undefined, { signal: options.signal });
       if (r.status !== "valid") continue;
       const m = r.manifest!;
-      return { step: s.step, createdAt: m.createdAt, files: m.members.map((e) => e.name), bytes: m.members.reduce((n, e) => n + e.payloadSize, 0), meta: m.meta, status: "valid", manifest: m };
+      return {
+        step: s.step,
+        createdAt: m.createdAt,
+        files: m.members.map((e) => e.name),
+        bytes: m.members.reduce((n, e) => n + e.payloadSize, 0),
+        meta: m.meta,
+        status: "valid",
+        manifest: m,
+      };
     }
     return null;
   }
@@ -362,12 +472,17 @@ export class Store {
    * One pass: the newest checkpoint is read and checked at once, and dropped for the next one
    * if it turns out not valid. Progress counts payload bytes of the checkpoint being read.
    */
-  async load(step?: number, options: ReadOptions = {}): Promise<{ step: number; members: Map<string, Uint8Array>; meta: UserMeta }> {
+  async load(
+    step?: number,
+    options: ReadOptions = {},
+  ): Promise<{ step: number; members: Map<string, Uint8Array>; meta: UserMeta }> {
     checkStepArg(step, "load: step");
     const { signal, onProgress } = options;
     checkAborted(signal, "the load");
     const steps = (await this.steps()).filter((s) => step === undefined || s.step === step);
-    if (step !== undefined && steps.length === 0) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
+    if (step !== undefined && steps.length === 0) {
+      throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
+    }
     for (const s of steps) {
       if (!s.files.includes(manifestName(s.step))) continue; // incomplete: never a checkpoint
       const got = await this.loadOne(s, signal, onProgress);
@@ -378,24 +493,32 @@ export class Store {
     throw new NoCheckpointError(`no valid checkpoint in ${this.dir}`);
   }
 
-  private async loadOne(s: StepFiles, signal?: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<{ report: CheckpointReport; members: Map<string, Uint8Array> }> {
+  private async loadOne(
+    s: StepFiles,
+    signal?: AbortSignal,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<{ report: CheckpointReport; members: Map<string, Uint8Array> }> {
     let total = 0;
     let done = 0;
-    if (onProgress) total = (await readManifest(this.fs, this.dir, s.step, { signal })).manifest?.members.reduce((n, m) => n + m.payloadSize, 0) ?? 0;
+    if (onProgress) {
+      total = (await readManifest(this.fs, this.dir, s.step, { signal })).manifest?.members.reduce((n, m) =>
+        n + m.payloadSize, 0) ?? 0;
+    }
     const buffers = new Map<string, { buf: Uint8Array; pos: number }>();
     const report = await checkCheckpoint(this.fs, this.dir, s.step, s.files, (m, payload) => {
       let b = buffers.get(m.name);
       // checkMember held the member's header to m.payloadSize before this first chunk, and the
       // kernel bounded that header by the real file size: the allocation is justified.
-      if (!b) buffers.set(m.name, (b = { buf: new Uint8Array(m.payloadSize), pos: 0 }));
+      if (!b) buffers.set(m.name, b = { buf: new Uint8Array(m.payloadSize), pos: 0 });
       if (b.pos + payload.length <= b.buf.length) b.buf.set(payload, b.pos);
       b.pos += payload.length;
-      onProgress?.((done += payload.length), total);
+      onProgress?.(done += payload.length, total);
     }, { signal });
     const members = new Map<string, Uint8Array>();
-    if (report.status === "valid") for (const e of report.manifest!.members) members.set(e.name, buffers.get(e.name)?.buf ?? new Uint8Array(0));
+    if (report.status === "valid") {
+      for (const e of report.manifest!.members) members.set(e.name, buffers.get(e.name)?.buf ?? new Uint8Array(0));
+    }
     return { report, members };
-
   }
 
   /**
@@ -403,21 +526,31 @@ export class Store {
    * chunk: a damaged chunk errors the stream before any of its bytes are delivered.
    */
   open(name: string, options: OpenOptions = {}): ReadableStream<Uint8Array> {
-    checkString(name, "open: name"); checkReadOptions(options, "open");
+    checkString(name, "open: name");
+    checkReadOptions(options, "open");
     return openMemberStream(this, name, options);
   }
 
   /** Writes a checkpoint's members into outDir (absent or empty), all or nothing. */
   async restore(
-    outDir: string, options: { step?: number; onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {},
+    outDir: string,
+    options: { step?: number; onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {},
   ): Promise<{ step: number; files: string[]; bytes: number }> {
-    checkString(outDir, "restore: outDir"); checkReadOptions(options, "restore");
+    checkString(outDir, "restore: outDir");
+    checkReadOptions(options, "restore");
     const { step, signal, onProgress } = options;
-    if (step !== undefined && !(await this.steps()).some((s) => s.step === step)) throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
+    if (step !== undefined && !(await this.steps()).some((s) => s.step === step)) {
+      throw new NoCheckpointError(`no checkpoint with step ${step} in ${this.dir}`);
+    }
     checkAborted(signal, "the restore");
     // Progress is reported after every chunk written: the abort check rides on it, and the
     // restore's own cleanup removes its temp files when it throws.
-    const progress = signal ? (done: number, total: number) => { checkAborted(signal, "the restore"); onProgress?.(done, total); } : onProgress;
+    const progress = signal
+      ? (done: number, total: number) => {
+        checkAborted(signal, "the restore");
+        onProgress?.(done, total);
+      }
+      : onProgress;
     if (step !== undefined) return restoreCheckpoint(this, step, outDir, progress, signal);
     // The newest valid one, verified while it is restored (read once, not checked first).
     const r = await restoreNewestValid(this, outDir, progress, signal);
@@ -450,7 +583,9 @@ export class Store {
     for (const v of victims) {
       // Members first, the manifest last: a crash in between leaves a committed (torn) step that
       // the next rollback quarantines, never manifest-less files the next writer would delete.
-      for (const f of [...v.files].sort((a, b) => Number(a === manifestName(v.step)) - Number(b === manifestName(v.step)))) {
+      for (
+        const f of [...v.files].sort((a, b) => Number(a === manifestName(v.step)) - Number(b === manifestName(v.step)))
+      ) {
         let target = f;
         for (let k = 1; taken.has(target); k++) target = `${f}.${k}`;
         taken.add(target);
@@ -504,7 +639,7 @@ export class Store {
   }
 }
 
-export { StoreCorruption, assertValid };
+export { assertValid, StoreCorruption };
 
 export function openStore(dir: string, options: StoreOptions & WithFs): Promise<Store> {
   return Store.open(dir, options);

@@ -41,7 +41,10 @@ export const SPOOL_BYTES = 1 << 20;
 const READ_BACK = 1 << 20;
 
 /** Writes a member of unknown length; `writeSized` writes one whose bytes are all in memory. */
-export async function writeUnsizedMember(a: WriteMemberArgs, writeSized: (a: WriteMemberArgs) => Promise<MemberEntry>): Promise<MemberEntry> {
+export async function writeUnsizedMember(
+  a: WriteMemberArgs,
+  writeSized: (a: WriteMemberArgs) => Promise<MemberEntry>,
+): Promise<MemberEntry> {
   const chunks = await openChunks(a.fs, a.source, a.chunkSize);
   try {
     // 1. Spool: copies, since a reader's bytes are valid only until its next call.
@@ -50,13 +53,22 @@ export async function writeUnsizedMember(a: WriteMemberArgs, writeSized: (a: Wri
     let ended = false;
     while (spooledBytes < SPOOL_BYTES) {
       const piece = await chunks.next(a.chunkSize);
-      if (piece.length > 0) { spooled.push(piece.slice()); spooledBytes += piece.length; }
-      if (piece.length < a.chunkSize) { ended = true; break; }
+      if (piece.length > 0) {
+        spooled.push(piece.slice());
+        spooledBytes += piece.length;
+      }
+      if (piece.length < a.chunkSize) {
+        ended = true;
+        break;
+      }
     }
     if (ended) {
       const data = new Uint8Array(spooledBytes);
       let o = 0;
-      for (const p of spooled) { data.set(p, o); o += p.length; }
+      for (const p of spooled) {
+        data.set(p, o);
+        o += p.length;
+      }
       return await writeSized({ ...a, source: { name: a.source.name, data } });
     }
     return await writeStreamed(a, chunks, spooled);
@@ -69,7 +81,9 @@ async function writeStreamed(a: WriteMemberArgs, chunks: ChunkReader, spooled: U
   const spec = {
     kind: KIND_MEMBER,
     meta: { "ckptkit.step": String(a.step), "ckptkit.member": a.source.name, "ckptkit.index": String(a.index) },
-    chunkSize: a.chunkSize, chunkType: CHUNK_DATA, createdAt: a.createdAt,
+    chunkSize: a.chunkSize,
+    chunkType: CHUNK_DATA,
+    createdAt: a.createdAt,
     version: writeFormatVersion(), // one version for the placeholder and the patched header
   };
   // v2: every leaf, in chunk order, hashed as its chunk is written (kept for the leaf list).
@@ -85,7 +99,11 @@ async function writeStreamed(a: WriteMemberArgs, chunks: ChunkReader, spooled: U
     let total = 0;
     const blockCrcs: number[] = [];
     const put = async (payload: Uint8Array) => {
-      if (blockCrcs.length >= MAX_MEMBER_BLOCKS) throw new UsageError(`member '${a.source.name}' exceeds ${MAX_MEMBER_BLOCKS} blocks of ${a.chunkSize} bytes (use a larger chunkSize)`);
+      if (blockCrcs.length >= MAX_MEMBER_BLOCKS) {
+        throw new UsageError(
+          `member '${a.source.name}' exceeds ${MAX_MEMBER_BLOCKS} blocks of ${a.chunkSize} bytes (use a larger chunkSize)`,
+        );
+      }
       // The same encoding as ContainerWriter.chunk(), which needs the total up front.
       const { encoded, crc } = encodeChunkAt(CHUNK_DATA, blockCrcs.length, payload);
       blockCrcs.push(crc);
@@ -112,8 +130,12 @@ async function writeStreamed(a: WriteMemberArgs, chunks: ChunkReader, spooled: U
     const tail = list ? encodeTreeTail(final.totalSize, head, list) : undefined;
     const tailSize = tail ? tail.bytes.length : encodeTrailer(0, new Uint8Array(32)).length;
     // Invariants: the header is patched in place and the chunks sit where it says they are.
-    if (head.length !== placeholder.length || final.totalSize !== pos + tailSize || final.chunkCount !== blockCrcs.length) {
-      throw new Error(`internal: streamed member layout differs from its header (${final.totalSize} vs ${pos + tailSize} bytes)`);
+    if (
+      head.length !== placeholder.length || final.totalSize !== pos + tailSize || final.chunkCount !== blockCrcs.length
+    ) {
+      throw new Error(
+        `internal: streamed member layout differs from its header (${final.totalSize} vs ${pos + tailSize} bytes)`,
+      );
     }
     await h.write(head, 0);
     const digest = tail ? tail.root : await hashFile(h, pos, a.signal);
@@ -123,7 +145,15 @@ async function writeStreamed(a: WriteMemberArgs, chunks: ChunkReader, spooled: U
     await pace(a.signal, "the save");
     closed = true;
     await h.close();
-    return { name: a.source.name, file: basename(a.path), payloadSize: total, fileSize: final.totalSize, chunkSize: a.chunkSize, fileSha256: digest, blockCrcs };
+    return {
+      name: a.source.name,
+      file: basename(a.path),
+      payloadSize: total,
+      fileSize: final.totalSize,
+      chunkSize: a.chunkSize,
+      fileSha256: digest,
+      blockCrcs,
+    };
   } catch (err) {
     leaves?.discard();
     if (!closed) await attempt(() => h.close());
@@ -140,7 +170,9 @@ async function hashFile(h: FileHandle, end: number, signal?: AbortSignal): Promi
       await pace(signal, "the save");
       const slice = buf.subarray(0, Math.min(buf.length, end - off));
       const n = await readFully(h, slice, off);
-      if (n !== slice.length) throw new UsageError(`internal: member file ends at ${off + n} while read back, expected ${end} bytes`);
+      if (n !== slice.length) {
+        throw new UsageError(`internal: member file ends at ${off + n} while read back, expected ${end} bytes`);
+      }
       await sha.update(slice);
     }
     return await sha.digest();

@@ -20,7 +20,10 @@ import type { DurableFs } from "../fs.ts";
 import type { UserMeta } from "../format/typed-meta.ts";
 import { join } from "../path.ts";
 
-interface Entry { sizes: Map<string, number>; meta: UserMeta }
+interface Entry {
+  sizes: Map<string, number>;
+  meta: UserMeta;
+}
 
 export class VerifiedRecord {
   private readonly known = new Map<number, Entry>();
@@ -38,7 +41,10 @@ export class VerifiedRecord {
     const sizes = new Map<string, number>();
     for (const f of files) {
       const st = await fs.stat(join(dir, f));
-      if (!st) { this.known.delete(step); return; }
+      if (!st) {
+        this.known.delete(step);
+        return;
+      }
       sizes.set(f, st.size);
     }
     this.known.set(step, { sizes, meta });

@@ -61,11 +61,15 @@ export function encodeSegmentHeader(firstSeq: number): Uint8Array {
 
 /** The first sequence of a segment, or a reason the header is bad. */
 export function decodeSegmentHeader(b: Uint8Array): { firstSeq: number } | { error: string } {
-  if (b.length < SEGMENT_HEADER_SIZE) return { error: `segment header truncated (${b.length} of ${SEGMENT_HEADER_SIZE} bytes)` };
+  if (b.length < SEGMENT_HEADER_SIZE) {
+    return { error: `segment header truncated (${b.length} of ${SEGMENT_HEADER_SIZE} bytes)` };
+  }
   for (let i = 0; i < 8; i++) if (b[i] !== MAGIC[i]) return { error: "bad segment magic (not a ckptkit log segment)" };
   const dv = new DataView(b.buffer, b.byteOffset, SEGMENT_HEADER_SIZE);
   if (dv.getUint32(28, true) !== crc32(b.subarray(0, 28))) return { error: "segment header CRC mismatch" };
-  if (dv.getUint16(8, true) !== SEGMENT_VERSION) return { error: `segment format version ${dv.getUint16(8, true)} is not supported` };
+  if (dv.getUint16(8, true) !== SEGMENT_VERSION) {
+    return { error: `segment format version ${dv.getUint16(8, true)} is not supported` };
+  }
   const first = dv.getBigUint64(16, true);
   if (first < 1n || first > BigInt(Number.MAX_SAFE_INTEGER)) return { error: `first sequence ${first} out of range` };
   return { firstSeq: Number(first) };
@@ -76,7 +80,9 @@ export function encodeRecordInto(out: Uint8Array, at: number, type: number, seq:
   const dv = new DataView(out.buffer, out.byteOffset);
   dv.setUint32(at + 4, payload.length, true);
   out[at + 8] = type;
-  out[at + 9] = 0; out[at + 10] = 0; out[at + 11] = 0;
+  out[at + 9] = 0;
+  out[at + 10] = 0;
+  out[at + 11] = 0;
   dv.setBigUint64(at + 12, BigInt(seq), true);
   out.set(payload, at + RECORD_HEADER_SIZE);
   const size = RECORD_HEADER_SIZE + payload.length;
@@ -102,7 +108,11 @@ export function encodeBatch(payloads: Uint8Array[]): Uint8Array {
   const dv = new DataView(out.buffer);
   dv.setUint32(0, payloads.length, true);
   let o = 4;
-  for (const p of payloads) { dv.setUint32(o, p.length, true); out.set(p, o + 4); o += 4 + p.length; }
+  for (const p of payloads) {
+    dv.setUint32(o, p.length, true);
+    out.set(p, o + 4);
+    o += 4 + p.length;
+  }
   return out;
 }
 

@@ -5,19 +5,29 @@
 // recovers from what is on disk) clears it — a failed fsync is never retried as if it worked.
 import { CkptError, FsError, UsageError } from "../errors.ts";
 import type { DurableFs, FileHandle } from "../fs.ts";
-import { type WithFs, requireFs } from "../fs-arg.ts";
+import { requireFs, type WithFs } from "../fs-arg.ts";
 import { attempt, mkdirDurable } from "../fs-util.ts";
 import { join } from "../path.ts";
 import { StoreLock } from "../lock/lock.ts";
 import {
-  MAX_BATCH_BYTES, MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_MARKER, SEGMENT_HEADER_SIZE,
-  encodeBatch, encodeRecordInto, encodeSegmentHeader, encodeSkip, segmentName,
+  encodeBatch,
+  encodeRecordInto,
+  encodeSegmentHeader,
+  encodeSkip,
+  MAX_BATCH_BYTES,
+  MAX_RECORD_PAYLOAD,
+  RECORD_BATCH,
+  RECORD_DATA,
+  RECORD_HEADER_SIZE,
+  RECORD_MARKER,
+  SEGMENT_HEADER_SIZE,
+  segmentName,
 } from "./format.ts";
-import { type LogRecord, type ScanReport, listSegments, scanLog } from "./scan.ts";
+import { listSegments, type LogRecord, scanLog, type ScanReport } from "./scan.ts";
 import { sequenceCeiling } from "./sequence-floor.ts";
 import { copyToSideFile, moveToSideFile, sideFileFloor } from "./side-file.ts";
 import { pullFrom } from "../pull.ts";
-import { SPARE_SEGMENT, fillPreallocated, zeroRange } from "./zero-tail.ts";
+import { fillPreallocated, SPARE_SEGMENT, zeroRange } from "./zero-tail.ts";
 
 /** Default segment size; preallocated segments are created at exactly this size. */
 export const DEFAULT_SEGMENT_BYTES = 4 << 20;
@@ -59,7 +69,10 @@ export interface LogOptions {
 export class LogDamageError extends CkptError {
   constructor(readonly report: ScanReport, dir: string) {
     const d = report.damage!;
-    super("ELOGDAMAGE", `${dir}: damaged record at ${d.segment} byte ${d.offset} (sequence ${d.sequence}: ${d.reason}); run \`ckpt log repair ${dir}\` to set the damaged bytes aside`);
+    super(
+      "ELOGDAMAGE",
+      `${dir}: damaged record at ${d.segment} byte ${d.offset} (sequence ${d.sequence}: ${d.reason}); run \`ckpt log repair ${dir}\` to set the damaged bytes aside`,
+    );
   }
 }
 
@@ -73,7 +86,13 @@ export interface LogRecovery extends ScanReport {
   nextSequence: number;
 }
 
-interface Pending { bytes: Uint8Array; first: number; count: number; resolve: (seq: number) => void; reject: (e: unknown) => void }
+interface Pending {
+  bytes: Uint8Array;
+  first: number;
+  count: number;
+  resolve: (seq: number) => void;
+  reject: (e: unknown) => void;
+}
 
 export class Log {
   /** What opening found and did: the recovery report. */
@@ -105,7 +124,9 @@ export class Log {
     const fs = requireFs(options, "openLog");
     const maxBatchRecords = options.maxBatchRecords ?? 4096;
     const maxBatchBytes = options.maxBatchBytes ?? MAX_BATCH_BYTES;
-    if (!Number.isSafeInteger(maxBatchRecords) || maxBatchRecords < 1) throw new UsageError(`maxBatchRecords must be a whole number ≥ 1, got ${maxBatchRecords}`);
+    if (!Number.isSafeInteger(maxBatchRecords) || maxBatchRecords < 1) {
+      throw new UsageError(`maxBatchRecords must be a whole number ≥ 1, got ${maxBatchRecords}`);
+    }
     // The torn-tail rule (docs/LOG.md) trusts that no group commit writes more than this.
     if (!Number.isSafeInteger(maxBatchBytes) || maxBatchBytes < 1 || maxBatchBytes > MAX_BATCH_BYTES) {
       throw new UsageError(`maxBatchBytes must be a whole number from 1 to ${MAX_BATCH_BYTES}, got ${maxBatchBytes}`);
@@ -141,7 +162,11 @@ export class Log {
    * the cut bytes, and any floor a side file names (a cut whose skip record a crash prevented) —
    * by appending a skip record, synced before any append is taken.
    */
-  private static async recover(fs: DurableFs, dir: string, r: ScanReport): Promise<{ tail: Log["tail"]; recovery: LogRecovery }> {
+  private static async recover(
+    fs: DurableFs,
+    dir: string,
+    r: ScanReport,
+  ): Promise<{ tail: Log["tail"]; recovery: LogRecovery }> {
     let sideFile: string | null = null;
     let cutBytes = 0;
     let floor = r.nextSequence;
@@ -156,7 +181,15 @@ export class Log {
       segments = segments.slice(0, -1);
       last = segments[segments.length - 1];
     } else if (last && r.truncatedBytes > 0) {
-      floor = Math.max(floor, await sequenceCeiling(fs, dir, [{ segment: last.name, from: last.goodEnd, to: last.goodEnd + r.truncatedBytes, whole: false }], r.nextSequence));
+      floor = Math.max(
+        floor,
+        await sequenceCeiling(fs, dir, [{
+          segment: last.name,
+          from: last.goodEnd,
+          to: last.goodEnd + r.truncatedBytes,
+          whole: false,
+        }], r.nextSequence),
+      );
       // The torn bytes end at goodEnd + truncatedBytes; zeros after them (a preallocated
       // segment's unused space) hold nothing and stay where they are.
       const to = last.goodEnd + r.truncatedBytes;
@@ -200,7 +233,11 @@ export class Log {
 
   /** Appends records all or none (one physical record); resolves with the first sequence. */
   appendMany(payloads: Uint8Array[]): Promise<number> {
-    if (!Array.isArray(payloads)) return Promise.reject(new UsageError(`appendMany(payloads) takes an array of Uint8Array, got ${describe(payloads)}`));
+    if (!Array.isArray(payloads)) {
+      return Promise.reject(
+        new UsageError(`appendMany(payloads) takes an array of Uint8Array, got ${describe(payloads)}`),
+      );
+    }
     if (payloads.length === 0) return Promise.reject(new UsageError("appendMany needs at least one record"));
     const bad = payloads.findIndex((p) => !(p instanceof Uint8Array));
     if (bad >= 0) return Promise.reject(notBytes(`appendMany(payloads[${bad}])`, payloads[bad]));
@@ -209,7 +246,9 @@ export class Log {
 
   /** Records that the store checkpoint `step` covers everything before this position. */
   mark(step: number): Promise<number> {
-    if (!Number.isSafeInteger(step) || step < 0) return Promise.reject(new UsageError(`mark(step) takes a whole number ≥ 0, got ${describe(step)}`));
+    if (!Number.isSafeInteger(step) || step < 0) {
+      return Promise.reject(new UsageError(`mark(step) takes a whole number ≥ 0, got ${describe(step)}`));
+    }
     const b = new Uint8Array(8);
     new DataView(b.buffer).setBigUint64(0, BigInt(step), true);
     return this.enqueue(RECORD_MARKER, [b]);
@@ -219,10 +258,18 @@ export class Log {
     if (this.closed) return Promise.reject(new UsageError("the log is closed"));
     if (this.poisoned) return Promise.reject(this.poisonError());
     const payload = type === RECORD_BATCH ? encodeBatch(payloads) : payloads[0]!;
-    if (payload.length > MAX_RECORD_PAYLOAD) return Promise.reject(new UsageError(`record of ${payload.length} bytes exceeds the ${MAX_RECORD_PAYLOAD}-byte limit`));
+    if (payload.length > MAX_RECORD_PAYLOAD) {
+      return Promise.reject(
+        new UsageError(`record of ${payload.length} bytes exceeds the ${MAX_RECORD_PAYLOAD}-byte limit`),
+      );
+    }
     const first = this.nextSeq;
     const count = type === RECORD_BATCH ? payloads.length : 1;
-    if (first + count > Number.MAX_SAFE_INTEGER) return Promise.reject(new CkptError("ESEQUENCE", `the log ${this.dir} has no sequence numbers left (next ${first})`));
+    if (first + count > Number.MAX_SAFE_INTEGER) {
+      return Promise.reject(
+        new CkptError("ESEQUENCE", `the log ${this.dir} has no sequence numbers left (next ${first})`),
+      );
+    }
     this.nextSeq += count;
     const bytes = new Uint8Array(RECORD_HEADER_SIZE + payload.length);
     encodeRecordInto(bytes, 0, type, first, payload);
@@ -237,7 +284,12 @@ export class Log {
   }
 
   private poisonError(): CkptError {
-    return new CkptError("EPOISONED", `the log ${this.dir} failed a write or sync and refuses appends until reopened: ${(this.poisoned as Error)?.message ?? this.poisoned}`);
+    return new CkptError(
+      "EPOISONED",
+      `the log ${this.dir} failed a write or sync and refuses appends until reopened: ${
+        (this.poisoned as Error)?.message ?? this.poisoned
+      }`,
+    );
   }
 
   private async flushLoop(): Promise<void> {
@@ -269,7 +321,10 @@ export class Log {
   private takeBatch(): Pending[] {
     let bytes = 0;
     let n = 0;
-    while (n < this.queue.length && n < this.opts.maxBatchRecords && (n === 0 || bytes + this.queue[n]!.bytes.length <= this.opts.maxBatchBytes)) {
+    while (
+      n < this.queue.length && n < this.opts.maxBatchRecords &&
+      (n === 0 || bytes + this.queue[n]!.bytes.length <= this.opts.maxBatchBytes)
+    ) {
       bytes += this.queue[n]!.bytes.length;
       n++;
     }
@@ -285,7 +340,10 @@ export class Log {
     if (batch.length > 1) {
       buf = new Uint8Array(total);
       let o = 0;
-      for (const p of batch) { buf.set(p.bytes, o); o += p.bytes.length; }
+      for (const p of batch) {
+        buf.set(p.bytes, o);
+        o += p.bytes.length;
+      }
     }
     const before = t.size;
     try {
@@ -380,7 +438,9 @@ export class Log {
   }
 
   /** Records currently on disk (a fresh read-only scan), e.g. after a marker: see replayLog. */
-  replay(options: { salvage?: boolean; afterMarker?: number; onRecord?: (r: LogRecord) => void | Promise<void> } = {}): Promise<ScanReport> {
+  replay(
+    options: { salvage?: boolean; afterMarker?: number; onRecord?: (r: LogRecord) => void | Promise<void> } = {},
+  ): Promise<ScanReport> {
     return replayLog(this.dir, { ...options, fs: this.fs });
   }
 
@@ -400,7 +460,9 @@ export class Log {
 
   /** Removes whole segments whose records all precede `before` (never the active one), durably. */
   async truncate(options: { before: number }): Promise<{ removed: string[] }> {
-    if (!Number.isSafeInteger(options.before) || options.before < 1) throw new UsageError(`--before must be a sequence number ≥ 1, got ${options.before}`);
+    if (!Number.isSafeInteger(options.before) || options.before < 1) {
+      throw new UsageError(`--before must be a sequence number ≥ 1, got ${options.before}`);
+    }
     const segs = await listSegments(this.fs, this.dir);
     const removed: string[] = [];
     for (let i = 0; i + 1 < segs.length; i++) {
@@ -440,25 +502,42 @@ function describe(v: unknown): string {
 
 /** Plain-JS callers get a clear error, never a string stored as its UTF-16 code units' low bytes. */
 function notBytes(what: string, v: unknown): UsageError {
-  return new UsageError(`${what} takes a Uint8Array, got ${describe(v)} (encode text first, e.g. new TextEncoder().encode(s))`);
+  return new UsageError(
+    `${what} takes a Uint8Array, got ${describe(v)} (encode text first, e.g. new TextEncoder().encode(s))`,
+  );
 }
 
 const DURABILITIES: readonly string[] = ["fsync", "fdatasync", "none"];
 
 function checkOpenArgs(dir: unknown, options: unknown): void {
-  if (typeof dir !== "string" || dir === "") throw new UsageError(`openLog(dir) takes a directory path, got ${describe(dir)}`);
-  if (typeof options !== "object" || options === null) throw new UsageError(`openLog(dir, options) takes an options object, got ${describe(options)}`);
+  if (typeof dir !== "string" || dir === "") {
+    throw new UsageError(`openLog(dir) takes a directory path, got ${describe(dir)}`);
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new UsageError(`openLog(dir, options) takes an options object, got ${describe(options)}`);
+  }
   const o = options as LogOptions;
-  if (o.durability !== undefined && !DURABILITIES.includes(o.durability)) throw new UsageError(`durability must be "fdatasync", "fsync" or "none", got ${describe(o.durability)}`);
-  if (o.maxSegmentBytes !== undefined && (!Number.isSafeInteger(o.maxSegmentBytes) || o.maxSegmentBytes < 1)) throw new UsageError(`maxSegmentBytes must be a whole number ≥ 1, got ${describe(o.maxSegmentBytes)}`);
-  if (o.onWarning !== undefined && typeof o.onWarning !== "function") throw new UsageError(`onWarning must be a function, got ${describe(o.onWarning)}`);
+  if (o.durability !== undefined && !DURABILITIES.includes(o.durability)) {
+    throw new UsageError(`durability must be "fdatasync", "fsync" or "none", got ${describe(o.durability)}`);
+  }
+  if (o.maxSegmentBytes !== undefined && (!Number.isSafeInteger(o.maxSegmentBytes) || o.maxSegmentBytes < 1)) {
+    throw new UsageError(`maxSegmentBytes must be a whole number ≥ 1, got ${describe(o.maxSegmentBytes)}`);
+  }
+  if (o.onWarning !== undefined && typeof o.onWarning !== "function") {
+    throw new UsageError(`onWarning must be a function, got ${describe(o.onWarning)}`);
+  }
 }
 
 export function openLog(dir: string, options: LogOptions & WithFs): Promise<Log> {
   return Log.open(dir, options);
 }
 
-export interface ReplayOptions { fs?: DurableFs; salvage?: boolean; afterMarker?: number; onRecord?: (r: LogRecord) => void | Promise<void> }
+export interface ReplayOptions {
+  fs?: DurableFs;
+  salvage?: boolean;
+  afterMarker?: number;
+  onRecord?: (r: LogRecord) => void | Promise<void>;
+}
 
 /**
  * Reads the log without modifying it. With `afterMarker: step`, only records after the last
@@ -472,9 +551,16 @@ export async function replayLog(
   if (options.afterMarker === undefined) return scanLog(fs, dir, options);
   // Two passes keep memory flat: find the marker's position, then stream what follows it.
   let markerSeq: number | undefined;
-  await scanLog(fs, dir, { salvage: options.salvage, onRecord: (r) => { if (r.type === "marker" && r.step === options.afterMarker) markerSeq = r.sequence; } });
+  await scanLog(fs, dir, {
+    salvage: options.salvage,
+    onRecord: (r) => {
+      if (r.type === "marker" && r.step === options.afterMarker) markerSeq = r.sequence;
+    },
+  });
   if (markerSeq === undefined) throw new UsageError(`no marker for checkpoint step ${options.afterMarker} in ${dir}`);
   const after = markerSeq;
-  return scanLog(fs, dir, { salvage: options.salvage, onRecord: (r) => (r.sequence > after ? options.onRecord?.(r) : undefined) });
+  return scanLog(fs, dir, {
+    salvage: options.salvage,
+    onRecord: (r) => (r.sequence > after ? options.onRecord?.(r) : undefined),
+  });
 }
-

@@ -7,7 +7,7 @@
 // in the side files' names and, once the log is reopened here, in a skip record.
 import { FsError } from "../errors.ts";
 import type { DurableFs } from "../fs.ts";
-import { type WithFs, requireFs } from "../fs-arg.ts";
+import { requireFs, type WithFs } from "../fs-arg.ts";
 import { join } from "../path.ts";
 import { StoreLock } from "../lock/lock.ts";
 import { SEGMENT_HEADER_SIZE } from "./format.ts";
@@ -86,7 +86,13 @@ export async function repairLog(dir: string, options: WithFs): Promise<RepairRep
   if (after.sideFile) sideFiles.push(after.sideFile);
   const cutBytes = moved + after.cutBytes;
   return {
-    repaired: report.damage !== null, truncatedBytes: cutBytes, cutBytes, sideFiles, sideFile: sideFiles[0] ?? null,
-    lastSequence: after.lastSequence, nextSequence, damage: report.damage,
+    repaired: report.damage !== null,
+    truncatedBytes: cutBytes,
+    cutBytes,
+    sideFiles,
+    sideFile: sideFiles[0] ?? null,
+    lastSequence: after.lastSequence,
+    nextSequence,
+    damage: report.damage,
   };
 }

@@ -12,11 +12,21 @@ import { readFully } from "../fs-util.ts";
 import { crc32 } from "../hash.ts";
 import { join } from "../path.ts";
 import {
-  MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_MARKER, RECORD_SKIP, SECTOR_SIZE, SEGMENT_HEADER_SIZE,
-  decodeBatch, decodeSegmentHeader, maskCrc, parseSegmentName,
+  decodeBatch,
+  decodeSegmentHeader,
+  maskCrc,
+  MAX_RECORD_PAYLOAD,
+  parseSegmentName,
+  RECORD_BATCH,
+  RECORD_DATA,
+  RECORD_HEADER_SIZE,
+  RECORD_MARKER,
+  RECORD_SKIP,
+  SECTOR_SIZE,
+  SEGMENT_HEADER_SIZE,
 } from "./format.ts";
 import { tearVerdict } from "./tear-rule.ts";
-import { Window, u32 } from "./window.ts";
+import { u32, Window } from "./window.ts";
 import { nonzeroEnd } from "./zero-tail.ts";
 import { pace } from "../pace.ts";
 
@@ -30,9 +40,20 @@ export interface LogRecord {
   step?: number;
 }
 
-export interface LogDamage { sequence: number; offset: number; reason: string; segment: string }
+export interface LogDamage {
+  sequence: number;
+  offset: number;
+  reason: string;
+  segment: string;
+}
 
-export interface SegmentInfo { name: string; firstSeq: number; size: number; goodEnd: number; lastSeq: number }
+export interface SegmentInfo {
+  name: string;
+  firstSeq: number;
+  size: number;
+  goodEnd: number;
+  lastSeq: number;
+}
 
 export interface ScanReport {
   recovered: number;
@@ -75,20 +96,32 @@ function parseLoaded(w: Window, off: number): Parsed | undefined {
   const i = off - w.start;
   const len = u32(b, i + 4);
   const type = b[i + 8]!;
-  if (len > MAX_RECORD_PAYLOAD) return { ok: false, reason: `record length ${len} exceeds the ${MAX_RECORD_PAYLOAD}-byte limit`, checked: false };
-  if (type < RECORD_DATA || type > RECORD_SKIP) return { ok: false, reason: `unknown record type ${type}`, checked: false };
-  if (b[i + 9] !== 0 || b[i + 10] !== 0 || b[i + 11] !== 0) return { ok: false, reason: "nonzero reserved bytes in a record header", checked: false };
+  if (len > MAX_RECORD_PAYLOAD) {
+    return { ok: false, reason: `record length ${len} exceeds the ${MAX_RECORD_PAYLOAD}-byte limit`, checked: false };
+  }
+  if (type < RECORD_DATA || type > RECORD_SKIP) {
+    return { ok: false, reason: `unknown record type ${type}`, checked: false };
+  }
+  if (b[i + 9] !== 0 || b[i + 10] !== 0 || b[i + 11] !== 0) {
+    return { ok: false, reason: "nonzero reserved bytes in a record header", checked: false };
+  }
   const size = RECORD_HEADER_SIZE + len;
-  if (off + size > w.size) return { ok: false, reason: `record of ${size} bytes runs past the end of the file`, checked: false };
+  if (off + size > w.size) {
+    return { ok: false, reason: `record of ${size} bytes runs past the end of the file`, checked: false };
+  }
   if (!w.has(off, size)) return undefined;
-  if (u32(b, i) !== maskCrc(crc32(b.subarray(i + 4, i + size)))) return { ok: false, reason: "record CRC mismatch", checked: false };
+  if (u32(b, i) !== maskCrc(crc32(b.subarray(i + 4, i + size)))) {
+    return { ok: false, reason: "record CRC mismatch", checked: false };
+  }
   const seq = u32(b, i + 16) * 2 ** 32 + u32(b, i + 12);
   return { ok: true, size, type, seq, payload: b.subarray(i + RECORD_HEADER_SIZE, i + size) };
 }
 
 /** parseLoaded, refilling the window as needed (at most twice: header, then whole record). */
 export async function parseAt(w: Window, off: number): Promise<Parsed> {
-  if (!(await w.ensure(off, RECORD_HEADER_SIZE))) return { ok: false, reason: "record header cut off at end of file", checked: false };
+  if (!(await w.ensure(off, RECORD_HEADER_SIZE))) {
+    return { ok: false, reason: "record header cut off at end of file", checked: false };
+  }
   const p = parseLoaded(w, off);
   if (p) return p;
   // The header is valid and bounded by the file, but the record runs past the window.
@@ -105,13 +138,18 @@ export function logical(p: Extract<Parsed, { ok: true }>): { recs: LogRecord[]; 
   if (p.type === RECORD_MARKER || p.type === RECORD_SKIP) {
     if (p.payload.length !== 8) return undefined;
     const v = Number(new DataView(p.payload.buffer, p.payload.byteOffset, 8).getBigUint64(0, true));
-    if (p.type === RECORD_MARKER) return { recs: [{ sequence: p.seq, type: "marker", payload: p.payload, step: v }], next: p.seq + 1 };
+    if (p.type === RECORD_MARKER) {
+      return { recs: [{ sequence: p.seq, type: "marker", payload: p.payload, step: v }], next: p.seq + 1 };
+    }
     if (!(v > p.seq) || v > Number.MAX_SAFE_INTEGER) return undefined;
     return { recs: [], next: v };
   }
   const parts = decodeBatch(p.payload);
   if (!parts || parts.length === 0) return undefined;
-  return { recs: parts.map((payload, i) => ({ sequence: p.seq + i, type: "data" as const, payload })), next: p.seq + parts.length };
+  return {
+    recs: parts.map((payload, i) => ({ sequence: p.seq + i, type: "data" as const, payload })),
+    next: p.seq + parts.length,
+  };
 }
 
 /**
@@ -123,7 +161,13 @@ export function logical(p: Extract<Parsed, { ok: true }>): { recs: LogRecord[]; 
  * of candidates that pass are charged to `budget` (8 bytes per segment byte): crafted inputs
  * with a plausible-looking header every few bytes would otherwise cost quadratic hashing.
  */
-export async function resync(w: Window, off: number, expected: number, budget: { bytes: number }, dataEnd = w.size): Promise<{ found?: Extract<Parsed, { ok: true }>; next: number; gaveUp: boolean }> {
+export async function resync(
+  w: Window,
+  off: number,
+  expected: number,
+  budget: { bytes: number },
+  dataEnd = w.size,
+): Promise<{ found?: Extract<Parsed, { ok: true }>; next: number; gaveUp: boolean }> {
   const size = w.size;
   // A record's type byte is nonzero, so none starts 8 or more bytes before `dataEnd`'s zeros.
   const limit = Math.min(size - RECORD_HEADER_SIZE, dataEnd - 9);
@@ -167,7 +211,17 @@ export async function listSegments(fs: DurableFs, dir: string): Promise<{ name: 
 }
 
 export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions = {}): Promise<ScanReport> {
-  const report: ScanReport = { recovered: 0, discarded: 0, lastSequence: 0, nextSequence: 1, truncatedBytes: 0, damage: null, damagedRanges: [], segments: [], tornSegmentHeader: false };
+  const report: ScanReport = {
+    recovered: 0,
+    discarded: 0,
+    lastSequence: 0,
+    nextSequence: 1,
+    truncatedBytes: 0,
+    damage: null,
+    damagedRanges: [],
+    segments: [],
+    tornSegmentHeader: false,
+  };
   const segments = await listSegments(fs, dir);
   let expected: number | undefined; // next sequence we require
   let stopped = false; // after unsalvaged damage: count, don't return
@@ -201,9 +255,18 @@ export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions =
           report.truncatedBytes = size;
           continue;
         }
-        damageAt(name, 0, size, last && unwritten
-          ? `segment header is zeros, yet ${size - SEGMENT_HEADER_SIZE} bytes follow it: a torn segment creation holds only its ${SEGMENT_HEADER_SIZE}-byte header`
-          : "error" in hdr ? hdr.error : `segment header says first sequence ${hdr.firstSeq}, its name ${firstSeq}`);
+        damageAt(
+          name,
+          0,
+          size,
+          last && unwritten
+            ? `segment header is zeros, yet ${
+              size - SEGMENT_HEADER_SIZE
+            } bytes follow it: a torn segment creation holds only its ${SEGMENT_HEADER_SIZE}-byte header`
+            : "error" in hdr
+            ? hdr.error
+            : `segment header says first sequence ${hdr.firstSeq}, its name ${firstSeq}`,
+        );
         continue;
       }
       if (expected !== undefined && firstSeq !== expected && !stopped) {
@@ -229,7 +292,11 @@ export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions =
           }
           expected = lg.next;
           off += p.size;
-          if (!stopped) { info.goodEnd = off; info.lastSeq = expected - 1; report.nextSequence = expected; }
+          if (!stopped) {
+            info.goodEnd = off;
+            info.lastSeq = expected - 1;
+            report.nextSequence = expected;
+          }
           continue;
         }
         // Only zeros from here on: the unused rest of a preallocated segment (zero-tail.ts), not a
@@ -237,7 +304,11 @@ export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions =
         // segment's first sequence still exposes any record missing here (a sequence gap).
         const dataEnd = await nonzeroEnd(w, off);
         if (dataEnd === off) break;
-        let reason = !p.ok ? p.reason : !lg ? "malformed record payload" : `sequence gap: found ${p.seq}, expected ${expected}`;
+        let reason = !p.ok
+          ? p.reason
+          : !lg
+          ? "malformed record payload"
+          : `sequence gap: found ${p.seq}, expected ${expected}`;
         // Resynchronize: the next offset where a whole, plausible record checks out.
         const rs = await resync(w, off, expected!, budget, dataEnd);
         const found = rs.found;
@@ -245,7 +316,13 @@ export async function scanLog(fs: DurableFs, dir: string, options: ScanOptions =
         // can have left. A record whose own CRC held is never torn. When the hashing budget ran
         // out nothing is proven, so it counts as damage.
         if (last && !stopped && !p.ok && !rs.gaveUp) {
-          const why = await tearVerdict(w, off, expected!, found ? { seq: found.seq, offset: rs.next } : undefined, dataEnd);
+          const why = await tearVerdict(
+            w,
+            off,
+            expected!,
+            found ? { seq: found.seq, offset: rs.next } : undefined,
+            dataEnd,
+          );
           if (why === undefined) {
             // The tear ends with the sector holding its last nonzero byte (or the file); whole
             // zero sectors after that are unused space — a preallocated segment's — and stay.

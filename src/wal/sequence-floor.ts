@@ -19,14 +19,25 @@ import type { DurableFs } from "../fs.ts";
 import { readFully } from "../fs-util.ts";
 import { join } from "../path.ts";
 import {
-  MAX_RECORD_PAYLOAD, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_MARKER, SEGMENT_HEADER_SIZE, decodeBatch, decodeSegmentHeader,
+  decodeBatch,
+  decodeSegmentHeader,
+  MAX_RECORD_PAYLOAD,
+  RECORD_DATA,
+  RECORD_HEADER_SIZE,
+  RECORD_MARKER,
+  SEGMENT_HEADER_SIZE,
 } from "./format.ts";
 import { logical, parseAt, resync } from "./scan.ts";
-import { Window, u32 } from "./window.ts";
+import { u32, Window } from "./window.ts";
 import { pace } from "../pace.ts";
 
 /** Bytes of one segment to account for: [from, its end). `whole`: its header bounds what precedes it. */
-export interface CutPart { segment: string; from: number; whole: boolean; /** end of the bytes (default: of the file) */ to?: number }
+export interface CutPart {
+  segment: string;
+  from: number;
+  whole: boolean; /** end of the bytes (default: of the file) */
+  to?: number;
+}
 
 /** The most sequences `n` bytes of records can carry. */
 export function maxSequencesIn(n: number): number {
@@ -85,12 +96,12 @@ async function unreadableTail(w: Window, off: number, expected: number): Promise
   const type = head[8];
   const len = u32(head, 4);
   const seq = u32(head, 16) * 2 ** 32 + u32(head, 12);
-  const lone = (type === RECORD_DATA || type === RECORD_MARKER) && head[9] === 0 && head[10] === 0 && head[11] === 0
-    && seq === expected && len <= MAX_RECORD_PAYLOAD && RECORD_HEADER_SIZE + len >= n;
+  const lone = (type === RECORD_DATA || type === RECORD_MARKER) && head[9] === 0 && head[10] === 0 && head[11] === 0 &&
+    seq === expected && len <= MAX_RECORD_PAYLOAD && RECORD_HEADER_SIZE + len >= n;
   if (!lone) return bound;
   // Complete: would its payload read as a batch of more (a batch whose type bit flipped)?
   if (RECORD_HEADER_SIZE + len === n && n <= (64 << 20)) {
-    const parts = decodeBatch((await readAll(w, off + RECORD_HEADER_SIZE, len)));
+    const parts = decodeBatch(await readAll(w, off + RECORD_HEADER_SIZE, len));
     if (parts && parts.length > 1) return Math.min(bound, parts.length);
   }
   return Math.min(bound, 1);

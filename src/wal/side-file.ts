@@ -36,7 +36,15 @@ export async function sideFileFloor(fs: DurableFs, dir: string): Promise<number>
  * torn write in a preallocated segment are left out) into a new side file and fsyncs it; returns its
  * name. The caller fsyncs the directory before cutting anything.
  */
-export async function copyToSideFile(fs: DurableFs, dir: string, segment: string, offset: number, next: number, stamp: number, end?: number): Promise<{ name: string; bytes: number }> {
+export async function copyToSideFile(
+  fs: DurableFs,
+  dir: string,
+  segment: string,
+  offset: number,
+  next: number,
+  stamp: number,
+  end?: number,
+): Promise<{ name: string; bytes: number }> {
   const src = await fs.open(join(dir, segment));
   try {
     const length = Math.min(end ?? Infinity, await src.size()) - offset;
@@ -60,8 +68,14 @@ export async function copyToSideFile(fs: DurableFs, dir: string, segment: string
 }
 
 /** Renames a whole segment to a side file; the caller fsyncs the directory. */
-export async function moveToSideFile(fs: DurableFs, dir: string, segment: string, next: number, stamp: number): Promise<string> {
-  for (let s = stamp; ; s++) {
+export async function moveToSideFile(
+  fs: DurableFs,
+  dir: string,
+  segment: string,
+  next: number,
+  stamp: number,
+): Promise<string> {
+  for (let s = stamp;; s++) {
     const name = sideFileName(segment, 0, s, next);
     if (await fs.stat(join(dir, name))) continue;
     await fs.rename(join(dir, segment), join(dir, name));
@@ -70,7 +84,7 @@ export async function moveToSideFile(fs: DurableFs, dir: string, segment: string
 }
 
 async function createUnique(fs: DurableFs, dir: string, nameFor: (stamp: number) => string, stamp: number) {
-  for (let s = stamp; ; s++) {
+  for (let s = stamp;; s++) {
     const name = nameFor(s);
     try {
       return { name, h: await fs.open(join(dir, name), { write: true, create: true, exclusive: true, mode: 0o644 }) };

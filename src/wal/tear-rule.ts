@@ -16,16 +16,26 @@
 // durable record produces none of these shapes (it neither shortens the file nor zeros a sector).
 import { crc32 } from "../hash.ts";
 import {
-  MAX_BATCH_BYTES, MAX_RECORD_PAYLOAD, RECORD_BATCH, RECORD_DATA, RECORD_HEADER_SIZE, RECORD_SKIP, SECTOR_SIZE, maskCrc,
+  maskCrc,
+  MAX_BATCH_BYTES,
+  MAX_RECORD_PAYLOAD,
+  RECORD_BATCH,
+  RECORD_DATA,
+  RECORD_HEADER_SIZE,
+  RECORD_SKIP,
+  SECTOR_SIZE,
 } from "./format.ts";
 import { crc32Combine } from "./crc-combine.ts";
-import { type Window, u32 } from "./window.ts";
+import { u32, type Window } from "./window.ts";
 
 /** The longest write the log ever issues: one record of the largest payload, alone. */
 export const MAX_WRITE_BYTES = RECORD_HEADER_SIZE + MAX_RECORD_PAYLOAD;
 
 /** A whole valid record found after the bad one (by resynchronization): its sequence and offset. */
-export interface FollowingRecord { seq: number; offset: number }
+export interface FollowingRecord {
+  seq: number;
+  offset: number;
+}
 
 /**
  * The verdict on the bytes [off, w.size) after the last good record of the last segment: undefined
@@ -52,34 +62,58 @@ export interface FollowingRecord { seq: number; offset: number }
  * sector reads as zeros over all of it, past the record's end too, so that whole part must be zero
  * (a stricter test than etcd's per-record chunk: natural zeros at the end of a record do not count).
  */
-export async function tearVerdict(w: Window, off: number, expected: number, following: FollowingRecord | undefined, dataEnd = w.size): Promise<string | undefined> {
+export async function tearVerdict(
+  w: Window,
+  off: number,
+  expected: number,
+  following: FollowingRecord | undefined,
+  dataEnd = w.size,
+): Promise<string | undefined> {
   const size = w.size;
   // Preallocated segments: zeros after the last nonzero byte are the unused rest of the file, never
   // written by the crashed write (its sectors that did not land read as zeros, as those do), so
   // the write's length is measured to `dataEnd`, not to the end of the file.
   const tail = dataEnd - off;
   if (tail > MAX_BATCH_BYTES) {
-    if (following) return `${tail} bytes follow the last good record, more than one group commit writes (${MAX_BATCH_BYTES}), and a valid record of sequence ${following.seq} lies among them: not a torn write`;
+    if (following) {
+      return `${tail} bytes follow the last good record, more than one group commit writes (${MAX_BATCH_BYTES}), and a valid record of sequence ${following.seq} lies among them: not a torn write`;
+    }
     const why = tornTailVerdict(tail, await w.bytes(off, RECORD_HEADER_SIZE), 0, expected);
     if (why !== undefined) return why;
   }
-  if (following && following.seq <= expected) return `a whole record of sequence ${following.seq} follows at byte ${following.offset}: not a torn write`;
+  if (following && following.seq <= expected) {
+    return `a whole record of sequence ${following.seq} follows at byte ${following.offset}: not a torn write`;
+  }
   const h = Math.min(RECORD_HEADER_SIZE, size - off);
   const head = (await w.bytes(off, h)).slice();
   if (h === RECORD_HEADER_SIZE && agrees(head, 0, h, expected)) {
     const end = off + RECORD_HEADER_SIZE + u32(head, 4);
     if (end > size) {
-      if (following) return `the record of sequence ${expected} at byte ${off} claims to run past the end of the file, yet a valid record follows at byte ${following.offset}: not a torn write`;
+      if (following) {
+        return `the record of sequence ${expected} at byte ${off} claims to run past the end of the file, yet a valid record follows at byte ${following.offset}: not a torn write`;
+      }
       const whole = await wholeWithDamagedLength(w, off, head, dataEnd);
-      if (whole !== undefined) return `the ${whole - off} bytes from byte ${off} are a whole record of sequence ${expected} whose length field is damaged: not a torn write`;
+      if (whole !== undefined) {
+        return `the ${
+          whole - off
+        } bytes from byte ${off} are a whole record of sequence ${expected} whose length field is damaged: not a torn write`;
+      }
       return undefined; // runs past the end of the file
     }
-    if (following && following.offset < end) return `the header at byte ${off} claims a record overlapping the valid record at byte ${following.offset}: not a torn write`;
+    if (following && following.offset < end) {
+      return `the header at byte ${off} claims a record overlapping the valid record at byte ${following.offset}: not a torn write`;
+    }
     if (await zeroSectorIn(w, off, end)) {
       // In a preallocated segment a length field flipped upwards makes the last record reach into
       // the zeros after it, which look like lost sectors: a single bit flip must stay damage.
       const whole = await wholeWithDamagedLength(w, off, head, dataEnd);
-      if (whole !== undefined) return `the ${whole - off} bytes from byte ${off} are a whole record of sequence ${expected} whose length field is damaged (it claims ${end - off}): not a torn write`;
+      if (whole !== undefined) {
+        return `the ${
+          whole - off
+        } bytes from byte ${off} are a whole record of sequence ${expected} whose length field is damaged (it claims ${
+          end - off
+        }): not a torn write`;
+      }
       return undefined;
     }
     return `record of sequence ${expected} at byte ${off} is complete and fails its CRC with no sector of zeros: damage, not a torn write`;
@@ -94,7 +128,9 @@ export async function tearVerdict(w: Window, off: number, expected: number, foll
       return `the bytes at ${from}..${to} of the record header at byte ${off} are neither zeros nor the header of record ${expected}: damage, not a torn write`;
     }
   }
-  if (lost === 0 && h === RECORD_HEADER_SIZE) return `record header at byte ${off} is not the header of record ${expected}: damage, not a torn write`;
+  if (lost === 0 && h === RECORD_HEADER_SIZE) {
+    return `record header at byte ${off} is not the header of record ${expected}: damage, not a torn write`;
+  }
   return undefined;
 }
 
@@ -141,7 +177,12 @@ async function zeroSectorIn(w: Window, from: number, end: number): Promise<boole
  * end in a whole zero sector, which the rule cannot tell from a lost one (docs/LOG.md, blind spots).
  * One CRC pass over the record's bytes; each candidate then costs a CRC combine, not a rehash.
  */
-async function wholeWithDamagedLength(w: Window, off: number, head: Uint8Array, dataEnd: number): Promise<number | undefined> {
+async function wholeWithDamagedLength(
+  w: Window,
+  off: number,
+  head: Uint8Array,
+  dataEnd: number,
+): Promise<number | undefined> {
   const body = off + RECORD_HEADER_SIZE;
   const lo = Math.max(body, dataEnd);
   const hi = Math.min(w.size, Math.ceil(lo / SECTOR_SIZE) * SECTOR_SIZE);
@@ -193,10 +234,14 @@ async function wholeWithDamagedLength(w: Window, off: number, head: Uint8Array, 
  */
 export function tornTailVerdict(tail: number, b: Uint8Array, i: number, expected: number): string | undefined {
   if (tail <= MAX_BATCH_BYTES) return undefined;
-  if (tail > MAX_WRITE_BYTES) return `${tail} bytes follow the last good record, more than the ${MAX_WRITE_BYTES} bytes of the longest write the log makes: not a torn write`;
+  if (tail > MAX_WRITE_BYTES) {
+    return `${tail} bytes follow the last good record, more than the ${MAX_WRITE_BYTES} bytes of the longest write the log makes: not a torn write`;
+  }
   for (let k = 0; k <= RECORD_HEADER_SIZE; k++) {
-    if ((zeros(b, i, 0, k) && claims(b, i, k, RECORD_HEADER_SIZE, tail, expected))
-      || (claims(b, i, 0, k, tail, expected) && zeros(b, i, k, RECORD_HEADER_SIZE))) return undefined;
+    if (
+      (zeros(b, i, 0, k) && claims(b, i, k, RECORD_HEADER_SIZE, tail, expected)) ||
+      (claims(b, i, 0, k, tail, expected) && zeros(b, i, k, RECORD_HEADER_SIZE))
+    ) return undefined;
   }
   return `${tail} bytes follow the last good record, more than one group commit writes (${MAX_BATCH_BYTES}), and no header of a record of sequence ${expected} that long starts there: not a torn write`;
 }
@@ -212,7 +257,8 @@ function claims(b: Uint8Array, i: number, from: number, to: number, tail: number
   const hi = Math.floor(expected / 2 ** 32);
   for (let j = Math.max(from, 8); j < to; j++) {
     const v = b[i + j]!;
-    if (j === 8) { if (v !== RECORD_DATA && v !== RECORD_BATCH) return false; } // a marker is 28 bytes
+    if (j === 8) { if (v !== RECORD_DATA && v !== RECORD_BATCH) return false; }
+    // a marker is 28 bytes
     else if (j < 12) { if (v !== 0) return false; }
     else if (v !== (((j < 16 ? lo : hi) >>> (8 * (j & 3))) & 255)) return false;
   }

@@ -5,7 +5,8 @@ import { readFully } from "../fs-util.ts";
 
 const WINDOW = 1 << 20;
 
-export const u32 = (b: Uint8Array, i: number) => (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+export const u32 = (b: Uint8Array, i: number) =>
+  (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
 
 export class Window {
   buf = new Uint8Array(0);
@@ -29,7 +30,9 @@ export class Window {
   }
   /** Bytes [off, off+len) (len at most 1 MiB, inside the file), valid until the next ensure. */
   async bytes(off: number, len: number): Promise<Uint8Array> {
-    if (!(await this.ensure(off, len))) throw new RangeError(`bytes ${off}+${len} are past the end of a ${this.size}-byte file`);
+    if (!(await this.ensure(off, len))) {
+      throw new RangeError(`bytes ${off}+${len} are past the end of a ${this.size}-byte file`);
+    }
     return this.buf.subarray(off - this.start, off - this.start + len);
   }
 }

@@ -58,7 +58,6 @@ export async function fillPreallocated(h: FileHandle, head: Uint8Array, size: nu
   await h.sync();
 }
 
-
 /** Overwrites [from, to) of `h` with zeros, in place (the caller syncs). */
 export async function zeroRange(h: FileHandle, from: number, to: number): Promise<void> {
   for (let at = from; at < to; at += STEP) await h.write(ZEROS.subarray(0, Math.min(STEP, to - at)), at);

@@ -30,7 +30,12 @@ const SLOT_SIZE = 512 * 1024 + 64;
 const PRODUCED = 0, CONSUMED = 1, SIGNAL = 2, STATE = 3, LENGTHS = 4;
 const CTRL_INTS = LENGTHS + SLOTS;
 /** Atomics.waitAsync (Node 16+, Deno, Bun; absent in some browsers' older engines). */
-type WaitAsync = (a: Int32Array, i: number, v: number, ms: number) => { async: false; value: "not-equal" | "timed-out" } | { async: true; value: Promise<"ok" | "timed-out"> };
+type WaitAsync = (
+  a: Int32Array,
+  i: number,
+  v: number,
+  ms: number,
+) => { async: false; value: "not-equal" | "timed-out" } | { async: true; value: Promise<"ok" | "timed-out"> };
 const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
 /** A producer waiting this long for a slot with no progress from the worker gives up. */
 const STALL_MS = 10_000;
@@ -103,11 +108,19 @@ class HashWorker {
     const fail = (err: unknown) => {
       this.dead = err instanceof Error ? err : new Error(String(err));
       Atomics.store(this.ctrl, STATE, 2);
-      for (const w of this.waiters.splice(0)) w.reject(new EnvironmentError("EWORKER", `hash worker stopped: ${this.dead.message}`));
+      for (const w of this.waiters.splice(0)) {
+        w.reject(new EnvironmentError("EWORKER", `hash worker stopped: ${this.dead.message}`));
+      }
     };
     this.w.on("error", fail);
     this.w.on("exit", (code: number) => fail(new Error(`exited with code ${code}`)));
-    this.ready = this.call({ op: "init", wasm: kernelBytes(k.variant), scalarRounds: scalarRoundsHere(k.variant), ctrl: this.ctrl.buffer, ring: this.ring.buffer });
+    this.ready = this.call({
+      op: "init",
+      wasm: kernelBytes(k.variant),
+      scalarRounds: scalarRoundsHere(k.variant),
+      ctrl: this.ctrl.buffer,
+      ring: this.ring.buffer,
+    });
     this.ready.catch(() => {}); // reported to the stream that needed it
   }
 
@@ -177,12 +190,16 @@ export class WorkerSha256 {
       if (this.freeSlot() >= 0) return;
       const consumed = Atomics.load(ctrl, CONSUMED);
       const t0 = Date.now();
-      const r = waitAsync ? waitAsync(ctrl, CONSUMED, consumed, 100) : { async: false, value: Atomics.wait(ctrl, CONSUMED, consumed, 1) };
+      const r = waitAsync
+        ? waitAsync(ctrl, CONSUMED, consumed, 100)
+        : { async: false, value: Atomics.wait(ctrl, CONSUMED, consumed, 1) };
       const outcome = r.async ? await r.value : r.value;
       if (!waitAsync) await new Promise<void>((resolve) => setTimeout(resolve, 0));
       if (outcome === "timed-out") {
         waitedMs += Date.now() - t0;
-        if (waitedMs >= STALL_MS) throw new EnvironmentError("EWORKER", `hash worker made no progress for ${STALL_MS / 1000} s`);
+        if (waitedMs >= STALL_MS) {
+          throw new EnvironmentError("EWORKER", `hash worker made no progress for ${STALL_MS / 1000} s`);
+        }
       } else {
         waitedMs = 0;
       }

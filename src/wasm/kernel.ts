@@ -42,7 +42,16 @@ export interface KernelExports {
   sha256ScalarRounds(on: number): void;
   /** SHA-256 of `count` messages of `len` bytes at ptr, ptr+len, …; digests to `out` (32 B each). */
   sha256Many(ptr: number, len: number, count: number, out: number): void;
-  writeHeader(ptr: number, kind: number, chunkSize: number, metaLen: number, createdAt: number, payloadLen: number, chunkCount: number, version: number): void;
+  writeHeader(
+    ptr: number,
+    kind: number,
+    chunkSize: number,
+    metaLen: number,
+    createdAt: number,
+    payloadLen: number,
+    chunkCount: number,
+    version: number,
+  ): void;
   checkHeader(ptr: number, fileSize: number): number;
   encodeChunk(ptr: number, type: number, index: number, len: number): number;
   checkChunkHeader(ptr: number, index: number, expectedLen: number): number;
@@ -177,7 +186,12 @@ export function kernel(): Kernel {
   const c = choice ?? (fromEnv ? parseKernelChoice(fromEnv, "CKPTKIT_KERNEL") : "auto");
   let k: Kernel | undefined;
   for (const v of c === "auto" ? AUTO_ORDER : [c]) if ((k = loadKernel(v))) break;
-  if (!k) throw new UnsupportedError(`run the ${c} kernel forced by CKPTKIT_KERNEL/useKernel (this engine rejects its SIMD instructions)`, "wasm");
+  if (!k) {
+    throw new UnsupportedError(
+      `run the ${c} kernel forced by CKPTKIT_KERNEL/useKernel (this engine rejects its SIMD instructions)`,
+      "wasm",
+    );
+  }
   instance = k;
   return k;
 }

@@ -42,7 +42,12 @@ const SIGNAL = 0, IDLE = 1, SLOT_CTRL = 2, SLOT_INTS = 3;
 /** A waiter re-checks a silent worker this often (a worker that died is seen by its exit event). */
 const WAIT_SLICE_MS = 1000;
 
-type WaitAsync = (a: Int32Array, i: number, v: number, ms: number) => { async: false; value: "not-equal" | "timed-out" } | { async: true; value: Promise<"ok" | "timed-out"> };
+type WaitAsync = (
+  a: Int32Array,
+  i: number,
+  v: number,
+  ms: number,
+) => { async: false; value: "not-equal" | "timed-out" } | { async: true; value: Promise<"ok" | "timed-out"> };
 const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
 
 const WORKER_SOURCE = `
@@ -139,8 +144,13 @@ class LeafWorker {
     this.w.on("error", fail);
     this.w.on("exit", (code: number) => fail(new Error(`exited with code ${code}`)));
     this.w.postMessage({
-      op: "init", wasm: kernelBytes(k.variant), scalarRounds: scalarRoundsHere(k.variant),
-      ctrl: this.ctrl.buffer, data: this.data.buffer, inSize: this.inSize, outSize: this.outSize,
+      op: "init",
+      wasm: kernelBytes(k.variant),
+      scalarRounds: scalarRoundsHere(k.variant),
+      ctrl: this.ctrl.buffer,
+      data: this.data.buffer,
+      inSize: this.inSize,
+      outSize: this.outSize,
     });
   }
 
@@ -167,8 +177,12 @@ class LeafWorker {
   }
 
   private submit(c: number, at: number, len: number, count: number): Promise<Uint8Array> {
-    if (len * count > this.inSize || 32 * count > this.outSize) return Promise.reject(new RangeError("leaf batch larger than a slot"));
-    if (this.dead) return Promise.reject(new EnvironmentError("EWORKER", `leaf hash worker stopped: ${this.dead.message}`));
+    if (len * count > this.inSize || 32 * count > this.outSize) {
+      return Promise.reject(new RangeError("leaf batch larger than a slot"));
+    }
+    if (this.dead) {
+      return Promise.reject(new EnvironmentError("EWORKER", `leaf hash worker stopped: ${this.dead.message}`));
+    }
     this.ctrl[c + 1] = len;
     this.ctrl[c + 2] = count;
     Atomics.store(this.ctrl, c, READY);
@@ -185,7 +199,9 @@ class LeafWorker {
       for (;;) {
         const st = Atomics.load(this.ctrl, c);
         if (st === DONE) return this.data.slice(at + this.inSize, at + this.inSize + 32 * count);
-        if (st === FAILED) throw new EnvironmentError("EWORKER", `leaf hash worker failed${this.dead ? `: ${this.dead.message}` : ""}`);
+        if (st === FAILED) {
+          throw new EnvironmentError("EWORKER", `leaf hash worker failed${this.dead ? `: ${this.dead.message}` : ""}`);
+        }
         const r = waitAsync!(this.ctrl, c, st, WAIT_SLICE_MS);
         if (r.async) await r.value;
       }
@@ -208,7 +224,9 @@ function envThreads(): number | undefined {
   const v = env("CKPTKIT_HASH_THREADS");
   if (v === undefined || v === "") return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`CKPTKIT_HASH_THREADS: expected 1..256, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw new UsageError(`CKPTKIT_HASH_THREADS: expected 1..256, got ${JSON.stringify(v)}`);
+  }
   return n;
 }
 
@@ -234,7 +252,9 @@ export function cores(): number {
 
 /** Sets the number of leaf-hashing threads (1 = the caller's thread only); undefined restores the default. */
 export function setLeafThreads(n: number | undefined): void {
-  if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 256)) throw new UsageError(`leaf threads: expected 1..256, got ${n}`);
+  if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 256)) {
+    throw new UsageError(`leaf threads: expected 1..256, got ${n}`);
+  }
   threads = n;
   // Fewer threads now: the extra workers are stopped (none has a job: calls are not concurrent with this).
   while (workers.length > Math.max(0, leafThreads() - 1)) workers.pop()!.terminate();

@@ -2,6 +2,9 @@
 import * as ck from "/dist/browser.js";
 import { runBench } from "/test/browser/bench-core.js";
 onmessage = async (e) => {
-  try { postMessage({ result: await runBench(ck, `bench-${Date.now()}`, e.data) }); }
-  catch (err) { postMessage({ error: `${err?.name}: ${err?.message}` }); }
+  try {
+    postMessage({ result: await runBench(ck, `bench-${Date.now()}`, e.data) });
+  } catch (err) {
+    postMessage({ error: `${err?.name}: ${err?.message}` });
+  }
 };

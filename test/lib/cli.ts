@@ -14,18 +14,36 @@ function bin(name: string): string {
 
 export function cliArgv(rt: Rt = current): string[] {
   if (rt === "node") {
-    if (!existsSync(`${ROOT}/dist/cli.js`)) throw new Error("dist/cli.js is missing: run `npx tsup` (npm test builds it)");
+    if (!existsSync(`${ROOT}/dist/cli.js`)) {
+      throw new Error("dist/cli.js is missing: run `npx tsup` (npm test builds it)");
+    }
     return [rt === current ? process.execPath : "node", `${ROOT}/dist/cli.js`];
   }
-  if (rt === "deno") return [rt === current ? process.execPath : bin("deno"), "run", "-A", "--quiet", `${ROOT}/src/cli.ts`];
+  if (rt === "deno") {
+    return [rt === current ? process.execPath : bin("deno"), "run", "-A", "--quiet", `${ROOT}/src/cli.ts`];
+  }
   return [rt === current ? process.execPath : bin("bun"), `${ROOT}/src/cli.ts`];
 }
 
-export interface CliResult { code: number; stdout: string; stderr: string; json<T = Record<string, unknown>>(): T }
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json<T = Record<string, unknown>>(): T;
+}
 
-export function ckpt(args: string[], opts: { rt?: Rt; input?: string; cwd?: string; timeoutMs?: number } = {}): CliResult {
+export function ckpt(
+  args: string[],
+  opts: { rt?: Rt; input?: string; cwd?: string; timeoutMs?: number } = {},
+): CliResult {
   const [cmd, ...pre] = cliArgv(opts.rt);
-  const r = spawnSync(cmd!, [...pre, ...args], { encoding: "utf8", input: opts.input, cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: "1" }, timeout: opts.timeoutMs ?? 60_000 });
+  const r = spawnSync(cmd!, [...pre, ...args], {
+    encoding: "utf8",
+    input: opts.input,
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, NO_COLOR: "1" },
+    timeout: opts.timeoutMs ?? 60_000,
+  });
   if (r.error) throw r.error;
   const stdout = r.stdout ?? "";
   return {

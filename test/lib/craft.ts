@@ -9,14 +9,34 @@ import { join } from "../../src/path.ts";
 import { manifestName, memberName } from "../../src/store/layout.ts";
 import { writeMember } from "../../src/store/member.ts";
 
-export interface CraftedMember { name: string; data: Uint8Array }
+export interface CraftedMember {
+  name: string;
+  data: Uint8Array;
+}
 
 /** Writes checkpoint `step` into the store directory `dir` exactly as save would, names unchecked. */
-export async function craftCheckpoint(fs: DurableFs, dir: string, step: number, members: CraftedMember[], chunkSize = 1024): Promise<void> {
+export async function craftCheckpoint(
+  fs: DurableFs,
+  dir: string,
+  step: number,
+  members: CraftedMember[],
+  chunkSize = 1024,
+): Promise<void> {
   const createdAt = Date.now();
   const entries: MemberEntry[] = [];
   for (let i = 0; i < members.length; i++) {
-    entries.push(await writeMember({ fs, path: join(dir, memberName(step, i)), source: members[i]!, step, index: i, chunkSize, createdAt, sync: false }));
+    entries.push(
+      await writeMember({
+        fs,
+        path: join(dir, memberName(step, i)),
+        source: members[i]!,
+        step,
+        index: i,
+        chunkSize,
+        createdAt,
+        sync: false,
+      }),
+    );
   }
   const h = await fs.open(join(dir, manifestName(step)), { write: true, create: true, exclusive: true });
   try {
@@ -65,8 +85,13 @@ export function membersFor(names: string[]): CraftedMember[] {
 export function craftManifestBytes(step: number, size: number, minimal: boolean): Uint8Array {
   const sha = new Uint8Array(32);
   const entry = (i: number): MemberEntry => ({
-    name: minimal ? "" : i.toString(36), file: minimal ? "" : memberName(step, i),
-    payloadSize: 0, fileSize: 0, chunkSize: 1, fileSha256: sha, blockCrcs: [],
+    name: minimal ? "" : i.toString(36),
+    file: minimal ? "" : memberName(step, i),
+    payloadSize: 0,
+    fileSize: 0,
+    chunkSize: 1,
+    fileSha256: sha,
+    blockCrcs: [],
   });
   const members: MemberEntry[] = [];
   for (let i = 0, total = 4; total < size; i++) {

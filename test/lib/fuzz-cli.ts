@@ -6,25 +6,100 @@
 // (crashtest, bench, demo) are not fuzzed here.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { main, type Io } from "../../src/cli/main.ts";
+import { type Io, main } from "../../src/cli/main.ts";
 import { rng } from "../../src/rng.ts";
 import { openLog, openStore } from "../../src/open.ts";
 
-const COMMANDS = ["save", "list", "verify", "latest", "restore", "cat", "rollback", "inspect", "corrupt", "log", "hash", "help", "--help", "-V", "", "savee", "LIST", "--json"];
+const COMMANDS = [
+  "save",
+  "list",
+  "verify",
+  "latest",
+  "restore",
+  "cat",
+  "rollback",
+  "inspect",
+  "corrupt",
+  "log",
+  "hash",
+  "help",
+  "--help",
+  "-V",
+  "",
+  "savee",
+  "LIST",
+  "--json",
+];
 const LOG_SUBS = ["append", "replay", "truncate", "repair", "nope", ""];
 // Flags that take a value (the next argument); every other flag is followed by nothing or a path,
 // so a value can never become a positional (which would be a path relative to the cwd).
-const VALUED = ["--step", "--protocol", "--meta", "--keep", "--mode", "--seed", "--offset", "--length", "--before", "--trials"];
-const FLAGS = ["--json", "--verify", "--salvage", "--help", "-h", "--bogus", "-x", "--step=", "--keep=0", "--protocol=atomic_dirsync", "--mode=bitflip", "--seed=-1", "--length=99999999999"];
-const VALUES = ["0", "1", "2", "-1", "3.5", "1e3", "9007199254740993", "99999999999999999999", "", " ", "abc", "unsafe", "atomic_nodirsync", "atomic_dirsync", "bitflip", "zerorange", "truncate", "k=v", "=", "k=", "\u0000", "é", "../..", "%s%n"];
+const VALUED = [
+  "--step",
+  "--protocol",
+  "--meta",
+  "--keep",
+  "--mode",
+  "--seed",
+  "--offset",
+  "--length",
+  "--before",
+  "--trials",
+];
+const FLAGS = [
+  "--json",
+  "--verify",
+  "--salvage",
+  "--help",
+  "-h",
+  "--bogus",
+  "-x",
+  "--step=",
+  "--keep=0",
+  "--protocol=atomic_dirsync",
+  "--mode=bitflip",
+  "--seed=-1",
+  "--length=99999999999",
+];
+const VALUES = [
+  "0",
+  "1",
+  "2",
+  "-1",
+  "3.5",
+  "1e3",
+  "9007199254740993",
+  "99999999999999999999",
+  "",
+  " ",
+  "abc",
+  "unsafe",
+  "atomic_nodirsync",
+  "atomic_dirsync",
+  "bitflip",
+  "zerorange",
+  "truncate",
+  "k=v",
+  "=",
+  "k=",
+  "\u0000",
+  "é",
+  "../..",
+  "%s%n",
+];
 
-export interface CliFuzzStats { runs: number; codes: Record<number, number> }
+export interface CliFuzzStats {
+  runs: number;
+  codes: Record<number, number>;
+}
 
 async function fixture(root: string): Promise<void> {
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
   const s = await openStore(`${root}/store`, { chunkSize: 256 });
-  await s.save([{ name: "a.bin", data: new Uint8Array(700).map((_, i) => i) }, { name: "b", data: new TextEncoder().encode("hello") }]);
+  await s.save([{ name: "a.bin", data: new Uint8Array(700).map((_, i) => i) }, {
+    name: "b",
+    data: new TextEncoder().encode("hello"),
+  }]);
   await s.close();
   const log = await openLog(`${root}/log`);
   await log.append(new TextEncoder().encode("one"));
@@ -37,7 +112,23 @@ async function fixture(root: string): Promise<void> {
 export async function fuzzCli(iterations: number, seed = 1, resetEvery = 400): Promise<CliFuzzStats> {
   const scratch = mkdtempSync(`${tmpdir()}/ckpt-fuzz-cli-`);
   const root = `${scratch}/w`;
-  const paths = ["store", "store/step-0000000000000001.manifest", "store/step-0000000000000001.member-0", "store/.lock", "log", "log/seg-0000000000000001.wal", "garbage", "empty", "emptydir", "missing", "store/missing", "out", "out2", ".", "store/.."].map((p) => `${root}/${p}`);
+  const paths = [
+    "store",
+    "store/step-0000000000000001.manifest",
+    "store/step-0000000000000001.member-0",
+    "store/.lock",
+    "log",
+    "log/seg-0000000000000001.wal",
+    "garbage",
+    "empty",
+    "emptydir",
+    "missing",
+    "store/missing",
+    "out",
+    "out2",
+    ".",
+    "store/..",
+  ].map((p) => `${root}/${p}`);
   const stats: CliFuzzStats = { runs: 0, codes: {} };
   const cwdBefore = new Set(readdirSync("."));
   const next = rng(seed);
@@ -69,9 +160,13 @@ export async function fuzzCli(iterations: number, seed = 1, resetEvery = 400): P
       try {
         code = await main(argv, io);
       } catch (err) {
-        throw new Error(`cli fuzz input ${i} (seed ${seed}) threw: ${JSON.stringify(argv)}: ${(err as Error)?.stack ?? err}`);
+        throw new Error(
+          `cli fuzz input ${i} (seed ${seed}) threw: ${JSON.stringify(argv)}: ${(err as Error)?.stack ?? err}`,
+        );
       }
-      if (![0, 1, 2, 3].includes(code)) throw new Error(`cli fuzz input ${i}: exit ${code} for ${JSON.stringify(argv)}`);
+      if (![0, 1, 2, 3].includes(code)) {
+        throw new Error(`cli fuzz input ${i}: exit ${code} for ${JSON.stringify(argv)}`);
+      }
       const text = out.join("\n");
       if (/\n\s+at [^\n]+:\d+:\d+/.test(text) || /internal error|RuntimeError|unreachable/.test(text)) {
         throw new Error(`cli fuzz input ${i}: crash output for ${JSON.stringify(argv)}:\n${text.slice(0, 1500)}`);

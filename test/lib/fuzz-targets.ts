@@ -5,7 +5,12 @@
 import { MemoryFs } from "../../adapters/memory.ts";
 import type { FileHandle } from "../../src/fs.ts";
 import { scanContainer } from "../../src/format/reader.ts";
-import { CHUNK_MEMBER_TABLE, CHUNK_TABLE_INLINE, INLINE_FORMAT_VERSION, KIND_MANIFEST } from "../../src/format/constants.ts";
+import {
+  CHUNK_MEMBER_TABLE,
+  CHUNK_TABLE_INLINE,
+  INLINE_FORMAT_VERSION,
+  KIND_MANIFEST,
+} from "../../src/format/constants.ts";
 import { INLINE_MAX } from "../../src/store/inline.ts";
 import { encodeMemberTable } from "../../src/format/manifest.ts";
 import { decodeMetadata, encodeMetadata } from "../../src/format/metadata.ts";
@@ -15,7 +20,7 @@ import { manifestName, memberName } from "../../src/store/layout.ts";
 import { openStore } from "../../src/store/store.ts";
 import { openLog } from "../../src/wal/log.ts";
 import { scanLog } from "../../src/wal/scan.ts";
-import { RECORD_BATCH, encodeBatch, encodeRecord, segmentName } from "../../src/wal/format.ts";
+import { encodeBatch, encodeRecord, RECORD_BATCH, segmentName } from "../../src/wal/format.ts";
 import { makeMembers, sameMembers } from "../../src/crash/workloads.ts";
 
 /** Largest read buffer a parser may use on an input of `size` bytes: the input plus one window. */
@@ -45,12 +50,18 @@ export class WatchedFs extends MemoryFs {
   }
   /** Throws (untyped, so the fuzzer reports it) when a read exceeded the bound. */
   checkReads(inputSize: number): void {
-    if (this.maxRead > readBound(inputSize)) throw new Error(`a ${inputSize}-byte input made the parser read into a ${this.maxRead}-byte buffer`);
+    if (this.maxRead > readBound(inputSize)) {
+      throw new Error(`a ${inputSize}-byte input made the parser read into a ${this.maxRead}-byte buffer`);
+    }
     this.maxRead = 0;
   }
 }
 
-export interface FileTarget { corpus: Uint8Array[]; run(input: Uint8Array): Promise<unknown>; fs?: WatchedFs }
+export interface FileTarget {
+  corpus: Uint8Array[];
+  run(input: Uint8Array): Promise<unknown>;
+  fs?: WatchedFs;
+}
 
 /** A store with a 2-member and a 1-member checkpoint; the corpus is every file they wrote. */
 /** `inlineMax` 0 by default: member files and v1 manifests; INLINE_MAX: every member inline (v2). */
@@ -58,11 +69,15 @@ async function storeFixture(inlineMax = 0): Promise<{ fs: WatchedFs; files: Map<
   const fs = new WatchedFs();
   const s = await openStore("/s", { fs, chunkSize: 512, inlineMax });
   for (const [seed, count] of [[1, 2], [2, 1]] as const) {
-    await s.save([...makeMembers(seed, count, 1500)].map(([name, data]) => ({ name, data })), { meta: { note: "fuzz" } });
+    await s.save([...makeMembers(seed, count, 1500)].map(([name, data]) => ({ name, data })), {
+      meta: { note: "fuzz" },
+    });
   }
   await s.close();
   const files = new Map<string, Uint8Array>();
-  for (const name of await fs.readdir("/s")) if (name.startsWith("step-")) files.set(name, fs.peek(`/s/${name}`)!.slice());
+  for (const name of await fs.readdir("/s")) {
+    if (name.startsWith("step-")) files.set(name, fs.peek(`/s/${name}`)!.slice());
+  }
   return { fs, files };
 }
 
@@ -77,8 +92,14 @@ export async function containerTarget(): Promise<FileTarget> {
       const h = await fs.open("/f");
       try {
         let seen = 0;
-        const r = await scanContainer(h, "/f", { onChunk: (p) => { seen += p.length; } });
-        if (seen > input.length) throw new Error(`chunks yielded ${seen} payload bytes from a ${input.length}-byte file`);
+        const r = await scanContainer(h, "/f", {
+          onChunk: (p) => {
+            seen += p.length;
+          },
+        });
+        if (seen > input.length) {
+          throw new Error(`chunks yielded ${seen} payload bytes from a ${input.length}-byte file`);
+        }
         return r;
       } finally {
         await h.close();
@@ -126,8 +147,15 @@ export async function logTarget(): Promise<FileTarget> {
       fs.poke(seg, input);
       salvage = !salvage;
       let payload = 0;
-      const r = await scanLog(fs, "/log", { salvage, onRecord: (x) => { payload += x.payload.length; } });
-      if (payload > input.length * 2) throw new Error(`replay yielded ${payload} payload bytes from a ${input.length}-byte segment`);
+      const r = await scanLog(fs, "/log", {
+        salvage,
+        onRecord: (x) => {
+          payload += x.payload.length;
+        },
+      });
+      if (payload > input.length * 2) {
+        throw new Error(`replay yielded ${payload} payload bytes from a ${input.length}-byte segment`);
+      }
       fs.checkReads(input.length);
       return r;
     },
@@ -156,8 +184,16 @@ export async function sealedManifestTarget(inline = false): Promise<FileTarget> 
     corpus: [table, other],
     async run(input) {
       // Inline: the table+inline form (members and their payloads in one), sealed as version 2.
-      const form = inline ? { chunkType: CHUNK_TABLE_INLINE, version: INLINE_FORMAT_VERSION } : { chunkType: CHUNK_MEMBER_TABLE };
-      const sealed = encodeContainer({ kind: KIND_MANIFEST, meta: { "ckptkit.step": "1" }, chunkSize: Math.max(1, Math.min(input.length, 1 << 19)), ...form, createdAt: 1 }, input).bytes;
+      const form = inline
+        ? { chunkType: CHUNK_TABLE_INLINE, version: INLINE_FORMAT_VERSION }
+        : { chunkType: CHUNK_MEMBER_TABLE };
+      const sealed = encodeContainer({
+        kind: KIND_MANIFEST,
+        meta: { "ckptkit.step": "1" },
+        chunkSize: Math.max(1, Math.min(input.length, 1 << 19)),
+        ...form,
+        createdAt: 1,
+      }, input).bytes;
       fs.poke(path, sealed);
       try {
         const got = await store.load(1);
@@ -165,7 +201,11 @@ export async function sealedManifestTarget(inline = false): Promise<FileTarget> 
         // An inline table carries its members: a hostile writer may seal any names and payloads
         // (integrity is not authenticity), but every payload it loads is one its SHA-256 vouches
         // for, so here one of the bytes the two saves wrote, never mutated ones.
-        if (inline ? ![...got.members.values()].every((b) => saved.some((s) => sameBytes(s, b))) : !sameMembers(got.members, want)) {
+        if (
+          inline
+            ? ![...got.members.values()].every((b) => saved.some((s) => sameBytes(s, b)))
+            : !sameMembers(got.members, want)
+        ) {
           throw new Error("a sealed, mutated member table loaded bytes the save did not write");
         }
         return got;
@@ -196,8 +236,14 @@ export async function sealedLogTarget(): Promise<FileTarget> {
       file.set(rec, prefix.length);
       fs.poke(seg, file);
       let payload = 0;
-      const r = await scanLog(fs, "/log", { onRecord: (x) => { payload += x.payload.length; } });
-      if (payload > file.length) throw new Error(`replay yielded ${payload} payload bytes from a ${file.length}-byte segment`);
+      const r = await scanLog(fs, "/log", {
+        onRecord: (x) => {
+          payload += x.payload.length;
+        },
+      });
+      if (payload > file.length) {
+        throw new Error(`replay yielded ${payload} payload bytes from a ${file.length}-byte segment`);
+      }
       fs.checkReads(file.length);
       return r;
     },
@@ -207,7 +253,10 @@ export async function sealedLogTarget(): Promise<FileTarget> {
 /** Raw metadata blocks (what a container's metadata section holds, its CRC aside). */
 export async function metadataTarget(): Promise<FileTarget> {
   return {
-    corpus: [encodeMetadata({ "ckptkit.step": "1", "user.note": "fuzz", "": "" }), encodeMetadata({ k: "é".repeat(40) })],
+    corpus: [
+      encodeMetadata({ "ckptkit.step": "1", "user.note": "fuzz", "": "" }),
+      encodeMetadata({ k: "é".repeat(40) }),
+    ],
     async run(input) {
       return decodeMetadata(input, "/meta", 0);
     },

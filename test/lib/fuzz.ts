@@ -10,9 +10,19 @@ type Next = () => number;
 const int = (next: Next, lo: number, hi: number) => lo + Math.floor(next() * (hi - lo));
 
 const INTERESTING: [number, bigint][] = [
-  [4, 0n], [4, 0xffffffffn], [4, 0x7fffffffn], [4, 0x80000000n], [4, 1n],
-  [8, 0n], [8, 0xffffffffffffffffn], [8, 0x7fffffffffffffffn], [8, 0x8000000000000000n], [8, 0x20000000000000n],
-  [2, 0n], [2, 0xffffn], [2, 0x8000n],
+  [4, 0n],
+  [4, 0xffffffffn],
+  [4, 0x7fffffffn],
+  [4, 0x80000000n],
+  [4, 1n],
+  [8, 0n],
+  [8, 0xffffffffffffffffn],
+  [8, 0x7fffffffffffffffn],
+  [8, 0x8000000000000000n],
+  [8, 0x20000000000000n],
+  [2, 0n],
+  [2, 0xffffn],
+  [2, 0x8000n],
 ];
 
 function setWord(b: Uint8Array, at: number, width: number, v: bigint): void {
@@ -27,7 +37,10 @@ export function mutateOnce(input: Uint8Array, next: Next, corpus: Uint8Array[]):
       if (n === 0) return [input, "flip (empty)"];
       const out = input.slice();
       const flips = int(next, 1, 9);
-      for (let i = 0; i < flips; i++) { const at = int(next, 0, n); out[at] = out[at]! ^ (1 << int(next, 0, 8)); }
+      for (let i = 0; i < flips; i++) {
+        const at = int(next, 0, n);
+        out[at] = out[at]! ^ (1 << int(next, 0, 8));
+      }
       return [out, `flip ${flips} bits`];
     }
     case 1: {
@@ -86,7 +99,12 @@ export function mutate(input: Uint8Array, next: Next, corpus: Uint8Array[]): [Ui
   return [cur, steps];
 }
 
-export interface FuzzStats { runs: number; ok: number; typed: number; codes: Record<string, number> }
+export interface FuzzStats {
+  runs: number;
+  ok: number;
+  typed: number;
+  codes: Record<string, number>;
+}
 
 export interface FuzzOptions {
   seed?: number;
@@ -107,7 +125,11 @@ export function inputSeed(seed: number, i: number): number {
 }
 
 /** Runs `target` on mutated corpus inputs; throws on the first untyped error. */
-export async function fuzz(corpus: Uint8Array[], target: (input: Uint8Array) => Promise<unknown>, o: FuzzOptions): Promise<FuzzStats> {
+export async function fuzz(
+  corpus: Uint8Array[],
+  target: (input: Uint8Array) => Promise<unknown>,
+  o: FuzzOptions,
+): Promise<FuzzStats> {
   const seed = o.seed ?? 1;
   const stats: FuzzStats = { runs: 0, ok: 0, typed: 0, codes: {} };
   for (let i = o.only ?? 0; i < (o.only !== undefined ? o.only + 1 : o.iterations); i++) {
@@ -124,7 +146,11 @@ export async function fuzz(corpus: Uint8Array[], target: (input: Uint8Array) => 
         stats.codes[err.code] = (stats.codes[err.code] ?? 0) + 1;
         continue;
       }
-      const e = new Error(`${o.label}: input ${i} (seed ${seed}; ${steps.join(", ")}; ${input.length} bytes) threw an untyped ${(err as Error)?.name}: ${(err as Error)?.message}`);
+      const e = new Error(
+        `${o.label}: input ${i} (seed ${seed}; ${steps.join(", ")}; ${input.length} bytes) threw an untyped ${
+          (err as Error)?.name
+        }: ${(err as Error)?.message}`,
+      );
       (e as { cause?: unknown }).cause = err;
       throw e;
     }

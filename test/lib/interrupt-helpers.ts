@@ -1,6 +1,6 @@
 // Helpers for the interrupted-save tests: a large member from a repeating buffer, the CLI as a
 // child process that can be signalled mid-save, polling, and a store directory's listing.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
@@ -14,27 +14,44 @@ export function repeating(size: number, seed = 1): Uint8Array {
   let x = seed >>> 0 || 1;
   const block = Math.min(4096, size);
   for (let i = 0; i < block; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     out[i] = x & 0xff;
   }
   for (let filled = block; filled < size; filled *= 2) out.copyWithin(filled, 0, Math.min(filled, size - filled));
   return out;
 }
 
-export interface Exit { code: number | null; signal: string | null; stdout: string; stderr: string }
+export interface Exit {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
 
 /**
  * The CLI in this runtime as a child; `done` resolves when it has exited. Signal it with `kill`
  * (process.kill by pid): Deno's child.kill() makes the child report that signal as its end even
  * when it handled it and exited with a code (and refuses a SIGCONT after a SIGSTOP).
  */
-export function startCli(args: string[]): { child: ChildProcess; done: Promise<Exit>; kill(sig: NodeJS.Signals): void } {
+export function startCli(
+  args: string[],
+): { child: ChildProcess; done: Promise<Exit>; kill(sig: NodeJS.Signals): void } {
   const [cmd, ...pre] = cliArgv();
-  const child = spawn(cmd!, [...pre, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(cmd!, [...pre, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
-  child.stdout!.on("data", (d: Uint8Array) => { stdout += new TextDecoder().decode(d); });
-  child.stderr!.on("data", (d: Uint8Array) => { stderr += new TextDecoder().decode(d); });
+  child.stdout!.on("data", (d: Uint8Array) => {
+    stdout += new TextDecoder().decode(d);
+  });
+  child.stderr!.on("data", (d: Uint8Array) => {
+    stderr += new TextDecoder().decode(d);
+  });
   const guard = setTimeout(() => child.kill("SIGKILL"), 120_000);
   const done = new Promise<Exit>((resolve, reject) => {
     child.on("error", reject);

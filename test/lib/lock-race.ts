@@ -8,7 +8,15 @@ import process from "node:process";
 import { runtime } from "../kit.ts";
 import { ROOT } from "./cli.ts";
 
-export interface RaceReport { trials: number; processes: number; holds: number; takeovers: number; refusals: number; overlaps: number; failures: string[] }
+export interface RaceReport {
+  trials: number;
+  processes: number;
+  holds: number;
+  takeovers: number;
+  refusals: number;
+  overlaps: number;
+  failures: string[];
+}
 
 let bundled: string | undefined;
 
@@ -19,7 +27,14 @@ export function racerArgv(): string[] {
   if (runtime === "bun") return [process.execPath, src];
   if (!bundled || !existsSync(bundled)) {
     bundled = `${mkdtempSync(`${tmpdir()}/ckpt-racer-`)}/racer.mjs`;
-    const r = spawnSync(`${ROOT}/node_modules/.bin/esbuild`, [src, "--bundle", "--platform=node", "--format=esm", `--outfile=${bundled}`, "--log-level=error"], { encoding: "utf8" });
+    const r = spawnSync(`${ROOT}/node_modules/.bin/esbuild`, [
+      src,
+      "--bundle",
+      "--platform=node",
+      "--format=esm",
+      `--outfile=${bundled}`,
+      "--log-level=error",
+    ], { encoding: "utf8" });
     if (r.status !== 0) throw new Error(`esbuild failed: ${r.stderr}`);
   }
   return [process.execPath, bundled];
@@ -48,7 +63,13 @@ export function overlapsIn(journal: string): number {
   return overlaps;
 }
 
-export interface Child { out: string; err: string; code: number | null; ready: Promise<void>; done: Promise<void> }
+export interface Child {
+  out: string;
+  err: string;
+  code: number | null;
+  ready: Promise<void>;
+  done: Promise<void>;
+}
 
 export function start(argv: string[]): Child {
   const [cmd, ...args] = argv;
@@ -62,9 +83,17 @@ export function start(argv: string[]): Child {
     child.on("error", reject);
     child.on("close", () => resolve());
   });
-  child.stderr!.on("data", (d: Uint8Array) => { c.err += new TextDecoder().decode(d); });
+  child.stderr!.on("data", (d: Uint8Array) => {
+    c.err += new TextDecoder().decode(d);
+  });
   const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  c.done = new Promise((resolve) => child.on("close", (code) => { clearTimeout(guard); c.code = code; resolve(); }));
+  c.done = new Promise((resolve) =>
+    child.on("close", (code) => {
+      clearTimeout(guard);
+      c.code = code;
+      resolve();
+    })
+  );
   return c;
 }
 
@@ -86,7 +115,10 @@ export async function raceTrials(trials: number, processes: number, holdMs = 3):
         : { pid, host: hostname(), since: Date.now(), bootId: readBootId(), start: 1, nonce: "ab".repeat(16) };
       writeFileSync(`${dir}/.lock`, JSON.stringify(stale));
       // Half of them die holding the lock, so most holds begin with a stale-lock takeover.
-      const kids = Array.from({ length: processes }, (_, i) => start([...argv, dir, String(i), journal, go, String(holdMs), i % 2 === 1 ? "1" : "0"]));
+      const kids = Array.from(
+        { length: processes },
+        (_, i) => start([...argv, dir, String(i), journal, go, String(holdMs), i % 2 === 1 ? "1" : "0"]),
+      );
       await Promise.all(kids.map((k) => k.ready));
       writeFileSync(go, "");
       await Promise.all(kids.map((k) => k.done));

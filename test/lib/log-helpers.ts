@@ -21,7 +21,10 @@ export async function freshLogFs(): Promise<MemoryFs> {
 export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -37,10 +40,18 @@ export function tornLength(b: Uint8Array, off: number): number {
 }
 
 /** Replays the log at /log: its sequences in order, each one's payload as text, and the report. */
-export async function scan(fs: MemoryFs): Promise<{ seqs: number[]; payloads: Map<number, string>; report: Awaited<ReturnType<typeof replayLog>> }> {
+export async function scan(
+  fs: MemoryFs,
+): Promise<{ seqs: number[]; payloads: Map<number, string>; report: Awaited<ReturnType<typeof replayLog>> }> {
   const seqs: number[] = [];
   const payloads = new Map<number, string>();
-  const report = await replayLog("/log", { fs, onRecord: (r) => { seqs.push(r.sequence); payloads.set(r.sequence, dec.decode(r.payload)); } });
+  const report = await replayLog("/log", {
+    fs,
+    onRecord: (r) => {
+      seqs.push(r.sequence);
+      payloads.set(r.sequence, dec.decode(r.payload));
+    },
+  });
   return { seqs, payloads, report };
 }
 
@@ -58,7 +69,13 @@ export async function dropLock(fs: MemoryFs): Promise<void> {
  * with its bytes, no acknowledged sequence handed out again, the two new records last. With
  * `sent`, every other record must be one that was appended (nothing invented).
  */
-export async function assertPrefixAfterReopen(where: string, fs: MemoryFs, log: Log, acked: Map<number, string>, sent?: Set<string>): Promise<void> {
+export async function assertPrefixAfterReopen(
+  where: string,
+  fs: MemoryFs,
+  log: Log,
+  acked: Map<number, string>,
+  sent?: Set<string>,
+): Promise<void> {
   const more = [await log.append(enc.encode("after 1")), await log.append(enc.encode("after 2"))];
   await log.close();
   const maxAcked = Math.max(0, ...acked.keys());
@@ -67,7 +84,11 @@ export async function assertPrefixAfterReopen(where: string, fs: MemoryFs, log: 
   assert.equal(report.damage, null, where);
   for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i]! > seqs[i - 1]!, `${where}: sequences strictly increase`);
   for (const [seq, text] of acked) assert.equal(payloads.get(seq), text, `${where}: acknowledged record ${seq}`);
-  if (sent) for (const seq of seqs.slice(0, -2)) assert.ok(sent.has(payloads.get(seq)!), `${where}: record ${seq} was never appended`);
+  if (sent) {
+    for (const seq of seqs.slice(0, -2)) {
+      assert.ok(sent.has(payloads.get(seq)!), `${where}: record ${seq} was never appended`);
+    }
+  }
   assert.deepEqual(seqs.slice(-2), more);
 }
 
@@ -75,10 +96,18 @@ export async function assertPrefixAfterReopen(where: string, fs: MemoryFs, log: 
  * Puts `bytes` in place as the first segment of a log of three records, the third at `lastAt`,
  * and asserts replay keeps records 1 and 2 and reports the third as damage, not as a torn tail.
  */
-export async function assertLastRecordDamaged(fs: MemoryFs, bytes: Uint8Array, lastAt: number, where: string): Promise<void> {
+export async function assertLastRecordDamaged(
+  fs: MemoryFs,
+  bytes: Uint8Array,
+  lastAt: number,
+  where: string,
+): Promise<void> {
   fs.poke(SEG, bytes);
   const { seqs, report } = await scan(fs);
   assert.deepEqual(seqs, [1, 2], where);
   assert.equal(report.truncatedBytes, 0, `${where}: not a torn tail`);
-  assert.deepEqual({ sequence: report.damage?.sequence, offset: report.damage?.offset }, { sequence: 3, offset: lastAt }, `${where}: ${report.damage?.reason}`);
+  assert.deepEqual({ sequence: report.damage?.sequence, offset: report.damage?.offset }, {
+    sequence: 3,
+    offset: lastAt,
+  }, `${where}: ${report.damage?.reason}`);
 }

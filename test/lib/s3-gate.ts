@@ -3,7 +3,8 @@
 import { env } from "../../adapters/s3-client.ts";
 import { test } from "../kit.ts";
 
-const HOW = "start the local S3 server and run them with scripts/test-s3.sh (or: eval \"$(scripts/s3-server.sh env)\" after scripts/s3-server.sh start)";
+const HOW =
+  'start the local S3 server and run them with scripts/test-s3.sh (or: eval "$(scripts/s3-server.sh env)" after scripts/s3-server.sh start)';
 let announced = false;
 
 /** True if the tests may run; otherwise registers one failing (CI) or "NOT RUN" (local) test. */

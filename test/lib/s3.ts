@@ -1,7 +1,14 @@
 // Helpers for the tests against the real S3 server (scripts/s3-server.sh: Swift + s3api on
 // loopback): where it is, a fresh store prefix per test, raw object access for corrupting or
 // replacing objects behind the store's back, and fault injection at the client.
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { makeClient } from "../../adapters/s3-client.ts";
 import { S3Fs } from "../../adapters/s3.ts";
 import type { S3ChecksumMode } from "../../adapters/s3-options.ts";
@@ -10,7 +17,10 @@ import { runtime } from "../kit.ts";
 
 export const ENDPOINT = env("CKPTKIT_S3_ENDPOINT");
 export const BUCKET = env("CKPTKIT_S3_BUCKET") ?? "ckptkit-test";
-const credentials = { accessKeyId: env("AWS_ACCESS_KEY_ID") ?? "test:tester", secretAccessKey: env("AWS_SECRET_ACCESS_KEY") ?? "testing" };
+const credentials = {
+  accessKeyId: env("AWS_ACCESS_KEY_ID") ?? "test:tester",
+  secretAccessKey: env("AWS_SECRET_ACCESS_KEY") ?? "testing",
+};
 
 export const MIB = 1024 * 1024;
 
@@ -39,7 +49,12 @@ export function freshPrefix(label: string): string {
 export type Fault = (command: string, input: { Key?: string }) => boolean | "before" | "after";
 
 /** A request as it goes on the wire (after the SDK added checksum headers). */
-export interface WireRequest { command: string; key: string | undefined; headers: Record<string, string>; body: unknown }
+export interface WireRequest {
+  command: string;
+  key: string | undefined;
+  headers: Record<string, string>;
+  body: unknown;
+}
 
 export interface S3FsTestOptions {
   partSize?: number;
@@ -89,7 +104,11 @@ export function s3fs(o: S3FsTestOptions = {}): S3Fs {
         onWire?.({ command, key: (args.input as { Key?: string }).Key, headers, body: req.body });
         const sum = headers["x-amz-checksum-sha256"];
         if (sum && checksumServer === "refuse") {
-          throw Object.assign(new Error("A header you provided implies functionality that is not implemented."), { name: "NotImplemented", Code: "NotImplemented", $metadata: { httpStatusCode: 501 } });
+          throw Object.assign(new Error("A header you provided implies functionality that is not implemented."), {
+            name: "NotImplemented",
+            Code: "NotImplemented",
+            $metadata: { httpStatusCode: 501 },
+          });
         }
         const out = await next(args);
         if (checksumServer === "confirm") {
@@ -130,7 +149,9 @@ export async function keys(c: S3Client, prefix: string): Promise<string[]> {
   const out: string[] = [];
   let token: string | undefined;
   do {
-    const r = await c.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${prefix}/`, ContinuationToken: token }));
+    const r = await c.send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${prefix}/`, ContinuationToken: token }),
+    );
     for (const o of r.Contents ?? []) out.push(o.Key!.slice(prefix.length + 1));
     token = r.IsTruncated ? r.NextContinuationToken : undefined;
   } while (token);
@@ -140,7 +161,9 @@ export async function keys(c: S3Client, prefix: string): Promise<string[]> {
 /** Best-effort removal of everything a test wrote. */
 export async function cleanup(c: S3Client, prefix: string): Promise<void> {
   try {
-    for (const k of await keys(c, prefix)) await c.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${k}` }));
+    for (const k of await keys(c, prefix)) {
+      await c.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${k}` }));
+    }
   } catch {
     // leftovers only cost disk space under the server's data directory
   }

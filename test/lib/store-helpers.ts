@@ -38,7 +38,12 @@ export async function freshStoreFs(): Promise<MemoryFs> {
  * A store on /store. `inlineMax` 0 by default: the tests using this helper are about member files
  * (their damage, their crash states); inline members have their own (test/inline.test.ts).
  */
-export async function memStore(fs: MemoryFs, protocol: Protocol = "atomic_dirsync", chunkSize = 1024, inlineMax = 0): Promise<Store> {
+export async function memStore(
+  fs: MemoryFs,
+  protocol: Protocol = "atomic_dirsync",
+  chunkSize = 1024,
+  inlineMax = 0,
+): Promise<Store> {
   return openStore("/store", { fs, protocol, chunkSize, inlineMax });
 }
 
