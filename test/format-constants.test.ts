@@ -67,16 +67,24 @@ test("every host constant mirrored in the kernel exists there with the same valu
     assert.equal(Number(as.get(kname)!.value), host[hname], `${hname} (host) vs ${kname} (kernel)`);
   }
   for (const [key, v] of Object.entries(C.STATUS)) {
-    assert.equal(as.get(`STATUS_${key}`)?.value, BigInt(v), `STATUS.${key} = ${v} has no equal STATUS_${key} in the kernel`);
+    assert.equal(
+      as.get(`STATUS_${key}`)?.value,
+      BigInt(v),
+      `STATUS.${key} = ${v} has no equal STATUS_${key} in the kernel`,
+    );
     if (v !== 0) assert.ok(C.STATUS_TEXT[v], `STATUS.${key} has no STATUS_TEXT`);
   }
   // The magics: the kernel's u64/u32 literals, little-endian, against the bytes the spec names.
-  const le = (v: bigint, n: number) => Array.from({ length: n }, (_, i) => String.fromCharCode(Number((v >> BigInt(8 * i)) & 0xffn))).join("");
+  const le = (v: bigint, n: number) =>
+    Array.from({ length: n }, (_, i) => String.fromCharCode(Number((v >> BigInt(8 * i)) & 0xffn))).join("");
   assert.equal(le(as.get("MAGIC")!.value, 8), C.MAGIC);
   assert.equal(le(as.get("CHUNK_MAGIC")!.value, 4), "CHNK");
   assert.equal(le(as.get("TRAILER_MAGIC")!.value, 8), "CKPTEND\0");
   // ... and in a container the kernel encoded, at the offsets constants.ts gives.
-  const { bytes } = encodeContainer({ kind: C.KIND_MEMBER, meta: {}, chunkSize: 4, chunkType: C.CHUNK_DATA }, new Uint8Array(4));
+  const { bytes } = encodeContainer(
+    { kind: C.KIND_MEMBER, meta: {}, chunkSize: 4, chunkType: C.CHUNK_DATA },
+    new Uint8Array(4),
+  );
   const ascii = (a: number, n: number) => String.fromCharCode(...bytes.subarray(a, a + n));
   assert.equal(ascii(0, 8), C.MAGIC);
   const metaLen = new DataView(bytes.buffer, bytes.byteOffset).getUint32(20, true);
@@ -96,7 +104,10 @@ test("the instantiated kernel exports exactly what KernelExports declares", () =
   const text = source("src/wasm/kernel.ts");
   const body = /export interface KernelExports \{([\s\S]*?)\n\}/.exec(text)?.[1];
   assert.ok(body, "KernelExports not found in src/wasm/kernel.ts");
-  const declared = [...body.replace(/\/\*[\s\S]*?\*\//g, "").matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*[(:]/gm)].map((m) => m[1]!).sort();
+  // Members sit at the interface's own indentation (two spaces); deeper lines are a member's
+  // parameters wrapped by the formatter.
+  const members = body.replace(/\/\*[\s\S]*?\*\//g, "").matchAll(/^ {2}([A-Za-z_][A-Za-z0-9_]*)\s*[(:]/gm);
+  const declared = [...members].map((m) => m[1]!).sort();
   for (const variant of ["scalar", "simd"] as const) {
     const k = loadKernel(variant);
     if (!k) continue; // an engine without SIMD has only the scalar build
@@ -120,7 +131,11 @@ test("a chunk of the wrong type for its container is bad-chunk damage, not paylo
     const h = await fs.open("/f", { write: true, create: true });
     await h.write(bytes, 0);
     const oks: boolean[] = [];
-    const r = await scanContainer(h, "/f", { onChunk: (_, info) => { oks.push(info.ok); } });
+    const r = await scanContainer(h, "/f", {
+      onChunk: (_, info) => {
+        oks.push(info.ok);
+      },
+    });
     await h.close();
     return { r, oks };
   };
@@ -128,7 +143,10 @@ test("a chunk of the wrong type for its container is bad-chunk damage, not paylo
   assert.deepEqual(good.r.damage, []);
   assert.deepEqual(good.oks, [true, true, true]);
   const member = await scan(C.KIND_MEMBER, C.CHUNK_MEMBER_TABLE);
-  assert.deepEqual(member.r.damage.map((d) => [d.kind, d.block]), [["bad-chunk", 0], ["bad-chunk", 1], ["bad-chunk", 2]]);
+  assert.deepEqual(member.r.damage.map((d) => [d.kind, d.block]), [["bad-chunk", 0], ["bad-chunk", 1], [
+    "bad-chunk",
+    2,
+  ]]);
   assert.match(member.r.damage[0]!.message, /chunk type 2 \(member table\), but this container holds type 1 \(data\)/);
   assert.deepEqual(member.oks, [false, false, false]);
   const manifest = await scan(C.KIND_MANIFEST, C.CHUNK_DATA);

@@ -17,10 +17,15 @@
 // used, plus the manifest container's chunk CRCs and trailer.
 import { CorruptionError, UsageError } from "../errors.ts";
 import {
-  CHUNK_MEMBER_TABLE, CHUNK_TABLE_INLINE, INLINE_FORMAT_VERSION, KIND_MANIFEST, MAX_MEMBER_BLOCKS, TABLE_CHUNK_SIZE,
+  CHUNK_MEMBER_TABLE,
+  CHUNK_TABLE_INLINE,
+  INLINE_FORMAT_VERSION,
+  KIND_MANIFEST,
+  MAX_MEMBER_BLOCKS,
+  TABLE_CHUNK_SIZE,
 } from "./constants.ts";
 import type { Metadata } from "./metadata.ts";
-import { TYPES_KEY, type UserMeta, applyTypes, encodeTypes, metaText } from "./typed-meta.ts";
+import { applyTypes, encodeTypes, metaText, TYPES_KEY, type UserMeta } from "./typed-meta.ts";
 import { ContainerWriter, encodeContainer } from "./writer.ts";
 import { writeFormatVersion } from "./write-version.ts";
 import { sha256 } from "../hash.ts";
@@ -102,9 +107,10 @@ function setU64(dv: DataView, o: number, v: number): void {
  * (src/store/save-limits.ts); these are asserted here because the table must decode to exactly
  * the members given.
  */
-function tableSize(members: MemberEntry[]): number {
+function* tableSizePaced(members: MemberEntry[]): Generator<void, number> {
   let size = 4;
   for (let i = 0; i < members.length; i++) {
+    if (i % ENTRIES_PER_PACE === ENTRIES_PER_PACE - 1) yield;
     const m = members[i]!;
     const nl = utf8Length(m.name);
     const fl = utf8Length(m.file);
@@ -113,13 +119,26 @@ function tableSize(members: MemberEntry[]): number {
       throw new UsageError(`member '${m.name}' does not fit the member table (name ${nl} bytes, ${blocks} blocks)`);
     }
     if (m.inline) {
-      if (m.inline.length !== m.payloadSize || blocks !== 0 || ((m.mode ?? 0) & ~0o777) !== 0) throw new UsageError(`inline member '${m.name}': payload ${m.inline.length} bytes for size ${m.payloadSize}, ${blocks} blocks, mode ${m.mode}`);
+      if (m.inline.length !== m.payloadSize || blocks !== 0 || ((m.mode ?? 0) & ~0o777) !== 0) {
+        throw new UsageError(
+          `inline member '${m.name}': payload ${m.inline.length} bytes for size ${m.payloadSize}, ${blocks} blocks, mode ${m.mode}`,
+        );
+      }
       size += 2 + nl + 2 + 8 + 8 + 4 + 32 + 4 + m.inline.length;
     } else {
       size += 2 + nl + 2 + fl + 8 + 8 + 4 + 32 + 4 + 4 * blocks;
     }
   }
   return size;
+}
+
+/** tableSizePaced without its pauses: for a table of fewer than ENTRIES_PER_PACE entries, which never pauses. */
+function tableSize(members: MemberEntry[]): number {
+  const it = tableSizePaced(members);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+  }
 }
 
 /**
@@ -145,28 +164,43 @@ function* writeTable(members: MemberEntry[], out: Uint8Array, hashInline: boolea
     if (i % ENTRIES_PER_PACE === ENTRIES_PER_PACE - 1) yield;
     const m = members[i]!;
     const nl = enc.encodeInto(m.name, out.subarray(o + 2, o + 2 + utf8Length(m.name))).written;
-    dv.setUint16(o, nl, true); o += 2 + nl;
+    dv.setUint16(o, nl, true);
+    o += 2 + nl;
     if (m.inline) {
       // The mark of an inline member: no file name. File size 0; the chunk-size field holds the mode.
-      dv.setUint16(o, 0, true); o += 2;
-      setU64(dv, o, m.payloadSize); o += 8;
-      setU64(dv, o, 0); o += 8;
-      dv.setUint32(o, m.mode ?? 0, true); o += 4;
+      dv.setUint16(o, 0, true);
+      o += 2;
+      setU64(dv, o, m.payloadSize);
+      o += 8;
+      setU64(dv, o, 0);
+      o += 8;
+      dv.setUint32(o, m.mode ?? 0, true);
+      o += 4;
       if (hashInline) shaAt.push(o);
       else out.set(sha32(m), o);
       o += 32;
-      dv.setUint32(o, 0, true); o += 4;
+      dv.setUint32(o, 0, true);
+      o += 4;
       continue;
     }
     const fl = enc.encodeInto(m.file, out.subarray(o + 2, o + 2 + utf8Length(m.file))).written;
-    dv.setUint16(o, fl, true); o += 2 + fl;
-    setU64(dv, o, m.payloadSize); o += 8;
-    setU64(dv, o, m.fileSize); o += 8;
-    dv.setUint32(o, m.chunkSize, true); o += 4;
-    out.set(sha32(m), o); o += 32;
+    dv.setUint16(o, fl, true);
+    o += 2 + fl;
+    setU64(dv, o, m.payloadSize);
+    o += 8;
+    setU64(dv, o, m.fileSize);
+    o += 8;
+    dv.setUint32(o, m.chunkSize, true);
+    o += 4;
+    out.set(sha32(m), o);
+    o += 32;
     const crcs = m.blockCrcs; // a decoded entry builds this array on each read: once here
-    dv.setUint32(o, crcs.length, true); o += 4;
-    for (let b = 0; b < crcs.length; b++) { dv.setUint32(o, crcs[b]!, true); o += 4; }
+    dv.setUint32(o, crcs.length, true);
+    o += 4;
+    for (let b = 0; b < crcs.length; b++) {
+      dv.setUint32(o, crcs[b]!, true);
+      o += 4;
+    }
   }
   // The inline area: the inline payloads, in member order, right after the table.
   let k = 0;
@@ -175,7 +209,8 @@ function* writeTable(members: MemberEntry[], out: Uint8Array, hashInline: boolea
     if (!m.inline) continue;
     if (i % ENTRIES_PER_PACE === ENTRIES_PER_PACE - 1) yield;
     const stored = out.subarray(o, o + m.inline.length);
-    stored.set(m.inline); o += m.inline.length;
+    stored.set(m.inline);
+    o += m.inline.length;
     if (hashInline) {
       const digest = sha256(stored); // where it lies when `out` is kernel memory (src/hash.ts)
       out.set(digest, shaAt[k++]!);
@@ -194,7 +229,7 @@ function sha32(m: MemberEntry): Uint8Array {
 
 /** tableSize, then writeTable into a fresh array. */
 function* encodeTable(members: MemberEntry[], hashInline = false): Generator<void, Uint8Array> {
-  const out = new Uint8Array(tableSize(members));
+  const out = new Uint8Array(yield* tableSizePaced(members)); // 100,000 names are measured in steps, too
   yield* writeTable(members, out, hashInline);
   return out;
 }
@@ -210,18 +245,36 @@ function* encodeTable(members: MemberEntry[], hashInline = false): Generator<voi
  */
 class TableEntry implements MemberEntry {
   /** `inlineAt`: an inline member's payload offset in the inline area, else -1. */
-  constructor(readonly name: string, private readonly t: DecodedTable, private readonly i: number, private readonly at: number, private readonly inlineAt = -1) {}
-  get file(): string { return this.inlineAt >= 0 ? this.t.manifestFile : this.t.filePrefix + this.i; }
-  get payloadSize(): number { return Number(this.t.dv.getBigUint64(this.at, true)); }
-  get fileSize(): number { return Number(this.t.dv.getBigUint64(this.at + 8, true)); }
-  get chunkSize(): number { return this.inlineAt >= 0 ? 0 : this.t.dv.getUint32(this.at + 16, true); }
-  get mode(): number | undefined { return this.inlineAt >= 0 ? this.t.dv.getUint32(this.at + 16, true) : undefined; }
+  constructor(
+    readonly name: string,
+    private readonly t: DecodedTable,
+    private readonly i: number,
+    private readonly at: number,
+    private readonly inlineAt = -1,
+  ) {}
+  get file(): string {
+    return this.inlineAt >= 0 ? this.t.manifestFile : this.t.filePrefix + this.i;
+  }
+  get payloadSize(): number {
+    return Number(this.t.dv.getBigUint64(this.at, true));
+  }
+  get fileSize(): number {
+    return Number(this.t.dv.getBigUint64(this.at + 8, true));
+  }
+  get chunkSize(): number {
+    return this.inlineAt >= 0 ? 0 : this.t.dv.getUint32(this.at + 16, true);
+  }
+  get mode(): number | undefined {
+    return this.inlineAt >= 0 ? this.t.dv.getUint32(this.at + 16, true) : undefined;
+  }
   get inline(): Uint8Array | undefined {
     if (this.inlineAt < 0) return undefined;
     const from = this.t.areaStart + this.inlineAt;
     return this.t.bytes.subarray(from, from + this.payloadSize);
   }
-  get fileSha256(): Uint8Array { return this.t.bytes.subarray(this.at + 20, this.at + 52); }
+  get fileSha256(): Uint8Array {
+    return this.t.bytes.subarray(this.at + 20, this.at + 52);
+  }
   get blockCrcs(): Uint32Array {
     const n = this.t.dv.getUint32(this.at + 52, true);
     const out = new Uint32Array(n);
@@ -230,20 +283,42 @@ class TableEntry implements MemberEntry {
   }
   /** Plain data for JSON.stringify and structured copies (getters are not own properties). */
   toJSON(): Omit<MemberEntry, "blockCrcs" | "inline"> & { blockCrcs: number[]; inline?: true } {
-    const plain = { name: this.name, file: this.file, payloadSize: this.payloadSize, fileSize: this.fileSize, chunkSize: this.chunkSize, fileSha256: this.fileSha256, blockCrcs: [...this.blockCrcs] };
+    const plain = {
+      name: this.name,
+      file: this.file,
+      payloadSize: this.payloadSize,
+      fileSize: this.fileSize,
+      chunkSize: this.chunkSize,
+      fileSha256: this.fileSha256,
+      blockCrcs: [...this.blockCrcs],
+    };
     return this.inlineAt >= 0 ? { ...plain, inline: true, mode: this.mode } : plain;
   }
 }
 
 /** A decoded entry as a plain object of its own (a copy that may be modified). */
 export function plainEntry(m: MemberEntry): MemberEntry {
-  const plain: MemberEntry = { name: m.name, file: m.file, payloadSize: m.payloadSize, fileSize: m.fileSize, chunkSize: m.chunkSize, fileSha256: m.fileSha256.slice(), blockCrcs: Array.from(m.blockCrcs) };
+  const plain: MemberEntry = {
+    name: m.name,
+    file: m.file,
+    payloadSize: m.payloadSize,
+    fileSize: m.fileSize,
+    chunkSize: m.chunkSize,
+    fileSha256: m.fileSha256.slice(),
+    blockCrcs: Array.from(m.blockCrcs),
+  };
   const inline = m.inline;
   return inline ? { ...plain, inline: inline.slice(), mode: m.mode } : plain;
 }
 
 /** `areaStart`: where the inline area begins (the table's end), set once the table is decoded. */
-interface DecodedTable { bytes: Uint8Array; dv: DataView; filePrefix: string; manifestFile: string; areaStart: number }
+interface DecodedTable {
+  bytes: Uint8Array;
+  dv: DataView;
+  filePrefix: string;
+  manifestFile: string;
+  areaStart: number;
+}
 
 /**
  * Decodes a member table; every count and length is checked against the bytes present, and
@@ -255,7 +330,11 @@ interface DecodedTable { bytes: Uint8Array; dv: DataView; filePrefix: string; ma
  * in one chunk at that offset, or a function when it spans chunks.
  */
 export function decodeMemberTable(
-  bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number), filePrefix: string, inlineIn?: string,
+  bytes: Uint8Array,
+  path: string,
+  base: number | ((tableOffset: number) => number),
+  filePrefix: string,
+  inlineIn?: string,
 ): MemberEntry[] {
   const it = decodeEntries(bytes, path, base, filePrefix, inlineIn);
   for (;;) {
@@ -266,7 +345,12 @@ export function decodeMemberTable(
 
 /** decodeMemberTable, letting the event loop turn (src/pace.ts) between batches of entries. */
 export async function decodeMemberTablePaced(
-  bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number), filePrefix: string, signal?: AbortSignal, inlineIn?: string,
+  bytes: Uint8Array,
+  path: string,
+  base: number | ((tableOffset: number) => number),
+  filePrefix: string,
+  signal?: AbortSignal,
+  inlineIn?: string,
 ): Promise<MemberEntry[]> {
   const it = decodeEntries(bytes, path, base, filePrefix, inlineIn);
   for (;;) {
@@ -285,14 +369,25 @@ const ENTRIES_PER_PACE = 64;
  * the inline area, exactly as long as the inline members' payload sizes add up to.
  */
 function* decodeEntries(
-  bytes: Uint8Array, path: string, base: number | ((tableOffset: number) => number), filePrefix: string, inlineIn?: string,
+  bytes: Uint8Array,
+  path: string,
+  base: number | ((tableOffset: number) => number),
+  filePrefix: string,
+  inlineIn?: string,
 ): Generator<void, MemberEntry[]> {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const table: DecodedTable = { bytes, dv, filePrefix, manifestFile: inlineIn ?? "", areaStart: 0 };
   const at = typeof base === "number" ? (t: number) => base + t : base;
   let o = 0;
   const need = (n: number, what: string) => {
-    if (o + n > bytes.length) throw new CorruptionError(path, at(o), "bad-manifest", `${path}: member table ${what} overruns the table at byte ${at(o)}`);
+    if (o + n > bytes.length) {
+      throw new CorruptionError(
+        path,
+        at(o),
+        "bad-manifest",
+        `${path}: member table ${what} overruns the table at byte ${at(o)}`,
+      );
+    }
   };
   need(4, "count");
   const count = dv.getUint32(0, true);
@@ -300,13 +395,20 @@ function* decodeEntries(
   // Each entry takes at least MIN_ENTRY_SIZE bytes plus its file name (which only grows with
   // the index): a count beyond that is damage, not a reason to loop.
   if (count > (bytes.length - 4) / (MIN_ENTRY_SIZE + (inlineIn === undefined ? filePrefix.length + 1 : 0))) {
-    throw new CorruptionError(path, at(0), "bad-manifest", `${path}: member table claims ${count} members in ${bytes.length} bytes`);
+    throw new CorruptionError(
+      path,
+      at(0),
+      "bad-manifest",
+      `${path}: member table claims ${count} members in ${bytes.length} bytes`,
+    );
   }
   const members: MemberEntry[] = [];
   let inlineBytes = 0; // the inline area's length so far: offsets of inline payloads in it
   for (let i = 0; i < count; i++) {
     if (i % ENTRIES_PER_PACE === ENTRIES_PER_PACE - 1) yield;
-    need(2, "name length"); const nl = dv.getUint16(o, true); o += 2;
+    need(2, "name length");
+    const nl = dv.getUint16(o, true);
+    o += 2;
     need(nl, "member name");
     let name: string;
     try {
@@ -315,7 +417,9 @@ function* decodeEntries(
       throw new CorruptionError(path, at(o), "bad-manifest", `${path}: member name is not valid UTF-8`);
     }
     o += nl;
-    need(2, "file name length"); const fl = dv.getUint16(o, true); o += 2;
+    need(2, "file name length");
+    const fl = dv.getUint16(o, true);
+    o += 2;
     if (fl === 0 && inlineIn !== undefined) {
       need(8 + 8 + 4 + 32 + 4, "member sizes");
       const size = Number(dv.getBigUint64(o, true));
@@ -323,10 +427,24 @@ function* decodeEntries(
       const mode = dv.getUint32(o + 16, true);
       const blocks = dv.getUint32(o + 52, true);
       if (fileSize !== 0n || blocks !== 0 || (mode & ~0o777) !== 0) {
-        throw new CorruptionError(path, at(o), "bad-manifest", `${path}: inline member ${i} records file size ${fileSize}, ${blocks} blocks, mode ${mode.toString(8)} (must be 0, 0, at most 777)`);
+        throw new CorruptionError(
+          path,
+          at(o),
+          "bad-manifest",
+          `${path}: inline member ${i} records file size ${fileSize}, ${blocks} blocks, mode ${
+            mode.toString(8)
+          } (must be 0, 0, at most 777)`,
+        );
       }
       // Checked entry by entry so that the running sum stays a small exact number.
-      if (size > bytes.length - inlineBytes) throw new CorruptionError(path, at(o), "bad-manifest", `${path}: inline member ${i} of ${size} bytes overruns the manifest`);
+      if (size > bytes.length - inlineBytes) {
+        throw new CorruptionError(
+          path,
+          at(o),
+          "bad-manifest",
+          `${path}: inline member ${i} of ${size} bytes overruns the manifest`,
+        );
+      }
       members.push(new TableEntry(name, table, i, o, inlineBytes));
       inlineBytes += size;
       o += 56;
@@ -334,20 +452,33 @@ function* decodeEntries(
     }
     need(fl, "file name");
     if (!isFileName(bytes, o, fl, filePrefix, i)) {
-      throw new CorruptionError(path, at(o), "bad-manifest", `${path}: member ${i} has file name ${JSON.stringify(textOf(bytes.subarray(o, o + fl)))}, expected '${filePrefix}${i}'`);
+      throw new CorruptionError(
+        path,
+        at(o),
+        "bad-manifest",
+        `${path}: member ${i} has file name ${
+          JSON.stringify(textOf(bytes.subarray(o, o + fl)))
+        }, expected '${filePrefix}${i}'`,
+      );
     }
     o += fl;
     need(8 + 8 + 4 + 32 + 4, "member sizes");
     const entry = new TableEntry(name, table, i, o);
-    const blocks = dv.getUint32(o + 52, true); o += 56;
+    const blocks = dv.getUint32(o + 52, true);
+    o += 56;
     need(4 * blocks, "block CRC list");
     o += 4 * blocks;
     members.push(entry);
   }
   if (o + inlineBytes !== bytes.length) {
-    throw new CorruptionError(path, at(o), "bad-manifest", inlineBytes === 0 && inlineIn === undefined
-      ? `${path}: ${bytes.length - o} unexpected bytes after the member table`
-      : `${path}: the inline area is ${bytes.length - o} bytes; the inline members add up to ${inlineBytes}`);
+    throw new CorruptionError(
+      path,
+      at(o),
+      "bad-manifest",
+      inlineBytes === 0 && inlineIn === undefined
+        ? `${path}: ${bytes.length - o} unexpected bytes after the member table`
+        : `${path}: the inline area is ${bytes.length - o} bytes; the inline members add up to ${inlineBytes}`,
+    );
   }
   table.areaStart = o;
   return members;
@@ -358,7 +489,9 @@ function isFileName(bytes: Uint8Array, o: number, len: number, prefix: string, i
   const digits = index < 10 ? 1 : Math.floor(Math.log10(index)) + 1;
   if (len !== prefix.length + digits) return false;
   for (let k = 0; k < prefix.length; k++) if (bytes[o + k] !== prefix.charCodeAt(k)) return false;
-  for (let k = len - 1, n = index; k >= prefix.length; k--, n = Math.floor(n / 10)) if (bytes[o + k] !== 0x30 + (n % 10)) return false;
+  for (let k = len - 1, n = index; k >= prefix.length; k--, n = Math.floor(n / 10)) {
+    if (bytes[o + k] !== 0x30 + (n % 10)) return false;
+  }
   return true;
 }
 
@@ -394,11 +527,24 @@ export function encodeManifest(m: Manifest, tableChunkSize = TABLE_CHUNK_SIZE, v
 }
 
 /** The manifest container's kind, metadata, chunk type and version (chunk size aside). */
-function manifestSpec(m: Manifest, version?: number): { kind: number; meta: Metadata; chunkType: number; createdAt: number; version: number } {
+function manifestSpec(
+  m: Manifest,
+  version?: number,
+): { kind: number; meta: Metadata; chunkType: number; createdAt: number; version: number } {
   const inline = hasInline(m.members);
   const v = version ?? writeFormatVersion();
-  if (inline && v < INLINE_FORMAT_VERSION) throw new UsageError(`a manifest with inline members is format version ${INLINE_FORMAT_VERSION} or later, not ${v}`);
-  return { kind: KIND_MANIFEST, meta: manifestMetadata(m.step, m.meta), chunkType: inline ? CHUNK_TABLE_INLINE : CHUNK_MEMBER_TABLE, createdAt: m.createdAt, version: v };
+  if (inline && v < INLINE_FORMAT_VERSION) {
+    throw new UsageError(
+      `a manifest with inline members is format version ${INLINE_FORMAT_VERSION} or later, not ${v}`,
+    );
+  }
+  return {
+    kind: KIND_MANIFEST,
+    meta: manifestMetadata(m.step, m.meta),
+    chunkType: inline ? CHUNK_TABLE_INLINE : CHUNK_MEMBER_TABLE,
+    createdAt: m.createdAt,
+    version: v,
+  };
 }
 
 /**
@@ -410,7 +556,7 @@ function manifestSpec(m: Manifest, version?: number): { kind: number; meta: Meta
  */
 export async function encodeManifestPaced(m: Manifest, signal?: AbortSignal, version?: number): Promise<Uint8Array> {
   const spec = manifestSpec(m, version);
-  const size = tableSize(m.members);
+  const size = m.members.length < ENTRIES_PER_PACE ? tableSize(m.members) : Infinity;
   // A table of one chunk and fewer entries than a pacing batch (a save of a few small members)
   // never yields: it is built in the chunk's place in kernel memory and encoded there (one copy
   // in of each payload, one copy out of the chunk; every hash computed where the bytes lie).
