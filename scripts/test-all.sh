@@ -10,6 +10,8 @@ step() { printf '\n=== %s ===\n' "$*"; }
 step "layers: imports point one way (dependency-cruiser), no runtime globals in the core"
 npm run --silent lint:layers
 bash scripts/architecture.sh --check
+# One layout everywhere (deno.json "fmt": 120 columns): the formatter is the style check.
+npx --no-install deno fmt --check --quiet
 
 step "kernel: rebuild assembly/ and compare with the committed embed"
 npx --no-install asc assembly/index.ts --target release >/dev/null
