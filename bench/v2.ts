@@ -83,6 +83,7 @@ export async function runV2Bench(opts: { quick: boolean; dir: string; verifySize
     const chunk = CHUNK_HEADER_SIZE + DEFAULT_CHUNK_SIZE;
     const times: number[] = [];
     const native: number[] = [];
+    await pool.warmLeafPool();
     for (let r = 0; r < (opts.quick ? 3 : 5); r++) {
       const h = new LeafHasher(64 * MiB, {});
       let t0 = performance.now();
@@ -140,6 +141,7 @@ export async function runV2Bench(opts: { quick: boolean; dir: string; verifySize
       await vstore.save([{ name: "model.bin", path: src }], { step: 1 });
       for (const t of v === 1 ? [1] : Array.from({ length: cores }, (_, i) => i + 1)) {
         pool.setLeafThreads(t);
+        await pool.warmLeafPool();
         await vstore.verify(); // warm: worker start and page cache
         const times: number[] = [];
         for (let r = 0; r < (opts.quick ? 1 : 3); r++) {

@@ -5,8 +5,8 @@
 // their bytes, so two hashers, or a hasher abandoned mid-stream, never see another's digests.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { LeafHasher } from "../src/format/leaf-hasher.ts";
-import { type PoolSlot, reserveLeafSlot, setLeafThreads } from "../src/wasm/leaf-pool.ts";
+import { LeafHasher, POOL_SPAWN_BYTES } from "../src/format/leaf-hasher.ts";
+import { type PoolSlot, reserveLeafSlot, setLeafThreads, warmLeafPool } from "../src/wasm/leaf-pool.ts";
 import { randomBytes, rng, test } from "./kit.ts";
 
 const nodeSha = (b: Uint8Array) => new Uint8Array(createHash("sha256").update(b).digest());
@@ -29,6 +29,7 @@ function freeSlots(): number {
 
 test("a batch hashed on a worker is ready when a busy caller looks: no message, no turn of the caller's loop needed", async () => {
   setLeafThreads(2);
+  await warmLeafPool();
   try {
     const msg = randomBytes(64 * 1024 + 32, rng(1));
     // Start the worker (its first batch pays for instantiating the kernel there).
@@ -72,6 +73,7 @@ test("two hashers through one pool at once: each gets its own leaves, in order",
   const wantA = await localLeaves(a);
   const wantB = await localLeaves(b);
   setLeafThreads(3);
+  await warmLeafPool();
   try {
     const ha = new LeafHasher(64 << 20, { keep: true });
     const hb = new LeafHasher(64 << 20, { keep: true });
@@ -95,6 +97,7 @@ test("a hasher abandoned with batches on a worker frees its slots only after the
   const other = Array.from({ length: 4 }, (_, i) => randomBytes(256 * 1024 + 32, rng(400 + i)));
   const want = await localLeaves(chunks);
   setLeafThreads(2);
+  await warmLeafPool();
   try {
     const allFree = async () => {
       const deadline = performance.now() + 5000;
@@ -124,14 +127,33 @@ test("a hasher abandoned with batches on a worker frees its slots only after the
 test("the pool sizes to leafThreads: 1 thread has no slot, n threads have n − 1 workers' slots", async () => {
   try {
     setLeafThreads(1);
-    assert.equal(reserveLeafSlot(), undefined);
+    assert.equal(reserveLeafSlot(true), undefined);
     setLeafThreads(3);
-    // Workers start on demand, one per reservation that finds every running one full.
-    assert.equal(freeSlots() >= 3, true);
+    await warmLeafPool();
     const held: PoolSlot[] = [];
     for (let s = reserveLeafSlot(); s; s = reserveLeafSlot()) held.push(s);
     assert.equal(held.length, 6, "two workers, three slots each");
     for (const s of held) s.release();
+  } finally {
+    setLeafThreads(undefined);
+  }
+});
+
+test("a cold pool never holds up a call: below POOL_SPAWN_BYTES no worker starts; a larger call starts one and uses it once warm", async () => {
+  try {
+    setLeafThreads(1); // stops every worker
+    setLeafThreads(2);
+    const chunk = randomBytes(256 * 1024 + 32, rng(7));
+    const small = new LeafHasher(12 << 20, {});
+    for (let i = 0; i < 48; i++) await small.add(chunk);
+    await small.finish();
+    await new Promise((r) => setTimeout(r, 300)); // a worker started by it would be warm by now
+    assert.equal(freeSlots(), 0, "a 12 MiB call started a worker");
+    const large = new LeafHasher(POOL_SPAWN_BYTES, {});
+    await large.add(chunk); // starts a worker, hashes here meanwhile
+    await large.finish();
+    await warmLeafPool();
+    assert.equal(freeSlots(), 3, "the large call started one worker");
   } finally {
     setLeafThreads(undefined);
   }

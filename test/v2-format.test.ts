@@ -26,7 +26,7 @@ import { crc32, toHex } from "../src/hash.ts";
 import { openStore } from "../src/store/store.ts";
 import { INLINE_MAX } from "../src/store/inline.ts";
 import { restoreCheckpoint } from "../src/store/restore.ts";
-import { setLeafThreads } from "../src/wasm/leaf-pool.ts";
+import { setLeafThreads, warmLeafPool } from "../src/wasm/leaf-pool.ts";
 import { LeafHasher } from "../src/format/leaf-hasher.ts";
 import { randomBytes, rng, test } from "./kit.ts";
 import { cliArgv, ROOT } from "./lib/cli.ts";
@@ -191,6 +191,7 @@ test("leaves hashed on the worker pool equal leaves hashed on this thread, in or
   const chunks = Array.from({ length: 41 }, (_, i) => randomBytes(i === 40 ? 1000 : 4096 + 32, rng(i)));
   const run = async (threads: number) => {
     setLeafThreads(threads);
+    await warmLeafPool();
     const seen: number[] = [];
     const h = new LeafHasher(64 << 20, {
       keep: true,

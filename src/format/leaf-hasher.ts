@@ -36,6 +36,13 @@ interface Pending {
   result: Promise<Uint8Array> | Uint8Array;
 }
 
+/**
+ * A call hashing at least this much starts pool workers (each takes ~70 ms to warm up and 20–35 MB
+ * of RSS in Deno and Bun: a smaller call is done before a new worker could help). Below it, from
+ * WORKER_MIN_BYTES up, only workers already warm are used.
+ */
+export const POOL_SPAWN_BYTES = 64 << 20;
+
 /** Bytes gathered per batch: large enough to amortize a worker message, small enough to overlap. */
 const BATCH_BYTES = 2 << 20;
 
@@ -65,6 +72,8 @@ export class LeafHasher {
   /** Every leaf so far, in chunk order (only with `keep`: the writer needs the list, a reader does not). */
   private readonly kept: GrowingBytes | undefined;
   private readonly usePool: boolean;
+  /** Large enough to start a pool worker (it hashes only once warm); smaller calls use warm ones only. */
+  private readonly spawn: boolean;
   private readonly totalBytes: number;
   private readonly maxInFlight: number;
   private buf: Uint8Array | undefined;
@@ -86,6 +95,7 @@ export class LeafHasher {
     this.totalBytes = totalBytes;
     this.onBatch = opts.onBatch;
     this.usePool = totalBytes >= WORKER_MIN_BYTES && poolSize() > 0;
+    this.spawn = totalBytes >= POOL_SPAWN_BYTES;
     this.maxInFlight = this.usePool ? 2 * poolSize() + 1 : 1;
   }
 
@@ -107,7 +117,7 @@ export class LeafHasher {
       const size = cap * len;
       // Gathered straight into a worker's slot when one is free (no second copy to hand it
       // over), else into a local buffer and hashed here.
-      const slot = this.usePool && batchCapacity(len) >= cap ? reserveLeafSlot() : undefined;
+      const slot = this.usePool && batchCapacity(len) >= cap ? reserveLeafSlot(this.spawn) : undefined;
       if (slot && slot.bytes.length >= size) {
         this.slot = slot;
         this.buf = slot.bytes.subarray(0, size);

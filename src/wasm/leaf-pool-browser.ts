@@ -25,6 +25,11 @@ export function poolSize(): number {
 }
 
 /** Never has a slot: the caller gathers and hashes every batch itself. */
-export function reserveLeafSlot(): PoolSlot | undefined {
+export function reserveLeafSlot(_spawn = false): PoolSlot | undefined {
   return undefined;
+}
+
+/** No pool to warm. */
+export function warmLeafPool(): Promise<void> {
+  return Promise.resolve();
 }

@@ -37,8 +37,8 @@ const JOBS_PER_WORKER = 3;
 const LINGER_MS = 20;
 /** Slot states (Int32 in ctrl). */
 const FREE = 0, RESERVED = 1, READY = 2, DONE = 3, FAILED = 4;
-/** ctrl layout: SIGNAL (bumped by the caller after every READY), IDLE, then per slot STATE, LEN, COUNT. */
-const SIGNAL = 0, IDLE = 1, SLOT_CTRL = 2, SLOT_INTS = 3;
+/** ctrl layout: SIGNAL (bumped by the caller after every READY), IDLE, WARM, then per slot STATE, LEN, COUNT. */
+const SIGNAL = 0, IDLE = 1, WARM = 2, SLOT_CTRL = 3, SLOT_INTS = 3;
 /** A waiter re-checks a silent worker this often (a worker that died is seen by its exit event). */
 const WAIT_SLICE_MS = 1000;
 
@@ -53,7 +53,7 @@ const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 const JOBS = ${JOBS_PER_WORKER}, LINGER_MS = ${LINGER_MS}, READY = ${READY}, DONE = ${DONE}, FAILED = ${FAILED};
-const SIGNAL = ${SIGNAL}, IDLE = ${IDLE}, SLOT_CTRL = ${SLOT_CTRL}, SLOT_INTS = ${SLOT_INTS};
+const SIGNAL = ${SIGNAL}, IDLE = ${IDLE}, WARM = ${WARM}, SLOT_CTRL = ${SLOT_CTRL}, SLOT_INTS = ${SLOT_INTS};
 let ex, mem, batch, dig, ctrl, data, inSize, outSize, next = 0;
 function hashSlot(s) {
   const c = SLOT_CTRL + s * SLOT_INTS;
@@ -101,6 +101,8 @@ parentPort.on("message", (m) => {
     mem = new Uint8Array(ex.memory.buffer);
     batch = ex.leafBatchPtr(); dig = ex.digestsPtr();
     ctrl = new Int32Array(m.ctrl); data = new Uint8Array(m.data); inSize = m.inSize; outSize = m.outSize;
+    Atomics.store(ctrl, WARM, 1);
+    Atomics.notify(ctrl, WARM);
   }
   run();
 });
@@ -154,9 +156,28 @@ class LeafWorker {
     });
   }
 
-  /** A free slot of this worker, now RESERVED, or undefined. */
+  /** Whether the worker has its kernel instantiated (it takes batches only then). */
+  get warm(): boolean {
+    return !this.dead && Atomics.load(this.ctrl, WARM) === 1;
+  }
+
+  /** Resolves once the worker is warm (or dead). */
+  async warmed(): Promise<void> {
+    // Ref'd while waited for: a pending waitAsync does not keep every runtime's loop alive (Deno).
+    this.w.ref();
+    try {
+      while (!this.dead && Atomics.load(this.ctrl, WARM) !== 1) {
+        const r = waitAsync!(this.ctrl, WARM, 0, 100);
+        if (r.async) await r.value;
+      }
+    } finally {
+      if (this.ready === 0) this.w.unref();
+    }
+  }
+
+  /** A free slot of this worker, now RESERVED, or undefined (none free, or not warm yet). */
   reserve(): PoolSlot | undefined {
-    if (this.dead) return undefined;
+    if (!this.warm) return undefined;
     for (let s = 0; s < JOBS_PER_WORKER; s++) {
       const c = SLOT_CTRL + s * SLOT_INTS;
       if (Atomics.load(this.ctrl, c) !== FREE) continue;
@@ -266,10 +287,14 @@ export function poolSize(): number {
 }
 
 /**
- * A free job slot on some worker (starting one if the pool is not full yet), or undefined when
- * every worker's slots are taken or there is no pool: the caller gathers and hashes that batch itself.
+ * A free job slot on a warm worker, or undefined when there is none (every slot taken, no worker
+ * warm yet, or no pool): the caller gathers and hashes that batch itself. With `spawn`, a pool
+ * that is not full starts one more worker, in the background: a worker takes ~70 ms to
+ * instantiate its kernel (Deno, Bun; measured: a cold pool made hashing 12 MiB 34 → 100 ms when
+ * the caller waited for it), so batches go to a worker only once it is warm, and only a call
+ * large enough to outlast that start (POOL_SPAWN_BYTES, src/format/leaf-hasher.ts) starts one.
  */
-export function reserveLeafSlot(): PoolSlot | undefined {
+export function reserveLeafSlot(spawn = false): PoolSlot | undefined {
   const want = poolSize();
   if (want === 0) return undefined;
   for (let i = workers.length - 1; i >= 0; i--) if (workers[i]!.dead) workers.splice(i, 1);
@@ -277,13 +302,27 @@ export function reserveLeafSlot(): PoolSlot | undefined {
     const slot = w.reserve();
     if (slot) return slot;
   }
-  if (workers.length >= want) return undefined;
+  if (spawn && workers.length < want) startWorker();
+  return undefined;
+}
+
+function startWorker(): LeafWorker | undefined {
   try {
     const w = new LeafWorker();
     workers.push(w);
-    return w.reserve();
+    return w;
   } catch {
     spawnFailed = true;
     return undefined;
   }
+}
+
+/**
+ * Starts every worker the pool may use and resolves once each is warm (tests, benchmarks, or a
+ * long-running process that wants its first large call at full speed).
+ */
+export async function warmLeafPool(): Promise<void> {
+  for (let i = workers.length - 1; i >= 0; i--) if (workers[i]!.dead) workers.splice(i, 1);
+  while (workers.length < poolSize()) if (!startWorker()) break;
+  await Promise.all(workers.map((w) => w.warmed()));
 }
