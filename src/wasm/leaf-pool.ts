@@ -21,10 +21,12 @@
 //   batch is never left READY with the worker asleep in its event loop.
 // - The worker hashes any READY slot (round robin), so batches of two hashers in flight at once
 //   never wait on each other's order; each batch's completion is its own.
-// - reserve() returns undefined when no worker has a free slot: the caller then gathers and
+// - reserve() returns undefined when no warm worker has a free slot: the caller then gathers and
 //   hashes that batch on its own thread (it is one of the hashing threads, so `leafThreads()`
-//   threads hash in all: the caller + leafThreads() − 1 workers).
-// - A worker is ref'd only while it has slots READY: an idle pool never keeps a process alive.
+//   threads hash in all: the caller + leafThreads() − 1 workers). A worker takes batches only
+//   once WARM (its kernel instantiated), so a cold pool never holds a call up.
+// - A worker is ref'd only while it has slots READY (or is waited for by warmLeafPool): an idle
+//   pool never keeps a process alive.
 import { Worker } from "node:worker_threads";
 import { EnvironmentError, UsageError } from "../errors.ts";
 import { env } from "../env.ts";
