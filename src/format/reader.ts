@@ -6,7 +6,6 @@
 import { FormatVersionError } from "../errors.ts";
 import type { FileHandle } from "../fs.ts";
 import { readFully } from "../fs-util.ts";
-import { crc32 } from "../hash.ts";
 import { StreamSha256 } from "../hash-stream.ts";
 import { kernel } from "../wasm/kernel.ts";
 import { pace } from "../pace.ts";
@@ -19,13 +18,12 @@ import {
   STATUS_TEXT,
   TRAILER_SIZE,
 } from "./constants.ts";
-import { chunkTypeFor, wrongChunkType } from "./chunk-type.ts";
+import { BlockDamage, ChunkCheck } from "./chunk-check.ts";
 import { scanBodyV2 } from "./tree-reader.ts";
 import {
   type ChunkInfo,
   type ContainerHeader,
   type Damage,
-  MAX_BLOCK_DAMAGE,
   ReadAhead,
   readMetadata,
   type ScanOptions,
@@ -153,90 +151,30 @@ async function scanBody(
   const buf = new Uint8Array(CHUNK_HEADER_SIZE + Math.min(header.chunkSize, header.payloadLength));
   let remaining = header.payloadLength;
   const ahead = header.chunkSize + CHUNK_HEADER_SIZE < SMALL_CHUNK ? new ReadAhead(h) : undefined;
-  let badBlocks = 0;
-  let omitted: { block: number; offset: number; end: number } | undefined;
-  const flushOmitted = () => {
-    if (!omitted) return;
-    const n = badBlocks - MAX_BLOCK_DAMAGE;
-    damage({
-      kind: "crc-mismatch",
-      offset: omitted.offset,
-      length: omitted.end - omitted.offset,
-      block: omitted.block,
-      message: `${n} more damaged block${
-        n === 1 ? "" : "s"
-      } not listed, from block ${omitted.block} (bytes ${omitted.offset}..${omitted.end - 1})`,
-    });
-    omitted = undefined;
-  };
+  const chunks = new ChunkCheck(header);
+  const blocks = new BlockDamage(damage);
   for (let i = 0; i < header.chunkCount; i++) {
     await pace(options.signal, "the scan");
     const len = Math.min(header.chunkSize, remaining);
     const piece = buf.subarray(0, CHUNK_HEADER_SIZE + len);
     const gotChunk = ahead ? await ahead.read(piece, pos) : await readFully(h, piece, pos);
     if (gotChunk < piece.length) {
-      flushOmitted();
+      blocks.flush();
       return short(pos, gotChunk);
     }
-    let st: number;
-    let crc: number;
-    if (piece.length <= k.io.length) {
-      // Fast path: the whole chunk is scanned and hashed inside the kernel.
-      k.io.set(piece);
-      st = k.exports.scanChunk(k.ioPtr, i, len);
-      // A passing scan proved the stored CRC equals the payload's: no need to compute it twice.
-      crc = st === STATUS.OK
-        ? new DataView(piece.buffer, piece.byteOffset).getUint32(20, true)
-        : k.exports.crc32(0, k.ioPtr + CHUNK_HEADER_SIZE, len) >>> 0;
-      await sha.update(piece, k.ioPtr);
-    } else {
-      k.io.set(piece.subarray(0, CHUNK_HEADER_SIZE));
-      st = k.exports.checkChunkHeader(k.ioPtr, i, len);
-      crc = crc32(piece.subarray(CHUNK_HEADER_SIZE));
-      if (st === STATUS.OK && crc !== new DataView(piece.buffer).getUint32(20, true)) st = STATUS.CHUNK_CRC_MISMATCH;
-      await sha.update(piece);
-    }
-    const dv = new DataView(piece.buffer, piece.byteOffset);
-    const type = dv.getUint16(4, true);
-    const wantType = chunkTypeFor(header.kind, header.version, type);
-    const wrongType = st === STATUS.OK && wantType !== undefined && type !== wantType;
-    const info: ChunkInfo = {
-      index: i,
-      offset: pos,
-      length: piece.length,
-      type,
-      crc,
-      ok: st === STATUS.OK && !wrongType,
-    };
-    result.blockCrcs.push(crc);
-    if (st !== STATUS.OK && ++badBlocks > MAX_BLOCK_DAMAGE) {
-      omitted ??= { block: i, offset: pos, end: 0 };
-      omitted.end = pos + piece.length;
-    } else if (st !== STATUS.OK) {
-      damage({
-        kind: st === STATUS.CHUNK_CRC_MISMATCH ? "crc-mismatch" : "bad-chunk",
-        offset: pos,
-        length: piece.length,
-        block: i,
-        message: `block ${i} (bytes ${pos}..${pos + piece.length - 1}): ${STATUS_TEXT[st] ?? st}`,
-      });
-    }
-    if (wrongType) {
-      damage({
-        kind: "bad-chunk",
-        offset: pos,
-        length: piece.length,
-        block: i,
-        message: `block ${i} (bytes ${pos}..${pos + piece.length - 1}): ${wrongChunkType(type, wantType!)}`,
-      });
-    }
+    const ok = chunks.check(piece, i, len);
+    // The whole chunk sits in the kernel's io area after a fast check: hashed from there.
+    await (chunks.inKernel ? sha.update(piece, k.ioPtr) : sha.update(piece));
+    const info: ChunkInfo = { index: i, offset: pos, length: piece.length, type: chunks.type, crc: chunks.crc, ok };
+    result.blockCrcs.push(chunks.crc);
+    blocks.chunk(chunks, i, pos, piece.length);
     if (options.onChunk) await options.onChunk(piece.subarray(CHUNK_HEADER_SIZE), info);
     options.onBytes?.(piece.length);
     pos += piece.length;
     remaining -= len;
   }
 
-  flushOmitted();
+  blocks.flush();
   const trailer = new Uint8Array(TRAILER_SIZE);
   const gotTrailer = await readFully(h, trailer, pos);
   if (gotTrailer < TRAILER_SIZE) return short(pos, gotTrailer);

@@ -17,19 +17,8 @@ import { crc32, Sha256Hasher } from "../hash.ts";
 import { type LeafBatch, LeafHasher } from "./leaf-hasher.ts";
 import { kernel } from "../wasm/kernel.ts";
 import { pace } from "../pace.ts";
-import { chunkTypeFor, wrongChunkType } from "./chunk-type.ts";
-import {
-  CHUNK_HEADER_SIZE,
-  HEADER_SIZE,
-  LEAVES_CRC_SIZE,
-  ROOT_TAG,
-  STATUS,
-  STATUS_TEXT,
-  TRAILER_SIZE,
-} from "./constants.ts";
-
-/** Where the trailer holds the digest: after magic "CKPTEND\0" (8) and the total size (8). */
-const TRAILER_ROOT_AT = 16;
+import { BlockDamage, ChunkCheck } from "./chunk-check.ts";
+import { CHUNK_HEADER_SIZE, HEADER_SIZE, LEAVES_CRC_SIZE, ROOT_TAG, STATUS, TRAILER_SIZE } from "./constants.ts";
 import {
   type ChunkInfo,
   type ContainerHeader,
@@ -42,6 +31,9 @@ import {
   SMALL_CHUNK,
 } from "./scan-parts.ts";
 import { headDigest } from "./tree.ts";
+
+/** Where the trailer holds the digest: after magic "CKPTEND\0" (8) and the total size (8). */
+const TRAILER_ROOT_AT = 16;
 
 const ROOT_TAG_BYTES = new TextEncoder().encode(ROOT_TAG);
 
@@ -86,36 +78,8 @@ export async function scanBodyV2(
   const leafMismatches: number[] = [];
   let truncatedAt: { at: number; got: number } | undefined;
 
-  let badBlocks = 0;
-  let omitted: { block: number; offset: number; end: number } | undefined;
-  const flushOmitted = () => {
-    if (!omitted) return;
-    const more = badBlocks - MAX_BLOCK_DAMAGE;
-    damage({
-      kind: "crc-mismatch",
-      offset: omitted.offset,
-      length: omitted.end - omitted.offset,
-      block: omitted.block,
-      message: `${more} more damaged block${
-        more === 1 ? "" : "s"
-      } not listed, from block ${omitted.block} (bytes ${omitted.offset}..${omitted.end - 1})`,
-    });
-    omitted = undefined;
-  };
-  const bad = (i: number, pos: number, len: number, kind: Damage["kind"], why: string) => {
-    if (++badBlocks > MAX_BLOCK_DAMAGE) {
-      omitted ??= { block: i, offset: pos, end: 0 };
-      omitted.end = pos + len;
-    } else {
-      damage({
-        kind,
-        offset: pos,
-        length: len,
-        block: i,
-        message: `block ${i} (bytes ${pos}..${pos + len - 1}): ${why}`,
-      });
-    }
-  };
+  const blocks = new BlockDamage(damage);
+  const chunks = new ChunkCheck(header);
 
   // Per chunk between its read and its batch's completion: offset, CRC status and type.
   const chunkSize = header.chunkSize;
@@ -187,50 +151,13 @@ export async function scanBodyV2(
       /** Every chunk but a short last one: one view, not one per chunk. */
       const whole = buf.subarray(0, CHUNK_HEADER_SIZE + chunkSize);
       const ahead = chunkSize + CHUNK_HEADER_SIZE < SMALL_CHUNK ? new ReadAhead(h) : undefined;
-      /** Checks chunk i (CRCs, type) as read into `piece`; records its CRC and whether it holds. */
+      /** Checks chunk i as read into `piece` (src/format/chunk-check.ts); records its CRC and whether it holds. */
       const check = (piece: Uint8Array, i: number, len: number, pos: number): boolean => {
-        let st: number;
-        let crc: number;
-        if (piece.length <= k.io.length) {
-          k.io.set(piece);
-          st = k.exports.scanChunk(k.ioPtr, i, len);
-          crc = st === STATUS.OK
-            ? (piece[20]! | (piece[21]! << 8) | (piece[22]! << 16) | (piece[23]! << 24)) >>> 0
-            : k.exports.crc32(0, k.ioPtr + CHUNK_HEADER_SIZE, len) >>> 0;
-        } else {
-          k.io.set(piece.subarray(0, CHUNK_HEADER_SIZE));
-          st = k.exports.checkChunkHeader(k.ioPtr, i, len);
-          crc = crc32(piece.subarray(CHUNK_HEADER_SIZE));
-          if (st === STATUS.OK && crc !== new DataView(piece.buffer).getUint32(20, true)) {
-            st = STATUS.CHUNK_CRC_MISMATCH;
-          }
-        }
-        const type = piece[4]! | (piece[5]! << 8);
-        // Per chunk: a v2 manifest's chunks may be member-table or table+inline (the collector,
-        // src/format/table-reader.ts, holds one manifest to one of the two).
-        const wantType = chunkTypeFor(header.kind, header.version, type);
-        const wrongType = st === STATUS.OK && wantType !== undefined && type !== wantType;
-        result.blockCrcs.push(crc);
-        crcOk.push(st === STATUS.OK && !wrongType ? 1 : 0);
-        if (st !== STATUS.OK) {
-          bad(
-            i,
-            pos,
-            piece.length,
-            st === STATUS.CHUNK_CRC_MISMATCH ? "crc-mismatch" : "bad-chunk",
-            STATUS_TEXT[st] ?? String(st),
-          );
-        }
-        if (wrongType) {
-          damage({
-            kind: "bad-chunk",
-            offset: pos,
-            length: piece.length,
-            block: i,
-            message: `block ${i} (bytes ${pos}..${pos + piece.length - 1}): ${wrongChunkType(type, wantType!)}`,
-          });
-        }
-        return crcOk[i] === 1;
+        const ok = chunks.check(piece, i, len);
+        result.blockCrcs.push(chunks.crc);
+        crcOk.push(ok ? 1 : 0);
+        blocks.chunk(chunks, i, pos, piece.length);
+        return ok;
       };
       // Per chunk, nothing is allocated that a million one-byte chunks would pile up (the
       // contract's RSS bound): no promise unless a yield, a read or a batch is due, and no
@@ -249,7 +176,7 @@ export async function scanBodyV2(
         got = ahead ? ahead.readBuffered(piece, pos) : -1;
         if (got < 0) got = ahead ? await ahead.read(piece, pos) : await readFully(h, piece, pos);
         if (got < piece.length) {
-          flushOmitted();
+          blocks.flush();
           return short(pos, got);
         }
         // A consumer stops at the first bad chunk (store.open, load): hand the batch over now, so
@@ -267,7 +194,7 @@ export async function scanBodyV2(
       await hasher.finish();
     } catch (err) {
       if (!(err instanceof TruncatedLeaves)) throw err;
-      flushOmitted();
+      blocks.flush();
       return short(truncatedAt!.at, truncatedAt!.got);
     }
 
@@ -275,7 +202,7 @@ export async function scanBodyV2(
     const tail = pre.kept ? pre.kept.subarray(32 * n) : new Uint8Array(LEAVES_CRC_SIZE + TRAILER_SIZE);
     const gotTail = pre.kept ? tail.length : await readFully(h, tail, crcAt);
     if (gotTail < tail.length) {
-      flushOmitted();
+      blocks.flush();
       return short(crcAt, gotTail);
     }
     if (new DataView(tail.buffer, tail.byteOffset).getUint32(0, true) !== listCrc) {
@@ -287,7 +214,7 @@ export async function scanBodyV2(
       });
     } else {
       for (const i of leafMismatches) {
-        bad(
+        blocks.add(
           i,
           offsetOf(i),
           CHUNK_HEADER_SIZE + Math.min(chunkSize, header.payloadLength - i * chunkSize),
@@ -296,7 +223,7 @@ export async function scanBodyV2(
         );
       }
     }
-    flushOmitted();
+    blocks.flush();
     options.onBytes?.(tail.length + 32 * n);
     const trailerAt = crcAt + LEAVES_CRC_SIZE;
     const trailer = tail.subarray(LEAVES_CRC_SIZE);
