@@ -22,6 +22,7 @@
 import { Worker } from "node:worker_threads";
 import { EnvironmentError } from "../errors.ts";
 import { kernel, kernelBytes, scalarRoundsHere } from "./kernel.ts";
+import { waitAsync } from "./wait-async.ts";
 
 /** Slots in the ring and bytes per slot (a 512 KiB chunk with its 32-byte header fits one). */
 const SLOTS = 8;
@@ -29,14 +30,6 @@ const SLOT_SIZE = 512 * 1024 + 64;
 /** ctrl indices (Int32). STATE: 0 streaming, 1 the caller has ended the stream, 2 worker error. */
 const PRODUCED = 0, CONSUMED = 1, SIGNAL = 2, STATE = 3, LENGTHS = 4;
 const CTRL_INTS = LENGTHS + SLOTS;
-/** Atomics.waitAsync (Node 16+, Deno, Bun; absent in some browsers' older engines). */
-type WaitAsync = (
-  a: Int32Array,
-  i: number,
-  v: number,
-  ms: number,
-) => { async: false; value: "not-equal" | "timed-out" } | { async: true; value: Promise<"ok" | "timed-out"> };
-const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
 /** A producer waiting this long for a slot with no progress from the worker gives up. */
 const STALL_MS = 10_000;
 

@@ -32,6 +32,7 @@ import { EnvironmentError, UsageError } from "../errors.ts";
 import { env } from "../env.ts";
 import { hardwareThreads } from "../runtime.ts";
 import { kernel, kernelBytes, scalarRoundsHere } from "./kernel.ts";
+import { waitAsync } from "./wait-async.ts";
 
 /** Slots per worker: one being gathered, one hashing, one queued or being consumed. */
 const JOBS_PER_WORKER = 3;
@@ -43,14 +44,6 @@ const FREE = 0, RESERVED = 1, READY = 2, DONE = 3, FAILED = 4;
 const SIGNAL = 0, IDLE = 1, WARM = 2, SLOT_CTRL = 3, SLOT_INTS = 3;
 /** A waiter re-checks a silent worker this often (a worker that died is seen by its exit event). */
 const WAIT_SLICE_MS = 1000;
-
-type WaitAsync = (
-  a: Int32Array,
-  i: number,
-  v: number,
-  ms: number,
-) => { async: false; value: "not-equal" | "timed-out" } | { async: true; value: Promise<"ok" | "timed-out"> };
-const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
 
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
