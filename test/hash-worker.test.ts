@@ -24,14 +24,23 @@ import { openStore } from "../src/store/store.ts";
 import { inLanes } from "../src/lanes.ts";
 import { writeMember } from "../src/store/member.ts";
 import { ckpt } from "./lib/cli.ts";
-import { randomBytes, rng, test } from "./kit.ts";
+import { randomBytes, rng, test as kitTest } from "./kit.ts";
 import { flipInFile, flipped } from "./lib/damage.ts";
 import { setWriteFormatVersion } from "../src/format/write-version.ts";
 
 // The hash worker serves format v1's serial SHA-256 (v1 files are still read, and written with
 // CKPTKIT_FORMAT_VERSION=1); v2 leaves go to the leaf pool (test/v2-format.test.ts). These tests
-// write v1 so that the worker is what they exercise.
-setWriteFormatVersion(1);
+// write v1 so that the worker is what they exercise, each test for its own duration only: Bun runs
+// test files in one process, and a version set for the whole module made later files write v1.
+const test: typeof kitTest = (name, fn, timeoutMs) =>
+  kitTest(name, async () => {
+    setWriteFormatVersion(1);
+    try {
+      await fn();
+    } finally {
+      setWriteFormatVersion(undefined);
+    }
+  }, timeoutMs);
 
 const nodeSha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const hex = (
