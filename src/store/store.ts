@@ -267,28 +267,28 @@ export class Store {
     const manifestPath = join(this.dir, manifestName(step));
     let committing = false;
     try {
-      const entries: MemberEntry[] = filePaths.length === 0
-        ? await this.readInline(members, sizes, step, signal, onBytes)
-        : await inLanes(members.length, this.twoLargeMembers(sizes) ? 2 : 1, async (i) => {
-          if (!inline[i]) {
-            return writeMember({
-              fs: this.fs,
-              path: paths[i]!,
-              source: members[i]!,
-              step,
-              index: i,
-              chunkSize,
-              createdAt,
-              sync: protocol !== "unsafe",
-              signal,
-              onBytes,
-            });
-          }
-          await pace(signal, "the save");
-          const e = await readInlineMember(this.fs, members[i]!, sizes[i]!, step);
-          onBytes?.(e.payloadSize);
-          return e;
-        });
+      const entries: MemberEntry[] = await inLanes(members.length, this.twoLargeMembers(sizes) ? 2 : 1, async (i) => {
+        if (!inline[i]) {
+          return writeMember({
+            fs: this.fs,
+            path: paths[i]!,
+            source: members[i]!,
+            step,
+            index: i,
+            chunkSize,
+            createdAt,
+            sync: protocol !== "unsafe",
+            signal,
+            onBytes,
+          });
+        }
+        // pace() returns nothing to wait for in the common case: awaited only when it yields.
+        const turn = pace(signal, "the save");
+        if (turn) await turn;
+        const e = await readInlineMember(this.fs, members[i]!, sizes[i]!, step);
+        onBytes?.(e.payloadSize);
+        return e;
+      });
       const manifest: Manifest = { step, createdAt, meta: options.meta ?? {}, members: entries };
       // The last moment an abort can undo the save: once the manifest write starts it completes.
       const manifestBytes = await encodeManifestPaced(manifest, signal, version);
@@ -307,29 +307,6 @@ export class Store {
       }
       throw err;
     }
-  }
-
-  /**
-   * Every member inline (a checkpoint of small members): read one by one in member order, as
-   * inLanes would with one lane, without its promise per member. pace() is awaited only when it
-   * yields: it returns nothing to wait for in the common case (src/pace.ts).
-   */
-  private async readInline(
-    members: MemberSource[],
-    sizes: number[],
-    step: number,
-    signal: AbortSignal | undefined,
-    onBytes: ((n: number) => void) | undefined,
-  ): Promise<MemberEntry[]> {
-    const entries: MemberEntry[] = [];
-    for (let i = 0; i < members.length; i++) {
-      const turn = pace(signal, "the save");
-      if (turn) await turn;
-      const e = await readInlineMember(this.fs, members[i]!, sizes[i]!, step);
-      onBytes?.(e.payloadSize);
-      entries.push(e);
-    }
-    return entries;
   }
 
   private async afterCommit(
