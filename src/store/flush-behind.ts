@@ -10,11 +10,12 @@
 //   an object store or OPFS, whose syncs mean something else.
 // - At most one flush in flight; one is started after every FLUSH_BEHIND_BYTES written since
 //   the last one started, so a file below that size never gets one.
-// - A flush only moves disk work earlier: the caller still fsyncs the file before it counts as
-//   durable, and waits for the flush in flight first (settle), so a failed flush fails the save
-//   (an fdatasync error means the file's durability is unknown) instead of being lost.
+// - A flush only moves disk work earlier: the file is still fsynced before it counts as durable,
+//   through syncFile(), which first waits for the flush in flight, so a failed flush fails the
+//   save (an fdatasync error means the file's durability is unknown) instead of being lost.
 // - An abandoned flush (the save failed or was aborted) is left to finish with its outcome
 //   handled, like the abandoned fsync of src/abort.ts: it writes nothing of its own.
+import { unlessAborted } from "../abort.ts";
 import type { DurableFs, FileHandle } from "../fs.ts";
 
 /** Bytes written between flushes: large enough that a flush is worth its syscall, small enough to overlap a 64 MiB save. */
@@ -59,8 +60,18 @@ export class FlushBehind {
     );
   }
 
-  /** Waits for the flush in flight; rethrows the first flush's failure. Call before the closing fsync. */
-  async settle(): Promise<void> {
+  /**
+   * The file's closing fsync, after the flush in flight (whose failure it rethrows: the file's
+   * durability is then unknown). Under an abort neither is waited for: the caller removes the
+   * file, and an abandoned sync writes nothing of its own (src/abort.ts).
+   */
+  async syncFile(signal: AbortSignal | undefined, what: string): Promise<void> {
+    await unlessAborted(this.settle(), signal, what);
+    await unlessAborted(this.h.sync(), signal, what);
+  }
+
+  /** Waits for the flush in flight; rethrows the first flush's failure. */
+  private async settle(): Promise<void> {
     if (this.inFlight) await this.inFlight;
     if (this.failure) throw this.failure.err;
   }

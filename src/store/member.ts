@@ -10,7 +10,6 @@ import { ContainerWriter } from "../format/writer.ts";
 import { type ContainerDigest, openContainerDigest } from "../format/leaf-hasher.ts";
 import { basename } from "../path.ts";
 import { pace } from "../pace.ts";
-import { unlessAborted } from "../abort.ts";
 import { BatchedWriter } from "./batched-writer.ts";
 import { FlushBehind } from "./flush-behind.ts";
 import { knownSize, type MemberSource, openChunks, sizeChanged } from "./source.ts";
@@ -97,8 +96,7 @@ export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {
       }
       await out.put(w.trailer(await sha.digest(), sha.leaves));
       await out.flush();
-      await unlessAborted(flush.settle(), a.signal, "the save");
-      if (a.sync) await unlessAborted(h.sync(), a.signal, "the save"); // seconds for a large member: an abort does not wait
+      if (a.sync) await flush.syncFile(a.signal, "the save"); // seconds for a large member: an abort does not wait
       await pace(a.signal, "the save"); // the fsync may have taken seconds
       closed = true;
       await h.close();

@@ -21,7 +21,6 @@
 // lstat and the next open could redirect one O_EXCL create; closing that needs openat(2)-style
 // calls no runtime adapter offers. It is not reachable from the store's contents.
 import { pace } from "../pace.ts";
-import { unlessAborted } from "../abort.ts";
 import { FlushBehind } from "./flush-behind.ts";
 import { CorruptionError, DurabilityError, FsError, UsageError } from "../errors.ts";
 import type { DurableFs, FileHandle } from "../fs.ts";
@@ -264,8 +263,7 @@ export async function restoreCheckpoint(
       return t;
     };
     const finish = async (t: Target): Promise<void> => {
-      await unlessAborted(t.flush!.settle(), signal, "the restore");
-      await unlessAborted(t.h!.sync(), signal, "the restore"); // an abort does not wait for it: the file is removed
+      await t.flush!.syncFile(signal, "the restore"); // an abort does not wait for it: the file is removed
       t.open = false; // a failed close is not retried: the fd number may be reused
       await t.h!.close();
     };

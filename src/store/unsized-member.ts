@@ -30,7 +30,6 @@ import { writeFormatVersion } from "../format/write-version.ts";
 import { StreamSha256 } from "../hash-stream.ts";
 import { basename } from "../path.ts";
 import { pace } from "../pace.ts";
-import { unlessAborted } from "../abort.ts";
 import { type ChunkReader, openChunks } from "./source.ts";
 import { BatchedWriter } from "./batched-writer.ts";
 import { FlushBehind } from "./flush-behind.ts";
@@ -140,8 +139,7 @@ async function writeStreamed(a: WriteMemberArgs, chunks: ChunkReader, spooled: U
     await h.write(head, 0);
     const digest = tail ? tail.root : await hashFile(h, pos, a.signal);
     await h.write(tail ? tail.bytes : encodeTrailer(final.totalSize, digest), pos);
-    await unlessAborted(flush.settle(), a.signal, "the save");
-    if (a.sync) await unlessAborted(h.sync(), a.signal, "the save"); // an abort does not wait for it
+    if (a.sync) await flush.syncFile(a.signal, "the save"); // an abort does not wait for it
     await pace(a.signal, "the save");
     closed = true;
     await h.close();
