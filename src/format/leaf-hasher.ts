@@ -153,10 +153,8 @@ export class LeafHasher {
     let result: Promise<Uint8Array> | Uint8Array | undefined = slot?.submit(len, n);
     if (!result) {
       const d = new Uint8Array(32 * n);
-      for (let j = 0; j < n; j += Math.max(1, batchCapacity(len))) {
-        const c = Math.min(n - j, Math.max(1, batchCapacity(len)));
-        hashLeavesHere(bytes.subarray(j * len), len, c, d, 32 * j);
-      }
+      const per = Math.max(1, batchCapacity(len)); // a chunk too long for one batch is hashed alone
+      for (let j = 0; j < n; j += per) hashLeavesHere(bytes.subarray(j * len), len, Math.min(n - j, per), d, 32 * j);
       result = d;
     }
     this.queue.push({ start: this.next, count: n, len, buf, slot, result });

@@ -292,13 +292,18 @@ export function poolSize(): number {
 export function reserveLeafSlot(spawn = false): PoolSlot | undefined {
   const want = poolSize();
   if (want === 0) return undefined;
-  for (let i = workers.length - 1; i >= 0; i--) if (workers[i]!.dead) workers.splice(i, 1);
+  pruneDead();
   for (const w of workers) {
     const slot = w.reserve();
     if (slot) return slot;
   }
   if (spawn && workers.length < want) startWorker();
   return undefined;
+}
+
+/** Forgets workers that died (they are never used again). */
+function pruneDead(): void {
+  for (let i = workers.length - 1; i >= 0; i--) if (workers[i]!.dead) workers.splice(i, 1);
 }
 
 function startWorker(): LeafWorker | undefined {
@@ -317,7 +322,7 @@ function startWorker(): LeafWorker | undefined {
  * long-running process that wants its first large call at full speed).
  */
 export async function warmLeafPool(): Promise<void> {
-  for (let i = workers.length - 1; i >= 0; i--) if (workers[i]!.dead) workers.splice(i, 1);
+  pruneDead();
   while (workers.length < poolSize()) if (!startWorker()) break;
   await Promise.all(workers.map((w) => w.warmed()));
 }
