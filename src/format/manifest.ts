@@ -513,8 +513,6 @@ export function manifestMetadata(step: number, meta: UserMeta): Metadata {
  * `tableChunkSize` (tests only) forces a smaller table chunk so that the N > 1 form is cheap to
  * exercise. A table that fits one chunk is written with chunk size = its length, byte for byte
  * what the single-chunk encoder wrote, so older readers read every manifest they could write.
- */
-/**
  * `version`: the header's version; by default writeFormatVersion() (FORMAT_VERSION, 2, unless a
  * process asked for 1). 1 re-encodes what a v1 writer wrote (tests). Inline members need a v2
  * (tree-layout) container: a version 1 manifest cannot hold them (the store does not inline when
@@ -556,11 +554,12 @@ function manifestSpec(
  */
 export async function encodeManifestPaced(m: Manifest, signal?: AbortSignal, version?: number): Promise<Uint8Array> {
   const spec = manifestSpec(m, version);
-  const size = m.members.length < ENTRIES_PER_PACE ? tableSize(m.members) : Infinity;
   // A table of one chunk and fewer entries than a pacing batch (a save of a few small members)
   // never yields: it is built in the chunk's place in kernel memory and encoded there (one copy
-  // in of each payload, one copy out of the chunk; every hash computed where the bytes lie).
-  if (size <= TABLE_CHUNK_SIZE && m.members.length < ENTRIES_PER_PACE) {
+  // in of each payload, one copy out of the chunk; every hash computed where the bytes lie). A
+  // longer table is not even measured here: its size is measured in paced steps below.
+  const size = m.members.length < ENTRIES_PER_PACE ? tableSize(m.members) : Infinity;
+  if (size <= TABLE_CHUNK_SIZE) {
     const w = new ContainerWriter({ ...spec, chunkSize: size, payloadLength: size });
     const out = new Uint8Array(w.totalSize);
     let p = w.headInto(out, 0); // first: the head's own hashing uses the kernel's window
