@@ -105,13 +105,13 @@ export class ReadAhead {
   }
   /** Like readFully: fills `dst` from file offset `pos`, returns the bytes got (fewer at EOF). */
   async read(dst: Uint8Array, pos: number): Promise<number> {
+    const buffered = this.readBuffered(dst, pos);
+    if (buffered >= 0) return buffered;
     if (dst.length > this.buf.length) return readFully(this.h, dst, pos);
-    if (pos < this.start || pos + dst.length > this.end) {
-      this.start = pos;
-      this.end = pos + (await readFully(this.h, this.buf, pos));
-    }
+    this.start = pos;
+    this.end = pos + (await readFully(this.h, this.buf, pos));
     const got = Math.max(0, Math.min(dst.length, this.end - pos));
-    dst.set(this.buf.subarray(pos - this.start, pos - this.start + got));
+    dst.set(this.buf.subarray(0, got));
     return got;
   }
 }
