@@ -10,7 +10,7 @@ import { defaultFs, detectRuntime } from "../adapters/detect.ts";
 import { join } from "../src/path.ts";
 import { openStore } from "../src/store/store.ts";
 import { paceStats, resetPaceStats } from "../src/pace.ts";
-import { probed } from "./loop-probe.ts";
+import { probed, threadCpuClock } from "./loop-probe.ts";
 import type { Row, SuiteResult } from "./types.ts";
 import { KiB, median, MiB, sizeLabel } from "./stats.ts";
 
@@ -55,7 +55,7 @@ export async function runStallBench(
   const store = await openStore(join(opts.dir, "big"), { fs: defaultFs() });
   const label = sizeLabel(size);
   const measure = async (what: string, fn: () => Promise<unknown>) => {
-    resetPaceStats({ cpu: true });
+    resetPaceStats({ cpu: threadCpuClock() ?? true });
     const r = await probed(fn);
     row(`${what} ${label}`, "largest gap", r.maxGapMs, "ms");
     row(`${what} ${label}`, "pace longest", paceStats().longestMs, "ms");
