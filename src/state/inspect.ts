@@ -3,7 +3,6 @@
 // whose marker is in the log, else `initial` plus the whole log while it still starts at 1) —
 // without changing a byte (the store is opened readOnly, the log only scanned).
 import { FsError } from "../errors.ts";
-import type { DurableFs } from "../fs.ts";
 import { requireFs, type WithFs } from "../fs-arg.ts";
 import { join } from "../path.ts";
 import { openStore } from "../store/store.ts";

@@ -2,7 +2,7 @@
 // piece, so a multi-GiB member never sits whole in memory. Encoded pieces are coalesced into
 // writes of about 1 MiB (one write syscall for a small member).
 import { FsError } from "../errors.ts";
-import type { DurableFs, FileHandle } from "../fs.ts";
+import type { DurableFs } from "../fs.ts";
 import { attempt } from "../fs-util.ts";
 import { CHUNK_DATA, KIND_MEMBER } from "../format/constants.ts";
 import type { MemberEntry } from "../format/manifest.ts";

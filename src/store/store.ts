@@ -11,7 +11,7 @@ import { writeFormatVersion } from "../format/write-version.ts";
 import { encodeManifestPaced, type Manifest, type MemberEntry } from "../format/manifest.ts";
 import type { UserMeta } from "../format/typed-meta.ts";
 import { checkMemberNames } from "../format/member-name.ts";
-import { dirname, join } from "../path.ts";
+import { join } from "../path.ts";
 import { checkProtocol, defaultProtocol, type Protocol, tempOwner, writeFileWithProtocol } from "../protocol.ts";
 import {
   checkCheckpoint,

@@ -6,7 +6,6 @@
 // then continues above every sequence the moved bytes may hold (sequence-floor.ts): the floor is
 // in the side files' names and, once the log is reopened here, in a skip record.
 import { FsError } from "../errors.ts";
-import type { DurableFs } from "../fs.ts";
 import { requireFs, type WithFs } from "../fs-arg.ts";
 import { join } from "../path.ts";
 import { StoreLock } from "../lock/lock.ts";

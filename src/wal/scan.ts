@@ -17,7 +17,6 @@ import {
   maskCrc,
   MAX_RECORD_PAYLOAD,
   parseSegmentName,
-  RECORD_BATCH,
   RECORD_DATA,
   RECORD_HEADER_SIZE,
   RECORD_MARKER,
