@@ -20,6 +20,7 @@ import {
 } from "./constants.ts";
 import { BlockDamage, ChunkCheck } from "./chunk-check.ts";
 import { scanBodyV2 } from "./tree-reader.ts";
+import { trailerHolds } from "./trailer.ts";
 import {
   type ChunkInfo,
   type ContainerHeader,
@@ -180,12 +181,9 @@ async function scanBody(
   if (gotTrailer < TRAILER_SIZE) return short(pos, gotTrailer);
   options.onBytes?.(TRAILER_SIZE);
   result.fileSha256 = await sha.digest();
-  k.io.set(trailer);
-  const shaPtr = k.scratchPtr + 256;
-  k.mem.set(result.fileSha256, shaPtr);
   // A SHA mismatch with every CRC intact means the damage is in the trailer itself (or a CRC
   // collision); with CRC damage already reported it adds nothing, so it is reported alone.
-  if (k.exports.checkTrailer(k.ioPtr, header.totalSize, shaPtr) !== STATUS.OK && result.damage.length === 0) {
+  if (!trailerHolds(trailer, header.totalSize, result.fileSha256) && result.damage.length === 0) {
     damage({
       kind: "sha-mismatch",
       offset: pos,

@@ -15,10 +15,9 @@ import type { FileHandle } from "../fs.ts";
 import { readFully } from "../fs-util.ts";
 import { crc32, Sha256Hasher } from "../hash.ts";
 import { type LeafBatch, LeafHasher } from "./leaf-hasher.ts";
-import { kernel } from "../wasm/kernel.ts";
 import { pace } from "../pace.ts";
 import { BlockDamage, ChunkCheck } from "./chunk-check.ts";
-import { CHUNK_HEADER_SIZE, HEADER_SIZE, LEAVES_CRC_SIZE, ROOT_TAG, STATUS, TRAILER_SIZE } from "./constants.ts";
+import { CHUNK_HEADER_SIZE, HEADER_SIZE, LEAVES_CRC_SIZE, ROOT_TAG, TRAILER_SIZE } from "./constants.ts";
 import {
   type ChunkInfo,
   type ContainerHeader,
@@ -31,6 +30,7 @@ import {
   SMALL_CHUNK,
 } from "./scan-parts.ts";
 import { headDigest } from "./tree.ts";
+import { trailerHolds } from "./trailer.ts";
 
 /** Where the trailer holds the digest: after magic "CKPTEND\0" (8) and the total size (8). */
 const TRAILER_ROOT_AT = 16;
@@ -54,7 +54,6 @@ export async function scanBodyV2(
   short: (at: number, got: number) => ScanResult,
   options: ScanOptions,
 ): Promise<ScanResult> {
-  const k = kernel();
   const meta = await readMetadata(h, header, result, damage);
   if (!meta.ok) return short(HEADER_SIZE, meta.got);
   const headBytes = new Uint8Array(HEADER_SIZE + meta.bytes.length);
@@ -229,10 +228,7 @@ export async function scanBodyV2(
     const trailer = tail.subarray(LEAVES_CRC_SIZE);
     // The digest the manifest records: the root over what was read, not over the stored list.
     result.fileSha256 = root.digest();
-    k.io.set(trailer);
-    const shaPtr = k.scratchPtr + 256;
-    k.mem.set(result.fileSha256, shaPtr);
-    if (k.exports.checkTrailer(k.ioPtr, header.totalSize, shaPtr) !== STATUS.OK && result.damage.length === 0) {
+    if (!trailerHolds(trailer, header.totalSize, result.fileSha256) && result.damage.length === 0) {
       damage({
         kind: "sha-mismatch",
         offset: trailerAt,

@@ -22,6 +22,7 @@ import {
 } from "./constants.ts";
 import { headDigest, treeRoot } from "./tree.ts";
 import { writeFormatVersion } from "./write-version.ts";
+import { trailerView } from "./trailer.ts";
 import { GrowingBytes } from "./leaf-hasher.ts";
 import { encodeMetadata, type Metadata } from "./metadata.ts";
 import { crc32 } from "../hash.ts";
@@ -217,18 +218,15 @@ export class ContainerWriter {
     }
     // Everything that uses the kernel's I/O window runs before writeTrailer fills it.
     const listCrc = list ? crc32(list) : 0;
-    const k = kernel();
     this.digest = this.sha ? this.sha.digest() : this.leaves ? treeRoot(this.headSha!, list!) : digest!;
-    const shaPtr = k.scratchPtr + 256;
-    k.mem.set(this.digest, shaPtr);
-    k.exports.writeTrailer(k.ioPtr, this.totalSize, shaPtr);
+    const trailer = trailerView(this.totalSize, this.digest);
     if (this.version < 2) {
-      out.set(k.io.subarray(0, TRAILER_SIZE), at);
+      out.set(trailer, at);
       return TRAILER_SIZE;
     }
     out.set(list!, at);
     new DataView(out.buffer, out.byteOffset).setUint32(at + list!.length, listCrc, true);
-    out.set(k.io.subarray(0, TRAILER_SIZE), at + list!.length + LEAVES_CRC_SIZE);
+    out.set(trailer, at + list!.length + LEAVES_CRC_SIZE);
     return list!.length + LEAVES_CRC_SIZE + TRAILER_SIZE;
   }
 
@@ -278,11 +276,7 @@ export function encodeChunkAt(
 /** The trailer of a container of `totalSize` bytes whose preceding bytes hash to `digest` (a streamed member, patched after the fact). */
 export function encodeTrailer(totalSize: number, digest: Uint8Array): Uint8Array {
   if (digest.length !== 32) throw new UsageError("encodeTrailer: pass the 32-byte SHA-256 of every preceding byte");
-  const k = kernel();
-  const shaPtr = k.scratchPtr + 256;
-  k.mem.set(digest, shaPtr);
-  k.exports.writeTrailer(k.ioPtr, totalSize, shaPtr);
-  return k.io.slice(0, TRAILER_SIZE);
+  return trailerView(totalSize, digest).slice();
 }
 
 /**
