@@ -6,7 +6,8 @@ import type { UserMeta } from "../format/typed-meta.ts";
 import type { Protocol } from "../protocol.ts";
 import { checkMemberName } from "../format/member-name.ts";
 import type { MemberData, MemberSource } from "./member.ts";
-import type { SaveResult, Store } from "./store.ts";
+import type { SaveResult } from "./save-types.ts";
+import type { Store } from "./store.ts";
 
 export class CheckpointBuilder {
   private readonly members: MemberSource[] = [];
