@@ -47,6 +47,7 @@ import { openMemberStream, type OpenOptions } from "./open-member.ts";
 import { applyRetention, type KeepPolicy, parseKeepPolicy } from "./retention.ts";
 import { VerifiedRecord } from "./verified-record.ts";
 import type { SaveOptions, SaveResult } from "./save-types.ts";
+import type { StepFiles } from "./store-context.ts";
 
 export type { SaveOptions, SaveResult } from "./save-types.ts";
 
@@ -101,11 +102,6 @@ export interface VerifyReport {
 export interface RollbackReport {
   newestValid: number | null;
   moved: { step: number; status: string; files: string[] }[];
-}
-
-interface StepFiles {
-  step: number;
-  files: string[];
 }
 
 export class Store {
