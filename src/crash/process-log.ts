@@ -11,7 +11,7 @@ import { readAcks } from "./acks.ts";
 import { join } from "../path.ts";
 import { randInt, rng } from "../rng.ts";
 import { openLog, replayLog } from "../wal/log.ts";
-import type { TrialVerdict } from "./process.ts";
+import type { TrialVerdict } from "./trial-verdict.ts";
 import { payload, sameBytes } from "./workloads.ts";
 
 /** The payload of record `seq` in a run seeded `seed`: 0 B – 8 KiB. */

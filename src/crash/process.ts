@@ -21,6 +21,7 @@ import { randInt, rng } from "../rng.ts";
 import { openStore } from "../store/store.ts";
 import { readAcks } from "./acks.ts";
 import { judgeLogTrial } from "./process-log.ts";
+import type { TrialVerdict } from "./trial-verdict.ts";
 import { payload, sameBytes } from "./workloads.ts";
 
 export interface Row {
@@ -132,15 +133,6 @@ export function childError(stderr: string): string {
   if (lines.length === 0) return "(no output)";
   const first = lines.find((l) => /\b\w*Error\b|^error:|\[E[A-Z]+\]$/.test(l));
   return [...new Set([first, lines[lines.length - 1]!].filter((l): l is string => !!l))].join(" | ");
-}
-
-export interface TrialVerdict {
-  newest: string;
-  recoverable: boolean;
-  silent: boolean;
-  ackedLost: boolean;
-  acked: number;
-  maxAck: number;
 }
 
 /** Recovery after one kill: what a restarted process finds in `dir`/store, against `dir`/acks. */

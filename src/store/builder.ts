@@ -6,7 +6,8 @@ import type { UserMeta } from "../format/typed-meta.ts";
 import type { Protocol } from "../protocol.ts";
 import { checkMemberName } from "../format/member-name.ts";
 import type { MemberData, MemberSource } from "./member.ts";
-import type { SaveResult, Store } from "./store.ts";
+import type { SaveResult } from "./save-types.ts";
+import type { CheckpointSaver } from "./store-context.ts";
 
 export class CheckpointBuilder {
   private readonly members: MemberSource[] = [];
@@ -15,7 +16,7 @@ export class CheckpointBuilder {
   private stepNumber?: number;
   private protocolName?: Protocol;
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: CheckpointSaver) {}
 
   /** Adds a member from bytes in memory, a Blob, a ReadableStream or an AsyncIterable of bytes. */
   add(name: string, data: MemberData): this {

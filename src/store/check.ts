@@ -19,38 +19,19 @@ import { MemberTableCollector } from "../format/table-reader.ts";
 import { toHex } from "../hash.ts";
 import { inLanes } from "../lanes.ts";
 import { CappedFindings, MAX_FINDINGS } from "./finding-cap.ts";
+import type { Finding, FindingKind } from "./finding.ts";
 import { join } from "../path.ts";
 import { pace } from "../pace.ts";
 import { manifestName, memberFilePrefix, memberName, parseName } from "./layout.ts";
 
-export type FindingKind =
-  | "crc-mismatch"
-  | "sha-mismatch"
-  | "truncated"
-  | "bad-header"
-  | "missing-member"
-  | "torn"
-  | "incomplete"
-  | "bad-name";
+export type { Finding, FindingKind } from "./finding.ts";
+
 /**
  * corrupt and torn are damage to a committed checkpoint (its manifest is present); incomplete
  * (no manifest: a save that never committed) and in-progress (the same, under a live writer)
  * are not damage (guarantee 8; see interrupted.ts).
  */
 export type Status = "valid" | "corrupt" | "torn" | "incomplete" | "in-progress";
-
-export interface Finding {
-  step: number;
-  file: string;
-  member?: string;
-  kind: FindingKind;
-  block?: number;
-  offset: number;
-  length: number;
-  message: string;
-  /** On a summary finding only: how many findings of its kind it stands for (src/store/finding-cap.ts). */
-  count?: number;
-}
 
 export interface CheckpointReport {
   step: number;

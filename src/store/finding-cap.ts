@@ -5,7 +5,7 @@
 // summary finding per kind, so a checkpoint's status (torn vs corrupt) is the same as if every
 // finding had been kept.
 import { MAX_BLOCK_DAMAGE } from "../format/reader.ts";
-import type { Finding, FindingKind } from "./check.ts";
+import type { Finding, FindingKind } from "./finding.ts";
 
 export const MAX_FINDINGS = MAX_BLOCK_DAMAGE;
 

@@ -2,7 +2,6 @@
 // piece, so a multi-GiB member never sits whole in memory. Encoded pieces are coalesced into
 // writes of about 1 MiB (one write syscall for a small member).
 import { FsError } from "../errors.ts";
-import type { DurableFs } from "../fs.ts";
 import { attempt } from "../fs-util.ts";
 import { CHUNK_DATA, KIND_MEMBER } from "../format/constants.ts";
 import type { MemberEntry } from "../format/manifest.ts";
@@ -12,8 +11,9 @@ import { basename } from "../path.ts";
 import { pace } from "../pace.ts";
 import { BatchedWriter } from "./batched-writer.ts";
 import { FlushBehind } from "./flush-behind.ts";
-import { knownSize, type MemberSource, openChunks, sizeChanged } from "./source.ts";
+import { knownSize, openChunks, sizeChanged } from "./source.ts";
 import { writeUnsizedMember } from "./unsized-member.ts";
+import type { WriteMemberArgs } from "./write-member-args.ts";
 
 export type { MemberData, MemberSource } from "./source.ts";
 
@@ -24,23 +24,6 @@ export const MODE_KEY = "ckptkit.mode";
 export function restoredMode(meta: Record<string, string> | undefined): number {
   const v = meta?.[MODE_KEY];
   return v !== undefined && /^[0-7]{1,3}$/.test(v) ? Number.parseInt(v, 8) : 0o666;
-}
-
-export interface WriteMemberArgs {
-  fs: DurableFs;
-  /** Full path of the member file to create (must not exist). */
-  path: string;
-  source: MemberSource;
-  step: number;
-  index: number;
-  chunkSize: number;
-  createdAt: number;
-  /** fsync the member before returning (every protocol but unsafe). */
-  sync: boolean;
-  /** Checked before every chunk: an aborted save stops within one chunk (the caller removes the file). */
-  signal?: AbortSignal;
-  /** Called with the payload bytes of each chunk once it is queued for writing. */
-  onBytes?: (n: number) => void;
 }
 
 export async function writeMember(a: WriteMemberArgs): Promise<MemberEntry> {

@@ -28,7 +28,7 @@ import type { MemberEntry } from "../format/manifest.ts";
 import { checkCheckpoint, checkMember, type Finding, readManifest } from "./check.ts";
 import { manifestName, memberName } from "./layout.ts";
 import { StoreCorruption } from "./corruption.ts";
-import type { Store } from "./store.ts";
+import type { StoreFiles } from "./store-context.ts";
 import { pullFrom, streamFrom } from "../pull.ts";
 
 export interface OpenOptions {
@@ -42,21 +42,25 @@ export interface OpenOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export function openMemberStream(store: Store, name: string, options: OpenOptions = {}): ReadableStream<Uint8Array> {
+export function openMemberStream(
+  store: StoreFiles,
+  name: string,
+  options: OpenOptions = {},
+): ReadableStream<Uint8Array> {
   checkOptionalFunction(options.onStep, "open: options.onStep");
   return streamFrom(pullFrom<Uint8Array>((deliver) => readVerified(store, name, options, deliver)));
 }
 
 type Deliver = (chunk: Uint8Array) => Promise<void>;
 
-async function readVerified(store: Store, name: string, options: OpenOptions, deliver: Deliver): Promise<void> {
+async function readVerified(store: StoreFiles, name: string, options: OpenOptions, deliver: Deliver): Promise<void> {
   checkAborted(options.signal, "the read");
   if (options.step !== undefined) return readStep(store, options.step, name, options, deliver);
   return readNewestValid(store, name, options, deliver);
 }
 
 /** Member `name` of checkpoint `step`, whatever the state of its other members. */
-async function readStep(store: Store, step: number, name: string, options: OpenOptions, deliver: Deliver) {
+async function readStep(store: StoreFiles, step: number, name: string, options: OpenOptions, deliver: Deliver) {
   const present = (await store.steps()).find((s) => s.step === step);
   if (!present?.files.includes(manifestName(step))) {
     throw new NoCheckpointError(`no checkpoint with step ${step} in ${store.dir}`);
@@ -71,7 +75,7 @@ async function readStep(store: Store, step: number, name: string, options: OpenO
 }
 
 /** Member `name` of the newest valid checkpoint, each checkpoint's bytes read once. */
-async function readNewestValid(store: Store, name: string, options: OpenOptions, deliver: Deliver): Promise<void> {
+async function readNewestValid(store: StoreFiles, name: string, options: OpenOptions, deliver: Deliver): Promise<void> {
   const { signal } = options;
   for (const s of await store.steps()) {
     if (!s.files.includes(manifestName(s.step))) continue; // incomplete: never a checkpoint
@@ -115,7 +119,7 @@ async function readNewestValid(store: Store, name: string, options: OpenOptions,
 
 /** Scans member `index` of `step`, handing each verified chunk (a copy) to `deliver`. */
 async function streamMember(
-  store: Store,
+  store: StoreFiles,
   step: number,
   index: number,
   entry: MemberEntry,

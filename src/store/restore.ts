@@ -33,7 +33,7 @@ import { readManifest } from "./check.ts";
 import { manifestName, memberName } from "./layout.ts";
 import { MODE_KEY, restoredMode } from "./member.ts";
 import { assertValid } from "./corruption.ts";
-import type { Store } from "./store.ts";
+import type { CheckingStore } from "./store-context.ts";
 
 /** Where one member goes, relative to the root being filled (staging dir or out-dir). */
 /**
@@ -152,7 +152,7 @@ async function removeTree(fs: DurableFs, path: string): Promise<void> {
  * Any error but the checkpoint's own damage (a CorruptionError) ends the search.
  */
 export async function restoreNewestValid(
-  store: Store,
+  store: CheckingStore,
   outDir: string,
   onProgress?: (done: number, total: number) => void,
   signal?: AbortSignal,
@@ -175,7 +175,7 @@ export async function restoreNewestValid(
  * created (the finally below).
  */
 export async function restoreCheckpoint(
-  store: Store,
+  store: CheckingStore,
   step: number,
   outDir: string,
   onProgress?: (done: number, total: number) => void,

@@ -36,7 +36,7 @@ import { join } from "../path.ts";
 import { checkCheckpoint, readManifest } from "./check.ts";
 import type { VerifiedRecord } from "./verified-record.ts";
 import { manifestName } from "./layout.ts";
-import type { Store } from "./store.ts";
+import type { StoreFiles } from "./store-context.ts";
 
 export interface KeepPolicy {
   /** Keep the newest `last` valid checkpoints (≥ 1). */
@@ -121,7 +121,7 @@ interface Counted {
  * see above); `known` is the Store's verified record, which this call also updates.
  */
 export async function applyRetention(
-  store: Store,
+  store: StoreFiles,
   policy: KeepPolicy,
   known: VerifiedRecord,
   justCommitted?: number,
@@ -168,7 +168,7 @@ export async function applyRetention(
 }
 
 /** The step's metadata if its manifest verifies and every member is present at its recorded size. */
-async function wholeByManifest(store: Store, step: number): Promise<UserMeta | undefined> {
+async function wholeByManifest(store: StoreFiles, step: number): Promise<UserMeta | undefined> {
   const { manifest } = await readManifest(store.fs, store.dir, step);
   if (!manifest) return undefined;
   for (const m of manifest.members) {

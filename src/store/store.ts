@@ -46,6 +46,10 @@ import { isDamage, isInProgress, removeIncompleteSteps, removeSaveFiles } from "
 import { openMemberStream, type OpenOptions } from "./open-member.ts";
 import { applyRetention, type KeepPolicy, parseKeepPolicy } from "./retention.ts";
 import { VerifiedRecord } from "./verified-record.ts";
+import type { SaveOptions, SaveResult } from "./save-types.ts";
+import type { StepFiles } from "./store-context.ts";
+
+export type { SaveOptions, SaveResult } from "./save-types.ts";
 
 export interface StoreOptions {
   fs?: DurableFs;
@@ -70,28 +74,6 @@ export interface StoreOptions {
    * are deleted. A number n means { last: n }. A save's own `keep` replaces it for that save.
    */
   keep?: number | KeepPolicy;
-}
-
-export interface SaveOptions {
-  step?: number;
-  meta?: UserMeta;
-  protocol?: Protocol;
-  /** After the commit is durable, keep only the newest `keep` valid checkpoints. */
-  keep?: number;
-  /**
-   * Aborting before the commit rejects with an AbortError and removes every file this save
-   * created; once the manifest is in place the save has happened and resolves normally.
-   */
-  signal?: AbortSignal;
-  /** Payload bytes written so far, of the total (0 if a source's size is unknown up front). */
-  onProgress?: (done: number, total: number) => void;
-}
-
-export interface SaveResult {
-  step: number;
-  files: string[];
-  bytes: number;
-  protocol: Protocol;
 }
 
 export interface CheckpointInfo {
@@ -120,11 +102,6 @@ export interface VerifyReport {
 export interface RollbackReport {
   newestValid: number | null;
   moved: { step: number; status: string; files: string[] }[];
-}
-
-interface StepFiles {
-  step: number;
-  files: string[];
 }
 
 export class Store {

@@ -33,7 +33,7 @@ import { pace } from "../pace.ts";
 import { type ChunkReader, openChunks } from "./source.ts";
 import { BatchedWriter } from "./batched-writer.ts";
 import { FlushBehind } from "./flush-behind.ts";
-import type { WriteMemberArgs } from "./member.ts";
+import type { WriteMemberArgs } from "./write-member-args.ts";
 
 /** A stream that ends within this many bytes is buffered and written in one pass. */
 export const SPOOL_BYTES = 1 << 20;
