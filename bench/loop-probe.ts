@@ -52,9 +52,9 @@ export async function probed<T>(
  * A clock of the calling thread's CPU time (ms), where Linux exposes it
  * (/proc/thread-self/schedstat: nanoseconds on a CPU), else undefined. The process's CPU time
  * (process.cpuUsage) also counts the hashing workers, the runtime's I/O threads and V8's GC
- * helpers: with a warm leaf pool a stretch of the main thread was billed up to twice its own CPU,
- * and the cap at wall time then counted the time the OS ran other processes (a CI run measured a
- * 32.5 ms "CPU" stretch of a load that takes 6-11 ms on this thread).
+ * helpers; once it passes the wall time, pace's cap at wall time counts the time the OS ran
+ * other processes too. (A GC pause of the test isolate is this thread's own time: the probe test
+ * collects garbage before each call for that, see test/no-stall.test.ts.)
  */
 export function threadCpuClock(): (() => number) | undefined {
   const path = "/proc/thread-self/schedstat";
